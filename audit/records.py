@@ -1,0 +1,54 @@
+"""Disclosure records and the register interface (guideline 6; DESIGN.md, Security and accountability)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Outcome(enum.StrEnum):
+    """What happened to a request for one data set."""
+
+    DISCLOSED = "UJAWNIENIE"
+    REFUSED = "ODMOWA"
+
+
+@dataclass(frozen=True)
+class DisclosureRecord:
+    """Who obtained which data about whom, when, why, on which legal basis; or who was refused.
+
+    `identifier` is the identifier the caller gave (e.g. `PESEL:...`); `subject_pesel` is the PESEL of
+    the person whose data left the platform, when known, so a per-person report can find every record.
+    `digest` is the SHA-256 (hex) of exactly what was sent; empty for refusals.
+    """
+
+    time: dt.datetime
+    request_id: str
+    user: str
+    office: str
+    channel: str
+    identifier: str
+    subject_pesel: str | None
+    data_set: str
+    controller: str
+    categories: tuple[str, ...]
+    legal_basis: str
+    purpose: str
+    outcome: Outcome
+    digest: str = ""
+    reason: str = ""
+
+
+class DisclosureRegister(Protocol):
+    """Where disclosure records go. `append` must be durable before the data leaves the platform."""
+
+    def append(self, records: Sequence[DisclosureRecord]) -> None:
+        """Store the records of one request atomically."""
+
+    def records(
+        self, *, request_id: str | None = None, pesel: str | None = None
+    ) -> Iterator[DisclosureRecord]:
+        """Read records back, optionally only those of one request or one person."""

@@ -1,0 +1,116 @@
+"""The published contracts, exported from hub.model: `wsdl/*.wsdl` and `xsd/*.xsd` (checked in).
+
+`platforma contracts export` writes them; a test fails when the checked-in files drift from the code.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lxml import etree
+from spyne import Application, ServiceBase, rpc
+from spyne.interface.wsdl import Wsdl11
+from spyne.protocol.soap import Soap11
+
+from hub import catalog
+from hub.model.feed import Paczka
+from hub.services import zapytania
+
+PLACEHOLDER_URL = "http://localhost:8080/soap/"
+
+# File name of each namespace's schema; imports between schemas are rewritten to these names.
+SCHEMA_FILES = {
+    catalog.MODEL_NS: "model-1.xsd",
+    catalog.QUERY_NS: "zapytania-1.xsd",
+    catalog.FEED_NS: "zasilanie-1.xsd",
+}
+SERVICES = {"zapytania": zapytania.build_application}
+
+
+class _FeedSchemaOnly(ServiceBase):  # type: ignore[misc]
+    """Declares the feed batch element so its schema can be exported (the feed service comes later)."""
+
+    @rpc(Paczka, _body_style="bare", _in_message_name="Paczka")
+    def feed(ctx, batch):  # type: ignore[no-untyped-def]  # pragma: no cover - never served
+        return None
+
+
+def _pretty(element: etree._Element) -> bytes:
+    etree.indent(element, space="  ")
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def wsdl(service: str, base_url: str = PLACEHOLDER_URL) -> bytes:
+    """The WSDL of one service, with its address at `base_url + service`."""
+    application = SERVICES[service](None)
+    document = Wsdl11(application.interface)
+    document.build_interface_document(base_url + service)
+    root = etree.fromstring(document.get_interface_document())
+    return _pretty(root)
+
+
+def _schemas_of(application: Application) -> dict[str, etree._Element]:
+    from spyne.interface.xml_schema import XmlSchema
+
+    schema = XmlSchema(application.interface)
+    schema.build_interface_document()
+    documents = {}
+    for prefix, element in schema.get_interface_document().items():
+        namespace = element.get("targetNamespace")
+        if namespace in SCHEMA_FILES:
+            documents[namespace] = element
+        del prefix
+    return documents
+
+
+def schemas() -> dict[str, bytes]:
+    """Every published XSD by file name: model, query messages, feed batch."""
+    query_app = zapytania.build_application(None)
+    feed_app = Application([_FeedSchemaOnly], tns=catalog.FEED_NS, name="Zasilanie",
+                           in_protocol=Soap11(), out_protocol=Soap11())
+    documents = _schemas_of(query_app)
+    documents.update({ns: el for ns, el in _schemas_of(feed_app).items() if ns == catalog.FEED_NS})
+    files = {}
+    for namespace, element in documents.items():
+        for imported in element.findall("{http://www.w3.org/2001/XMLSchema}import"):
+            target = imported.get("namespace")
+            if target in SCHEMA_FILES:
+                imported.set("schemaLocation", SCHEMA_FILES[target])
+        files[SCHEMA_FILES[namespace]] = _pretty(element)
+    return files
+
+
+def export(root: Path) -> list[Path]:
+    """Write wsdl/ and xsd/ under `root`; return the files written."""
+    written = []
+    (root / "wsdl").mkdir(parents=True, exist_ok=True)
+    (root / "xsd").mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        path = root / "wsdl" / f"{service}.wsdl"
+        path.write_bytes(wsdl(service))
+        written.append(path)
+    for name, content in schemas().items():
+        path = root / "xsd" / name
+        path.write_bytes(content)
+        written.append(path)
+    return written
+
+
+@functools.cache
+def feed_schema() -> etree.XMLSchema:
+    """The feed schema (zasilanie-1.xsd with the model it imports), compiled, for the loader."""
+    files = schemas()
+    resolver_files = dict(files)
+
+    class _Resolver(etree.Resolver):
+        def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
+            name = url.rsplit("/", 1)[-1]
+            if name in resolver_files:
+                return self.resolve_string(resolver_files[name], context)
+            return None
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    parser.resolvers.add(_Resolver())
+    root = etree.fromstring(files[SCHEMA_FILES[catalog.FEED_NS]], parser, base_url="zasilanie-1.xsd")
+    return etree.XMLSchema(root)

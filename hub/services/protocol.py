@@ -1,0 +1,62 @@
+"""Spyne's SOAP 1.1 protocol, hardened: our XML parser, Polish faults, and pre-rendered sections.
+
+Pre-rendered sections: the query engine hands over `Dane*` elements already built from the replica's
+stored XML (and digested); serializing them again through Spyne's object model would only cost time.
+The WSDL still types them fully (hub.model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+from spyne import Fault
+from spyne.protocol.soap import Soap11
+
+from hub.errors import PlatformError
+from hub.services import faults
+from hub.xmlsafe import parse_bytes
+
+
+class PreRendered:
+    """An lxml element to be placed in the response as it is."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+
+
+class HubSoap11(Soap11):  # type: ignore[misc]
+    """SOAP 1.1 with the hub's hardened parser and fault translation."""
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        transport = ctx.transport
+        if transport is not None and hasattr(transport, "get_request_method"):
+            if transport.get_request_method() != "POST" or transport.get_request_content_type() is None:
+                transport.resp_code = "405 Method Not Allowed"
+                raise faults.translate(Fault("Client.RequestNotAllowed", "POST required"))
+        data = b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in ctx.in_string)
+        try:
+            root = parse_bytes(data)
+        except PlatformError as error:
+            raise faults.to_fault(error) from None
+        ctx.in_document = (root, {})
+
+    def validate_body(self, ctx: Any, message: Any) -> None:
+        try:
+            super().validate_body(ctx, message)
+        except Fault as fault:
+            raise faults.translate(fault) from None
+
+    def fault_to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().fault_to_parent(ctx, cls, faults.translate(inst), parent, ns, *args, **kwargs)
+
+    def to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inst, PreRendered):
+            if isinstance(parent, etree._Element):
+                parent.append(inst.element)
+            else:
+                parent.write(inst.element)
+            return None
+        return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)

@@ -1,0 +1,196 @@
+"""The query service `/soap/zapytania` (guideline 1.1): ZapytanieOBeneficjenta, ListaZbiorow,
+ListaPodstawPrawnych. A thin translation between SOAP objects and `hub.query`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from lxml import etree
+from spyne import Application, ServiceBase, rpc
+
+from hub import catalog
+from hub.core import HubCore
+from hub.errors import PlatformError
+from hub.identifiers import Identifier
+from hub.model.query import (
+    DostepneZbiory,
+    KategoriaOpis,
+    KategorieOpis,
+    KodyPodstaw,
+    KodyZbiorow,
+    Odpowiedz,
+    PodstawaPrawnaOpis,
+    RejestrPodstawPrawnych,
+    Wyniki,
+    WynikZbioru,
+    Zapytanie,
+    ZbiorOpis,
+)
+from hub.policy import Caller
+from hub.query import QueryAnswer, QueryRequest
+from hub.services import faults
+from hub.services.protocol import HubSoap11, PreRendered
+from hub.services.security import username_token
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = "UslugaZapytan"
+
+
+def _core(ctx: Any) -> HubCore:
+    core: HubCore = ctx.app.hub
+    return core
+
+
+def _caller(ctx: Any) -> Caller:
+    caller: Caller = ctx.udc["caller"]
+    return caller
+
+
+def to_request(zapytanie: Any) -> QueryRequest:
+    """The core request for a SOAP `Zapytanie` (validation of values happens in the core)."""
+    ident = zapytanie.IdentyfikatorBeneficjenta
+    document = ident.DokumentTozsamosci
+    identifier = Identifier.build(
+        pesel=ident.Pesel,
+        surname=ident.Nazwisko,
+        first_name=ident.Imie,
+        birth_date=ident.DataUrodzenia,
+        document_kind=document.Rodzaj if document is not None else None,
+        document_number=document.Numer if document is not None else None,
+    )
+    scope: dict[str, list[str]] = {}
+    for zbior in zapytanie.Zbiory.Zbior or []:
+        scope.setdefault(zbior.Kod, []).extend(zbior.Zakres.Kategoria or [])
+    return QueryRequest(identifier, zapytanie.PodstawaPrawna or "", zapytanie.Cel or "", scope)
+
+
+def to_response(answer: QueryAnswer) -> Odpowiedz:
+    """The SOAP `Odpowiedz` for a core answer; data sections go out pre-rendered."""
+    wyniki = []
+    for result in answer.results:
+        wynik = WynikZbioru(
+            Zbior=result.data_set,
+            Administrator=result.controller,
+            Status=result.status,
+            Komunikat=result.message or None,
+            SkrotSHA256=result.digest or None,
+        )
+        if result.element is not None:
+            # The element is `Dane<kind>` (DanePUP, DaneOPS, DaneSR): the field of the same name.
+            setattr(wynik, etree.QName(result.element).localname, PreRendered(result.element))
+        wyniki.append(wynik)
+    return Odpowiedz(IdentyfikatorZapytania=answer.request_id, DataOdpowiedzi=answer.time, Wyniki=Wyniki(Wynik=wyniki))
+
+
+class QueryService(ServiceBase):  # type: ignore[misc]
+    """Usługa zapytań o beneficjenta (tryb automatycznej wymiany danych, wytyczne pkt 1.1)."""
+
+    @rpc(
+        Zapytanie.customize(min_occurs=1, nillable=False),
+        _returns=Odpowiedz,
+        _in_message_name="ZapytanieOBeneficjenta",
+        _in_variable_names={"request": "Zapytanie"},
+        _out_message_name="ZapytanieOBeneficjentaOdpowiedz",
+        _out_variable_name="Odpowiedz",
+    )
+    def query(ctx: Any, request: Any) -> Odpowiedz:
+        """Zwraca dane beneficjenta z zakresu, do którego uprawniony jest użytkownik."""
+        core = _core(ctx)
+        answer = core.query.ask(_caller(ctx), to_request(request), ctx.udc["request_id"])
+        return to_response(answer)
+
+    @rpc(
+        _returns=DostepneZbiory,
+        _in_message_name="ListaZbiorow",
+        _out_message_name="ListaZbiorowOdpowiedz",
+        _out_variable_name="Zbiory",
+    )
+    def data_sets(ctx: Any) -> DostepneZbiory:
+        """Zbiory i kategorie danych, o które może pytać użytkownik, z dopuszczalnymi podstawami prawnymi."""
+        core = _core(ctx)
+        zbiory = []
+        for entry in core.query.policy.scope(_caller(ctx)):
+            data_set = core.config.data_set(entry.data_set)
+            assert data_set is not None
+            kind = catalog.kind(data_set.kind)
+            assert kind is not None
+            zbiory.append(
+                ZbiorOpis(
+                    Kod=data_set.code,
+                    Nazwa=kind.title,
+                    Administrator=core.config.office(data_set.controller).name,
+                    Kategorie=KategorieOpis(
+                        Kategoria=[
+                            KategoriaOpis(Kod=c.code, Nazwa=c.title)
+                            for c in kind.categories
+                            if c.code in entry.categories
+                        ]
+                    ),
+                    PodstawyPrawne=KodyPodstaw(PodstawaPrawna=list(entry.legal_bases)),
+                )
+            )
+        return DostepneZbiory(Zbior=zbiory)
+
+    @rpc(
+        _returns=RejestrPodstawPrawnych,
+        _in_message_name="ListaPodstawPrawnych",
+        _out_message_name="ListaPodstawPrawnychOdpowiedz",
+        _out_variable_name="PodstawyPrawne",
+    )
+    def legal_bases(ctx: Any) -> RejestrPodstawPrawnych:
+        """Rejestr podstaw prawnych skonfigurowany w platformie."""
+        core = _core(ctx)
+        return RejestrPodstawPrawnych(
+            PodstawaPrawna=[
+                PodstawaPrawnaOpis(
+                    Kod=b.code, Nazwa=b.name, Przepis=b.citation, Zbiory=KodyZbiorow(Zbior=list(b.data_sets))
+                )
+                for b in core.config.legal_bases
+            ]
+        )
+
+
+class _HubApplication(Application):  # type: ignore[misc]
+    """Spyne application whose user-code errors become our faults, never a traceback."""
+
+    def call_wrapper(self, ctx: Any) -> Any:
+        request_id = (ctx.udc or {}).get("request_id")
+        try:
+            return super().call_wrapper(ctx)
+        except PlatformError as error:
+            raise faults.to_fault(error, request_id) from None
+        except faults.HubFault:
+            raise
+        except Exception:
+            log.exception("request %s failed", request_id)
+            raise faults.internal_fault(request_id) from None
+
+
+def _authenticate(ctx: Any) -> None:
+    """Spyne `method_call` listener: resolve the caller before any operation runs."""
+    request_id = str(uuid.uuid4())
+    core: HubCore | None = getattr(ctx.app, "hub", None)
+    if core is None:
+        raise faults.internal_fault(request_id)
+    try:
+        login, password = username_token(ctx.in_header_doc)
+        caller = core.accounts.authenticate(login, password, channel="SOAP")
+    except PlatformError as error:
+        raise faults.to_fault(error, request_id) from None
+    ctx.udc = {"caller": caller, "request_id": request_id}
+
+
+def build_application(core: HubCore | None) -> Application:
+    """The Spyne application of the query service; `core=None` builds it for contract export only."""
+    application = _HubApplication(
+        [QueryService],
+        tns=catalog.QUERY_NS,
+        name=SERVICE_NAME,
+        in_protocol=HubSoap11(validator="lxml"),
+        out_protocol=HubSoap11(),
+    )
+    application.hub = core
+    application.event_manager.add_listener("method_call", _authenticate)
+    return application

@@ -1,0 +1,212 @@
+"""The XAdES baseline B-B signer: enveloped signatures over XML documents, detached ones over any file.
+
+The XML-DSig core follows XML Signature 1.1, 3.1 (reference generation, then signature generation): the
+digests come from libxml2's C14N (``signing.c14n``), the SignatureValue from the key source, so a token
+key signs exactly the canonical SignedInfo and nothing leaves the token. Every signature this module
+makes is checked by python-xmlsec, xmlsec1 and signxml in the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import hashlib
+import mimetypes
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
+
+from . import constants as c
+from .c14n import SUPPORTED as SUPPORTED_C14N
+from .c14n import canonicalize, canonicalize_document
+from .errors import InvalidInput
+from .keys import SigningKey
+from .safexml import DEFAULT_MAX_BYTES, parse_xml
+from .xades import DataObject, build_qualifying_properties
+
+
+@dataclass(frozen=True)
+class SignerConfig:
+    """Options of :class:`XadesSigner`.
+
+    ``c14n_method`` defaults to inclusive C14N 1.0, what Polish signing tools (and ePUAP) use; exclusive
+    C14N is accepted too. ``include_chain`` adds the issuer certificates that came with the key to
+    KeyInfo. ``description`` fills DataObjectFormat/Description.
+    """
+
+    c14n_method: str = c.C14N_10
+    include_chain: bool = False
+    description: str | None = None
+    max_document_bytes: int = DEFAULT_MAX_BYTES
+
+    def __post_init__(self) -> None:
+        if self.c14n_method not in SUPPORTED_C14N or self.c14n_method.endswith("WithComments"):
+            raise InvalidInput(
+                f"Nieobsługiwana metoda kanonikalizacji: {self.c14n_method}", code="NIEOBSLUGIWANY_ALGORYTM"
+            )
+
+
+def _new_id(kind: str) -> str:
+    return f"{kind}-{secrets.token_hex(8)}"
+
+
+def _b64_sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+class XadesSigner:
+    """Makes XAdES baseline B-B signatures with one key; reusable for many documents."""
+
+    def __init__(self, key: SigningKey, config: SignerConfig | None = None) -> None:
+        self.key = key
+        self.config = config or SignerConfig()
+        self._signature_method = key.signature_method
+        der = key.certificate.public_bytes(Encoding.DER)
+        self._certificate_digest = _b64_sha256(der)
+        certificates = [key.certificate, *(key.chain if self.config.include_chain else ())]
+        self._certificates_b64 = [
+            base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii") for cert in certificates
+        ]
+
+    def sign_enveloped(self, document: bytes, *, signing_time: datetime | None = None) -> bytes:
+        """Sign the whole XML ``document`` and return it with the signature as the root's last child."""
+        root = parse_xml(document, max_bytes=self.config.max_document_bytes)
+        # The enveloped-signature transform removes exactly the Signature element, so the document
+        # canonicalized before the Signature is added is the octet stream the verifier will digest.
+        document_digest = _b64_sha256(canonicalize_document(root, self.config.c14n_method))
+        reference_id = _new_id("Reference")
+        signature = self._signature(
+            data_references=[("", reference_id, [c.ENVELOPED, self.config.c14n_method], document_digest)],
+            data_objects=[DataObject(reference_id, "text/xml", self.config.description)],
+            signing_time=signing_time,
+            attach=root.append,
+        )
+        spliced = _splice(document, root, signature)
+        if spliced is not None:
+            return spliced
+        encoding = root.getroottree().docinfo.encoding or "UTF-8"
+        return etree.tostring(root.getroottree(), xml_declaration=True, encoding=encoding)
+
+    def sign_detached(
+        self,
+        data: bytes,
+        uri: str,
+        *,
+        mime_type: str | None = None,
+        signing_time: datetime | None = None,
+    ) -> bytes:
+        """Sign ``data`` known to the verifier as ``uri`` (usually its file name); return the signature XML."""
+        if not uri or uri.startswith("#"):
+            raise InvalidInput("Podpis zewnętrzny wymaga nazwy (URI) podpisywanego pliku.", code="BRAK_URI")
+        reference_id = _new_id("Reference")
+        mime = mime_type or mimetypes.guess_type(uri)[0] or "application/octet-stream"
+        # A detached reference has no transforms: the digest is over the file's octets as they are.
+        signature = self._signature(
+            data_references=[(quote(uri, safe="/:@!$&'()*+,;=-._~%"), reference_id, [], _b64_sha256(data))],
+            data_objects=[DataObject(reference_id, mime, self.config.description)],
+            signing_time=signing_time,
+            attach=None,
+        )
+        return etree.tostring(signature, xml_declaration=True, encoding="UTF-8")
+
+    def _signature(
+        self,
+        *,
+        data_references: list[tuple[str, str, list[str], str]],
+        data_objects: list[DataObject],
+        signing_time: datetime | None,
+        attach: object,
+    ) -> etree._Element:
+        signature_id = _new_id("Signature")
+        signed_properties_id = _new_id("SignedProperties")
+        sig = etree.Element(c.ds("Signature"), nsmap={"ds": c.DS_NS}, Id=signature_id)
+        signed_info = etree.SubElement(sig, c.ds("SignedInfo"))
+        etree.SubElement(signed_info, c.ds("CanonicalizationMethod"), Algorithm=self.config.c14n_method)
+        etree.SubElement(signed_info, c.ds("SignatureMethod"), Algorithm=self._signature_method)
+        for uri, reference_id, transforms, digest in data_references:
+            _reference(signed_info, uri=uri, reference_id=reference_id, transforms=transforms, digest=digest)
+        sp_reference = _reference(
+            signed_info,
+            uri=f"#{signed_properties_id}",
+            reference_id=None,
+            transforms=[self.config.c14n_method],
+            digest="",
+            type_=c.SIGNED_PROPERTIES_TYPE,
+        )
+        signature_value = etree.SubElement(sig, c.ds("SignatureValue"), Id=f"{signature_id}-SignatureValue")
+        x509_data = etree.SubElement(etree.SubElement(sig, c.ds("KeyInfo")), c.ds("X509Data"))
+        for cert_b64 in self._certificates_b64:
+            etree.SubElement(x509_data, c.ds("X509Certificate")).text = cert_b64
+        qualifying = build_qualifying_properties(
+            signature_id=signature_id,
+            signed_properties_id=signed_properties_id,
+            signing_time=signing_time or datetime.now(UTC),
+            certificate_digest_b64=self._certificate_digest,
+            data_objects=data_objects,
+        )
+        etree.SubElement(sig, c.ds("Object")).append(qualifying)
+        if callable(attach):
+            # Attach before canonicalizing: inclusive C14N renders the namespaces in scope at the apex.
+            attach(sig)
+        signed_properties = qualifying[0]
+        sp_reference[-1].text = _b64_sha256(
+            canonicalize(signed_properties, self.config.c14n_method, reference=True)
+        )
+        signature_value.text = base64.b64encode(
+            self.key.sign(canonicalize(signed_info, self.config.c14n_method))
+        ).decode("ascii")
+        return sig
+
+
+def _reference(
+    signed_info: etree._Element,
+    *,
+    uri: str,
+    reference_id: str | None,
+    transforms: list[str],
+    digest: str,
+    type_: str | None = None,
+) -> etree._Element:
+    reference = etree.SubElement(signed_info, c.ds("Reference"))
+    if reference_id:
+        reference.set("Id", reference_id)
+    if type_:
+        reference.set("Type", type_)
+    reference.set("URI", uri)
+    if transforms:
+        transforms_element = etree.SubElement(reference, c.ds("Transforms"))
+        for algorithm in transforms:
+            etree.SubElement(transforms_element, c.ds("Transform"), Algorithm=algorithm)
+    etree.SubElement(reference, c.ds("DigestMethod"), Algorithm=c.SHA256)
+    etree.SubElement(reference, c.ds("DigestValue")).text = digest
+    return reference
+
+
+def _splice(document: bytes, root: etree._Element, signature: etree._Element) -> bytes | None:
+    """Insert the serialized signature before the root's end tag in the original bytes, if that is safe.
+
+    This keeps the signer's input byte for byte and spares a full re-serialization. It is done only
+    when the encoding is ASCII-compatible and the document ends with the root's end tag (nothing but
+    whitespace after it); otherwise the caller serializes the tree.
+    """
+    encoding = root.getroottree().docinfo.encoding or "UTF-8"
+    localname = etree.QName(root).localname
+    qname = f"{root.prefix}:{localname}" if root.prefix else localname
+    try:
+        codec = codecs.lookup(encoding).name
+        if "<a>".encode(codec) != b"<a>":
+            return None
+        end_tag = b"</" + qname.encode(codec)
+    except (LookupError, UnicodeError):
+        return None
+    end = document.rstrip()
+    position = end.rfind(b"</")
+    if position < 0 or not end.endswith(b">") or end[position : -1].rstrip() != end_tag:
+        return None
+    # Serialized as ASCII (character references for anything else): valid in any ASCII-compatible
+    # encoding, and C14N renders the same characters either way.
+    return document[:position] + etree.tostring(signature) + document[position:]
