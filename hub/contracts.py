@@ -36,7 +36,21 @@ class _FeedSchemaOnly(ServiceBase):  # type: ignore[misc]
         return None
 
 
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+_RANK = {_XS + "import": 0, _XS + "simpleType": 1, _XS + "complexType": 2, _XS + "element": 3}
+
+
+def _sort_schemas(root: etree._Element) -> None:
+    """Order global declarations by kind and name: Spyne emits them in hash order, which varies per run."""
+    schemas = [root] if root.tag == _XS + "schema" else list(root.iter(_XS + "schema"))
+    for schema in schemas:
+        children = list(schema)
+        children.sort(key=lambda c: (_RANK.get(c.tag, 9), c.get("namespace") or c.get("name") or ""))
+        schema[:] = children
+
+
 def _pretty(element: etree._Element) -> bytes:
+    _sort_schemas(element)
     etree.indent(element, space="  ")
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -114,3 +128,15 @@ def feed_schema() -> etree.XMLSchema:
     parser.resolvers.add(_Resolver())
     root = etree.fromstring(files[SCHEMA_FILES[catalog.FEED_NS]], parser, base_url="zasilanie-1.xsd")
     return etree.XMLSchema(root)
+
+
+def check(root: Path) -> list[str]:
+    """Names of checked-in contract files that differ from (or are missing against) the exported ones."""
+    expected = {f"wsdl/{s}.wsdl": wsdl(s) for s in SERVICES}
+    expected.update({f"xsd/{name}": content for name, content in schemas().items()})
+    drift = []
+    for name, content in expected.items():
+        path = root / name
+        if not path.exists() or path.read_bytes() != content:
+            drift.append(name)
+    return drift

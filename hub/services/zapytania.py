@@ -90,7 +90,7 @@ class QueryService(ServiceBase):  # type: ignore[misc]
     @rpc(
         Zapytanie.customize(min_occurs=1, nillable=False),
         _returns=Odpowiedz,
-        _in_message_name="ZapytanieOBeneficjenta",
+        _operation_name="ZapytanieOBeneficjenta",
         _in_variable_names={"request": "Zapytanie"},
         _out_message_name="ZapytanieOBeneficjentaOdpowiedz",
         _out_variable_name="Odpowiedz",
@@ -103,7 +103,7 @@ class QueryService(ServiceBase):  # type: ignore[misc]
 
     @rpc(
         _returns=DostepneZbiory,
-        _in_message_name="ListaZbiorow",
+        _operation_name="ListaZbiorow",
         _out_message_name="ListaZbiorowOdpowiedz",
         _out_variable_name="Zbiory",
     )
@@ -135,7 +135,7 @@ class QueryService(ServiceBase):  # type: ignore[misc]
 
     @rpc(
         _returns=RejestrPodstawPrawnych,
-        _in_message_name="ListaPodstawPrawnych",
+        _operation_name="ListaPodstawPrawnych",
         _out_message_name="ListaPodstawPrawnychOdpowiedz",
         _out_variable_name="PodstawyPrawne",
     )

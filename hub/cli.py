@@ -1,0 +1,242 @@
+"""The `platforma` command: serve the hub, run the demo powiat, generate data, load replicas, contracts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hub import __version__
+from hub.errors import PlatformError
+
+console = Console(stderr=False)
+errors = Console(stderr=True)
+
+
+def _progress_factory(progress: Progress) -> Callable[[str, int, int], Callable[[int], None]]:
+    def start(description: str, total: int, _done: int) -> Callable[[int], None]:
+        task = progress.add_task(description, total=total)
+        return lambda step: progress.advance(task, step)
+
+    return start
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+# -- commands ----------------------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hub import config as config_module
+    from hub.core import HubCore
+    from hub.server import serve
+
+    config = config_module.load(args.config)
+    core = HubCore.open(config)
+    listen = args.listen or config.hub.listen
+    port = config.hub.port if args.port is None else args.port
+
+    def ready(actual: int) -> None:
+        base = f"http://{listen}:{actual}"
+        console.print(f"Platforma nasłuchuje: {base}/", highlight=False)
+        console.print(f"WSDL zapytania: {base}/soap/zapytania?wsdl", highlight=False)
+        sys.stdout.flush()
+
+    serve(core, listen, port, on_ready=ready)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hub import config as config_module
+    from hub.core import HubCore
+    from hub.demo import DemoSizes, prepare, write_demo_json
+    from hub.server import serve
+
+    directory = Path(args.dir)
+    with _progress() as progress:
+        state = prepare(
+            directory,
+            seed=args.seed,
+            sizes=DemoSizes(args.pup, args.ops, args.sr),
+            port=args.port,
+            progress=_progress_factory(progress),
+        )
+    config = config_module.load(state["config"])
+    core = HubCore.open(config)
+
+    def ready(actual: int) -> None:
+        base = f"http://127.0.0.1:{actual}"
+        path = write_demo_json(directory, state, base)
+        console.rule("Platforma komunikacyjna — powiat demonstracyjny (dane syntetyczne)")
+        console.print(f"WSDL: [bold]{base}/soap/zapytania?wsdl[/bold]", highlight=False)
+        users = Table(title="Użytkownicy demonstracyjni (WS-Security UsernameToken)")
+        for column in ("login", "hasło", "urząd", "grupa"):
+            users.add_column(column)
+        for user in state["users"]:
+            users.add_row(user["login"], user["password"], user["office"], user["group"])
+        console.print(users)
+        people = Table(title="Przykładowi beneficjenci (PESEL)")
+        people.add_column("PESEL")
+        people.add_column("znany w zbiorach")
+        for person in state["beneficiaries"]:
+            people.add_row(person["pesel"], ", ".join(person["data_sets"]))
+        console.print(people)
+        console.print(f"Plik dla skryptów i integratorów: {path}", highlight=False)
+        console.print("Zatrzymanie: Ctrl+C", highlight=False)
+        sys.stdout.flush()
+
+    if args.no_serve:
+        path = write_demo_json(directory, state, f"http://127.0.0.1:{args.port}")
+        console.print(f"Demo przygotowane: {path}", highlight=False)
+        core.close()
+        return 0
+    serve(core, "127.0.0.1", args.port, on_ready=ready)
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from hub.demo_data import generate
+
+    with _progress() as progress:
+        step = _progress_factory(progress)("Generowanie danych", args.pup + args.ops + args.sr, 0)
+        summary = generate(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
+    for data_set, path in summary.files.items():
+        console.print(f"{data_set}: {summary.counts[data_set]} rekordów → {path}", highlight=False)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from hub import config as config_module
+    from hub.contracts import feed_schema
+    from hub.loader import Loader
+
+    config = config_module.load(args.config)
+    data_set = config.data_set(args.data_set)
+    if data_set is None or data_set.replica is None:
+        raise PlatformError(f"Zbiór {args.data_set} nie ma w konfiguracji lokalnej repliki.")
+    loader = Loader(data_set.replica, data_set.kind, feed_schema())
+    with _progress() as progress:
+        task = progress.add_task(f"Ładowanie {args.data_set}", total=None)
+        report = loader.load(Path(args.file), progress=lambda n: progress.advance(task, n))
+    loader.dispose()
+    console.print(
+        f"Przeczytano {report.read}, załadowano {report.loaded}, usunięto {report.deleted}, "
+        f"odrzucono {len(report.rejected)}; skrót SHA-256 {report.digest}",
+        highlight=False,
+    )
+    for rejection in report.rejected[:50]:
+        console.print(f"  odrzucono {rejection.source_key}: {rejection.reason}", highlight=False)
+    return 0 if not report.rejected else 1
+
+
+def cmd_contracts(args: argparse.Namespace) -> int:
+    from hub import contracts
+
+    root = Path(args.dir)
+    if args.action == "export":
+        for path in contracts.export(root):
+            console.print(f"zapisano {path}", highlight=False)
+        return 0
+    drift = contracts.check(root)
+    for name in drift:
+        errors.print(f"Plik {name} różni się od kontraktu wygenerowanego z kodu.", highlight=False)
+    if drift:
+        errors.print("Uruchom: platforma contracts export (nowa wersja przestrzeni nazw przy zmianie niezgodnej).")
+        return 1
+    console.print("Kontrakty w wsdl/ i xsd/ są zgodne z kodem.")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="platforma",
+        description="Platforma komunikacyjna: wymiana danych o wspólnych beneficjentach PUP, OPS i SR (SOAP).",
+    )
+    parser.add_argument("--version", action="version", version=f"platforma {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="więcej komunikatów diagnostycznych")
+    commands = parser.add_subparsers(dest="command", metavar="POLECENIE")
+
+    serve = commands.add_parser("serve", help="uruchom hub (usługi SOAP) według pliku konfiguracji")
+    serve.add_argument("--config", required=True, help="plik konfiguracji TOML (np. platforma.toml)")
+    serve.add_argument("--listen", help="adres nasłuchu (domyślnie z konfiguracji, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (0 = dowolny wolny; domyślnie z konfiguracji)")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="przygotuj powiat demonstracyjny (dane syntetyczne, repliki, użytkownicy) i uruchom hub",
+        description="Tworzy w katalogu DIR dane, repliki i konfigurację (jeśli ich brak), zapisuje demo.json "
+        "i uruchamia hub na 127.0.0.1.",
+    )
+    demo.add_argument("--dir", default="demo", help="katalog demonstracji (domyślnie ./demo)")
+    demo.add_argument("--port", type=int, default=8080, help="port (domyślnie 8080; 0 = dowolny wolny)")
+    demo.add_argument("--seed", type=int, default=1, help="ziarno generatora danych (domyślnie 1)")
+    demo.add_argument("--pup", type=int, default=5000, help="liczba osób w zbiorze PUP (domyślnie 5000)")
+    demo.add_argument("--ops", type=int, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
+    demo.add_argument("--sr", type=int, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
+    demo.add_argument("--no-serve", action="store_true", help="tylko przygotuj dane i demo.json, nie uruchamiaj")
+    demo.set_defaults(func=cmd_demo)
+
+    data = commands.add_parser(
+        "demo-data", help="wygeneruj pliki zasilające (xsd/zasilanie-1.xsd) syntetycznego powiatu"
+    )
+    data.add_argument("--seed", type=int, required=True, help="ziarno: te same dane dla tego samego ziarna")
+    data.add_argument("--out", required=True, help="katalog wyjściowy (pup.xml, ops.xml, sr.xml)")
+    data.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
+    data.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
+    data.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
+    data.set_defaults(func=cmd_demo_data)
+
+    load = commands.add_parser("load", help="załaduj plik zasilający do repliki zbioru (jedna transakcja)")
+    load.add_argument("--config", required=True, help="plik konfiguracji TOML")
+    load.add_argument("--data-set", required=True, help="kod zbioru (PUP, OPS, SR)")
+    load.add_argument("file", help="plik paczki zasilającej (XML)")
+    load.set_defaults(func=cmd_load)
+
+    contracts = commands.add_parser("contracts", help="eksport i kontrola kontraktów WSDL/XSD")
+    contracts.add_argument("action", choices=("export", "check"), help="export: zapisz; check: porównaj")
+    contracts.add_argument("--dir", default=".", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
+    contracts.set_defaults(func=cmd_contracts)
+
+    try:
+        from signing import cli as signing_cli
+    except ImportError:  # pragma: no cover - signing is part of the package
+        signing_cli = None
+    if signing_cli is not None and hasattr(signing_cli, "register"):
+        signing_cli.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `platforma` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result: Any = args.func(args)
+        return int(result or 0)
+    except PlatformError as error:
+        errors.print(f"Błąd: {error.message}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""The demo powiat: synthetic data, replicas, a configuration with users of narrow and wide scope.
+
+`prepare` makes everything under one folder (once; later runs reuse it) and writes `demo.json` for
+scripts and integrators. Passwords are derived from the seed so that a demo is reproducible; they are
+demo passwords and the configuration holds only their argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from hub import config as config_module
+from hub.accounts import hash_password
+from hub.contracts import feed_schema
+from hub.demo_data import generate
+from hub.loader import Loader, LoadReport
+
+OFFICES = (
+    ("PUP", "Powiatowy Urząd Pracy", "PUP"),
+    ("OPS", "Ośrodek Pomocy Społecznej", "OPS"),
+    ("SR", "Dział Świadczeń Rodzinnych", "SR"),
+)
+
+# Legal bases cite acts as promulgated; the deployment's data protection officer names the exact provisions
+# (the registry is configuration, never code: docs/operations.md).
+LEGAL_BASES = (
+    {
+        "code": "URPSZ-2025",
+        "name": "Ustawa o rynku pracy i służbach zatrudnienia",
+        "citation": "Ustawa z dnia 20 marca 2025 r. o rynku pracy i służbach zatrudnienia (Dz.U. 2025 poz. 620)",
+        "data_sets": ["OPS", "SR"],
+    },
+    {
+        "code": "UPS-2004",
+        "name": "Ustawa o pomocy społecznej",
+        "citation": "Ustawa z dnia 12 marca 2004 r. o pomocy społecznej (Dz.U. 2004 nr 64 poz. 593, z późn. zm.)",
+        "data_sets": ["PUP", "SR"],
+    },
+    {
+        "code": "USR-2003",
+        "name": "Ustawa o świadczeniach rodzinnych",
+        "citation": "Ustawa z dnia 28 listopada 2003 r. o świadczeniach rodzinnych (Dz.U. 2003 nr 228 poz. 2255, "
+        "z późn. zm.)",
+        "data_sets": ["PUP", "OPS"],
+    },
+)
+
+ALL = {
+    "PUP": [
+        "DANE_OSOBOWE", "OKRESY_REJESTRACJI", "PRZYZNANE_SWIADCZENIA", "POBRANE_ZASILKI", "INNE_SWIADCZENIA",
+        "PROPOZYCJE_SZKOLEN", "SZKOLENIA_ODBYTE", "PROPOZYCJE_PRACY", "WYKSZTALCENIE_KWALIFIKACJE", "WIZYTY",
+        "HISTORIA_ZATRUDNIENIA", "HISTORIA_STATUSOW",
+    ],
+    "OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE", "SWIADCZENIA"],
+    "SR": ["DANE_OSOBOWE", "DANE_DZIECI", "PRZYZNANE_SWIADCZENIA", "WYPLACONE_SWIADCZENIA"],
+}
+
+# (office, group code, group name, login, {data set: categories}, {data set: legal bases})
+GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str]]], ...] = (
+    ("PUP", "KIEROWNICTWO", "Kierownictwo PUP", "pup.kierownik",
+     {"OPS": ALL["OPS"], "SR": ALL["SR"]}, {"OPS": ["URPSZ-2025"], "SR": ["URPSZ-2025"]}),
+    ("PUP", "POSREDNICY", "Pośrednicy pracy", "pup.posrednik",
+     {"OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE"]}, {"OPS": ["URPSZ-2025"]}),
+    ("OPS", "PRACOWNICY_SOCJALNI", "Pracownicy socjalni", "ops.pracownik",
+     {"PUP": ALL["PUP"], "SR": ALL["SR"]}, {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]}),
+    ("OPS", "ASYSTENCI_RODZINY", "Asystenci rodziny", "ops.asystent",
+     {"PUP": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI"], "SR": ["DANE_OSOBOWE", "DANE_DZIECI"]},
+     {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]}),
+    ("SR", "REFERENCI", "Referenci świadczeń rodzinnych", "sr.referent",
+     {"PUP": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI", "PRZYZNANE_SWIADCZENIA", "POBRANE_ZASILKI", "INNE_SWIADCZENIA"],
+      "OPS": ["DANE_OSOBOWE", "SWIADCZENIA"]},
+     {"PUP": ["USR-2003"], "OPS": ["USR-2003"]}),
+)
+
+
+@dataclass(frozen=True)
+class DemoSizes:
+    pup: int = 5000
+    ops: int = 2000
+    sr: int = 3000
+
+
+def demo_password(seed: int, login: str) -> str:
+    """A reproducible demo password for a login (never used outside the demo)."""
+    tail = hashlib.sha256(f"{seed}:{login}".encode()).hexdigest()[:8]
+    return f"Demo-{login.split('.')[1].capitalize()}-{tail}"
+
+
+def _pick_beneficiaries(known_to: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """People known to three, two and one data set(s), several of each, in a stable order."""
+    wanted = [("PUP", "OPS", "SR")] * 3 + [("PUP", "OPS"), ("PUP", "SR"), ("OPS", "SR")] + [("PUP",), ("OPS",), ("SR",)]
+    chosen: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for sets in wanted:
+        for pesel, known in sorted(known_to.items()):
+            if known == sets and pesel not in used:
+                used.add(pesel)
+                chosen.append({"pesel": pesel, "data_sets": list(sets)})
+                break
+    return chosen
+
+
+def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict[str, str]]]:
+    """The demo's platforma.toml (relative paths) and the users with their demo passwords."""
+    users = []
+    for office, group, _name, login, _scope, _bases in GROUPS:
+        users.append({"login": login, "password": demo_password(seed, login), "office": office, "group": group})
+    document: dict[str, Any] = {
+        "hub": {
+            "name": "Powiat demonstracyjny (dane syntetyczne)",
+            "database": "sqlite:///hub.sqlite",
+            "audit_database": "sqlite:///audit.sqlite",
+            "listen": "127.0.0.1",
+            "port": port,
+            "max_request_bytes": 1_048_576,
+            "credential_cache_seconds": 60,
+        },
+        "offices": [{"code": c, "name": n, "kind": k} for c, n, k in OFFICES],
+        "data_sets": [
+            {"code": code, "kind": code, "controller": code, "replica": f"sqlite:///replicas/{code.lower()}.sqlite"}
+            for code in ("PUP", "OPS", "SR")
+        ],
+        "groups": [{"code": g, "office": o, "name": n} for o, g, n, _l, _s, _b in GROUPS],
+        "users": [
+            {"login": u["login"], "office": u["office"], "group": u["group"],
+             "password_hash": hash_password(u["password"])}
+            for u in users
+        ],
+        "legal_bases": list(LEGAL_BASES),
+        "rules": [
+            {"office": o, "group": g, "data_set": data_set, "categories": categories,
+             "legal_bases": bases.get(data_set, [])}
+            for o, g, _n, _l, scope, bases in GROUPS
+            for data_set, categories in scope.items()
+        ],
+    }
+    path = directory / "platforma.toml"
+    header = "# Konfiguracja demonstracyjnego powiatu (dane syntetyczne). Wygenerowano: platforma demo.\n"
+    path.write_text(header + tomli_w.dumps(document), encoding="utf-8")
+    return path, users
+
+
+def prepare(
+    directory: Path,
+    *,
+    seed: int = 1,
+    sizes: DemoSizes = DemoSizes(),
+    port: int = 8080,
+    progress: Callable[[str, int, int], Callable[[int], None]] | None = None,
+) -> dict[str, Any]:
+    """Create (or reuse) the demo in `directory`; return the contents of demo.json (without URLs)."""
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    state_path = directory / "demo-state.json"
+    if state_path.exists():
+        state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
+        return state
+    total = sizes.pup + sizes.ops + sizes.sr
+    step = progress("Generowanie danych syntetycznych", total, 0) if progress else None
+    summary = generate(seed, directory / "feeds", sizes.pup, sizes.ops, sizes.sr, progress=step)
+    config_path, users = write_config(directory, seed, port)
+    config = config_module.load(config_path)
+    reports: list[LoadReport] = []
+    for data_set in ("PUP", "OPS", "SR"):
+        target = config.data_set(data_set)
+        assert target is not None and target.replica is not None
+        count = summary.counts[data_set]
+        step = progress(f"Ładowanie repliki {data_set}", count, 0) if progress else None
+        loader = Loader(target.replica, data_set, feed_schema())
+        reports.append(loader.load(summary.files[data_set], progress=step))
+        loader.dispose()
+    state = {
+        "config": str(config_path),
+        "seed": seed,
+        "users": users,
+        "beneficiaries": _pick_beneficiaries(summary.known_to),
+        "loaded": {r.data_set: r.loaded for r in reports},
+    }
+    state_path.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+    return state
+
+
+def write_demo_json(directory: Path, state: dict[str, Any], base_url: str) -> Path:
+    """demo.json: service WSDLs, users, and people known to one, two and three data sets."""
+    document = {
+        "wsdl": {"zapytania": f"{base_url}/soap/zapytania?wsdl"},
+        "users": state["users"],
+        "beneficiaries": state["beneficiaries"],
+        "config": state["config"],
+    }
+    path = directory.resolve() / "demo.json"
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path

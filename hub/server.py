@@ -1,0 +1,123 @@
+"""The hub's HTTP server: Spyne WSGI applications served by Twisted (`twisted.web.wsgi.WSGIResource`).
+
+Spyne's own Twisted transport is broken on current Twisted (STACK.md), so each SOAP service is a
+`WsgiApplication` under a `WSGIResource` on the reactor's thread pool. Request bodies over the configured
+limit are refused here, before they are stored, with a SOAP fault.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from lxml import etree
+from spyne.server.wsgi import WsgiApplication
+from twisted.internet import reactor as default_reactor
+from twisted.web import resource, server
+from twisted.web.wsgi import WSGIResource
+
+from hub.core import HubCore
+from hub.services import faults, zapytania
+
+log = logging.getLogger(__name__)
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SERVICES = (("zapytania", "Usługa zapytań o beneficjenta (tryb automatyczny, pkt 1.1 wytycznych)"),)
+
+
+def fault_envelope(code: str, message: str, faultcode: str = "Client") -> bytes:
+    """A SOAP 1.1 fault envelope built without Spyne (for refusals before a request reaches it)."""
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    fault = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
+    etree.SubElement(fault, "faultcode").text = f"soap:{faultcode}"
+    etree.SubElement(fault, "faultstring").text = message
+    detail = etree.SubElement(fault, "detail")
+    detail.append(faults.error_detail(code, message))
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+class LimitedRequest(server.Request):
+    """A request whose body is not stored past `max_bytes`; such a request gets a fault, not the service."""
+
+    max_bytes = 1_048_576
+
+    def gotLength(self, length: int | None) -> None:
+        self._received = 0
+        self._too_large = length is not None and length > self.max_bytes
+        if self._too_large:
+            length = 0  # keep nothing of the body in memory or on disk
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._received += len(data)
+        if self._received > self.max_bytes:
+            self._too_large = True
+        if not self._too_large:
+            super().handleContentChunk(data)
+
+    def process(self) -> None:
+        if getattr(self, "_too_large", False):
+            body = fault_envelope(
+                "ZBYT_DUZE_ZAPYTANIE",
+                f"Zapytanie jest większe niż dopuszczalne {self.max_bytes} bajtów.",
+            )
+            self.setResponseCode(413)
+            self.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+            self.setHeader(b"Connection", b"close")
+            self.write(body)
+            self.finish()
+            return
+        super().process()
+
+
+class IndexPage(resource.Resource):
+    """A short Polish page at `/` naming the services and their WSDLs."""
+
+    isLeaf = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def render_GET(self, request: server.Request) -> bytes:
+        items = "".join(
+            f'<li><a href="/soap/{s}?wsdl">/soap/{s}?wsdl</a> — {html.escape(d)}</li>' for s, d in SERVICES
+        )
+        page = (
+            '<!doctype html><html lang="pl"><head><meta charset="utf-8">'
+            f"<title>Platforma komunikacyjna — {html.escape(self.name)}</title></head><body>"
+            f"<h1>Platforma komunikacyjna</h1><p>{html.escape(self.name)}</p>"
+            f"<h2>Usługi SOAP</h2><ul>{items}</ul></body></html>"
+        )
+        request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
+        return page.encode("utf-8")
+
+
+def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
+    """The Twisted site of the hub: `/` and `/soap/<service>`."""
+    root = resource.Resource()
+    root.putChild(b"", IndexPage(core.config.hub.name))
+    soap = resource.Resource()
+    root.putChild(b"soap", soap)
+    limit = core.config.hub.max_request_bytes
+    application = zapytania.build_application(core)
+    wsgi = WsgiApplication(application, max_content_length=limit)
+    soap.putChild(b"zapytania", WSGIResource(reactor, reactor.getThreadPool(), wsgi))
+    site = server.Site(root)
+    request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})
+    site.requestFactory = request_class
+    site.displayTracebacks = False
+    return site
+
+
+def serve(core: HubCore, listen: str, port: int, on_ready: Any = None, reactor: Any = default_reactor) -> None:
+    """Listen on `listen:port` (0 picks a free port) and run the reactor until stopped."""
+    reactor.suggestThreadPoolSize(core.config.hub.threads)
+    site = build_site(core, reactor)
+    listening = reactor.listenTCP(port, site, interface=listen)
+    actual = listening.getHost().port
+    if on_ready is not None:
+        reactor.callWhenRunning(on_ready, actual)
+    reactor.addSystemEventTrigger("after", "shutdown", core.close)
+    reactor.run()
