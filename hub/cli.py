@@ -225,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Spyne logs every client fault with a traceback; a caller's mistake is not a server error.
+    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -35,7 +35,7 @@ LEGAL_BASES = (
         "code": "URPSZ-2025",
         "name": "Ustawa o rynku pracy i służbach zatrudnienia",
         "citation": "Ustawa z dnia 20 marca 2025 r. o rynku pracy i służbach zatrudnienia (Dz.U. 2025 poz. 620)",
-        "data_sets": ["OPS", "SR"],
+        "data_sets": ["PUP", "OPS", "SR"],
     },
     {
         "code": "UPS-2004",
@@ -65,7 +65,8 @@ ALL = {
 # (office, group code, group name, login, {data set: categories}, {data set: legal bases})
 GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str]]], ...] = (
     ("PUP", "KIEROWNICTWO", "Kierownictwo PUP", "pup.kierownik",
-     {"OPS": ALL["OPS"], "SR": ALL["SR"]}, {"OPS": ["URPSZ-2025"], "SR": ["URPSZ-2025"]}),
+     {"PUP": ALL["PUP"], "OPS": ALL["OPS"], "SR": ALL["SR"]},
+     {"PUP": ["URPSZ-2025"], "OPS": ["URPSZ-2025"], "SR": ["URPSZ-2025"]}),
     ("PUP", "POSREDNICY", "Pośrednicy pracy", "pup.posrednik",
      {"OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE"]}, {"OPS": ["URPSZ-2025"]}),
     ("OPS", "PRACOWNICY_SOCJALNI", "Pracownicy socjalni", "ops.pracownik",

@@ -142,6 +142,14 @@ class DemoSummary:
     known_to: dict[str, tuple[str, ...]]  # PESEL -> data sets
 
 
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later (29 February becomes 28 February in common years)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _female_surname(surname: str) -> str:
     for ending in ("ski", "cki", "dzki"):
         if surname.endswith(ending):
@@ -239,7 +247,7 @@ class Powiat:
         base = parent.surname if parent.sex == "M" else self.random.choice(self.surnames)
         for _ in range(self.random.choice((1, 1, 2, 2, 3, 4))):
             child = self.person(0, 17, surname=base, address=parent.address)
-            if child.birth > parent.birth.replace(year=parent.birth.year + 18):
+            if child.birth > years_after(parent.birth, 18):
                 parent.children.append(child)
         if not parent.children:
             parent.children.append(self.person(0, 3, surname=base, address=parent.address))
@@ -415,7 +423,7 @@ class Histories:
             if planned <= TODAY and r.random() < 0.85:
                 _sub(visit, "DataFaktyczna", planned.isoformat())
         jobs_held = etree.SubElement(data, M + "HistoriaZatrudnienia")
-        cursor = max(person.birth.replace(year=person.birth.year + 18), dt.date(2005, 1, 1))
+        cursor = max(years_after(person.birth, 18), dt.date(2005, 1, 1))
         for _ in range(r.choice((0, 1, 2, 3))):
             if cursor >= first:
                 break

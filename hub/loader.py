@@ -134,10 +134,11 @@ def iter_feed(
     except etree.XMLSchemaError as error:
         raise SchemaViolation(f"Paczka nie jest zgodna ze schematem zasilania: {error}") from error
     except etree.XMLSyntaxError as error:
-        message = str(error)
-        if "validity error" in message or "Schemas validity" in message:
-            raise SchemaViolation(f"Paczka nie jest zgodna ze schematem zasilania: {message}") from error
-        raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML: {message}") from error
+        entry = error.error_log.last_error if error.error_log else None
+        line = f" (wiersz {entry.line})" if entry is not None and entry.line else ""
+        if entry is not None and entry.domain == etree.ErrorDomains.SCHEMASV:
+            raise SchemaViolation(f"Paczka nie jest zgodna ze schematem zasilania{line}: {entry.message}") from error
+        raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{line}: {error}") from error
 
 
 class Loader:

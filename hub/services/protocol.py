@@ -44,6 +44,8 @@ class HubSoap11(Soap11):  # type: ignore[misc]
         ctx.in_document = (root, {})
 
     def validate_body(self, ctx: Any, message: Any) -> None:
+        if message is self.REQUEST and ctx.method_request_string not in self.app.interface.service_method_map:
+            raise faults.translate(Fault("Client.ResourceNotFound", ctx.method_request_string))
         try:
             super().validate_body(ctx, message)
         except Fault as fault:

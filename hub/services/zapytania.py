@@ -57,7 +57,7 @@ def to_request(zapytanie: Any) -> QueryRequest:
         surname=ident.Nazwisko,
         first_name=ident.Imie,
         birth_date=ident.DataUrodzenia,
-        document_kind=document.Rodzaj if document is not None else None,
+        document_kind=str(document.Rodzaj) if document is not None and document.Rodzaj is not None else None,
         document_number=document.Numer if document is not None else None,
     )
     scope: dict[str, list[str]] = {}

@@ -1,0 +1,138 @@
+"""The loader: full batches replace, bad records are rejected with their key, bad batches change nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from hub.contracts import feed_schema
+from hub.errors import SchemaViolation, UnknownDataSet
+from hub.identifiers import Identifier
+from hub.loader import Loader
+from hub.replicas import Person, ReplicaReader, Section
+from tests.conftest import FIXTURES
+
+XML = FIXTURES / "xml"
+
+
+def _count(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        people = connection.scalar(select(func.count()).select_from(Person))
+        sections = connection.scalar(select(func.count()).select_from(Section))
+    engine.dispose()
+    return int(people or 0), int(sections or 0)
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pup.sqlite'}"
+
+
+def _load(url: str, name: str, kind: str = "PUP") -> object:
+    loader = Loader(url, kind, feed_schema())
+    try:
+        return loader.load(XML / name)
+    finally:
+        loader.dispose()
+
+
+def test_full_batch_loads_every_person_with_sections(replica: str) -> None:
+    report = _load(replica, "feed_pup_small.xml")
+    assert report.loaded == 3 and report.read == 3 and not report.rejected  # type: ignore[attr-defined]
+    people, sections = _count(replica)
+    assert people == 3
+    assert sections >= 3 * 3  # personal data, registration periods, visits at least
+
+
+def test_a_second_full_batch_replaces_the_first(replica: str) -> None:
+    _load(replica, "feed_pup_small.xml")
+    _load(replica, "feed_pup_small.xml")
+    assert _count(replica)[0] == 3
+
+
+def test_invalid_pesel_rejects_only_that_record_and_names_its_key(replica: str) -> None:
+    report = _load(replica, "feed_one_invalid_pesel.xml")
+    assert report.loaded == 2  # type: ignore[attr-defined]
+    assert [r.source_key for r in report.rejected] == ["SYR-0000003"]  # the second record of the file  # type: ignore[attr-defined]
+    assert "PESEL" in report.rejected[0].reason  # type: ignore[attr-defined]
+
+
+def test_duplicate_source_key_is_rejected(replica: str) -> None:
+    report = _load(replica, "feed_duplicate_source_key.xml")
+    assert report.loaded == 2  # type: ignore[attr-defined]
+    assert "więcej niż raz" in report.rejected[0].reason  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("feed_schema_violation_in_third_record.xml", SchemaViolation),
+        ("feed_declares_other_data_set.xml", UnknownDataSet),
+    ],
+)
+def test_a_bad_batch_leaves_the_replica_exactly_as_it_was(replica: str, name: str, error: type) -> None:
+    _load(replica, "feed_pup_small.xml")
+    before = _count(replica)
+    with pytest.raises(error):
+        _load(replica, name)
+    assert _count(replica) == before
+
+
+def test_read_only_reader_finds_people_by_each_identifier(replica: str) -> None:
+    _load(replica, "feed_pup_small.xml")
+    reader = ReplicaReader(replica)
+    try:
+        from lxml import etree
+
+        root = etree.parse(str(XML / "feed_pup_small.xml")).getroot()
+        m = "{urn:pl:platforma-komunikacyjna:model:1}"
+        personal = root.find(f".//{m}DaneOsobowe")
+        assert personal is not None
+        pesel = personal.findtext(f"{m}Pesel")
+        import datetime as dt
+
+        by_pesel = reader.find(Identifier.build(pesel=pesel))
+        by_name = reader.find(
+            Identifier.build(
+                surname=personal.findtext(f"{m}Nazwisko").upper(),  # type: ignore[union-attr]
+                first_name=personal.findtext(f"{m}Imie"),
+                birth_date=dt.date.fromisoformat(personal.findtext(f"{m}DataUrodzenia")),  # type: ignore[arg-type]
+            )
+        )
+        by_card = reader.find(
+            Identifier.build(
+                document_kind="DOWOD_OSOBISTY",
+                document_number=personal.findtext(f"{m}DokumentTozsamosci/{m}Numer"),
+            )
+        )
+        assert len(by_pesel) == 1 and by_pesel == by_name == by_card
+    finally:
+        reader.dispose()
+
+
+def test_the_hubs_replica_connection_cannot_write(replica: str) -> None:
+    _load(replica, "feed_pup_small.xml")
+    reader = ReplicaReader(replica)
+    try:
+        with pytest.raises(Exception, match="readonly|read-only|query_only"):
+            with reader.engine.begin() as connection:
+                connection.execute(Person.__table__.delete())
+    finally:
+        reader.dispose()
+    assert _count(replica)[0] == 3
+
+
+def test_loading_streams_large_files(tmp_path: Path, replica: str) -> None:
+    from hub.demo_data import generate
+
+    summary = generate(3, tmp_path / "feeds", pup=400, ops=1, sr=1)
+    loader = Loader(replica, "PUP", feed_schema())
+    seen: list[int] = []
+    report = loader.load(summary.files["PUP"], progress=seen.append)
+    loader.dispose()
+    assert report.loaded == 400 and sum(seen) == 400
+    shutil.rmtree(tmp_path / "feeds")
