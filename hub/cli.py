@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     contracts.set_defaults(func=cmd_contracts)
 
     try:
-        from signing import cli as signing_cli
+        from signing import cli as signing_cli  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # pragma: no cover - signing is part of the package
         signing_cli = None
     if signing_cli is not None and hasattr(signing_cli, "register"):

@@ -106,13 +106,13 @@ class Config:
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def office(self, code: str) -> Office:
-        return self._index["offices"][code]  # type: ignore[no-any-return]
+        return self._index["offices"][code]
 
     def data_set(self, code: str) -> DataSet | None:
-        return self._index["data_sets"].get(code)  # type: ignore[no-any-return]
+        return self._index["data_sets"].get(code)
 
     def legal_basis(self, code: str) -> LegalBasis | None:
-        return self._index["legal_bases"].get(code)  # type: ignore[no-any-return]
+        return self._index["legal_bases"].get(code)
 
 
 def _resolve_url(url: str, base: Path) -> str:
@@ -211,11 +211,11 @@ def _check(config: Config) -> None:
         where = f"reguła ({rule.office}, {rule.group}, {rule.data_set})"
         if (rule.office, rule.group) not in groups:
             problems.append(f"{where}: nieznana grupa")
-        data_set = data_sets.get(rule.data_set)
-        if data_set is None:
+        rule_data_set = data_sets.get(rule.data_set)
+        if rule_data_set is None:
             problems.append(f"{where}: nieznany zbiór")
             continue
-        kind = catalog.kind(data_set.kind)
+        kind = catalog.kind(rule_data_set.kind)
         for category in rule.categories:
             if kind is not None and kind.category(category) is None:
                 problems.append(f"{where}: nieznana kategoria {category}")

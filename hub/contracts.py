@@ -28,11 +28,11 @@ SCHEMA_FILES = {
 SERVICES = {"zapytania": zapytania.build_application}
 
 
-class _FeedSchemaOnly(ServiceBase):  # type: ignore[misc]
+class _FeedSchemaOnly(ServiceBase):
     """Declares the feed batch element so its schema can be exported (the feed service comes later)."""
 
     @rpc(Paczka, _body_style="bare", _in_message_name="Paczka")
-    def feed(ctx, batch):  # type: ignore[no-untyped-def]  # pragma: no cover - never served
+    def feed(ctx, batch):  # pragma: no cover - never served
         return None
 
 
@@ -45,7 +45,7 @@ def _sort_schemas(root: etree._Element) -> None:
     schemas = [root] if root.tag == _XS + "schema" else list(root.iter(_XS + "schema"))
     for schema in schemas:
         children = list(schema)
-        children.sort(key=lambda c: (_RANK.get(c.tag, 9), c.get("namespace") or c.get("name") or ""))
+        children.sort(key=lambda c: (_RANK.get(str(c.tag), 9), c.get("namespace") or c.get("name") or ""))
         schema[:] = children
 
 
@@ -71,7 +71,7 @@ def _schemas_of(application: Application) -> dict[str, etree._Element]:
     schema.build_interface_document()
     documents = {}
     for prefix, element in schema.get_interface_document().items():
-        namespace = element.get("targetNamespace")
+        namespace = str(element.get("targetNamespace"))
         if namespace in SCHEMA_FILES:
             documents[namespace] = element
         del prefix
@@ -118,7 +118,7 @@ def feed_schema() -> etree.XMLSchema:
     resolver_files = dict(files)
 
     class _Resolver(etree.Resolver):
-        def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
+        def resolve(self, url, pubid, context):
             name = url.rsplit("/", 1)[-1]
             if name in resolver_files:
                 return self.resolve_string(resolver_files[name], context)

@@ -428,14 +428,14 @@ class Histories:
             if cursor >= first:
                 break
             end = min(first - dt.timedelta(days=1), cursor + dt.timedelta(days=r.randrange(90, 2000)))
-            occupation = r.choice(OCCUPATIONS)[0]
+            job_title = r.choice(OCCUPATIONS)[0]
             job = etree.SubElement(jobs_held, M + "Zatrudnienie")
             _sub(job, "RodzajZatrudnienia", r.choice(EMPLOYMENT))
             _sub(job, "DataOd", cursor.isoformat())
             _sub(job, "DataDo", end.isoformat())
             _sub(job, "Pracodawca", f"{r.choice(COMPANY_KINDS)} „{r.choice(self.p.surnames)}” Sp. z o.o.")
-            _sub(job, "Zawod", occupation)
-            _sub(job, "Stanowisko", occupation)
+            _sub(job, "Zawod", job_title)
+            _sub(job, "Stanowisko", job_title)
             cursor = end + dt.timedelta(days=r.randrange(10, 200))
         statuses = etree.SubElement(data, M + "HistoriaStatusow")
         for span_start, _span_end in spans:

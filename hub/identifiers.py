@@ -35,7 +35,7 @@ def pesel_check_digit(first_ten: str) -> str:
 
 def pesel_birth_date(value: str) -> dt.date:
     """The birth date encoded in a valid PESEL."""
-    return stdnum_pesel.get_birth_date(value)  # type: ignore[no-any-return]
+    return stdnum_pesel.get_birth_date(value)
 
 
 def id_card_checksum_ok(number: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lxml import etree
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from hub import catalog
@@ -27,6 +27,8 @@ from hub.replicas import Load, Person, Section, writable_engine
 M = "{" + catalog.MODEL_NS + "}"
 F = "{" + catalog.FEED_NS + "}"
 BULK = 1000
+PERSONS: Table = Person.__table__  # type: ignore[assignment]
+SECTIONS: Table = Section.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -257,9 +259,9 @@ class Loader:
     @staticmethod
     def _flush(connection: Connection, people: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
         if people:
-            connection.execute(insert(Person.__table__), people)
+            connection.execute(insert(PERSONS), people)
         if sections:
-            connection.execute(insert(Section.__table__), sections)
+            connection.execute(insert(SECTIONS), sections)
         people.clear()
         sections.clear()
 

@@ -96,7 +96,7 @@ class Policy:
                 "Nieznany zbiór danych: " + ", ".join(unknown_sets) + ".",
                 details=tuple(f"ZBIOR:{c}" for c in unknown_sets),
             )
-        unknown_categories = []
+        unknown_categories: list[str] = []
         for code, categories in requested.items():
             data_set = self._config.data_set(code)
             assert data_set is not None

@@ -96,9 +96,9 @@ class IndexPage(resource.Resource):
 
 def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     """The Twisted site of the hub: `/` and `/soap/<service>`."""
-    root = resource.Resource()
+    root: Any = resource.Resource()
     root.putChild(b"", IndexPage(core.config.hub.name))
-    soap = resource.Resource()
+    soap: Any = resource.Resource()
     root.putChild(b"soap", soap)
     limit = core.config.hub.max_request_bytes
     application = zapytania.build_application(core)
@@ -106,7 +106,7 @@ def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     soap.putChild(b"zapytania", WSGIResource(reactor, reactor.getThreadPool(), wsgi))
     site = server.Site(root)
     request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})
-    site.requestFactory = request_class
+    site.requestFactory = request_class  # type: ignore[assignment]
     site.displayTracebacks = False
     return site
 

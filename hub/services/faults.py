@@ -30,7 +30,7 @@ _SPYNE_FAULTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class HubFault(Fault):  # type: ignore[misc]
+class HubFault(Fault):
     """A Fault built by this module (so the protocol knows not to translate it again)."""
 
 

@@ -27,7 +27,7 @@ class PreRendered:
         self.element = element
 
 
-class HubSoap11(Soap11):  # type: ignore[misc]
+class HubSoap11(Soap11):
     """SOAP 1.1 with the hub's hardened parser and fault translation."""
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:

@@ -84,7 +84,7 @@ def to_response(answer: QueryAnswer) -> Odpowiedz:
     return Odpowiedz(IdentyfikatorZapytania=answer.request_id, DataOdpowiedzi=answer.time, Wyniki=Wyniki(Wynik=wyniki))
 
 
-class QueryService(ServiceBase):  # type: ignore[misc]
+class QueryService(ServiceBase):
     """Usługa zapytań o beneficjenta (tryb automatycznej wymiany danych, wytyczne pkt 1.1)."""
 
     @rpc(
@@ -152,7 +152,7 @@ class QueryService(ServiceBase):  # type: ignore[misc]
         )
 
 
-class _HubApplication(Application):  # type: ignore[misc]
+class _HubApplication(Application):
     """Spyne application whose user-code errors become our faults, never a traceback."""
 
     def call_wrapper(self, ctx: Any) -> Any:

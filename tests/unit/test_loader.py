@@ -118,7 +118,7 @@ def test_the_hubs_replica_connection_cannot_write(replica: str) -> None:
     _load(replica, "feed_pup_small.xml")
     reader = ReplicaReader(replica)
     try:
-        with pytest.raises(Exception, match="readonly|read-only|query_only"):
+        with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
             with reader.engine.begin() as connection:
                 connection.execute(Person.__table__.delete())
     finally:
