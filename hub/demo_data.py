@@ -332,7 +332,10 @@ class Histories:
                 month = span_start
                 while month < benefit_end:
                     month_end = min(benefit_end, month + dt.timedelta(days=29))
-                    gross = Decimal("1662.00") if (month - span_start).days < 90 else Decimal("1304.90")
+                    # Until 31 May 2025 the benefit dropped after 90 days; the labour-market act of 2025
+                    # (Dz.U. 2025 poz. 620, in force 1 June 2025) pays it in full for the whole period.
+                    reduced = (month - span_start).days >= 90 and month < dt.date(2025, 6, 1)
+                    gross = Decimal("1304.90") if reduced else Decimal("1662.00")
                     payment = etree.SubElement(drawn, M + "PobranyZasilek")
                     _sub(payment, "DataOd", month.isoformat())
                     _sub(payment, "DataDo", month_end.isoformat())
