@@ -48,7 +48,5 @@ class DisclosureRegister(Protocol):
     def append(self, records: Sequence[DisclosureRecord]) -> None:
         """Store the records of one request atomically."""
 
-    def records(
-        self, *, request_id: str | None = None, pesel: str | None = None
-    ) -> Iterator[DisclosureRecord]:
+    def records(self, *, request_id: str | None = None, pesel: str | None = None) -> Iterator[DisclosureRecord]:
         """Read records back, optionally only those of one request or one person."""

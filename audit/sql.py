@@ -94,9 +94,7 @@ class SqlDisclosureRegister:
         with Session(self.engine) as session, session.begin():
             session.execute(insert(DisclosureRow), rows)
 
-    def records(
-        self, *, request_id: str | None = None, pesel: str | None = None
-    ) -> Iterator[DisclosureRecord]:
+    def records(self, *, request_id: str | None = None, pesel: str | None = None) -> Iterator[DisclosureRecord]:
         """Read records back in the order they were written."""
         query = select(DisclosureRow).order_by(DisclosureRow.id)
         if request_id is not None:

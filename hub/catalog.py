@@ -54,9 +54,7 @@ PUP = DataSetKind(
     categories=(
         Category(PERSONAL_DATA, "DaneOsobowe", "Dane osobowe beneficjenta", "PUP 1"),
         Category("OKRESY_REJESTRACJI", "OkresyRejestracji", "Okresy rejestracji w PUP", "PUP 2.1"),
-        Category(
-            "PRZYZNANE_SWIADCZENIA", "PrzyznaneSwiadczenia", "Przyznane świadczenia i zasiłki", "PUP 2.2"
-        ),
+        Category("PRZYZNANE_SWIADCZENIA", "PrzyznaneSwiadczenia", "Przyznane świadczenia i zasiłki", "PUP 2.2"),
         Category("POBRANE_ZASILKI", "PobraneZasilki", "Zasiłki pobierane w PUP", "PUP 2.3"),
         Category("INNE_SWIADCZENIA", "InneSwiadczenia", "Inne świadczenia pobierane w PUP", "PUP 2.4"),
         Category("PROPOZYCJE_SZKOLEN", "PropozycjeSzkolen", "Szkolenia proponowane osobie", "PUP 3"),

@@ -81,8 +81,9 @@ def _schemas_of(application: Application) -> dict[str, etree._Element]:
 def schemas() -> dict[str, bytes]:
     """Every published XSD by file name: model, query messages, feed batch."""
     query_app = zapytania.build_application(None)
-    feed_app = Application([_FeedSchemaOnly], tns=catalog.FEED_NS, name="Zasilanie",
-                           in_protocol=Soap11(), out_protocol=Soap11())
+    feed_app = Application(
+        [_FeedSchemaOnly], tns=catalog.FEED_NS, name="Zasilanie", in_protocol=Soap11(), out_protocol=Soap11()
+    )
     documents = _schemas_of(query_app)
     documents.update({ns: el for ns, el in _schemas_of(feed_app).items() if ns == catalog.FEED_NS})
     files = {}

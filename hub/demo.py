@@ -54,9 +54,18 @@ LEGAL_BASES = (
 
 ALL = {
     "PUP": [
-        "DANE_OSOBOWE", "OKRESY_REJESTRACJI", "PRZYZNANE_SWIADCZENIA", "POBRANE_ZASILKI", "INNE_SWIADCZENIA",
-        "PROPOZYCJE_SZKOLEN", "SZKOLENIA_ODBYTE", "PROPOZYCJE_PRACY", "WYKSZTALCENIE_KWALIFIKACJE", "WIZYTY",
-        "HISTORIA_ZATRUDNIENIA", "HISTORIA_STATUSOW",
+        "DANE_OSOBOWE",
+        "OKRESY_REJESTRACJI",
+        "PRZYZNANE_SWIADCZENIA",
+        "POBRANE_ZASILKI",
+        "INNE_SWIADCZENIA",
+        "PROPOZYCJE_SZKOLEN",
+        "SZKOLENIA_ODBYTE",
+        "PROPOZYCJE_PRACY",
+        "WYKSZTALCENIE_KWALIFIKACJE",
+        "WIZYTY",
+        "HISTORIA_ZATRUDNIENIA",
+        "HISTORIA_STATUSOW",
     ],
     "OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE", "SWIADCZENIA"],
     "SR": ["DANE_OSOBOWE", "DANE_DZIECI", "PRZYZNANE_SWIADCZENIA", "WYPLACONE_SWIADCZENIA"],
@@ -64,20 +73,55 @@ ALL = {
 
 # (office, group code, group name, login, {data set: categories}, {data set: legal bases})
 GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str]]], ...] = (
-    ("PUP", "KIEROWNICTWO", "Kierownictwo PUP", "pup.kierownik",
-     {"PUP": ALL["PUP"], "OPS": ALL["OPS"], "SR": ALL["SR"]},
-     {"PUP": ["URPSZ-2025"], "OPS": ["URPSZ-2025"], "SR": ["URPSZ-2025"]}),
-    ("PUP", "POSREDNICY", "Pośrednicy pracy", "pup.posrednik",
-     {"OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE"]}, {"OPS": ["URPSZ-2025"]}),
-    ("OPS", "PRACOWNICY_SOCJALNI", "Pracownicy socjalni", "ops.pracownik",
-     {"PUP": ALL["PUP"], "SR": ALL["SR"]}, {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]}),
-    ("OPS", "ASYSTENCI_RODZINY", "Asystenci rodziny", "ops.asystent",
-     {"PUP": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI"], "SR": ["DANE_OSOBOWE", "DANE_DZIECI"]},
-     {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]}),
-    ("SR", "REFERENCI", "Referenci świadczeń rodzinnych", "sr.referent",
-     {"PUP": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI", "PRZYZNANE_SWIADCZENIA", "POBRANE_ZASILKI", "INNE_SWIADCZENIA"],
-      "OPS": ["DANE_OSOBOWE", "SWIADCZENIA"]},
-     {"PUP": ["USR-2003"], "OPS": ["USR-2003"]}),
+    (
+        "PUP",
+        "KIEROWNICTWO",
+        "Kierownictwo PUP",
+        "pup.kierownik",
+        {"PUP": ALL["PUP"], "OPS": ALL["OPS"], "SR": ALL["SR"]},
+        {"PUP": ["URPSZ-2025"], "OPS": ["URPSZ-2025"], "SR": ["URPSZ-2025"]},
+    ),
+    (
+        "PUP",
+        "POSREDNICY",
+        "Pośrednicy pracy",
+        "pup.posrednik",
+        {"OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE"]},
+        {"OPS": ["URPSZ-2025"]},
+    ),
+    (
+        "OPS",
+        "PRACOWNICY_SOCJALNI",
+        "Pracownicy socjalni",
+        "ops.pracownik",
+        {"PUP": ALL["PUP"], "SR": ALL["SR"]},
+        {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]},
+    ),
+    (
+        "OPS",
+        "ASYSTENCI_RODZINY",
+        "Asystenci rodziny",
+        "ops.asystent",
+        {"PUP": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI"], "SR": ["DANE_OSOBOWE", "DANE_DZIECI"]},
+        {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]},
+    ),
+    (
+        "SR",
+        "REFERENCI",
+        "Referenci świadczeń rodzinnych",
+        "sr.referent",
+        {
+            "PUP": [
+                "DANE_OSOBOWE",
+                "OKRESY_REJESTRACJI",
+                "PRZYZNANE_SWIADCZENIA",
+                "POBRANE_ZASILKI",
+                "INNE_SWIADCZENIA",
+            ],
+            "OPS": ["DANE_OSOBOWE", "SWIADCZENIA"],
+        },
+        {"PUP": ["USR-2003"], "OPS": ["USR-2003"]},
+    ),
 )
 
 
@@ -130,14 +174,23 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
         ],
         "groups": [{"code": g, "office": o, "name": n} for o, g, n, _l, _s, _b in GROUPS],
         "users": [
-            {"login": u["login"], "office": u["office"], "group": u["group"],
-             "password_hash": hash_password(u["password"])}
+            {
+                "login": u["login"],
+                "office": u["office"],
+                "group": u["group"],
+                "password_hash": hash_password(u["password"]),
+            }
             for u in users
         ],
         "legal_bases": list(LEGAL_BASES),
         "rules": [
-            {"office": o, "group": g, "data_set": data_set, "categories": categories,
-             "legal_bases": bases.get(data_set, [])}
+            {
+                "office": o,
+                "group": g,
+                "data_set": data_set,
+                "categories": categories,
+                "legal_bases": bases.get(data_set, []),
+            }
             for o, g, _n, _l, scope, bases in GROUPS
             for data_set, categories in scope.items()
         ],

@@ -88,9 +88,7 @@ class Identifier:
             return cls(pesel=validate_pesel(pesel))
         if surname or first_name or birth_date:
             if not (surname and surname.strip() and first_name and first_name.strip() and birth_date):
-                raise InvalidIdentifier(
-                    "Identyfikacja bez numeru PESEL wymaga nazwiska, imienia i daty urodzenia."
-                )
+                raise InvalidIdentifier("Identyfikacja bez numeru PESEL wymaga nazwiska, imienia i daty urodzenia.")
             return cls(surname=surname.strip(), first_name=first_name.strip(), birth_date=birth_date)
         if document_kind or document_number:
             if not (document_kind and document_number and document_number.strip()):

@@ -97,8 +97,7 @@ def parse_record(record: etree._Element, data_element: str) -> ParsedRecord:
         first_name=_text(personal, M + "Imie") or "",
         birth_date=dt.date.fromisoformat(birth) if birth else None,
         document_kind=_text(personal, f"{M}DokumentTozsamosci/{M}Rodzaj"),
-        document_number=(_text(personal, f"{M}DokumentTozsamosci/{M}Numer") or "").replace(" ", "").upper()
-        or None,
+        document_number=(_text(personal, f"{M}DokumentTozsamosci/{M}Numer") or "").replace(" ", "").upper() or None,
         sections=tuple(sections),
     )
 
@@ -230,9 +229,7 @@ class Loader:
     def _start(self, connection: Connection, attributes: dict[str, str], report: LoadReport) -> None:
         data_set = attributes.get("Zbior")
         if data_set != self.kind.code:
-            raise UnknownDataSet(
-                f"Paczka dotyczy zbioru {data_set}, a replika przyjmuje zbiór {self.kind.code}."
-            )
+            raise UnknownDataSet(f"Paczka dotyczy zbioru {data_set}, a replika przyjmuje zbiór {self.kind.code}.")
         report.kind = attributes.get("Rodzaj", "PELNA")
         if report.kind == "PELNA":
             # A full snapshot replaces the previous one inside this transaction: readers see old or new.

@@ -38,9 +38,7 @@ class Policy:
 
     def __init__(self, config: Config) -> None:
         self._config = config
-        self._rules: dict[tuple[str, str, str], Rule] = {
-            (r.office, r.group, r.data_set): r for r in config.rules
-        }
+        self._rules: dict[tuple[str, str, str], Rule] = {(r.office, r.group, r.data_set): r for r in config.rules}
 
     def legal_bases_for(self, rule: Rule) -> tuple[str, ...]:
         """The legal bases usable under a rule: those listed, else every basis that opens its data set."""

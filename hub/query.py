@@ -99,9 +99,7 @@ class QueryEngine:
         request_id = request_id or str(uuid.uuid4())
         now = dt.datetime.now(dt.UTC)
         if not request.purpose or not request.purpose.strip():
-            raise MissingPurpose(
-                "Podaj cel pozyskania danych (pole Cel); zapytanie bez celu nie jest przyjmowane."
-            )
+            raise MissingPurpose("Podaj cel pozyskania danych (pole Cel); zapytanie bez celu nie jest przyjmowane.")
         if not request.scope:
             raise InvalidRequest("Wskaż co najmniej jeden zbiór danych.")
         for code, categories in request.scope.items():

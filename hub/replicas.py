@@ -59,9 +59,7 @@ class Section(ReplicaBase):
 
     __tablename__ = "sekcje"
 
-    person_id: Mapped[int] = mapped_column(
-        "osoba_id", ForeignKey("osoby.id", ondelete="CASCADE"), primary_key=True
-    )
+    person_id: Mapped[int] = mapped_column("osoba_id", ForeignKey("osoby.id", ondelete="CASCADE"), primary_key=True)
     element: Mapped[str] = mapped_column("sekcja", String(64), primary_key=True)
     content: Mapped[bytes] = mapped_column("tresc", LargeBinary)
 

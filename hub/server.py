@@ -81,9 +81,7 @@ class IndexPage(resource.Resource):
         self.name = name
 
     def render_GET(self, request: server.Request) -> bytes:
-        items = "".join(
-            f'<li><a href="/soap/{s}?wsdl">/soap/{s}?wsdl</a> — {html.escape(d)}</li>' for s, d in SERVICES
-        )
+        items = "".join(f'<li><a href="/soap/{s}?wsdl">/soap/{s}?wsdl</a> — {html.escape(d)}</li>' for s, d in SERVICES)
         page = (
             '<!doctype html><html lang="pl"><head><meta charset="utf-8">'
             f"<title>Platforma komunikacyjna — {html.escape(self.name)}</title></head><body>"

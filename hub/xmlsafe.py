@@ -10,6 +10,7 @@ from hub.errors import ForbiddenXml, MalformedXml
 
 # Depth is bounded by libxml2 itself (256 levels without XML_PARSE_HUGE, i.e. huge_tree=False).
 
+
 def parser(**extra: Any) -> etree.XMLParser:
     """A parser that never loads a DTD, resolves an entity or touches the network."""
     return etree.XMLParser(

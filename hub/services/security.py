@@ -13,9 +13,7 @@ from lxml import etree
 from hub.errors import AuthenticationFailed, AuthenticationRequired
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-PASSWORD_TEXT = (
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
-)
+PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
 
 
 def username_token(header: Iterable[etree._Element] | etree._Element | None) -> tuple[str, str]:

@@ -44,8 +44,23 @@ def start_demo_hub(directory: Path, *extra: str) -> RunningHub:
     """Start `platforma demo --port 0` and wait until it has written demo.json with its real port."""
     log = (directory / "hub.log").open("wb")
     env = dict(os.environ, COLUMNS="200", PYTHONUNBUFFERED="1")
-    command = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--port", "0",
-               "--pup", "300", "--ops", "150", "--sr", "200", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "hub.cli",
+        "demo",
+        "--dir",
+        str(directory),
+        "--port",
+        "0",
+        "--pup",
+        "300",
+        "--ops",
+        "150",
+        "--sr",
+        "200",
+        *extra,
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 120
     demo_json = directory / "demo.json"

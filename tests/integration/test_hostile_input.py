@@ -20,8 +20,9 @@ PASSWD_MARKERS = ("root:x:0:0", "/bin/bash", "/usr/sbin/nologin")
 
 
 def post(hub: RunningHub, body: bytes, content_type: str = "text/xml; charset=utf-8") -> requests.Response:
-    return requests.post(hub.endpoint, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'},
-                         timeout=30)
+    return requests.post(
+        hub.endpoint, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=30
+    )
 
 
 def envelope(hub: RunningHub, name: str) -> bytes:

@@ -21,9 +21,14 @@ Q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"
 PURPOSE = "Ustalenie sytuacji osoby w postępowaniu administracyjnym"
 ALL_PUP = ["DANE_OSOBOWE", "OKRESY_REJESTRACJI", "POBRANE_ZASILKI", "WIZYTY"]
 SECTION_ELEMENTS = {
-    "DANE_OSOBOWE": "DaneOsobowe", "OKRESY_REJESTRACJI": "OkresyRejestracji", "POBRANE_ZASILKI": "PobraneZasilki",
-    "WIZYTY": "Wizyty", "INFORMACJE_OGOLNE": "InformacjeOgolne", "SWIADCZENIA": "Swiadczenia",
-    "DANE_DZIECI": "DaneDzieci", "WYPLACONE_SWIADCZENIA": "WyplaconeSwiadczenia",
+    "DANE_OSOBOWE": "DaneOsobowe",
+    "OKRESY_REJESTRACJI": "OkresyRejestracji",
+    "POBRANE_ZASILKI": "PobraneZasilki",
+    "WIZYTY": "Wizyty",
+    "INFORMACJE_OGOLNE": "InformacjeOgolne",
+    "SWIADCZENIA": "Swiadczenia",
+    "DANE_DZIECI": "DaneDzieci",
+    "WYPLACONE_SWIADCZENIA": "WyplaconeSwiadczenia",
 }
 
 
@@ -62,8 +67,11 @@ def register(hub: RunningHub) -> SqlDisclosureRegister:
     return SqlDisclosureRegister(f"sqlite:///{hub.directory / 'audit.sqlite'}")
 
 
-WIDE_SCOPE = {"PUP": ALL_PUP, "OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE", "SWIADCZENIA"],
-              "SR": ["DANE_DZIECI", "WYPLACONE_SWIADCZENIA"]}
+WIDE_SCOPE = {
+    "PUP": ALL_PUP,
+    "OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE", "SWIADCZENIA"],
+    "SR": ["DANE_DZIECI", "WYPLACONE_SWIADCZENIA"],
+}
 
 
 def test_person_known_to_three_offices_is_answered_by_all_three_with_exactly_the_allowed_sections(
@@ -89,9 +97,7 @@ def test_person_known_to_three_offices_is_answered_by_all_three_with_exactly_the
 def test_the_same_query_from_a_narrower_group_is_refused_whole(hub: RunningHub) -> None:
     pesel = hub.person("PUP", "OPS", "SR")
     with pytest.raises(Fault) as error:
-        client(hub, "pup.posrednik").service.ZapytanieOBeneficjenta(
-            Zapytanie=query(pesel, "URPSZ-2025", WIDE_SCOPE)
-        )
+        client(hub, "pup.posrednik").service.ZapytanieOBeneficjenta(Zapytanie=query(pesel, "URPSZ-2025", WIDE_SCOPE))
     assert fault_code(error) == "BRAK_UPRAWNIEN"
     details = {d.text for d in error.value.detail.iter(f"{MODEL}Szczegol")}
     assert "ZBIOR:PUP" in details and "ZBIOR:SR" in details and "OPS:SWIADCZENIA" in details
@@ -146,12 +152,22 @@ def test_person_found_by_name_and_birth_date_and_by_id_card(hub: RunningHub) -> 
     first = service.ZapytanieOBeneficjenta(Zapytanie=query(pesel, "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}))
     person = first.Wyniki.Wynik[0].DanePUP.DaneOsobowe
     by_name = service.ZapytanieOBeneficjenta(
-        Zapytanie=query(None, "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, Nazwisko=person.Nazwisko.upper(),
-                        Imie=person.Imie, DataUrodzenia=person.DataUrodzenia)
+        Zapytanie=query(
+            None,
+            "URPSZ-2025",
+            {"PUP": ["DANE_OSOBOWE"]},
+            Nazwisko=person.Nazwisko.upper(),
+            Imie=person.Imie,
+            DataUrodzenia=person.DataUrodzenia,
+        )
     )
     by_card = service.ZapytanieOBeneficjenta(
-        Zapytanie=query(None, "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]},
-                        DokumentTozsamosci={"Rodzaj": "DOWOD_OSOBISTY", "Numer": person.DokumentTozsamosci.Numer})
+        Zapytanie=query(
+            None,
+            "URPSZ-2025",
+            {"PUP": ["DANE_OSOBOWE"]},
+            DokumentTozsamosci={"Rodzaj": "DOWOD_OSOBISTY", "Numer": person.DokumentTozsamosci.Numer},
+        )
     )
     for answer in (by_name, by_card):
         assert answer.Wyniki.Wynik[0].Status == "OK"
@@ -166,8 +182,7 @@ def test_person_found_by_name_and_birth_date_and_by_id_card(hub: RunningHub) -> 
         ("pup.kierownik", "4405", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"ZUS": ["DANE_OSOBOWE"]}, PURPOSE, "NIEZNANY_ZBIOR"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"PUP": ["MAJATEK"]}, PURPOSE, "NIEZNANA_KATEGORIA"),
-        ("pup.kierownik", "44051401359", "BRAK-TAKIEJ", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE,
-         "NIEZNANA_PODSTAWA_PRAWNA"),
+        ("pup.kierownik", "44051401359", "BRAK-TAKIEJ", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEZNANA_PODSTAWA_PRAWNA"),
         ("ops.pracownik", "44051401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "BRAK_UPRAWNIEN"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, "   ", "BRAK_CELU"),
     ],
@@ -180,12 +195,14 @@ def test_bad_queries_get_a_fault_with_a_stable_code_and_a_polish_message(
         client(hub, login).service.ZapytanieOBeneficjenta(Zapytanie=query(pesel, basis, scope, purpose))
     assert fault_code(error) == expected
     assert error.value.code.endswith("Client")
-    assert "Traceback" not in error.value.message and "File \"" not in error.value.message
+    assert "Traceback" not in error.value.message and 'File "' not in error.value.message
     assert any(c in error.value.message for c in "ąęółśżźćńĄĘÓŁŚŻŹĆŃ") or " " in error.value.message
 
 
 def test_wrong_password_and_missing_credentials_are_refused(hub: RunningHub) -> None:
-    pesel = hub.person("PUP",)
+    pesel = hub.person(
+        "PUP",
+    )
     request = query(pesel, "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]})
     with pytest.raises(Fault) as wrong:
         client(hub, "pup.kierownik", password="zle-haslo").service.ZapytanieOBeneficjenta(Zapytanie=request)

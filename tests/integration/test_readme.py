@@ -17,7 +17,7 @@ def test_readme_example_runs_against_the_demo(hub: RunningHub) -> None:
     assert any(line.startswith("scripts/test.sh") for line in first_lines)
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     assert blocks, "README must carry a python example"
-    code = blocks[0].replace('open("demo/demo.json")', f'open({str(hub.directory / "demo.json")!r})')
+    code = blocks[0].replace('open("demo/demo.json")', f"open({str(hub.directory / 'demo.json')!r})")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^PUP OK [0-9a-f]{64}$", result.stdout, re.M), result.stdout

@@ -10,9 +10,18 @@ from tests.conftest import FIXTURES, ROOT
 
 DESIGN_CATEGORIES = {
     "PUP": {
-        "DANE_OSOBOWE", "OKRESY_REJESTRACJI", "PRZYZNANE_SWIADCZENIA", "POBRANE_ZASILKI", "INNE_SWIADCZENIA",
-        "PROPOZYCJE_SZKOLEN", "SZKOLENIA_ODBYTE", "PROPOZYCJE_PRACY", "WYKSZTALCENIE_KWALIFIKACJE", "WIZYTY",
-        "HISTORIA_ZATRUDNIENIA", "HISTORIA_STATUSOW",
+        "DANE_OSOBOWE",
+        "OKRESY_REJESTRACJI",
+        "PRZYZNANE_SWIADCZENIA",
+        "POBRANE_ZASILKI",
+        "INNE_SWIADCZENIA",
+        "PROPOZYCJE_SZKOLEN",
+        "SZKOLENIA_ODBYTE",
+        "PROPOZYCJE_PRACY",
+        "WYKSZTALCENIE_KWALIFIKACJE",
+        "WIZYTY",
+        "HISTORIA_ZATRUDNIENIA",
+        "HISTORIA_STATUSOW",
     },
     "OPS": {"DANE_OSOBOWE", "INFORMACJE_OGOLNE", "SWIADCZENIA"},
     "SR": {"DANE_OSOBOWE", "DANE_DZIECI", "PRZYZNANE_SWIADCZENIA", "WYPLACONE_SWIADCZENIA"},
@@ -36,10 +45,32 @@ def test_every_category_is_a_section_of_the_model_in_the_same_order() -> None:
 def test_guideline_fields_are_in_the_model() -> None:
     model = etree.fromstring((ROOT / "xsd" / "model-1.xsd").read_bytes())
     names = {e.get("name") for e in model.iter("{http://www.w3.org/2001/XMLSchema}element")}
-    for field in ("Nazwisko", "Imie", "Pesel", "DataUrodzenia", "DokumentTozsamosci", "Plec", "StanCywilny",
-                  "RodzajAdresu", "KodPocztowy", "Miejscowosc", "Ulica", "NrDomu", "NrLokalu",
-                  "KwotaBrutto", "KwotaNetto", "Dziecko", "DataWyplaty", "CzyOdmowaUzasadniona",
-                  "SposobZakonczenia", "RodzajPropozycji", "Mowa", "Pismo", "Czytanie", "DataFaktyczna"):
+    for field in (
+        "Nazwisko",
+        "Imie",
+        "Pesel",
+        "DataUrodzenia",
+        "DokumentTozsamosci",
+        "Plec",
+        "StanCywilny",
+        "RodzajAdresu",
+        "KodPocztowy",
+        "Miejscowosc",
+        "Ulica",
+        "NrDomu",
+        "NrLokalu",
+        "KwotaBrutto",
+        "KwotaNetto",
+        "Dziecko",
+        "DataWyplaty",
+        "CzyOdmowaUzasadniona",
+        "SposobZakonczenia",
+        "RodzajPropozycji",
+        "Mowa",
+        "Pismo",
+        "Czytanie",
+        "DataFaktyczna",
+    ):
         assert field in names, field
 
 

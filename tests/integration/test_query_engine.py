@@ -1,0 +1,151 @@
+"""The query core against real SQLite replicas: ambiguity, read-only replicas, the credential cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import text
+
+from hub import config as config_module
+from hub.accounts import Accounts, hash_password, hub_engine
+from hub.config import UserEntry
+from hub.contracts import feed_schema
+from hub.core import HubCore
+from hub.demo_data import Histories, Person, Powiat, write_feed
+from hub.errors import AuthenticationFailed, NotAllowed
+from hub.identifiers import Identifier
+from hub.loader import Loader
+from hub.policy import Caller
+from hub.query import AMBIGUOUS, OK, QueryRequest
+
+CONFIG = """
+[hub]
+name = "Test"
+database = "sqlite:///hub.sqlite"
+audit_database = "sqlite:///audit.sqlite"
+
+[[offices]]
+code = "PUP"
+name = "PUP testowy"
+kind = "PUP"
+
+[[offices]]
+code = "OPS"
+name = "OPS testowy"
+kind = "OPS"
+
+[[data_sets]]
+code = "PUP"
+controller = "PUP"
+replica = "sqlite:///pup.sqlite"
+
+[[groups]]
+code = "G"
+office = "OPS"
+name = "Grupa"
+
+[[legal_bases]]
+code = "L"
+citation = "Przepis testowy"
+data_sets = ["PUP"]
+
+[[rules]]
+office = "OPS"
+group = "G"
+data_set = "PUP"
+categories = ["DANE_OSOBOWE", "WIZYTY"]
+"""
+
+
+@pytest.fixture
+def twins(tmp_path: Path) -> tuple[HubCore, Person, Person]:
+    """A PUP replica where two different people share surname, first name and birth date."""
+    powiat = Powiat(99)
+    histories = Histories(powiat)
+    first = powiat.person(30, 40)
+    second = powiat.person(30, 40)
+    second.surname, second.first_name, second.birth = first.surname, first.first_name, first.birth
+    second.sex = first.sex
+    feed = tmp_path / "pup.xml"
+    write_feed(feed, "PUP", iter([("A-1", histories.pup(first)), ("A-2", histories.pup(second))]))
+    (tmp_path / "platforma.toml").write_text(CONFIG, encoding="utf-8")
+    config = config_module.load(tmp_path / "platforma.toml")
+    loader = Loader(config.data_set("PUP").replica, "PUP", feed_schema())  # type: ignore[union-attr,arg-type]
+    loader.load(feed)
+    loader.dispose()
+    core = HubCore.open(config)
+    yield core, first, second
+    core.close()
+
+
+CALLER = Caller("ops.test", "OPS", "G")
+
+
+def test_identifier_matching_two_people_discloses_nothing_from_that_data_set(twins) -> None:  # type: ignore[no-untyped-def]
+    core, first, _second = twins
+    request = QueryRequest(
+        Identifier.build(surname=first.surname, first_name=first.first_name, birth_date=first.birth),
+        "L",
+        "Cel testowy",
+        {"PUP": ["DANE_OSOBOWE"]},
+    )
+    answer = core.query.ask(CALLER, request)
+    assert answer.results[0].status == AMBIGUOUS and answer.results[0].element is None
+    assert list(core.register.records(request_id=answer.request_id)) == []
+    by_pesel = core.query.ask(
+        CALLER, QueryRequest(Identifier.build(pesel=first.pesel), "L", "Cel", {"PUP": ["WIZYTY"]})
+    )
+    assert by_pesel.results[0].status == OK
+    sections = [etree.QName(s).localname for s in by_pesel.results[0].element]  # type: ignore[union-attr]
+    assert sections == ["Wizyty"]
+    record = next(core.register.records(request_id=by_pesel.request_id))
+    assert record.subject_pesel == first.pesel  # found even though DANE_OSOBOWE was not asked
+
+
+def test_refusal_is_recorded_and_nothing_is_read(twins) -> None:  # type: ignore[no-untyped-def]
+    core, first, _ = twins
+    request = QueryRequest(Identifier.build(pesel=first.pesel), "L", "Cel", {"PUP": ["HISTORIA_ZATRUDNIENIA"]})
+    with pytest.raises(NotAllowed) as refused:
+        core.query.ask(CALLER, request, request_id="r-refused")
+    assert refused.value.details == ("PUP:HISTORIA_ZATRUDNIENIA",)
+    records = list(core.register.records(request_id="r-refused"))
+    assert len(records) == 1 and records[0].outcome.value == "ODMOWA" and records[0].digest == ""
+
+
+def test_hub_connection_to_a_replica_cannot_write(twins) -> None:  # type: ignore[no-untyped-def]
+    core, _first, _ = twins
+    engine = core.query.replicas["PUP"].engine
+    with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE osoby SET pesel = NULL"))
+    with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM sekcje"))
+
+
+def test_verified_credentials_are_cached_and_argon2_is_not_run_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = Accounts(hub_engine(f"sqlite:///{tmp_path / 'hub.sqlite'}"), cache_seconds=60)
+    accounts.import_users([UserEntry("jan", "OPS", "G", hash_password("Haslo-testowe-1"))])
+    import hub.accounts as module
+
+    calls: list[int] = []
+    real = module._HASHER
+
+    class CountingHasher:
+        def verify(self, stored: str, password: str) -> bool:
+            calls.append(1)
+            return real.verify(stored, password)
+
+    monkeypatch.setattr(module, "_HASHER", CountingHasher())
+    for _ in range(20):
+        assert accounts.authenticate("jan", "Haslo-testowe-1").office == "OPS"
+    assert len(calls) == 1
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate("jan", "inne-haslo")  # a different password is never served from the cache
+    accounts.forget("jan")
+    accounts.authenticate("jan", "Haslo-testowe-1")
+    assert len(calls) == 3
