@@ -6,6 +6,6 @@ database of their own. This package imports nothing of `hub`.
 
 from __future__ import annotations
 
-from audit.records import DisclosureRecord, DisclosureRegister, Outcome
+from audit.records import DisclosureRecord, DisclosureRegister, EventKind, EventLog, Outcome, SecurityEvent
 
-__all__ = ["DisclosureRecord", "DisclosureRegister", "Outcome"]
+__all__ = ["DisclosureRecord", "DisclosureRegister", "EventKind", "EventLog", "Outcome", "SecurityEvent"]

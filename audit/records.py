@@ -42,6 +42,60 @@ class DisclosureRecord:
     reason: str = ""
 
 
+class EventKind(enum.StrEnum):
+    """Security events (guideline 7) and the other events the platform must be able to account for."""
+
+    LOGIN = "LOGOWANIE"
+    LOGOUT = "WYLOGOWANIE"
+    FAILED_LOGIN = "NIEUDANE_LOGOWANIE"
+    PASSWORD_CHANGE = "ZMIANA_HASLA"
+    LOCK = "BLOKADA"
+    UNLOCK = "ODBLOKOWANIE"
+    PERMISSION_REFUSED = "ODMOWA_UPRAWNIEN"
+    USER_CHANGE = "ZMIANA_UZYTKOWNIKA"
+    GROUP_CHANGE = "ZMIANA_GRUPY"
+    POLICY_CHANGE = "ZMIANA_POLITYKI"
+    REPORT = "RAPORT"
+    PURGE = "USUNIECIE_ZAPISOW"
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """One security event: what happened, to whom, done by whom, from where, with what outcome.
+
+    `user` is the account concerned (for a failed login, the login as typed); `actor` is who did it
+    (the user themself, an administrator, or `system` for an automatic lock); `source` is the IP
+    address or the calling system.
+    """
+
+    time: dt.datetime
+    kind: EventKind
+    user: str
+    office: str
+    actor: str
+    source: str
+    success: bool
+    details: str = ""
+
+
+class EventLog(Protocol):
+    """Where security events go; append-only."""
+
+    def record(self, event: SecurityEvent) -> None:
+        """Store one event durably."""
+
+    def events(
+        self,
+        *,
+        user: str | None = None,
+        office: str | None = None,
+        kind: EventKind | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> Iterator[SecurityEvent]:
+        """Read events back in the order they were written, optionally filtered."""
+
+
 class DisclosureRegister(Protocol):
     """Where disclosure records go. `append` must be durable before the data leaves the platform."""
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, create_engine, event, insert, select
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, create_engine, event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from audit.records import DisclosureRecord, Outcome
+from audit.records import DisclosureRecord, EventKind, Outcome, SecurityEvent
 
 
 class AuditBase(DeclarativeBase):
@@ -41,6 +41,22 @@ class DisclosureRow(AuditBase):
     reason: Mapped[str] = mapped_column("powod", Text)
 
     __table_args__ = (Index("ix_rejestr_czas", "czas"),)
+
+
+class EventRow(AuditBase):
+    """One security event (guideline 7)."""
+
+    __tablename__ = "zdarzenia_bezpieczenstwa"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[dt.datetime] = mapped_column("czas", DateTime(timezone=True), index=True)
+    kind: Mapped[str] = mapped_column("rodzaj", String(32), index=True)
+    user: Mapped[str] = mapped_column("uzytkownik", String(120), index=True)
+    office: Mapped[str] = mapped_column("urzad", String(32))
+    actor: Mapped[str] = mapped_column("wykonawca", String(120))
+    source: Mapped[str] = mapped_column("zrodlo", String(200))
+    success: Mapped[bool] = mapped_column("sukces", Boolean)
+    details: Mapped[str] = mapped_column("szczegoly", Text)
 
 
 def _engine(url: str) -> Engine:
@@ -119,6 +135,68 @@ class SqlDisclosureRegister:
                     outcome=Outcome(row.outcome),
                     digest=row.digest,
                     reason=row.reason,
+                )
+
+    def dispose(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+class SqlEventLog:
+    """Appends security events to `zdarzenia_bezpieczenstwa` in the audit database."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+        AuditBase.metadata.create_all(self.engine)
+
+    def record(self, event: SecurityEvent) -> None:
+        """Store one event durably (its own transaction)."""
+        with Session(self.engine) as session, session.begin():
+            session.add(
+                EventRow(
+                    time=event.time,
+                    kind=event.kind.value,
+                    user=event.user,
+                    office=event.office,
+                    actor=event.actor,
+                    source=event.source,
+                    success=event.success,
+                    details=event.details,
+                )
+            )
+
+    def events(
+        self,
+        *,
+        user: str | None = None,
+        office: str | None = None,
+        kind: EventKind | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> Iterator[SecurityEvent]:
+        """Read events back in the order they were written, optionally filtered."""
+        query = select(EventRow).order_by(EventRow.id)
+        if user is not None:
+            query = query.where(EventRow.user == user)
+        if office is not None:
+            query = query.where(EventRow.office == office)
+        if kind is not None:
+            query = query.where(EventRow.kind == kind.value)
+        if since is not None:
+            query = query.where(EventRow.time >= since)
+        if until is not None:
+            query = query.where(EventRow.time < until)
+        with Session(self.engine) as session:
+            for row in session.scalars(query):
+                yield SecurityEvent(
+                    time=row.time,
+                    kind=EventKind(row.kind),
+                    user=row.user,
+                    office=row.office,
+                    actor=row.actor,
+                    source=row.source,
+                    success=row.success,
+                    details=row.details,
                 )
 
     def dispose(self) -> None:
