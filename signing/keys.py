@@ -1,4 +1,4 @@
-"""Key sources: a private key in a PEM or PKCS#12 file, or in a PKCS#11 token (see ``signing.pkcs11``).
+"""Key sources: a private key in a PEM or PKCS#12 file, or in a PKCS#11 token (see ``signing.pkcs11_key``).
 
 Every source gives a :class:`SigningKey`: the signer's certificate, the rest of its chain, the XML-DSig
 signature method, and a ``sign`` operation that returns the raw ``SignatureValue`` octets. The signer
@@ -178,7 +178,7 @@ def load_key(source: str, password: str | None = None, certificate_file: str | N
     """Open a key source: a ``pkcs11:`` URI (RFC 7512), a PEM file, or a PKCS#12 file."""
     extra_certs = Path(certificate_file).read_bytes() if certificate_file else None
     if source.startswith("pkcs11:"):
-        from .pkcs11 import open_token_key
+        from .pkcs11_key import open_token_key
 
         return open_token_key(source, pin=password, certificates=extra_certs)
     try:

@@ -16,16 +16,34 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 # libxml2 opens an external DTD named in a DOCTYPE even with load_dtd=False (seen with lxml 6.1: a
 # SYSTEM "/etc/passwd" identifier is opened and read), so a DOCTYPE must be refused before the parser
-# sees it. The markers are searched anywhere in the bytes, in the single-byte, UTF-16 and UTF-32 spellings; a
-# "<!DOCTYPE" inside a comment or CDATA section is refused too, which is the price of not parsing.
-_DOCTYPE_MARKERS = (
-    b"<!DOCTYPE",
-    "<!DOCTYPE".encode("utf-16-le"),
-    "<!DOCTYPE".encode("utf-16-be"),
-    "<!DOCTYPE".encode("utf-32-le"),
-    "<!DOCTYPE".encode("utf-32-be"),
-    b"<!ENTITY",
-)
+# sees it. A DOCTYPE can only stand in the prolog (XML 1.0, 2.8), which is walked here; documents in a
+# multi-byte encoding (UTF-16/32) are searched whole for the marker instead.
+_WIDE_DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+
+
+def _has_doctype(data: bytes) -> bool:
+    if b"\x00" in data[:4]:
+        return any(marker in data for marker in _WIDE_DOCTYPE_MARKERS)
+    i = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    size = len(data)
+    while i < size:
+        if data[i] in b" \t\r\n":
+            i += 1
+        elif data.startswith(b"<?", i):
+            i = data.find(b"?>", i + 2)
+            if i < 0:
+                return False  # malformed: the parser reports it
+            i += 2
+        elif data.startswith(b"<!--", i):
+            i = data.find(b"-->", i + 4)
+            if i < 0:
+                return False
+            i += 3
+        else:
+            # The first thing that is not the XML declaration, a PI, a comment or blank: either the root
+            # element or a markup declaration ("<!DOCTYPE", or anything else starting "<!").
+            return data.startswith(b"<!", i)
+    return False
 
 
 def _parser() -> etree.XMLParser:
@@ -54,7 +72,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "d
             f"{what.capitalize()} ma {len(data)} bajtów, więcej niż dopuszczalne {max_bytes}.",
             code="DOKUMENT_ZA_DUZY",
         )
-    if any(marker in data for marker in _DOCTYPE_MARKERS):
+    if _has_doctype(data):
         raise InvalidInput(
             f"{what.capitalize()} zawiera deklarację DOCTYPE lub encje, które są niedozwolone.",
             code="DOCTYPE_NIEDOZWOLONY",

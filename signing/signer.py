@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import copy
 import hashlib
 import mimetypes
 import secrets
@@ -26,7 +27,7 @@ from .c14n import canonicalize, canonicalize_document
 from .errors import InvalidInput
 from .keys import SigningKey
 from .safexml import DEFAULT_MAX_BYTES, parse_xml
-from .xades import DataObject, build_qualifying_properties
+from .xades import DataObject, build_qualifying_properties, format_signing_time
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,10 @@ class XadesSigner:
     def __init__(self, key: SigningKey, config: SignerConfig | None = None) -> None:
         self.key = key
         self.config = config or SignerConfig()
-        self._signature_method = key.signature_method
-        der = key.certificate.public_bytes(Encoding.DER)
-        self._certificate_digest = _b64_sha256(der)
-        certificates = [key.certificate, *(key.chain if self.config.include_chain else ())]
-        self._certificates_b64 = [
-            base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii") for cert in certificates
-        ]
+        # The parts that do not change from one signature to the next are built once, as two templates
+        # (enveloped and detached); each signature deep-copies one and fills in ids, digests and time.
+        self._enveloped = self._template([c.ENVELOPED, self.config.c14n_method], "text/xml")
+        self._detached = self._template([], "application/octet-stream")
 
     def sign_enveloped(self, document: bytes, *, signing_time: datetime | None = None) -> bytes:
         """Sign the whole XML ``document`` and return it with the signature as the root's last child."""
@@ -78,13 +76,7 @@ class XadesSigner:
         # The enveloped-signature transform removes exactly the Signature element, so the document
         # canonicalized before the Signature is added is the octet stream the verifier will digest.
         document_digest = _b64_sha256(canonicalize_document(root, self.config.c14n_method))
-        reference_id = _new_id("Reference")
-        signature = self._signature(
-            data_references=[("", reference_id, [c.ENVELOPED, self.config.c14n_method], document_digest)],
-            data_objects=[DataObject(reference_id, "text/xml", self.config.description)],
-            signing_time=signing_time,
-            attach=root.append,
-        )
+        signature = self._signature(self._enveloped, None, document_digest, None, signing_time, root)
         spliced = _splice(document, root, signature)
         if spliced is not None:
             return spliced
@@ -102,60 +94,76 @@ class XadesSigner:
         """Sign ``data`` known to the verifier as ``uri`` (usually its file name); return the signature XML."""
         if not uri or uri.startswith("#"):
             raise InvalidInput("Podpis zewnętrzny wymaga nazwy (URI) podpisywanego pliku.", code="BRAK_URI")
-        reference_id = _new_id("Reference")
         mime = mime_type or mimetypes.guess_type(uri)[0] or "application/octet-stream"
         # A detached reference has no transforms: the digest is over the file's octets as they are.
         signature = self._signature(
-            data_references=[(quote(uri, safe="/:@!$&'()*+,;=-._~%"), reference_id, [], _b64_sha256(data))],
-            data_objects=[DataObject(reference_id, mime, self.config.description)],
-            signing_time=signing_time,
-            attach=None,
+            self._detached, quote(uri, safe="/:@!$&'()*+,;=-._~%"), _b64_sha256(data), mime, signing_time, None
         )
         return etree.tostring(signature, xml_declaration=True, encoding="UTF-8")
 
-    def _signature(
-        self,
-        *,
-        data_references: list[tuple[str, str, list[str], str]],
-        data_objects: list[DataObject],
-        signing_time: datetime | None,
-        attach: object,
-    ) -> etree._Element:
-        signature_id = _new_id("Signature")
-        signed_properties_id = _new_id("SignedProperties")
-        sig = etree.Element(c.ds("Signature"), nsmap={"ds": c.DS_NS}, Id=signature_id)
+    def _template(self, transforms: list[str], mime_type: str) -> etree._Element:
+        sig = etree.Element(c.ds("Signature"), nsmap={"ds": c.DS_NS}, Id="")
         signed_info = etree.SubElement(sig, c.ds("SignedInfo"))
         etree.SubElement(signed_info, c.ds("CanonicalizationMethod"), Algorithm=self.config.c14n_method)
-        etree.SubElement(signed_info, c.ds("SignatureMethod"), Algorithm=self._signature_method)
-        for uri, reference_id, transforms, digest in data_references:
-            _reference(signed_info, uri=uri, reference_id=reference_id, transforms=transforms, digest=digest)
-        sp_reference = _reference(
-            signed_info,
-            uri=f"#{signed_properties_id}",
-            reference_id=None,
-            transforms=[self.config.c14n_method],
-            digest="",
-            type_=c.SIGNED_PROPERTIES_TYPE,
-        )
-        signature_value = etree.SubElement(sig, c.ds("SignatureValue"), Id=f"{signature_id}-SignatureValue")
+        etree.SubElement(signed_info, c.ds("SignatureMethod"), Algorithm=self.key.signature_method)
+        _reference(signed_info, uri="", reference_id="", transforms=transforms)
+        # EN 319 132-1, 6.3: a reference to SignedProperties, typed as such.
+        _reference(signed_info, uri="", reference_id=None, transforms=[self.config.c14n_method],
+                   type_=c.SIGNED_PROPERTIES_TYPE)
+        etree.SubElement(sig, c.ds("SignatureValue"), Id="")
+        # EN 319 132-1, 6.3 (a): the signing certificate is in KeyInfo/X509Data.
         x509_data = etree.SubElement(etree.SubElement(sig, c.ds("KeyInfo")), c.ds("X509Data"))
-        for cert_b64 in self._certificates_b64:
-            etree.SubElement(x509_data, c.ds("X509Certificate")).text = cert_b64
+        certificates = [self.key.certificate, *(self.key.chain if self.config.include_chain else ())]
+        for cert in certificates:
+            etree.SubElement(x509_data, c.ds("X509Certificate")).text = base64.b64encode(
+                cert.public_bytes(Encoding.DER)
+            ).decode("ascii")
         qualifying = build_qualifying_properties(
-            signature_id=signature_id,
-            signed_properties_id=signed_properties_id,
-            signing_time=signing_time or datetime.now(UTC),
-            certificate_digest_b64=self._certificate_digest,
-            data_objects=data_objects,
+            signature_id="",
+            signed_properties_id="",
+            signing_time=datetime.now(UTC),
+            certificate_digest_b64=_b64_sha256(self.key.certificate.public_bytes(Encoding.DER)),
+            data_objects=[DataObject("", mime_type, self.config.description)],
         )
         etree.SubElement(sig, c.ds("Object")).append(qualifying)
-        if callable(attach):
-            # Attach before canonicalizing: inclusive C14N renders the namespaces in scope at the apex.
-            attach(sig)
+        return sig
+
+    def _signature(
+        self,
+        template: etree._Element,
+        uri: str | None,
+        data_digest: str,
+        mime_type: str | None,
+        signing_time: datetime | None,
+        parent: etree._Element | None,
+    ) -> etree._Element:
+        token = secrets.token_hex(8)
+        signature_id = f"Signature-{token}"
+        reference_id = f"Reference-{token}"
+        signed_properties_id = f"SignedProperties-{token}"
+        sig = copy.deepcopy(template)
+        signed_info, signature_value, _key_info, ds_object = sig
+        data_reference, sp_reference = signed_info[2], signed_info[3]
+        qualifying = ds_object[0]
         signed_properties = qualifying[0]
-        sp_reference[-1].text = _b64_sha256(
-            canonicalize(signed_properties, self.config.c14n_method, reference=True)
-        )
+        data_object_format = signed_properties[1][0]
+        sig.set("Id", signature_id)
+        signature_value.set("Id", f"{signature_id}-SignatureValue")
+        data_reference.set("Id", reference_id)
+        if uri is not None:
+            data_reference.set("URI", uri)
+        data_reference[-1].text = data_digest
+        sp_reference.set("URI", f"#{signed_properties_id}")
+        qualifying.set("Target", f"#{signature_id}")
+        signed_properties.set("Id", signed_properties_id)
+        signed_properties[0][0].text = format_signing_time(signing_time or datetime.now(UTC))
+        data_object_format.set("ObjectReference", f"#{reference_id}")
+        if mime_type is not None:
+            data_object_format[-1].text = mime_type
+        if parent is not None:
+            # Attach before canonicalizing: inclusive C14N renders the namespaces in scope at the apex.
+            parent.append(sig)
+        sp_reference[-1].text = _b64_sha256(canonicalize(signed_properties, self.config.c14n_method, reference=True))
         signature_value.text = base64.b64encode(
             self.key.sign(canonicalize(signed_info, self.config.c14n_method))
         ).decode("ascii")
@@ -168,11 +176,10 @@ def _reference(
     uri: str,
     reference_id: str | None,
     transforms: list[str],
-    digest: str,
     type_: str | None = None,
 ) -> etree._Element:
     reference = etree.SubElement(signed_info, c.ds("Reference"))
-    if reference_id:
+    if reference_id is not None:
         reference.set("Id", reference_id)
     if type_:
         reference.set("Type", type_)
@@ -182,7 +189,7 @@ def _reference(
         for algorithm in transforms:
             etree.SubElement(transforms_element, c.ds("Transform"), Algorithm=algorithm)
     etree.SubElement(reference, c.ds("DigestMethod"), Algorithm=c.SHA256)
-    etree.SubElement(reference, c.ds("DigestValue")).text = digest
+    etree.SubElement(reference, c.ds("DigestValue"))
     return reference
 
 
