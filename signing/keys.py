@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -87,7 +88,7 @@ class SoftwareKey:
     chain: tuple[x509.Certificate, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.private_key.public_key().public_numbers() != self.certificate.public_key().public_numbers():
+        if _spki(self.private_key.public_key()) != _spki(self.certificate.public_key()):
             raise InvalidKey("Klucz prywatny nie pasuje do certyfikatu.", code="KLUCZ_NIE_PASUJE")
         signature_method_for(self.certificate.public_key())
 
@@ -104,20 +105,18 @@ class SoftwareKey:
         return ecdsa_raw_signature(der, self.private_key.curve.name)
 
 
+def _spki(public_key: PublicKeyTypes) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def _split_certificates(
-    public_key: object, certificates: list[x509.Certificate]
+    public_key: PublicKeyTypes, certificates: list[x509.Certificate]
 ) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
     """Pick the certificate of ``public_key`` out of ``certificates``; the others form the chain."""
-    own = [
-        cert
-        for cert in certificates
-        if isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
-        and cert.public_key().public_numbers() == public_key.public_numbers()
-    ]
+    own = [cert for cert in certificates if _spki(cert.public_key()) == _spki(public_key)]
     if not own:
         raise InvalidKey(
-            "Nie znaleziono certyfikatu pasującego do klucza prywatnego (podaj go w pliku klucza lub "
-            "opcją --cert).",
+            "Nie znaleziono certyfikatu pasującego do klucza prywatnego (podaj go w pliku klucza lub opcją --cert).",
             code="BRAK_CERTYFIKATU",
         )
     return own[0], tuple(cert for cert in certificates if cert is not own[0])

@@ -18,7 +18,9 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # SYSTEM "/etc/passwd" identifier is opened and read), so a DOCTYPE must be refused before the parser
 # sees it. A DOCTYPE can only stand in the prolog (XML 1.0, 2.8), which is walked here; documents in a
 # multi-byte encoding (UTF-16/32) are searched whole for the marker instead.
-_WIDE_DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+_WIDE_DOCTYPE_MARKERS = tuple(
+    "<!DOCTYPE".encode(codec) for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
 
 
 def _has_doctype(data: bytes) -> bool:
@@ -80,9 +82,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "d
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise InvalidInput(
-            f"{what.capitalize()} nie jest poprawnym XML: {exc.msg}", code="NIEPRAWIDLOWY_XML"
-        ) from exc
+        raise InvalidInput(f"{what.capitalize()} nie jest poprawnym XML: {exc.msg}", code="NIEPRAWIDLOWY_XML") from exc
     docinfo = root.getroottree().docinfo
     # Belt and braces: should a DOCTYPE slip past the byte scan, the parsed document is refused all the same.
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:

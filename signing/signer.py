@@ -108,8 +108,9 @@ class XadesSigner:
         etree.SubElement(signed_info, c.ds("SignatureMethod"), Algorithm=self.key.signature_method)
         _reference(signed_info, uri="", reference_id="", transforms=transforms)
         # EN 319 132-1, 6.3: a reference to SignedProperties, typed as such.
-        _reference(signed_info, uri="", reference_id=None, transforms=[self.config.c14n_method],
-                   type_=c.SIGNED_PROPERTIES_TYPE)
+        _reference(
+            signed_info, uri="", reference_id=None, transforms=[self.config.c14n_method], type_=c.SIGNED_PROPERTIES_TYPE
+        )
         etree.SubElement(sig, c.ds("SignatureValue"), Id="")
         # EN 319 132-1, 6.3 (a): the signing certificate is in KeyInfo/X509Data.
         x509_data = etree.SubElement(etree.SubElement(sig, c.ds("KeyInfo")), c.ds("X509Data"))
@@ -212,7 +213,7 @@ def _splice(document: bytes, root: etree._Element, signature: etree._Element) ->
         return None
     end = document.rstrip()
     position = end.rfind(b"</")
-    if position < 0 or not end.endswith(b">") or end[position : -1].rstrip() != end_tag:
+    if position < 0 or not end.endswith(b">") or end[position:-1].rstrip() != end_tag:
         return None
     # Serialized as ASCII (character references for anything else): valid in any ASCII-compatible
     # encoding, and C14N renders the same characters either way.

@@ -1,0 +1,216 @@
+"""The ``sign`` and ``verify`` commands of ``platforma``; also runnable as ``python -m signing.cli``.
+
+The top-level ``platforma`` command belongs to the hub: it calls :func:`register` with its argparse
+subparsers. Messages are Polish; errors are one clear sentence on stderr, never a traceback.
+
+Exit codes: 0 success (for ``verify``: the signature is valid and chains to a trust anchor), 1 the
+signature is not accepted, 2 the command could not do its work (missing file, wrong password...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote
+
+from . import constants as c
+from .errors import SigningError
+from .keys import load_key
+from .revocation import RevocationSources, load_crls
+from .safexml import parse_xml
+from .signer import SignerConfig, XadesSigner
+from .trust import TrustStore
+from .verifier import VerifierConfig, XadesVerifier
+
+EXIT_OK = 0
+EXIT_NOT_ACCEPTED = 1
+EXIT_ERROR = 2
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _fail(message: str) -> int:
+    print(f"Błąd: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _guarded(command: Command) -> Command:
+    """Turn every failure into a Polish message and exit code 2."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except SigningError as exc:
+            return _fail(exc.message)
+        except FileNotFoundError as exc:
+            return _fail(f"nie znaleziono pliku {exc.filename}.")
+        except IsADirectoryError as exc:
+            return _fail(f"{exc.filename} jest katalogiem, a nie plikiem.")
+        except PermissionError as exc:
+            return _fail(f"brak dostępu do pliku {exc.filename}.")
+        except OSError as exc:
+            return _fail(f"operacja na pliku nie powiodła się ({exc.strerror}).")
+        except ValueError as exc:
+            return _fail(f"nieprawidłowa wartość: {exc}.")
+        except Exception as exc:  # the CLI promise: a sentence, never a traceback
+            return _fail(f"nieoczekiwany błąd ({type(exc).__name__}: {exc}).")
+
+    return run
+
+
+@_guarded
+def run_sign(args: argparse.Namespace) -> int:
+    """``platforma sign``: sign a document (enveloped) or any file (detached)."""
+    password = args.password
+    if args.password_file:
+        password = Path(args.password_file).read_text(encoding="utf-8").strip()
+    key = load_key(args.key, password, args.cert)
+    try:
+        signer = XadesSigner(key, SignerConfig(include_chain=args.chain))
+        document = Path(args.document).read_bytes()
+        if args.detached:
+            output = signer.sign_detached(document, Path(args.document).name)
+        else:
+            output = signer.sign_enveloped(document)
+    finally:
+        close = getattr(key, "close", None)
+        if callable(close):
+            close()
+    Path(args.out).write_bytes(output)
+    kind = "zewnętrzny" if args.detached else "otaczany (enveloped)"
+    print(f"Podpisano: {args.document} → {args.out} (podpis {kind}, XAdES-B-B).")
+    return EXIT_OK
+
+
+@_guarded
+def run_verify(args: argparse.Namespace) -> int:
+    """``platforma verify``: verify the signature of a document and print the report."""
+    store = TrustStore()
+    for location in args.trust or []:
+        path = Path(location)
+        if not path.exists():
+            return _fail(f"nie znaleziono katalogu ani listy zaufania {location}.")
+        store = store.merged(TrustStore.from_path(path))
+    crls = load_crls([Path(name).read_bytes() for name in args.crl or []])
+    if args.crl and len(crls) != len(args.crl):
+        return _fail("nie można odczytać jednej z podanych list CRL.")
+    ocsp = tuple(Path(name).read_bytes() for name in args.ocsp or [])
+    intermediates = []
+    for name in args.intermediate or []:
+        intermediates.extend(TrustStore.from_path(name).anchors)
+    validation_time = _parse_time(args.time) if args.time else None
+    config = VerifierConfig(
+        trust=store,
+        intermediates=tuple(anchor.certificate for anchor in intermediates),
+        revocation=RevocationSources(crls=crls, ocsp_responses=ocsp, online=not args.offline),
+        validation_time=validation_time,
+        trust_claimed_signing_time=args.trust_signing_time,
+    )
+    document_path = Path(args.document)
+    document = document_path.read_bytes()
+    detached = Path(args.data).read_bytes() if args.data else _detached_beside(document, document_path)
+    report = XadesVerifier(config).verify(document, detached=detached)
+    print(report.to_json() if args.json else report.render())
+    return EXIT_OK if report.accepted else EXIT_NOT_ACCEPTED
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _detached_beside(document: bytes, location: Path) -> dict[str, bytes] | None:
+    """For a detached signature, the signed files named by its references, looked up beside it.
+
+    Only plain relative names are followed (no directories up, no absolute paths, no URL schemes).
+    """
+    try:
+        root = parse_xml(document)
+    except SigningError:
+        return None
+    if root.tag != c.ds("Signature"):
+        return None
+    found: dict[str, bytes] = {}
+    for reference in root.iterfind(f"{c.ds('SignedInfo')}/{c.ds('Reference')}"):
+        uri = reference.get("URI") or ""
+        name = unquote(uri)
+        if not uri or uri.startswith("#") or ":" in name or ".." in PurePosixPath(name).parts or name.startswith("/"):
+            continue
+        candidate = location.parent / name
+        if candidate.is_file():
+            found[uri] = candidate.read_bytes()
+    return found or None
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sign`` and ``verify`` subcommands to an argparse subparsers object."""
+    sign = subparsers.add_parser(
+        "sign",
+        help="podpisz dokument podpisem XAdES",
+        description="Podpisuje dokument XML podpisem XAdES-B-B otaczanym (enveloped) albo dowolny plik "
+        "podpisem zewnętrznym (detached). Klucz: plik PEM, PKCS#12 (.p12/.pfx) albo token PKCS#11.",
+    )
+    sign.add_argument(
+        "--key",
+        required=True,
+        metavar="PLIK_LUB_URI",
+        help="klucz prywatny: plik PEM lub PKCS#12, albo adres tokenu 'pkcs11:token=...;object=...?module-path=...'",
+    )
+    sign.add_argument("--password", metavar="HASŁO", help="hasło pliku klucza albo PIN tokenu")
+    sign.add_argument("--password-file", metavar="PLIK", help="plik z hasłem lub PIN-em (zamiast --password)")
+    sign.add_argument("--cert", metavar="PLIK", help="certyfikat (PEM), gdy nie ma go w pliku klucza ani w tokenie")
+    sign.add_argument("--detached", action="store_true", help="podpis zewnętrzny, w osobnym pliku")
+    sign.add_argument("--chain", action="store_true", help="dołącz do podpisu certyfikaty wystawców")
+    sign.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy")
+    sign.add_argument("document", metavar="DOKUMENT", help="podpisywany dokument XML (lub dowolny plik z --detached)")
+    sign.set_defaults(func=run_sign)
+
+    verify = subparsers.add_parser(
+        "verify",
+        help="zweryfikuj podpis XAdES",
+        description="Weryfikuje podpis XAdES i wypisuje raport po polsku (lub JSON). Kod wyjścia 0 tylko "
+        "wtedy, gdy podpis jest ważny i prowadzi do kotwicy zaufania.",
+    )
+    verify.add_argument(
+        "--trust",
+        action="append",
+        metavar="KATALOG_LUB_TSL",
+        help="kotwice zaufania: katalog certyfikatów albo lista zaufania ETSI TS 119 612 (XML); można podać wiele razy",
+    )
+    verify.add_argument("--json", action="store_true", help="raport w formacie JSON")
+    verify.add_argument("--crl", action="append", metavar="PLIK", help="lista CRL (PEM lub DER)")
+    verify.add_argument("--ocsp", action="append", metavar="PLIK", help="odpowiedź OCSP (DER)")
+    verify.add_argument("--intermediate", action="append", metavar="PLIK", help="certyfikat pośredni (niezaufany)")
+    verify.add_argument("--data", metavar="PLIK", help="podpisany plik (dla podpisu zewnętrznego)")
+    verify.add_argument("--offline", action="store_true", help="nie pobieraj list CRL ani odpowiedzi OCSP z sieci")
+    verify.add_argument(
+        "--trust-signing-time",
+        action="store_true",
+        help="oceniaj certyfikat tylko na deklarowaną chwilę podpisu (bez znacznika czasu to deklaracja podpisującego)",
+    )
+    verify.add_argument("--time", metavar="ISO8601", help="chwila weryfikacji (domyślnie teraz)")
+    verify.add_argument("document", metavar="DOKUMENT", help="podpisany dokument lub plik podpisu zewnętrznego")
+    verify.set_defaults(func=run_verify)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``sign`` or ``verify`` standalone; return the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m signing.cli", description="Podpisy XAdES: podpisywanie i weryfikacja."
+    )
+    register(parser.add_subparsers(dest="command", required=True, metavar="{sign,verify}"))
+    args = parser.parse_args(argv)
+    func: Command = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["main", "register", "run_sign", "run_verify"]
