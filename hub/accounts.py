@@ -25,6 +25,17 @@ from hub.config import UserEntry
 from hub.errors import AuthenticationFailed
 from hub.policy import Caller
 
+# Roles of the platform (issue "Accounts"): stable codes, as they appear in the configuration.
+ROLES = {
+    "UZYTKOWNIK": "użytkownik końcowy",
+    "ADMINISTRATOR_URZEDU": "administrator urzędu (użytkownicy własnego urzędu)",
+    "ADMINISTRATOR_PLATFORMY": "administrator platformy",
+    "REDAKTOR_SZABLONOW": "redaktor szablonów dokumentów",
+    "PODPISUJACY": "podpisujący dokumenty",
+    "AUDYTOR": "audytor (rejestr ujawnień i zdarzeń)",
+    "SYSTEM_ZASILAJACY": "system dziedzinowy zasilający replikę swojego urzędu",
+}
+
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -48,6 +59,7 @@ class User(HubBase):
     name: Mapped[str] = mapped_column("nazwa", String(200), default="")
     password_hash: Mapped[str] = mapped_column("haslo", String(200))
     active: Mapped[bool] = mapped_column("aktywny", Boolean, default=True)
+    roles: Mapped[str] = mapped_column("role", String(300), default="UZYTKOWNIK")
 
 
 def hub_engine(url: str) -> Engine:
@@ -90,6 +102,7 @@ class Accounts:
                     user = User(login=entry.login, active=True)
                     session.add(user)
                 user.office, user.group, user.name = entry.office, entry.group, entry.name
+                user.roles = ",".join(entry.roles)
                 user.password_hash = entry.password_hash
                 count += 1
         self.forget()
@@ -104,7 +117,7 @@ class Accounts:
         if cached is not None and cached[1] > now and hmac.compare_digest(cached[0], tag):
             caller = cached[2]
             if caller.channel != channel:
-                caller = Caller(caller.login, caller.office, caller.group, channel)
+                caller = Caller(caller.login, caller.office, caller.group, channel, caller.roles)
             return caller
         with Session(self.engine) as session:
             user = session.scalars(select(User).where(User.login == login)).one_or_none()
@@ -116,7 +129,7 @@ class Accounts:
                 ok = False
             if not ok or user is None:
                 raise AuthenticationFailed("Nieprawidłowy login lub hasło albo konto jest nieaktywne.")
-            caller = Caller(user.login, user.office, user.group, channel)
+            caller = Caller(user.login, user.office, user.group, channel, frozenset(user.roles.split(",")))
         with self._lock:
             self._cache[login] = (tag, now + self.cache_seconds, caller)
         return caller

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -15,6 +16,9 @@ from rich.table import Table
 
 from hub import __version__
 from hub.errors import PlatformError
+
+# Packages that add their own subcommands: each module has `register(subparsers)`.
+COMMAND_MODULES = ("signing.cli", "audit.cli", "adapters.cli")
 
 console = Console(stderr=False)
 errors = Console(stderr=True)
@@ -208,12 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     contracts.add_argument("--dir", default=".", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
     contracts.set_defaults(func=cmd_contracts)
 
-    try:
-        from signing import cli as signing_cli  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # pragma: no cover - signing is part of the package
-        signing_cli = None
-    if signing_cli is not None and hasattr(signing_cli, "register"):
-        signing_cli.register(commands)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # a package still being built; its commands are simply absent
+            continue
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(commands)
     return parser
 
 

@@ -42,6 +42,7 @@ class UserEntry:
     group: str
     password_hash: str
     name: str = ""
+    roles: tuple[str, ...] = ("UZYTKOWNIK",)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,14 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     offices = tuple(Office(o["code"], o["name"], o["kind"]) for o in raw.get("offices", []))
     groups = tuple(Group(g["code"], g["office"], g["name"]) for g in raw.get("groups", []))
     users = tuple(
-        UserEntry(u["login"], u["office"], u["group"], u["password_hash"], u.get("name", ""))
+        UserEntry(
+            u["login"],
+            u["office"],
+            u["group"],
+            u["password_hash"],
+            u.get("name", ""),
+            tuple(u.get("roles", ("UZYTKOWNIK",))),
+        )
         for u in raw.get("users", [])
     )
     data_sets = tuple(
@@ -203,6 +211,12 @@ def _check(config: Config) -> None:
     for user in config.users:
         if (user.office, user.group) not in groups:
             problems.append(f"użytkownik {user.login}: nieznana grupa {user.group} urzędu {user.office}")
+    from hub.accounts import ROLES
+
+    for user in config.users:
+        for role in user.roles:
+            if role not in ROLES:
+                problems.append(f"użytkownik {user.login}: nieznana rola {role}")
     for basis in config.legal_bases:
         for code in basis.data_sets:
             if code not in data_sets:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 from pathlib import Path
 
 from lxml import etree
@@ -15,6 +16,7 @@ from spyne.protocol.soap import Soap11
 
 from hub import catalog
 from hub.model.feed import Paczka
+from hub.services import SERVICES as _published_services
 from hub.services import zapytania
 
 PLACEHOLDER_URL = "http://localhost:8080/soap/"
@@ -25,7 +27,7 @@ SCHEMA_FILES = {
     catalog.QUERY_NS: "zapytania-1.xsd",
     catalog.FEED_NS: "zasilanie-1.xsd",
 }
-SERVICES = {"zapytania": zapytania.build_application}
+SERVICES = {s.path: importlib.import_module(s.module).build_application for s in _published_services}
 
 
 class _FeedSchemaOnly(ServiceBase):

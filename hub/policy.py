@@ -22,6 +22,12 @@ class Caller:
     office: str
     group: str
     channel: str = "SOAP"
+    roles: frozenset[str] = frozenset({"UZYTKOWNIK"})
+    source: str = ""
+
+    def has_role(self, role: str) -> bool:
+        """Whether the caller holds the role (see `hub.accounts.ROLES`)."""
+        return role in self.roles
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ limit are refused here, before they are stored, with a SOAP fault.
 from __future__ import annotations
 
 import html
+import importlib
 import logging
 from typing import Any
 
@@ -18,11 +19,10 @@ from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource
 
 from hub.core import HubCore
-from hub.services import faults, zapytania
+from hub.services import SERVICES, faults
 
 log = logging.getLogger(__name__)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-SERVICES = (("zapytania", "Usługa zapytań o beneficjenta (tryb automatyczny, pkt 1.1 wytycznych)"),)
 
 
 def fault_envelope(code: str, message: str, faultcode: str = "Client") -> bytes:
@@ -81,7 +81,9 @@ class IndexPage(resource.Resource):
         self.name = name
 
     def render_GET(self, request: server.Request) -> bytes:
-        items = "".join(f'<li><a href="/soap/{s}?wsdl">/soap/{s}?wsdl</a> — {html.escape(d)}</li>' for s, d in SERVICES)
+        items = "".join(
+            f'<li><a href="/soap/{s.path}?wsdl">/soap/{s.path}?wsdl</a> — {html.escape(s.title)}</li>' for s in SERVICES
+        )
         page = (
             '<!doctype html><html lang="pl"><head><meta charset="utf-8">'
             f"<title>Platforma komunikacyjna — {html.escape(self.name)}</title></head><body>"
@@ -99,9 +101,10 @@ def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     soap: Any = resource.Resource()
     root.putChild(b"soap", soap)
     limit = core.config.hub.max_request_bytes
-    application = zapytania.build_application(core)
-    wsgi = WsgiApplication(application, max_content_length=limit)
-    soap.putChild(b"zapytania", WSGIResource(reactor, reactor.getThreadPool(), wsgi))
+    for service in SERVICES:
+        application = importlib.import_module(service.module).build_application(core)
+        wsgi = WsgiApplication(application, max_content_length=limit)
+        soap.putChild(service.path.encode(), WSGIResource(reactor, reactor.getThreadPool(), wsgi))
     site = server.Site(root)
     request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})
     site.requestFactory = request_class  # type: ignore[assignment]
