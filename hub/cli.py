@@ -244,6 +244,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as error:
+        errors.print(f"Błąd systemu plików lub sieci: {error}", highlight=False)
+        return 2
+    except Exception as error:  # a bug: say so plainly; the traceback only with --verbose
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        errors.print(
+            f"Nieoczekiwany błąd ({type(error).__name__}): {error}. Uruchom z opcją -v, aby zobaczyć szczegóły.",
+            highlight=False,
+        )
+        return 3
 
 
 if __name__ == "__main__":

@@ -125,6 +125,19 @@ GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str
 )
 
 
+# Accounts that do not query: feeding systems, administrators, the auditor.
+# (office, group code, group name, login, roles)
+SERVICE_ACCOUNTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("PUP", "SYSTEMY", "Systemy dziedzinowe PUP", "pup.system", ("SYSTEM_ZASILAJACY",)),
+    ("OPS", "SYSTEMY", "Systemy dziedzinowe OPS", "ops.system", ("SYSTEM_ZASILAJACY",)),
+    ("SR", "SYSTEMY", "Systemy dziedzinowe SR", "sr.system", ("SYSTEM_ZASILAJACY",)),
+    ("PUP", "ADMINISTRACJA", "Administratorzy PUP", "pup.admin", ("ADMINISTRATOR_URZEDU",)),
+    ("OPS", "ADMINISTRACJA", "Administratorzy OPS", "ops.admin", ("ADMINISTRATOR_URZEDU",)),
+    ("PUP", "PLATFORMA", "Administratorzy platformy", "platforma.admin", ("ADMINISTRATOR_PLATFORMY",)),
+    ("PUP", "AUDYT", "Audytorzy", "audytor", ("AUDYTOR",)),
+)
+
+
 @dataclass(frozen=True)
 class DemoSizes:
     pup: int = 5000
@@ -135,7 +148,7 @@ class DemoSizes:
 def demo_password(seed: int, login: str) -> str:
     """A reproducible demo password for a login (never used outside the demo)."""
     tail = hashlib.sha256(f"{seed}:{login}".encode()).hexdigest()[:8]
-    return f"Demo-{login.split('.')[1].capitalize()}-{tail}"
+    return f"Demo-{login.split('.')[-1].capitalize()}-{tail}"
 
 
 def _pick_beneficiaries(known_to: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
@@ -152,11 +165,29 @@ def _pick_beneficiaries(known_to: dict[str, tuple[str, ...]]) -> list[dict[str, 
     return chosen
 
 
-def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict[str, str]]]:
+def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict[str, Any]]]:
     """The demo's platforma.toml (relative paths) and the users with their demo passwords."""
-    users = []
+    users: list[dict[str, Any]] = []
     for office, group, _name, login, _scope, _bases in GROUPS:
-        users.append({"login": login, "password": demo_password(seed, login), "office": office, "group": group})
+        users.append(
+            {
+                "login": login,
+                "password": demo_password(seed, login),
+                "office": office,
+                "group": group,
+                "roles": ["UZYTKOWNIK"],
+            }
+        )
+    for office, group, _name, login, roles in SERVICE_ACCOUNTS:
+        users.append(
+            {
+                "login": login,
+                "password": demo_password(seed, login),
+                "office": office,
+                "group": group,
+                "roles": list(roles),
+            }
+        )
     document: dict[str, Any] = {
         "hub": {
             "name": "Powiat demonstracyjny (dane syntetyczne)",
@@ -172,13 +203,18 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
             {"code": code, "kind": code, "controller": code, "replica": f"sqlite:///replicas/{code.lower()}.sqlite"}
             for code in ("PUP", "OPS", "SR")
         ],
-        "groups": [{"code": g, "office": o, "name": n} for o, g, n, _l, _s, _b in GROUPS],
+        "groups": [{"code": g, "office": o, "name": n} for o, g, n, _l, _s, _b in GROUPS]
+        + [
+            {"code": g, "office": o, "name": n}
+            for o, g, n in dict.fromkeys((o, g, n) for o, g, n, _l, _r in SERVICE_ACCOUNTS)
+        ],
         "users": [
             {
                 "login": u["login"],
                 "office": u["office"],
                 "group": u["group"],
                 "password_hash": hash_password(u["password"]),
+                "roles": u["roles"],
             }
             for u in users
         ],
