@@ -251,6 +251,8 @@ class XadesVerifier:
             )
         signed_properties = _one(qualifying[0], c.xades("SignedProperties"), "xades:SignedProperties")
         references = self._references(root, sig, signed_info, signed_properties, ids, detached, findings)
+        # A reference that was refused (external, or to nothing) is never handed to xmlsec.
+        refused = any(r.code in ("ODWOLANIE_ZEWNETRZNE", "NIEZNALEZIONE_ODWOLANIE") for r in findings.reasons)
         coverage = _coverage(references)
         if self.config.require_whole_document and coverage.elements and not coverage.whole_document:
             findings.fail(
@@ -266,7 +268,9 @@ class XadesVerifier:
         if signer_cert is None:
             return _report(findings, now, **report_base)
         facts = self._facts.get(signer_cert, lambda: describe(signer_cert))
-        intact = self._check_core(sig, c14n_method, signature_method, signer_cert, references, root, detached, findings)
+        intact = not refused and self._check_core(
+            sig, c14n_method, signature_method, signer_cert, references, root, detached, findings
+        )
         signing_time = properties.signing_time or now
         self._check_signing_time(properties, now, findings)
         self._check_certificate(facts, signing_time, now, findings)
@@ -404,6 +408,14 @@ class XadesVerifier:
                 "treści dokumentu.",
             )
             return _Reference(element, uri, "inside_signature", target, transforms, digest_method, _path(target))
+        if c.ENVELOPED in transforms and not _is_within(sig, target):
+            # The enveloped-signature transform says the signature sits inside the signed element; here
+            # it does not, so the signed element was moved away from its signature (XSW).
+            findings.fail(
+                "PODPISANY_ELEMENT_PRZENIESIONY",
+                f"Podpisany element {_path(target)} nie zawiera podpisu, choć podpis jest otaczany: element "
+                "przeniesiono w inne miejsce dokumentu, a na jego miejscu może być inna treść.",
+            )
         if target is root:
             return _Reference(element, uri, "document", target, transforms, digest_method, "dokument")
         return _Reference(element, uri, "element", target, transforms, digest_method, _path(target))
@@ -791,6 +803,9 @@ def _reference_digest(ref: _Reference, sig: etree._Element, root: etree._Element
     if ref.target is None:
         raise ValueError("no target")
     c14n = next((t for t in ref.transforms if t in SUPPORTED_C14N), c.C14N_10)
+    if c.ENVELOPED in ref.transforms and _is_within(ref.target, sig):
+        # The transform removes the whole Signature subtree, and the target with it.
+        return hasher(b"").digest()
     if c.ENVELOPED in ref.transforms:
         # Work on a copy without the signature; the copy keeps the signature's tail text, as the
         # enveloped-signature transform does.
