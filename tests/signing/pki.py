@@ -259,17 +259,19 @@ class TestPKI:
         revoked_at: dt.datetime | None = None,
         unknown: bool = False,
         issuer: Issued | None = None,
+        responder: Issued | None = None,
         this_update: dt.datetime | None = None,
     ) -> bytes:
-        """A DER OCSP response about ``cert``, signed by the issuing CA itself (RFC 6960, 4.2.2.2)."""
+        """A DER OCSP response about ``cert``, signed by the issuing CA or a ``responder`` (RFC 6960, 4.2.2.2)."""
         issuer = issuer or self.qualified_ca
+        signer = responder or issuer
         if unknown:
             status, reason = ocsp.OCSPCertStatus.UNKNOWN, None
         elif revoked_at is not None:
             status, reason = ocsp.OCSPCertStatus.REVOKED, x509.ReasonFlags.key_compromise
         else:
             status, reason = ocsp.OCSPCertStatus.GOOD, None
-        response = (
+        builder = (
             ocsp.OCSPResponseBuilder()
             .add_response(
                 cert=cert,
@@ -281,10 +283,27 @@ class TestPKI:
                 revocation_time=revoked_at,
                 revocation_reason=reason,
             )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
-            .sign(issuer.key, hashes.SHA256())
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
         )
-        return response.public_bytes(serialization.Encoding.DER)
+        if responder is not None:
+            builder = builder.certificates([responder.cert])
+        return builder.sign(signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def ocsp_responder(self, *, with_eku: bool = True) -> Issued:
+        """A delegated OCSP responder certificate issued by the qualified CA."""
+        key = new_key("p256")
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_ca_name("Testowy responder OCSP"))
+            .issuer_name(self.qualified_ca.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(self._next_serial())
+            .not_valid_before(self.now - dt.timedelta(days=30))
+            .not_valid_after(self.now + dt.timedelta(days=30))
+        )
+        if with_eku:
+            builder = builder.add_extension(ocsp_signing_eku(), critical=False)
+        return Issued(key, builder.sign(self.qualified_ca.key, hashes.SHA256()))
 
 
 def _ca_cert(
