@@ -78,6 +78,15 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class OfficeSystem:
+    """A domain system that authenticates with a TLS client certificate, mapped to its office."""
+
+    name: str
+    office: str
+    subject_cn: str
+
+
+@dataclass(frozen=True)
 class HubSettings:
     """Where the hub keeps its own databases and how it protects itself."""
 
@@ -90,6 +99,13 @@ class HubSettings:
     max_request_bytes: int = 1_048_576
     credential_cache_seconds: int = 60
     threads: int = 16
+    max_failed_logins: int = 5
+    lock_minutes: int = 0
+    min_password_length: int = 12
+    min_password_score: int = 3
+    tls_certificate: str | None = None
+    tls_key: str | None = None
+    client_ca: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,7 @@ class Config:
     data_sets: tuple[DataSet, ...]
     legal_bases: tuple[LegalBasis, ...]
     rules: tuple[Rule, ...]
+    systems: tuple[OfficeSystem, ...] = ()
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def office(self, code: str) -> Office:
@@ -111,6 +128,13 @@ class Config:
 
     def data_set(self, code: str) -> DataSet | None:
         return self._index["data_sets"].get(code)
+
+    def system(self, subject_cn: str) -> OfficeSystem | None:
+        """The office system whose TLS client certificate has this subject common name."""
+        for system in self.systems:
+            if system.subject_cn == subject_cn:
+                return system
+        return None
 
     def legal_basis(self, code: str) -> LegalBasis | None:
         return self._index["legal_bases"].get(code)
@@ -149,6 +173,9 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     hub_raw = dict(_require(raw, "hub", "głównej"))
     for key in ("database", "audit_database"):
         hub_raw[key] = _resolve_url(_require(hub_raw, key, "[hub]"), base)
+    for key in ("tls_certificate", "tls_key", "client_ca"):
+        if hub_raw.get(key):
+            hub_raw[key] = str((base / hub_raw[key]).resolve())
     known = set(HubSettings.__dataclass_fields__)
     unknown = set(hub_raw) - known
     if unknown:
@@ -186,7 +213,8 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
         Rule(r["office"], r["group"], r["data_set"], tuple(r["categories"]), tuple(r.get("legal_bases", ())))
         for r in raw.get("rules", [])
     )
-    config = Config(path, hub, offices, groups, users, data_sets, legal_bases, rules)
+    systems = tuple(OfficeSystem(s["name"], s["office"], s["subject_cn"]) for s in raw.get("systems", []))
+    config = Config(path, hub, offices, groups, users, data_sets, legal_bases, rules, systems)
     _check(config)
     return config
 
@@ -205,6 +233,9 @@ def _check(config: Config) -> None:
             problems.append(f"zbiór {data_set.code}: nieznany administrator {data_set.controller}")
         if (data_set.replica is None) == (data_set.node is None):
             problems.append(f"zbiór {data_set.code}: podaj dokładnie jedno z 'replica' albo 'node'")
+    for system in config.systems:
+        if system.office not in offices:
+            problems.append(f"system {system.name}: nieznany urząd {system.office}")
     for group in config.groups:
         if group.office not in offices:
             problems.append(f"grupa {group.code}: nieznany urząd {group.office}")

@@ -17,13 +17,13 @@ from spyne.protocol.soap import Soap11
 from hub import catalog
 from hub.model.feed import Paczka
 from hub.services import SERVICES as _published_services
-from hub.services import zapytania
 
 PLACEHOLDER_URL = "http://localhost:8080/soap/"
 
 # File name of each namespace's schema; imports between schemas are rewritten to these names.
 SCHEMA_FILES = {
     catalog.MODEL_NS: "model-1.xsd",
+    "urn:pl:platforma-komunikacyjna:konta:1": "konta-1.xsd",
     catalog.QUERY_NS: "zapytania-1.xsd",
     catalog.FEED_NS: "zasilanie-1.xsd",
 }
@@ -60,6 +60,8 @@ def _pretty(element: etree._Element) -> bytes:
 def wsdl(service: str, base_url: str = PLACEHOLDER_URL) -> bytes:
     """The WSDL of one service, with its address at `base_url + service`."""
     application = SERVICES[service](None)
+    # Set by the HTTP server at run time; the exported file must say SOAP over HTTP as the live one does.
+    application.transport = "http://schemas.xmlsoap.org/soap/http"
     document = Wsdl11(application.interface)
     document.build_interface_document(base_url + service)
     root = etree.fromstring(document.get_interface_document())
@@ -82,12 +84,15 @@ def _schemas_of(application: Application) -> dict[str, etree._Element]:
 
 def schemas() -> dict[str, bytes]:
     """Every published XSD by file name: model, query messages, feed batch."""
-    query_app = zapytania.build_application(None)
     feed_app = Application(
         [_FeedSchemaOnly], tns=catalog.FEED_NS, name="Zasilanie", in_protocol=Soap11(), out_protocol=Soap11()
     )
-    documents = _schemas_of(query_app)
-    documents.update({ns: el for ns, el in _schemas_of(feed_app).items() if ns == catalog.FEED_NS})
+    documents: dict[str, etree._Element] = {}
+    # Each namespace's schema is taken from the first application that declares it; a namespace shared by
+    # several services (the model) comes out the same from each.
+    for application in [build(None) for build in SERVICES.values()] + [feed_app]:
+        for namespace, element in _schemas_of(application).items():
+            documents.setdefault(namespace, element)
     files = {}
     for namespace, element in documents.items():
         for imported in element.findall("{http://www.w3.org/2001/XMLSchema}import"):

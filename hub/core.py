@@ -4,32 +4,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.sql import SqlDisclosureRegister
-from hub.accounts import Accounts, hub_engine
+from audit.sql import SqlDisclosureRegister, SqlEventLog
+from hub.accounts import Accounts, SecuritySettings, hub_engine
 from hub.config import Config
+from hub.policy import Policy
 from hub.query import QueryEngine
+from hub.rules import RuleStore
 
 
 @dataclass
 class HubCore:
-    """Configuration, accounts, the disclosure register and the query engine of one hub process."""
+    """Configuration, accounts, rules, the audit databases and the query engine of one hub process."""
 
     config: Config
     accounts: Accounts
     register: SqlDisclosureRegister
     query: QueryEngine
+    events: SqlEventLog
+    rules: RuleStore
 
     @classmethod
     def open(cls, config: Config, *, import_users: bool = True) -> HubCore:
-        """Open the hub's databases and replicas; import the configured users."""
-        accounts = Accounts(hub_engine(config.hub.database), config.hub.credential_cache_seconds)
-        if import_users and config.users:
+        """Open the hub's databases and replicas; seed users, groups and rules from the configuration."""
+        settings = config.hub
+        events = SqlEventLog(settings.audit_database)
+        engine = hub_engine(settings.database)
+        accounts = Accounts(
+            engine,
+            events=events,
+            settings=SecuritySettings(
+                cache_seconds=settings.credential_cache_seconds,
+                max_failed_logins=settings.max_failed_logins,
+                lock_minutes=settings.lock_minutes,
+                min_password_length=settings.min_password_length,
+                min_password_score=settings.min_password_score,
+            ),
+        )
+        if import_users:
+            accounts.import_groups(config.groups)
             accounts.import_users(config.users)
-        register = SqlDisclosureRegister(config.hub.audit_database)
-        return cls(config, accounts, register, QueryEngine(config, register))
+        rules = RuleStore(engine, config, events)
+        rules.seed(config.rules)
+        register = SqlDisclosureRegister(settings.audit_database)
+        query = QueryEngine(config, register, Policy(config, rules))
+        return cls(config, accounts, register, query, events, rules)
 
     def close(self) -> None:
         """Release every database connection."""
         self.query.close()
         self.register.dispose()
+        self.events.dispose()
         self.accounts.engine.dispose()

@@ -86,3 +86,11 @@ class InternalError(PlatformError):
 class ConfigurationError(PlatformError):
     code = "BLAD_KONFIGURACJI"
     client_error = False
+
+
+class WeakPassword(PlatformError):
+    code = "SLABE_HASLO"
+
+
+class PasswordChangeRequired(PlatformError):
+    code = "WYMAGANA_ZMIANA_HASLA"

@@ -6,8 +6,10 @@ caller's scope is refused whole (`NotAllowed` lists every element that was not a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from hub import catalog
 from hub.config import Config, LegalBasis, Rule
@@ -24,6 +26,7 @@ class Caller:
     channel: str = "SOAP"
     roles: frozenset[str] = frozenset({"UZYTKOWNIK"})
     source: str = ""
+    must_change_password: bool = False
 
     def has_role(self, role: str) -> bool:
         """Whether the caller holds the role (see `hub.accounts.ROLES`)."""
@@ -39,12 +42,36 @@ class ScopeEntry:
     legal_bases: tuple[str, ...]
 
 
-class Policy:
-    """Decides, from the configured rules, whether a request is within the caller's scope."""
+class RuleSource(Protocol):
+    """Where the current rules come from (the hub database: `hub.rules.RuleStore`)."""
 
-    def __init__(self, config: Config) -> None:
+    def version(self) -> int: ...
+
+    def rules(self) -> tuple[int, dict[tuple[str, str, str], Rule]]: ...
+
+
+class Policy:
+    """Decides, from the rules, whether a request is within the caller's scope.
+
+    With a `RuleSource`, every decision first compares the rules' version (one cheap read), so a change
+    made by the administrator applies from the next query on, in every hub process.
+    """
+
+    def __init__(self, config: Config, source: RuleSource | None = None) -> None:
         self._config = config
-        self._rules: dict[tuple[str, str, str], Rule] = {(r.office, r.group, r.data_set): r for r in config.rules}
+        self._source = source
+        self._version = -1
+        self._lock = threading.Lock()
+        self._static: dict[tuple[str, str, str], Rule] = {(r.office, r.group, r.data_set): r for r in config.rules}
+
+    @property
+    def _rules(self) -> dict[tuple[str, str, str], Rule]:
+        if self._source is None:
+            return self._static
+        if self._source.version() != self._version:
+            with self._lock:
+                self._version, self._static = self._source.rules()
+        return self._static
 
     def legal_bases_for(self, rule: Rule) -> tuple[str, ...]:
         """The legal bases usable under a rule: those listed, else every basis that opens its data set."""
@@ -56,8 +83,9 @@ class Policy:
     def scope(self, caller: Caller) -> list[ScopeEntry]:
         """The caller's effective scope: what `ListaZbiorow` answers."""
         entries = []
+        rules = self._rules
         for data_set in self._config.data_sets:
-            rule = self._rules.get((caller.office, caller.group, data_set.code))
+            rule = rules.get((caller.office, caller.group, data_set.code))
             if rule is None or not rule.categories:
                 continue
             entries.append(ScopeEntry(data_set.code, rule.categories, self.legal_bases_for(rule)))
@@ -77,8 +105,9 @@ class Policy:
                 details=(f"PODSTAWA_PRAWNA:{legal_basis}",),
             )
         refused: list[str] = []
+        rules = self._rules
         for data_set, categories in requested.items():
-            rule = self._rules.get((caller.office, caller.group, data_set))
+            rule = rules.get((caller.office, caller.group, data_set))
             if rule is None or not rule.categories:
                 refused.append(f"ZBIOR:{data_set}")
                 continue

@@ -86,9 +86,9 @@ def digest_of(element: etree._Element) -> str:
 class QueryEngine:
     """Answers queries from the configured replicas under the configured policy."""
 
-    def __init__(self, config: Config, register: DisclosureRegister) -> None:
+    def __init__(self, config: Config, register: DisclosureRegister, policy: Policy | None = None) -> None:
         self.config = config
-        self.policy = Policy(config)
+        self.policy = policy or Policy(config)
         self.register = register
         self.replicas: dict[str, ReplicaReader] = {
             d.code: ReplicaReader(d.replica) for d in config.data_sets if d.replica is not None

@@ -139,3 +139,4 @@ __all__ = [
     "named",
     "required",
 ]
+

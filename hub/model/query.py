@@ -29,6 +29,12 @@ IdentifierText = named(Unicode(max_len=200, type_name="TekstIdentyfikatora"), QU
 Digest = named(Unicode(pattern="[0-9a-f]{64}", type_name="SkrotSHA256"), QUERY_NS)
 
 
+class UzytkownikKoncowy(QueryType):
+    """SOAP header: the end user on whose behalf an office system (TLS client certificate) calls."""
+
+    _type_info = [("Login", required(named(Unicode(min_len=1, max_len=120, type_name="Login"), QUERY_NS)))]
+
+
 class DokumentZapytania(QueryType):
     """An identity document named in a query."""
 

@@ -6,11 +6,22 @@ would require the password in clear on the server, and the transport is TLS in p
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from hub.errors import AuthenticationFailed, AuthenticationRequired
+from hub.catalog import QUERY_NS
+from hub.errors import AuthenticationFailed, AuthenticationRequired, PlatformError
+from hub.services import faults
+
+if TYPE_CHECKING:
+    from hub.core import HubCore
+    from hub.policy import Caller
+
+END_USER = f"{{{QUERY_NS}}}UzytkownikKoncowy"
+CLIENT_CN = "platforma.client_subject_cn"  # set by hub.server from the TLS peer certificate
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
@@ -44,3 +55,46 @@ def username_token(header: Iterable[etree._Element] | etree._Element | None) -> 
     raise AuthenticationRequired(
         "Brak poświadczeń: dołącz nagłówek WS-Security z elementem UsernameToken (login i hasło)."
     )
+
+
+def end_user_login(header: Iterable[etree._Element] | etree._Element | None) -> str | None:
+    """The login named in the `UzytkownikKoncowy` header (a system acting for an end user), if any."""
+    if header is None:
+        return None
+    elements = [header] if isinstance(header, etree._Element) else list(header)
+    for element in elements:
+        if element.tag == END_USER:
+            return (element.findtext(f"{{{QUERY_NS}}}Login") or "").strip() or None
+    return None
+
+
+def identify(core: HubCore, header: Any, environ: dict[str, Any], operation: str) -> Caller:
+    """Who calls: an office system (TLS client certificate) acting for a named end user, or a UsernameToken."""
+    source = str(environ.get("REMOTE_ADDR", ""))
+    subject = environ.get(CLIENT_CN)
+    acting_for = end_user_login(header)
+    if subject and acting_for:
+        system = core.config.system(str(subject))
+        if system is None:
+            raise AuthenticationFailed("Certyfikat klienta nie należy do żadnego zarejestrowanego systemu urzędu.")
+        caller = core.accounts.act_for(system.office, acting_for, system.name, source)
+    else:
+        login, password = username_token(header)
+        caller = core.accounts.authenticate(login, password, channel="SOAP", source=source)
+    core.accounts.check_usable(caller, operation)
+    return caller
+
+
+def authenticate_listener(ctx: Any) -> None:
+    """Spyne `method_call` listener for every hub service: sets `ctx.udc` = {"caller", "request_id"}."""
+    request_id = str(uuid.uuid4())
+    core: HubCore | None = getattr(ctx.app, "hub", None)
+    if core is None:
+        raise faults.internal_fault(request_id)
+    environ = getattr(ctx.transport, "req_env", None) or {}
+    operation = str(ctx.method_request_string or "").rsplit("}", 1)[-1]
+    try:
+        caller = identify(core, ctx.in_header_doc, environ, operation)
+    except PlatformError as error:
+        raise faults.to_fault(error, request_id) from None
+    ctx.udc = {"caller": caller, "request_id": request_id}

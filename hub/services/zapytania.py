@@ -4,7 +4,6 @@ ListaPodstawPrawnych. A thin translation between SOAP objects and `hub.query`.""
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from lxml import etree
@@ -23,6 +22,7 @@ from hub.model.query import (
     Odpowiedz,
     PodstawaPrawnaOpis,
     RejestrPodstawPrawnych,
+    UzytkownikKoncowy,
     Wyniki,
     WynikZbioru,
     Zapytanie,
@@ -32,7 +32,7 @@ from hub.policy import Caller
 from hub.query import QueryAnswer, QueryRequest
 from hub.services import faults
 from hub.services.protocol import HubSoap11, PreRendered
-from hub.services.security import username_token
+from hub.services.security import authenticate_listener
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "UslugaZapytan"
@@ -91,6 +91,7 @@ class QueryService(ServiceBase):
         Zapytanie.customize(min_occurs=1, nillable=False),
         _returns=Odpowiedz,
         _operation_name="ZapytanieOBeneficjenta",
+        _in_header=(UzytkownikKoncowy,),
         _in_variable_names={"request": "Zapytanie"},
         _out_message_name="ZapytanieOBeneficjentaOdpowiedz",
         _out_variable_name="Odpowiedz",
@@ -104,6 +105,7 @@ class QueryService(ServiceBase):
     @rpc(
         _returns=DostepneZbiory,
         _operation_name="ListaZbiorow",
+        _in_header=(UzytkownikKoncowy,),
         _out_message_name="ListaZbiorowOdpowiedz",
         _out_variable_name="Zbiory",
     )
@@ -136,6 +138,7 @@ class QueryService(ServiceBase):
     @rpc(
         _returns=RejestrPodstawPrawnych,
         _operation_name="ListaPodstawPrawnych",
+        _in_header=(UzytkownikKoncowy,),
         _out_message_name="ListaPodstawPrawnychOdpowiedz",
         _out_variable_name="PodstawyPrawne",
     )
@@ -168,20 +171,6 @@ class _HubApplication(Application):
             raise faults.internal_fault(request_id) from None
 
 
-def _authenticate(ctx: Any) -> None:
-    """Spyne `method_call` listener: resolve the caller before any operation runs."""
-    request_id = str(uuid.uuid4())
-    core: HubCore | None = getattr(ctx.app, "hub", None)
-    if core is None:
-        raise faults.internal_fault(request_id)
-    try:
-        login, password = username_token(ctx.in_header_doc)
-        caller = core.accounts.authenticate(login, password, channel="SOAP")
-    except PlatformError as error:
-        raise faults.to_fault(error, request_id) from None
-    ctx.udc = {"caller": caller, "request_id": request_id}
-
-
 def build_application(core: HubCore | None) -> Application:
     """The Spyne application of the query service; `core=None` builds it for contract export only."""
     application = _HubApplication(
@@ -192,5 +181,5 @@ def build_application(core: HubCore | None) -> Application:
         out_protocol=HubSoap11(),
     )
     application.hub = core
-    application.event_manager.add_listener("method_call", _authenticate)
+    application.event_manager.add_listener("method_call", authenticate_listener)
     return application

@@ -83,3 +83,15 @@ def test_feed_fixture_is_valid_against_the_feed_schema() -> None:
     schema = contracts.feed_schema()
     document = etree.parse(str(FIXTURES / "xml" / "feed_pup_small.xml"))
     assert schema.validate(document), schema.error_log
+
+
+def test_checked_in_wsdls_give_zeep_every_operation() -> None:
+    from zeep import Client
+
+    expected = {
+        "zapytania.wsdl": {"ZapytanieOBeneficjenta", "ListaZbiorow", "ListaPodstawPrawnych"},
+        "konta.wsdl": {"ZmianaHasla", "Wylogowanie"},
+    }
+    for name, operations in expected.items():
+        client = Client(str(ROOT / "wsdl" / name))
+        assert operations <= set(client.service._operations), name

@@ -1,0 +1,69 @@
+"""The accounts service `/soap/konta`: a user's own password change and logout (guideline 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spyne import Application, ServiceBase, Unicode, rpc
+
+from hub.core import HubCore
+from hub.model.common import named, required
+from hub.policy import Caller
+from hub.services.protocol import HubSoap11
+from hub.services.security import authenticate_listener
+from hub.services.zapytania import _HubApplication
+
+ACCOUNTS_NS = "urn:pl:platforma-komunikacyjna:konta:1"
+Password = required(named(Unicode(min_len=1, max_len=200, type_name="Haslo"), ACCOUNTS_NS))
+Confirmation = named(Unicode(max_len=300, type_name="Potwierdzenie"), ACCOUNTS_NS)
+
+
+def _caller(ctx: Any) -> Caller:
+    caller: Caller = ctx.udc["caller"]
+    return caller
+
+
+class AccountService(ServiceBase):
+    """Usługa kont: zmiana własnego hasła i wylogowanie."""
+
+    @rpc(
+        Password,
+        Password,
+        _returns=Confirmation,
+        _operation_name="ZmianaHasla",
+        _in_variable_names={"old": "StareHaslo", "new": "NoweHaslo"},
+        _out_message_name="ZmianaHaslaOdpowiedz",
+        _out_variable_name="Potwierdzenie",
+    )
+    def change_password(ctx: Any, old: str, new: str) -> str:
+        """Zmienia hasło zalogowanego użytkownika (wymaga podania dotychczasowego hasła)."""
+        core: HubCore = ctx.app.hub
+        caller = _caller(ctx)
+        core.accounts.change_password(caller.login, old, new, source=caller.source)
+        return "Hasło zostało zmienione."
+
+    @rpc(
+        _returns=Confirmation,
+        _operation_name="Wylogowanie",
+        _out_message_name="WylogowanieOdpowiedz",
+        _out_variable_name="Potwierdzenie",
+    )
+    def logout(ctx: Any) -> str:
+        """Kończy sesję: zapamiętane poświadczenia są usuwane, a wylogowanie rejestrowane."""
+        core: HubCore = ctx.app.hub
+        core.accounts.logout(_caller(ctx))
+        return "Wylogowano."
+
+
+def build_application(core: HubCore | None) -> Application:
+    """The Spyne application of the accounts service; `core=None` builds it for contract export only."""
+    application = _HubApplication(
+        [AccountService],
+        tns=ACCOUNTS_NS,
+        name="UslugaKont",
+        in_protocol=HubSoap11(validator="lxml"),
+        out_protocol=HubSoap11(),
+    )
+    application.hub = core
+    application.event_manager.add_listener("method_call", authenticate_listener)
+    return application
