@@ -162,15 +162,21 @@ class TestPKI:
         not_after: dt.datetime | None = None,
         issuer: Issued | None = None,
         key: PrivateKey | None = None,
+        public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None = None,
     ) -> Issued:
-        """Issue an end-entity signing certificate (qualified by default)."""
+        """Issue an end-entity signing certificate (qualified by default).
+
+        With ``public_key`` (a key whose private half lives elsewhere, e.g. in a token) the returned
+        ``Issued.key`` is a throwaway and must not be used.
+        """
         issuer = issuer or self.qualified_ca
-        key = key or new_key(key_kind)
+        key = key or new_key(key_kind if public_key is None else "p256")
+        subject_key = public_key or key.public_key()
         builder = (
             x509.CertificateBuilder()
             .subject_name(person_name(given, surname, pesel))
             .issuer_name(issuer.cert.subject)
-            .public_key(key.public_key())
+            .public_key(subject_key)
             .serial_number(self._next_serial())
             .not_valid_before(not_before or self.now - dt.timedelta(days=365))
             .not_valid_after(not_after or self.now + dt.timedelta(days=365))
@@ -192,7 +198,7 @@ class TestPKI:
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
             )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
             .add_extension(
                 x509.CertificatePolicies(
                     [x509.PolicyInformation(ObjectIdentifier("0.4.0.194112.1.2" if qualified else "1.2.3.4"), None)]
