@@ -239,8 +239,14 @@ class Accounts:
         return count
 
     # -- authentication ------------------------------------------------------------------------------------------
-    def authenticate(self, login: str, password: str, channel: str = "SOAP", source: str = "") -> Caller:
-        """The caller for these credentials, or `AuthenticationFailed` (never saying which part was wrong)."""
+    def authenticate(
+        self, login: str, password: str, channel: str = "SOAP", source: str = "", *, record_login: bool = True
+    ) -> Caller:
+        """The caller for these credentials, or `AuthenticationFailed` (never saying which part was wrong).
+
+        A verification that is not a login (the old password of a password change) passes
+        `record_login=False`; its failures still count and are recorded as failed logins.
+        """
         tag = hmac.new(self._key, f"{login}\0{password}".encode(), hashlib.sha256).digest()
         now = time.monotonic()
         with self._lock:
@@ -249,7 +255,7 @@ class Accounts:
             caller = self._still_valid(cached[2], cached[3])
             if caller is not None:
                 return Caller(caller.login, caller.office, caller.group, channel, caller.roles, source)
-        caller, version = self._verify(login, password, channel, source)
+        caller, version = self._verify(login, password, channel, source, record_login)
         with self._lock:
             self._cache[login] = (tag, now + self.cache_seconds, caller, version)
         return caller
@@ -264,7 +270,9 @@ class Accounts:
             return None
         return caller
 
-    def _verify(self, login: str, password: str, channel: str, source: str) -> tuple[Caller, int]:
+    def _verify(
+        self, login: str, password: str, channel: str, source: str, record_login: bool = True
+    ) -> tuple[Caller, int]:
         now = self.clock()
         with Session(self.engine) as session, session.begin():
             user = session.get(User, login, with_for_update=True)
@@ -313,11 +321,20 @@ class Accounts:
                             details=f"{user.failed_attempts} nieudanych prób logowania",
                         )
                         self.forget(user.login)
-                raise AuthenticationFailed(_GENERIC_FAILURE)
+                failed = True
+            else:
+                failed = False
+        if failed:
+            # Raised after the commit: the failed attempt (and a lock) must persist.
+            raise AuthenticationFailed(_GENERIC_FAILURE)
+        with Session(self.engine) as session, session.begin():
+            user = session.get(User, login)
+            assert user is not None
             user.failed_attempts = 0
             roles = frozenset(user.roles.split(","))
             caller = Caller(user.login, user.office, user.group, channel, roles, source, user.must_change_password)
-            self._event(EventKind.LOGIN, user.login, user.office, source=source, details=channel)
+            if record_login:
+                self._event(EventKind.LOGIN, user.login, user.office, source=source, details=channel)
             return caller, user.version
 
     def act_for(self, office: str, login: str, system: str, source: str = "") -> Caller:
@@ -364,7 +381,7 @@ class Accounts:
     # -- passwords ---------------------------------------------------------------------------------------------
     def change_password(self, login: str, old: str, new: str, source: str = "") -> None:
         """Change a password, proving the old one; clears a forced change."""
-        self.authenticate(login, old, channel="ZMIANA_HASLA", source=source)
+        self.authenticate(login, old, channel="ZMIANA_HASLA", source=source, record_login=False)
         if new == old:
             raise WeakPassword("Nowe hasło musi się różnić od dotychczasowego.")
         with Session(self.engine) as session, session.begin():

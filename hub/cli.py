@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import logging
 import sys
@@ -18,7 +19,7 @@ from hub import __version__
 from hub.errors import PlatformError
 
 # Packages that add their own subcommands: each module has `register(subparsers)`.
-COMMAND_MODULES = ("signing.cli", "audit.cli", "adapters.cli")
+COMMAND_MODULES = ("hub.admin_cli", "signing.cli", "audit.cli", "adapters.cli")
 
 console = Console(stderr=False)
 errors = Console(stderr=True)
@@ -45,12 +46,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hub.server import serve
 
     config = config_module.load(args.config)
+    overrides: dict[str, Any] = {
+        key: str(Path(value).resolve())
+        for key, value in (("tls_certificate", args.tls_cert), ("tls_key", args.tls_key), ("client_ca", args.client_ca))
+        if value
+    }
+    if overrides:
+        config = dataclasses.replace(config, hub=dataclasses.replace(config.hub, **overrides))
     core = HubCore.open(config)
     listen = args.listen or config.hub.listen
     port = config.hub.port if args.port is None else args.port
+    scheme = "https" if config.hub.tls_certificate else "http"
 
     def ready(actual: int) -> None:
-        base = f"http://{listen}:{actual}"
+        base = f"{scheme}://{listen}:{actual}"
         console.print(f"Platforma nasłuchuje: {base}/", highlight=False)
         console.print(f"WSDL zapytania: {base}/soap/zapytania?wsdl", highlight=False)
         sys.stdout.flush()
@@ -174,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", required=True, help="plik konfiguracji TOML (np. platforma.toml)")
     serve.add_argument("--listen", help="adres nasłuchu (domyślnie z konfiguracji, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (0 = dowolny wolny; domyślnie z konfiguracji)")
+    serve.add_argument("--tls-cert", help="certyfikat serwera TLS (PEM)")
+    serve.add_argument("--tls-key", help="klucz prywatny serwera TLS (PEM)")
+    serve.add_argument(
+        "--client-ca", help="certyfikaty CA klientów (PEM); z nim serwer wymaga certyfikatu klienta (mTLS)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser(

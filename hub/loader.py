@@ -1,34 +1,65 @@
-"""The loader: fills a replica from a feed file (xsd/zasilanie), streaming, in one transaction.
+"""The loader: the only writer of replicas. Applies feed batches (xsd/zasilanie), each all-or-nothing.
 
-Memory does not grow with the file: records are parsed one at a time (lxml iterparse, validated against
-the feed schema while parsing) and inserted in bulk batches. A full batch replaces the replica's
-content; an incremental one replaces or deletes people by their source key. Any failure rolls back:
-the replica is exactly as it was before.
+`ReplicaWriter.apply` is the one write path, used by the SOAP feed service, by `platforma feed` when it
+writes a replica database directly, and by `Loader` for feed files. Memory does not grow with a batch:
+records are consumed one at a time and inserted in bulk chunks inside one transaction.
+
+* An incremental batch (`PRZYROSTOWA`) replaces or deletes people of the live snapshot by source key.
+* A full snapshot (`PELNA`) is written as a new generation beside the live one, possibly over many
+  batches of one run (`IdZasilenia`, `NumerPaczki` 1, 2, ...); its last batch (`Koniec`) makes it live by
+  one update of `stan_repliki`: a query sees the old snapshot or the new one, never a mix.
+* The watermark a batch reached is stored in the same transaction as the batch. A batch already applied
+  (same run, same number) is acknowledged again and not applied twice; a gap in the numbering is refused.
+
+Any failure rolls the batch back: the replica is exactly as it was before it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from lxml import etree
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from hub import catalog
-from hub.errors import ForbiddenXml, InvalidPesel, MalformedXml, SchemaViolation, UnknownDataSet
+from hub.errors import (
+    ForbiddenXml,
+    InvalidPesel,
+    MalformedXml,
+    PlatformError,
+    SchemaViolation,
+    UnknownDataSet,
+)
 from hub.identifiers import normalise_name, validate_pesel
-from hub.replicas import Load, Person, Section, writable_engine
+from hub.replicas import STATE_ROW, Load, Person, ReplicaState, Section, writable_engine
 
 M = "{" + catalog.MODEL_NS + "}"
 F = "{" + catalog.FEED_NS + "}"
 BULK = 1000
+CHUNK = 500  # records per identity check (keeps IN lists short on every database)
 PERSONS: Table = Person.__table__  # type: ignore[assignment]
 SECTIONS: Table = Section.__table__  # type: ignore[assignment]
+FULL = "PELNA"
+INCREMENTAL = "PRZYROSTOWA"
+
+
+class DuplicatePerson(PlatformError):
+    """The same person (source key) appears twice in one batch or one full snapshot: the batch is refused."""
+
+    code = "ZDUPLIKOWANA_OSOBA"
+
+
+class BatchOutOfOrder(PlatformError):
+    """A batch does not continue the run it names (a gap, or a run that is no longer open)."""
+
+    code = "NIECIAGLOSC_ZASILENIA"
 
 
 @dataclass
@@ -41,7 +72,7 @@ class Rejection:
 
 @dataclass
 class LoadReport:
-    """What a load did: counts, rejections, the digest of what was applied."""
+    """What a batch did: counts, rejections, the digest of what was applied, where the run stands."""
 
     data_set: str
     kind: str
@@ -50,6 +81,35 @@ class LoadReport:
     deleted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     digest: str = ""
+    batch_id: str | None = None
+    run_id: str | None = None
+    sequence: int | None = None
+    watermark: str | None = None
+    repeated: bool = False
+    snapshot_live: bool = False
+
+
+class RecordLike(Protocol):
+    """What the writer needs of a record (a parsed feed record, or an adapter's record)."""
+
+    @property
+    def source_key(self) -> str: ...
+    @property
+    def deleted(self) -> bool: ...
+    @property
+    def pesel(self) -> str | None: ...
+    @property
+    def surname(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def birth_date(self) -> dt.date | None: ...
+    @property
+    def document_kind(self) -> str | None: ...
+    @property
+    def document_number(self) -> str | None: ...
+    @property
+    def sections(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +125,50 @@ class ParsedRecord:
     document_kind: str | None
     document_number: str | None
     sections: tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class BatchHeader:
+    """The attributes of a `Paczka`: data set, kind, run, number, watermark, whether it ends a snapshot."""
+
+    data_set: str
+    kind: str = FULL
+    batch_id: str | None = None
+    run_id: str | None = None
+    sequence: int | None = None
+    watermark: str | None = None
+    final: bool = True
+
+    @classmethod
+    def from_attributes(cls, attributes: dict[str, str]) -> BatchHeader:
+        """The header of a `Paczka` element's attributes (see xsd/zasilanie-1.xsd)."""
+        number = attributes.get("NumerPaczki")
+        final = attributes.get("Koniec")
+        run_id = attributes.get("IdZasilenia")
+        return cls(
+            data_set=attributes.get("Zbior", ""),
+            kind=attributes.get("Rodzaj", FULL),
+            batch_id=attributes.get("IdPaczki"),
+            run_id=run_id,
+            sequence=int(number) if number else None,
+            watermark=attributes.get("Znacznik"),
+            # A batch that names no run is a whole snapshot on its own.
+            final=(final or "").strip() in ("true", "1") if run_id else True,
+        )
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """Where a replica stands: the live snapshot's watermark and run, and an open full snapshot, if any."""
+
+    generation: int | None
+    watermark: str | None
+    run_id: str | None
+    sequence: int | None
+    staging_run_id: str | None
+    staging_sequence: int | None
+    staging_watermark: str | None
+    people: int
 
 
 def _text(element: etree._Element | None, path: str) -> str | None:
@@ -106,6 +210,15 @@ def iter_feed(
     source: str | Path | IO[bytes], schema: etree.XMLSchema | None
 ) -> Iterator[tuple[dict[str, str], etree._Element]]:
     """Yield (batch attributes, record element) pairs, validating while parsing; memory stays flat."""
+    for attributes, element in _iter_feed(source, schema):
+        if element is not None:
+            yield attributes, element
+
+
+def _iter_feed(
+    source: str | Path | IO[bytes], schema: etree.XMLSchema | None
+) -> Iterator[tuple[dict[str, str], etree._Element | None]]:
+    """As `iter_feed`, and first (attributes, None) when the `Paczka` element opens."""
     context = etree.iterparse(
         source,
         events=("start", "end"),
@@ -125,6 +238,7 @@ def iter_feed(
                     attributes = dict(element.attrib)
                     if element.getroottree().docinfo.doctype:
                         raise ForbiddenXml("Paczka zawiera deklarację DTD, której platforma nie przyjmuje.")
+                    yield attributes, None
                 continue
             if element.tag == F + "Rekord":
                 yield attributes, element
@@ -142,56 +256,185 @@ def iter_feed(
         raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{line}: {error}") from error
 
 
-class Loader:
-    """Applies feed files to one replica (the only writer of replicas)."""
+def record_problem(record: RecordLike) -> str | None:
+    """Why a record cannot be stored (Polish), or None; checks that need no other record."""
+    if record.deleted:
+        return None
+    if record.birth_date is None or not record.surname:
+        return "Rekord nie zawiera danych osobowych (nazwisko, data urodzenia)."
+    if record.pesel:
+        try:
+            validate_pesel(record.pesel)
+        except InvalidPesel:
+            return "Nieprawidłowy numer PESEL."
+    return None
 
-    def __init__(self, replica_url: str, data_set_kind: str, schema: etree.XMLSchema | None) -> None:
+
+class ReplicaWriter:
+    """Applies batches to one replica: the only code that writes replicas (guideline 8).
+
+    `duplicates="reject"` rejects the second occurrence of a source key in a batch and goes on (feed
+    files); `duplicates="refuse"` refuses the whole batch with `ZDUPLIKOWANA_OSOBA` (the SOAP service).
+    """
+
+    def __init__(self, replica_url: str, data_set_kind: str, *, duplicates: str = "reject") -> None:
         kind = catalog.kind(data_set_kind)
         if kind is None:
             raise UnknownDataSet(f"Nieznany rodzaj zbioru: {data_set_kind}.")
         self.kind = kind
-        self.schema = schema
+        self.duplicates = duplicates
         self.engine = writable_engine(replica_url)
 
-    def load(
+    # -- state ---------------------------------------------------------------------------------------------
+    def status(self) -> ReplicaStatus:
+        """The live watermark and run, an open full snapshot and the number of live people."""
+        with self.engine.connect() as connection:
+            state = connection.execute(select(ReplicaState).where(ReplicaState.id == STATE_ROW)).one_or_none()
+            people = 0
+            if state is not None:
+                people = int(
+                    connection.scalar(
+                        select(func.count()).select_from(Person).where(Person.generation == state.generacja)
+                    )
+                    or 0
+                )
+        if state is None:
+            return ReplicaStatus(None, None, None, None, None, None, None, 0)
+        return ReplicaStatus(
+            state.generacja,
+            state.znacznik,
+            state.id_zasilenia,
+            state.numer_paczki,
+            state.id_zasilenia_roboczego,
+            state.numer_paczki_roboczej,
+            state.znacznik_roboczy,
+            people,
+        )
+
+    # -- the write path ------------------------------------------------------------------------------------
+    def apply(
         self,
-        source: str | Path | IO[bytes],
+        header: BatchHeader,
+        records: Iterable[RecordLike],
         *,
         progress: Callable[[int], None] | None = None,
-        watermark: str | None = None,
     ) -> LoadReport:
-        """Apply one feed file in one transaction; return what happened."""
+        """Apply one batch in one transaction; return what happened (or raise, changing nothing)."""
+        if header.data_set != self.kind.code:
+            raise UnknownDataSet(
+                f"Paczka dotyczy zbioru {header.data_set}, a replika przyjmuje zbiór {self.kind.code}."
+            )
+        if header.kind not in (FULL, INCREMENTAL):
+            raise SchemaViolation(f"Nieznany rodzaj paczki: {header.kind}.")
+        report = LoadReport(
+            self.kind.code,
+            header.kind,
+            batch_id=header.batch_id,
+            run_id=header.run_id,
+            sequence=header.sequence,
+            watermark=header.watermark,
+        )
+        try:
+            with self.engine.begin() as connection:
+                state = self._lock_state(connection)
+                if self._already_applied(connection, state, header, report):
+                    return report
+                generation = self._target_generation(connection, state, header)
+                self._write(connection, generation, header, records, report, progress)
+                self._record(connection, header, report, generation)
+                new_state = self._advance(state, header, generation, report)
+                connection.execute(update(ReplicaState).where(ReplicaState.id == STATE_ROW).values(**new_state))
+                old_generation = state["generacja"]
+        except IntegrityError as error:
+            raise DuplicatePerson(
+                "Paczka zawiera osobę, która już występuje w zasilanym zbiorze (ten sam identyfikator źródłowy "
+                "albo PESEL); paczki nie zastosowano."
+            ) from error
+        if report.snapshot_live and old_generation != generation:
+            self._drop_generations(keep=(generation,))
+        return report
+
+    def _lock_state(self, connection: Connection) -> dict[str, Any]:
+        query = select(ReplicaState.__table__).where(ReplicaState.id == STATE_ROW).with_for_update()
+        row = connection.execute(query).mappings().one_or_none()
+        if row is None:
+            values = {"id": STATE_ROW, "generacja": 1, "zaktualizowano": dt.datetime.now(dt.UTC)}
+            connection.execute(insert(ReplicaState).values(**values))
+            row = connection.execute(query).mappings().one()
+        return dict(row)
+
+    def _already_applied(
+        self, connection: Connection, state: dict[str, Any], header: BatchHeader, report: LoadReport
+    ) -> bool:
+        """True for a batch of a run that was applied before (a retry): acknowledge it, apply nothing."""
+        if header.run_id is None or header.sequence is None:
+            return False
+        previous = connection.execute(
+            select(Load).where(Load.run_id == header.run_id, Load.sequence == header.sequence)
+        ).scalar_one_or_none()
+        if previous is None:
+            open_run = (
+                state["id_zasilenia_roboczego"] if header.kind == FULL else state["id_zasilenia"]
+            )
+            last = state["numer_paczki_roboczej"] if header.kind == FULL else state["numer_paczki"]
+            if header.sequence > 1 and (open_run != header.run_id or (last or 0) + 1 != header.sequence):
+                raise BatchOutOfOrder(
+                    f"Paczka nr {header.sequence} zasilenia {header.run_id} nie jest kolejną paczką otwartego "
+                    f"zasilenia (ostatnio przyjęta: {open_run or 'brak'} nr {last or 0}); "
+                    "wznów zasilenie od stanu zwróconego przez operację StanZasilenia.",
+                )
+            return False
+        report.repeated = True
+        report.loaded = previous.records
+        report.deleted = previous.deleted
+        report.digest = previous.digest
+        report.watermark = previous.watermark
+        report.snapshot_live = header.kind == FULL and state["id_zasilenia"] == header.run_id
+        return True
+
+    def _target_generation(self, connection: Connection, state: dict[str, Any], header: BatchHeader) -> int:
+        live: int = state["generacja"]
+        if header.kind == INCREMENTAL:
+            return live
+        staging = state["generacja_robocza"]
+        if staging is not None and header.run_id is not None and state["id_zasilenia_roboczego"] == header.run_id:
+            return int(staging)
+        # A new full snapshot: a new generation; an abandoned open snapshot is discarded with this batch.
+        if staging is not None:
+            self._delete_generation(connection, int(staging))
+        top = connection.scalar(select(func.max(Person.generation))) or 0
+        return max(int(top), live) + 1
+
+    def _write(
+        self,
+        connection: Connection,
+        generation: int,
+        header: BatchHeader,
+        records: Iterable[RecordLike],
+        report: LoadReport,
+        progress: Callable[[int], None] | None,
+    ) -> None:
         digest = hashlib.sha256()
-        report = LoadReport(self.kind.code, "")
-        with self.engine.begin() as connection:
-            next_id = int(connection.scalar(select(func.coalesce(func.max(Person.id), 0))) or 0) + 1
-            people: list[dict[str, Any]] = []
-            sections: list[dict[str, Any]] = []
-            seen: set[str] = set()
-            seen_pesel: set[str] = set()
-            started = False
-            for attributes, element in iter_feed(source, self.schema):
-                if not started:
-                    started = True
-                    self._start(connection, attributes, report)
-                report.read += 1
-                record = parse_record(element, self.kind.data_element)
-                problem = self._problem(record, seen, seen_pesel)
-                if problem:
-                    report.rejected.append(Rejection(record.source_key, problem))
+        next_id = int(connection.scalar(select(func.coalesce(func.max(Person.id), 0))) or 0) + 1
+        seen: set[str] = set()
+        seen_pesel: dict[str, str] = {}
+        chunk: list[RecordLike] = []
+        people: list[dict[str, Any]] = []
+        sections: list[dict[str, Any]] = []
+
+        def flush_chunk() -> None:
+            nonlocal next_id
+            if not chunk:
+                return
+            accepted = self._check_chunk(connection, generation, header, chunk, report)
+            for record in accepted:
+                if record.deleted:
+                    digest.update(b"D" + record.source_key.encode() + b"\n")
                     continue
-                seen.add(record.source_key)
-                if report.kind == "PRZYROSTOWA":
-                    removed = connection.execute(delete(Person).where(Person.source_key == record.source_key))
-                    if record.deleted:
-                        report.deleted += removed.rowcount or 0
-                        digest.update(b"D" + record.source_key.encode() + b"\n")
-                        continue
-                if record.pesel:
-                    seen_pesel.add(record.pesel)
                 people.append(
                     {
                         "id": next_id,
+                        "generacja": generation,
                         "id_zrodlowy": record.source_key,
                         "pesel": record.pesel,
                         "nazwisko_klucz": normalise_name(record.surname),
@@ -206,52 +449,101 @@ class Loader:
                     digest.update(content)
                 next_id += 1
                 report.loaded += 1
-                if len(people) >= BULK:
-                    self._flush(connection, people, sections)
-                if progress is not None:
-                    progress(1)
-            if not started:
-                raise SchemaViolation("Paczka nie zawiera elementu Paczka z rekordami.")
-            self._flush(connection, people, sections)
-            report.digest = digest.hexdigest()
-            connection.execute(
-                insert(Load).values(
-                    batch_id=None,
-                    kind=report.kind,
-                    applied_at=dt.datetime.now(dt.UTC),
-                    records=report.loaded,
-                    digest=report.digest,
-                    watermark=watermark,
+            chunk.clear()
+            if len(people) >= BULK:
+                self._flush(connection, people, sections)
+
+        for record in records:
+            report.read += 1
+            if progress is not None:
+                progress(1)
+            if record.source_key in seen:
+                if self.duplicates == "refuse":
+                    raise DuplicatePerson(
+                        f"Osoba o identyfikatorze źródłowym {record.source_key} występuje w paczce więcej niż raz; "
+                        "paczki nie zastosowano.",
+                        details=(record.source_key,),
+                    )
+                report.rejected.append(
+                    Rejection(record.source_key, "Rekord o tym identyfikatorze źródłowym wystąpił w paczce więcej niż raz.")
+                )
+                continue
+            seen.add(record.source_key)
+            problem = record_problem(record)
+            if problem is None and record.pesel and not record.deleted:
+                other = seen_pesel.get(record.pesel)
+                if other is not None:
+                    problem = f"Osoba o tym numerze PESEL wystąpiła w paczce więcej niż raz (także {other})."
+                else:
+                    seen_pesel[record.pesel] = record.source_key
+            if problem is not None:
+                report.rejected.append(Rejection(record.source_key, problem))
+                continue
+            chunk.append(record)
+            if len(chunk) >= CHUNK:
+                flush_chunk()
+        flush_chunk()
+        self._flush(connection, people, sections)
+        report.digest = digest.hexdigest()
+
+    def _check_chunk(
+        self,
+        connection: Connection,
+        generation: int,
+        header: BatchHeader,
+        chunk: list[RecordLike],
+        report: LoadReport,
+    ) -> list[RecordLike]:
+        """Remove the chunk's people from an incremental target; keep records whose PESEL is free."""
+        keys = [r.source_key for r in chunk]
+        if header.kind == INCREMENTAL:
+            existing = select(Person.id).where(Person.generation == generation, Person.source_key.in_(keys))
+            connection.execute(delete(Section).where(Section.person_id.in_(existing)))
+            removed = connection.execute(
+                delete(Person).where(Person.generation == generation, Person.source_key.in_(keys))
+            )
+            deleted_keys = {r.source_key for r in chunk if r.deleted}
+            if deleted_keys:
+                # Counted per deletion record that found its person; the rest were absent already.
+                report.deleted += min(len(deleted_keys), removed.rowcount or 0)
+        else:
+            present = set(
+                connection.scalars(
+                    select(Person.source_key).where(Person.generation == generation, Person.source_key.in_(keys))
                 )
             )
-        return report
-
-    def _start(self, connection: Connection, attributes: dict[str, str], report: LoadReport) -> None:
-        data_set = attributes.get("Zbior")
-        if data_set != self.kind.code:
-            raise UnknownDataSet(f"Paczka dotyczy zbioru {data_set}, a replika przyjmuje zbiór {self.kind.code}.")
-        report.kind = attributes.get("Rodzaj", "PELNA")
-        if report.kind == "PELNA":
-            # A full snapshot replaces the previous one inside this transaction: readers see old or new.
-            connection.execute(delete(Section))
-            connection.execute(delete(Person))
-
-    @staticmethod
-    def _problem(record: ParsedRecord, seen: set[str], seen_pesel: set[str]) -> str | None:
-        if record.source_key in seen:
-            return "Rekord o tym identyfikatorze źródłowym wystąpił w paczce więcej niż raz."
-        if record.deleted:
-            return None
-        if record.birth_date is None or not record.surname:
-            return "Rekord nie zawiera danych osobowych (nazwisko, data urodzenia)."
-        if record.pesel:
-            try:
-                validate_pesel(record.pesel)
-            except InvalidPesel:
-                return "Nieprawidłowy numer PESEL."
-            if record.pesel in seen_pesel:
-                return "Osoba o tym numerze PESEL wystąpiła w paczce więcej niż raz."
-        return None
+            if present:
+                if self.duplicates == "refuse":
+                    raise DuplicatePerson(
+                        "Osoba o identyfikatorze źródłowym "
+                        + ", ".join(sorted(present)[:5])
+                        + " została już przesłana w tym zasileniu pełnym; paczki nie zastosowano.",
+                        details=tuple(sorted(present)[:20]),
+                    )
+                for record in chunk:
+                    if record.source_key in present:
+                        report.rejected.append(
+                            Rejection(record.source_key, "Rekord o tym identyfikatorze źródłowym już załadowano.")
+                        )
+                chunk = [r for r in chunk if r.source_key not in present]
+        pesels = [r.pesel for r in chunk if r.pesel and not r.deleted]
+        if not pesels:
+            return chunk
+        taken = dict(
+            connection.execute(
+                select(Person.pesel, Person.source_key).where(Person.generation == generation, Person.pesel.in_(pesels))
+            ).tuples()
+        )
+        accepted = []
+        for record in chunk:
+            owner = taken.get(record.pesel or "")
+            if owner is not None and not record.deleted:
+                report.rejected.append(
+                    Rejection(record.source_key, f"Ten numer PESEL ma w replice inna osoba (identyfikator {owner}).")
+                )
+                continue
+            accepted.append(record)
+        return accepted
 
     @staticmethod
     def _flush(connection: Connection, people: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
@@ -262,5 +554,107 @@ class Loader:
         people.clear()
         sections.clear()
 
+    @staticmethod
+    def _record(connection: Connection, header: BatchHeader, report: LoadReport, generation: int) -> None:
+        connection.execute(
+            insert(Load).values(
+                batch_id=header.batch_id,
+                run_id=header.run_id,
+                sequence=header.sequence,
+                kind=header.kind,
+                applied_at=dt.datetime.now(dt.UTC),
+                records=report.loaded,
+                deleted=report.deleted,
+                rejected=len(report.rejected),
+                digest=report.digest,
+                watermark=header.watermark,
+                generation=generation,
+            )
+        )
+
+    @staticmethod
+    def _advance(state: dict[str, Any], header: BatchHeader, generation: int, report: LoadReport) -> dict[str, Any]:
+        values: dict[str, Any] = {"zaktualizowano": dt.datetime.now(dt.UTC)}
+        live = {"znacznik": header.watermark, "id_zasilenia": header.run_id, "numer_paczki": header.sequence}
+        if header.kind == INCREMENTAL:
+            values.update(live)
+        elif header.final:
+            values.update(live)
+            values.update(
+                generacja=generation,
+                generacja_robocza=None,
+                id_zasilenia_roboczego=None,
+                numer_paczki_roboczej=None,
+                znacznik_roboczy=None,
+            )
+            report.snapshot_live = True
+        else:
+            values.update(
+                generacja_robocza=generation,
+                id_zasilenia_roboczego=header.run_id,
+                numer_paczki_roboczej=header.sequence,
+                znacznik_roboczy=header.watermark,
+            )
+        return values
+
+    @staticmethod
+    def _delete_generation(connection: Connection, generation: int) -> None:
+        people = select(Person.id).where(Person.generation == generation)
+        connection.execute(delete(Section).where(Section.person_id.in_(people)))
+        connection.execute(delete(Person).where(Person.generation == generation))
+
+    def _drop_generations(self, keep: tuple[int, ...]) -> None:
+        """Remove snapshots that are neither live nor open (after a swap; nobody reads them any more)."""
+        with self.engine.begin() as connection:
+            state = connection.execute(select(ReplicaState.__table__).where(ReplicaState.id == STATE_ROW)).mappings()
+            row = state.one()
+            wanted = {*keep, row["generacja"]}
+            if row["generacja_robocza"] is not None:
+                wanted.add(row["generacja_robocza"])
+            stale = connection.scalars(
+                select(Person.generation).where(Person.generation.not_in(wanted)).distinct()
+            ).all()
+            for generation in stale:
+                self._delete_generation(connection, generation)
+
     def dispose(self) -> None:
+        """Release the replica's connections."""
         self.engine.dispose()
+
+
+class Loader:
+    """Applies feed files to one replica, each file one batch (`platforma load`, the demo)."""
+
+    def __init__(self, replica_url: str, data_set_kind: str, schema: etree.XMLSchema | None) -> None:
+        self.writer = ReplicaWriter(replica_url, data_set_kind)
+        self.kind = self.writer.kind
+        self.schema = schema
+        self.engine = self.writer.engine
+
+    def load(
+        self,
+        source: str | Path | IO[bytes],
+        *,
+        progress: Callable[[int], None] | None = None,
+        watermark: str | None = None,
+    ) -> LoadReport:
+        """Apply one feed file in one transaction; return what happened."""
+        items = _iter_feed(source, self.schema)
+        header: BatchHeader | None = None
+        for attributes, element in items:
+            if element is None:
+                header = BatchHeader.from_attributes(attributes)
+                break
+        if header is None:
+            raise SchemaViolation("Paczka nie zawiera elementu Paczka z rekordami.")
+        if watermark is not None:
+            header = BatchHeader(
+                header.data_set, header.kind, header.batch_id, header.run_id, header.sequence, watermark, header.final
+            )
+        data_element = self.kind.data_element
+        records = (parse_record(element, data_element) for _a, element in items if element is not None)
+        return self.writer.apply(header, records, progress=progress)
+
+    def dispose(self) -> None:
+        """Release the replica's connections."""
+        self.writer.dispose()

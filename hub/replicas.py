@@ -3,6 +3,10 @@
 Each person is a row of `osoby` (the identifiers used to find them) and one row of `sekcje` per category
 (the section of the common XML model, exclusive-C14N bytes). The hub opens replicas read-only
 (guideline 8: the platform never adds, edits or deletes beneficiary data); only the loader writes.
+
+A full snapshot may arrive in many batches; it is written as a new *generation* of `osoby` beside the
+live one and made live by one update of `stan_repliki` when its last batch arrives, so a query sees the
+old snapshot or the new one, never a mix. Readers only ever see the live generation.
 """
 
 from __future__ import annotations
@@ -20,14 +24,20 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
+    true,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.identifiers import Identifier, normalise_name
+
+WATERMARK_LENGTH = 200
+STATE_ROW = 1
 
 
 class ReplicaBase(DeclarativeBase):
@@ -39,9 +49,10 @@ class Person(ReplicaBase):
 
     __tablename__ = "osoby"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_key: Mapped[str] = mapped_column("id_zrodlowy", String(64), unique=True)
-    pesel: Mapped[str | None] = mapped_column(String(11), unique=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column("generacja", Integer, default=1)
+    source_key: Mapped[str] = mapped_column("id_zrodlowy", String(64))
+    pesel: Mapped[str | None] = mapped_column(String(11))
     surname_key: Mapped[str] = mapped_column("nazwisko_klucz", String(200))
     first_name_key: Mapped[str] = mapped_column("imie_klucz", String(200))
     birth_date: Mapped[dt.date] = mapped_column("data_urodzenia", Date)
@@ -49,8 +60,10 @@ class Person(ReplicaBase):
     document_number: Mapped[str | None] = mapped_column("dokument_numer", String(40))
 
     __table_args__ = (
-        Index("ix_osoby_nazwisko_imie_data", "nazwisko_klucz", "imie_klucz", "data_urodzenia"),
-        Index("ix_osoby_dokument", "dokument_numer"),
+        UniqueConstraint("generacja", "id_zrodlowy", name="uq_osoby_generacja_id_zrodlowy"),
+        UniqueConstraint("generacja", "pesel", name="uq_osoby_generacja_pesel"),
+        Index("ix_osoby_nazwisko_imie_data", "generacja", "nazwisko_klucz", "imie_klucz", "data_urodzenia"),
+        Index("ix_osoby_dokument", "generacja", "dokument_numer"),
     )
 
 
@@ -65,17 +78,43 @@ class Section(ReplicaBase):
 
 
 class Load(ReplicaBase):
-    """A batch applied to the replica: when, what kind, how many records, digest, watermark."""
+    """A batch applied to the replica: when, what kind, how many records, digest, watermark reached."""
 
     __tablename__ = "zasilenia"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[str | None] = mapped_column("id_paczki", String(64))
+    run_id: Mapped[str | None] = mapped_column("id_zasilenia", String(64), index=True)
+    sequence: Mapped[int | None] = mapped_column("numer_paczki", Integer)
     kind: Mapped[str] = mapped_column("rodzaj", String(20))
     applied_at: Mapped[dt.datetime] = mapped_column("zastosowano", DateTime(timezone=True))
     records: Mapped[int] = mapped_column("rekordy", Integer)
+    deleted: Mapped[int] = mapped_column("usuniete", Integer, default=0)
+    rejected: Mapped[int] = mapped_column("odrzucone", Integer, default=0)
     digest: Mapped[str] = mapped_column("skrot", String(64))
-    watermark: Mapped[str | None] = mapped_column("znacznik", String(64))
+    watermark: Mapped[str | None] = mapped_column("znacznik", String(WATERMARK_LENGTH))
+    generation: Mapped[int | None] = mapped_column("generacja", Integer)
+
+
+class ReplicaState(ReplicaBase):
+    """One row: the live generation and the watermark it reached; an open (staging) full snapshot, if any.
+
+    The watermark is stored in the same transaction as the batch that reached it, so a feeder that was
+    stopped half-way resumes exactly after the last applied batch (no loss, no duplicates).
+    """
+
+    __tablename__ = "stan_repliki"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column("generacja", Integer)
+    watermark: Mapped[str | None] = mapped_column("znacznik", String(WATERMARK_LENGTH))
+    run_id: Mapped[str | None] = mapped_column("id_zasilenia", String(64))
+    sequence: Mapped[int | None] = mapped_column("numer_paczki", Integer)
+    staging_generation: Mapped[int | None] = mapped_column("generacja_robocza", Integer)
+    staging_run_id: Mapped[str | None] = mapped_column("id_zasilenia_roboczego", String(64))
+    staging_sequence: Mapped[int | None] = mapped_column("numer_paczki_roboczej", Integer)
+    staging_watermark: Mapped[str | None] = mapped_column("znacznik_roboczy", String(WATERMARK_LENGTH))
+    updated_at: Mapped[dt.datetime | None] = mapped_column("zaktualizowano", DateTime(timezone=True))
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -112,6 +151,8 @@ def writable_engine(url: str) -> Engine:
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
             dbapi_connection.execute("PRAGMA foreign_keys = ON")
             dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+            # WAL with NORMAL sync is durable against corruption; a batch is still atomic.
+            dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
     else:
         engine = create_engine(url)
@@ -125,10 +166,17 @@ class ReplicaReader:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = read_only_engine(url)
+        self._generations: bool | None = None
+
+    def _live(self) -> Any:
+        """The filter on the live generation (a replica written before generations existed has none)."""
+        if self._generations is None:
+            self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
+        return Person.generation == live_generation() if self._generations else true()
 
     def find(self, identifier: Identifier) -> list[int]:
         """The ids of the people the identifier matches (more than one means ambiguous)."""
-        query = select(Person.id)
+        query = select(Person.id).where(self._live())
         if identifier.pesel:
             query = query.where(Person.pesel == identifier.pesel)
         elif identifier.document_number:
@@ -158,11 +206,17 @@ class ReplicaReader:
         """How many people the replica holds (for status pages and the demo)."""
         from sqlalchemy import func
 
+        query = select(func.count()).select_from(Person).where(self._live())
         with self.engine.connect() as connection:
-            return int(connection.scalar(select(func.count()).select_from(Person)) or 0)
+            return int(connection.scalar(query) or 0)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def live_generation() -> Any:
+    """The live generation as a scalar subquery (NULL on a replica never loaded: nobody is found)."""
+    return select(ReplicaState.generation).where(ReplicaState.id == STATE_ROW).scalar_subquery()
 
 
 def section_rows(person_id: int, sections: Iterable[tuple[str, bytes]]) -> list[dict[str, Any]]:

@@ -15,11 +15,14 @@ from typing import Any
 from lxml import etree
 from spyne.server.wsgi import WsgiApplication
 from twisted.internet import reactor as default_reactor
+from twisted.internet import ssl
 from twisted.web import resource, server
-from twisted.web.wsgi import WSGIResource
+from twisted.web.wsgi import WSGIResource, _WSGIResponse
 
+from hub.config import HubSettings
 from hub.core import HubCore
 from hub.services import SERVICES, faults
+from hub.services.security import CLIENT_CN
 
 log = logging.getLogger(__name__)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -71,6 +74,66 @@ class LimitedRequest(server.Request):
         super().process()
 
 
+class ClientCertificateWSGIResource(WSGIResource):
+    """A `WSGIResource` that tells the application the subject CN of the TLS client certificate.
+
+    Twisted's WSGI environ carries no TLS details; the office systems authenticate with certificates
+    (DESIGN.md, Security), so the verified peer's common name is added as `platforma.client_subject_cn`.
+    """
+
+    def render(self, request: server.Request) -> Any:
+        response = _WSGIResponse(self._reactor, self._threadpool, self._application, request)
+        response.environ.pop(CLIENT_CN, None)
+        peer = _peer_common_name(request)
+        if peer:
+            response.environ[CLIENT_CN] = peer
+        response.start()
+        return server.NOT_DONE_YET
+
+
+def _peer_common_name(request: server.Request) -> str | None:
+    transport = getattr(request.channel, "transport", None)
+    get_certificate = getattr(transport, "getPeerCertificate", None)
+    if get_certificate is None:
+        return None
+    try:
+        certificate = get_certificate()
+    except Exception:  # not a TLS connection, or no certificate presented
+        return None
+    if certificate is None:
+        return None
+    common_name = certificate.get_subject().CN
+    return str(common_name) if common_name else None
+
+
+def tls_options(settings: HubSettings) -> ssl.CertificateOptions | None:
+    """Server TLS from the configured certificate and key; with a client CA, client certificates are required."""
+    if not settings.tls_certificate or not settings.tls_key:
+        return None
+    with open(settings.tls_certificate, "rb") as cert_file, open(settings.tls_key, "rb") as key_file:
+        own = ssl.PrivateCertificate.loadPEM(cert_file.read() + b"\n" + key_file.read())
+    if not settings.client_ca:
+        return ssl.CertificateOptions(privateKey=own.privateKey.original, certificate=own.original)
+    from cryptography import x509
+
+    with open(settings.client_ca, "rb") as ca_file:
+        bundle = ca_file.read()
+    authorities = [ssl.Certificate.loadPEM(c.public_bytes(_pem())) for c in x509.load_pem_x509_certificates(bundle)]
+    return ssl.CertificateOptions(
+        privateKey=own.privateKey.original,
+        certificate=own.original,
+        verify=True,
+        caCerts=[a.original for a in authorities],
+        requireCertificate=True,
+    )
+
+
+def _pem() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.PEM
+
+
 class IndexPage(resource.Resource):
     """A short Polish page at `/` naming the services and their WSDLs."""
 
@@ -104,7 +167,7 @@ def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     for service in SERVICES:
         application = importlib.import_module(service.module).build_application(core)
         wsgi = WsgiApplication(application, max_content_length=limit)
-        soap.putChild(service.path.encode(), WSGIResource(reactor, reactor.getThreadPool(), wsgi))
+        soap.putChild(service.path.encode(), ClientCertificateWSGIResource(reactor, reactor.getThreadPool(), wsgi))
     site = server.Site(root)
     request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})
     site.requestFactory = request_class  # type: ignore[assignment]
@@ -116,7 +179,11 @@ def serve(core: HubCore, listen: str, port: int, on_ready: Any = None, reactor: 
     """Listen on `listen:port` (0 picks a free port) and run the reactor until stopped."""
     reactor.suggestThreadPoolSize(core.config.hub.threads)
     site = build_site(core, reactor)
-    listening = reactor.listenTCP(port, site, interface=listen)
+    options = tls_options(core.config.hub)
+    if options is None:
+        listening = reactor.listenTCP(port, site, interface=listen)
+    else:
+        listening = reactor.listenSSL(port, site, options, interface=listen)
     actual = listening.getHost().port
     if on_ready is not None:
         reactor.callWhenRunning(on_ready, actual)

@@ -1,0 +1,139 @@
+"""Accounts and security events (guidelines 3 and 7) against real databases, without a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit import EventKind
+from audit.sql import SqlEventLog
+from hub.accounts import Accounts, SecuritySettings, hash_password, hub_engine
+from hub.config import Group, UserEntry
+from hub.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
+from hub.policy import Caller
+
+STRONG = "Kasztanowa-Aleja-1987!"
+NEWER = "Zielony-Parasol-Na-Wietrze-42"
+
+
+@pytest.fixture
+def accounts(tmp_path: Path) -> Accounts:
+    events = SqlEventLog(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    accounts = Accounts(
+        hub_engine(f"sqlite:///{tmp_path / 'hub.sqlite'}"),
+        events=events,
+        settings=SecuritySettings(cache_seconds=60, max_failed_logins=5),
+    )
+    accounts.import_groups([Group("G", "OPS", "Grupa"), Group("G", "PUP", "Grupa"), Group("ADM", "OPS", "Admini")])
+    accounts.import_users(
+        [
+            UserEntry("ops.jan", "OPS", "G", hash_password(STRONG)),
+            UserEntry("pup.ewa", "PUP", "G", hash_password(STRONG)),
+            UserEntry("ops.admin", "OPS", "ADM", hash_password(STRONG), roles=("ADMINISTRATOR_URZEDU",)),
+            UserEntry("root", "PUP", "G", hash_password(STRONG), roles=("ADMINISTRATOR_PLATFORMY",)),
+        ]
+    )
+    return accounts
+
+
+def kinds(accounts: Accounts) -> list[tuple[str, str, str]]:
+    """(kind, user, actor) of every event so far."""
+    return [(e.kind.value, e.user, e.actor) for e in accounts.events.events()]  # type: ignore[attr-defined]
+
+
+def test_each_guideline_event_appears_exactly_when_it_happens(accounts: Accounts) -> None:
+    accounts.authenticate("ops.jan", STRONG, source="10.0.0.7")
+    assert kinds(accounts) == [("LOGOWANIE", "ops.jan", "ops.jan")]
+    for _ in range(3):
+        accounts.authenticate("ops.jan", STRONG)  # the same session: no new login
+    assert len(kinds(accounts)) == 1
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate("ops.jan", "zle-haslo")
+    assert kinds(accounts)[-1] == ("NIEUDANE_LOGOWANIE", "ops.jan", "ops.jan")
+    accounts.change_password("ops.jan", STRONG, NEWER)
+    assert kinds(accounts)[-1] == ("ZMIANA_HASLA", "ops.jan", "ops.jan")
+    assert len(kinds(accounts)) == 3  # verifying the old password is not a login
+    caller = accounts.authenticate("ops.jan", NEWER)
+    accounts.logout(caller)
+    assert [k for k, _u, _a in kinds(accounts)[-2:]] == ["LOGOWANIE", "WYLOGOWANIE"]
+    admin = accounts.authenticate("ops.admin", STRONG)
+    accounts.lock(admin, "ops.jan")
+    accounts.unlock(admin, "ops.jan")
+    assert kinds(accounts)[-2:] == [("BLOKADA", "ops.jan", "ops.admin"), ("ODBLOKOWANIE", "ops.jan", "ops.admin")]
+    first = next(accounts.events.events())  # type: ignore[attr-defined]
+    assert first.source == "10.0.0.7" and first.office == "OPS" and first.success
+
+
+def test_brute_force_locks_the_account_and_the_right_password_no_longer_works(accounts: Accounts) -> None:
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate("ops.jan", "zgadywane-haslo")
+    events = kinds(accounts)
+    assert [k for k, _u, _a in events].count("NIEUDANE_LOGOWANIE") == 5
+    assert events[-1] == ("BLOKADA", "ops.jan", "system")
+    with pytest.raises(AuthenticationFailed) as locked:
+        accounts.authenticate("ops.jan", STRONG)
+    with pytest.raises(AuthenticationFailed) as unknown:
+        accounts.authenticate("nie.ma", STRONG)
+    assert locked.value.message == unknown.value.message  # never says whether the login exists
+    assert "LOGOWANIE" not in [k for k, _u, _a in kinds(accounts)]
+
+
+def test_a_lock_takes_effect_at_once_even_for_a_cached_credential(accounts: Accounts) -> None:
+    accounts.authenticate("ops.jan", STRONG)
+    other_process = Accounts(accounts.engine, events=accounts.events)  # its own cache, same database
+    other_process.authenticate("ops.jan", STRONG)
+    admin = accounts.authenticate("root", STRONG)
+    accounts.lock(admin, "ops.jan")
+    with pytest.raises(AuthenticationFailed):
+        other_process.authenticate("ops.jan", STRONG)
+
+
+def test_office_administrator_sees_and_changes_only_own_office(accounts: Accounts) -> None:
+    admin = accounts.authenticate("ops.admin", STRONG)
+    assert {u.office for u in accounts.list_users(admin)} == {"OPS"}
+    with pytest.raises(NotAllowed):
+        accounts.list_users(admin, office="PUP")
+    for action in (
+        lambda: accounts.lock(admin, "pup.ewa"),
+        lambda: accounts.reset_password(admin, "pup.ewa"),
+        lambda: accounts.set_group(admin, "pup.ewa", "G"),
+        lambda: accounts.add_user(admin, "pup.nowy", "PUP", "G", STRONG),
+        lambda: accounts.add_user(admin, "ops.szef", "OPS", "G", STRONG, roles=("ADMINISTRATOR_PLATFORMY",)),
+    ):
+        with pytest.raises(NotAllowed):
+            action()
+    refusals = [e for e in accounts.events.events(kind=EventKind.PERMISSION_REFUSED)]  # type: ignore[attr-defined]
+    assert len(refusals) == 6 and all(e.user == "ops.admin" and not e.success for e in refusals)
+    caller = accounts.authenticate("pup.ewa", STRONG)
+    assert caller.office == "PUP"  # untouched
+
+
+def test_reset_forces_a_change_and_weak_passwords_are_refused(accounts: Accounts) -> None:
+    root = accounts.authenticate("root", STRONG)
+    temporary = accounts.reset_password(root, "ops.jan")
+    caller = accounts.authenticate("ops.jan", temporary)
+    with pytest.raises(PasswordChangeRequired):
+        accounts.check_usable(caller, "ZapytanieOBeneficjenta")
+    accounts.check_usable(caller, "ZmianaHasla")
+    for weak in ("krotkie", "password1234", "qwertyuiop123", "ops.jan12345", "Haslo123456789"):
+        with pytest.raises(WeakPassword):
+            accounts.change_password("ops.jan", temporary, weak)
+    accounts.change_password("ops.jan", temporary, NEWER)
+    accounts.check_usable(accounts.authenticate("ops.jan", NEWER), "ZapytanieOBeneficjenta")
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate("ops.jan", temporary)
+
+
+def test_system_may_act_only_for_users_of_its_own_office(accounts: Accounts) -> None:
+    assert accounts.act_for("OPS", "ops.jan", "system-ops").login == "ops.jan"
+    with pytest.raises(AuthenticationFailed):
+        accounts.act_for("OPS", "pup.ewa", "system-ops")
+    refusal = list(accounts.events.events(kind=EventKind.PERMISSION_REFUSED))  # type: ignore[attr-defined]
+    assert refusal and refusal[-1].actor == "system-ops" and refusal[-1].user == "pup.ewa"
+
+
+def test_callers_are_plain_values() -> None:
+    caller = Caller("a", "OPS", "G", roles=frozenset({"AUDYTOR"}))
+    assert caller.has_role("AUDYTOR") and not caller.has_role("UZYTKOWNIK")
