@@ -46,6 +46,8 @@ BULK = 1000
 CHUNK = 500  # records per identity check (keeps IN lists short on every database)
 PERSONS: Table = Person.__table__  # type: ignore[assignment]
 SECTIONS: Table = Section.__table__  # type: ignore[assignment]
+STATE: Table = ReplicaState.__table__  # type: ignore[assignment]
+LOADS: Table = Load.__table__  # type: ignore[assignment]
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
 
@@ -289,25 +291,27 @@ class ReplicaWriter:
     def status(self) -> ReplicaStatus:
         """The live watermark and run, an open full snapshot and the number of live people."""
         with self.engine.connect() as connection:
-            state = connection.execute(select(ReplicaState).where(ReplicaState.id == STATE_ROW)).one_or_none()
+            state = (
+                connection.execute(select(STATE).where(STATE.c.id == STATE_ROW)).mappings().one_or_none()
+            )
             people = 0
             if state is not None:
                 people = int(
                     connection.scalar(
-                        select(func.count()).select_from(Person).where(Person.generation == state.generacja)
+                        select(func.count()).select_from(Person).where(Person.generation == state["generacja"])
                     )
                     or 0
                 )
         if state is None:
             return ReplicaStatus(None, None, None, None, None, None, None, 0)
         return ReplicaStatus(
-            state.generacja,
-            state.znacznik,
-            state.id_zasilenia,
-            state.numer_paczki,
-            state.id_zasilenia_roboczego,
-            state.numer_paczki_roboczej,
-            state.znacznik_roboczy,
+            state["generacja"],
+            state["znacznik"],
+            state["id_zasilenia"],
+            state["numer_paczki"],
+            state["id_zasilenia_roboczego"],
+            state["numer_paczki_roboczej"],
+            state["znacznik_roboczy"],
             people,
         )
 
@@ -343,7 +347,7 @@ class ReplicaWriter:
                 self._write(connection, generation, header, records, report, progress)
                 self._record(connection, header, report, generation)
                 new_state = self._advance(state, header, generation, report)
-                connection.execute(update(ReplicaState).where(ReplicaState.id == STATE_ROW).values(**new_state))
+                connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
                 old_generation = state["generacja"]
         except IntegrityError as error:
             raise DuplicatePerson(
@@ -355,11 +359,11 @@ class ReplicaWriter:
         return report
 
     def _lock_state(self, connection: Connection) -> dict[str, Any]:
-        query = select(ReplicaState.__table__).where(ReplicaState.id == STATE_ROW).with_for_update()
+        query = select(STATE).where(STATE.c.id == STATE_ROW).with_for_update()
         row = connection.execute(query).mappings().one_or_none()
         if row is None:
             values = {"id": STATE_ROW, "generacja": 1, "zaktualizowano": dt.datetime.now(dt.UTC)}
-            connection.execute(insert(ReplicaState).values(**values))
+            connection.execute(insert(STATE).values(**values))
             row = connection.execute(query).mappings().one()
         return dict(row)
 
@@ -369,9 +373,13 @@ class ReplicaWriter:
         """True for a batch of a run that was applied before (a retry): acknowledge it, apply nothing."""
         if header.run_id is None or header.sequence is None:
             return False
-        previous = connection.execute(
-            select(Load).where(Load.run_id == header.run_id, Load.sequence == header.sequence)
-        ).scalar_one_or_none()
+        previous = (
+            connection.execute(
+                select(LOADS).where(LOADS.c.id_zasilenia == header.run_id, LOADS.c.numer_paczki == header.sequence)
+            )
+            .mappings()
+            .first()
+        )
         if previous is None:
             open_run = (
                 state["id_zasilenia_roboczego"] if header.kind == FULL else state["id_zasilenia"]
@@ -385,10 +393,10 @@ class ReplicaWriter:
                 )
             return False
         report.repeated = True
-        report.loaded = previous.records
-        report.deleted = previous.deleted
-        report.digest = previous.digest
-        report.watermark = previous.watermark
+        report.loaded = previous["rekordy"]
+        report.deleted = previous["usuniete"]
+        report.digest = previous["skrot"]
+        report.watermark = previous["znacznik"]
         report.snapshot_live = header.kind == FULL and state["id_zasilenia"] == header.run_id
         return True
 
@@ -497,15 +505,20 @@ class ReplicaWriter:
         """Remove the chunk's people from an incremental target; keep records whose PESEL is free."""
         keys = [r.source_key for r in chunk]
         if header.kind == INCREMENTAL:
+            deleted_keys = [r.source_key for r in chunk if r.deleted]
+            if deleted_keys:
+                # Counted per deletion record that found its person; the others were absent already.
+                report.deleted += int(
+                    connection.scalar(
+                        select(func.count())
+                        .select_from(Person)
+                        .where(Person.generation == generation, Person.source_key.in_(deleted_keys))
+                    )
+                    or 0
+                )
             existing = select(Person.id).where(Person.generation == generation, Person.source_key.in_(keys))
             connection.execute(delete(Section).where(Section.person_id.in_(existing)))
-            removed = connection.execute(
-                delete(Person).where(Person.generation == generation, Person.source_key.in_(keys))
-            )
-            deleted_keys = {r.source_key for r in chunk if r.deleted}
-            if deleted_keys:
-                # Counted per deletion record that found its person; the rest were absent already.
-                report.deleted += min(len(deleted_keys), removed.rowcount or 0)
+            connection.execute(delete(Person).where(Person.generation == generation, Person.source_key.in_(keys)))
         else:
             present = set(
                 connection.scalars(
@@ -529,11 +542,8 @@ class ReplicaWriter:
         pesels = [r.pesel for r in chunk if r.pesel and not r.deleted]
         if not pesels:
             return chunk
-        taken = dict(
-            connection.execute(
-                select(Person.pesel, Person.source_key).where(Person.generation == generation, Person.pesel.in_(pesels))
-            ).tuples()
-        )
+        query = select(Person.pesel, Person.source_key).where(Person.generation == generation, Person.pesel.in_(pesels))
+        taken: dict[str, str] = {pesel: key for pesel, key in connection.execute(query)}
         accepted = []
         for record in chunk:
             owner = taken.get(record.pesel or "")
@@ -606,8 +616,7 @@ class ReplicaWriter:
     def _drop_generations(self, keep: tuple[int, ...]) -> None:
         """Remove snapshots that are neither live nor open (after a swap; nobody reads them any more)."""
         with self.engine.begin() as connection:
-            state = connection.execute(select(ReplicaState.__table__).where(ReplicaState.id == STATE_ROW)).mappings()
-            row = state.one()
+            row = connection.execute(select(STATE).where(STATE.c.id == STATE_ROW)).mappings().one()
             wanted = {*keep, row["generacja"]}
             if row["generacja_robocza"] is not None:
                 wanted.add(row["generacja_robocza"])
