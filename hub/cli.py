@@ -229,7 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
-        except ImportError:  # a package still being built; its commands are simply absent
+        except ModuleNotFoundError:  # an optional package that is not installed: its commands are absent
+            continue
+        except Exception as error:  # a broken package must not take the other commands down with it
+            errors.print(f"Uwaga: polecenia modułu {module_name} są niedostępne ({type(error).__name__}: {error}).")
             continue
         register = getattr(module, "register", None)
         if register is not None:
