@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import codecs
 import copy
+import functools
 import hashlib
 import mimetypes
 import secrets
@@ -194,6 +195,16 @@ def _reference(
     return reference
 
 
+@functools.lru_cache(maxsize=32)
+def _ascii_compatible(encoding: str) -> str | None:
+    """The codec name, if ``encoding`` writes ASCII as ASCII (UTF-8, ISO-8859-2, windows-1250...)."""
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    return codec if "<a>".encode(codec) == b"<a>" else None
+
+
 def _splice(document: bytes, root: etree._Element, signature: etree._Element) -> bytes | None:
     """Insert the serialized signature before the root's end tag in the original bytes, if that is safe.
 
@@ -201,20 +212,21 @@ def _splice(document: bytes, root: etree._Element, signature: etree._Element) ->
     when the encoding is ASCII-compatible and the document ends with the root's end tag (nothing but
     whitespace after it); otherwise the caller serializes the tree.
     """
-    encoding = root.getroottree().docinfo.encoding or "UTF-8"
-    localname = etree.QName(root).localname
-    qname = f"{root.prefix}:{localname}" if root.prefix else localname
-    try:
-        codec = codecs.lookup(encoding).name
-        if "<a>".encode(codec) != b"<a>":
-            return None
-        end_tag = b"</" + qname.encode(codec)
-    except (LookupError, UnicodeError):
+    codec = _ascii_compatible(root.getroottree().docinfo.encoding or "UTF-8")
+    if codec is None:
         return None
-    end = document.rstrip()
-    position = end.rfind(b"</")
-    if position < 0 or not end.endswith(b">") or end[position:-1].rstrip() != end_tag:
+    prefix = root.prefix
+    localname = etree.QName(root).localname
+    try:
+        end_tag = b"</" + (f"{prefix}:{localname}" if prefix else localname).encode(codec)
+    except UnicodeError:
+        return None
+    end = len(document)
+    while end and document[end - 1] in b" \t\r\n":
+        end -= 1
+    position = document.rfind(b"</", 0, end)
+    if position < 0 or document[end - 1 : end] != b">" or document[position : end - 1].rstrip() != end_tag:
         return None
     # Serialized as ASCII (character references for anything else): valid in any ASCII-compatible
     # encoding, and C14N renders the same characters either way.
-    return document[:position] + etree.tostring(signature) + document[position:]
+    return b"".join((document[:position], etree.tostring(signature), document[position:]))

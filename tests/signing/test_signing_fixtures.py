@@ -138,3 +138,15 @@ def test_detached_fixture_verifies_with_its_payload_only(fixture_verifier: Xades
     assert not altered.accepted and "NIEZGODNY_SKROT" in altered.reason_codes
     missing = fixture_verifier.verify(signature)
     assert "BRAK_DANYCH_ZEWNETRZNYCH" in missing.reason_codes
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fast_core_and_xmlsec_core_agree(name: str, fixture_verifier: XadesVerifier) -> None:
+    """The lxml-C14N fast path and xmlsec's own reference processing reach the same verdict."""
+    import dataclasses
+
+    xmlsec_only = XadesVerifier(dataclasses.replace(fixture_verifier.config, core="xmlsec"))
+    data = fixture_path(name).read_bytes()
+    fast, reference = fixture_verifier.verify(data), xmlsec_only.verify(data)
+    assert (fast.intact, fast.valid, fast.trusted) == (reference.intact, reference.valid, reference.trusted)
+    assert set(fast.reason_codes) == set(reference.reason_codes)

@@ -1,0 +1,177 @@
+"""Benchmark of ``signing``: signatures/s and verifications/s on a ~20 KB document, side by side with
+signxml's XAdES signer and verifier and with the raw RSA-2048 private-key operation of ``cryptography``
+(the physical limit of a signature), all in one run.
+
+    .venv/bin/python bench/signing.py [--size 20000] [--seconds 1.0] [--rounds 3]
+
+Every contender goes from bytes to bytes (parse, sign or verify, serialize). signxml is used as its
+users get it (schema validation on, a CA file for the chain, C14N 1.0); its verifier is given an
+extension policy accepting nonRepudiation-only certificates, as Polish qualified ones are. Our verifier
+does everything it does for the hub: XML-DSig core by xmlsec, wrapping checks, certification path,
+CRL, QCStatements. Targets (issue 6): sign and verify at least 2x signxml; sign at least half the raw
+RSA rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rate(operation: Callable[[], object], seconds: float) -> float:
+    operation()  # warm-up
+    count = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while True:
+        operation()
+        count += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Podpisy XAdES: wydajność (nasze, signxml, surowe RSA).")
+    parser.add_argument("--size", type=int, default=20_000, help="rozmiar dokumentu w bajtach (domyślnie 20000)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="czas jednego pomiaru (s)")
+    parser.add_argument("--rounds", type=int, default=3, help="liczba rund (mediana)")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    import datetime as dt
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from lxml import etree
+    from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
+
+    from signing import (
+        RevocationSources,
+        SoftwareKey,
+        TrustStore,
+        VerifierConfig,
+        XadesSigner,
+        XadesVerifier,
+    )
+    from signing import constants as c
+    from tests.signing.documents import wniosek_of_size
+    from tests.signing.pki import build_pki, synthetic_pesel
+
+    now = dt.datetime.now(dt.UTC)
+    pki = build_pki(now, ca_key_kind="rsa4096")
+    person = pki.signer("Jan", "Testowy", pesel=synthetic_pesel(dt.date(1985, 3, 15), 123, female=False))
+    document = wniosek_of_size(args.size)
+    key = person.key
+
+    ours_signer = XadesSigner(SoftwareKey(key, person.cert))  # type: ignore[arg-type]
+    ours_signed = ours_signer.sign_enveloped(document)
+    config = VerifierConfig(
+        trust=TrustStore.from_certificates([pki.root.cert]),
+        intermediates=(pki.qualified_ca.cert,),
+        revocation=RevocationSources(crls=(pki.crl([]),)),
+    )
+    ours_verifier = XadesVerifier(config)
+    report = ours_verifier.verify(ours_signed)
+    assert report.accepted and report.qualified, report.render()
+
+    parser_options = {"resolve_entities": False, "no_network": True}
+
+    def signxml_sign() -> bytes:
+        root = etree.fromstring(document, etree.XMLParser(**parser_options))  # type: ignore[arg-type]
+        signed = XAdESSigner(c14n_algorithm=c.C14N_10).sign(root, key=key, cert=[person.cert])
+        return etree.tostring(signed)
+
+    signxml_signed = signxml_sign()
+    workdir = tempfile.TemporaryDirectory()
+    ca_file = Path(workdir.name) / "ca.pem"
+    ca_file.write_bytes(pki.root.cert_pem() + pki.qualified_ca.cert_pem())
+
+    def key_usage(_policy: object, _cert: x509.Certificate, usage: x509.KeyUsage | None) -> None:
+        if usage is None or not (usage.content_commitment or usage.digital_signature):
+            raise ValueError("key usage")
+
+    ee_policy = x509.verification.ExtensionPolicy.permit_all().require_present(
+        x509.KeyUsage, x509.verification.Criticality.AGNOSTIC, key_usage
+    )
+
+    def signxml_verify() -> object:
+        return XAdESVerifier().verify(
+            signxml_signed,
+            ca_pem_file=str(ca_file),
+            ee_policy=ee_policy,
+            expect_config=XAdESSignatureConfiguration(),
+        )
+
+    signxml_verify()
+    signed_info_size = b"x" * 1200  # about the size of a canonical SignedInfo
+
+    def raw_rsa_sign() -> bytes:
+        return key.sign(signed_info_size, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+
+    raw_signature = raw_rsa_sign()
+    public_key = person.cert.public_key()
+
+    def raw_rsa_verify() -> None:
+        public_key.verify(raw_signature, signed_info_size, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+
+    def ours_verify_cold() -> object:
+        return XadesVerifier(config).verify(ours_signed)
+
+    contenders: dict[str, Callable[[], object]] = {
+        "nasze: podpis": lambda: ours_signer.sign_enveloped(document),
+        "signxml: podpis": signxml_sign,
+        "surowe RSA-2048: operacja klucza prywatnego": raw_rsa_sign,
+        "nasze: weryfikacja": lambda: ours_verifier.verify(ours_signed),
+        "nasze: weryfikacja (nowy weryfikator za każdym razem)": ours_verify_cold,
+        "signxml: weryfikacja": signxml_verify,
+        "surowe RSA-2048: operacja klucza publicznego": raw_rsa_verify,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, operation in contenders.items():
+            rates[name].append(_rate(operation, args.seconds))
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    workdir.cleanup()
+
+    print(f"Dokument: {len(document)} B ({len(ours_signed)} B z podpisem), klucz RSA-2048, SHA-256, C14N 1.0")
+    print(f"Mediana z {args.rounds} rund po {args.seconds:.1f} s, jeden wątek\n")
+    width = max(len(name) for name in median)
+    for name, value in median.items():
+        print(f"  {name:<{width}}  {value:10.0f} /s")
+
+    sign_vs_signxml = median["nasze: podpis"] / median["signxml: podpis"]
+    sign_vs_raw = median["nasze: podpis"] / median["surowe RSA-2048: operacja klucza prywatnego"]
+    verify_vs_signxml = median["nasze: weryfikacja"] / median["signxml: weryfikacja"]
+    cold_vs_signxml = median["nasze: weryfikacja (nowy weryfikator za każdym razem)"] / median["signxml: weryfikacja"]
+    verify_vs_raw = median["nasze: weryfikacja"] / median["surowe RSA-2048: operacja klucza prywatnego"]
+
+    def verdict(ok: bool) -> str:
+        return "cel osiągnięty" if ok else "CEL NIEOSIĄGNIĘTY"
+
+    print("\nStosunki:")
+    print(
+        f"  podpis: nasze / signxml                    {sign_vs_signxml:5.2f}x  (cel >= 2)   {verdict(sign_vs_signxml >= 2)}"
+    )
+    print(
+        f"  podpis: nasze / surowe RSA                 {sign_vs_raw:5.2f}x  (cel >= 0.5) {verdict(sign_vs_raw >= 0.5)}"
+    )
+    print(
+        f"  weryfikacja: nasze / signxml               {verify_vs_signxml:5.2f}x  (cel >= 2)   "
+        f"{verdict(verify_vs_signxml >= 2)}"
+    )
+    print(f"  weryfikacja (zimna): nasze / signxml       {cold_vs_signxml:5.2f}x  (dla informacji)")
+    print(f"  weryfikacja: nasze / surowe RSA (prywatny) {verify_vs_raw:5.2f}x  (dla informacji)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
