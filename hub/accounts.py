@@ -22,7 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, DateTime, Integer, String, create_engine, event, select
+from sqlalchemy import Boolean, DateTime, Integer, String, bindparam, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from zxcvbn import zxcvbn
@@ -78,6 +78,9 @@ class User(HubBase):
     must_change_password: Mapped[bool] = mapped_column("wymagana_zmiana_hasla", Boolean, default=False)
     # Bumped by every lock, unlock, password change or reset: cached credentials of older versions die.
     version: Mapped[int] = mapped_column("wersja", Integer, default=1)
+
+
+_STATE = select(User.active, User.locked, User.version).where(User.login == bindparam("login"))
 
 
 class GroupRow(HubBase):
@@ -261,11 +264,10 @@ class Accounts:
         return caller
 
     def _still_valid(self, caller: Caller, version: int) -> Caller | None:
-        with Session(self.engine) as session:
-            row = session.execute(
-                select(User.active, User.locked, User.version).where(User.login == caller.login)
-            ).one_or_none()
-        if row is None or not row.active or row.locked or row.version != version:
+        # The hot path of every request: Core, not the ORM session (a third of the cost).
+        with self.engine.connect() as connection:
+            row = connection.execute(_STATE, {"login": caller.login}).one_or_none()
+        if row is None or not row[0] or row[1] or row[2] != version:  # active, locked, version
             self.forget(caller.login)
             return None
         return caller

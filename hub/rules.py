@@ -43,6 +43,9 @@ class PolicyVersion(HubBase):
     version: Mapped[int] = mapped_column("wersja", Integer)
 
 
+_VERSION = select(PolicyVersion.version).where(PolicyVersion.id == 1)
+
+
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v for v in value.split(",") if v)
 
@@ -56,9 +59,9 @@ class RuleStore:
     events: EventLog
 
     def version(self) -> int:
-        """The current version of the rules (cheap: one indexed row)."""
-        with Session(self.engine) as session:
-            return int(session.scalar(select(PolicyVersion.version).where(PolicyVersion.id == 1)) or 0)
+        """The current version of the rules (cheap: one row by primary key, through Core)."""
+        with self.engine.connect() as connection:
+            return int(connection.scalar(_VERSION) or 0)
 
     def rules(self) -> tuple[int, dict[tuple[str, str, str], Rule]]:
         """The version and all rules, read in one transaction."""
