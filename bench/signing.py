@@ -44,13 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="liczba rund (mediana)")
     args = parser.parse_args(argv)
 
+    # The repository root goes first: this file is itself named signing.py, and its own folder (first on
+    # sys.path when run as a script) must not shadow the ``signing`` package.
     sys.path.insert(0, str(ROOT))
     import datetime as dt
     import tempfile
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from lxml import etree
     from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
@@ -71,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     person = pki.signer("Jan", "Testowy", pesel=synthetic_pesel(dt.date(1985, 3, 15), 123, female=False))
     document = wniosek_of_size(args.size)
     key = person.key
+    public_key = person.cert.public_key()
+    assert isinstance(key, rsa.RSAPrivateKey) and isinstance(public_key, rsa.RSAPublicKey)
 
-    ours_signer = XadesSigner(SoftwareKey(key, person.cert))  # type: ignore[arg-type]
+    ours_signer = XadesSigner(SoftwareKey(key, person.cert))
     ours_signed = ours_signer.sign_enveloped(document)
     config = VerifierConfig(
         trust=TrustStore.from_certificates([pki.root.cert]),
@@ -83,10 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     report = ours_verifier.verify(ours_signed)
     assert report.accepted and report.qualified, report.render()
 
-    parser_options = {"resolve_entities": False, "no_network": True}
-
     def signxml_sign() -> bytes:
-        root = etree.fromstring(document, etree.XMLParser(**parser_options))  # type: ignore[arg-type]
+        root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True))
         signed = XAdESSigner(c14n_algorithm=c.C14N_10).sign(root, key=key, cert=[person.cert])
         return etree.tostring(signed)
 
@@ -115,13 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     signed_info_size = b"x" * 1200  # about the size of a canonical SignedInfo
 
     def raw_rsa_sign() -> bytes:
-        return key.sign(signed_info_size, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+        return key.sign(signed_info_size, padding.PKCS1v15(), hashes.SHA256())
 
     raw_signature = raw_rsa_sign()
-    public_key = person.cert.public_key()
 
     def raw_rsa_verify() -> None:
-        public_key.verify(raw_signature, signed_info_size, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+        public_key.verify(raw_signature, signed_info_size, padding.PKCS1v15(), hashes.SHA256())
 
     def ours_verify_cold() -> object:
         return XadesVerifier(config).verify(ours_signed)
@@ -157,19 +158,17 @@ def main(argv: list[str] | None = None) -> int:
     def verdict(ok: bool) -> str:
         return "cel osiągnięty" if ok else "CEL NIEOSIĄGNIĘTY"
 
+    rows = [
+        ("podpis: nasze / signxml", sign_vs_signxml, "cel >= 2", sign_vs_signxml >= 2),
+        ("podpis: nasze / surowe RSA", sign_vs_raw, "cel >= 0.5", sign_vs_raw >= 0.5),
+        ("weryfikacja: nasze / signxml", verify_vs_signxml, "cel >= 2", verify_vs_signxml >= 2),
+        ("weryfikacja (zimna): nasze / signxml", cold_vs_signxml, "dla informacji", None),
+        ("weryfikacja: nasze / surowe RSA (prywatny)", verify_vs_raw, "dla informacji", None),
+    ]
     print("\nStosunki:")
-    print(
-        f"  podpis: nasze / signxml                    {sign_vs_signxml:5.2f}x  (cel >= 2)   {verdict(sign_vs_signxml >= 2)}"
-    )
-    print(
-        f"  podpis: nasze / surowe RSA                 {sign_vs_raw:5.2f}x  (cel >= 0.5) {verdict(sign_vs_raw >= 0.5)}"
-    )
-    print(
-        f"  weryfikacja: nasze / signxml               {verify_vs_signxml:5.2f}x  (cel >= 2)   "
-        f"{verdict(verify_vs_signxml >= 2)}"
-    )
-    print(f"  weryfikacja (zimna): nasze / signxml       {cold_vs_signxml:5.2f}x  (dla informacji)")
-    print(f"  weryfikacja: nasze / surowe RSA (prywatny) {verify_vs_raw:5.2f}x  (dla informacji)")
+    for label, ratio, target, ok in rows:
+        outcome = "" if ok is None else verdict(ok)
+        print(f"  {label:<44} {ratio:5.2f}x  ({target:<14}) {outcome}")
     return 0
 
 

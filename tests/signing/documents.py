@@ -39,12 +39,13 @@ def wniosek(*, records: int = 5, pesel: str = "85031512375", identifier: str = "
         "    <wn:Adresat><wn:Nazwa>Powiatowy Urząd Pracy w Testowie</wn:Nazwa></wn:Adresat>\n"
         "  </wn:DaneDokumentu>\n"
         "  <wn:TrescDokumentu>\n"
-        "    <wn:PodstawaPrawna>ustawa o rynku pracy i służbach zatrudnienia (Dz.U. 2025 poz. 620)</wn:PodstawaPrawna>\n"
+        "    <wn:PodstawaPrawna>ustawa o rynku pracy i służbach zatrudnienia (Dz.U. 2025 poz. 620)"
+        "</wn:PodstawaPrawna>\n"
         f"    <wn:Tresc>{text}</wn:Tresc>\n"
         f"    <wn:OkresyRejestracji>{periods}</wn:OkresyRejestracji>\n"
         "  </wn:TrescDokumentu>\n"
         "</wn:Dokument>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def wniosek_of_size(size: int) -> bytes:

@@ -143,13 +143,17 @@ def build(pki: TestPKI, other: TestPKI) -> None:
     _write("xsw_moved_into_signature.xml", serialize(forged))
 
     forged = deep(by_id)
-    forged.find(f".//{{{'urn:pl:platforma-komunikacyjna:wnioski:1'}}}Tresc").text = "Treść podmieniona przez atakującego."
+    forged.find(
+        f".//{{{'urn:pl:platforma-komunikacyjna:wnioski:1'}}}Tresc"
+    ).text = "Treść podmieniona przez atakującego."
     hidden = etree.SubElement(forged, "{urn:pl:platforma-komunikacyjna:wnioski:1}Zalacznik")
     hidden.append(deep(by_id))
     hidden[0].remove(signature_of(hidden[0]))
     _write("xsw_duplicated_document.xml", serialize(forged))
 
-    wrapper = etree.Element("{urn:pl:platforma-komunikacyjna:wnioski:1}Pakiet", nsmap={"wn": "urn:pl:platforma-komunikacyjna:wnioski:1"})
+    wrapper = etree.Element(
+        "{urn:pl:platforma-komunikacyjna:wnioski:1}Pakiet", nsmap={"wn": "urn:pl:platforma-komunikacyjna:wnioski:1"}
+    )
     wrapper.append(deep(by_id))
     etree.SubElement(wrapper, "{urn:pl:platforma-komunikacyjna:wnioski:1}Dopisek").text = "Dopisek spoza podpisu."
     _write("xsw_wrapped_document.xml", serialize(wrapper))

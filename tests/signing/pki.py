@@ -195,9 +195,7 @@ class TestPKI:
                 ),
                 critical=True,
             )
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
             .add_extension(
                 x509.CertificatePolicies(
@@ -220,7 +218,11 @@ class TestPKI:
         if self.ocsp_url:
             builder = builder.add_extension(
                 x509.AuthorityInformationAccess(
-                    [x509.AccessDescription(x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.ocsp_url))]
+                    [
+                        x509.AccessDescription(
+                            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.ocsp_url)
+                        )
+                    ]
                 ),
                 critical=False,
             )
@@ -244,9 +246,7 @@ class TestPKI:
             .last_update(this_update or self.now - dt.timedelta(hours=1))
             .next_update(next_update or self.now + dt.timedelta(days=7))
             .add_extension(x509.CRLNumber(self._next_serial()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
         )
         for cert, when in revoked:
             builder = builder.add_revoked_certificate(
@@ -326,13 +326,9 @@ def _ca_cert(
         .not_valid_before(now - dt.timedelta(days=3650))
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False)
         .sign(signing_key, hashes.SHA256())
     )
 

@@ -139,9 +139,7 @@ def test_errors_are_polish_sentences_with_exit_2(
     assert err.startswith("Błąd: ") and fragment in err and "Traceback" not in err
 
 
-def test_wrong_password_and_doctype_input(
-    tmp_path: Path, jan: Issued, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_wrong_password_and_doctype_input(tmp_path: Path, jan: Issued, capsys: pytest.CaptureFixture[str]) -> None:
     from cryptography.hazmat.primitives import serialization
 
     key = tmp_path / "zaszyfrowany.pem"

@@ -54,9 +54,7 @@ EXPECTED: dict[str, Expected] = {
     "reference_into_signature.xml": Expected(
         False, "ODWOLANIE_DO_WNETRZA_PODPISU", intact=True, exception=InvalidSignature
     ),
-    "reference_only_signed_properties.xml": Expected(
-        False, "BRAK_ODWOLANIA_DO_DOKUMENTU", exception=InvalidSignature
-    ),
+    "reference_only_signed_properties.xml": Expected(False, "BRAK_ODWOLANIA_DO_DOKUMENTU", exception=InvalidSignature),
     "reference_external_file.xml": Expected(False, "ODWOLANIE_ZEWNETRZNE", intact=False, exception=InvalidSignature),
     "xslt_transform.xml": Expected(False, "NIEDOZWOLONA_TRANSFORMACJA", exception=InvalidInput),
     "two_signatures.xml": Expected(False, "WIELE_PODPISOW", exception=InvalidInput),

@@ -16,9 +16,7 @@ from .pki import Issued, TestPKI
 
 
 def _key_pem(issued: Issued, password: bytes | None = None) -> bytes:
-    encryption = (
-        serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
-    )
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     return issued.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 

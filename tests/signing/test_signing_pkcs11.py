@@ -41,7 +41,10 @@ def token(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI) -> Iterator[To
     """A SoftHSM2 token with an RSA key (its certificate stored beside it) and an EC P-256 key."""
     tool = require_tool("softhsm2-util", "softhsm2")
     if not MODULE.exists():
-        pytest.fail(f"the SoftHSM2 PKCS#11 module {MODULE} is missing (Debian package 'softhsm2')")
+        message = f"the SoftHSM2 PKCS#11 module {MODULE} is missing (Debian package 'softhsm2')"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     import pkcs11
     from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
     from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
@@ -144,7 +147,13 @@ def test_uri_parsing(tmp_path: Path) -> None:
     uri = parse_pkcs11_uri(
         f"pkcs11:token=Karta%20KIR;object=podpis;id=%01%02?module-path=/usr/lib/x.so&pin-source=file:{pin_file}"
     )
-    assert (uri.token, uri.object, uri.id, uri.module_path, uri.pin) == ("Karta KIR", "podpis", b"\x01\x02", "/usr/lib/x.so", "4321")
+    assert (uri.token, uri.object, uri.id, uri.module_path, uri.pin) == (
+        "Karta KIR",
+        "podpis",
+        b"\x01\x02",
+        "/usr/lib/x.so",
+        "4321",
+    )
     with pytest.raises(InvalidKey) as no_module:
         load_key("pkcs11:token=X;object=y", "1234")
     assert no_module.value.code == "BRAK_MODULU_PKCS11"

@@ -49,7 +49,9 @@ def test_ocsp_good(pki: TestPKI, jan: Issued) -> None:
 
 def test_ocsp_revoked_before_signing(pki: TestPKI) -> None:
     signer = pki.signer()
-    report = _verify(pki, signer, ocsp_responses=(pki.ocsp_response(signer.cert, revoked_at=SIGNED_AT - dt.timedelta(days=1)),))
+    report = _verify(
+        pki, signer, ocsp_responses=(pki.ocsp_response(signer.cert, revoked_at=SIGNED_AT - dt.timedelta(days=1)),)
+    )
     assert not report.valid and "CERTYFIKAT_UNIEWAZNIONY" in report.reason_codes
     assert report.revocation is not None and report.revocation.source == "OCSP"
 
