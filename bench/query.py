@@ -238,6 +238,7 @@ class Point:
     server_cpu: float  # share of one core used by the server process
     server_cpu_seconds: float
     wrk_cpu: float  # share of one core used by wrk
+    other_cpu: float  # share of one core used by every other process on the machine
     ids: list[str] = field(default_factory=list)
 
     @property
@@ -258,6 +259,23 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processors spent busy so far (from /proc/stat; 0 where there is none)."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return 0.0
+    ticks = [int(x) for x in stat.read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_now(seconds: float = 1.0) -> float:
+    """Share of one core the whole machine used over the next `seconds` (before we start anything)."""
+    before = machine_busy_seconds()
+    time.sleep(seconds)
+    return (machine_busy_seconds() - before) / seconds
 
 
 def children_cpu() -> float:
@@ -284,10 +302,12 @@ def run_wrk(
         wrk, "-t", str(max(1, min(threads, concurrency))), "-c", str(concurrency), "-d", f"{seconds}s",
         "--timeout", "30s", "-s", str(LUA), server.endpoint,
     ]  # fmt: skip
+    machine_before = machine_busy_seconds()
     server_before, wrk_before, started = cpu_seconds(server.pid), children_cpu(), time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - started
     server_used, wrk_used = cpu_seconds(server.pid) - server_before, children_cpu() - wrk_before
+    other_used = machine_busy_seconds() - machine_before - server_used - wrk_used
     line = next((x for x in completed.stdout.splitlines() if x.startswith("WRK_RESULT ")), None)
     if completed.returncode != 0 or line is None:
         raise BenchError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
@@ -313,6 +333,7 @@ def run_wrk(
         server_cpu=server_used / wall,
         server_cpu_seconds=server_used,
         wrk_cpu=wrk_used / wall,
+        other_cpu=max(0.0, other_used / wall),
         ids=ids,
     )
 
@@ -427,33 +448,39 @@ def machine() -> list[str]:
             versions.append(f"{package} ?")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return [
-        f"Machine: nproc {nproc}, {model}{memory}; load average before the run {load:.2f}",
+        f"Machine: nproc {nproc}, {model}{memory}; load average (1 min) {load:.2f}",
         f"Python {platform.python_version()} ({platform.system()} {platform.release()}); " + ", ".join(versions),
     ]
 
 
 def tree() -> str:
-    """The commit measured, and how many tracked files differ from it (the hub runs from the working tree)."""
+    """The commit measured and the working tree's changes (the hub runs from the working tree)."""
     try:
         head = subprocess.run(
             ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=True
         ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
+        status = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True, check=True
         ).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
-    return f"{head[:90]}" + (f" (+ {len(changed)} modified tracked files)" if changed else "")
+    modified = [line[3:] for line in status if not line.startswith("??")]
+    untracked = [line[3:] for line in status if line.startswith("??")]
+    text = head[:80]
+    if modified:
+        names = ", ".join(modified[:4]) + (", …" if len(modified) > 4 else "")
+        text += f"; {len(modified)} modified ({names})"
+    if untracked:
+        text += f"; {len(untracked)} untracked"
+    return text
 
 
 def print_results(points: dict[tuple[str, int], Point], concurrencies: Sequence[int]) -> list[float]:
     """The table of absolute figures and ratios; return hub/echo throughput ratios per concurrency."""
     head = (
         f"{'conc':>4}  {'server':<6} {'queries/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} "
-        f"{'answers':>8} {'non-200':>8} {'not OK':>7} {'server CPU':>10} {'CPU ms/q':>8} {'wrk CPU':>8}"
+        f"{'answers':>8} {'non-200':>8} {'not OK':>7} {'server CPU':>10} {'CPU ms/q':>8} {'wrk CPU':>8} "
+        f"{'other CPU':>9}"
     )
     print(head)
     print("-" * len(head))
@@ -464,7 +491,7 @@ def print_results(points: dict[tuple[str, int], Point], concurrencies: Sequence[
             print(
                 f"{c:>4}  {name:<6} {p.qps:>10.1f} {p.p50_ms:>8.2f} {p.p99_ms:>8.2f} {p.mean_ms:>8.2f} "
                 f"{p.requests:>8} {p.non200:>8} {p.not_ok if name == 'hub' else '-':>7} "
-                f"{p.server_cpu:>9.0%} {p.cpu_ms_per_query:>9.2f} {p.wrk_cpu:>8.0%}"
+                f"{p.server_cpu:>9.0%} {p.cpu_ms_per_query:>9.2f} {p.wrk_cpu:>8.0%} {p.other_cpu:>9.0%}"
             )
         hub, echo = points[("hub", c)], points[("echo", c)]
         ratio = hub.qps / echo.qps if echo.qps else float("nan")
@@ -526,6 +553,7 @@ def bench(args: argparse.Namespace) -> int:
     wrk = locate_wrk(install=not args.no_install)
     wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
     header = machine()
+    busy_before = busy_now()
     directory: Path = args.dir.resolve()
     if args.fresh and directory.exists():
         if not (directory / "demo-state.json").exists() and any(directory.iterdir()):
@@ -585,7 +613,10 @@ def bench(args: argparse.Namespace) -> int:
     for line in header:
         print(line)
     print(f"Tree: {tree()}")
-    print(f"Load average after the run: {os.getloadavg()[0]:.2f}")
+    print(
+        f"Other work on the machine: {busy_before:.0%} of one core busy in the second before the run; "
+        "during each point see `other CPU`"
+    )
     print(f"Load generator: {wrk_version} (Lua: bench/wrk_post.lua), {args.wrk_threads} thread(s), keep-alive")
     print(f"Hub: platforma demo --dir {directory} --pup {args.pup} --ops {args.ops} --sr {args.sr} (pid {hub.pid})")
     print(
