@@ -109,7 +109,7 @@ def test_enveloped_signature_keeps_the_document_bytes(jan: Issued) -> None:
     assert signed.endswith(document[end:])
 
 
-@pytest.mark.parametrize(
+SHAPES = pytest.mark.parametrize(
     "document",
     [
         '<?xml version="1.0" encoding="ISO-8859-2"?>\n<wniosek><imię>Zażółć gęślą jaźń</imię></wniosek>'.encode(
@@ -123,6 +123,9 @@ def test_enveloped_signature_keeps_the_document_bytes(jan: Issued) -> None:
     ],
     ids=["iso-8859-2", "utf-16", "namespaces-and-xml-lang", "empty-root", "comments-outside-root", "bom-cdata"],
 )
+
+
+@SHAPES
 def test_documents_of_every_shape_verify(document: bytes, jan: Issued, live_verifier: XadesVerifier) -> None:
     report = live_verifier.verify(_sign(jan, document))
     assert report.accepted, report.render()
@@ -224,3 +227,28 @@ def test_without_trust_anchors_nothing_is_accepted(jan: Issued) -> None:
     report = XadesVerifier(VerifierConfig(validation_time=NOW)).verify(_sign(jan))
     assert report.valid and not report.trusted and not report.accepted and not report.qualified
     assert report.reason_codes == ("BRAK_KOTWIC_ZAUFANIA",)
+
+
+@SHAPES
+def test_lxml_core_and_xmlsec_core_sign_the_same(
+    document: bytes, jan: Issued, live_verifier: XadesVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Digests computed by lxml's C14N equal xmlsec's own; RSA PKCS#1 v1.5 then gives the same value."""
+    monkeypatch.setattr("signing.signer.secrets.token_hex", lambda _n: "0123456789abcdef")
+
+    def values(core: str) -> list[bytes]:
+        signed = _sign(jan, document, core=core)
+        assert live_verifier.verify(signed).accepted
+        root = etree.fromstring(signed)
+        texts = [e.text or "" for e in root.iter(c.ds("DigestValue"), c.ds("SignatureValue"))]
+        return [base64.b64decode("".join(text.split())) for text in texts]
+
+    ours, theirs = values("auto"), values("xmlsec")
+    assert len(ours) == 4  # document, SignedProperties, certificate digest, SignatureValue
+    assert ours == theirs
+
+
+def test_detached_with_the_xmlsec_core(jan: Issued, live_verifier: XadesVerifier) -> None:
+    signer = XadesSigner(SoftwareKey(jan.key, jan.cert), SignerConfig(core="xmlsec"))
+    signature = signer.sign_detached(b"dane", "dane.bin", signing_time=SIGNED_AT)
+    assert live_verifier.verify(signature, detached=b"dane").accepted
