@@ -1,0 +1,41 @@
+"""The audit package's own exceptions: each carries a stable `code` and a Polish `message`.
+
+Foreign errors (SQLAlchemy, `cryptography`, file system) are translated where they enter this package, so
+callers (the hub, the CLI, a future SOAP service for auditors) can catch exactly what they mean.
+"""
+
+from __future__ import annotations
+
+
+class AuditError(Exception):
+    """Base of the audit package's errors; `message` is a Polish sentence a clerk or operator understands."""
+
+    code = "BLAD_AUDYTU"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AuditStorageError(AuditError):
+    """The audit database could not be opened, read or written."""
+
+    code = "BLAD_BAZY_AUDYTU"
+
+
+class AuditKeyError(AuditError):
+    """The checkpoint signing key (or a trusted public key) is missing, unreadable or of a wrong kind."""
+
+    code = "BLAD_KLUCZA_AUDYTU"
+
+
+class ChainBrokenError(AuditError):
+    """An operation that needs an intact chain (such as a purge) found it broken; nothing was changed."""
+
+    code = "NARUSZONY_REJESTR"
+
+
+class ReportError(AuditError):
+    """A report was asked for with missing or contradictory criteria, or in a format that cannot be made."""
+
+    code = "BLAD_RAPORTU"

@@ -1,0 +1,593 @@
+"""The audit database: one writer appends to one hash chain; checkpoints are signed as configured.
+
+Many threads and processes may append at once. Each append is one transaction that first takes the
+chain's write lock, then reads the head (the last number and link), then inserts the new records with the
+following numbers and, when one is due, a signed checkpoint. Holding the lock before reading the head is
+what prevents forks (two records claiming the same predecessor) and gaps; a process killed mid-append
+leaves an uncommitted transaction, which the database rolls back, so the chain still verifies.
+
+- SQLite: `BEGIN IMMEDIATE` takes the database's write lock (all processes sharing the file wait for
+  it); within one process a lock per database file keeps threads from spinning in SQLite's busy handler.
+- PostgreSQL: `pg_advisory_xact_lock`, which needs no privilege beyond connecting (the hub's role may
+  only INSERT and SELECT, so it may not `LOCK TABLE` in an exclusive mode).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time as _time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, delete, event, insert, inspect, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from audit import chain
+from audit.checkpoints import Checkpoint, CheckpointSigner
+from audit.errors import AuditStorageError
+from audit.records import DisclosureRecord, EventKind, Outcome, SecurityEvent
+from audit.schema import (
+    CHAINED_TABLES,
+    CHECKPOINTS,
+    CUT_REASON,
+    DISCLOSURE_FIELDS,
+    DISCLOSURES,
+    EVENT_FIELDS,
+    EVENTS,
+    AuditBase,
+    CheckpointRow,
+    DisclosureRow,
+    EventRow,
+    postgresql_guards,
+    sqlite_guards,
+)
+
+log = logging.getLogger(__name__)
+
+PERIODIC = "OKRESOWY"
+"""Reason of a checkpoint made because the configured number of records or minutes has passed."""
+ON_REQUEST = "NA_ZADANIE"
+"""Reason of a checkpoint made on an operator's request (`platforma audit checkpoint`)."""
+
+_ADVISORY_LOCK_KEY = 0x504B_4155  # "PKAU": the chain's write lock in PostgreSQL
+
+# One lock per database per process: threads of one process queue here instead of in SQLite's busy
+# handler (which sleeps up to 100 ms between attempts). Processes still serialise in the database.
+_PROCESS_LOCKS: dict[str, threading.Lock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(key: str) -> threading.Lock:
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(key, threading.Lock())
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When the hub signs a checkpoint: after `every_records` records or `every_minutes` minutes."""
+
+    every_records: int = 1000
+    every_minutes: float = 10.0
+
+
+@dataclass(frozen=True)
+class _LastCheckpoint:
+    number: int
+    nr: int
+    link: str
+    time: dt.datetime
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain's last record: its number and link (0 and 64 zeros for an empty chain)."""
+
+    nr: int
+    link: str
+
+
+def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy's recipe for pysqlite: let us emit BEGIN ourselves, so that it can be IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        dbapi_connection.execute(f"PRAGMA synchronous = {synchronous}")
+        dbapi_connection.execute("PRAGMA busy_timeout = 60000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _memory_engine(url: str) -> Engine:
+    engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def disclosure_values(record: DisclosureRecord) -> tuple[str | None, ...]:
+    """A disclosure's stored values, in the order of `schema.DISCLOSURE_FIELDS`."""
+    c = chain.clean
+    return (
+        chain.format_time(record.time),
+        c(record.request_id),
+        c(record.user),
+        c(record.office),
+        c(record.channel),
+        c(record.identifier),
+        None if record.subject_pesel is None else c(record.subject_pesel),
+        c(record.data_set),
+        c(record.controller),
+        c(",".join(record.categories)),
+        c(record.legal_basis),
+        c(record.purpose),
+        c(Outcome(record.outcome).value),
+        c(record.digest),
+        c(record.reason),
+    )
+
+
+def event_values(record: SecurityEvent) -> tuple[str | None, ...]:
+    """An event's hashed values, in the order of `schema.EVENT_FIELDS` (the flag as `1` or `0`)."""
+    c = chain.clean
+    return (
+        chain.format_time(record.time),
+        c(EventKind(record.kind).value),
+        c(record.user),
+        c(record.office),
+        c(record.actor),
+        c(record.source),
+        "1" if record.success else "0",
+        c(record.details),
+    )
+
+
+def _disclosure_from_row(row: DisclosureRow) -> DisclosureRecord:
+    return DisclosureRecord(
+        time=row.time,
+        request_id=row.request_id,
+        user=row.user,
+        office=row.office,
+        channel=row.channel,
+        identifier=row.identifier,
+        subject_pesel=row.subject_pesel,
+        data_set=row.data_set,
+        controller=row.controller,
+        categories=tuple(c for c in row.categories.split(",") if c),
+        legal_basis=row.legal_basis,
+        purpose=row.purpose,
+        outcome=Outcome(row.outcome),
+        digest=row.digest,
+        reason=row.reason,
+    )
+
+
+def _event_from_row(row: EventRow) -> SecurityEvent:
+    return SecurityEvent(
+        time=row.time,
+        kind=EventKind(row.kind),
+        user=row.user,
+        office=row.office,
+        actor=row.actor,
+        source=row.source,
+        success=bool(row.success),
+        details=row.details,
+    )
+
+
+class AuditStore:
+    """The audit database of one hub: the chained tables, their single writer and the checkpoints.
+
+    `signer` (or `key_file`) is the hub's checkpoint key; without one no checkpoints are made and only
+    the chain protects the records (a warning is logged once). `synchronous` is SQLite's durability
+    level: `FULL` (the default) syncs every commit to disk, so a record survives a power loss before
+    the answer leaves; `NORMAL` survives a crash of the process only.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        signer: CheckpointSigner | None = None,
+        key_file: str | Path | None = None,
+        policy: CheckpointPolicy | None = None,
+        synchronous: str = "FULL",
+    ) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA", "OFF"):
+            raise ValueError(f"unknown SQLite synchronous level: {synchronous}")
+        self.url = url
+        self.signer = signer if signer is not None or key_file is None else CheckpointSigner.from_file(key_file)
+        self.policy = policy or CheckpointPolicy()
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        try:
+            if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                database = Path(str(parsed.database))
+                database.parent.mkdir(parents=True, exist_ok=True)
+                self._lock_key = "sqlite:" + os.path.realpath(database)
+                self.writer = _sqlite_engine(url, immediate=True, synchronous=synchronous.upper())
+                self.reader = _sqlite_engine(url, immediate=False, synchronous=synchronous.upper())
+            elif self.dialect == "sqlite":
+                self._lock_key = f"memory:{id(self)}"
+                self.writer = self.reader = _memory_engine(url)
+            else:
+                self._lock_key = parsed.render_as_string(hide_password=True)
+                self.writer = self.reader = create_engine(url)
+            self._lock = _process_lock(self._lock_key)
+            self._opened = _time.monotonic()
+            self._install()
+        except SQLAlchemyError as error:
+            raise AuditStorageError(f"Nie można otworzyć bazy audytu: {_describe(error)}") from error
+
+    # -- schema ----------------------------------------------------------------------------------------------
+    def _install(self) -> None:
+        with self._lock, self._write() as connection:
+            existing = set(inspect(connection).get_table_names())
+            legacy = [t for t in CHAINED_TABLES if t in existing and not _has_column(connection, t, "nr")]
+            if legacy:
+                _rename_legacy(connection, legacy)
+            created = not all(t in existing for t in (*CHAINED_TABLES, CHECKPOINTS)) or bool(legacy)
+            AuditBase.metadata.create_all(connection)
+            if self.dialect == "sqlite":
+                for statement in sqlite_guards():
+                    connection.exec_driver_sql(statement)
+            elif self.dialect == "postgresql" and created:
+                for statement in postgresql_guards():
+                    connection.exec_driver_sql(statement)
+            if legacy:
+                self._copy_legacy(connection, legacy)
+
+    def _write(self) -> Any:
+        """A write transaction holding the chain's lock in the database (the process lock is separate)."""
+        return _WriteTransaction(self)
+
+    # -- head and append -------------------------------------------------------------------------------------
+    @staticmethod
+    def _head(connection: Connection) -> Head:
+        best = Head(0, chain.GENESIS)
+        for table in CHAINED_TABLES:
+            row = connection.exec_driver_sql(f"SELECT nr, skrot_wpisu FROM {table} ORDER BY nr DESC LIMIT 1").first()  # noqa: S608 - constant names
+            if row is not None and row[0] > best.nr:
+                best = Head(int(row[0]), str(row[1]))
+        if best.nr == 0:
+            # Everything was purged: the chain goes on from the last retention cut.
+            row = connection.exec_driver_sql(
+                f"SELECT nr, skrot FROM {CHECKPOINTS} ORDER BY nr_punktu DESC LIMIT 1"  # noqa: S608 - constant names
+            ).first()
+            if row is not None:
+                best = Head(int(row[0]), str(row[1]))
+        return best
+
+    def head(self) -> Head:
+        """The chain's current head (as committed)."""
+        with self.reader.connect() as connection:
+            return self._head(connection)
+
+    def append(self, disclosures: Sequence[DisclosureRecord] = (), events: Sequence[SecurityEvent] = ()) -> None:
+        """Chain and store records atomically: committed (durable) when this returns, or nothing is."""
+        if not disclosures and not events:
+            return
+        try:
+            with self._lock, self._write() as connection:
+                self._append_locked(connection, disclosures, events)
+        except SQLAlchemyError as error:
+            raise AuditStorageError(f"Nie można zapisać wpisu w rejestrze audytu: {_describe(error)}") from error
+
+    def _append_locked(
+        self, connection: Connection, disclosures: Sequence[DisclosureRecord], events: Sequence[SecurityEvent]
+    ) -> Head:
+        head = self._head(connection)
+        nr, previous = head.nr, head.link
+        if disclosures:
+            rows: list[dict[str, Any]] = []
+            for record in disclosures:
+                nr += 1
+                values = disclosure_values(record)
+                current = chain.link(chain.DISCLOSURE_TAG, nr, previous, chain.encode_fields(values))
+                row: dict[str, Any] = dict(zip(DISCLOSURE_FIELDS, values, strict=True))
+                row.update(nr=nr, skrot_poprzedniego=previous, skrot_wpisu=current)
+                rows.append(row)
+                previous = current
+            connection.execute(insert(AuditBase.metadata.tables[DISCLOSURES]), rows)
+        if events:
+            rows = []
+            for item in events:
+                nr += 1
+                values = event_values(item)
+                current = chain.link(chain.EVENT_TAG, nr, previous, chain.encode_fields(values))
+                row = dict(zip(EVENT_FIELDS, values, strict=True))
+                row.update(nr=nr, skrot_poprzedniego=previous, skrot_wpisu=current, sukces=bool(item.success))
+                rows.append(row)
+                previous = current
+            connection.execute(insert(AuditBase.metadata.tables[EVENTS]), rows)
+        new_head = Head(nr, previous)
+        if self.signer is not None:
+            self._checkpoint_if_due(connection, new_head)
+        return new_head
+
+    # -- checkpoints -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _last_checkpoint(connection: Connection) -> _LastCheckpoint | None:
+        row = connection.execute(
+            select(CheckpointRow.number, CheckpointRow.nr, CheckpointRow.link, CheckpointRow.time)
+            .order_by(CheckpointRow.number.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _LastCheckpoint(row[0], row[1], row[2], row[3])
+
+    def _checkpoint_if_due(self, connection: Connection, head: Head) -> Checkpoint | None:
+        last = self._last_checkpoint(connection)
+        last_nr = last.nr if last is not None else 0
+        if head.nr <= last_nr:
+            return None
+        if head.nr - last_nr >= self.policy.every_records:
+            return self._sign(connection, head, PERIODIC, last)
+        if last is not None:
+            elapsed = (dt.datetime.now(dt.UTC) - last.time).total_seconds()
+        else:
+            elapsed = _time.monotonic() - self._opened
+        if elapsed >= self.policy.every_minutes * 60:
+            return self._sign(connection, head, PERIODIC, last)
+        return None
+
+    def _sign(self, connection: Connection, head: Head, reason: str, last: _LastCheckpoint | None) -> Checkpoint:
+        assert self.signer is not None
+        number = (last.number if last is not None else 0) + 1
+        now = dt.datetime.now(dt.UTC)
+        checkpoint = self.signer.sign(number, head.nr, head.link, now, reason)
+        connection.execute(
+            insert(AuditBase.metadata.tables[CHECKPOINTS]),
+            {
+                "nr_punktu": checkpoint.number,
+                "nr": checkpoint.nr,
+                "skrot": checkpoint.link,
+                "czas": checkpoint.time,
+                "powod": checkpoint.reason,
+                "algorytm": checkpoint.algorithm,
+                "odcisk_klucza": checkpoint.key_fingerprint,
+                "podpis": checkpoint.signature,
+            },
+        )
+        return checkpoint
+
+    def checkpoint(self, *, force: bool = True) -> Checkpoint | None:
+        """Sign a checkpoint over the current head now (`force`), or only if the policy says one is due.
+
+        Returns None when no checkpoint was made (no key, nothing new since the last one, or not due).
+        A hub calls `checkpoint(force=False)` from a timer so that a quiet chain is still signed.
+        """
+        if self.signer is None:
+            return None
+        try:
+            with self._lock, self._write() as connection:
+                head = self._head(connection)
+                if not force:
+                    return self._checkpoint_if_due(connection, head)
+                last = self._last_checkpoint(connection)
+                if head.nr == 0 or (last is not None and last.nr == head.nr and last.link == head.link):
+                    return None
+                return self._sign(connection, head, ON_REQUEST, last)
+        except SQLAlchemyError as error:
+            raise AuditStorageError(f"Nie można zapisać punktu kontrolnego: {_describe(error)}") from error
+
+    def cut(self, nr: int) -> Checkpoint:
+        """Sign a retention cut at record `nr` (which must exist): records up to it may then be deleted."""
+        if self.signer is None:
+            raise AuditStorageError("Cięcie retencji wymaga klucza punktów kontrolnych (audit_key).")
+        try:
+            with self._lock, self._write() as connection:
+                link = None
+                for table in CHAINED_TABLES:
+                    row = connection.exec_driver_sql(f"SELECT skrot_wpisu FROM {table} WHERE nr = {int(nr)}").first()  # noqa: S608 - constant names
+                    if row is not None:
+                        link = str(row[0])
+                if link is None:
+                    raise AuditStorageError(f"W rejestrze audytu nie ma wpisu nr {nr}; nie można w nim ciąć.")
+                return self._sign(connection, Head(nr, link), CUT_REASON, self._last_checkpoint(connection))
+        except SQLAlchemyError as error:
+            raise AuditStorageError(f"Nie można zapisać cięcia retencji: {_describe(error)}") from error
+
+    def delete_up_to(self, nr: int, *, batch: int = 20_000) -> int:
+        """Delete the records numbered up to `nr` (allowed only below a signed cut), in short transactions."""
+        removed = 0
+        try:
+            for model in (DisclosureRow, EventRow):
+                while True:
+                    with self._lock, self._write() as connection:
+                        numbers = [
+                            n
+                            for (n,) in connection.execute(
+                                select(model.nr).where(model.nr <= nr).order_by(model.nr).limit(batch)
+                            )
+                        ]
+                        if not numbers:
+                            break
+                        connection.execute(delete(model).where(model.nr <= numbers[-1]))
+                        removed += len(numbers)
+        except SQLAlchemyError as error:
+            raise AuditStorageError(f"Nie można usunąć wpisów rejestru audytu: {_describe(error)}") from error
+        return removed
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """All checkpoints, in number order."""
+        with self.reader.connect() as connection:
+            return read_checkpoints(connection)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def disclosures(self, *, request_id: str | None = None, pesel: str | None = None) -> Iterator[DisclosureRecord]:
+        """Disclosure records in chain order, optionally only those of one request or one person."""
+        query = select(DisclosureRow).order_by(DisclosureRow.nr)
+        if request_id is not None:
+            query = query.where(DisclosureRow.request_id == request_id)
+        if pesel is not None:
+            query = query.where(DisclosureRow.subject_pesel == pesel)
+        with Session(self.reader) as session:
+            for row in session.scalars(query):
+                yield _disclosure_from_row(row)
+
+    def events(
+        self,
+        *,
+        user: str | None = None,
+        office: str | None = None,
+        kind: EventKind | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> Iterator[SecurityEvent]:
+        """Security events in chain order, optionally filtered."""
+        query = select(EventRow).order_by(EventRow.nr)
+        if user is not None:
+            query = query.where(EventRow.user == user)
+        if office is not None:
+            query = query.where(EventRow.office == office)
+        if kind is not None:
+            query = query.where(EventRow.kind == EventKind(kind).value)
+        if since is not None:
+            query = query.where(EventRow.time >= since)
+        if until is not None:
+            query = query.where(EventRow.time < until)
+        with Session(self.reader) as session:
+            for row in session.scalars(query):
+                yield _event_from_row(row)
+
+    def dispose(self) -> None:
+        """Release the database connections."""
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
+    # -- upgrade of a register written before the chain ------------------------------------------------------
+    def _copy_legacy(self, connection: Connection, tables: list[str]) -> None:
+        disclosures: list[DisclosureRecord] = []
+        events: list[SecurityEvent] = []
+        if DISCLOSURES in tables:
+            for row in connection.exec_driver_sql(
+                "SELECT czas, id_zapytania, uzytkownik, urzad, kanal, identyfikator, pesel_osoby, zbior, "  # noqa: S608 - constant names
+                "administrator, kategorie, podstawa_prawna, cel, wynik, skrot_sha256, powod "
+                f"FROM {DISCLOSURES}{_LEGACY_SUFFIX} ORDER BY id"
+            ):
+                disclosures.append(
+                    DisclosureRecord(
+                        _legacy_time(row[0]),
+                        row[1],
+                        row[2],
+                        row[3],
+                        row[4],
+                        row[5],
+                        row[6],
+                        row[7],
+                        row[8],
+                        tuple(c for c in str(row[9]).split(",") if c),
+                        row[10],
+                        row[11],
+                        Outcome(row[12]),
+                        row[13] or "",
+                        row[14] or "",
+                    )
+                )
+        if EVENTS in tables:
+            for row in connection.exec_driver_sql(
+                "SELECT czas, rodzaj, uzytkownik, urzad, wykonawca, zrodlo, sukces, szczegoly "  # noqa: S608 - constant names
+                f"FROM {EVENTS}{_LEGACY_SUFFIX} ORDER BY id"
+            ):
+                events.append(
+                    SecurityEvent(
+                        _legacy_time(row[0]),
+                        EventKind(row[1]),
+                        row[2],
+                        row[3],
+                        row[4],
+                        row[5],
+                        bool(row[6]),
+                        row[7] or "",
+                    )
+                )
+        # Chain them in the order they were written, as far as the old tables tell it (time, then id).
+        merged = sorted(
+            [(r.time, 0, i, r) for i, r in enumerate(disclosures)] + [(e.time, 1, i, e) for i, e in enumerate(events)],
+            key=lambda item: (item[0], item[1], item[2]),
+        )
+        for _time_key, which, _index, item in merged:
+            if which == 0:
+                self._append_locked(connection, [item], [])  # type: ignore[list-item]
+            else:
+                self._append_locked(connection, [], [item])  # type: ignore[list-item]
+        for table in tables:
+            connection.exec_driver_sql(f"DROP TABLE {table}{_LEGACY_SUFFIX}")
+        log.warning("audit database: %d old records chained", len(merged))
+
+
+_LEGACY_SUFFIX = "_przed_lancuchem"
+
+
+class _WriteTransaction:
+    """`with store._write() as connection`: a transaction holding the chain's write lock in the database."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
+        self._context: Any = None
+
+    def __enter__(self) -> Connection:
+        self._context = self._store.writer.begin()
+        connection: Connection = self._context.__enter__()
+        if self._store.dialect == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
+        return connection
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+
+def read_checkpoints(connection: Connection) -> list[Checkpoint]:
+    """All checkpoints, in number order, read on an open connection (for a consistent snapshot)."""
+    with Session(connection) as session:
+        return [
+            Checkpoint(r.number, r.nr, r.link, r.time, r.reason, r.algorithm, r.key_fingerprint, r.signature)
+            for r in session.scalars(select(CheckpointRow).order_by(CheckpointRow.number))
+        ]
+
+
+def _has_column(connection: Connection, table: str, column: str) -> bool:
+    return any(c["name"] == column for c in inspect(connection).get_columns(table))
+
+
+def _rename_legacy(connection: Connection, tables: list[str]) -> None:
+    for table in tables:
+        for index in inspect(connection).get_indexes(table):
+            if index.get("name"):
+                connection.execute(text(f'DROP INDEX "{index["name"]}"'))
+        connection.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}{_LEGACY_SUFFIX}")
+
+
+def _legacy_time(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _describe(error: SQLAlchemyError) -> str:
+    """A short description of a database error, without the SQL statement and its parameters."""
+    original = getattr(error, "orig", None)
+    return str(original if original is not None else error).splitlines()[0]
