@@ -1,6 +1,8 @@
 """Fixtures of the audit tests: a chained audit database with a checkpoint key, synthetic records, and a
 'database administrator' who edits the SQLite file directly, past the application and its guards."""
 
+# ruff: noqa: S608 - these tests play a database administrator who edits the tables with hand-written SQL
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,8 @@ with checkpoints signed over records 12, 24, 36, 48 and 60, and edits the SQLite
 database administrator could after dropping the guard triggers.
 """
 
+# ruff: noqa: S608 - these tests play a database administrator who edits the tables with hand-written SQL
+
 from __future__ import annotations
 
 import datetime as dt
@@ -252,7 +254,7 @@ def test_the_application_cannot_change_or_delete_records(store: AuditStore, data
         "UPDATE punkty_kontrolne SET skrot = 'x'",
         "DELETE FROM punkty_kontrolne",
     ):
-        with pytest.raises(sqlite3.DatabaseError, match="tylko do dopisywania|nie mogą być"):
+        with pytest.raises(sqlite3.DatabaseError, match=r"tylko do dopisywania|nie mogą być"):
             db.execute(statement)
     db.close()
     assert verify(store).ok

@@ -1,0 +1,155 @@
+"""One writer, no forks: concurrent threads and processes append without gaps, forks or reordering, and a
+process killed in the middle of an append leaves a chain that verifies and can be appended to."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from audit.checkpoints import CheckpointSigner, TrustedKeys
+from audit.sql import SqlDisclosureRegister, SqlEventLog
+from audit.store import AuditStore, CheckpointPolicy
+from audit.verify import verify
+from tests.audit.conftest import disclosure, security_event
+from tests.audit.workers import append_many
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _requests_are_contiguous(store: AuditStore) -> None:
+    """The records of one append carry consecutive numbers: nobody's records were interleaved."""
+    numbers: dict[str, list[int]] = defaultdict(list)
+    with store.reader.connect() as connection:
+        for nr, request_id in connection.exec_driver_sql("SELECT nr, id_zapytania FROM rejestr_ujawnien"):
+            numbers[request_id].append(nr)
+    for request_id, found in numbers.items():
+        assert sorted(found) == list(range(min(found), min(found) + len(found))), request_id
+
+
+def test_threads_append_to_one_chain(database: Path, signer: CheckpointSigner, keys: TrustedKeys) -> None:
+    url = f"sqlite:///{database}"
+    key_file = database.parent.parent / "klucz-audytu.pem"
+    register = SqlDisclosureRegister(url, key_file=key_file, checkpoint_every=9)
+    events = SqlEventLog(url, key_file=key_file, checkpoint_every=9)
+    threads_count, appends = 8, 25
+    failures: list[BaseException] = []
+    start = threading.Barrier(threads_count)
+
+    def work(worker: int) -> None:
+        try:
+            start.wait()
+            for index in range(appends):
+                base = 10_000 * (worker + 1) + 2 * index
+                register.append([disclosure(base), disclosure(base + 1)])
+                events.record(security_event(base))
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    report = verify(register.store, keys)
+    assert report.ok, report.problems
+    assert report.records == threads_count * appends * 3 and report.last_nr == report.records
+    assert report.checkpoints >= report.records // 10  # one per 9 records at least, appends of 1 or 2
+    _requests_are_contiguous(register.store)
+    register.dispose()
+    events.dispose()
+
+
+def test_processes_append_to_one_chain(database: Path, signer: CheckpointSigner, keys: TrustedKeys) -> None:
+    key_file = database.parent.parent / "klucz-audytu.pem"
+    AuditStore(f"sqlite:///{database}").dispose()  # create the schema once, before the race
+    context = multiprocessing.get_context("spawn")
+    workers, appends = 4, 30
+    processes = [
+        context.Process(target=append_many, args=(str(database), str(key_file), n, appends)) for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0] * workers
+    store = AuditStore(f"sqlite:///{database}")
+    report = verify(store, keys)
+    assert report.ok, report.problems
+    assert report.records == workers * appends * 3
+    # every worker's records are all there
+    tags = [r.request_id[:5] for r in store.disclosures()]
+    assert sorted({t for t in tags}) == ["zap-1", "zap-2", "zap-3", "zap-4"]
+    _requests_are_contiguous(store)
+    store.dispose()
+
+
+def _start(*arguments: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "tests.audit.workers", *arguments], cwd=ROOT, stderr=subprocess.PIPE)
+
+
+def _wait_for(path: Path, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        assert time.monotonic() < deadline, "the worker never got going"
+        time.sleep(0.01)
+
+
+def test_kill_inside_an_append_leaves_a_valid_chain(
+    store: AuditStore, database: Path, signer: CheckpointSigner, keys: TrustedKeys, tmp_path: Path
+) -> None:
+    store.append([disclosure(1), disclosure(2)], [security_event(1)])
+    before = store.head()
+    ready = tmp_path / "w-transakcji"
+    worker = _start("stall", str(database), str(tmp_path / "klucz-audytu.pem"), str(ready))
+    _wait_for(ready, worker)
+    assert int(ready.read_text()) == before.nr + 3  # rows inserted (and a checkpoint signed), not committed
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(30)
+    assert store.head() == before
+    report = verify(store, keys)
+    assert report.ok and report.last_nr == before.nr, report.problems
+    store.append([disclosure(3)], [security_event(3)])  # the write lock was released with the process
+    report = verify(store, keys)
+    assert report.ok and report.last_nr == before.nr + 2, report.problems
+
+
+def test_kill_at_random_moments_while_appending(
+    store: AuditStore, database: Path, keys: TrustedKeys, tmp_path: Path
+) -> None:
+    randomness = random.Random(6)
+    for attempt in range(4):
+        ready = tmp_path / f"gotowy-{attempt}"
+        worker = _start("forever", str(database), str(tmp_path / "klucz-audytu.pem"), str(ready))
+        _wait_for(ready, worker)
+        time.sleep(randomness.uniform(0.02, 0.25))
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+        report = verify(store, keys)
+        assert report.ok, report.problems
+        assert report.records > 0 and report.checkpoints > 0
+    store.append([disclosure(5)], [])
+    assert verify(store, keys).ok
+
+
+def test_store_with_policy_signs_by_time(database: Path, signer: CheckpointSigner, keys: TrustedKeys) -> None:
+    store = AuditStore(
+        f"sqlite:///{database}", signer=signer, policy=CheckpointPolicy(every_records=1000, every_minutes=0)
+    )
+    store.append([disclosure(1)], [])
+    assert [c.nr for c in store.checkpoints()] == [1]  # zero minutes: every append is due
+    assert store.checkpoint() is None  # nothing new since
+    store.append([disclosure(2)], [])
+    assert [c.nr for c in store.checkpoints()] == [1, 2]
+    assert store.checkpoint(force=False) is None
+    assert verify(store, keys).ok
+    store.dispose()

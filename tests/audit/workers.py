@@ -1,0 +1,59 @@
+"""Code run in other processes by the concurrency and crash tests (importable, so `spawn` can start it)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from audit.checkpoints import CheckpointSigner
+from audit.store import AuditStore, CheckpointPolicy, Head
+from tests.audit.conftest import disclosure, security_event
+
+
+def _open(database: str, key: str, every: int) -> AuditStore:
+    return AuditStore(
+        f"sqlite:///{database}", signer=CheckpointSigner.from_file(key), policy=CheckpointPolicy(every_records=every)
+    )
+
+
+def append_many(database: str, key: str, worker: int, appends: int) -> None:
+    """`appends` appends of two disclosures and one event, tagged with the worker's number."""
+    store = _open(database, key, every=7)
+    try:
+        for index in range(appends):
+            base = 100_000 * (worker + 1) + 2 * index
+            store.append([disclosure(base), disclosure(base + 1)], [security_event(base)])
+    finally:
+        store.dispose()
+
+
+def stall_inside_append(database: str, key: str, ready: str) -> None:
+    """Start an append, insert its rows, say so in `ready`, then hang inside the transaction until killed."""
+    store = _open(database, key, every=5)
+    original = AuditStore._append_locked
+
+    def stalled(self: AuditStore, connection: object, disclosures: object, events: object) -> Head:
+        head = original(self, connection, disclosures, events)  # type: ignore[arg-type]
+        Path(ready).write_text(str(head.nr), encoding="utf-8")
+        time.sleep(120)
+        return head
+
+    AuditStore._append_locked = stalled  # type: ignore[method-assign]
+    store.append([disclosure(900_000), disclosure(900_001)], [security_event(900_000)])
+
+
+def append_forever(database: str, key: str, ready: str) -> None:
+    """Append as fast as possible (checkpoint every 3 records) until killed; `ready` after the first append."""
+    store = _open(database, key, every=3)
+    index = 0
+    while True:
+        store.append([disclosure(800_000 + index)], [security_event(800_000 + index)] if index % 2 else [])
+        if index == 0:
+            Path(ready).write_text("1", encoding="utf-8")
+        index += 1
+
+
+if __name__ == "__main__":
+    name, *arguments = sys.argv[1:]
+    {"stall": stall_inside_append, "forever": append_forever}[name](*arguments)
