@@ -53,16 +53,26 @@ def canonicalize(element: etree._Element, algorithm: str, *, reference: bool = F
     with_comments = algorithm in _WITH_COMMENTS and not reference
     inherited = {} if exclusive else _inherited_xml_attributes(element, algorithm)
     if not inherited:
-        return etree.tostring(element, method="c14n", exclusive=exclusive, with_comments=with_comments)
+        return _c14n(element, exclusive, with_comments)
     # lxml renders the in-scope namespaces on the apex but not the inherited xml:* attributes, so they
     # are put on the apex for the time of the call: the C14N output is the same.
     for name, value in inherited.items():
         element.set(name, value)
     try:
-        return etree.tostring(element, method="c14n", exclusive=exclusive, with_comments=with_comments)
+        return _c14n(element, exclusive, with_comments)
     finally:
         for name in inherited:
             del element.attrib[name]
+
+
+def _c14n(node: etree._Element | etree._ElementTree, exclusive: bool, with_comments: bool) -> bytes:
+    try:
+        return etree.tostring(node, method="c14n", exclusive=exclusive, with_comments=with_comments)
+    except etree.C14NError as exc:
+        # C14N 1.0, 2: a relative namespace URI (xmlns="dokument") has no canonical form.
+        raise InvalidInput(
+            "Dokumentu nie da się kanonikalizować (np. względny URI przestrzeni nazw).", code="NIEPRAWIDLOWY_XML"
+        ) from exc
 
 
 def canonicalize_document(root: etree._Element, algorithm: str) -> bytes:
@@ -72,9 +82,4 @@ def canonicalize_document(root: etree._Element, algorithm: str) -> bytes:
     """
     if algorithm not in SUPPORTED:
         raise InvalidInput(f"Nieobsługiwana metoda kanonikalizacji: {algorithm}", code="NIEOBSLUGIWANY_ALGORYTM")
-    return etree.tostring(
-        root.getroottree(),
-        method="c14n",
-        exclusive=algorithm in _EXCLUSIVE,
-        with_comments=False,
-    )
+    return _c14n(root.getroottree(), algorithm in _EXCLUSIVE, False)

@@ -252,3 +252,13 @@ def test_detached_with_the_xmlsec_core(jan: Issued, live_verifier: XadesVerifier
     signer = XadesSigner(SoftwareKey(jan.key, jan.cert), SignerConfig(core="xmlsec"))
     signature = signer.sign_detached(b"dane", "dane.bin", signing_time=SIGNED_AT)
     assert live_verifier.verify(signature, detached=b"dane").accepted
+
+
+def test_a_document_without_a_canonical_form_is_refused_cleanly(jan: Issued, live_verifier: XadesVerifier) -> None:
+    """C14N 1.0 refuses relative namespace URIs; both sides say so instead of raising something foreign."""
+    with pytest.raises(InvalidInput) as raised:
+        _sign(jan, b'<wniosek xmlns="wzgledny"><pole/></wniosek>')
+    assert raised.value.code == "NIEPRAWIDLOWY_XML"
+    valid = _sign(jan, b"<wniosek><pole/></wniosek>")
+    forged = valid.replace(b"<wniosek>", b'<wniosek xmlns:x="wzgledny">')
+    assert "NIEPRAWIDLOWY_XML" in live_verifier.verify(forged).reason_codes
