@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import constants as c
-from .errors import SigningError
+from .errors import InvalidInput, SigningError
 from .keys import load_key
 from .revocation import RevocationSources, load_crls
 from .safexml import parse_xml
@@ -121,7 +121,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"nieprawidłowa chwila weryfikacji {text!r}; oczekiwano ISO 8601, np. 2026-11-25T12:00:00Z.",
+            code="NIEPRAWIDLOWE_DANE",
+        ) from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 

@@ -129,6 +129,7 @@ def test_sign_detached_then_verify_finds_the_file_beside_it(
         (["sign", "--key", "/nie/ma/klucza.pem", "--out", "x.xml", "doc.xml"], "Nie można odczytać pliku klucza"),
         (["verify", "/nie/ma/dokumentu.xml"], "nie znaleziono pliku"),
         (["verify", "--trust", "/nie/ma/katalogu", "doc.xml"], "nie znaleziono katalogu"),
+        (["verify", "--time", "wczoraj", "doc.xml"], "oczekiwano ISO 8601"),
     ],
 )
 def test_errors_are_polish_sentences_with_exit_2(
