@@ -576,3 +576,495 @@ def generate(
         files[data_set] = path
     known_to = {person.pesel: sets for person, sets in membership}
     return DemoSummary(files, counts, known_to)
+
+
+# -- domain databases (the feeding modules' sources, issue 3) -----------------------------------------------------
+# The same invented people, written into each office's domain database in its adapter's reference schema
+# (adapters/*/schema.py): the demo then feeds the replicas through the adapters, as an office would.
+GENERATED_AT = dt.datetime(2026, 11, 1, 12, 0, 0)  # data_modyfikacji of generated rows (fixed: reproducible)
+MARITAL_CODES = {name: str(i) for i, name in enumerate(MARITAL, start=1)}
+PUP_BENEFIT_CODES = {
+    "Zasiłek dla bezrobotnych": ("ZAS", "Z"),
+    "Stypendium szkoleniowe": ("STS", "I"),
+    "Dodatek aktywizacyjny": ("DAK", "I"),
+    "Stypendium stażowe": ("STZ", "I"),
+    "Zwrot kosztów przejazdu": ("ZKP", "I"),
+    "Stypendium na kontynuowanie nauki": ("SKN", "I"),
+    "Zwrot kosztów opieki nad dzieckiem": ("ZKO", "I"),
+}
+REMOVAL_CODES = {reason: f"W{i}" for i, reason in enumerate(REMOVAL_REASONS, start=1)}
+OPS_FORM_CODES = {name: f"{110 + 10 * i}" for i, (name, _amount) in enumerate(OPS_BENEFITS)}
+OPS_STATUS_CODES = {name: f"S{i}" for i, name in enumerate(OPS_STATUS, start=1)}
+SR_BENEFIT_CODES = {name: f"SR{i}" for i, (name, _amount) in enumerate(SR_BENEFITS, start=1)}
+LEVEL_CODES = {"PODSTAWOWY": "1", "SREDNI": "2", "DOBRY": "3", "BARDZO_DOBRY": "4"}
+
+
+@dataclass
+class DomainSummary:
+    """What was written: one domain database URL per office, counts, who is known where."""
+
+    urls: dict[str, str]
+    counts: dict[str, int]
+    known_to: dict[str, tuple[str, ...]]
+    history_rows: dict[str, int] = field(default_factory=dict)
+
+
+Rows = dict[str, list[dict[str, object]]]
+
+
+class DomainRows:
+    """Rows of one person for each office's reference schema (logical column names)."""
+
+    def __init__(self, powiat: Powiat) -> None:
+        self.p = powiat
+        self.r = powiat.random
+        self.ids: dict[str, int] = {}
+
+    def _id(self, table: str) -> int:
+        self.ids[table] = self.ids.get(table, 0) + 1
+        return self.ids[table]
+
+    def person_row(self, person: Person, *, ops: bool = False) -> dict[str, object]:
+        common: dict[str, object] = {
+            "id_osoby": person.key,
+            "nazwisko": person.surname,
+            "imie_drugie": person.second_name,
+            "pesel": person.pesel,
+            "plec": person.sex,
+            "czy_usunieta": 0,
+            "data_modyfikacji": GENERATED_AT,
+        }
+        if ops:
+            common.update(
+                imie_pierwsze=person.first_name,
+                data_ur=person.birth,
+                stan_cywilny=MARITAL_CODES[person.marital],
+                typ_dokumentu="DO",
+                seria_numer_dokumentu=person.id_card,
+            )
+        else:
+            common.update(imie=person.first_name, data_urodzenia=person.birth, nr_dokumentu=person.id_card)
+        return common
+
+    def address_row(self, person: Person, table: str, kind: str, *, ops: bool = False) -> dict[str, object]:
+        post, town, street, house, flat = person.address
+        row: dict[str, object] = {
+            "id_adresu": self._id(table),
+            "id_osoby": person.key,
+            "kod_pocztowy": post,
+            "miejscowosc": town,
+            "ulica": street,
+            "nr_domu": house,
+            "data_modyfikacji": GENERATED_AT,
+        }
+        if ops:
+            row.update(rodzaj=kind, nr_mieszkania=flat)
+        else:
+            row.update(typ_adresu=kind, nr_lokalu=flat)
+        return row
+
+    def pup(self, person: Person, rows: Rows) -> None:
+        r, p, key, mod = self.r, self.p, person.key, GENERATED_AT
+        row = self.person_row(person)
+        row.update(kod_stanu_cywilnego=MARITAL_CODES[person.marital], rodzaj_dokumentu="DO")
+        rows["osoba"].append(row)
+        rows["adres"].append(self.address_row(person, "pup_adres", "Z"))
+        start = p.date_between(dt.date(2019, 1, 1), dt.date(2025, 6, 1))
+        cursor, spans = start, []
+        for index in range(r.choice((1, 1, 2, 3))):
+            end = cursor + dt.timedelta(days=r.randrange(60, 500))
+            current = (index > 0 and r.random() < 0.3) or end > TODAY
+            reason = None if current else r.choice(REMOVAL_REASONS)
+            rows["rejestracja"].append(
+                {
+                    "id_rejestracji": self._id("rejestracja"),
+                    "id_osoby": key,
+                    "data_rejestracji": cursor,
+                    "data_wyrejestrowania": None if current else end,
+                    "status": r.choice("BBP"),
+                    "kod_przyczyny": REMOVAL_CODES[reason] if reason else None,
+                    "data_modyfikacji": mod,
+                }
+            )
+            spans.append((cursor, min(end, TODAY)))
+            if current:
+                break
+            cursor = end + dt.timedelta(days=r.randrange(30, 300))
+            if cursor > TODAY - dt.timedelta(days=30):
+                break
+        first, last = spans[0][0], spans[-1][1]
+        for span_start, span_end in spans:
+            if r.random() < 0.6:
+                benefit_end = min(span_end, span_start + dt.timedelta(days=180))
+                rows["decyzja_swiadczenie"].append(
+                    {
+                        "id_decyzji": self._id("decyzja"),
+                        "id_osoby": key,
+                        "kod_swiadczenia": "ZAS",
+                        "data_od": span_start,
+                        "data_do": benefit_end,
+                        "data_modyfikacji": mod,
+                    }
+                )
+                month = span_start
+                while month < benefit_end:
+                    month_end = min(benefit_end, month + dt.timedelta(days=29))
+                    reduced = (month - span_start).days >= 90 and month < dt.date(2025, 6, 1)
+                    gross = Decimal("1304.90") if reduced else Decimal("1662.00")
+                    rows["wyplata"].append(
+                        {
+                            "id_wyplaty": self._id("wyplata"),
+                            "id_osoby": key,
+                            "kod_swiadczenia": "ZAS",
+                            "okres_od": month,
+                            "okres_do": month_end,
+                            "kwota_brutto": gross,
+                            "kwota_netto": (gross * Decimal("0.8685")).quantize(Decimal("0.01")),
+                            "data_modyfikacji": mod,
+                        }
+                    )
+                    month = month_end + dt.timedelta(days=1)
+        for _ in range(r.choice((0, 0, 1, 2))):
+            when = p.date_between(first, last)
+            gross = Decimal(r.randrange(5000, 60000)) / 100
+            rows["wyplata"].append(
+                {
+                    "id_wyplaty": self._id("wyplata"),
+                    "id_osoby": key,
+                    "kod_swiadczenia": PUP_BENEFIT_CODES[r.choice(OTHER_BENEFITS)][0],
+                    "okres_od": when,
+                    "okres_do": when + dt.timedelta(days=30),
+                    "kwota_brutto": gross,
+                    "kwota_netto": gross,
+                    "data_modyfikacji": mod,
+                }
+            )
+        for _ in range(r.choice((0, 1, 1, 2))):
+            when = p.date_between(first, last)
+            accepted = r.random() < 0.7
+            training = r.choice(TRAININGS)
+            rows["propozycja"].append(
+                {
+                    "id_propozycji": self._id("propozycja"),
+                    "id_osoby": key,
+                    "typ": "S",
+                    "data_przedlozenia": when,
+                    "czy_przyjeta": int(accepted),
+                    "czy_odmowa_uzasadniona": None if accepted else int(r.random() < 0.5),
+                    "opis": training,
+                    "rodzaj_oferty": None,
+                    "data_modyfikacji": mod,
+                }
+            )
+            if accepted:
+                begin = when + dt.timedelta(days=r.randrange(7, 40))
+                ongoing = begin > TODAY - dt.timedelta(days=30)
+                rows["szkolenie"].append(
+                    {
+                        "id_szkolenia": self._id("szkolenie"),
+                        "id_osoby": key,
+                        "data_skierowania": when,
+                        "temat": training,
+                        "kod_zakonczenia": "T" if ongoing else r.choice("UUUP"),
+                        "data_rozpoczecia": begin,
+                        "data_zakonczenia": None if ongoing else begin + dt.timedelta(days=r.randrange(10, 60)),
+                        "data_modyfikacji": mod,
+                    }
+                )
+        for _ in range(r.choice((0, 1, 2, 3))):
+            accepted = r.random() < 0.4
+            rows["propozycja"].append(
+                {
+                    "id_propozycji": self._id("propozycja"),
+                    "id_osoby": key,
+                    "typ": "P",
+                    "data_przedlozenia": p.date_between(first, last),
+                    "czy_przyjeta": int(accepted),
+                    "czy_odmowa_uzasadniona": None if accepted else int(r.random() < 0.4),
+                    "opis": r.choice(POSITIONS),
+                    "rodzaj_oferty": r.choice(OFFER_KINDS),
+                    "data_modyfikacji": mod,
+                }
+            )
+
+        def qualification(kind: str, name: str, **extra: object) -> None:
+            row: dict[str, object] = {
+                "id_kwalifikacji": self._id("kwalifikacja"),
+                "id_osoby": key,
+                "typ": kind,
+                "nazwa": name,
+                "kod_zawodu": None,
+                "rodzaj_zawodu": None,
+                "poziom_mowa": None,
+                "poziom_pismo": None,
+                "poziom_czytanie": None,
+                "data_modyfikacji": mod,
+            }
+            row.update(extra)
+            rows["kwalifikacja"].append(row)
+
+        qualification("W", r.choice(EDUCATION))
+        for name, code in r.sample(OCCUPATIONS, r.choice((1, 1, 2))):
+            qualification("Z", name, kod_zawodu=code, rodzaj_zawodu=r.choice("WK"))
+        if r.random() < 0.5:
+            for licence in r.sample(LICENCES, r.choice((1, 2))):
+                qualification("U", licence)
+        if r.random() < 0.6:
+            for language in r.sample(LANGUAGES, r.choice((1, 2))):
+                levels = [LEVEL_CODES[r.choice(LEVELS)] for _ in range(3)]
+                qualification("J", language, poziom_mowa=levels[0], poziom_pismo=levels[1], poziom_czytanie=levels[2])
+        for skill in r.sample(SKILLS, r.choice((1, 2, 3))):
+            qualification("M", skill)
+        for _ in range(r.choice((1, 2, 3, 4))):
+            planned = p.date_between(first, TODAY + dt.timedelta(days=40))
+            rows["kontakt"].append(
+                {
+                    "id_kontaktu": self._id("kontakt"),
+                    "id_osoby": key,
+                    "rodzaj": r.choice(VISITS),
+                    "miejsce": r.choice(PLACES),
+                    "data_planowana": planned,
+                    "data_faktyczna": planned if planned <= TODAY and r.random() < 0.85 else None,
+                    "data_modyfikacji": mod,
+                }
+            )
+        cursor = max(years_after(person.birth, 18), dt.date(2005, 1, 1))
+        for _ in range(r.choice((0, 1, 2, 3))):
+            if cursor >= first:
+                break
+            end = min(first - dt.timedelta(days=1), cursor + dt.timedelta(days=r.randrange(90, 2000)))
+            title = r.choice(OCCUPATIONS)[0]
+            rows["zatrudnienie"].append(
+                {
+                    "id_zatrudnienia": self._id("zatrudnienie"),
+                    "id_osoby": key,
+                    "rodzaj_umowy": r.choice(EMPLOYMENT),
+                    "data_od": cursor,
+                    "data_do": end,
+                    "pracodawca": f"{r.choice(COMPANY_KINDS)} „{r.choice(p.surnames)}” Sp. z o.o.",
+                    "zawod": title,
+                    "stanowisko": title,
+                    "data_modyfikacji": mod,
+                }
+            )
+            cursor = end + dt.timedelta(days=r.randrange(10, 200))
+        for span_start, _span_end in spans:
+            for when, (kind, type_, description) in (
+                (span_start, STATUS_CHANGES[r.randrange(2)]),
+                (span_start + dt.timedelta(days=14), STATUS_CHANGES[2]),
+            ):
+                rows["historia_statusu"].append(
+                    {
+                        "id_zmiany": self._id("historia_statusu"),
+                        "id_osoby": key,
+                        "data_zmiany": min(when, TODAY),
+                        "rodzaj": kind,
+                        "typ": type_,
+                        "opis": description,
+                        "data_modyfikacji": mod,
+                    }
+                )
+
+    def ops(self, person: Person, rows: Rows) -> None:
+        r, p, mod = self.r, self.p, GENERATED_AT
+        rows["osoba"].append(self.person_row(person, ops=True))
+        rows["adres_osoby"].append(self.address_row(person, "ops_adres", "ZAM", ops=True))
+        status = r.choice(OPS_STATUS)
+        rows["klient"].append(
+            {
+                "id_klienta": self._id("klient"),
+                "id_osoby": person.key,
+                "czy_zarejestrowany": int(status != "pomoc zakończona" or r.random() < 0.5),
+                "kod_statusu": OPS_STATUS_CODES[status],
+                "data_modyfikacji": mod,
+            }
+        )
+        for _ in range(r.choice((1, 2, 3, 4))):
+            name, amount = r.choice(OPS_BENEFITS)
+            start = p.date_between(dt.date(2021, 1, 1), TODAY)
+            number = self._id("swiadczenie")
+            rows["swiadczenie"].append(
+                {
+                    "id_swiadczenia": number,
+                    "id_osoby": person.key,
+                    "kod_formy": OPS_FORM_CODES[name],
+                    "numer_decyzji": f"OPS.8310.{number}.{start.year}",
+                    "data_od": start,
+                    "data_do": min(TODAY, start + dt.timedelta(days=r.randrange(30, 365))) if r.random() < 0.8 else None,
+                    "kwota_brutto": amount,
+                    "kwota_netto": amount,
+                    "data_modyfikacji": mod,
+                }
+            )
+
+    def sr(self, person: Person, rows: Rows) -> None:
+        r, mod = self.r, GENERATED_AT
+        for someone in (person, *person.children):
+            row = self.person_row(someone)
+            row.update(
+                stan_cywilny=MARITAL_CODES[someone.marital], typ_dokumentu="DO" if someone is person else None
+            )
+            if someone is not person:
+                row["nr_dokumentu"] = None
+            rows["osoba"].append(row)
+            rows["adres"].append(self.address_row(someone, "sr_adres", "Z"))
+        decision = self._id("decyzja")
+        rows["decyzja"].append(
+            {
+                "id_decyzji": decision,
+                "id_osoby": person.key,
+                "numer_decyzji": f"SR.5210.{person.key}.2025",
+                "data_wydania": dt.date(2025, 10, 20),
+                "data_modyfikacji": mod,
+            }
+        )
+        for child in person.children:
+            rows["decyzja_dziecko"].append(
+                {"id_pozycji": self._id("decyzja_dziecko"), "id_decyzji": decision, "id_osoby_dziecka": child.key, "data_modyfikacji": mod}
+            )
+        chosen = r.sample(SR_BENEFITS[:3], r.choice((1, 1, 2))) + ([SR_BENEFITS[3]] if r.random() < 0.05 else [])
+        for name, amount in chosen:
+            total = amount * (len(person.children) if name == "Zasiłek rodzinny" else 1)
+            rows["decyzja_swiadczenie"].append(
+                {
+                    "id_pozycji": self._id("decyzja_swiadczenie"),
+                    "id_decyzji": decision,
+                    "kod_swiadczenia": SR_BENEFIT_CODES[name],
+                    "data_od": dt.date(2025, 11, 1),
+                    "data_do": dt.date(2026, 10, 31),
+                    "kwota": total,
+                    "data_modyfikacji": mod,
+                }
+            )
+            for month in range(1 if name.startswith("Dodatek z tytułu rozpoczęcia") else 12):
+                year, month_no = 2025 + (10 + month) // 12, (10 + month) % 12 + 1
+                rows["wyplata"].append(
+                    {
+                        "id_wyplaty": self._id("sr_wyplata"),
+                        "id_decyzji": decision,
+                        "kod_swiadczenia": SR_BENEFIT_CODES[name],
+                        "data_wyplaty": dt.date(year, month_no, 15),
+                        "kwota": total,
+                        "data_modyfikacji": mod,
+                    }
+                )
+
+
+def dictionary_rows(data_set: str) -> Rows:
+    """The code tables of each reference schema, as the demo's domain systems fill them."""
+    if data_set == "PUP":
+        return {
+            "sl_stan_cywilny": [{"kod": code, "nazwa": name} for name, code in MARITAL_CODES.items()]
+            + [{"kod": "9", "nazwa": "NIEUSTALONY"}],
+            "sl_swiadczenie": [{"kod": c, "nazwa": n, "rodzaj": k} for n, (c, k) in PUP_BENEFIT_CODES.items()],
+            "sl_przyczyna_wyrejestrowania": [{"kod": c, "nazwa": n} for n, c in REMOVAL_CODES.items()],
+            "sl_zawod": [{"kod": c, "nazwa": n} for n, c in OCCUPATIONS],
+        }
+    if data_set == "OPS":
+        return {
+            "sl_forma_pomocy": [{"kod_formy": c, "nazwa": n} for n, c in OPS_FORM_CODES.items()],
+            "sl_status_klienta": [{"kod_statusu": c, "nazwa": n} for n, c in OPS_STATUS_CODES.items()],
+        }
+    return {"sl_swiadczenie_rodzinne": [{"kod": c, "nazwa": n} for n, c in SR_BENEFIT_CODES.items()]}
+
+
+def _membership(powiat: Powiat, pup: int, ops: int, sr: int) -> list[tuple[Person, tuple[str, ...]]]:
+    """People of the powiat with the data sets that know them (overlapping on purpose)."""
+    triple = min(pup, ops, sr) // 10
+    pup_ops = min(pup - triple, ops - triple) // 5
+    pup_sr = min(pup - triple - pup_ops, sr - triple) // 6
+    ops_sr = min(ops - triple - pup_ops, sr - triple - pup_sr) // 8
+    membership: list[tuple[Person, tuple[str, ...]]] = []
+
+    def add(count: int, sets: tuple[str, ...]) -> None:
+        for _ in range(max(count, 0)):
+            person = powiat.parent_with_children() if "SR" in sets else powiat.person(18, 64)
+            membership.append((person, sets))
+
+    add(triple, ("PUP", "OPS", "SR"))
+    add(pup_ops, ("PUP", "OPS"))
+    add(pup_sr, ("PUP", "SR"))
+    add(ops_sr, ("OPS", "SR"))
+    add(pup - triple - pup_ops - pup_sr, ("PUP",))
+    add(ops - triple - pup_ops - ops_sr, ("OPS",))
+    add(sr - triple - pup_sr - ops_sr, ("SR",))
+    powiat.random.shuffle(membership)
+    return membership
+
+
+def write_domain_databases(
+    seed: int,
+    out: Path,
+    pup: int = 5000,
+    ops: int = 2000,
+    sr: int = 3000,
+    progress: Callable[[int], None] | None = None,
+    *,
+    urls: dict[str, str] | None = None,
+    chunk: int = 2000,
+) -> DomainSummary:
+    """Write each office's domain database (SQLite under `out` unless `urls` are given) in its reference schema.
+
+    Rows are generated person by person and inserted in bulk (executemany) every `chunk` people, so
+    memory stays flat even for a million people.
+    """
+    from sqlalchemy import create_engine, event
+
+    from adapters.ops import OpsAdapter
+    from adapters.pup import PupAdapter
+    from adapters.sr import SrAdapter
+
+    powiat = Powiat(seed)
+    membership = _membership(powiat, pup, ops, sr)
+    generator = DomainRows(powiat)
+    adapters = {"PUP": PupAdapter, "OPS": OpsAdapter, "SR": SrAdapter}
+    builders = {"PUP": generator.pup, "OPS": generator.ops, "SR": generator.sr}
+    result = DomainSummary({}, {}, {person.pesel: sets for person, sets in membership})
+    out.mkdir(parents=True, exist_ok=True)
+    for data_set in ("PUP", "OPS", "SR"):
+        url = (urls or {}).get(data_set) or f"sqlite:///{out / (data_set.lower() + '-dziedzinowa.sqlite')}"
+        path = Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+        if path is not None and path.exists():
+            path.unlink()
+        engine = create_engine(url)
+        if path is not None:
+
+            @event.listens_for(engine, "connect")
+            def _fast(dbapi_connection: object, _record: object) -> None:
+                # Generation only: the file is written once; a crash just means generating again.
+                dbapi_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[attr-defined]
+                dbapi_connection.execute("PRAGMA synchronous = OFF")  # type: ignore[attr-defined]
+
+        adapter = adapters[data_set](url, connect=False)
+        adapter.create_schema(engine)
+        tables = adapter.tables
+        members = [person for person, sets in membership if data_set in sets]
+        count, history = 0, 0
+        with engine.begin() as connection:
+            for name, values in dictionary_rows(data_set).items():
+                connection.execute(tables[name].insert(), values)
+        rows: Rows = {name: [] for name in tables}
+
+        def flush() -> int:
+            written = 0
+            with engine.begin() as connection:
+                for name, values in rows.items():
+                    if values:
+                        connection.execute(tables[name].insert(), values)
+                        written += len(values)
+                        values.clear()
+            return written
+
+        for person in members:
+            builders[data_set](person, rows)
+            count += 1
+            if progress is not None:
+                progress(1)
+            if count % chunk == 0:
+                history += flush()
+        history += flush()
+        engine.dispose()
+        result.urls[data_set] = url
+        result.counts[data_set] = count
+        result.history_rows[data_set] = history - count
+    return result
