@@ -38,7 +38,19 @@ def check_tree(root: etree._Element) -> None:
 
 def parse_bytes(data: bytes) -> etree._Element:
     """Parse a whole document with the hardened parser and the checks above."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    # libxml2 may open an external DTD named in a DOCTYPE even with load_dtd=False, so a DOCTYPE is
+    # refused before parsing, also in UTF-16/32 documents (recognised by their byte-order mark).
+    probe = data
+    for bom, codec in (
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            probe = data.decode(codec, errors="replace").encode("utf-8")
+            break
+    if b"<!DOCTYPE" in probe or b"<!ENTITY" in probe:
         raise ForbiddenXml("Dokument XML zawiera deklarację DTD lub encji, której platforma nie przyjmuje.")
     try:
         root = etree.fromstring(data, parser())
