@@ -209,7 +209,9 @@ class SqlAdapter(Adapter):
         """The child queries (histories) of a person."""
 
     @abc.abstractmethod
-    def build(self, person: Row[Any], rows: dict[str, list[Row[Any]]], dictionaries: dict[str, dict[str, Any]]) -> ModelRecord:
+    def build(
+        self, person: Row[Any], rows: dict[str, list[Row[Any]]], dictionaries: dict[str, dict[str, Any]]
+    ) -> ModelRecord:
         """One person's record; raise `RowProblem` for a value the model cannot carry."""
 
     def dictionaries(self, connection: Connection) -> dict[str, dict[str, Any]]:
@@ -257,7 +259,7 @@ class SqlAdapter(Adapter):
         try:
             with self._connection() as connection:
                 for stamp in dict.fromkeys(stamps):
-                    table = stamp.table  # type: ignore[attr-defined]
+                    table = stamp.table
                     value = connection.scalar(select(func.max(stamp)).select_from(table))
                     if isinstance(value, str):
                         value = dt.datetime.fromisoformat(value)
@@ -283,7 +285,9 @@ class SqlAdapter(Adapter):
                     if not people:
                         return
                     low, high = people[0]._klucz, people[-1]._klucz
-                    rows = {c.name: self._child_rows(connection, c, c.person.between(low, high)) for c in self.children()}
+                    rows = {
+                        c.name: self._child_rows(connection, c, c.person.between(low, high)) for c in self.children()
+                    }
             except SQLAlchemyError as error:
                 raise unavailable(error) from error
             yield [self._item(person, rows, dictionaries) for person in people]
@@ -295,7 +299,8 @@ class SqlAdapter(Adapter):
         def window(stamp: ColumnElement[Any]) -> ColumnElement[bool]:
             parts = []
             if since is not None:
-                parts.append(stamp >= since)  # inclusive: a replay is harmless, a miss is not
+                # Exclusive: rows stamped at the previous run's upper bound were read by that run.
+                parts.append(stamp > since)
             if until is not None:
                 parts.append(stamp <= until)
             return and_(true(), *parts)
@@ -391,10 +396,9 @@ class SqlAdapter(Adapter):
         for logical, key_sql in self.journal_sources():
             table = self.tables[logical]
             name = f"trg_{table.name}_usun"[:60]
-            insert = (
-                f"INSERT INTO {_qualified(journal)} ({journal.c.tabela.name}, {journal.c.id_osoby.name}, "
-                f"{journal.c.data_usuniecia.name}) VALUES ('{table.name}', {key_sql}, "
-            )
+            # Names come from the adapter's schema and the operator's mapping file, never from data.
+            columns = f"{journal.c.tabela.name}, {journal.c.id_osoby.name}, {journal.c.data_usuniecia.name}"
+            insert = f"INSERT INTO {_qualified(journal)} ({columns}) VALUES ('{table.name}', {key_sql}, "  # noqa: S608
             if engine.dialect.name == "sqlite":
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {name} AFTER DELETE ON {table.name} BEGIN "
@@ -408,7 +412,8 @@ class SqlAdapter(Adapter):
                 )
                 statements.append(f"DROP TRIGGER IF EXISTS {name} ON {_qualified(table)}")
                 statements.append(
-                    f"CREATE TRIGGER {name} AFTER DELETE ON {_qualified(table)} FOR EACH ROW EXECUTE FUNCTION {function}()"
+                    f"CREATE TRIGGER {name} AFTER DELETE ON {_qualified(table)} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {function}()"
                 )
         with engine.begin() as connection:
             for statement in statements:

@@ -16,11 +16,12 @@ from typing import Any
 
 import tomli_w
 
+from adapters import adapter_class
+from adapters.feeder import FULL, Feeder, FeedSummary
+from adapters.targets import ReplicaTarget
 from hub import config as config_module
 from hub.accounts import hash_password
-from hub.contracts import feed_schema
-from hub.demo_data import generate
-from hub.loader import Loader, LoadReport
+from hub.demo_data import write_domain_databases
 
 OFFICES = (
     ("PUP", "Powiatowy Urząd Pracy", "PUP"),
@@ -253,25 +254,32 @@ def prepare(
         state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
         return state
     total = sizes.pup + sizes.ops + sizes.sr
-    step = progress("Generowanie danych syntetycznych", total, 0) if progress else None
-    summary = generate(seed, directory / "feeds", sizes.pup, sizes.ops, sizes.sr, progress=step)
+    step = progress("Generowanie baz dziedzinowych urzędów", total, 0) if progress else None
+    # Each office's domain database in its adapter's reference schema; the replicas are then fed
+    # through the adapters (guideline 4), as the offices' feeding modules do.
+    summary = write_domain_databases(seed, directory / "dziedzinowe", sizes.pup, sizes.ops, sizes.sr, progress=step)
     config_path, users = write_config(directory, seed, port)
     config = config_module.load(config_path)
-    reports: list[LoadReport] = []
+    reports: list[FeedSummary] = []
     for data_set in ("PUP", "OPS", "SR"):
         target = config.data_set(data_set)
         assert target is not None and target.replica is not None
         count = summary.counts[data_set]
-        step = progress(f"Ładowanie repliki {data_set}", count, 0) if progress else None
-        loader = Loader(target.replica, data_set, feed_schema())
-        reports.append(loader.load(summary.files[data_set], progress=step))
-        loader.dispose()
+        step = progress(f"Zasilanie repliki {data_set} (moduł zasilający)", count, 0) if progress else None
+        adapter = adapter_class(data_set.lower())(summary.urls[data_set])  # type: ignore[call-arg]
+        replica = ReplicaTarget(target.replica, data_set)
+        try:
+            reports.append(Feeder(adapter, replica, progress=step).run(FULL))
+        finally:
+            replica.close()
+            adapter.close()
     state = {
         "config": str(config_path),
         "seed": seed,
         "users": users,
         "beneficiaries": _pick_beneficiaries(summary.known_to),
-        "loaded": {r.data_set: r.loaded for r in reports},
+        "loaded": {data_set: r.applied for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)},
+        "domain_databases": summary.urls,
     }
     state_path.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
     return state

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from faker import Faker
 from lxml import etree
@@ -609,7 +610,7 @@ class DomainSummary:
     history_rows: dict[str, int] = field(default_factory=dict)
 
 
-Rows = dict[str, list[dict[str, object]]]
+Rows = dict[str, list[dict[str, Any]]]
 
 
 class DomainRows:
@@ -890,7 +891,9 @@ class DomainRows:
                     "kod_formy": OPS_FORM_CODES[name],
                     "numer_decyzji": f"OPS.8310.{number}.{start.year}",
                     "data_od": start,
-                    "data_do": min(TODAY, start + dt.timedelta(days=r.randrange(30, 365))) if r.random() < 0.8 else None,
+                    "data_do": (
+                        min(TODAY, start + dt.timedelta(days=r.randrange(30, 365))) if r.random() < 0.8 else None
+                    ),
                     "kwota_brutto": amount,
                     "kwota_netto": amount,
                     "data_modyfikacji": mod,
@@ -920,7 +923,12 @@ class DomainRows:
         )
         for child in person.children:
             rows["decyzja_dziecko"].append(
-                {"id_pozycji": self._id("decyzja_dziecko"), "id_decyzji": decision, "id_osoby_dziecka": child.key, "data_modyfikacji": mod}
+                {
+                    "id_pozycji": self._id("decyzja_dziecko"),
+                    "id_decyzji": decision,
+                    "id_osoby_dziecka": child.key,
+                    "data_modyfikacji": mod,
+                }
             )
         chosen = r.sample(SR_BENEFITS[:3], r.choice((1, 1, 2))) + ([SR_BENEFITS[3]] if r.random() < 0.05 else [])
         for name, amount in chosen:
@@ -952,20 +960,23 @@ class DomainRows:
 
 def dictionary_rows(data_set: str) -> Rows:
     """The code tables of each reference schema, as the demo's domain systems fill them."""
+    tables: Rows
     if data_set == "PUP":
-        return {
+        tables = {
             "sl_stan_cywilny": [{"kod": code, "nazwa": name} for name, code in MARITAL_CODES.items()]
             + [{"kod": "9", "nazwa": "NIEUSTALONY"}],
             "sl_swiadczenie": [{"kod": c, "nazwa": n, "rodzaj": k} for n, (c, k) in PUP_BENEFIT_CODES.items()],
             "sl_przyczyna_wyrejestrowania": [{"kod": c, "nazwa": n} for n, c in REMOVAL_CODES.items()],
             "sl_zawod": [{"kod": c, "nazwa": n} for n, c in OCCUPATIONS],
         }
-    if data_set == "OPS":
-        return {
+    elif data_set == "OPS":
+        tables = {
             "sl_forma_pomocy": [{"kod_formy": c, "nazwa": n} for n, c in OPS_FORM_CODES.items()],
             "sl_status_klienta": [{"kod_statusu": c, "nazwa": n} for n, c in OPS_STATUS_CODES.items()],
         }
-    return {"sl_swiadczenie_rodzinne": [{"kod": c, "nazwa": n} for n, c in SR_BENEFIT_CODES.items()]}
+    else:
+        tables = {"sl_swiadczenie_rodzinne": [{"kod": c, "nazwa": n} for n, c in SR_BENEFIT_CODES.items()]}
+    return tables
 
 
 def _membership(powiat: Powiat, pup: int, ops: int, sr: int) -> list[tuple[Person, tuple[str, ...]]]:
@@ -1008,7 +1019,8 @@ def write_domain_databases(
     Rows are generated person by person and inserted in bulk (executemany) every `chunk` people, so
     memory stays flat even for a million people.
     """
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import Table, create_engine, event
+    from sqlalchemy.engine import Engine
 
     from adapters.ops import OpsAdapter
     from adapters.pup import PupAdapter
@@ -1017,7 +1029,11 @@ def write_domain_databases(
     powiat = Powiat(seed)
     membership = _membership(powiat, pup, ops, sr)
     generator = DomainRows(powiat)
-    adapters = {"PUP": PupAdapter, "OPS": OpsAdapter, "SR": SrAdapter}
+    adapters: dict[str, type[PupAdapter | OpsAdapter | SrAdapter]] = {
+        "PUP": PupAdapter,
+        "OPS": OpsAdapter,
+        "SR": SrAdapter,
+    }
     builders = {"PUP": generator.pup, "OPS": generator.ops, "SR": generator.sr}
     result = DomainSummary({}, {}, {person.pesel: sets for person, sets in membership})
     out.mkdir(parents=True, exist_ok=True)
@@ -1045,7 +1061,7 @@ def write_domain_databases(
                 connection.execute(tables[name].insert(), values)
         rows: Rows = {name: [] for name in tables}
 
-        def flush() -> int:
+        def flush(engine: Engine = engine, rows: Rows = rows, tables: dict[str, Table] = tables) -> int:
             written = 0
             with engine.begin() as connection:
                 for name, values in rows.items():

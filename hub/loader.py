@@ -291,9 +291,7 @@ class ReplicaWriter:
     def status(self) -> ReplicaStatus:
         """The live watermark and run, an open full snapshot and the number of live people."""
         with self.engine.connect() as connection:
-            state = (
-                connection.execute(select(STATE).where(STATE.c.id == STATE_ROW)).mappings().one_or_none()
-            )
+            state = connection.execute(select(STATE).where(STATE.c.id == STATE_ROW)).mappings().one_or_none()
             people = 0
             if state is not None:
                 people = int(
@@ -381,9 +379,7 @@ class ReplicaWriter:
             .first()
         )
         if previous is None:
-            open_run = (
-                state["id_zasilenia_roboczego"] if header.kind == FULL else state["id_zasilenia"]
-            )
+            open_run = state["id_zasilenia_roboczego"] if header.kind == FULL else state["id_zasilenia"]
             last = state["numer_paczki_roboczej"] if header.kind == FULL else state["numer_paczki"]
             if header.sequence > 1 and (open_run != header.run_id or (last or 0) + 1 != header.sequence):
                 raise BatchOutOfOrder(
@@ -473,7 +469,9 @@ class ReplicaWriter:
                         details=(record.source_key,),
                     )
                 report.rejected.append(
-                    Rejection(record.source_key, "Rekord o tym identyfikatorze źródłowym wystąpił w paczce więcej niż raz.")
+                    Rejection(
+                        record.source_key, "Rekord o tym identyfikatorze źródłowym wystąpił w paczce więcej niż raz."
+                    )
                 )
                 continue
             seen.add(record.source_key)
@@ -543,7 +541,7 @@ class ReplicaWriter:
         if not pesels:
             return chunk
         query = select(Person.pesel, Person.source_key).where(Person.generation == generation, Person.pesel.in_(pesels))
-        taken: dict[str, str] = {pesel: key for pesel, key in connection.execute(query)}
+        taken: dict[str, str] = {str(pesel): key for pesel, key in connection.execute(query)}
         accepted = []
         for record in chunk:
             owner = taken.get(record.pesel or "")

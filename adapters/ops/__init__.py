@@ -48,7 +48,9 @@ class OpsAdapter(SqlAdapter):
         def child(name: str, *columns: str, order: Sequence[str] = ()) -> ChildQuery:
             table = t[name]
             keys = tuple(table.c[c] for c in order) + tuple(table.primary_key.columns)
-            return ChildQuery(name, labelled(table, *columns), table.c.id_osoby, table, (table.c.data_modyfikacji,), keys)
+            return ChildQuery(
+                name, labelled(table, *columns), table.c.id_osoby, table, (table.c.data_modyfikacji,), keys
+            )
 
         return (
             child("adres_osoby", "rodzaj", "kod_pocztowy", "miejscowosc", "ulica", "nr_domu", "nr_mieszkania"),
@@ -72,8 +74,13 @@ class OpsAdapter(SqlAdapter):
         key = person._klucz
         address_xml = x.addresses(
             x.address(
-                m.code("rodzaj_adresu", a.rodzaj, "adres"), a.kod_pocztowy, a.miejscowosc, a.ulica, a.nr_domu,
-                a.nr_mieszkania, "adres",
+                m.code("rodzaj_adresu", a.rodzaj, "adres"),
+                a.kod_pocztowy,
+                a.miejscowosc,
+                a.ulica,
+                a.nr_domu,
+                a.nr_mieszkania,
+                "adres",
             )
             for a in rows["adres_osoby"]
         )
@@ -100,7 +107,8 @@ class OpsAdapter(SqlAdapter):
             sections.append(
                 x.section(
                     "InformacjeOgolne",
-                    x.flag("CzyZarejestrowana", client.czy_zarejestrowany) + x.text("StatusWJednostce", status, "status"),
+                    x.flag("CzyZarejestrowana", client.czy_zarejestrowany)
+                    + x.text("StatusWJednostce", status, "status"),
                 )
             )
         benefits = []

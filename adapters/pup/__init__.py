@@ -59,29 +59,61 @@ class PupAdapter(SqlAdapter):
         return (
             child("adres", "typ_adresu", "kod_pocztowy", "miejscowosc", "ulica", "nr_domu", "nr_lokalu"),
             child(
-                "rejestracja", "data_rejestracji", "data_wyrejestrowania", "status", "kod_przyczyny",
+                "rejestracja",
+                "data_rejestracji",
+                "data_wyrejestrowania",
+                "status",
+                "kod_przyczyny",
                 order=("data_rejestracji",),
             ),
             child("decyzja_swiadczenie", "kod_swiadczenia", "data_od", "data_do", order=("data_od",)),
             child(
-                "wyplata", "kod_swiadczenia", "okres_od", "okres_do", "kwota_brutto", "kwota_netto",
+                "wyplata",
+                "kod_swiadczenia",
+                "okres_od",
+                "okres_do",
+                "kwota_brutto",
+                "kwota_netto",
                 order=("okres_od",),
             ),
             child(
-                "propozycja", "typ", "data_przedlozenia", "czy_przyjeta", "czy_odmowa_uzasadniona", "opis",
-                "rodzaj_oferty", order=("data_przedlozenia",),
+                "propozycja",
+                "typ",
+                "data_przedlozenia",
+                "czy_przyjeta",
+                "czy_odmowa_uzasadniona",
+                "opis",
+                "rodzaj_oferty",
+                order=("data_przedlozenia",),
             ),
             child(
-                "szkolenie", "data_skierowania", "temat", "kod_zakonczenia", "data_rozpoczecia", "data_zakonczenia",
+                "szkolenie",
+                "data_skierowania",
+                "temat",
+                "kod_zakonczenia",
+                "data_rozpoczecia",
+                "data_zakonczenia",
                 order=("data_skierowania",),
             ),
             child(
-                "kwalifikacja", "typ", "nazwa", "kod_zawodu", "rodzaj_zawodu", "poziom_mowa", "poziom_pismo",
+                "kwalifikacja",
+                "typ",
+                "nazwa",
+                "kod_zawodu",
+                "rodzaj_zawodu",
+                "poziom_mowa",
+                "poziom_pismo",
                 "poziom_czytanie",
             ),
             child("kontakt", "rodzaj", "miejsce", "data_planowana", "data_faktyczna", order=("data_planowana",)),
             child(
-                "zatrudnienie", "rodzaj_umowy", "data_od", "data_do", "pracodawca", "zawod", "stanowisko",
+                "zatrudnienie",
+                "rodzaj_umowy",
+                "data_od",
+                "data_do",
+                "pracodawca",
+                "zawod",
+                "stanowisko",
                 order=("data_od",),
             ),
             child("historia_statusu", "data_zmiany", "rodzaj", "typ", "opis", order=("data_zmiany",)),
@@ -90,9 +122,12 @@ class PupAdapter(SqlAdapter):
     def dictionaries(self, connection: Connection) -> dict[str, dict[str, Any]]:
         t = self.tables
         return {
-            "swiadczenie": {r.kod: r for r in connection.execute(select(*labelled(t["sl_swiadczenie"], "kod", "nazwa", "rodzaj")))},
+            "swiadczenie": {
+                r.kod: r for r in connection.execute(select(*labelled(t["sl_swiadczenie"], "kod", "nazwa", "rodzaj")))
+            },
             "przyczyna": {
-                r.kod: r.nazwa for r in connection.execute(select(*labelled(t["sl_przyczyna_wyrejestrowania"], "kod", "nazwa")))
+                r.kod: r.nazwa
+                for r in connection.execute(select(*labelled(t["sl_przyczyna_wyrejestrowania"], "kod", "nazwa")))
             },
         }
 
@@ -103,8 +138,15 @@ class PupAdapter(SqlAdapter):
         key = person._klucz
         sections: list[tuple[str, bytes]] = []
         address_xml = x.addresses(
-            x.address(m.code("typ_adresu", a.typ_adresu, "adres"), a.kod_pocztowy, a.miejscowosc, a.ulica, a.nr_domu,
-                      a.nr_lokalu, "adres")
+            x.address(
+                m.code("typ_adresu", a.typ_adresu, "adres"),
+                a.kod_pocztowy,
+                a.miejscowosc,
+                a.ulica,
+                a.nr_domu,
+                a.nr_lokalu,
+                "adres",
+            )
             for a in rows["adres"]
         )
         document_kind = m.optional_code("rodzaj_dokumentu", person.rodzaj_dokumentu, "osoba: rodzaj dokumentu")
@@ -130,7 +172,11 @@ class PupAdapter(SqlAdapter):
                 + x.el("Status", m.code("status_rejestracji", r.status, "rejestracja: status"))
                 + (
                     x.date("DataWykreslenia", r.data_wyrejestrowania, "rejestracja: data wyrejestrowania")
-                    + x.text("PrzyczynaWykreslenia", dictionaries["przyczyna"].get(r.kod_przyczyny, r.kod_przyczyny), "rejestracja: przyczyna")
+                    + x.text(
+                        "PrzyczynaWykreslenia",
+                        dictionaries["przyczyna"].get(r.kod_przyczyny, r.kod_przyczyny),
+                        "rejestracja: przyczyna",
+                    )
                     if r.kod_przyczyny and r.data_wyrejestrowania is not None
                     else ""
                 ),
@@ -173,13 +219,18 @@ class PupAdapter(SqlAdapter):
         self._add(sections, "InneSwiadczenia", "".join(others))
         trainings, jobs = [], []
         for r in rows["propozycja"]:
-            head = x.date("DataPrzedlozenia", r.data_przedlozenia, "propozycja: data", required=True) + x.flag(
-                "CzyPrzyjeta", r.czy_przyjeta
-            ) + x.flag("CzyOdmowaUzasadniona", r.czy_odmowa_uzasadniona)
+            head = (
+                x.date("DataPrzedlozenia", r.data_przedlozenia, "propozycja: data", required=True)
+                + x.flag("CzyPrzyjeta", r.czy_przyjeta)
+                + x.flag("CzyOdmowaUzasadniona", r.czy_odmowa_uzasadniona)
+            )
             kind = m.code("typ_propozycji", r.typ, "propozycja: typ")
             if kind == "SZKOLENIE":
                 trainings.append(
-                    x.wrap("PropozycjaSzkolenia", head + x.text("Szkolenie", r.opis, "propozycja: szkolenie", required=True))
+                    x.wrap(
+                        "PropozycjaSzkolenia",
+                        head + x.text("Szkolenie", r.opis, "propozycja: szkolenie", required=True),
+                    )
                 )
             else:
                 jobs.append(
@@ -196,7 +247,9 @@ class PupAdapter(SqlAdapter):
                 "SzkolenieOdbyte",
                 x.date("DataSkierowania", r.data_skierowania, "szkolenie: data skierowania", required=True)
                 + x.text("ZakresTematyczny", r.temat, "szkolenie: temat", required=True)
-                + x.el("SposobZakonczenia", m.code("zakonczenie_szkolenia", r.kod_zakonczenia, "szkolenie: zakończenie"))
+                + x.el(
+                    "SposobZakonczenia", m.code("zakonczenie_szkolenia", r.kod_zakonczenia, "szkolenie: zakończenie")
+                )
                 + x.date("DataRozpoczecia", r.data_rozpoczecia, "szkolenie: rozpoczęcie", required=True)
                 + x.date("DataZakonczenia", r.data_zakonczenia, "szkolenie: zakończenie"),
             )
@@ -286,7 +339,13 @@ class PupAdapter(SqlAdapter):
             else:
                 parts["M"].append(x.text("Umiejetnosc", r.nazwa, "umiejętność", required=True))
         body = ""
-        for letter, name in (("W", "Wyksztalcenia"), ("Z", "Zawody"), ("U", "Uprawnienia"), ("J", "JezykiObce"), ("M", "Umiejetnosci")):
+        for letter, name in (
+            ("W", "Wyksztalcenia"),
+            ("Z", "Zawody"),
+            ("U", "Uprawnienia"),
+            ("J", "JezykiObce"),
+            ("M", "Umiejetnosci"),
+        ):
             if parts[letter]:
                 body += x.wrap(name, "".join(parts[letter]))
         return body

@@ -19,7 +19,17 @@ from adapters.base import ModelRecord, RowProblem
 from adapters.sql import ChildQuery, SqlAdapter, labelled
 from adapters.sr.schema import SPECS
 
-PERSON = ("nazwisko", "imie", "imie_drugie", "pesel", "data_urodzenia", "plec", "stan_cywilny", "typ_dokumentu", "nr_dokumentu")
+PERSON = (
+    "nazwisko",
+    "imie",
+    "imie_drugie",
+    "pesel",
+    "data_urodzenia",
+    "plec",
+    "stan_cywilny",
+    "typ_dokumentu",
+    "nr_dokumentu",
+)
 
 
 class SrAdapter(SqlAdapter):
@@ -40,10 +50,9 @@ class SrAdapter(SqlAdapter):
 
     def journal_sources(self) -> Sequence[tuple[str, str]]:
         decision = self.tables["decyzja"]
-        via_decision = (
-            f"(SELECT d.{decision.c.id_osoby.name} FROM {decision.name} d "
-            f"WHERE d.{decision.c.id_decyzji.name} = OLD.{{column}})"
-        )
+        # Names from the schema and the mapping file, never from data.
+        subject, number = decision.c.id_osoby.name, decision.c.id_decyzji.name
+        via_decision = f"(SELECT d.{subject} FROM {decision.name} d WHERE d.{number} = OLD.{{column}})"  # noqa: S608
         sources: list[tuple[str, str]] = [
             ("osoba", f"OLD.{self.tables['osoba'].c.id_osoby.name}"),
             ("adres", f"OLD.{self.tables['adres'].c.id_osoby.name}"),
@@ -106,7 +115,10 @@ class SrAdapter(SqlAdapter):
             ChildQuery(
                 "adresy_dzieci",
                 [child_address.c.id_osoby.label("id_dziecka")]
-                + [child_address.c[c].label(c) for c in ("typ_adresu", "kod_pocztowy", "miejscowosc", "ulica", "nr_domu", "nr_lokalu")],
+                + [
+                    child_address.c[c].label(c)
+                    for c in ("typ_adresu", "kod_pocztowy", "miejscowosc", "ulica", "nr_domu", "nr_lokalu")
+                ],
                 decision.c.id_osoby,
                 link.join(decision, link.c.id_decyzji == decision.c.id_decyzji).join(
                     child_address, link.c.id_osoby_dziecka == child_address.c.id_osoby
@@ -125,8 +137,13 @@ class SrAdapter(SqlAdapter):
         m = self.mapping
         address_xml = x.addresses(
             x.address(
-                m.code("typ_adresu", a.typ_adresu, f"{what}: adres"), a.kod_pocztowy, a.miejscowosc, a.ulica,
-                a.nr_domu, a.nr_lokalu, f"{what}: adres",
+                m.code("typ_adresu", a.typ_adresu, f"{what}: adres"),
+                a.kod_pocztowy,
+                a.miejscowosc,
+                a.ulica,
+                a.nr_domu,
+                a.nr_lokalu,
+                f"{what}: adres",
             )
             for a in addresses
         )

@@ -20,8 +20,8 @@ from hub import catalog
 from hub.core import HubCore
 from hub.errors import ConfigurationError, NotAllowed, UnknownDataSet
 from hub.loader import BatchHeader, LoadReport, ReplicaWriter, parse_record
-from hub.model.feed import DataSetCode, Odrzucenie, Odrzucone, Paczka, Pokwitowanie, StanRepliki, ZasilenieOtwarte
 from hub.model.common import required
+from hub.model.feed import DataSetCode, Odrzucenie, Odrzucone, Paczka, Pokwitowanie, StanRepliki, ZasilenieOtwarte
 from hub.policy import Caller
 from hub.services.protocol import HubSoap11
 from hub.services.security import authenticate_listener
@@ -58,7 +58,7 @@ class Writers:
                 url = self._urls.get(code)
                 if url is None:
                     raise ConfigurationError(
-                        f"Zbiór {code} nie ma skonfigurowanego konta zapisu repliki (writer = \"URL\" w [[data_sets]])."
+                        f'Zbiór {code} nie ma skonfigurowanego konta zapisu repliki (writer = "URL" w [[data_sets]]).'
                     )
                 writer = ReplicaWriter(url, data_set.kind, duplicates="refuse")
                 self._writers[code] = writer
@@ -204,11 +204,11 @@ def _batch_element(ctx: Any) -> etree._Element:
     """The `Paczka` element as received (records are read from it, not from Spyne's object copy)."""
     body = ctx.in_body_doc
     if body is not None and body.tag == F + "Paczka":
-        return body  # type: ignore[no-any-return]
+        return body
     found = body.find(F + "Paczka") if body is not None else None
     if found is None:
         raise UnknownDataSet("Brak elementu Paczka w treści komunikatu.")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def build_application(core: HubCore | None) -> Application:

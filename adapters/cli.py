@@ -1,0 +1,111 @@
+"""`platforma feed`: run a feeding module — read a domain database, send its data set to the replica."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from adapters import adapter_class
+from adapters.base import AdapterError
+from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
+from adapters.targets import open_target
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.password_file:
+        return Path(args.password_file).read_text(encoding="utf-8").strip()
+    return os.environ.get("PLATFORMA_FEED_PASSWORD")
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Run one feeding run and print its summary; exit 1 when records were rejected, 2 on an error."""
+    mode = FULL if args.full else INCREMENTAL
+    try:
+        cls: Any = adapter_class(args.adapter)
+        adapter = cls(args.source, Path(args.mapping) if args.mapping else None)
+        target = open_target(args.target, login=args.login, password=_password(args), kind=adapter.kind)
+    except AdapterError as error:
+        errors.print(f"Błąd: {error.message}", highlight=False)
+        return 2
+    options = FeedOptions(args.batch_records, args.batch_bytes, args.source_batch)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.quiet,
+    )
+    try:
+        with progress:
+            task = progress.add_task(
+                f"Zasilanie {adapter.kind} ({'pełne' if args.full else 'przyrostowe'})", total=None
+            )
+            feeder = Feeder(adapter, target, options, progress=lambda n: progress.advance(task, n))
+            summary = feeder.run(mode)
+    except AdapterError as error:
+        errors.print(
+            f"Błąd: {error.message} Zasilenie przerwano; paczki potwierdzone przez replikę pozostają, "
+            "kolejne uruchomienie wznowi od ostatniej z nich.",
+            highlight=False,
+        )
+        return 2
+    finally:
+        target.close()
+        adapter.close()
+    rate = summary.read / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"Zasilenie {'wznowione' if summary.resumed else 'nowe'} {summary.run_id}: przeczytano {summary.read}, "
+        f"wysłano {summary.sent} w {summary.batches} paczkach, zastosowano {summary.applied}, "
+        f"usunięto {summary.deleted}, odrzucono {len(summary.rejected)}; "
+        f"czas {summary.seconds:.1f} s ({rate:.0f} osób/s).",
+        highlight=False,
+    )
+    for key, reason in summary.rejected[:50]:
+        console.print(f"  odrzucono {key}: {reason}", highlight=False)
+    if len(summary.rejected) > 50:
+        console.print(f"  … i {len(summary.rejected) - 50} więcej", highlight=False)
+    sys.stdout.flush()
+    return 1 if summary.rejected else 0
+
+
+def register(subparsers: Any) -> None:
+    """Add `feed` to the `platforma` command."""
+    feed = subparsers.add_parser(
+        "feed",
+        help="zasil replikę z bazy systemu dziedzinowego (moduł zasilający)",
+        description="Czyta bazę dziedzinową adapterem i wysyła dane zbioru do repliki: do usługi SOAP huba "
+        "(--target http(s)://…/soap/zasilanie) albo wprost do bazy repliki (--target URL bazy). "
+        "Przerwane zasilenie wznawia się od ostatniej paczki potwierdzonej przez replikę.",
+    )
+    feed.add_argument("--adapter", required=True, help="adapter: pup, ops, sr (lub inny zarejestrowany)")
+    feed.add_argument(
+        "--source",
+        required=True,
+        help="URL bazy dziedzinowej (sqlite:///…, postgresql+psycopg://…, oracle+oracledb://…)",
+    )
+    feed.add_argument("--target", required=True, help="adres usługi zasilania huba albo URL bazy repliki")
+    mode = feed.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--full", action="store_true", help="zasilenie pełne (zastępuje replikę atomowo)")
+    mode.add_argument("--incremental", action="store_true", help="zmiany od ostatniego znacznika")
+    feed.add_argument("--mapping", help="plik mapowania nazw tabel, kolumn i kodów (TOML; domyślnie schemat wzorcowy)")
+    feed.add_argument("--login", help="login systemu urzędu (rola SYSTEM_ZASILAJACY), dla celu SOAP")
+    feed.add_argument(
+        "--password-file", help="plik z hasłem systemu (albo zmienna środowiskowa PLATFORMA_FEED_PASSWORD)"
+    )
+    feed.add_argument("--batch-records", type=int, default=500, help="najwięcej rekordów w paczce (domyślnie 500)")
+    feed.add_argument(
+        "--batch-bytes", type=int, default=900_000, help="najwięcej bajtów XML w paczce (domyślnie 900000)"
+    )
+    feed.add_argument("--source-batch", type=int, default=1000, help="osób czytanych naraz ze źródła (domyślnie 1000)")
+    feed.add_argument("--quiet", action="store_true", help="bez paska postępu")
+    feed.set_defaults(func=cmd_feed)

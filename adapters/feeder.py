@@ -1,0 +1,211 @@
+"""A feeding run: adapter → batches → target (the hub's SOAP feed service, or a replica database).
+
+The watermark travels with every batch and is stored by the target in the same transaction as the
+batch, so a run stopped at any moment resumes after the last applied batch: `run` asks the target where
+it stands (`status`) and continues the same run (same id, next number) from that position.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
+
+FULL = "PELNA"
+INCREMENTAL = "PRZYROSTOWA"
+
+
+class FeedError(AdapterError):
+    """The run cannot go on (the target refused a batch, or there is nothing to continue from)."""
+
+    code = "BLAD_ZASILANIA"
+
+    def __init__(self, message: str, *, fault_code: str | None = None) -> None:
+        super().__init__(message)
+        self.fault_code = fault_code
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a target needs to apply one batch: the data set, kind, run, number, watermark, last-ness."""
+
+    data_set: str
+    kind: str
+    run_id: str
+    sequence: int
+    watermark: str
+    final: bool
+    records: Sequence[ModelRecord]
+
+    @property
+    def batch_id(self) -> str:
+        """A readable batch id: run and number."""
+        return f"{self.run_id[:54]}-{self.sequence}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The target's answer to a batch."""
+
+    applied: int
+    deleted: int
+    rejected: tuple[tuple[str, str], ...]
+    digest: str
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """Where the target's replica stands (see hub.loader.ReplicaStatus)."""
+
+    watermark: str | None
+    run_id: str | None
+    sequence: int | None
+    staging_run_id: str | None
+    staging_sequence: int | None
+    staging_watermark: str | None
+    people: int
+
+
+class Target(Protocol):
+    """Where batches go: `SoapTarget` (the hub) or `ReplicaTarget` (a replica database)."""
+
+    def status(self, data_set: str) -> TargetStatus: ...
+    def send(self, batch: Batch) -> Receipt: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class FeedSummary:
+    """What a run did: read, sent, rejected (with source keys), deleted, time, and where it ended."""
+
+    mode: str
+    run_id: str = ""
+    resumed: bool = False
+    read: int = 0
+    sent: int = 0
+    applied: int = 0
+    deleted: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    batches: int = 0
+    seconds: float = 0.0
+    watermark: str = ""
+    history_rows: int = 0
+
+
+@dataclass(frozen=True)
+class FeedOptions:
+    """Sizes of a run: records per batch, bytes per batch (under the hub's request limit), source batch."""
+
+    batch_records: int = 500
+    batch_bytes: int = 900_000
+    source_batch: int = 1000
+
+
+def _size(record: ModelRecord) -> int:
+    return 120 + len(record.source_key) + sum(len(content) for _name, content in record.sections)
+
+
+class Feeder:
+    """Runs an adapter against a target, full or incremental, resuming where the target stands."""
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        target: Target,
+        options: FeedOptions = FeedOptions(),
+        *,
+        progress: Callable[[int], None] | None = None,
+        on_batch: Callable[[Batch, Receipt], None] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.target = target
+        self.options = options
+        self.progress = progress
+        self.on_batch = on_batch
+
+    def plan(self, mode: str) -> tuple[str, int, Watermark, Iterator[Sequence[Item]], bool]:
+        """(run id, next number, watermark, items, resumed) for a full or incremental run."""
+        status = self.target.status(self.adapter.kind)
+        size = self.options.source_batch
+        if mode == FULL:
+            staged = Watermark.decode(status.staging_watermark)
+            if status.staging_run_id and staged is not None and staged.full and not staged.complete:
+                items = self.adapter.full(staged.position, size)
+                return status.staging_run_id, (status.staging_sequence or 0) + 1, staged, items, True
+            until = self.adapter.high_water()
+            mark = Watermark(True, until)
+            return uuid.uuid4().hex, 1, mark, self.adapter.full(None, size), False
+        live = Watermark.decode(status.watermark)
+        if live is None:
+            raise FeedError(
+                f"Replika zbioru {self.adapter.kind} nie ma jeszcze zasilenia pełnego z tego adaptera; "
+                "uruchom najpierw zasilenie pełne (--full)."
+            )
+        if not live.complete and status.run_id:
+            items = self.adapter.changes(live.since, live.until, live.position, size)
+            return status.run_id, (status.sequence or 0) + 1, live, items, True
+        until = self.adapter.high_water()
+        mark = Watermark(False, until, since=live.until)
+        return uuid.uuid4().hex, 1, mark, self.adapter.changes(mark.since, mark.until, None, size), False
+
+    def run(self, mode: str) -> FeedSummary:
+        """Feed everything (FULL) or the changes since the target's watermark (INCREMENTAL)."""
+        started = time.perf_counter()
+        run_id, sequence, mark, items, resumed = self.plan(mode)
+        summary = FeedSummary(mode, run_id, resumed, watermark=mark.encode())
+        pending: tuple[list[ModelRecord], str | None] | None = None
+        current: list[ModelRecord] = []
+        current_position: str | None = mark.position
+        size = 0
+
+        def send(batch_records: list[ModelRecord], last_position: str | None, final: bool) -> None:
+            nonlocal sequence
+            # The last batch completes the run: its watermark has no position (next run starts anew).
+            watermark = mark.at(None if final else last_position).encode()
+            batch = Batch(self.adapter.kind, mode, run_id, sequence, watermark, final, batch_records)
+            receipt = self.target.send(batch)
+            summary.batches += 1
+            summary.sent += len(batch_records)
+            summary.applied += receipt.applied
+            summary.deleted += receipt.deleted
+            summary.rejected.extend(receipt.rejected)
+            summary.watermark = watermark
+            if self.on_batch is not None:
+                self.on_batch(batch, receipt)
+            sequence += 1
+
+        for source_batch in items:
+            for item in source_batch:
+                summary.read += 1
+                if self.progress is not None:
+                    self.progress(1)
+                if isinstance(item, SourceRejection):
+                    # Rejected at the source: reported, and the position moves past it with this batch.
+                    summary.rejected.append((item.source_key, item.reason))
+                    current_position = item.position
+                    continue
+                item_size = _size(item)
+                if current and (
+                    len(current) >= self.options.batch_records or size + item_size > self.options.batch_bytes
+                ):
+                    if pending is not None:
+                        send(*pending, final=False)
+                    pending = (current, current_position)
+                    current, size = [], 0
+                current.append(item)
+                size += item_size
+                current_position = item.position
+        if pending is not None and current:
+            send(*pending, final=False)
+            send(current, current_position, final=True)
+        elif pending is not None:
+            send(pending[0], current_position, final=True)
+        else:
+            send(current, current_position, final=True)
+        summary.seconds = time.perf_counter() - started
+        return summary

@@ -1,0 +1,167 @@
+"""Where a feeder sends its batches: the hub's SOAP feed service, or a replica database directly
+(a node's local replica in the traditional model, or a benchmark)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import requests
+from lxml import etree
+
+from adapters.base import FEED_NS, MODEL_NS, SourceUnavailable
+from adapters.feeder import Batch, FeedError, Receipt, TargetStatus
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
+F = "{" + FEED_NS + "}"
+M = "{" + MODEL_NS + "}"
+
+
+def open_target(url: str, *, login: str | None = None, password: str | None = None, kind: str = "") -> Any:
+    """A target for `--target`: an http(s) URL is the hub's feed service; anything else a replica URL."""
+    if url.startswith(("http://", "https://")):
+        if not login or password is None:
+            raise FeedError("Do zasilania przez SOAP podaj login i hasło systemu urzędu (--login, --password-file).")
+        return SoapTarget(url, login, password)
+    return ReplicaTarget(url, kind)
+
+
+class ReplicaTarget:
+    """Writes a replica database directly with the hub's replica writer (the only writer of replicas)."""
+
+    def __init__(self, url: str, kind: str) -> None:
+        from hub.loader import ReplicaWriter
+
+        self.writer = ReplicaWriter(url, kind, duplicates="refuse")
+
+    def status(self, data_set: str) -> TargetStatus:
+        """Where the replica stands."""
+        s = self.writer.status()
+        return TargetStatus(
+            s.watermark, s.run_id, s.sequence, s.staging_run_id, s.staging_sequence, s.staging_watermark, s.people
+        )
+
+    def send(self, batch: Batch) -> Receipt:
+        """Apply the batch in one transaction."""
+        from hub.errors import PlatformError
+        from hub.loader import BatchHeader
+
+        header = BatchHeader(
+            batch.data_set, batch.kind, batch.batch_id, batch.run_id, batch.sequence, batch.watermark, batch.final
+        )
+        try:
+            report = self.writer.apply(header, batch.records)
+        except PlatformError as error:
+            raise FeedError(error.message, fault_code=error.code) from error
+        return Receipt(
+            report.loaded,
+            report.deleted,
+            tuple((r.source_key, r.reason) for r in report.rejected),
+            report.digest,
+            report.repeated,
+        )
+
+    def close(self) -> None:
+        """Release the replica's connections."""
+        self.writer.dispose()
+
+
+class SoapTarget:
+    """The hub's `/soap/zasilanie`: WS-Security UsernameToken, one HTTP POST per batch."""
+
+    def __init__(self, url: str, login: str, password: str, timeout: float = 300.0) -> None:
+        self.url = url.removesuffix("?wsdl")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.header = (
+            f'<soap:Header><wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken>'
+            f"<wsse:Username>{escape(login)}</wsse:Username>"
+            f'<wsse:Password Type="{PASSWORD_TEXT}">{escape(password)}</wsse:Password>'
+            "</wsse:UsernameToken></wsse:Security></soap:Header>"
+        ).encode()
+
+    def _post(self, body: bytes) -> etree._Element:
+        envelope = b'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="' + SOAP_ENV.encode() + b'">'
+        envelope += self.header + b"<soap:Body>" + body + b"</soap:Body></soap:Envelope>"
+        try:
+            response = self.session.post(
+                self.url,
+                data=envelope,
+                headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise FeedError(f"Hub nie odpowiada pod adresem {self.url} ({type(error).__name__}).") from error
+        try:
+            root = etree.fromstring(response.content, etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError as error:
+            raise FeedError(f"Hub odpowiedział niepoprawnym XML (HTTP {response.status_code}).") from error
+        fault = root.find(f".//{{{SOAP_ENV}}}Fault")
+        if fault is not None:
+            code = root.findtext(f".//{M}Blad/{M}Kod") or "BLAD"
+            message = fault.findtext("faultstring") or "Hub odrzucił paczkę."
+            raise FeedError(f"{message} [{code}]", fault_code=code)
+        return root
+
+    def status(self, data_set: str) -> TargetStatus:
+        """`StanZasilania` of the data set."""
+        root = self._post(
+            f'<StanZasilania xmlns="{FEED_NS}"><Zbior>{escape(data_set)}</Zbior></StanZasilania>'.encode()
+        )
+        state = root.find(f".//{F}Stan")
+        if state is None:
+            raise FeedError("Hub nie zwrócił stanu zasilania.")
+        open_run = state.find(f"{F}ZasilenieOtwarte")
+
+        def number(element: etree._Element | None, name: str) -> int | None:
+            text = element.findtext(F + name) if element is not None else None
+            return int(text) if text else None
+
+        return TargetStatus(
+            state.findtext(f"{F}Znacznik"),
+            state.findtext(f"{F}IdZasilenia"),
+            number(state, "NumerPaczki"),
+            open_run.findtext(f"{F}IdZasilenia") if open_run is not None else None,
+            number(open_run, "NumerPaczki"),
+            open_run.findtext(f"{F}Znacznik") if open_run is not None else None,
+            number(state, "LiczbaOsob") or 0,
+        )
+
+    def send(self, batch: Batch) -> Receipt:
+        """`Zasil` one batch; a fault becomes a `FeedError` with the hub's code."""
+        attributes = (
+            f"Zbior={quoteattr(batch.data_set)} Rodzaj={quoteattr(batch.kind)} IdPaczki={quoteattr(batch.batch_id)} "
+            f"Utworzono={quoteattr(dt.datetime.now(dt.UTC).isoformat(timespec='seconds'))} "
+            f'IdZasilenia={quoteattr(batch.run_id)} NumerPaczki="{batch.sequence}" '
+            f'Znacznik={quoteattr(batch.watermark)} Koniec="{"true" if batch.final else "false"}"'
+        )
+        body = (
+            f'<Paczka xmlns="{FEED_NS}" {attributes}>'.encode()
+            + b"".join(record.to_xml() for record in batch.records)
+            + b"</Paczka>"
+        )
+        root = self._post(body)
+        receipt = root.find(f".//{F}Pokwitowanie")
+        if receipt is None:
+            raise FeedError("Hub nie zwrócił pokwitowania paczki.")
+        rejected = tuple(
+            (r.findtext(f"{F}IdZrodlowy") or "", r.findtext(f"{F}Powod") or "")
+            for r in receipt.iterfind(f"{F}Odrzucone/{F}Odrzucenie")
+        )
+        return Receipt(
+            int(receipt.findtext(f"{F}Zastosowano") or 0),
+            int(receipt.findtext(f"{F}Usunieto") or 0),
+            rejected,
+            receipt.findtext(f"{F}SkrotSHA256") or "",
+            (receipt.findtext(f"{F}Powtorzona") or "") == "true",
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+
+__all__ = ["ReplicaTarget", "SoapTarget", "SourceUnavailable", "open_target"]
