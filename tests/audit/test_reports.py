@@ -1,0 +1,283 @@
+"""Reports from the register: per person (GDPR art. 15), user, office and period; XML valid against
+xsd/raport-1.xsd, CSV, PDF; each report is itself recorded."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from audit.errors import ReportError
+from audit.labels import CATEGORY_TITLES
+from audit.records import EventKind, Outcome
+from audit.reports import (
+    REPORT_NS,
+    ReportFormat,
+    ReportKind,
+    ReportRequest,
+    Requester,
+    build_report,
+    render_html,
+)
+from audit.store import AuditStore
+from audit.verify import verify
+from tests.audit.conftest import START, disclosure, needs_pdf, synthetic_pesel
+
+ROOT = Path(__file__).resolve().parents[2]
+R = "{" + REPORT_NS + "}"
+AUDITOR = Requester("audytor", "PUP", "TEST")
+
+CONFIG = """
+[hub]
+name = "Powiat testowy"
+database = "sqlite:///hub.sqlite"
+audit_database = "sqlite:///audit.sqlite"
+
+[[offices]]
+code = "PUP"
+name = "PUP testowy"
+kind = "PUP"
+
+[[offices]]
+code = "OPS"
+name = "OPS testowy"
+kind = "OPS"
+
+[[data_sets]]
+code = "PUP"
+controller = "PUP"
+replica = "sqlite:///pup.sqlite"
+
+[[groups]]
+code = "G"
+office = "OPS"
+name = "Grupa"
+
+[[legal_bases]]
+code = "L"
+citation = "Przepis testowy"
+data_sets = ["PUP"]
+
+[[rules]]
+office = "OPS"
+group = "G"
+data_set = "PUP"
+categories = ["DANE_OSOBOWE", "WIZYTY", "OKRESY_REJESTRACJI"]
+"""
+
+
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(ROOT / "xsd" / "raport-1.xsd")))
+
+
+def parse_valid(data: bytes) -> etree._Element:
+    document = etree.fromstring(data)
+    validator = schema()
+    assert validator.validate(document), validator.error_log
+    return document
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, so that a spreadsheet reads Polish letters
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+@pytest.fixture
+def hub_core(tmp_path: Path) -> Iterator[object]:
+    """A real query engine over a tiny PUP replica of two synthetic people; its register is the audit DB."""
+    from hub import config as config_module
+    from hub.contracts import feed_schema
+    from hub.core import HubCore
+    from hub.demo_data import Histories, Powiat, write_feed
+    from hub.loader import Loader
+
+    powiat = Powiat(7)
+    histories = Histories(powiat)
+    people = [powiat.person(30, 40), powiat.person(30, 40)]
+    feed = tmp_path / "pup.xml"
+    write_feed(feed, "PUP", iter([(f"A-{n}", histories.pup(p)) for n, p in enumerate(people)]))
+    (tmp_path / "platforma.toml").write_text(CONFIG, encoding="utf-8")
+    config = config_module.load(tmp_path / "platforma.toml")
+    loader = Loader(config.data_set("PUP").replica, "PUP", feed_schema())  # type: ignore[union-attr,arg-type]
+    loader.load(feed)
+    loader.dispose()
+    core = HubCore.open(config)
+    core.people = people  # type: ignore[attr-defined]
+    yield core
+    core.close()
+
+
+def test_person_report_lists_exactly_the_disclosures_made(hub_core: object) -> None:
+    from hub.errors import NotAllowed
+    from hub.identifiers import Identifier
+    from hub.policy import Caller
+    from hub.query import QueryRequest
+
+    core = hub_core
+    first, second = core.people  # type: ignore[attr-defined]
+    caller = Caller("ops.pracownik", "OPS", "G")
+    other = Caller("ops.kierownik", "OPS", "G")
+
+    def ask(who: Caller, pesel: str, categories: list[str], purpose: str) -> str:
+        request = QueryRequest(Identifier.build(pesel=pesel), "L", purpose, {"PUP": categories})
+        return core.query.ask(who, request).request_id  # type: ignore[attr-defined,no-any-return]
+
+    made = [
+        ask(caller, first.pesel, ["DANE_OSOBOWE", "OKRESY_REJESTRACJI"], "Zasiłek okresowy"),
+        ask(other, first.pesel, ["WIZYTY"], "Praca socjalna"),
+    ]
+    ask(caller, second.pesel, ["DANE_OSOBOWE"], "Inna osoba")
+    with pytest.raises(NotAllowed):
+        ask(caller, first.pesel, ["HISTORIA_ZATRUDNIENIA"], "Poza zakresem")
+    store: AuditStore = core.register.store  # type: ignore[attr-defined]
+
+    document = parse_valid(
+        build_report(store, ReportRequest(ReportKind.PERSON, pesel=first.pesel), ReportFormat.XML, requested_by=AUDITOR)
+    )
+    entries = document.findall(f"{R}Wpisy/{R}Wpis")
+    assert [e.findtext(f"{R}IdZapytania") for e in entries] == made
+    assert document.findtext(f"{R}Naglowek/{R}LiczbaWpisow") == "2"
+    assert [e.findtext(f"{R}Uzytkownik") for e in entries] == ["ops.pracownik", "ops.kierownik"]
+    assert {e.findtext(f"{R}Pesel") for e in entries} == {first.pesel}
+    assert [e.findtext(f"{R}Cel") for e in entries] == ["Zasiłek okresowy", "Praca socjalna"]
+    assert [[k.get("Kod") for k in e.iter(f"{R}Kategoria")] for e in entries] == [
+        ["DANE_OSOBOWE", "OKRESY_REJESTRACJI"],
+        ["WIZYTY"],
+    ]
+    assert entries[1].findtext(f"{R}Kategorie/{R}Kategoria") == "Historia kontaktów i zaplanowane wizyty"
+    assert all(e.findtext(f"{R}Wynik") == "UJAWNIENIE" and e.findtext(f"{R}PodstawaPrawna") == "L" for e in entries)
+    assert all(e.findtext(f"{R}Administrator") == "PUP testowy" for e in entries)
+
+    with_refusals = parse_valid(
+        build_report(
+            store,
+            ReportRequest(ReportKind.PERSON, pesel=first.pesel, include_refusals=True),
+            ReportFormat.XML,
+            requested_by=AUDITOR,
+        )
+    )
+    outcomes = [e.findtext(f"{R}Wynik") for e in with_refusals.iter(f"{R}Wpis")]
+    assert outcomes == ["UJAWNIENIE", "UJAWNIENIE", "ODMOWA"]
+
+    rows = csv_rows(
+        build_report(
+            store, ReportRequest(ReportKind.PERSON, pesel=second.pesel), ReportFormat.CSV, requested_by=AUDITOR
+        )
+    )
+    assert [(r["PESEL"], r["Cel"], r["Kategorie"]) for r in rows] == [(second.pesel, "Inna osoba", "DANE_OSOBOWE")]
+
+    reports = list(store.events(kind=EventKind.REPORT))
+    assert len(reports) == 3 and all(e.user == "audytor" and e.success for e in reports)
+    assert f"pesel={first.pesel}" in reports[0].details and "wpisow=2" in reports[0].details
+    assert verify(store).ok  # the disclosures and the report events are one intact chain
+
+
+@pytest.fixture
+def varied(store: AuditStore) -> AuditStore:
+    """Twelve records over three days, two users in two offices, one refusal."""
+    for index in range(12):
+        user, office = ("pup.urzednik", "PUP") if index % 3 == 0 else ("ops.pracownik", "OPS")
+        outcome = Outcome.REFUSED if index == 4 else Outcome.DISCLOSED
+        store.append(
+            [disclosure(index, user=user, office=office, outcome=outcome, time=START + dt.timedelta(hours=6 * index))]
+        )
+    return store
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        (ReportRequest(ReportKind.USER, user="pup.urzednik"), [0, 3, 6, 9]),
+        (ReportRequest(ReportKind.OFFICE, office="OPS"), [1, 2, 4, 5, 7, 8, 10, 11]),
+        (ReportRequest(ReportKind.OFFICE, office="OPS", include_refusals=False), [1, 2, 5, 7, 8, 10, 11]),
+        (
+            ReportRequest(ReportKind.PERIOD, since=START + dt.timedelta(days=1), until=START + dt.timedelta(days=2)),
+            [4, 5, 6, 7],
+        ),
+        (ReportRequest(ReportKind.USER, user="ops.pracownik", until=START + dt.timedelta(hours=12)), [1]),
+        (ReportRequest(ReportKind.PERSON, pesel=synthetic_pesel(7)), [7]),
+    ],
+)
+def test_reports_by_user_office_period(varied: AuditStore, request_: ReportRequest, expected: list[int]) -> None:
+    document = parse_valid(build_report(varied, request_, ReportFormat.XML, requested_by=AUDITOR))
+    found = [int(str(e.findtext(f"{R}IdZapytania"))[4:]) for e in document.iter(f"{R}Wpis")]
+    assert found == expected
+    rows = csv_rows(build_report(varied, request_, ReportFormat.CSV, requested_by=AUDITOR))
+    assert [int(r["IdZapytania"][4:]) for r in rows] == expected
+    assert document.findtext(f"{R}Naglowek/{R}Rodzaj") == request_.kind.value
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ReportRequest(ReportKind.PERSON),
+        ReportRequest(ReportKind.PERSON, pesel="123"),
+        ReportRequest(ReportKind.USER),
+        ReportRequest(ReportKind.OFFICE),
+        ReportRequest(ReportKind.PERIOD),
+        ReportRequest(ReportKind.PERIOD, since=START, until=START),
+    ],
+)
+def test_report_criteria_are_checked(store: AuditStore, request_: ReportRequest) -> None:
+    with pytest.raises(ReportError) as refused:
+        build_report(store, request_, ReportFormat.XML, requested_by=AUDITOR)
+    assert refused.value.message
+    assert list(store.events(kind=EventKind.REPORT)) == []  # nothing made, nothing recorded
+
+
+def test_pdf_for_a_person(varied: AuditStore) -> None:
+    needs_pdf()
+    request = ReportRequest(ReportKind.PERSON, pesel=synthetic_pesel(7))
+    pdf = build_report(varied, request, ReportFormat.PDF, requested_by=AUDITOR)
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert [e.details for e in varied.events(kind=EventKind.REPORT)][-1].endswith("format=pdf; wpisow=1")
+
+
+def test_pdf_html_is_polish_and_escaped() -> None:
+    html = render_html(
+        {
+            "title": "Informacja o udostępnieniu danych osobowych",
+            "kind": "OSOBA",
+            "issuer": "Powiat <testowy>",
+            "made": "25.11.2026 10:00",
+            "requester": "audytor",
+            "pesel": "80010100000",
+            "user": "",
+            "office": "",
+            "since": "",
+            "until": "",
+            "with_refusals": False,
+            "count": 1,
+            "rows": [
+                {
+                    "nr": 7,
+                    "time": "02.11.2026 09:07",
+                    "office": "OPS",
+                    "user": "ops.pracownik",
+                    "data_set": "PUP",
+                    "controller": "PUP w Testowie",
+                    "categories": ["Dane osobowe beneficjenta"],
+                    "legal_basis": "L",
+                    "purpose": "<script>alert(1)</script>",
+                    "outcome": "UJAWNIENIE",
+                    "refused": False,
+                    "pesel": "",
+                }
+            ],
+        }
+    )
+    assert "art. 15 ust. 1 lit. c RODO" in html and "80010100000" in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "Powiat &lt;testowy&gt;" in html
+
+
+def test_category_titles_match_the_hub_catalog() -> None:
+    from hub import catalog
+
+    expected = {(k.code, c.code): c.title for k in catalog.kinds() for c in k.categories}
+    assert {key: CATEGORY_TITLES[key] for key in expected} == expected
