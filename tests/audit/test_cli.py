@@ -1,0 +1,182 @@
+"""`platforma audit …`: verify, report, purge, checkpoint, key, grants; Polish help and errors, exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from audit import cli
+from audit.checkpoints import generate_key
+from audit.store import AuditStore, CheckpointPolicy
+from tests.audit.conftest import Administrator, disclosure, fill, needs_pdf, synthetic_pesel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def configured(tmp_path: Path) -> Path:
+    """A hub configuration with relative paths, and an audit database with 60 records and checkpoints."""
+    (tmp_path / "dane").mkdir()
+    config = tmp_path / "platforma.toml"
+    config.write_text(
+        '[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///hub.sqlite"\n'
+        'audit_database = "sqlite:///dane/audit.sqlite"\naudit_key = "klucz.pem"\n'
+        "audit_checkpoint_every = 10\naudit_retention_days = 365\n",
+        encoding="utf-8",
+    )
+    signer = generate_key(tmp_path / "klucz.pem")
+    store = AuditStore(f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}", signer=signer, policy=CheckpointPolicy(10))
+    fill(store)
+    store.dispose()
+    return config
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_verify_intact_and_tampered(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    assert code == 0 and "Rejestr jest nienaruszony" in out and "Sprawdzono 60 wpisów" in out
+    admin = Administrator(configured.parent / "dane" / "audit.sqlite")
+    admin.run("DELETE FROM rejestr_ujawnien WHERE nr = 17")
+    admin.close()
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    assert code == 1
+    assert "NARUSZENIE REJESTRU [USUNIETY]: Usunięto wpis nr 17" in out
+
+
+def test_verify_with_a_public_key_only(configured: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "key", "--out", str(tmp_path / "inny.pem"))
+    assert code == 0 and "BEGIN PUBLIC KEY" in out
+    public = tmp_path / "inny.pub"
+    public.write_text(out[out.index("-----BEGIN PUBLIC KEY") :], encoding="utf-8")
+    url = f"sqlite:///{configured.parent / 'dane' / 'audit.sqlite'}"
+    code, out, _ = run(capsys, "audit", "verify", "--audit-db", url, "--key", str(public))
+    assert code == 1 and "[NIEZNANY_KLUCZ]" in out  # signed by the hub's key, which this auditor does not trust
+    code, out, _ = run(capsys, "audit", "verify", "--audit-db", url)
+    assert code == 0 and "podpisów punktów kontrolnych nie sprawdzono" in out
+
+
+def test_report_to_file(configured: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "raport.xml"
+    pesel = synthetic_pesel(5)
+    code, _, err = run(
+        capsys,
+        "audit",
+        "report",
+        "--config",
+        str(configured),
+        "--pesel",
+        pesel,
+        "--output",
+        str(target),
+        "--requested-by",
+        "inspektor.od",
+    )
+    assert code == 0 and "Zapisano raport (1 wpisów)" in err
+    document = etree.parse(str(target)).getroot()
+    assert (
+        document.findtext(
+            "{urn:pl:platforma-komunikacyjna:raport:1}Naglowek/{urn:pl:platforma-komunikacyjna:raport:1}Wystawca"
+        )
+        == "Powiat testowy"
+    )
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    assert code == 0 and "Sprawdzono 61 wpisów" in out  # the report was recorded in the chain
+
+
+def test_report_csv_to_stdout_and_period(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(
+        [
+            "audit",
+            "report",
+            "--config",
+            str(configured),
+            "--since",
+            "2026-11-02",
+            "--until",
+            "2026-11-02",
+            "--format",
+            "csv",
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].lstrip("\ufeff").startswith("Nr;Czas;Uzytkownik") and len(lines) == 41  # header + 40
+
+
+def test_report_pdf(configured: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    needs_pdf()
+    target = tmp_path / "osoba.pdf"
+    code, _, _ = run(
+        capsys,
+        "audit",
+        "report",
+        "--config",
+        str(configured),
+        "--pesel",
+        synthetic_pesel(3),
+        "--format",
+        "pdf",
+        "--output",
+        str(target),
+    )
+    assert code == 0 and target.read_bytes().startswith(b"%PDF-")
+
+
+def test_purge_dry_run_then_for_real(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = AuditStore(f"sqlite:///{configured.parent / 'dane' / 'audit.sqlite'}")
+    store.append([disclosure(999, time=dt.datetime.now(dt.UTC))])
+    store.dispose()
+    code, out, _ = run(capsys, "audit", "purge", "--config", str(configured), "--older-than-days", "3")
+    assert code == 0 and "Usunięte zostałyby wpisy do nr 60" in out and "--yes" in out
+    code, out, _ = run(capsys, "audit", "purge", "--config", str(configured), "--older-than-days", "3", "--yes")
+    assert code == 0 and "Usunięto 60 wpisów (do nr 60)" in out
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    assert code == 0 and "Sprawdzono 2 wpisów (nr 61–62)" in out
+
+
+def test_checkpoint_and_grants(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "checkpoint", "--config", str(configured))
+    assert code == 0 and "Nie ma nowych wpisów" in out  # 60 records, the last checkpoint is over record 60
+    code, out, _ = run(capsys, "audit", "grants", "--hub-role", "platforma", "--retention-role", "retencja")
+    assert code == 0
+    assert 'GRANT SELECT, INSERT ON rejestr_ujawnien, zdarzenia_bezpieczenstwa, punkty_kontrolne TO "platforma";' in out
+    assert 'GRANT DELETE ON rejestr_ujawnien, zdarzenia_bezpieczenstwa TO "retencja";' in out
+    assert "CREATE OR REPLACE TRIGGER" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["audit", "verify"], "Wskaż bazę audytu"),
+        (["audit", "verify", "--config", "/nie/ma/takiego.toml"], "Nie znaleziono pliku konfiguracji"),
+        (["audit", "verify", "--audit-db", "sqlite:////proc/nie-wolno/audit.sqlite"], "Błąd:"),
+        (["audit", "report", "--audit-db", "sqlite:///:memory:", "--pesel", "12"], "11 cyfr"),
+        (["audit", "report", "--audit-db", "sqlite:///:memory:", "--since", "wczoraj"], "Nieprawidłowa data"),
+        (["audit", "purge", "--audit-db", "sqlite:///:memory:", "--older-than-days", "30"], "wymaga klucza"),
+        (["audit", "verify", "--audit-db", "sqlite:///:memory:", "--key", "/nie/ma/klucza.pem"], "Nie znaleziono"),
+    ],
+)
+def test_errors_are_polish_sentences(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_help_is_polish() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "audit.cli", "audit", "verify", "--help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "pierwszy naruszony wpis" in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "audit.cli", "audit", "--help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert all(word in result.stdout for word in ("verify", "report", "purge", "raport"))
