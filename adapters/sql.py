@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    TIMESTAMP,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -148,7 +148,7 @@ JOURNAL = TableSpec(
         Col("id_wpisu", Integer, primary_key=True),
         Col("tabela", String(64), nullable=False),
         Col("id_osoby", Integer, nullable=False),
-        Col("data_usuniecia", DateTime, nullable=False, index=True),
+        Col("data_usuniecia", TIMESTAMP, nullable=False, index=True),
     ),
 )
 

@@ -7,12 +7,12 @@ systems use. `mapping.toml` beside this file names every table and column; docs/
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, Numeric, SmallInteger, String
+from sqlalchemy import TIMESTAMP, Integer, Numeric, SmallInteger, String
 
 from adapters.sql import Col, SourceDate, TableSpec
 
 D = SourceDate
-TS = DateTime
+TS = TIMESTAMP
 MOD = Col("data_modyfikacji", TS, nullable=False, index=True)
 
 

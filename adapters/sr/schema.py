@@ -7,11 +7,11 @@ use. `mapping.toml` beside this file names every table and column; docs/adapters
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, Integer, Numeric, SmallInteger, String
+from sqlalchemy import TIMESTAMP, Integer, Numeric, SmallInteger, String
 
 from adapters.sql import Col, SourceDate, TableSpec
 
-MOD = Col("data_modyfikacji", DateTime, nullable=False, index=True)
+MOD = Col("data_modyfikacji", TIMESTAMP, nullable=False, index=True)
 
 
 def _decision_fk() -> Col:
