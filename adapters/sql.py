@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Identity,
     Integer,
     MetaData,
     String,
@@ -90,6 +91,7 @@ class Col:
     nullable: bool = True
     index: bool = False
     references: tuple[str, str] | None = None  # (logical table, logical column)
+    identity: bool = False  # numbered by the database (GENERATED AS IDENTITY; SQLite: rowid)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def build_tables(metadata: MetaData, mapping: Mapping, specs: Sequence[TableSpec
         columns = []
         for col in spec.columns:
             args: list[Any] = []
+            if col.identity:
+                args.append(Identity())
             if col.references is not None:
                 parent_table, parent_column = col.references
                 args.append(ForeignKey(tables[parent_table].c[parent_column]))
@@ -132,7 +136,7 @@ def build_tables(metadata: MetaData, mapping: Mapping, specs: Sequence[TableSpec
                     primary_key=col.primary_key,
                     nullable=col.nullable and not col.primary_key,
                     index=col.index,
-                    autoincrement=False,
+                    autoincrement=col.identity,
                 )
             )
         tables[spec.name] = Table(
@@ -145,7 +149,7 @@ JOURNAL = TableSpec(
     "dziennik_usuniec",
     "Dziennik usunięć: wiersz na każde fizyczne usunięcie wiersza osoby lub jej historii (wyzwalacze).",
     (
-        Col("id_wpisu", Integer, primary_key=True),
+        Col("id_wpisu", Integer, primary_key=True, identity=True),
         Col("tabela", String(64), nullable=False),
         Col("id_osoby", Integer, nullable=False),
         Col("data_usuniecia", TIMESTAMP, nullable=False, index=True),
