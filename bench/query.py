@@ -47,7 +47,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LUA = BENCH / "wrk_post.lua"
 ECHO = BENCH / "echo_server.py"
-DEFAULT_DIR = BENCH / "out" / "demo-pup100000"
+OUT = BENCH / "out"
 
 LOGIN = "pup.kierownik"
 LEGAL_BASIS = "URPSZ-2025"
@@ -165,6 +165,12 @@ def wait_for_hub(hub: Server, directory: Path, timeout: float) -> dict[str, Any]
             return demo
         time.sleep(0.2)
     raise BenchError(f"the hub did not start in {timeout:.0f} s:\n{log_tail(hub.log)}")
+
+
+def loaded_sizes(directory: Path) -> dict[str, int]:
+    """How many people the demo folder's replicas were loaded with (from its demo-state.json)."""
+    state = json.loads((directory / "demo-state.json").read_text(encoding="utf-8"))
+    return {str(k): int(v) for k, v in dict(state.get("loaded", {})).items()}
 
 
 def _platforma() -> list[str]:
@@ -467,7 +473,7 @@ def tree() -> str:
         return "not a git checkout"
     modified = [line[3:] for line in status if not line.startswith("??")]
     untracked = [line[3:] for line in status if line.startswith("??")]
-    text = head[:80]
+    text = head if len(head) <= 80 else head[:79] + "…"
     if modified:
         names = ", ".join(modified[:4]) + (", …" if len(modified) > 4 else "")
         text += f"; {len(modified)} modified ({names})"
@@ -511,7 +517,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Query throughput of the hub (100k PUP people) against the bare Spyne-on-Twisted ceiling."
     )
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"demo folder, reused (default {DEFAULT_DIR})")
+    parser.add_argument(
+        "--dir", type=Path, help="demo folder, reused between runs (default bench/out/demo-pup<N>-ops<N>-sr<N>)"
+    )
     parser.add_argument("--pup", type=int, default=100_000, help="PUP people (default 100000)")
     parser.add_argument("--ops", type=int, default=2000, help="OPS people (default 2000)")
     parser.add_argument("--sr", type=int, default=3000, help="SR people (default 3000)")
@@ -531,6 +539,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 2, 1
+    if args.dir is None:
+        args.dir = OUT / f"demo-pup{args.pup}-ops{args.ops}-sr{args.sr}"
     args.concurrency = [int(x) for x in str(args.concurrency).split(",") if x.strip()]
     if not args.concurrency or min(args.concurrency) < 1 or args.duration < 1 or args.warmup < 0:
         parser.error("concurrency must be positive integers, duration at least 1 s, warm-up at least 0 s")
@@ -569,6 +579,11 @@ def bench(args: argparse.Namespace) -> int:
         echo = stack.enter_context(running(start_echo(args.echo_threads, work)))
         wait_for_echo(echo)
         demo = wait_for_hub(hub, directory, args.generate_timeout if fresh else 300)
+        loaded = loaded_sizes(directory)
+        if loaded != {"PUP": args.pup, "OPS": args.ops, "SR": args.sr}:
+            raise BenchError(
+                f"{directory} holds a demo of other sizes ({loaded}); give another --dir, or --fresh to regenerate it"
+            )
 
         query, pesel = hub_query(demo)
         rows_before = register_rows(audit)
@@ -619,7 +634,11 @@ def bench(args: argparse.Namespace) -> int:
         "during each point see `other CPU`"
     )
     print(f"Load generator: {wrk_version} (Lua: bench/wrk_post.lua), {args.wrk_threads} thread(s), keep-alive")
-    print(f"Hub: platforma demo --dir {directory} --pup {args.pup} --ops {args.ops} --sr {args.sr} (pid {hub.pid})")
+    print(
+        f"Hub: platforma demo --dir {directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory} "
+        f"--port 0 --pup {args.pup} --ops {args.ops} --sr {args.sr} (pid {hub.pid}); replicas loaded with "
+        f"{', '.join(f'{k} {v:,}' for k, v in loaded.items())} people"
+    )
     print(
         f"Query: {LOGIN}, {LEGAL_BASIS}, PUP [{', '.join(CATEGORIES)}], PESEL {pesel}; "
         f"request {len(query)} B, answer {len(answer)} B (the echo's: {len(echo_body)} B → {len(answer)} B)"
