@@ -51,6 +51,7 @@ DISCLOSURE_FIELDS = (
     "skrot_sha256",
     "powod",
 )
+DISCLOSURE_NULLABLE_FIELDS = ("pesel_osoby",)
 EVENT_FIELDS = ("czas", "rodzaj", "uzytkownik", "urzad", "wykonawca", "zrodlo", "sukces", "szczegoly")
 EVENT_BOOLEAN_FIELDS = ("sukces",)
 

@@ -53,7 +53,7 @@ class SqlDisclosureRegister:
         key_file: str | Path | None = None,
         checkpoint_every: int = 1000,
         checkpoint_minutes: float = 10.0,
-        synchronous: str = "FULL",
+        synchronous: str = "NORMAL",
         store: AuditStore | None = None,
     ) -> None:
         self.store = _open(url, store, key_file, checkpoint_every, checkpoint_minutes, synchronous)
@@ -84,7 +84,7 @@ class SqlEventLog:
         key_file: str | Path | None = None,
         checkpoint_every: int = 1000,
         checkpoint_minutes: float = 10.0,
-        synchronous: str = "FULL",
+        synchronous: str = "NORMAL",
         store: AuditStore | None = None,
     ) -> None:
         self.store = _open(url, store, key_file, checkpoint_every, checkpoint_minutes, synchronous)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, event, insert, inspect, select, text
+from sqlalchemy import Connection, create_engine, delete, event, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -200,9 +200,10 @@ class AuditStore:
     """The audit database of one hub: the chained tables, their single writer and the checkpoints.
 
     `signer` (or `key_file`) is the hub's checkpoint key; without one no checkpoints are made and only
-    the chain protects the records (a warning is logged once). `synchronous` is SQLite's durability
-    level: `FULL` (the default) syncs every commit to disk, so a record survives a power loss before
-    the answer leaves; `NORMAL` survives a crash of the process only.
+    the chain protects the records. `synchronous` is SQLite's durability level: `NORMAL` (the default,
+    as the register always had) makes a committed append survive a crash of the process; `FULL` syncs
+    every commit to disk, so it also survives a power loss, at the price of one fsync per append
+    (bench/audit.py measures both). Either way a lost transaction is lost whole: the chain verifies.
     """
 
     def __init__(
@@ -212,7 +213,7 @@ class AuditStore:
         signer: CheckpointSigner | None = None,
         key_file: str | Path | None = None,
         policy: CheckpointPolicy | None = None,
-        synchronous: str = "FULL",
+        synchronous: str = "NORMAL",
     ) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA", "OFF"):
             raise ValueError(f"unknown SQLite synchronous level: {synchronous}")
@@ -235,6 +236,8 @@ class AuditStore:
                 self._lock_key = parsed.render_as_string(hide_password=True)
                 self.writer = self.reader = create_engine(url)
             self._lock = _process_lock(self._lock_key)
+            self._sql = _Statements.for_dialect(self.dialect)
+            self._dbapi_error: type[BaseException] = self.writer.dialect.loaded_dbapi.Error
             self._opened = _time.monotonic()
             self._install()
         except SQLAlchemyError as error:
@@ -259,115 +262,109 @@ class AuditStore:
                 self._copy_legacy(connection, legacy)
 
     def _write(self) -> Any:
-        """A write transaction holding the chain's lock in the database (the process lock is separate)."""
+        """A SQLAlchemy write transaction holding the chain's lock in the database (schema, deletes)."""
         return _WriteTransaction(self)
 
+    def _raw_write(self) -> _RawWrite:
+        """A DBAPI cursor in a write transaction holding the chain's lock: the hot path of `append`."""
+        return _RawWrite(self)
+
     # -- head and append -------------------------------------------------------------------------------------
-    @staticmethod
-    def _head(connection: Connection) -> Head:
+    def _head(self, cursor: Any) -> Head:
         best = Head(0, chain.GENESIS)
-        for table in CHAINED_TABLES:
-            row = connection.exec_driver_sql(f"SELECT nr, skrot_wpisu FROM {table} ORDER BY nr DESC LIMIT 1").first()  # noqa: S608 - constant names
+        for statement in self._sql.heads:
+            cursor.execute(statement)
+            row = cursor.fetchone()
             if row is not None and row[0] > best.nr:
                 best = Head(int(row[0]), str(row[1]))
         if best.nr == 0:
             # Everything was purged: the chain goes on from the last retention cut.
-            row = connection.exec_driver_sql(
-                f"SELECT nr, skrot FROM {CHECKPOINTS} ORDER BY nr_punktu DESC LIMIT 1"  # noqa: S608 - constant names
-            ).first()
+            cursor.execute(self._sql.last_checkpoint)
+            row = cursor.fetchone()
             if row is not None:
-                best = Head(int(row[0]), str(row[1]))
+                best = Head(int(row[1]), str(row[2]))
         return best
 
     def head(self) -> Head:
         """The chain's current head (as committed)."""
         with self.reader.connect() as connection:
-            return self._head(connection)
+            return self._head(connection.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
 
     def append(self, disclosures: Sequence[DisclosureRecord] = (), events: Sequence[SecurityEvent] = ()) -> None:
         """Chain and store records atomically: committed (durable) when this returns, or nothing is."""
         if not disclosures and not events:
             return
         try:
-            with self._lock, self._write() as connection:
-                self._append_locked(connection, disclosures, events)
-        except SQLAlchemyError as error:
-            raise AuditStorageError(f"Nie można zapisać wpisu w rejestrze audytu: {_describe(error)}") from error
+            with self._lock, self._raw_write() as cursor:
+                self._append_locked(cursor, disclosures, events)
+        except self._dbapi_error as error:
+            raise AuditStorageError(f"Nie można zapisać wpisu w rejestrze audytu: {_first_line(error)}") from error
 
     def _append_locked(
-        self, connection: Connection, disclosures: Sequence[DisclosureRecord], events: Sequence[SecurityEvent]
+        self, cursor: Any, disclosures: Sequence[DisclosureRecord], events: Sequence[SecurityEvent]
     ) -> Head:
-        head = self._head(connection)
+        head = self._head(cursor)
         nr, previous = head.nr, head.link
         if disclosures:
-            rows: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []
             for record in disclosures:
                 nr += 1
                 values = disclosure_values(record)
                 current = chain.link(chain.DISCLOSURE_TAG, nr, previous, chain.encode_fields(values))
-                row: dict[str, Any] = dict(zip(DISCLOSURE_FIELDS, values, strict=True))
-                row.update(nr=nr, skrot_poprzedniego=previous, skrot_wpisu=current)
-                rows.append(row)
+                rows.append((nr, previous, current, *values))
                 previous = current
-            connection.execute(insert(AuditBase.metadata.tables[DISCLOSURES]), rows)
+            cursor.executemany(self._sql.insert_disclosure, rows)
         if events:
             rows = []
             for item in events:
                 nr += 1
                 values = event_values(item)
                 current = chain.link(chain.EVENT_TAG, nr, previous, chain.encode_fields(values))
-                row = dict(zip(EVENT_FIELDS, values, strict=True))
-                row.update(nr=nr, skrot_poprzedniego=previous, skrot_wpisu=current, sukces=bool(item.success))
-                rows.append(row)
+                rows.append((nr, previous, current, *values[:6], bool(item.success), values[7]))
                 previous = current
-            connection.execute(insert(AuditBase.metadata.tables[EVENTS]), rows)
+            cursor.executemany(self._sql.insert_event, rows)
         new_head = Head(nr, previous)
         if self.signer is not None:
-            self._checkpoint_if_due(connection, new_head)
+            self._checkpoint_if_due(cursor, new_head)
         return new_head
 
     # -- checkpoints -----------------------------------------------------------------------------------------
-    @staticmethod
-    def _last_checkpoint(connection: Connection) -> _LastCheckpoint | None:
-        row = connection.execute(
-            select(CheckpointRow.number, CheckpointRow.nr, CheckpointRow.link, CheckpointRow.time)
-            .order_by(CheckpointRow.number.desc())
-            .limit(1)
-        ).first()
-        return None if row is None else _LastCheckpoint(row[0], row[1], row[2], row[3])
+    def _last_checkpoint(self, cursor: Any) -> _LastCheckpoint | None:
+        cursor.execute(self._sql.last_checkpoint)
+        row = cursor.fetchone()
+        return None if row is None else _LastCheckpoint(int(row[0]), int(row[1]), str(row[2]), chain.parse_time(row[3]))
 
-    def _checkpoint_if_due(self, connection: Connection, head: Head) -> Checkpoint | None:
-        last = self._last_checkpoint(connection)
+    def _checkpoint_if_due(self, cursor: Any, head: Head) -> Checkpoint | None:
+        last = self._last_checkpoint(cursor)
         last_nr = last.nr if last is not None else 0
         if head.nr <= last_nr:
             return None
         if head.nr - last_nr >= self.policy.every_records:
-            return self._sign(connection, head, PERIODIC, last)
+            return self._sign(cursor, head, PERIODIC, last)
         if last is not None:
             elapsed = (dt.datetime.now(dt.UTC) - last.time).total_seconds()
         else:
             elapsed = _time.monotonic() - self._opened
         if elapsed >= self.policy.every_minutes * 60:
-            return self._sign(connection, head, PERIODIC, last)
+            return self._sign(cursor, head, PERIODIC, last)
         return None
 
-    def _sign(self, connection: Connection, head: Head, reason: str, last: _LastCheckpoint | None) -> Checkpoint:
+    def _sign(self, cursor: Any, head: Head, reason: str, last: _LastCheckpoint | None) -> Checkpoint:
         assert self.signer is not None
         number = (last.number if last is not None else 0) + 1
-        now = dt.datetime.now(dt.UTC)
-        checkpoint = self.signer.sign(number, head.nr, head.link, now, reason)
-        connection.execute(
-            insert(AuditBase.metadata.tables[CHECKPOINTS]),
-            {
-                "nr_punktu": checkpoint.number,
-                "nr": checkpoint.nr,
-                "skrot": checkpoint.link,
-                "czas": checkpoint.time,
-                "powod": checkpoint.reason,
-                "algorytm": checkpoint.algorithm,
-                "odcisk_klucza": checkpoint.key_fingerprint,
-                "podpis": checkpoint.signature,
-            },
+        checkpoint = self.signer.sign(number, head.nr, head.link, dt.datetime.now(dt.UTC), reason)
+        cursor.execute(
+            self._sql.insert_checkpoint,
+            (
+                checkpoint.number,
+                checkpoint.nr,
+                checkpoint.link,
+                chain.format_time(checkpoint.time),
+                checkpoint.reason,
+                checkpoint.algorithm,
+                checkpoint.key_fingerprint,
+                checkpoint.signature,
+            ),
         )
         return checkpoint
 
@@ -380,33 +377,34 @@ class AuditStore:
         if self.signer is None:
             return None
         try:
-            with self._lock, self._write() as connection:
-                head = self._head(connection)
+            with self._lock, self._raw_write() as cursor:
+                head = self._head(cursor)
                 if not force:
-                    return self._checkpoint_if_due(connection, head)
-                last = self._last_checkpoint(connection)
+                    return self._checkpoint_if_due(cursor, head)
+                last = self._last_checkpoint(cursor)
                 if head.nr == 0 or (last is not None and last.nr == head.nr and last.link == head.link):
                     return None
-                return self._sign(connection, head, ON_REQUEST, last)
-        except SQLAlchemyError as error:
-            raise AuditStorageError(f"Nie można zapisać punktu kontrolnego: {_describe(error)}") from error
+                return self._sign(cursor, head, ON_REQUEST, last)
+        except self._dbapi_error as error:
+            raise AuditStorageError(f"Nie można zapisać punktu kontrolnego: {_first_line(error)}") from error
 
     def cut(self, nr: int) -> Checkpoint:
         """Sign a retention cut at record `nr` (which must exist): records up to it may then be deleted."""
         if self.signer is None:
             raise AuditStorageError("Cięcie retencji wymaga klucza punktów kontrolnych (audit_key).")
         try:
-            with self._lock, self._write() as connection:
+            with self._lock, self._raw_write() as cursor:
                 link = None
-                for table in CHAINED_TABLES:
-                    row = connection.exec_driver_sql(f"SELECT skrot_wpisu FROM {table} WHERE nr = {int(nr)}").first()  # noqa: S608 - constant names
+                for statement in self._sql.link_of:
+                    cursor.execute(statement, (nr,))
+                    row = cursor.fetchone()
                     if row is not None:
                         link = str(row[0])
                 if link is None:
                     raise AuditStorageError(f"W rejestrze audytu nie ma wpisu nr {nr}; nie można w nim ciąć.")
-                return self._sign(connection, Head(nr, link), CUT_REASON, self._last_checkpoint(connection))
-        except SQLAlchemyError as error:
-            raise AuditStorageError(f"Nie można zapisać cięcia retencji: {_describe(error)}") from error
+                return self._sign(cursor, Head(nr, link), CUT_REASON, self._last_checkpoint(cursor))
+        except self._dbapi_error as error:
+            raise AuditStorageError(f"Nie można zapisać cięcia retencji: {_first_line(error)}") from error
 
     def delete_up_to(self, nr: int, *, batch: int = 20_000) -> int:
         """Delete the records numbered up to `nr` (allowed only below a signed cut), in short transactions."""
@@ -528,11 +526,12 @@ class AuditStore:
             [(r.time, 0, i, r) for i, r in enumerate(disclosures)] + [(e.time, 1, i, e) for i, e in enumerate(events)],
             key=lambda item: (item[0], item[1], item[2]),
         )
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         for _time_key, which, _index, item in merged:
             if which == 0:
-                self._append_locked(connection, [item], [])  # type: ignore[list-item]
+                self._append_locked(cursor, [item], [])  # type: ignore[list-item]
             else:
-                self._append_locked(connection, [], [item])  # type: ignore[list-item]
+                self._append_locked(cursor, [], [item])  # type: ignore[list-item]
         for table in tables:
             connection.exec_driver_sql(f"DROP TABLE {table}{_LEGACY_SUFFIX}")
         log.warning("audit database: %d old records chained", len(merged))
@@ -557,6 +556,75 @@ class _WriteTransaction:
 
     def __exit__(self, *exc: Any) -> None:
         self._context.__exit__(*exc)
+
+
+class _RawWrite:
+    """`with store._raw_write() as cursor`: a pooled DBAPI connection in a transaction holding the lock.
+
+    Plain DBAPI calls, because SQLAlchemy's statement machinery costs more than the append itself.
+    """
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
+        self._connection: Any = None
+
+    def __enter__(self) -> Any:
+        self._connection = self._store.writer.raw_connection()
+        try:
+            cursor = self._connection.cursor()
+            cursor.execute(self._store._sql.begin)
+        except BaseException:
+            self._connection.close()
+            raise
+        return cursor
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        try:
+            if kind is None:
+                self._connection.commit()
+            else:
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The append path's SQL in one dialect's parameter style (`?` for SQLite, `%s` for psycopg)."""
+
+    begin: str
+    heads: tuple[str, ...]
+    last_checkpoint: str
+    insert_disclosure: str
+    insert_event: str
+    insert_checkpoint: str
+    link_of: tuple[str, ...]
+
+    @classmethod
+    def for_dialect(cls, dialect: str) -> _Statements:
+        mark = "?" if dialect == "sqlite" else "%s"
+
+        def insert(table: str, columns: Sequence[str]) -> str:
+            return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})"  # noqa: S608 - constant names
+
+        chained = ("nr", "skrot_poprzedniego", "skrot_wpisu")
+        if dialect == "sqlite":
+            begin = "BEGIN IMMEDIATE"
+        elif dialect == "postgresql":
+            begin = f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})"
+        else:
+            begin = "SELECT 1"
+        return cls(
+            begin=begin,
+            heads=tuple(f"SELECT nr, skrot_wpisu FROM {t} ORDER BY nr DESC LIMIT 1" for t in CHAINED_TABLES),  # noqa: S608 - constant names
+            last_checkpoint=f"SELECT nr_punktu, nr, skrot, czas FROM {CHECKPOINTS} ORDER BY nr_punktu DESC LIMIT 1",  # noqa: S608 - constant names
+            insert_disclosure=insert(DISCLOSURES, (*chained, *DISCLOSURE_FIELDS)),
+            insert_event=insert(EVENTS, (*chained, *EVENT_FIELDS)),
+            insert_checkpoint=insert(
+                CHECKPOINTS, ("nr_punktu", "nr", "skrot", "czas", "powod", "algorytm", "odcisk_klucza", "podpis")
+            ),
+            link_of=tuple(f"SELECT skrot_wpisu FROM {t} WHERE nr = {mark}" for t in CHAINED_TABLES),  # noqa: S608 - constant names
+        )
 
 
 def read_checkpoints(connection: Connection) -> list[Checkpoint]:
@@ -585,6 +653,10 @@ def _legacy_time(value: Any) -> dt.datetime:
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     parsed = dt.datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error) or type(error).__name__).splitlines()[0]
 
 
 def _describe(error: SQLAlchemyError) -> str:

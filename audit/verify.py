@@ -1,7 +1,7 @@
 """`audit verify`: stream through the chain and the checkpoints, name the first bad record and what happened.
 
 The records of both chained tables are read in one pass, in number order, from one read snapshot; the
-database computes each record's content string (`audit.chain.sql_content`), Python its link hash. Memory
+database computes each record's hashed message (`audit.chain.sql_message`), Python its link hash. Memory
 does not grow with the number of records (only with the number of checkpoints, a few hundred bytes each).
 
 What is detected, and how it is named (`ProblemKind`):
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from audit.errors import AuditStorageError
 from audit.schema import (
     CUT_REASON,
     DISCLOSURE_FIELDS,
+    DISCLOSURE_NULLABLE_FIELDS,
     DISCLOSURES,
     EVENT_BOOLEAN_FIELDS,
     EVENT_FIELDS,
@@ -109,13 +111,24 @@ class VerificationReport:
 
 
 class Row(NamedTuple):
-    """One chained record as the verifier reads it."""
+    """One chained record as the verifier reads it: `message` is exactly what its link hash covers."""
 
     nr: int
-    tag: str
     previous: str
     link: str
-    content: str
+    message: bytes
+
+    @property
+    def tag(self) -> str:
+        return chr(self.message[0])
+
+    @property
+    def content(self) -> str:
+        return chain.message_content(self.message.decode())
+
+
+def _row(values: Any) -> Row:
+    return Row(int(values[0]), str(values[1]), str(values[2]), bytes(values[3]))
 
 
 def _seals(row: Row, nr: int) -> bool:
@@ -123,20 +136,26 @@ def _seals(row: Row, nr: int) -> bool:
     return chain.link(row.tag, nr, row.previous, row.content) == row.link
 
 
-def _select(where: str = "") -> str:
-    disclosures = chain.sql_content(DISCLOSURE_FIELDS)
-    events = chain.sql_content(EVENT_FIELDS, boolean=EVENT_BOOLEAN_FIELDS)
+def _select(dialect: str, where: str = "") -> str:
+    """Both chained tables in number order: (nr, stored predecessor, stored link, message as bytes)."""
+    disclosures = chain.sql_message(
+        chain.DISCLOSURE_TAG, DISCLOSURE_FIELDS, dialect=dialect, nullable=DISCLOSURE_NULLABLE_FIELDS
+    )
+    events = chain.sql_message(chain.EVENT_TAG, EVENT_FIELDS, dialect=dialect, boolean=EVENT_BOOLEAN_FIELDS)
+    if dialect == "sqlite":
+        disclosures, events = f"CAST({disclosures} AS BLOB)", f"CAST({events} AS BLOB)"
+    else:
+        disclosures, events = f"convert_to({disclosures}, 'UTF8')", f"convert_to({events}, 'UTF8')"
     return (
-        f"SELECT nr, '{chain.DISCLOSURE_TAG}' AS tag, skrot_poprzedniego, skrot_wpisu, {disclosures} AS tresc "  # noqa: S608 - constant names
-        f"FROM {DISCLOSURES} {where} UNION ALL "
-        f"SELECT nr, '{chain.EVENT_TAG}' AS tag, skrot_poprzedniego, skrot_wpisu, {events} AS tresc "
-        f"FROM {EVENTS} {where} ORDER BY 1"
+        f"SELECT nr, skrot_poprzedniego, skrot_wpisu, {disclosures} AS wiadomosc FROM {DISCLOSURES} {where} "  # noqa: S608 - constant names
+        f"UNION ALL SELECT nr, skrot_poprzedniego, skrot_wpisu, {events} AS wiadomosc FROM {EVENTS} {where} "
+        "ORDER BY 1"
     )
 
 
 def _where(column: str, connection: Connection, value: str) -> list[Row]:
-    result = connection.execute(text(_select(f"WHERE {column} = :value")), {"value": value})
-    return [Row(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in result]
+    sql = _select(connection.dialect.name, f"WHERE {column} = :value")
+    return [_row(r) for r in connection.execute(text(sql), {"value": value})]
 
 
 def _name(row: Row | None, nr: int) -> str:
@@ -292,8 +311,8 @@ class _Snapshot:
         self.connection = store.reader.connect().execution_options(**options)
         self.transaction = self.connection.begin()
 
-    def rows(self, up_to: int | None) -> Iterator[Row]:
-        sql = _select("" if up_to is None else f"WHERE nr <= {int(up_to)}")
+    def batches(self, up_to: int | None) -> Iterator[list[Any]]:
+        sql = _select(self.store.dialect, "" if up_to is None else f"WHERE nr <= {int(up_to)}")
         dbapi = self.connection.connection.dbapi_connection
         assert dbapi is not None
         if self.store.dialect == "postgresql":
@@ -307,8 +326,7 @@ class _Snapshot:
                 batch = cursor.fetchmany(_FETCH)
                 if not batch:
                     return
-                for nr, tag, previous, link, content in batch:
-                    yield Row(nr, tag, previous, link, content)
+                yield batch
         finally:
             cursor.close()
 
@@ -351,8 +369,9 @@ def _verify(
     report: VerificationReport,
 ) -> None:
     trusted = _check_checkpoints(read_checkpoints(snapshot.connection), keys, report)
-    rows = snapshot.rows(up_to)
-    first = next(rows, None)
+    stream = itertools.chain.from_iterable(snapshot.batches(up_to))
+    head = next(stream, None)
+    first = None if head is None else _row(head)
     cuts = [c for c in trusted if c.reason == CUT_REASON]
     if first is None:
         previous_nr, previous = 0, chain.GENESIS
@@ -389,13 +408,15 @@ def _verify(
     expected = first.nr
     count = 0
     sha256 = hashlib.sha256
-    row: Row | None = first
     problem: Problem | None = None
     next_progress = 100_000
-    while row is not None:
-        nr, tag, prev, link, content = row
-        if nr != expected or prev != previous or sha256(f"{tag}|{nr}|{prev}|{content}".encode()).hexdigest() != link:
-            problem = _diagnose(snapshot.connection, expected, previous, row, next(rows, None))
+    for values in itertools.chain((head,), stream):
+        nr, prev, link, message = values
+        if nr != expected or prev != previous or sha256(message).hexdigest() != link:
+            after = next(stream, None)
+            problem = _diagnose(
+                snapshot.connection, expected, previous, _row(values), None if after is None else _row(after)
+            )
             break
         previous = link
         expected = nr + 1
@@ -421,7 +442,6 @@ def _verify(
         if progress is not None and count >= next_progress:
             progress(count)
             next_progress += 100_000
-        row = next(rows, None)
     report.records = count
     report.last_nr = expected - 1
     report.head_link = previous

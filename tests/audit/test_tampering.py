@@ -28,8 +28,8 @@ def stored_link(admin: Administrator, nr: int) -> str:
 
 
 def content_of(admin: Administrator, nr: int) -> tuple[str, str]:
-    rows = admin.db.execute(_select(f"WHERE nr = {nr}")).fetchall()
-    return str(rows[0][1]), str(rows[0][4])
+    message = bytes(admin.db.execute(_select("sqlite", f"WHERE nr = {nr}")).fetchone()[3]).decode()
+    return message[0], chain.message_content(message)
 
 
 def rehash(admin: Administrator, nr: int) -> None:
@@ -46,8 +46,10 @@ def rehash(admin: Administrator, nr: int) -> None:
 def rewrite_from(admin: Administrator, nr: int) -> None:
     """Recompute every link from `nr` on, as someone without the checkpoint key would to hide an edit."""
     previous = stored_link(admin, nr - 1)
-    for row in admin.db.execute(_select(f"WHERE nr >= {nr}")).fetchall():
-        number, tag, _old_previous, _old_link, content = row
+    for number, _old_previous, _old_link, message in admin.db.execute(
+        _select("sqlite", f"WHERE nr >= {nr}")
+    ).fetchall():
+        tag, content = chr(message[0]), chain.message_content(bytes(message).decode())
         new = chain.link(tag, number, previous, content)
         table = U if tag == chain.DISCLOSURE_TAG else Z
         admin.run(f"UPDATE {table} SET skrot_poprzedniego = ?, skrot_wpisu = ? WHERE nr = ?", previous, new, number)
