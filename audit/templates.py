@@ -12,7 +12,8 @@ PDF_TEMPLATE = """<!DOCTYPE html>
 <title>{{ title }}</title>
 <style>
   @page { size: A4 landscape; margin: 14mm 12mm 16mm 12mm;
-          @bottom-right { content: "strona " counter(page) " z " counter(pages); font-size: 8pt; color: #555; } }
+          @bottom-right { content: "strona " counter(page) " z " counter(pages); font-family: "DejaVu Sans", sans-serif;
+                          font-size: 8pt; color: #555; } }
   body { font-family: "DejaVu Sans", sans-serif; font-size: 9pt; color: #111; }
   h1 { font-size: 15pt; margin: 0 0 2mm 0; }
   p.lead { margin: 0 0 4mm 0; }
