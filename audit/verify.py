@@ -49,7 +49,7 @@ from audit.store import AuditStore, read_checkpoints
 
 TABLE_NAMES = {chain.DISCLOSURE_TAG: DISCLOSURES, chain.EVENT_TAG: EVENTS}
 _TABLE_TITLES = {chain.DISCLOSURE_TAG: "rejestr ujawnień", chain.EVENT_TAG: "dziennik zdarzeń bezpieczeństwa"}
-_FETCH = 20_000
+_FETCH = 2_000
 
 
 class ProblemKind(enum.StrEnum):
