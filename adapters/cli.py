@@ -36,7 +36,11 @@ def cmd_feed(args: argparse.Namespace) -> int:
     except AdapterError as error:
         errors.print(f"Błąd: {error.message}", highlight=False)
         return 2
-    options = FeedOptions(args.batch_records, args.batch_bytes, args.source_batch)
+    to_hub = args.target.startswith(("http://", "https://"))
+    # A replica database takes big batches; the hub's limit on a request's size bounds SOAP batches.
+    records = args.batch_records or (500 if to_hub else 2000)
+    size = args.batch_bytes or (900_000 if to_hub else 64_000_000)
+    options = FeedOptions(records, size, args.source_batch, parallel=not args.no_parallel)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -102,9 +106,12 @@ def register(subparsers: Any) -> None:
     feed.add_argument(
         "--password-file", help="plik z hasłem systemu (albo zmienna środowiskowa PLATFORMA_FEED_PASSWORD)"
     )
-    feed.add_argument("--batch-records", type=int, default=500, help="najwięcej rekordów w paczce (domyślnie 500)")
     feed.add_argument(
-        "--batch-bytes", type=int, default=900_000, help="najwięcej bajtów XML w paczce (domyślnie 900000)"
+        "--batch-records", type=int, help="najwięcej rekordów w paczce (domyślnie 500 dla SOAP, 2000 dla bazy repliki)"
+    )
+    feed.add_argument("--batch-bytes", type=int, help="najwięcej bajtów XML w paczce (domyślnie 900000 dla SOAP)")
+    feed.add_argument(
+        "--no-parallel", action="store_true", help="czytaj źródło w tym samym procesie (domyślnie osobny proces)"
     )
     feed.add_argument("--source-batch", type=int, default=1000, help="osób czytanych naraz ze źródła (domyślnie 1000)")
     feed.add_argument("--quiet", action="store_true", help="bez paska postępu")

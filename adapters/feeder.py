@@ -7,11 +7,14 @@ it stands (`status`) and continues the same run (same id, next number) from that
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue as queues
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
 
@@ -104,6 +107,7 @@ class FeedOptions:
     batch_records: int = 500
     batch_bytes: int = 900_000
     source_batch: int = 1000
+    parallel: bool = False  # read and build in a separate process while this one sends
 
 
 def _size(record: ModelRecord) -> int:
@@ -128,18 +132,18 @@ class Feeder:
         self.progress = progress
         self.on_batch = on_batch
 
-    def plan(self, mode: str) -> tuple[str, int, Watermark, Iterator[Sequence[Item]], bool]:
-        """(run id, next number, watermark, items, resumed) for a full or incremental run."""
+    def plan(self, mode: str) -> tuple[str, int, Watermark, tuple[str, dict[str, Any]], bool]:
+        """(run id, next number, watermark, (adapter method, its arguments), resumed) for a run."""
         status = self.target.status(self.adapter.kind)
         size = self.options.source_batch
+        read: tuple[str, dict[str, Any]]
         if mode == FULL:
             staged = Watermark.decode(status.staging_watermark)
             if status.staging_run_id and staged is not None and staged.full and not staged.complete:
-                items = self.adapter.full(staged.position, size)
-                return status.staging_run_id, (status.staging_sequence or 0) + 1, staged, items, True
-            until = self.adapter.high_water()
-            mark = Watermark(True, until)
-            return uuid.uuid4().hex, 1, mark, self.adapter.full(None, size), False
+                read = ("full", {"after": staged.position, "batch_size": size})
+                return status.staging_run_id, (status.staging_sequence or 0) + 1, staged, read, True
+            mark = Watermark(True, self.adapter.high_water())
+            return uuid.uuid4().hex, 1, mark, ("full", {"after": None, "batch_size": size}), False
         live = Watermark.decode(status.watermark)
         if live is None:
             raise FeedError(
@@ -147,16 +151,42 @@ class Feeder:
                 "uruchom najpierw zasilenie pełne (--full)."
             )
         if not live.complete and status.run_id:
-            items = self.adapter.changes(live.since, live.until, live.position, size)
-            return status.run_id, (status.sequence or 0) + 1, live, items, True
-        until = self.adapter.high_water()
-        mark = Watermark(False, until, since=live.until)
-        return uuid.uuid4().hex, 1, mark, self.adapter.changes(mark.since, mark.until, None, size), False
+            read = ("changes", {"since": live.since, "until": live.until, "after": live.position, "batch_size": size})
+            return status.run_id, (status.sequence or 0) + 1, live, read, True
+        mark = Watermark(False, self.adapter.high_water(), since=live.until)
+        read = ("changes", {"since": mark.since, "until": mark.until, "after": None, "batch_size": size})
+        return uuid.uuid4().hex, 1, mark, read, False
+
+    def _items(self, method: str, arguments: dict[str, Any]) -> Iterator[Sequence[Item]]:
+        """The adapter's batches: read here, or by a reader process when `parallel` (two CPUs at work)."""
+        recipe = getattr(self.adapter, "recipe", None)
+        if not self.options.parallel or recipe is None:
+            yield from getattr(self.adapter, method)(**arguments)
+            return
+        context = multiprocessing.get_context("spawn")
+        queue: Any = context.Queue(maxsize=4)  # bounded: memory stays flat whatever the source's size
+        reader = context.Process(
+            target=_read_in_child, args=(recipe, method, arguments, queue, os.getpid()), daemon=True
+        )
+        reader.start()
+        try:
+            while True:
+                kind, payload = queue.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise payload
+                yield payload
+        finally:
+            if reader.is_alive():
+                reader.terminate()
+            reader.join(timeout=10)
 
     def run(self, mode: str) -> FeedSummary:
         """Feed everything (FULL) or the changes since the target's watermark (INCREMENTAL)."""
         started = time.perf_counter()
-        run_id, sequence, mark, items, resumed = self.plan(mode)
+        run_id, sequence, mark, (method, arguments), resumed = self.plan(mode)
+        items = self._items(method, arguments)
         summary = FeedSummary(mode, run_id, resumed, watermark=mark.encode())
         pending: tuple[list[ModelRecord], str | None] | None = None
         current: list[ModelRecord] = []
@@ -209,3 +239,28 @@ class Feeder:
             send(current, current_position, final=True)
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def _read_in_child(recipe: Any, method: str, arguments: dict[str, Any], queue: Any, parent: int) -> None:
+    """The reader process: rebuild the adapter from its recipe, read, and pass batches to the parent."""
+
+    def put(message: tuple[str, Any]) -> None:
+        while True:
+            try:
+                queue.put(message, timeout=1)
+                return
+            except queues.Full:
+                if os.getppid() != parent:  # the feeder was killed: nobody will read this
+                    os._exit(1)
+
+    cls, args, kwargs = recipe
+    try:
+        adapter = cls(*args, **kwargs)
+        for batch in getattr(adapter, method)(**arguments):
+            put(("batch", list(batch)))
+        adapter.close()
+        put(("end", None))
+    except AdapterError as error:
+        put(("error", error))
+    except Exception as error:  # a bug in an adapter: reported, not a hang
+        put(("error", AdapterError(f"Błąd adaptera w procesie czytającym ({type(error).__name__}: {error}).")))

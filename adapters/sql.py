@@ -70,15 +70,12 @@ class SourceDate(TypeDecorator[Any]):
             return value.isoformat()
         return value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                return value
-        if isinstance(value, dt.datetime):
-            return value.date()
-        return value
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # SQLite: the stored text as it is (xmlout.date checks it; an impossible date names the field);
+        # elsewhere the driver's own date (or datetime, for Oracle's DATE).
+        if dialect.name == "sqlite":
+            return None
+        return super().result_processor(dialect, coltype)
 
 
 @dataclass(frozen=True)
@@ -198,6 +195,8 @@ class SqlAdapter(Adapter):
 
     def __init__(self, source_url: str, mapping: Path | dict[str, Any] | None = None, *, connect: bool = True) -> None:
         self.mapping = load_mapping(self.reference_mapping, mapping)
+        #: How to open the same adapter in another process (the feeder's parallel reader).
+        self.recipe = (type(self), (source_url, mapping), {"connect": connect})
         self.metadata = MetaData()
         self.tables = build_tables(self.metadata, self.mapping, (*self.specs, JOURNAL))
         self.engine: Engine | None = source_engine(source_url) if connect else None
@@ -372,7 +371,7 @@ class SqlAdapter(Adapter):
             .order_by(child.person, *child.order_by)
         )
         grouped: dict[Any, list[Row[Any]]] = defaultdict(list)
-        for row in connection.execute(query):
+        for row in connection.execute(query).all():
             grouped[row._osoba].append(row)
         return grouped
 

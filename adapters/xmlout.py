@@ -24,24 +24,45 @@ def section(name: str, body: str) -> tuple[str, bytes]:
     return name, f'<m:{name} xmlns:m="{MODEL_NS}">{body}</m:{name}>'.encode()
 
 
+# Formatted elements by (name, value): codes, dictionary names, places and dates repeat across people, so
+# most elements are formatted once. The cache is bounded (cleared when full), so memory stays flat.
+_FORMATTED: dict[tuple[str, Any], str] = {}
+_CACHE_LIMIT = 200_000
+
+
+def _remember(key: tuple[str, Any], formatted: str) -> str:
+    if len(_FORMATTED) >= _CACHE_LIMIT:
+        _FORMATTED.clear()
+    _FORMATTED[key] = formatted
+    return formatted
+
+
 def el(name: str, value: Any) -> str:
     """`<m:name>value</m:name>`, or nothing for None."""
     if value is None:
         return ""
+    key = (name, value)
+    found = _FORMATTED.get(key)
+    if found is not None:
+        return found
     text = value if isinstance(value, str) else str(value)
-    return f"<m:{name}>{escape(text)}</m:{name}>"
+    return _remember(key, f"<m:{name}>{escape(text)}</m:{name}>")
 
 
 def text(name: str, value: Any, what: str, *, required: bool = False) -> str:
-    """A text element (at most 500 characters); a required one must not be empty."""
+    """A text element (at most 500 characters, trimmed); a required one must not be empty."""
+    if value is not None:
+        found = _FORMATTED.get((name, value))
+        if found is not None:
+            return found
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RowProblem(f"brak wymaganej wartości: {what}")
         return ""
-    value = str(value).strip()
-    if len(value) > MAX_TEXT:
+    trimmed = str(value).strip()
+    if len(trimmed) > MAX_TEXT:
         raise RowProblem(f"wartość dłuższa niż {MAX_TEXT} znaków: {what}")
-    return f"<m:{name}>{escape(value)}</m:{name}>"
+    return _remember((name, value), f"<m:{name}>{escape(trimmed)}</m:{name}>")
 
 
 def wrap(name: str, body: str) -> str:
@@ -55,17 +76,28 @@ def date(name: str, value: Any, what: str, *, required: bool = False) -> str:
         if required:
             raise RowProblem(f"brak wymaganej daty: {what}")
         return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
+    found = _FORMATTED.get((name, value))
+    if found is not None:
+        return found
+    parsed = value
+    if isinstance(parsed, str):  # SQLite keeps dates as text
+        try:
+            parsed = dt.date.fromisoformat(parsed)
+        except ValueError:
+            raise RowProblem(f"niemożliwa lub nieczytelna data: {what} = {value}") from None
+    if isinstance(parsed, dt.datetime):
+        parsed = parsed.date()
+    if not isinstance(parsed, dt.date):
         raise RowProblem(f"niemożliwa lub nieczytelna data: {what} = {value}")
-    return f"<m:{name}>{value.isoformat()}</m:{name}>"
+    return _remember((name, value), f"<m:{name}>{parsed.isoformat()}</m:{name}>")
 
 
 def amount(name: str, value: Any, what: str) -> str:
     """A required amount with two decimal places."""
     if value is None:
         raise RowProblem(f"brak wymaganej kwoty: {what}")
+    if isinstance(value, (int, float)) and abs(value) < 1e12:  # exact to the cent at this magnitude
+        return f"<m:{name}>{value:.2f}</m:{name}>"
     try:
         number = Decimal(str(value)).quantize(_CENT)
     except ArithmeticError as error:
@@ -83,6 +115,11 @@ def flag(name: str, value: Any) -> str:
 
 def as_date(value: Any) -> dt.date | None:
     """A date for the replica's identity columns, or None when unreadable (the section already failed)."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
@@ -147,3 +184,62 @@ def personal(
         + el("StanCywilny", marital)
         + address_xml
     )
+
+
+class _Lookup(dict[Any, str]):
+    """value -> formatted text, computed on first use; a C-speed lookup afterwards (bounded)."""
+
+    def __init__(self, compute: Any) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, value: Any) -> str:
+        formatted: str = self.compute(value)
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[value] = formatted
+        return formatted
+
+
+def _iso(value: Any) -> str:
+    if value is None:
+        raise RowProblem("brak wymaganej daty")
+    parsed = value
+    if isinstance(parsed, str):
+        try:
+            parsed = dt.date.fromisoformat(parsed)
+        except ValueError:
+            raise RowProblem(f"niemożliwa lub nieczytelna data: {value}") from None
+    if isinstance(parsed, dt.datetime):
+        parsed = parsed.date()
+    if not isinstance(parsed, dt.date):
+        raise RowProblem(f"niemożliwa lub nieczytelna data: {value}")
+    return parsed.isoformat()
+
+
+def _escaped(value: Any) -> str:
+    trimmed = "" if value is None else str(value).strip()
+    if not trimmed:
+        raise RowProblem("brak wymaganej wartości")
+    if len(trimmed) > MAX_TEXT:
+        raise RowProblem(f"wartość dłuższa niż {MAX_TEXT} znaków")
+    return escape(trimmed)
+
+
+def _money(value: Any) -> str:
+    if value is None:
+        raise RowProblem("brak wymaganej kwoty")
+    if isinstance(value, (int, float)) and abs(value) < 1e12:
+        return f"{value:.2f}"
+    try:
+        return str(Decimal(str(value)).quantize(_CENT))
+    except ArithmeticError as error:
+        raise RowProblem(f"nieprawidłowa kwota: {value}") from error
+
+
+#: ISO[value]: a date as xs:date text (RowProblem when impossible or missing).
+ISO = _Lookup(_iso)
+#: TXT[value]: trimmed, escaped, non-empty text of at most 500 characters (RowProblem otherwise).
+TXT = _Lookup(_escaped)
+#: AMT[value]: an amount with two decimal places.
+AMT = _Lookup(_money)

@@ -27,17 +27,18 @@ from lxml import etree
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from stdnum.exceptions import InvalidComponent
+from stdnum.pl import pesel as stdnum_pesel
 
 from hub import catalog
 from hub.errors import (
     ForbiddenXml,
-    InvalidPesel,
     MalformedXml,
     PlatformError,
     SchemaViolation,
     UnknownDataSet,
 )
-from hub.identifiers import normalise_name, validate_pesel
+from hub.identifiers import normalise_name
 from hub.replicas import STATE_ROW, Load, Person, ReplicaState, Section, writable_engine
 
 M = "{" + catalog.MODEL_NS + "}"
@@ -258,18 +259,45 @@ def _iter_feed(
         raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{line}: {error}") from error
 
 
+def pesel_is_valid(value: str) -> bool:
+    """The PESEL check of python-stdnum (check digit, encoded birth date) for an already compact value.
+
+    `validate_pesel` first cleans its input, which costs more than the check itself; feed values are
+    eleven digits or refused, so the loader's hot path calls stdnum's check digit and date directly.
+    """
+    if len(value) != 11 or not value.isdigit():
+        return False
+    if stdnum_pesel.calc_check_digit(value[:10]) != value[10]:
+        return False
+    try:
+        stdnum_pesel.get_birth_date(value)
+    except (ValueError, InvalidComponent):
+        return False
+    return True
+
+
 def record_problem(record: RecordLike) -> str | None:
     """Why a record cannot be stored (Polish), or None; checks that need no other record."""
     if record.deleted:
         return None
     if record.birth_date is None or not record.surname:
         return "Rekord nie zawiera danych osobowych (nazwisko, data urodzenia)."
-    if record.pesel:
-        try:
-            validate_pesel(record.pesel)
-        except InvalidPesel:
-            return "Nieprawidłowy numer PESEL."
+    if record.pesel and not pesel_is_valid(record.pesel):
+        return "Nieprawidłowy numer PESEL."
     return None
+
+
+_NAME_KEYS: dict[str, str] = {}
+
+
+def name_key(value: str) -> str:
+    """`normalise_name`, remembered: names repeat across people (bounded cache)."""
+    key = _NAME_KEYS.get(value)
+    if key is None:
+        if len(_NAME_KEYS) >= 100_000:
+            _NAME_KEYS.clear()
+        key = _NAME_KEYS[value] = normalise_name(value)
+    return key
 
 
 class ReplicaWriter:
@@ -441,8 +469,8 @@ class ReplicaWriter:
                         "generacja": generation,
                         "id_zrodlowy": record.source_key,
                         "pesel": record.pesel,
-                        "nazwisko_klucz": normalise_name(record.surname),
-                        "imie_klucz": normalise_name(record.first_name),
+                        "nazwisko_klucz": name_key(record.surname),
+                        "imie_klucz": name_key(record.first_name),
                         "data_urodzenia": record.birth_date,
                         "dokument_rodzaj": record.document_kind,
                         "dokument_numer": record.document_number,
@@ -555,10 +583,12 @@ class ReplicaWriter:
 
     @staticmethod
     def _flush(connection: Connection, people: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
+        # The driver's executemany with the statement compiled once per dialect: SQLAlchemy's per-row
+        # parameter processing would cost more than the insert (the values are plain str/int/date/bytes).
         if people:
-            connection.execute(insert(PERSONS), people)
+            _bulk_insert(connection, PERSONS, people)
         if sections:
-            connection.execute(insert(SECTIONS), sections)
+            _bulk_insert(connection, SECTIONS, sections)
         people.clear()
         sections.clear()
 
@@ -627,6 +657,26 @@ class ReplicaWriter:
     def dispose(self) -> None:
         """Release the replica's connections."""
         self.engine.dispose()
+
+
+_COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows through the driver (positional or named, as the dialect wants)."""
+    dialect = connection.dialect
+    key = (dialect.name, table.name)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        statement = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
+        order = tuple(statement.positiontup) if dialect.positional and statement.positiontup else None
+        compiled = (statement.string, order)
+        _COMPILED[key] = compiled
+    sql, order = compiled
+    if order is not None:
+        connection.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
+    else:
+        connection.exec_driver_sql(sql, rows)
 
 
 class Loader:

@@ -1,0 +1,64 @@
+"""The feeder against a replica database: the parallel reader gives the same replica, errors cross over."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters import adapter_class
+from adapters.base import SourceUnavailable
+from adapters.feeder import FULL, Feeder, FeedOptions
+from adapters.targets import ReplicaTarget
+from hub.demo_data import DomainSummary
+
+
+def replica_content(path: Path) -> list[tuple[str, str, bytes]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(
+            "SELECT o.id_zrodlowy, s.sekcja, s.tresc FROM osoby o JOIN sekcje s ON s.osoba_id = o.id "
+            "WHERE o.generacja = (SELECT generacja FROM stan_repliki) ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def feed(source: str, replica: Path, **options: Any) -> Any:
+    adapter = adapter_class("pup")(source)  # type: ignore[call-arg]
+    target = ReplicaTarget(f"sqlite:///{replica}", "PUP")
+    on_batch = options.pop("on_batch", None)
+    try:
+        return Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch).run(FULL)
+    finally:
+        target.close()
+        adapter.close()
+
+
+def test_the_parallel_reader_gives_exactly_the_same_replica(domain_dbs: DomainSummary, tmp_path: Path) -> None:
+    serial = feed(domain_dbs.urls["PUP"], tmp_path / "a.sqlite", batch_records=30, source_batch=25)
+    parallel = feed(domain_dbs.urls["PUP"], tmp_path / "b.sqlite", batch_records=30, source_batch=25, parallel=True)
+    assert serial.applied == parallel.applied == domain_dbs.counts["PUP"]
+    assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
+
+
+def test_a_source_error_in_the_reader_process_stops_the_run(copy_of: Any, tmp_path: Path) -> None:
+    path = copy_of("PUP")
+    sent: list[int] = []
+
+    def vanish(batch: Any, receipt: Any) -> None:
+        sent.append(batch.sequence)
+        if len(sent) == 1:
+            path.write_bytes(b"\0" * 4096)
+
+    with pytest.raises(SourceUnavailable, match="niedostępna"):
+        feed(
+            f"sqlite:///{path}", tmp_path / "r.sqlite", batch_records=5, source_batch=10, parallel=True, on_batch=vanish
+        )
+    # The open snapshot never became live: the replica has no live people.
+    connection = sqlite3.connect(tmp_path / "r.sqlite")
+    live = connection.execute("SELECT count(*) FROM osoby WHERE generacja = (SELECT generacja FROM stan_repliki)")
+    assert live.fetchone()[0] == 0
+    connection.close()
