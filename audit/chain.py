@@ -42,7 +42,7 @@ def format_time(value: dt.datetime) -> str:
 
 def parse_time(value: str) -> dt.datetime:
     """The inverse of `format_time`: an aware UTC datetime."""
-    return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
 def clean(value: str) -> str:

@@ -26,7 +26,7 @@ from audit.errors import AuditError
 from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, write_report
 from audit.retention import cut_for, purge
 from audit.schema import postgresql_grants, postgresql_guards
-from audit.store import AuditStore, CheckpointPolicy
+from audit.store import AuditStore, CheckpointPolicy, Head
 from audit.verify import verify
 
 EXIT_OK = 0
@@ -122,6 +122,14 @@ def _open(settings: AuditSettings, *, with_key: bool) -> AuditStore:
     )
 
 
+def _parse_anchor(value: str) -> Head:
+    """`NR:SKROT` as printed by an earlier `audit verify`."""
+    number, _, link = value.partition(":")
+    if not number.isdigit() or len(link) != 64 or any(c not in "0123456789abcdef" for c in link):
+        raise AuditError("Kotwica ma postać NR:SKROT (numer wpisu i 64 znaki szesnastkowe), jak wypisuje verify.")
+    return Head(int(number), link)
+
+
 def _parse_moment(value: str, *, end: bool) -> dt.datetime:
     """`RRRR-MM-DD` (a whole day in Polish time; as an end, the day is included) or ISO 8601."""
     from zoneinfo import ZoneInfo
@@ -146,12 +154,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not key_files and settings.key is not None:
         key_files = [str(settings.key)]
     keys = TrustedKeys.from_files(key_files) if key_files else None
+    anchor = _parse_anchor(args.anchor) if args.anchor else None
     store = _open(settings, with_key=False)
     try:
         report = verify(
             store,
             keys,
             progress=(lambda n: print(f"  sprawdzono {n:,} wpisów…", file=sys.stderr)) if args.progress else None,
+            anchor=anchor,
         )
     finally:
         store.dispose()
@@ -164,6 +174,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("Uwaga: nie podano klucza publicznego (--key), więc podpisów punktów kontrolnych nie sprawdzono.")
     if report.ok:
         print(f"Rejestr jest nienaruszony. Skrót ostatniego wpisu: {report.head_link}")
+        print(f"Kotwica do następnej weryfikacji (zachowaj poza bazą): --anchor {report.last_nr}:{report.head_link}")
         if report.unsigned_tail:
             print(f"Ostatnie {report.unsigned_tail} wpisów nie jest jeszcze objętych podpisanym punktem kontrolnym.")
         return EXIT_OK
@@ -317,6 +328,11 @@ def register(subparsers: Any) -> None:
         help="zaufany klucz publiczny punktów kontrolnych (można podać kilka; domyślnie audit_key z konfiguracji)",
     )
     check.add_argument("--progress", action="store_true", help="pokazuj postęp co 100 000 wpisów")
+    check.add_argument(
+        "--anchor",
+        metavar="NR:SKROT",
+        help="kotwica z wcześniejszej weryfikacji (przechowywana poza bazą): wpis NR musi mieć ten skrót",
+    )
     check.set_defaults(func=cmd_verify)
 
     report = commands.add_parser(

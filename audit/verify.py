@@ -22,6 +22,7 @@ or appending forged ones, cannot be seen without an earlier copy of the head (se
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hashlib
 import itertools
@@ -45,11 +46,13 @@ from audit.schema import (
     EVENT_FIELDS,
     EVENTS,
 )
-from audit.store import AuditStore, read_checkpoints
+from audit.store import AuditStore, Head, read_checkpoints
 
 TABLE_NAMES = {chain.DISCLOSURE_TAG: DISCLOSURES, chain.EVENT_TAG: EVENTS}
 _TABLE_TITLES = {chain.DISCLOSURE_TAG: "rejestr ujawnień", chain.EVENT_TAG: "dziennik zdarzeń bezpieczeństwa"}
 _FETCH = 2_000
+ANCHOR = "KOTWICA"
+"""Reason of the pseudo-checkpoint made from an anchor (a head kept outside the database)."""
 
 
 class ProblemKind(enum.StrEnum):
@@ -341,18 +344,21 @@ def verify(
     *,
     up_to: int | None = None,
     progress: Callable[[int], None] | None = None,
+    anchor: Head | None = None,
 ) -> VerificationReport:
     """Verify the chain and its checkpoints (signatures only if `keys` are given); never raises on tampering.
 
     `up_to` stops at that record number (used before a retention cut). `progress` is called with the
-    number of records checked so far, every 100,000 records.
+    number of records checked so far, every 100,000 records. `anchor` is a head kept outside the
+    database from an earlier verification (`nr`, `link`): the chain must still contain exactly that
+    record, which also protects the records after the last signed checkpoint that the anchor covers.
     """
     started = time.perf_counter()
     report = VerificationReport(signatures_checked=bool(keys))
     try:
         snapshot = _Snapshot(store)
         try:
-            _verify(snapshot, keys, up_to, progress, report)
+            _verify(snapshot, keys, up_to, progress, report, anchor)
         finally:
             snapshot.close()
     except SQLAlchemyError as error:
@@ -367,8 +373,14 @@ def _verify(
     up_to: int | None,
     progress: Callable[[int], None] | None,
     report: VerificationReport,
+    anchor: Head | None = None,
 ) -> None:
     trusted = _check_checkpoints(read_checkpoints(snapshot.connection), keys, report)
+    if anchor is not None and anchor.nr > 0:
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        trusted = sorted(
+            [*trusted, Checkpoint(0, anchor.nr, anchor.link, epoch, ANCHOR, "", "", "")], key=lambda c: c.nr
+        )
     stream = itertools.chain.from_iterable(snapshot.batches(up_to))
     head = next(stream, None)
     first = None if head is None else _row(head)
@@ -423,6 +435,15 @@ def _verify(
         count += 1
         while nr == checkpoint_nr:
             assert checkpoint is not None
+            if checkpoint.link != link and checkpoint.reason == ANCHOR:
+                problem = Problem(
+                    ProblemKind.CHECKPOINT_MISMATCH,
+                    f"Wpisy nr {confirmed_nr + 1}–{nr} nie zgadzają się z kotwicą z wcześniejszej weryfikacji "
+                    f"(wpis nr {nr} miał wtedy inny skrót): co najmniej jeden z nich zmieniono, usunięto lub "
+                    "wstawiono, a skróty przeliczono.",
+                    nr=confirmed_nr + 1,
+                )
+                break
             if checkpoint.link != link:
                 problem = Problem(
                     ProblemKind.CHECKPOINT_MISMATCH,
@@ -433,7 +454,8 @@ def _verify(
                     checkpoint=checkpoint.number,
                 )
                 break
-            report.last_signed_nr = nr
+            if checkpoint.reason != ANCHOR:
+                report.last_signed_nr = nr
             confirmed_nr = nr
             checkpoint = next(pending, None)
             checkpoint_nr = checkpoint.nr if checkpoint is not None else -1
@@ -459,6 +481,17 @@ def _tail(checkpoints: list[Checkpoint], last_nr: int, up_to: int | None, report
         return
     top = max(beyond, key=lambda c: c.nr)
     span = f"wpis nr {last_nr + 1}" if top.nr == last_nr + 1 else f"wpisy nr {last_nr + 1}–{top.nr}"
+    if top.reason == ANCHOR:
+        report.problems.insert(
+            0,
+            Problem(
+                ProblemKind.REMOVED,
+                f"Usunięto {span} z końca rejestru: rejestr kończy się na wpisie nr {last_nr}, a kotwica z "
+                f"wcześniejszej weryfikacji wskazuje wpis nr {top.nr}.",
+                nr=last_nr + 1,
+            ),
+        )
+        return
     report.problems.insert(
         0,
         Problem(

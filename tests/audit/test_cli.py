@@ -180,3 +180,20 @@ def test_help_is_polish() -> None:
         [sys.executable, "-m", "audit.cli", "audit", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert all(word in result.stdout for word in ("verify", "report", "purge", "raport"))
+
+
+def test_verify_prints_an_anchor_and_checks_it(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    anchor = out.split("--anchor ", 1)[1].split()[0]
+    assert code == 0 and anchor.startswith("60:")
+    admin = Administrator(configured.parent / "dane" / "audit.sqlite")
+    admin.run("DELETE FROM rejestr_ujawnien WHERE nr > 55")
+    admin.run("DELETE FROM zdarzenia_bezpieczenstwa WHERE nr > 55")
+    admin.run("DELETE FROM punkty_kontrolne WHERE nr_punktu = 5")  # the checkpoint over 60 goes too
+    admin.close()
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    assert code == 0  # from the database alone, nothing can be seen
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured), "--anchor", anchor)
+    assert code == 1 and "[USUNIETY]: Usunięto wpisy nr 56–60 z końca rejestru" in out
+    code, _, err = run(capsys, "audit", "verify", "--config", str(configured), "--anchor", "60:xyz")
+    assert code == 2 and "Kotwica ma postać" in err

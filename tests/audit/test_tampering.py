@@ -16,7 +16,7 @@ import pytest
 
 from audit import chain
 from audit.checkpoints import CheckpointSigner, TrustedKeys
-from audit.store import AuditStore
+from audit.store import AuditStore, Head
 from audit.verify import ProblemKind, _select, verify
 from tests.audit.conftest import Administrator
 
@@ -260,3 +260,26 @@ def test_the_application_cannot_change_or_delete_records(store: AuditStore, data
             db.execute(statement)
     db.close()
     assert verify(store).ok
+
+
+def test_an_anchor_kept_outside_protects_the_unsigned_tail(
+    administrator: Administrator, store: AuditStore, keys: TrustedKeys
+) -> None:
+    from tests.audit.conftest import disclosure
+
+    store.append([disclosure(500), disclosure(501)], [])  # records 61-62: after the last checkpoint (60)
+    kept = store.head()
+    at_61 = Head(61, verify(store, keys, up_to=61).head_link)
+    report = verify(store, keys, anchor=kept)
+    assert report.ok and report.unsigned_tail == 2
+    administrator.run(f"DELETE FROM {U} WHERE nr = 62")  # undetectable from the database alone
+    assert verify(store, keys).ok
+    report = verify(store, keys, anchor=kept)
+    assert report.first_problem is not None
+    assert (report.first_problem.kind, report.first_problem.nr) == (ProblemKind.REMOVED, 62)
+    administrator.run(f"UPDATE {U} SET cel = 'Inny' WHERE nr = 61")
+    rehash(administrator, 61)  # a rewritten tail: only the anchor's link tells
+    assert verify(store, keys).ok
+    report = verify(store, keys, anchor=at_61)
+    assert report.first_problem is not None
+    assert (report.first_problem.kind, report.first_problem.nr) == (ProblemKind.CHECKPOINT_MISMATCH, 61)
