@@ -8,6 +8,8 @@ several signature-wrapping attacks).
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 from .errors import InvalidInput
@@ -48,8 +50,19 @@ def _has_doctype(data: bytes) -> bool:
     return False
 
 
+# One parser per thread: lxml parsers must not be shared between threads, and making one costs more
+# than a small document's parse is worth saving (its libxml2 context is set up on first use).
+_per_thread = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers must not be shared between threads.
+    parser: etree.XMLParser | None = getattr(_per_thread, "parser", None)
+    if parser is None:
+        parser = _per_thread.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     # resolve_entities/load_dtd/no_network: OWASP XXE prevention for libxml2. huge_tree stays off, so
     # libxml2 keeps its own limits on depth (256 levels) and on text node size.
     return etree.XMLParser(

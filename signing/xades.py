@@ -45,9 +45,12 @@ class SignedPropertiesData:
     data_objects: tuple[DataObject, ...]
 
 
+SIGNING_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def format_signing_time(moment: datetime) -> str:
     """xsd:dateTime in UTC with a ``Z``, seconds precision (EN 319 132-1, SigningTime)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(SIGNING_TIME_FORMAT)
 
 
 def parse_signing_time(text: str) -> datetime:
