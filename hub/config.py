@@ -106,6 +106,11 @@ class HubSettings:
     tls_certificate: str | None = None
     tls_key: str | None = None
     client_ca: str | None = None
+    audit_key: str | None = None
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_minutes: float = 10.0
+    audit_retention_days: int | None = None
+    audit_synchronous: str = "NORMAL"
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     hub_raw = dict(_require(raw, "hub", "głównej"))
     for key in ("database", "audit_database"):
         hub_raw[key] = _resolve_url(_require(hub_raw, key, "[hub]"), base)
-    for key in ("tls_certificate", "tls_key", "client_ca"):
+    for key in ("tls_certificate", "tls_key", "client_ca", "audit_key"):
         if hub_raw.get(key):
             hub_raw[key] = str((base / hub_raw[key]).resolve())
     known = set(HubSettings.__dataclass_fields__)

@@ -27,7 +27,15 @@ class HubCore:
     def open(cls, config: Config, *, import_users: bool = True) -> HubCore:
         """Open the hub's databases and replicas; seed users, groups and rules from the configuration."""
         settings = config.hub
-        events = SqlEventLog(settings.audit_database)
+        # One chain for disclosures and security events (audit/): both writers share one store.
+        register = SqlDisclosureRegister(
+            settings.audit_database,
+            key_file=settings.audit_key,
+            checkpoint_every=settings.audit_checkpoint_every,
+            checkpoint_minutes=settings.audit_checkpoint_minutes,
+            synchronous=settings.audit_synchronous,
+        )
+        events = SqlEventLog(settings.audit_database, store=register.store)
         engine = hub_engine(settings.database)
         accounts = Accounts(
             engine,
@@ -45,7 +53,6 @@ class HubCore:
             accounts.import_users(config.users)
         rules = RuleStore(engine, config, events)
         rules.seed(config.rules)
-        register = SqlDisclosureRegister(settings.audit_database)
         query = QueryEngine(config, register, Policy(config, rules))
         return cls(config, accounts, register, query, events, rules)
 

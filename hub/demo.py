@@ -19,6 +19,7 @@ import tomli_w
 from adapters import adapter_class
 from adapters.feeder import FULL, Feeder, FeedSummary
 from adapters.targets import ReplicaTarget
+from audit.checkpoints import generate_key
 from hub import config as config_module
 from hub.accounts import hash_password
 from hub.demo_data import write_domain_databases
@@ -198,6 +199,7 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
             "port": port,
             "max_request_bytes": 1_048_576,
             "credential_cache_seconds": 60,
+            "audit_key": "klucz-audytu.pem",
         },
         "offices": [{"code": c, "name": n, "kind": k} for c, n, k in OFFICES],
         "data_sets": [
@@ -258,6 +260,7 @@ def prepare(
     # Each office's domain database in its adapter's reference schema; the replicas are then fed
     # through the adapters (guideline 4), as the offices' feeding modules do.
     summary = write_domain_databases(seed, directory / "dziedzinowe", sizes.pup, sizes.ops, sizes.sr, progress=step)
+    generate_key(directory / "klucz-audytu.pem")
     config_path, users = write_config(directory, seed, port)
     config = config_module.load(config_path)
     reports: list[FeedSummary] = []

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 from spyne.server.wsgi import WsgiApplication
 from twisted.internet import reactor as default_reactor
-from twisted.internet import ssl
+from twisted.internet import ssl, task, threads
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource, _WSGIResponse
 
@@ -187,5 +187,9 @@ def serve(core: HubCore, listen: str, port: int, on_ready: Any = None, reactor: 
     actual = listening.getHost().port
     if on_ready is not None:
         reactor.callWhenRunning(on_ready, actual)
+    # Signed checkpoints also when traffic is low (audit/: every N records or M minutes).
+    checkpoints = task.LoopingCall(lambda: threads.deferToThread(core.register.store.checkpoint, force=False))
+    checkpoints.clock = reactor
+    checkpoints.start(60, now=False).addErrback(lambda failure: log.error("checkpoint failed: %s", failure.value))
     reactor.addSystemEventTrigger("after", "shutdown", core.close)
     reactor.run()

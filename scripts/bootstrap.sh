@@ -8,7 +8,7 @@ want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
 # Debian packages the test suite drives for real (see ../shared/STACK.md).
-SYSTEM_PACKAGES=(xmlsec1 softhsm2 postgresql chromium)
+SYSTEM_PACKAGES=(xmlsec1 softhsm2 postgresql chromium libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
 install_system_packages() {
   local missing=()

@@ -23,5 +23,6 @@ class PublishedService:
 SERVICES: tuple[PublishedService, ...] = (
     PublishedService("zapytania", "hub.services.zapytania", "Usługa zapytań o beneficjenta (pkt 1.1 wytycznych)"),
     PublishedService("konta", "hub.services.konta", "Usługa kont: zmiana hasła, wylogowanie (pkt 7 wytycznych)"),
+    PublishedService("audyt", "hub.services.audyt", "Usługa audytu: raporty z rejestru ujawnień (pkt 6 wytycznych)"),
     PublishedService("zasilanie", "hub.services.zasilanie", "Usługa zasilania replik przez systemy urzędów (pkt 4)"),
 )
