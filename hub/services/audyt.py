@@ -64,7 +64,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-class AuditService(ServiceBase):  # type: ignore[misc]
+class AuditService(ServiceBase):
     """Usługa audytu: raporty z rejestru ujawnień (dla roli AUDYTOR)."""
 
     @rpc(
