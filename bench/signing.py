@@ -2,9 +2,12 @@
 signxml's XAdES signer and verifier and with the raw RSA-2048 private-key operation of ``cryptography``
 (the physical limit of a signature), all in one run.
 
-    .venv/bin/python bench/signing.py [--size 20000] [--seconds 1.0] [--rounds 3]
+    .venv/bin/python bench/signing.py [--size 20000] [--seconds 1.0] [--rounds 3] [--slices 20]
 
-Every contender goes from bytes to bytes (parse, sign or verify, serialize). signxml is used as its
+Every contender goes from bytes to bytes (parse, sign or verify, serialize). Within a round the
+contenders take turns in short slices (``--slices`` turns of ``seconds / slices`` each), so that all of
+them meet the same load on a shared machine; a ratio is the median over rounds of the ratio measured
+within each round. The load average is printed with the results. signxml is used as its
 users get it (schema validation on, a CA file for the chain, C14N 1.0); its verifier is given an
 extension policy accepting nonRepudiation-only certificates, as Polish qualified ones are. Our verifier
 does everything it does for the hub: XML-DSig core by xmlsec, wrapping checks, certification path,
@@ -15,6 +18,7 @@ RSA rate.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,17 +28,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _rate(operation: Callable[[], object], seconds: float) -> float:
-    operation()  # warm-up
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        operation()
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
+def _round(contenders: dict[str, Callable[[], object]], seconds: float, slices: int) -> dict[str, float]:
+    """Operations per second of every contender, in turns of ``seconds / slices`` until each had ``seconds``."""
+    count = dict.fromkeys(contenders, 0)
+    spent = dict.fromkeys(contenders, 0.0)
+    share = seconds / slices
+    for _ in range(slices):
+        for name, operation in contenders.items():
+            start = time.perf_counter()
+            deadline = start + share
+            while True:
+                operation()
+                count[name] += 1
+                now = time.perf_counter()
+                if now >= deadline:
+                    break
+            spent[name] += now - start
+    return {name: count[name] / spent[name] for name in contenders}
+
+
+def _load(average: tuple[float, float, float]) -> str:
+    return "/".join(f"{value:.2f}" for value in average)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=20_000, help="rozmiar dokumentu w bajtach (domyślnie 20000)")
     parser.add_argument("--seconds", type=float, default=1.0, help="czas jednego pomiaru (s)")
     parser.add_argument("--rounds", type=int, default=3, help="liczba rund (mediana)")
+    parser.add_argument("--slices", type=int, default=20, help="na ile tur dzielić pomiar w rundzie")
     args = parser.parse_args(argv)
 
     # The repository root goes first: this file is itself named signing.py, and its own folder (first on
@@ -142,24 +157,29 @@ def main(argv: list[str] | None = None) -> int:
         "signxml: weryfikacja": signxml_verify,
         "surowe RSA-2048: operacja klucza publicznego": raw_rsa_verify,
     }
-    rates: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(args.rounds):
-        for name, operation in contenders.items():
-            rates[name].append(_rate(operation, args.seconds))
-    median = {name: statistics.median(values) for name, values in rates.items()}
+    for operation in contenders.values():
+        operation()  # warm-up
+    load_before = os.getloadavg()
+    rounds = [_round(contenders, args.seconds, args.slices) for _ in range(args.rounds)]
+    load_after = os.getloadavg()
+    median = {name: statistics.median(rates[name] for rates in rounds) for name in contenders}
     workdir.cleanup()
 
+    def ratio(ours: str, theirs: str) -> float:
+        return statistics.median(rates[ours] / rates[theirs] for rates in rounds)
+
     print(f"Dokument: {len(document)} B ({len(ours_signed)} B z podpisem), klucz RSA-2048, SHA-256, C14N 1.0")
-    print(f"Mediana z {args.rounds} rund po {args.seconds:.1f} s, jeden wątek\n")
+    print(f"Mediana z {args.rounds} rund po {args.seconds:.1f} s ({args.slices} tur na wykonawcę), jeden wątek")
+    print(f"Obciążenie (load average 1/5/15 min): {_load(load_before)} przed, {_load(load_after)} po\n")
     width = max(len(name) for name in median)
     for name, value in median.items():
         print(f"  {name:<{width}}  {value:10.0f} /s")
 
-    sign_vs_signxml = median["nasze: podpis"] / median["signxml: podpis"]
-    sign_vs_raw = median["nasze: podpis"] / median["surowe RSA-2048: operacja klucza prywatnego"]
-    verify_vs_signxml = median["nasze: weryfikacja"] / median["signxml: weryfikacja"]
-    cold_vs_signxml = median["nasze: weryfikacja (nowy weryfikator za każdym razem)"] / median["signxml: weryfikacja"]
-    verify_vs_raw = median["nasze: weryfikacja"] / median["surowe RSA-2048: operacja klucza prywatnego"]
+    sign_vs_signxml = ratio("nasze: podpis", "signxml: podpis")
+    sign_vs_raw = ratio("nasze: podpis", "surowe RSA-2048: operacja klucza prywatnego")
+    verify_vs_signxml = ratio("nasze: weryfikacja", "signxml: weryfikacja")
+    cold_vs_signxml = ratio("nasze: weryfikacja (nowy weryfikator za każdym razem)", "signxml: weryfikacja")
+    verify_vs_raw = ratio("nasze: weryfikacja", "surowe RSA-2048: operacja klucza prywatnego")
 
     def verdict(ok: bool) -> str:
         return "cel osiągnięty" if ok else "CEL NIEOSIĄGNIĘTY"
@@ -171,13 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         ("weryfikacja (zimna): nasze / signxml", cold_vs_signxml, "dla informacji", None),
         (
             "podpis, rdzeń xmlsec: nasze / signxml",
-            median["nasze, rdzeń xmlsec: podpis"] / median["signxml: podpis"],
+            ratio("nasze, rdzeń xmlsec: podpis", "signxml: podpis"),
             "dla informacji",
             None,
         ),
         (
             "weryfikacja, rdzeń xmlsec: nasze / signxml",
-            median["nasze, rdzeń xmlsec: weryfikacja"] / median["signxml: weryfikacja"],
+            ratio("nasze, rdzeń xmlsec: weryfikacja", "signxml: weryfikacja"),
             "dla informacji",
             None,
         ),

@@ -10,8 +10,8 @@ The default core does not build a tree per signature: the canonical SignedProper
 the serialized Signature are byte templates (``signing._templates``), made once per signer and document
 context by the very C14N and serializer the tree path uses, and filled in with each signature's ids,
 time, digests and value. A test requires the two paths to give the same bytes for documents of every
-shape; what the templates do not cover (other encodings, a document not ending with its root's end
-tag, unusual file names or media types) goes through the tree.
+shape; what the templates do not cover (an encoding that does not write ASCII as ASCII, a document not
+ending with its root's end tag, file names or media types that XML escapes) goes through the tree.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ._cache import BoundedCache
 from ._templates import VERBATIM, ByteTemplate
 from ._xmlsec_io import serving
 from .c14n import SUPPORTED as SUPPORTED_C14N
-from .c14n import canonicalize, canonicalize_document
+from .c14n import XML_NS, canonicalize, canonicalize_document
 from .errors import InvalidInput, InvalidKey
 from .keys import SigningKey, SoftwareKey
 from .safexml import DEFAULT_MAX_BYTES, parse_xml
@@ -77,7 +77,7 @@ def _b64_sha256(data: bytes) -> str:
 
 # The fields of a signature that change from one signature to the next (see ``signing._templates``).
 _FIELDS = ("token", "signing_time", "uri", "mime_type", "data_digest", "properties_digest", "signature_value")
-_XML_ATTRIBUTE = "{http://www.w3.org/XML/1998/namespace}"
+_XML_ATTRIBUTE = f"{{{XML_NS}}}"
 
 
 @dataclass(frozen=True)
