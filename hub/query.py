@@ -79,8 +79,13 @@ class QueryAnswer:
 
 
 def digest_of(element: etree._Element) -> str:
-    """SHA-256 of C14N 2.0 with rewritten prefixes: independent of how the envelope declares namespaces."""
-    return hashlib.sha256(etree.canonicalize(element, rewrite_prefixes=True).encode("utf-8")).hexdigest()
+    """SHA-256 of the element's Exclusive XML Canonicalization 1.0 (the XML-DSig transform).
+
+    Exclusive C14N makes the digest independent of the namespaces declared around the element in the
+    envelope, so a client recomputes it from the answer as received; every XML-DSig stack (xmlsec, Java,
+    .NET) implements it, and libxml2 does it in ~20 µs where C14N 2.0 took ~340 µs.
+    """
+    return hashlib.sha256(etree.tostring(element, method="c14n", exclusive=True)).hexdigest()
 
 
 class QueryEngine:
@@ -89,6 +94,9 @@ class QueryEngine:
     def __init__(self, config: Config, register: DisclosureRegister, policy: Policy | None = None) -> None:
         self.config = config
         self.policy = policy or Policy(config)
+        # The prefixes the answer's envelope uses (set by the SOAP edge): the `Dane*` element is built with
+        # them, so it leaves exactly as digested (lxml would otherwise re-prefix it on insertion).
+        self.prefixes: dict[str, str] = {catalog.QUERY_NS: "z", catalog.MODEL_NS: "m"}
         self.register = register
         self.replicas: dict[str, ReplicaReader] = {
             d.code: ReplicaReader(d.replica) for d in config.data_sets if d.replica is not None
@@ -169,7 +177,7 @@ class QueryEngine:
         except SQLAlchemyError:
             log.exception("replica of data set %s failed", code)
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None
-        data = etree.Element(_Q + kind.data_element)
+        data = etree.Element(_Q + kind.data_element, nsmap={p: ns for ns, p in self.prefixes.items()})
         subject_pesel: str | None = None
         for category in kind.categories:  # the model's order, not the caller's
             if category.code in categories and category.element in stored:

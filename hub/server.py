@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from lxml import etree
+from spyne import const as spyne_const
 from spyne.server.wsgi import WsgiApplication
 from twisted.internet import reactor as default_reactor
 from twisted.internet import ssl, task, threads
@@ -159,6 +160,9 @@ class IndexPage(resource.Resource):
 
 def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     """The Twisted site of the hub: `/` and `/soap/<service>`."""
+    # Spyne runs a full gc.collect() from every request context at most once a second: with the hub's
+    # object count that is a 30-40 ms stall each second (bench/query.py). Python's own GC still runs.
+    spyne_const.MIN_GC_INTERVAL = float("inf")
     root: Any = resource.Resource()
     root.putChild(b"", IndexPage(core.config.hub.name))
     soap: Any = resource.Resource()

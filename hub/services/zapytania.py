@@ -181,6 +181,9 @@ def build_application(core: HubCore | None, *, identify: Any = authenticate_list
         out_protocol=HubSoap11(),
     )
     application.hub = core
+    if core is not None:
+        wanted = (catalog.QUERY_NS, catalog.MODEL_NS)
+        core.query.prefixes = {ns: p for ns, p in application.interface.prefmap.items() if ns in wanted}
     # `identify` is replaceable only so that bench/auth.py can measure the cost of authentication itself.
     application.event_manager.add_listener("method_call", identify)
     return application
