@@ -8,6 +8,8 @@ limit are refused here, before they are stored, with a SOAP fault.
 from __future__ import annotations
 
 import html
+import os
+import threading
 import importlib
 import logging
 from typing import Any
@@ -196,4 +198,16 @@ def serve(core: HubCore, listen: str, port: int, on_ready: Any = None, reactor: 
     checkpoints.clock = reactor
     checkpoints.start(60, now=False).addErrback(lambda failure: log.error("checkpoint failed: %s", failure.value))
     reactor.addSystemEventTrigger("after", "shutdown", core.close)
+    # A request still in a worker thread at shutdown waits for the stopped reactor to write its answer, and
+    # the thread pool waits for it: give in-flight work a grace period, then leave (bench/query.py saw hangs).
+    reactor.addSystemEventTrigger("before", "shutdown", _exit_after, SHUTDOWN_GRACE_SECONDS)
     reactor.run()
+
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def _exit_after(seconds: float) -> None:
+    timer = threading.Timer(seconds, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
