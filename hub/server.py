@@ -8,10 +8,10 @@ limit are refused here, before they are stored, with a SOAP fault.
 from __future__ import annotations
 
 import html
-import os
-import threading
 import importlib
 import logging
+import os
+import threading
 from typing import Any
 
 from lxml import etree
