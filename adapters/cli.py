@@ -38,7 +38,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
         return 2
     to_hub = args.target.startswith(("http://", "https://"))
     # A replica database takes big batches; the hub's limit on a request's size bounds SOAP batches.
-    records = args.batch_records or (500 if to_hub else 2000)
+    records = args.batch_records or (500 if to_hub else 1000)
     size = args.batch_bytes or (900_000 if to_hub else 64_000_000)
     options = FeedOptions(records, size, args.source_batch, parallel=not args.no_parallel)
     progress = Progress(
@@ -141,7 +141,7 @@ def register(subparsers: Any) -> None:
         "--password-file", help="plik z hasłem systemu (albo zmienna środowiskowa PLATFORMA_FEED_PASSWORD)"
     )
     feed.add_argument(
-        "--batch-records", type=int, help="najwięcej rekordów w paczce (domyślnie 500 dla SOAP, 2000 dla bazy repliki)"
+        "--batch-records", type=int, help="najwięcej rekordów w paczce (domyślnie 500 dla SOAP, 1000 dla bazy repliki)"
     )
     feed.add_argument("--batch-bytes", type=int, help="najwięcej bajtów XML w paczce (domyślnie 900000 dla SOAP)")
     feed.add_argument(

@@ -164,7 +164,7 @@ class Feeder:
             yield from getattr(self.adapter, method)(**arguments)
             return
         context = multiprocessing.get_context("spawn")
-        queue: Any = context.Queue(maxsize=4)  # bounded: memory stays flat whatever the source's size
+        queue: Any = context.Queue(maxsize=2)  # bounded: memory stays flat whatever the source's size
         reader = context.Process(
             target=_read_in_child, args=(recipe, method, arguments, queue, os.getpid()), daemon=True
         )

@@ -27,7 +27,7 @@ def section(name: str, body: str) -> tuple[str, bytes]:
 # Formatted elements by (name, value): codes, dictionary names, places and dates repeat across people, so
 # most elements are formatted once. The cache is bounded (cleared when full), so memory stays flat.
 _FORMATTED: dict[tuple[str, Any], str] = {}
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 20_000
 
 
 def _remember(key: tuple[str, Any], formatted: str) -> str:

@@ -294,7 +294,7 @@ def name_key(value: str) -> str:
     """`normalise_name`, remembered: names repeat across people (bounded cache)."""
     key = _NAME_KEYS.get(value)
     if key is None:
-        if len(_NAME_KEYS) >= 100_000:
+        if len(_NAME_KEYS) >= 20_000:
             _NAME_KEYS.clear()
         key = _NAME_KEYS[value] = normalise_name(value)
     return key
