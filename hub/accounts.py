@@ -81,6 +81,9 @@ class User(HubBase):
 
 
 _STATE = select(User.active, User.locked, User.version).where(User.login == bindparam("login"))
+_ACTING = select(
+    User.login, User.office, User.group, User.roles, User.active, User.locked, User.must_change_password
+).where(User.login == bindparam("login"))
 
 
 class GroupRow(HubBase):
@@ -341,9 +344,9 @@ class Accounts:
 
     def act_for(self, office: str, login: str, system: str, source: str = "") -> Caller:
         """The end user a certificate-authenticated office system acts for (it must belong to that office)."""
-        with Session(self.engine) as session:
-            user = session.get(User, login)
-        if user is None or user.office != office or not user.active or user.locked:
+        with self.engine.connect() as connection:  # per request: Core, not the ORM session
+            user = connection.execute(_ACTING, {"login": login}).one_or_none()
+        if user is None or user.urzad != office or not user.aktywny or user.zablokowany:
             self._event(
                 EventKind.PERMISSION_REFUSED,
                 login,
@@ -359,12 +362,12 @@ class Accounts:
             )
         return Caller(
             user.login,
-            user.office,
-            user.group,
+            user.urzad,
+            user.grupa,
             "SOAP-TLS",
-            frozenset(user.roles.split(",")),
+            frozenset(user.role.split(",")),
             f"{system}@{source}" if source else system,
-            user.must_change_password,
+            user.wymagana_zmiana_hasla,
         )
 
     def logout(self, caller: Caller) -> None:
