@@ -314,6 +314,8 @@ class ReplicaWriter:
         self.kind = kind
         self.duplicates = duplicates
         self.engine = writable_engine(replica_url)
+        self._unanalyzed = 0
+        self._analyzed = 0
 
     # -- state ---------------------------------------------------------------------------------------------
     def status(self) -> ReplicaStatus:
@@ -382,7 +384,22 @@ class ReplicaWriter:
             ) from error
         if report.snapshot_live and old_generation != generation:
             self._drop_generations(keep=(generation,))
+        self._keep_statistics(report.loaded)
         return report
+
+    def _keep_statistics(self, added: int) -> None:
+        """PostgreSQL plans from statistics: a replica filled from empty needs them refreshed as it grows,
+        or the identity checks become sequential scans (every time it doubles; amortised, cheap)."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        self._unanalyzed += added
+        if self._unanalyzed < max(5_000, self._analyzed):
+            return
+        with self.engine.begin() as connection:
+            for table in (PERSONS, SECTIONS):
+                connection.exec_driver_sql(f"ANALYZE {self.engine.dialect.identifier_preparer.format_table(table)}")
+        self._analyzed += self._unanalyzed
+        self._unanalyzed = 0
 
     def _lock_state(self, connection: Connection) -> dict[str, Any]:
         query = select(STATE).where(STATE.c.id == STATE_ROW).with_for_update()
@@ -663,8 +680,23 @@ _COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows through the driver (positional or named, as the dialect wants)."""
+    """INSERT many rows through the driver (positional or named, as the dialect wants); COPY on PostgreSQL.
+
+    psycopg's executemany costs a round trip per row; COPY streams them in one statement.
+    """
     dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        names = list(rows[0])
+        columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+        target = dialect.identifier_preparer.format_table(table)
+        cursor = connection.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[name] for name in names])
+        finally:
+            cursor.close()
+        return
     key = (dialect.name, table.name)
     compiled = _COMPILED.get(key)
     if compiled is None:
