@@ -24,8 +24,14 @@ from hub.replicas import ReplicaReader
 
 
 @pytest.fixture
-def plugin_installed(tmp_path: Path) -> Iterator[None]:
-    """An installed distribution declaring the entry point (a .dist-info on sys.path, as pip makes it)."""
+def plugin_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An installed distribution declaring the entry point (a .dist-info on sys.path, as pip makes it).
+
+    The plug-in registers its kind in the process-wide catalog; the test gives it a copy of the catalog,
+    so other tests see the three kinds only.
+    """
+    monkeypatch.setattr(catalog, "_KINDS", dict(catalog._KINDS))
+    monkeypatch.delitem(sys.modules, "tests.adapters.plugin_pfron", raising=False)
     dist = tmp_path / "site" / "platforma_pfron-0.1.dist-info"
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: platforma-pfron\nVersion: 0.1\n", encoding="utf-8")
@@ -35,6 +41,7 @@ def plugin_installed(tmp_path: Path) -> Iterator[None]:
     sys.path.insert(0, str(tmp_path / "site"))
     yield
     sys.path.remove(str(tmp_path / "site"))
+    sys.modules.pop("tests.adapters.plugin_pfron", None)
 
 
 def test_a_fourth_kind_is_found_by_entry_point_and_fed_end_to_end(plugin_installed: None, tmp_path: Path) -> None:
