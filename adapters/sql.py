@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     create_engine,
     event,
     false,
@@ -296,6 +297,12 @@ class SqlAdapter(Adapter):
             yield [self._item(person, rows, dictionaries) for person in people]
             last = high
 
+    def people_query(self, keys: Sequence[Any]) -> Select[Any]:
+        """The people with these keys, each marked whether still in the data set (1/0: Oracle has no
+        boolean in a select list before 23c)."""
+        member = case((self.in_data_set(), 1), else_=0).label("_w_zbiorze")
+        return select(self.key_column.label("_klucz"), member, *self.person_columns()).where(self.key_column.in_(keys))
+
     def changed_keys(self, since: dt.datetime | None, until: dt.datetime | None) -> Select[Any]:
         """The union of the person keys with a row modified (or deleted) in (since, until]."""
 
@@ -326,7 +333,6 @@ class SqlAdapter(Adapter):
     ) -> Iterator[Sequence[Item]]:
         """People changed in (since, until], in key order; gone or removed people as deletions."""
         changed = self.changed_keys(since, until).subquery("zmienione")
-        key = self.key_column
         last = self._position(after)
         while True:
             query = select(changed.c.k)
@@ -339,9 +345,7 @@ class SqlAdapter(Adapter):
                     keys = list(connection.scalars(query))
                     if not keys:
                         return
-                    people_query = select(
-                        key.label("_klucz"), self.in_data_set().label("_w_zbiorze"), *self.person_columns()
-                    ).where(key.in_(keys))
+                    people_query = self.people_query(keys)
                     people = {p._klucz: p for p in connection.execute(people_query)}
                     rows = {c.name: self._child_rows(connection, c, c.person.in_(keys)) for c in self.children()}
             except SQLAlchemyError as error:

@@ -39,6 +39,8 @@ def test_reading_queries_compile_for_oracle_19c(name: str) -> None:
         query = select(child.person.label("_osoba"), *child.columns).select_from(child.from_)
         sql = compiled(query.where(child.person.between(1, 1000)).order_by(child.person, *child.order_by))
         assert "BETWEEN 1 AND 1000" in sql
+    sql = compiled(adapter.people_query([3, 5, 8]))
+    assert "CASE WHEN" in sql and "IN (3, 5, 8)" in sql and "= 0 AS" not in sql
     since, until = dt.datetime(2026, 11, 1, 12), dt.datetime(2026, 11, 25, 8)
     changed = adapter.changed_keys(since, until).subquery("zmienione")
     sql = compiled(select(changed.c.k).where(changed.c.k > 5).order_by(changed.c.k).limit(500))
