@@ -158,7 +158,8 @@ class QueryEngine:
         if reader is None:
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie jest dostępne."), None
         try:
-            people = reader.find(identifier)
+            elements = [kind.category(c).element for c in categories]  # type: ignore[union-attr]
+            people, stored = reader.lookup(identifier, elements)
             if not people:
                 return DataSetResult(code, controller, NO_DATA, "Brak danych o tej osobie w zbiorze."), None
             if len(people) > 1:
@@ -172,8 +173,6 @@ class QueryEngine:
                     ),
                     None,
                 )
-            elements = [kind.category(c).element for c in categories]  # type: ignore[union-attr]
-            stored = reader.sections(people[0], elements)
         except SQLAlchemyError:
             log.exception("replica of data set %s failed", code)
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None

@@ -25,9 +25,12 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    and_,
+    bindparam,
     create_engine,
     event,
     inspect,
+    outerjoin,
     select,
     true,
 )
@@ -196,6 +199,42 @@ class ReplicaReader:
         with self.engine.connect() as connection:
             return list(connection.scalars(query.limit(2)))
 
+    def lookup(self, identifier: Identifier, elements: Sequence[str]) -> tuple[list[int], dict[str, bytes]]:
+        """The people the identifier matches and, when exactly one, their asked sections: one round trip.
+
+        This is the query path's only read; its statements are built once, so SQLAlchemy's compiled cache
+        serves them (building a select per call cost more than the database did).
+        """
+        if self._generations is None:
+            self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
+        if not self._generations:
+            found = self.find(identifier)
+            return found, (self.sections(found[0], elements) if len(found) == 1 else {})
+        params: dict[str, Any]
+        if identifier.pesel:
+            statement, params = _BY_PESEL, {"pesel": identifier.pesel}
+        elif identifier.document_number:
+            statement = _BY_DOCUMENT
+            params = {"number": identifier.document_number, "kind": identifier.document_kind}
+        else:
+            assert identifier.surname and identifier.first_name and identifier.birth_date
+            statement = _BY_NAME
+            params = {
+                "surname": normalise_name(identifier.surname),
+                "first_name": normalise_name(identifier.first_name),
+                "birth_date": identifier.birth_date,
+            }
+        params["elements"] = list(elements)
+        people: list[int] = []
+        sections: dict[str, bytes] = {}
+        with self.engine.connect() as connection:
+            for person_id, element, content in connection.execute(statement, params):
+                if person_id not in people:
+                    people.append(person_id)
+                if element is not None:
+                    sections[element] = content
+        return people, (sections if len(people) == 1 else {})
+
     def sections(self, person_id: int, elements: Sequence[str]) -> dict[str, bytes]:
         """The stored sections of one person, by element name; absent sections are left out."""
         query = select(Section.element, Section.content).where(
@@ -219,6 +258,33 @@ class ReplicaReader:
 def live_generation() -> Any:
     """The live generation as a scalar subquery (NULL on a replica never loaded: nobody is found)."""
     return select(ReplicaState.generation).where(ReplicaState.id == STATE_ROW).scalar_subquery()
+
+
+def _lookup_statement(*conditions: Any) -> Any:
+    """People of the live generation matching `conditions`, each with the asked sections (outer join)."""
+    joined = outerjoin(
+        Person,
+        Section,
+        and_(Section.person_id == Person.id, Section.element.in_(bindparam("elements", expanding=True))),
+    )
+    # A name can match many people: a few rows suffice to see the ambiguity.
+    return (
+        select(Person.id, Section.element, Section.content)
+        .select_from(joined)
+        .where(Person.generation == live_generation(), *conditions)
+        .limit(64)
+    )
+
+
+_BY_PESEL = _lookup_statement(Person.pesel == bindparam("pesel"))
+_BY_DOCUMENT = _lookup_statement(
+    Person.document_number == bindparam("number"), Person.document_kind == bindparam("kind")
+)
+_BY_NAME = _lookup_statement(
+    Person.surname_key == bindparam("surname"),
+    Person.first_name_key == bindparam("first_name"),
+    Person.birth_date == bindparam("birth_date"),
+)
 
 
 def section_rows(person_id: int, sections: Iterable[tuple[str, bytes]]) -> list[dict[str, Any]]:
