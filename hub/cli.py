@@ -124,6 +124,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         summary = generate(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
     for data_set, path in summary.files.items():
         console.print(f"{data_set}: {summary.counts[data_set]} rekordów → {path}", highlight=False)
+    if args.domains:
+        from hub.demo_data import write_domain_databases
+
+        with _progress() as progress:
+            step = _progress_factory(progress)("Bazy dziedzinowe", args.pup + args.ops + args.sr, 0)
+            domains = write_domain_databases(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
+        console.print(f"Bazy dziedzinowe urzędów (schematy wzorcowe adapterów): {domains}", highlight=False)
     return 0
 
 
@@ -213,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
     data.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
     data.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
+    data.add_argument(
+        "--domains",
+        action="store_true",
+        help="zapisz też bazy systemów dziedzinowych urzędów (SQLite, schematy wzorcowe adapterów: docs/adapters.md)",
+    )
     data.set_defaults(func=cmd_demo_data)
 
     load = commands.add_parser("load", help="załaduj plik zasilający do repliki zbioru (jedna transakcja)")

@@ -54,6 +54,7 @@ class DataSet:
     controller: str
     replica: str | None = None
     node: str | None = None
+    writer: str | None = None  # the feed path's account for the replica (SELECT-only `replica` for the hub)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
             d["controller"],
             _resolve_url(d["replica"], base) if "replica" in d else None,
             d.get("node"),
+            _resolve_url(d["writer"], base) if "writer" in d else None,
         )
         for d in raw.get("data_sets", [])
     )

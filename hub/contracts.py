@@ -10,12 +10,10 @@ import importlib
 from pathlib import Path
 
 from lxml import etree
-from spyne import Application, ServiceBase, rpc
+from spyne import Application
 from spyne.interface.wsdl import Wsdl11
-from spyne.protocol.soap import Soap11
 
 from hub import catalog
-from hub.model.feed import Paczka
 from hub.services import SERVICES as _published_services
 
 PLACEHOLDER_URL = "http://localhost:8080/soap/"
@@ -29,14 +27,6 @@ SCHEMA_FILES = {
     catalog.FEED_NS: "zasilanie-1.xsd",
 }
 SERVICES = {s.path: importlib.import_module(s.module).build_application for s in _published_services}
-
-
-class _FeedSchemaOnly(ServiceBase):
-    """Declares the feed batch element so its schema can be exported (the feed service comes later)."""
-
-    @rpc(Paczka, _body_style="bare", _in_message_name="Paczka")
-    def feed(ctx, batch):  # pragma: no cover - never served
-        return None
 
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -85,13 +75,10 @@ def _schemas_of(application: Application) -> dict[str, etree._Element]:
 
 def schemas() -> dict[str, bytes]:
     """Every published XSD by file name: model, query messages, feed batch."""
-    feed_app = Application(
-        [_FeedSchemaOnly], tns=catalog.FEED_NS, name="Zasilanie", in_protocol=Soap11(), out_protocol=Soap11()
-    )
     documents: dict[str, etree._Element] = {}
     # Each namespace's schema is taken from the first application that declares it; a namespace shared by
     # several services (the model) comes out the same from each.
-    for application in [build(None) for build in SERVICES.values()] + [feed_app]:
+    for application in [build(None) for build in SERVICES.values()]:
         for namespace, element in _schemas_of(application).items():
             documents.setdefault(namespace, element)
     files = {}

@@ -291,7 +291,7 @@ def prepare(
 def write_demo_json(directory: Path, state: dict[str, Any], base_url: str) -> Path:
     """demo.json: service WSDLs, users, and people known to one, two and three data sets."""
     document = {
-        "wsdl": {"zapytania": f"{base_url}/soap/zapytania?wsdl"},
+        "wsdl": {name: f"{base_url}/soap/{name}?wsdl" for name in ("zapytania", "konta", "audyt", "zasilanie")},
         "users": state["users"],
         "beneficiaries": state["beneficiaries"],
         "config": state["config"],
