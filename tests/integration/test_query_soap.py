@@ -222,3 +222,18 @@ def test_the_answer_time_is_now(hub: RunningHub) -> None:
     )
     assert abs((dt.datetime.now(dt.UTC) - answer.DataOdpowiedzi).total_seconds()) < 60
     assert requests.get(hub.endpoint.rsplit("/soap/", 1)[0] + "/", timeout=5).status_code == 200
+
+
+def test_answers_are_valid_against_the_published_schema(hub: RunningHub) -> None:
+    from tests.conftest import ROOT
+
+    schema = etree.XMLSchema(etree.parse(str(ROOT / "xsd" / "zapytania-1.xsd")))
+    for login, basis, scope, pesel in (
+        ("pup.kierownik", "URPSZ-2025", WIDE_SCOPE, hub.person("PUP", "OPS", "SR")),
+        ("pup.kierownik", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, "44051401359"),  # BRAK_DANYCH
+    ):
+        root = raw_answer(hub, login, query(pesel, basis, scope))
+        body = root.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+        assert body is not None
+        answer = body[0]
+        assert schema.validate(etree.ElementTree(answer)), schema.error_log
