@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from audit import EventKind, EventLog, SecurityEvent
 from hub import catalog
 from hub.accounts import PLATFORM_ADMIN, GroupRow, HubBase
+from hub.changes import ChangeWatch
 from hub.config import Config, Rule
 from hub.errors import InvalidRequest, NotAllowed
 from hub.policy import Caller
@@ -57,11 +58,25 @@ class RuleStore:
     engine: Engine
     config: Config
     events: EventLog
+    _watch: ChangeWatch | None = None
 
     def version(self) -> int:
-        """The current version of the rules (cheap: one row by primary key, through Core)."""
+        """The current version of the rules: remembered per thread while the hub database stands still."""
+        token = self.watch.token()
+        remembered = self.watch.remembered("policy")
+        if token is not None and isinstance(remembered, tuple) and remembered[0] == token:
+            return int(remembered[1])
         with self.engine.connect() as connection:
-            return int(connection.scalar(_VERSION) or 0)
+            version = int(connection.scalar(_VERSION) or 0)
+        if token is not None:
+            self.watch.remember("policy", (token, version))
+        return version
+
+    @property
+    def watch(self) -> ChangeWatch:
+        if self._watch is None:
+            self._watch = ChangeWatch(str(self.engine.url))
+        return self._watch
 
     def rules(self) -> tuple[int, dict[tuple[str, str, str], Rule]]:
         """The version and all rules, read in one transaction."""
