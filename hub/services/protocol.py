@@ -28,7 +28,23 @@ class PreRendered:
 
 
 class HubSoap11(Soap11):
-    """SOAP 1.1 with the hub's hardened parser and fault translation."""
+    """SOAP 1.1 with the hub's hardened parser and fault translation.
+
+    `raw_requests`: operations (by body element tag) whose schema-valid request element is handed to the
+    service as it is, skipping Spyne's object model (the service then reads it with lxml).
+    """
+
+    def __init__(self, *args: Any, raw_requests: set[str] | frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw_requests = frozenset(raw_requests)
+
+    def deserialize(self, ctx: Any, message: Any) -> None:
+        if message is self.REQUEST and ctx.method_request_string in self.raw_requests:
+            self.event_manager.fire_event("before_deserialize", ctx)
+            ctx.in_object = [ctx.in_body_doc]
+            self.event_manager.fire_event("after_deserialize", ctx)
+            return
+        super().deserialize(ctx, message)
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         transport = ctx.transport
