@@ -30,6 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    literal_column,
     outerjoin,
     select,
     true,
@@ -172,6 +173,7 @@ class ReplicaReader:
         self.url = url
         self.engine = read_only_engine(url)
         self._generations: bool | None = None
+        self._sql: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _live(self) -> Any:
         """The filter on the live generation (a replica written before generations existed has none)."""
@@ -212,28 +214,49 @@ class ReplicaReader:
             return found, (self.sections(found[0], elements) if len(found) == 1 else {})
         params: dict[str, Any]
         if identifier.pesel:
-            statement, params = _BY_PESEL, {"pesel": identifier.pesel}
+            statement, params = "pesel", {"pesel": identifier.pesel}
         elif identifier.document_number:
-            statement = _BY_DOCUMENT
+            statement = "document"
             params = {"number": identifier.document_number, "kind": identifier.document_kind}
         else:
             assert identifier.surname and identifier.first_name and identifier.birth_date
-            statement = _BY_NAME
+            statement = "name"
             params = {
                 "surname": normalise_name(identifier.surname),
                 "first_name": normalise_name(identifier.first_name),
                 "birth_date": identifier.birth_date,
             }
-        params["elements"] = list(elements)
+        sql, names, known = self._compiled(statement, tuple(elements))
+        values = {**known, **params}
         people: list[int] = []
         sections: dict[str, bytes] = {}
+        arguments: Any = tuple(values[n] for n in names) if names is not None else values
         with self.engine.connect() as connection:
-            for person_id, element, content in connection.execute(statement, params):
+            for person_id, element, content in connection.exec_driver_sql(sql, arguments):
                 if person_id not in people:
                     people.append(person_id)
                 if element is not None:
                     sections[element] = content
         return people, (sections if len(people) == 1 else {})
+
+    def _compiled(self, kind: str, elements: tuple[str, ...]) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        """Driver SQL for one identifier kind and one set of sections, compiled once for this dialect.
+
+        The section names are inlined as literals: they come from the catalog (ASCII element names, checked
+        here), never from the caller. Returns the SQL and the order of its positional parameters (None for
+        named paramstyles).
+        """
+        key = (kind, elements)
+        cached = self._sql.get(key)
+        if cached is None:
+            if not all(e.isascii() and e.isalnum() for e in elements):
+                raise ValueError(f"not a section name: {elements!r}")
+            compiled = _lookup_statement(elements, *_CONDITIONS[kind]).compile(dialect=self.engine.dialect)
+            known = dict(compiled.params)  # the statement's own values (row id, limit); ours are None here
+            cached = (compiled.string, tuple(compiled.positiontup) if compiled.positional else None, known)
+            if len(self._sql) < 512:
+                self._sql[key] = cached
+        return cached
 
     def sections(self, person_id: int, elements: Sequence[str]) -> dict[str, bytes]:
         """The stored sections of one person, by element name; absent sections are left out."""
@@ -260,12 +283,12 @@ def live_generation() -> Any:
     return select(ReplicaState.generation).where(ReplicaState.id == STATE_ROW).scalar_subquery()
 
 
-def _lookup_statement(*conditions: Any) -> Any:
+def _lookup_statement(elements: Sequence[str], *conditions: Any) -> Any:
     """People of the live generation matching `conditions`, each with the asked sections (outer join)."""
     joined = outerjoin(
         Person,
         Section,
-        and_(Section.person_id == Person.id, Section.element.in_(bindparam("elements", expanding=True))),
+        and_(Section.person_id == Person.id, Section.element.in_([literal_column(f"'{e}'") for e in elements])),
     )
     # A name can match many people: a few rows suffice to see the ambiguity.
     return (
@@ -276,15 +299,15 @@ def _lookup_statement(*conditions: Any) -> Any:
     )
 
 
-_BY_PESEL = _lookup_statement(Person.pesel == bindparam("pesel"))
-_BY_DOCUMENT = _lookup_statement(
-    Person.document_number == bindparam("number"), Person.document_kind == bindparam("kind")
-)
-_BY_NAME = _lookup_statement(
-    Person.surname_key == bindparam("surname"),
-    Person.first_name_key == bindparam("first_name"),
-    Person.birth_date == bindparam("birth_date"),
-)
+_CONDITIONS: dict[str, tuple[Any, ...]] = {
+    "pesel": (Person.pesel == bindparam("pesel"),),
+    "document": (Person.document_number == bindparam("number"), Person.document_kind == bindparam("kind")),
+    "name": (
+        Person.surname_key == bindparam("surname"),
+        Person.first_name_key == bindparam("first_name"),
+        Person.birth_date == bindparam("birth_date"),
+    ),
+}
 
 
 def section_rows(person_id: int, sections: Iterable[tuple[str, bytes]]) -> list[dict[str, Any]]:
