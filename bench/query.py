@@ -128,7 +128,7 @@ def log_tail(path: Path | None, lines: int = 30) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def start_hub(directory: Path, sizes: tuple[int, int, int]) -> Server:
+def start_hub(directory: Path, sizes: tuple[int, int, int], workers: int = 1) -> Server:
     """Start `platforma demo --port 0` in DIR (after removing the previous run's demo.json)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "demo.json").unlink(missing_ok=True)  # a previous run's file names a stale port
@@ -136,7 +136,7 @@ def start_hub(directory: Path, sizes: tuple[int, int, int]) -> Server:
         print(f"Generating the demo powiat in {directory} (once; {sizes[0]:,} PUP people take a few minutes)…")
     command = [
         *_platforma(), "demo", "--dir", str(directory), "--port", "0",
-        "--pup", str(sizes[0]), "--ops", str(sizes[1]), "--sr", str(sizes[2]),
+        "--pup", str(sizes[0]), "--ops", str(sizes[1]), "--sr", str(sizes[2]), "--workers", str(workers),
     ]  # fmt: skip
     log = directory / "hub.log"
     env = dict(os.environ, COLUMNS="200", PYTHONUNBUFFERED="1")
@@ -262,10 +262,30 @@ class Point:
         return self.requests - self.non200 - self.not_ok
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its live descendants (the hub's worker processes, with --hub-workers)."""
+    pids, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        pids.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live descendants so far (from /proc/<pid>/stat)."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def machine_busy_seconds() -> float:
@@ -423,12 +443,19 @@ def recorded_ids(audit: Path, ids: Sequence[str]) -> dict[str, int]:
 
 
 def vm_hwm(pid: int) -> str:
-    """VmHWM (peak resident set size) of a process, as the kernel prints it."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            kib = int(line.split()[1])
-            return f"{kib / 1024:.1f} MiB"
-    return "unknown"
+    """VmHWM (peak resident set size) of a process, as the kernel prints it; with workers, each and the sum."""
+    peaks = []
+    for member in process_tree(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        peaks.extend(int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:"))
+    if not peaks:
+        return "unknown"
+    if len(peaks) == 1:
+        return f"{peaks[0]:.1f} MiB"
+    return f"{max(peaks):.1f} MiB per process at most, {sum(peaks):.1f} MiB over {len(peaks)} processes"
 
 
 # -- report ---------------------------------------------------------------------------------------------------------
@@ -530,6 +557,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--echo-threads", type=int, default=16, help="echo thread pool (default 16, the hub's)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s per point, 1 s warm-up")
     parser.add_argument(
+        "--hub-workers", type=int, default=1, help="hub worker processes on one socket (default 1; the echo has 1)"
+    )
+    parser.add_argument(
         "--generate-timeout", type=int, default=3600, help="seconds allowed to generate a new demo (default 3600)"
     )
     parser.add_argument(
@@ -575,7 +605,7 @@ def bench(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-query-")))
         fresh = not (directory / "demo-state.json").exists()
-        hub = stack.enter_context(running(start_hub(directory, (args.pup, args.ops, args.sr))))
+        hub = stack.enter_context(running(start_hub(directory, (args.pup, args.ops, args.sr), args.hub_workers)))
         echo = stack.enter_context(running(start_echo(args.echo_threads, work)))
         wait_for_echo(echo)
         demo = wait_for_hub(hub, directory, args.generate_timeout if fresh else 300)
@@ -636,7 +666,7 @@ def bench(args: argparse.Namespace) -> int:
     print(f"Load generator: {wrk_version} (Lua: bench/wrk_post.lua), {args.wrk_threads} thread(s), keep-alive")
     print(
         f"Hub: platforma demo --dir {directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory} "
-        f"--port 0 --pup {args.pup} --ops {args.ops} --sr {args.sr} (pid {hub.pid}); replicas loaded with "
+        f"--port 0 --pup {args.pup} --ops {args.ops} --sr {args.sr} --workers {args.hub_workers} (pid {hub.pid}); replicas loaded with "
         f"{', '.join(f'{k} {v:,}' for k, v in loaded.items())} people"
     )
     print(

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import importlib
 import logging
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,19 +54,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     if overrides:
         config = dataclasses.replace(config, hub=dataclasses.replace(config.hub, **overrides))
-    core = HubCore.open(config)
     listen = args.listen or config.hub.listen
     port = config.hub.port if args.port is None else args.port
     scheme = "https" if config.hub.tls_certificate else "http"
+    if args.listen_fd is not None:  # a worker started by another `serve`: share its socket, print nothing
+        sock = socket.socket(fileno=args.listen_fd)
+        serve(HubCore.open(config), listen, port, sock=sock)
+        return 0
+    tls_args = [
+        f"--{flag}={value}"
+        for flag, value in (("tls-cert", args.tls_cert), ("tls-key", args.tls_key), ("client-ca", args.client_ca))
+        if value
+    ]
+    sock, workers = _workers(str(config.path), listen, port, args.workers or config.hub.workers, tls_args)
+    core = HubCore.open(config)
 
     def ready(actual: int) -> None:
         base = f"{scheme}://{listen}:{actual}"
         console.print(f"Platforma nasłuchuje: {base}/", highlight=False)
         console.print(f"WSDL zapytania: {base}/soap/zapytania?wsdl", highlight=False)
+        if workers:
+            console.print(f"Procesy robocze: {len(workers) + 1}", highlight=False)
         sys.stdout.flush()
 
-    serve(core, listen, port, on_ready=ready)
+    serve(core, listen, port, on_ready=ready, sock=sock, workers=workers)
     return 0
+
+
+def _workers(config_path: str, listen: str, port: int, count: int, extra: list[str]) -> tuple[Any, list[Any]]:
+    """With more than one worker: a shared listening socket and the other worker processes."""
+    if count <= 1:
+        return None, []
+    from hub.server import listening_socket, spawn_workers
+
+    sock = listening_socket(listen, port)
+    return sock, spawn_workers(config_path, sock, count - 1, extra)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -84,6 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             progress=_progress_factory(progress),
         )
     config = config_module.load(state["config"])
+    sock, workers = (None, []) if args.no_serve else _workers(state["config"], "127.0.0.1", args.port, args.workers, [])
     core = HubCore.open(config)
 
     def ready(actual: int) -> None:
@@ -112,7 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(f"Demo przygotowane: {path}", highlight=False)
         core.close()
         return 0
-    serve(core, "127.0.0.1", args.port, on_ready=ready)
+    serve(core, "127.0.0.1", args.port, on_ready=ready, sock=sock, workers=workers)
     return 0
 
 
@@ -195,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--client-ca", help="certyfikaty CA klientów (PEM); z nim serwer wymaga certyfikatu klienta (mTLS)"
     )
+    serve.add_argument(
+        "--workers", type=int, help="liczba procesów roboczych na wspólnym gnieździe (domyślnie z konfiguracji, 1)"
+    )
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # used by the first process for the others
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser(
@@ -210,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--ops", type=int, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
     demo.add_argument("--sr", type=int, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
     demo.add_argument("--no-serve", action="store_true", help="tylko przygotuj dane i demo.json, nie uruchamiaj")
+    demo.add_argument("--workers", type=int, default=1, help="liczba procesów roboczych (domyślnie 1)")
     demo.set_defaults(func=cmd_demo)
 
     data = commands.add_parser(

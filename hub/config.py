@@ -100,6 +100,7 @@ class HubSettings:
     max_request_bytes: int = 1_048_576
     credential_cache_seconds: int = 60
     threads: int = 16
+    workers: int = 1
     max_failed_logins: int = 5
     lock_minutes: int = 0
     min_password_length: int = 12

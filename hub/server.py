@@ -11,6 +11,9 @@ import html
 import importlib
 import logging
 import os
+import socket
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -19,6 +22,7 @@ from spyne import const as spyne_const
 from spyne.server.wsgi import WsgiApplication
 from twisted.internet import reactor as default_reactor
 from twisted.internet import ssl, task, threads
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource, _WSGIResponse
 
@@ -181,16 +185,50 @@ def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     return site
 
 
-def serve(core: HubCore, listen: str, port: int, on_ready: Any = None, reactor: Any = default_reactor) -> None:
-    """Listen on `listen:port` (0 picks a free port) and run the reactor until stopped."""
+def listening_socket(listen: str, port: int) -> socket.socket:
+    """A bound, listening, non-blocking TCP socket that several worker processes can share."""
+    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((listen, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def spawn_workers(
+    config_path: str, sock: socket.socket, count: int, extra: list[str] | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Start `count` more hub processes serving the same socket (one Python process is one core's worth)."""
+    command = [sys.executable, "-m", "hub.cli", "serve", "--config", config_path, "--listen-fd", str(sock.fileno())]
+    command += extra or []
+    return [subprocess.Popen(command, pass_fds=(sock.fileno(),)) for _ in range(count)]
+
+
+def serve(
+    core: HubCore,
+    listen: str,
+    port: int,
+    on_ready: Any = None,
+    reactor: Any = default_reactor,
+    *,
+    sock: socket.socket | None = None,
+    workers: list[subprocess.Popen[bytes]] | None = None,
+) -> None:
+    """Listen on `listen:port` (0 picks a free port), or on an inherited socket, and run until stopped."""
     reactor.suggestThreadPoolSize(core.config.hub.threads)
     site = build_site(core, reactor)
     options = tls_options(core.config.hub)
-    if options is None:
+    if sock is not None:
+        factory: Any = site if options is None else TLSMemoryBIOFactory(options, False, site)  # type: ignore[arg-type]
+        listening = reactor.adoptStreamPort(sock.fileno(), sock.family, factory)
+    elif options is None:
         listening = reactor.listenTCP(port, site, interface=listen)
     else:
         listening = reactor.listenSSL(port, site, options, interface=listen)
     actual = listening.getHost().port
+    for worker in workers or ():
+        reactor.addSystemEventTrigger("before", "shutdown", _stop_worker, worker)
     if on_ready is not None:
         reactor.callWhenRunning(on_ready, actual)
     # Signed checkpoints also when traffic is low (audit/: every N records or M minutes).
@@ -205,6 +243,11 @@ def serve(core: HubCore, listen: str, port: int, on_ready: Any = None, reactor: 
 
 
 SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
 
 
 def _exit_after(seconds: float) -> None:
