@@ -666,7 +666,8 @@ def bench(args: argparse.Namespace) -> int:
     print(f"Load generator: {wrk_version} (Lua: bench/wrk_post.lua), {args.wrk_threads} thread(s), keep-alive")
     print(
         f"Hub: platforma demo --dir {directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory} "
-        f"--port 0 --pup {args.pup} --ops {args.ops} --sr {args.sr} --workers {args.hub_workers} (pid {hub.pid}); replicas loaded with "
+        f"--port 0 --pup {args.pup} --ops {args.ops} --sr {args.sr} --workers {args.hub_workers} "
+        f"(pid {hub.pid}); replicas loaded with "
         f"{', '.join(f'{k} {v:,}' for k, v in loaded.items())} people"
     )
     print(
