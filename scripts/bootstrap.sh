@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
-# Debian packages the test suite drives for real (see ../shared/STACK.md).
-SYSTEM_PACKAGES=(xmlsec1 softhsm2 postgresql chromium libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+# Debian packages: what the platform itself needs at run time (PDF reports: weasyprint's Pango and fonts),
+# and what the test suite drives for real (see ../shared/STACK.md).
+RUNTIME_PACKAGES=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+TEST_PACKAGES=(xmlsec1 softhsm2 postgresql chromium)
 
 install_system_packages() {
   local missing=()
@@ -40,7 +42,9 @@ pick_python() {
 }
 
 if [[ $want_test -eq 1 ]]; then
-  install_system_packages "${SYSTEM_PACKAGES[@]}"
+  install_system_packages "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+else
+  install_system_packages "${RUNTIME_PACKAGES[@]}" || echo "Uwaga: bez tych pakietów raporty PDF nie powstaną." >&2
 fi
 
 PYTHON=$(pick_python)
