@@ -20,6 +20,7 @@ from adapters import adapter_class
 from adapters.feeder import FULL, Feeder, FeedSummary
 from adapters.targets import ReplicaTarget
 from audit.checkpoints import generate_key
+from hub import catalog
 from hub import config as config_module
 from hub.accounts import hash_password
 from hub.demo_data import write_domain_databases
@@ -54,24 +55,7 @@ LEGAL_BASES = (
     },
 )
 
-ALL = {
-    "PUP": [
-        "DANE_OSOBOWE",
-        "OKRESY_REJESTRACJI",
-        "PRZYZNANE_SWIADCZENIA",
-        "POBRANE_ZASILKI",
-        "INNE_SWIADCZENIA",
-        "PROPOZYCJE_SZKOLEN",
-        "SZKOLENIA_ODBYTE",
-        "PROPOZYCJE_PRACY",
-        "WYKSZTALCENIE_KWALIFIKACJE",
-        "WIZYTY",
-        "HISTORIA_ZATRUDNIENIA",
-        "HISTORIA_STATUSOW",
-    ],
-    "OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE", "SWIADCZENIA"],
-    "SR": ["DANE_OSOBOWE", "DANE_DZIECI", "PRZYZNANE_SWIADCZENIA", "WYPLACONE_SWIADCZENIA"],
-}
+ALL = {kind.code: list(kind.category_codes) for kind in (catalog.PUP, catalog.OPS, catalog.SR)}
 
 # (office, group code, group name, login, {data set: categories}, {data set: legal bases})
 GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str]]], ...] = (

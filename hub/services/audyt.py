@@ -17,9 +17,7 @@ from hub.errors import InvalidRequest
 from hub.identifiers import validate_pesel
 from hub.model.common import named, required
 from hub.policy import Caller
-from hub.services.protocol import HubSoap11
-from hub.services.security import authenticate_listener
-from hub.services.zapytania import _HubApplication
+from hub.services.application import soap_application
 
 AUDIT_NS = "urn:pl:platforma-komunikacyjna:audyt:1"
 AUDITOR = "AUDYTOR"
@@ -106,13 +104,4 @@ class AuditService(ServiceBase):
 
 def build_application(core: HubCore | None) -> Application:
     """The Spyne application of the audit service; `core=None` builds it for contract export only."""
-    application = _HubApplication(
-        [AuditService],
-        tns=AUDIT_NS,
-        name="UslugaAudytu",
-        in_protocol=HubSoap11(validator="lxml"),
-        out_protocol=HubSoap11(),
-    )
-    application.hub = core
-    application.event_manager.add_listener("method_call", authenticate_listener)
-    return application
+    return soap_application([AuditService], tns=AUDIT_NS, name="UslugaAudytu", core=core)

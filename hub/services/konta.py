@@ -9,9 +9,7 @@ from spyne import Application, ServiceBase, Unicode, rpc
 from hub.core import HubCore
 from hub.model.common import named, required
 from hub.policy import Caller
-from hub.services.protocol import HubSoap11
-from hub.services.security import authenticate_listener
-from hub.services.zapytania import _HubApplication
+from hub.services.application import soap_application
 
 ACCOUNTS_NS = "urn:pl:platforma-komunikacyjna:konta:1"
 Password = required(named(Unicode(min_len=1, max_len=200, type_name="Haslo"), ACCOUNTS_NS))
@@ -57,13 +55,4 @@ class AccountService(ServiceBase):
 
 def build_application(core: HubCore | None) -> Application:
     """The Spyne application of the accounts service; `core=None` builds it for contract export only."""
-    application = _HubApplication(
-        [AccountService],
-        tns=ACCOUNTS_NS,
-        name="UslugaKont",
-        in_protocol=HubSoap11(validator="lxml"),
-        out_protocol=HubSoap11(),
-    )
-    application.hub = core
-    application.event_manager.add_listener("method_call", authenticate_listener)
-    return application
+    return soap_application([AccountService], tns=ACCOUNTS_NS, name="UslugaKont", core=core)

@@ -12,7 +12,6 @@ from spyne import Application, ServiceBase, rpc
 
 from hub import catalog
 from hub.core import HubCore
-from hub.errors import PlatformError
 from hub.identifiers import Identifier
 from hub.model.query import (
     DostepneZbiory,
@@ -29,8 +28,8 @@ from hub.model.query import (
 )
 from hub.policy import Caller
 from hub.query import QueryAnswer, QueryRequest
-from hub.services import faults
-from hub.services.protocol import HubSoap11, PreRendered
+from hub.services.application import HubApplication, soap_application
+from hub.services.protocol import PreRendered
 from hub.services.security import authenticate_listener
 
 log = logging.getLogger(__name__)
@@ -197,35 +196,22 @@ class QueryService(ServiceBase):
         )
 
 
-class _HubApplication(Application):
-    """Spyne application whose user-code errors become our faults, never a traceback."""
-
-    def call_wrapper(self, ctx: Any) -> Any:
-        request_id = (ctx.udc or {}).get("request_id")
-        try:
-            return super().call_wrapper(ctx)
-        except PlatformError as error:
-            raise faults.to_fault(error, request_id) from None
-        except faults.HubFault:
-            raise
-        except Exception:
-            log.exception("request %s failed", request_id)
-            raise faults.internal_fault(request_id) from None
+# Kept for modules that imported it from here before `hub.services.application` existed.
+_HubApplication = HubApplication
 
 
 def build_application(core: HubCore | None, *, identify: Any = authenticate_listener) -> Application:
     """The Spyne application of the query service; `core=None` builds it for contract export only."""
-    application = _HubApplication(
+    application = soap_application(
         [QueryService],
         tns=catalog.QUERY_NS,
         name=SERVICE_NAME,
-        in_protocol=HubSoap11(validator="lxml", raw_requests={f"{{{catalog.QUERY_NS}}}ZapytanieOBeneficjenta"}),
-        out_protocol=HubSoap11(),
+        core=core,
+        raw_requests={f"{{{catalog.QUERY_NS}}}ZapytanieOBeneficjenta"},
+        # `identify` is replaceable only so that bench/auth.py can measure the cost of authentication itself.
+        identify=identify,
     )
-    application.hub = core
     if core is not None:
         wanted = (catalog.QUERY_NS, catalog.MODEL_NS)
         core.query.prefixes = {ns: p for ns, p in application.interface.prefmap.items() if ns in wanted}
-    # `identify` is replaceable only so that bench/auth.py can measure the cost of authentication itself.
-    application.event_manager.add_listener("method_call", identify)
     return application

@@ -1,0 +1,58 @@
+"""The one way a hub SOAP service becomes a Spyne application: our protocol, our faults, our authentication."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from spyne import Application
+
+from hub.errors import PlatformError
+from hub.services import faults
+from hub.services.protocol import HubSoap11
+from hub.services.security import authenticate_listener
+
+if TYPE_CHECKING:
+    from hub.core import HubCore
+
+log = logging.getLogger(__name__)
+
+
+class HubApplication(Application):
+    """Spyne application whose user-code errors become our faults, never a traceback."""
+
+    def call_wrapper(self, ctx: Any) -> Any:
+        request_id = (ctx.udc or {}).get("request_id")
+        try:
+            return super().call_wrapper(ctx)
+        except PlatformError as error:
+            raise faults.to_fault(error, request_id) from None
+        except faults.HubFault:
+            raise
+        except Exception:
+            log.exception("request %s failed", request_id)
+            raise faults.internal_fault(request_id) from None
+
+
+def soap_application(
+    services: Sequence[type],
+    *,
+    tns: str,
+    name: str,
+    core: HubCore | None,
+    raw_requests: Iterable[str] = (),
+    identify: Callable[[Any], None] = authenticate_listener,
+) -> HubApplication:
+    """A SOAP 1.1 application of the hub: hardened parser, schema-validated requests, Polish faults, and
+    the caller identified before any operation runs. `core=None` builds it for contract export only."""
+    application = HubApplication(
+        list(services),
+        tns=tns,
+        name=name,
+        in_protocol=HubSoap11(validator="lxml", raw_requests=frozenset(raw_requests)),
+        out_protocol=HubSoap11(),
+    )
+    application.hub = core
+    application.event_manager.add_listener("method_call", identify)
+    return application
