@@ -13,7 +13,7 @@ import abc
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from hub.catalog import FEED_NS, MODEL_NS
 
@@ -59,12 +59,12 @@ class RowProblem(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRecord:
+class ModelRecord(NamedTuple):
     """One person of the data set in the common model, as the replica stores it.
 
     `sections` are (element name, exclusive-C14N bytes) in model order; a deleted record has none.
-    `position` is the source's ordering key, used for watermarks.
+    `position` is the source's ordering key, used for watermarks. A named tuple rather than a dataclass:
+    records cross from the reader process to the writer by pickle, where a tuple costs half as much.
     """
 
     source_key: str
@@ -155,6 +155,9 @@ class Adapter(abc.ABC):
     kind: ClassVar[str]
     #: The `Dane*` element of the feed record that carries the sections.
     data_element: ClassVar[str]
+    #: Whether `full` and `changes` take `share=(i, n)`: only source batches i, i + n, ... are built, so
+    #: n reader processes can share a run (the feeder takes their batches in turn).
+    shares_reading: ClassVar[bool] = False
 
     @abc.abstractmethod
     def high_water(self) -> dt.datetime | None:

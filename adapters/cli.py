@@ -40,7 +40,9 @@ def cmd_feed(args: argparse.Namespace) -> int:
     # A replica database takes big batches; the hub's limit on a request's size bounds SOAP batches.
     records = args.batch_records or (500 if to_hub else 1000)
     size = args.batch_bytes or (900_000 if to_hub else 64_000_000)
-    options = FeedOptions(records, size, args.source_batch, parallel=not args.no_parallel)
+    # Two readers keep a two-CPU machine busy (reading and building cost about as much as writing).
+    readers = args.readers or (2 if (os.cpu_count() or 1) >= 2 else 1)
+    options = FeedOptions(records, size, args.source_batch, parallel=not args.no_parallel, readers=readers)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -148,5 +150,10 @@ def register(subparsers: Any) -> None:
         "--no-parallel", action="store_true", help="czytaj źródło w tym samym procesie (domyślnie osobny proces)"
     )
     feed.add_argument("--source-batch", type=int, default=1000, help="osób czytanych naraz ze źródła (domyślnie 1000)")
+    feed.add_argument(
+        "--readers",
+        type=int,
+        help="procesów czytających źródło, każdy co n-tą partię (domyślnie 2, na maszynie z jednym CPU 1)",
+    )
     feed.add_argument("--quiet", action="store_true", help="bez paska postępu")
     feed.set_defaults(func=cmd_feed)

@@ -7,9 +7,7 @@ it stands (`status`) and continues the same run (same id, next number) from that
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import queue as queues
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
+from adapters.reader import ReaderGone, ReaderProcess, flat_heap
 
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
@@ -107,7 +106,8 @@ class FeedOptions:
     batch_records: int = 500
     batch_bytes: int = 900_000
     source_batch: int = 1000
-    parallel: bool = False  # read and build in a separate process while this one sends
+    parallel: bool = False  # read and build in separate processes while this one sends
+    readers: int = 1  # reader processes when parallel (adapters that share reading by batch)
 
 
 def _size(record: ModelRecord) -> int:
@@ -158,29 +158,43 @@ class Feeder:
         return uuid.uuid4().hex, 1, mark, read, False
 
     def _items(self, method: str, arguments: dict[str, Any]) -> Iterator[Sequence[Item]]:
-        """The adapter's batches: read here, or by a reader process when `parallel` (two CPUs at work)."""
+        """The adapter's batches: read here, or by reader processes when `parallel` (every CPU at work).
+
+        With several readers (`FeedOptions.readers`, for an adapter that `shares_reading`), reader i of n
+        builds source batches i, i + n, ...; they are taken from each in turn, so the order is the
+        adapter's (see `adapters.reader`).
+        """
         recipe = getattr(self.adapter, "recipe", None)
         if not self.options.parallel or recipe is None:
             yield from getattr(self.adapter, method)(**arguments)
             return
-        context = multiprocessing.get_context("spawn")
-        queue: Any = context.Queue(maxsize=2)  # bounded: memory stays flat whatever the source's size
-        reader = context.Process(
-            target=_read_in_child, args=(recipe, method, arguments, queue, os.getpid()), daemon=True
-        )
-        reader.start()
+        count = max(1, self.options.readers) if getattr(self.adapter, "shares_reading", False) else 1
+        flat_heap()
+        readers: list[ReaderProcess] = []
         try:
-            while True:
-                kind, payload = queue.get()
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise payload
-                yield payload
+            for index in range(count):
+                share = {"share": (index, count)} if count > 1 else {}
+                readers.append(ReaderProcess(recipe, method, {**arguments, **share}))
+            for turn in itertools.count():
+                reader = readers[turn % count]
+                # The whole batch is taken at once, so that its reader goes on to its next one meanwhile.
+                batch: list[Item] = []
+                kind = "part"
+                while kind == "part":
+                    try:
+                        kind, payload = reader.receive()
+                    except ReaderGone:
+                        raise FeedError("Proces czytający bazę dziedzinową zakończył się niespodziewanie.") from None
+                    if kind == "end":
+                        return
+                    if kind == "error":
+                        raise payload
+                    batch.extend(payload)
+                yield batch
+                del batch
         finally:
-            if reader.is_alive():
-                reader.terminate()
-            reader.join(timeout=10)
+            for reader in readers:
+                reader.close()
 
     def run(self, mode: str) -> FeedSummary:
         """Feed everything (FULL) or the changes since the target's watermark (INCREMENTAL)."""
@@ -188,10 +202,10 @@ class Feeder:
         run_id, sequence, mark, (method, arguments), resumed = self.plan(mode)
         items = self._items(method, arguments)
         summary = FeedSummary(mode, run_id, resumed, watermark=mark.encode())
-        pending: tuple[list[ModelRecord], str | None] | None = None
         current: list[ModelRecord] = []
         current_position: str | None = mark.position
         size = 0
+        limit_records, limit_bytes = self.options.batch_records, self.options.batch_bytes
 
         def send(batch_records: list[ModelRecord], last_position: str | None, final: bool) -> None:
             nonlocal sequence
@@ -210,57 +224,23 @@ class Feeder:
             sequence += 1
 
         for source_batch in items:
+            summary.read += len(source_batch)
+            if self.progress is not None:
+                self.progress(len(source_batch))  # per batch: a progress bar's update costs microseconds
             for item in source_batch:
-                summary.read += 1
-                if self.progress is not None:
-                    self.progress(1)
                 if isinstance(item, SourceRejection):
                     # Rejected at the source: reported, and the position moves past it with this batch.
                     summary.rejected.append((item.source_key, item.reason))
                     current_position = item.position
                     continue
                 item_size = _size(item)
-                if current and (
-                    len(current) >= self.options.batch_records or size + item_size > self.options.batch_bytes
-                ):
-                    if pending is not None:
-                        send(*pending, final=False)
-                    pending = (current, current_position)
+                if current and (len(current) >= limit_records or size + item_size > limit_bytes):
+                    # A record follows, so this full batch is not the last one: it goes now.
+                    send(current, current_position, final=False)
                     current, size = [], 0
                 current.append(item)
                 size += item_size
                 current_position = item.position
-        if pending is not None and current:
-            send(*pending, final=False)
-            send(current, current_position, final=True)
-        elif pending is not None:
-            send(pending[0], current_position, final=True)
-        else:
-            send(current, current_position, final=True)
+        send(current, current_position, final=True)
         summary.seconds = time.perf_counter() - started
         return summary
-
-
-def _read_in_child(recipe: Any, method: str, arguments: dict[str, Any], queue: Any, parent: int) -> None:
-    """The reader process: rebuild the adapter from its recipe, read, and pass batches to the parent."""
-
-    def put(message: tuple[str, Any]) -> None:
-        while True:
-            try:
-                queue.put(message, timeout=1)
-                return
-            except queues.Full:
-                if os.getppid() != parent:  # the feeder was killed: nobody will read this
-                    os._exit(1)
-
-    cls, args, kwargs = recipe
-    try:
-        adapter = cls(*args, **kwargs)
-        for batch in getattr(adapter, method)(**arguments):
-            put(("batch", list(batch)))
-        adapter.close()
-        put(("end", None))
-    except AdapterError as error:
-        put(("error", error))
-    except Exception as error:  # a bug in an adapter: reported, not a hang
-        put(("error", AdapterError(f"Błąd adaptera w procesie czytającym ({type(error).__name__}: {error}).")))

@@ -8,17 +8,26 @@ Memory stays flat: people are read in key order, one batch at a time (keyset pag
 ORDER BY key LIMIT n`), and each child table is read for that batch only, ordered by person; no
 connection is held while the batch is being sent. Incremental runs find changed people as the union of
 the keys whose rows were modified in the window, plus the deletion journal (filled by triggers).
+
+The rows of people and histories are many (about 26 a person in PUP), so they are read through the
+driver's own cursor from statements compiled once per run: plain tuples, values as the driver gives
+them (text dates on SQLite, `date` elsewhere; the formatting helpers take both). SQLAlchemy's result
+rows cost more than the database does for these reads.
 """
 
 from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections import defaultdict
+import itertools
+import keyword
+from collections import defaultdict, namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
     TIMESTAMP,
@@ -31,6 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     create_engine,
     event,
@@ -43,6 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -183,6 +194,71 @@ def unavailable(error: Exception) -> SourceUnavailable:
     )
 
 
+#: A source row handed to `build`: a tuple in the order of the query's columns (`person_columns()` after
+#: the key; a child query's `columns` after the person). With `named_rows` it is also readable by label
+#: (`row.nazwisko`, `person._klucz`), as SQLAlchemy's rows are.
+SourceRow = Any
+
+
+class _Prepared:
+    """A statement compiled once for a dialect and run on the driver's cursor: rows come as plain tuples.
+
+    Parameters are those of `bindparam`s (an expanding one for IN lists); values pass through the bind
+    processors of their types, as SQLAlchemy's own execution would.
+    """
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.compiled = compiled
+        self.positional = dialect.positional
+        self.names = tuple(statement.selected_columns.keys())
+
+    def rows(self, connection: Connection, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute with `values` and fetch every row."""
+        state = self.compiled.construct_expanded_state(values)
+        params = state.parameters
+        processors = state.processors
+        if processors:
+            params = {k: (processors[k](v) if k in processors else v) for k, v in params.items()}
+        args: Any = tuple(params[name] for name in state.positiontup or ()) if self.positional else params
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(state.statement, args)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+class _Queries(NamedTuple):
+    """The compiled queries of a run (see `SqlAdapter._statements`)."""
+
+    first: _Prepared | None
+    people: _Prepared
+    skip_first: _Prepared | None
+    skip: _Prepared | None
+    children: tuple[tuple[str, _Prepared], ...]
+    person_names: tuple[str, ...]
+
+
+def _row_type(names: Sequence[str]) -> Any:
+    """A named-tuple class whose attributes are the query's labels (`_klucz` included, unlike namedtuple)."""
+    fields = [
+        name if name.isidentifier() and not name.startswith("_") and not keyword.iskeyword(name) else f"c{i}"
+        for i, name in enumerate(names)
+    ]
+    seen: set[str] = set()
+    for i, name in enumerate(fields):
+        if name in seen:
+            fields[i] = f"c{i}"
+        seen.add(fields[i])
+    row_type = namedtuple("Wiersz", fields)  # type: ignore[misc]
+    for i, name in enumerate(names):
+        if fields[i] != name and name.isidentifier() and not hasattr(row_type, name):
+            setattr(row_type, name, property(itemgetter(i)))
+    return row_type
+
+
 class SqlAdapter(Adapter):
     """Reads a relational domain system with the shape: person table, child tables, deletion journal."""
 
@@ -193,6 +269,9 @@ class SqlAdapter(Adapter):
     #: Logical name of the person table and its key column.
     person_table: ClassVar[str] = "osoba"
     person_key: ClassVar[str] = "id_osoby"
+    #: Rows readable by label (`row.nazwisko`); False hands `build` bare tuples (cheaper, for hot adapters).
+    named_rows: ClassVar[bool] = True
+    shares_reading = True
 
     def __init__(self, source_url: str, mapping: Path | dict[str, Any] | None = None, *, connect: bool = True) -> None:
         self.mapping = load_mapping(self.reference_mapping, mapping)
@@ -202,6 +281,8 @@ class SqlAdapter(Adapter):
         self.tables = build_tables(self.metadata, self.mapping, (*self.specs, JOURNAL))
         self.engine: Engine | None = source_engine(source_url) if connect else None
         self._dictionaries: dict[str, dict[str, Any]] | None = None
+        self._prepared: dict[tuple[str, str, int], _Queries] = {}
+        self._row_types: dict[tuple[str, ...], Any] = {}
 
     # -- what a concrete adapter declares -------------------------------------------------------------------
     @abc.abstractmethod
@@ -214,9 +295,13 @@ class SqlAdapter(Adapter):
 
     @abc.abstractmethod
     def build(
-        self, person: Row[Any], rows: dict[str, list[Row[Any]]], dictionaries: dict[str, dict[str, Any]]
+        self, person: SourceRow, rows: dict[str, list[SourceRow]], dictionaries: dict[str, dict[str, Any]]
     ) -> ModelRecord:
-        """One person's record; raise `RowProblem` for a value the model cannot carry."""
+        """One person's record; raise `RowProblem` for a value the model cannot carry.
+
+        `person` is (key, *person_columns()); `rows[child.name]` are that child's rows of the person,
+        each (person key, *child.columns), in the child's order.
+        """
 
     def dictionaries(self, connection: Connection) -> dict[str, dict[str, Any]]:
         """Small code tables read once per run (code -> row); none by default."""
@@ -254,6 +339,14 @@ class SqlAdapter(Adapter):
             raise SourceUnavailable("Adapter utworzono bez połączenia z bazą dziedzinową.")
         return self.engine.connect()
 
+    def _errors(self) -> tuple[type[Exception], ...]:
+        """The exceptions of a failed read: SQLAlchemy's and the driver's own (raw cursors raise those)."""
+        dbapi = getattr(self.engine.dialect, "loaded_dbapi", None) if self.engine is not None else None
+        error = getattr(dbapi, "Error", None)
+        return (
+            (SQLAlchemyError, error) if isinstance(error, type) and issubclass(error, Exception) else (SQLAlchemyError,)
+        )
+
     def high_water(self) -> dt.datetime | None:
         """The latest `data_modyfikacji` (or deletion) in the source."""
         stamps = [m for child in self.children() for m in child.modified]
@@ -273,35 +366,88 @@ class SqlAdapter(Adapter):
             raise unavailable(error) from error
         return latest
 
-    def full(self, after: str | None = None, batch_size: int = 1000) -> Iterator[Sequence[Item]]:
-        """Every person of the data set in key order, in batches, starting after `after`."""
+    def _statements(self, dialect: Dialect, mode: str, batch_size: int) -> _Queries:
+        """The queries of a run, compiled once: `full` reads people by key (the first batch, then those
+        after `last`) and their histories by key range; `changes` reads both by a list of keys."""
+        found = self._prepared.get((dialect.name, mode, batch_size))
+        if found is not None:
+            return found
         key = self.key_column
+        person = select(key.label("_klucz"), *self.person_columns())
+        first = skip_first = skip = None
+        if mode == "full":
+            after = key > bindparam("last", type_=key.type)
+            ordered = person.where(self.in_data_set()).order_by(key).limit(batch_size)
+            first = _Prepared(ordered, dialect)
+            people = _Prepared(ordered.where(after), dialect)
+            # Another reader's batch is passed over by its last key alone (none: it is the last batch).
+            last_key = select(key).where(self.in_data_set()).order_by(key).offset(batch_size - 1).limit(1)
+            skip_first = _Prepared(last_key, dialect)
+            skip = _Prepared(last_key.where(after), dialect)
+        else:
+            people = _Prepared(self.people_query(bindparam("keys", expanding=True, type_=key.type)), dialect)
+        children = []
+        for child in self.children():
+            if mode == "full":
+                where = child.person.between(bindparam("low", type_=key.type), bindparam("high", type_=key.type))
+            else:
+                where = child.person.in_(bindparam("keys", expanding=True, type_=key.type))
+            query = (
+                select(child.person.label("_osoba"), *child.columns)
+                .select_from(child.from_)
+                .where(where)
+                .order_by(child.person, *child.order_by)
+            )
+            children.append((child.name, _Prepared(query, dialect)))
+        prepared = _Queries(first, people, skip_first, skip, tuple(children), tuple(person.selected_columns.keys()))
+        self._prepared[(dialect.name, mode, batch_size)] = prepared
+        return prepared
+
+    def full(
+        self, after: str | None = None, batch_size: int = 1000, *, share: tuple[int, int] = (0, 1)
+    ) -> Iterator[Sequence[Item]]:
+        """Every person of the data set in key order, in batches, starting after `after` (with `share`
+        (i, n): only batches i, i + n, ...; the people query still walks every batch, cheaply)."""
         last = self._position(after)
-        while True:
-            query = select(key.label("_klucz"), *self.person_columns()).where(self.in_data_set())
-            if last is not None:
-                query = query.where(key > last)
-            query = query.order_by(key).limit(batch_size)
+        errors = self._errors()
+        index, count = share
+        for turn in itertools.count():
+            mine = turn % count == index
             try:
                 with self._connection() as connection:
                     dictionaries = self._dicts(connection)
-                    people = connection.execute(query).all()
+                    queries = self._statements(connection.dialect, "full", batch_size)
+                    if not mine:
+                        assert queries.skip_first is not None and queries.skip is not None
+                        skip = queries.skip_first if last is None else queries.skip
+                        found = skip.rows(connection, {} if last is None else {"last": last})
+                        if not found:
+                            return
+                        last = found[0][0]
+                        continue
+                    if last is None:
+                        assert queries.first is not None
+                        people = queries.first.rows(connection, {})
+                    else:
+                        people = queries.people.rows(connection, {"last": last})
                     if not people:
                         return
-                    low, high = people[0]._klucz, people[-1]._klucz
-                    rows = {
-                        c.name: self._child_rows(connection, c, c.person.between(low, high)) for c in self.children()
-                    }
-            except SQLAlchemyError as error:
+                    bounds = {"low": people[0][0], "high": people[-1][0]}
+                    rows = {name: _by_person(q.rows(connection, bounds)) for name, q in queries.children}
+            except errors as error:
                 raise unavailable(error) from error
-            yield [self._item(person, rows, dictionaries) for person in people]
-            last = high
+            last = people[-1][0]
+            # Nothing of this batch stays referenced here while the next one is read (flat memory).
+            items = self._items(people, rows, queries, dictionaries)
+            del people, rows
+            yield items
+            del items
 
-    def people_query(self, keys: Sequence[Any]) -> Select[Any]:
-        """The people with these keys, each marked whether still in the data set (1/0: Oracle has no
-        boolean in a select list before 23c)."""
+    def people_query(self, keys: Any) -> Select[Any]:
+        """The people with these keys, each marked (last column) whether still in the data set (1/0: Oracle
+        has no boolean in a select list before 23c)."""
         member = case((self.in_data_set(), 1), else_=0).label("_w_zbiorze")
-        return select(self.key_column.label("_klucz"), member, *self.person_columns()).where(self.key_column.in_(keys))
+        return select(self.key_column.label("_klucz"), *self.person_columns(), member).where(self.key_column.in_(keys))
 
     def changed_keys(self, since: dt.datetime | None, until: dt.datetime | None) -> Select[Any]:
         """The union of the person keys with a row modified (or deleted) in (since, until]."""
@@ -330,33 +476,45 @@ class SqlAdapter(Adapter):
         until: dt.datetime | None,
         after: str | None = None,
         batch_size: int = 1000,
+        *,
+        share: tuple[int, int] = (0, 1),
     ) -> Iterator[Sequence[Item]]:
-        """People changed in (since, until], in key order; gone or removed people as deletions."""
+        """People changed in (since, until], in key order; gone or removed people as deletions (with
+        `share` (i, n): only batches i, i + n, ...)."""
         changed = self.changed_keys(since, until).subquery("zmienione")
         last = self._position(after)
-        while True:
+        errors = self._errors()
+        size = min(batch_size, 1000)  # Oracle: at most 1000 in IN
+        index, count = share
+        for turn in itertools.count():
             query = select(changed.c.k)
             if last is not None:
                 query = query.where(changed.c.k > last)
-            query = query.order_by(changed.c.k).limit(min(batch_size, 1000))  # Oracle: at most 1000 in IN
+            query = query.order_by(changed.c.k).limit(size)
             try:
                 with self._connection() as connection:
                     dictionaries = self._dicts(connection)
                     keys = list(connection.scalars(query))
                     if not keys:
                         return
-                    people_query = self.people_query(keys)
-                    people = {p._klucz: p for p in connection.execute(people_query)}
-                    rows = {c.name: self._child_rows(connection, c, c.person.in_(keys)) for c in self.children()}
-            except SQLAlchemyError as error:
+                    if turn % count != index:
+                        last = keys[-1]
+                        continue
+                    queries = self._statements(connection.dialect, "changes", size)
+                    found = {row[0]: row for row in queries.people.rows(connection, {"keys": keys})}
+                    rows = {name: _by_person(q.rows(connection, {"keys": keys})) for name, q in queries.children}
+            except errors as error:
                 raise unavailable(error) from error
+            # The membership mark is the people query's last column.
+            present = [found[k][:-1] for k in keys if k in found and found[k][-1]]
+            built = iter(self._items(present, rows, queries, dictionaries))
             items: list[Item] = []
             for value in keys:
-                person = people.get(value)
-                if person is None or not person._w_zbiorze:
+                row = found.get(value)
+                if row is None or not row[-1]:
                     items.append(ModelRecord(self.source_key(value), str(value), True, self.data_element))
                 else:
-                    items.append(self._item(person, rows, dictionaries))
+                    items.append(next(built))
             yield items
             last = keys[-1]
 
@@ -366,28 +524,43 @@ class SqlAdapter(Adapter):
             self._dictionaries = self.dictionaries(connection)
         return self._dictionaries
 
-    @staticmethod
-    def _child_rows(connection: Connection, child: ChildQuery, where: ColumnElement[bool]) -> dict[Any, list[Row[Any]]]:
-        query = (
-            select(child.person.label("_osoba"), *child.columns)
-            .select_from(child.from_)
-            .where(where)
-            .order_by(child.person, *child.order_by)
-        )
-        grouped: dict[Any, list[Row[Any]]] = defaultdict(list)
-        for row in connection.execute(query).all():
-            grouped[row._osoba].append(row)
-        return grouped
+    def _named(self, names: Sequence[str]) -> Any:
+        row_type = self._row_types.get(tuple(names))
+        if row_type is None:
+            row_type = self._row_types[tuple(names)] = _row_type(names)
+        return row_type
 
-    def _item(
-        self, person: Row[Any], rows: dict[str, dict[Any, list[Row[Any]]]], dictionaries: dict[str, dict[str, Any]]
-    ) -> Item:
-        value = person._klucz
-        mine = {name: by_person.get(value, []) for name, by_person in rows.items()}
-        try:
-            return self.build(person, mine, dictionaries)
-        except RowProblem as problem:
-            return SourceRejection(self.source_key(value), str(value), f"Odrzucono w źródle: {problem.reason}.")
+    def _items(
+        self,
+        people: Sequence[tuple[Any, ...]],
+        rows: dict[str, dict[Any, list[tuple[Any, ...]]]],
+        queries: _Queries,
+        dictionaries: dict[str, dict[str, Any]],
+    ) -> list[Item]:
+        """Build each person's item from their rows (grouped by person)."""
+        empty: list[tuple[Any, ...]] = []
+        groups = list(rows.items())
+        if self.named_rows:
+            person_type = self._named(queries.person_names)
+            row_types = {name: self._named(query.names) for name, query in queries.children}
+            people = [person_type._make(p) for p in people]
+            groups = [
+                (name, {k: [row_types[name]._make(r) for r in v] for k, v in by_person.items()})
+                for name, by_person in groups
+            ]
+        items: list[Item] = []
+        build = self.build
+        for person in people:
+            value = person[0]
+            try:
+                items.append(
+                    build(person, {name: by_person.get(value, empty) for name, by_person in groups}, dictionaries)
+                )
+            except RowProblem as problem:
+                items.append(
+                    SourceRejection(self.source_key(value), str(value), f"Odrzucono w źródle: {problem.reason}.")
+                )
+        return items
 
     def close(self) -> None:
         """Release the source's connections."""
@@ -441,6 +614,11 @@ def group(rows: list[Row[Any]], attribute: str) -> dict[Any, list[Row[Any]]]:
     for row in rows:
         grouped[getattr(row, attribute)].append(row)
     return grouped
+
+
+def _by_person(rows: list[tuple[Any, ...]]) -> dict[Any, list[tuple[Any, ...]]]:
+    """Rows ordered by person (first column), grouped by it."""
+    return {key: list(group) for key, group in groupby(rows, itemgetter(0))}
 
 
 def labelled(table: Table, *names: str) -> list[ColumnElement[Any]]:

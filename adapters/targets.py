@@ -35,7 +35,7 @@ class ReplicaTarget:
     def __init__(self, url: str, kind: str) -> None:
         from hub.loader import ReplicaWriter
 
-        self.writer = ReplicaWriter(url, kind, duplicates="refuse")
+        self.writer = ReplicaWriter(url, kind, duplicates="refuse", bulk=True)
 
     def status(self, data_set: str) -> TargetStatus:
         """Where the replica stands."""

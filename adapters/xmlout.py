@@ -9,7 +9,7 @@ lxml's own canonicalisation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,9 @@ def section(name: str, body: str) -> tuple[str, bytes]:
 # most elements are formatted once. The cache is bounded (cleared when full), so memory stays flat.
 _FORMATTED: dict[tuple[str, Any], str] = {}
 _CACHE_LIMIT = 20_000
+# Dates: births span ~30,000 days and histories a few thousand more; a smaller bound would be cleared
+# over and over on a big register (a few MB).
+_DATE_LIMIT = 60_000
 
 
 def _remember(key: tuple[str, Any], formatted: str) -> str:
@@ -55,6 +58,11 @@ def text(name: str, value: Any, what: str, *, required: bool = False) -> str:
         found = _FORMATTED.get((name, value))
         if found is not None:
             return found
+    formatted = _text_element(name, value, what, required)
+    return _remember((name, value), formatted) if formatted else formatted
+
+
+def _text_element(name: str, value: Any, what: str, required: bool) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RowProblem(f"brak wymaganej wartości: {what}")
@@ -62,7 +70,7 @@ def text(name: str, value: Any, what: str, *, required: bool = False) -> str:
     trimmed = str(value).strip()
     if len(trimmed) > MAX_TEXT:
         raise RowProblem(f"wartość dłuższa niż {MAX_TEXT} znaków: {what}")
-    return _remember((name, value), f"<m:{name}>{escape(trimmed)}</m:{name}>")
+    return f"<m:{name}>{escape(trimmed)}</m:{name}>"
 
 
 def wrap(name: str, body: str) -> str:
@@ -79,6 +87,14 @@ def date(name: str, value: Any, what: str, *, required: bool = False) -> str:
     found = _FORMATTED.get((name, value))
     if found is not None:
         return found
+    return _remember((name, value), _date_element(name, value, what, required))
+
+
+def _date_element(name: str, value: Any, what: str, required: bool) -> str:
+    if value is None:
+        if required:
+            raise RowProblem(f"brak wymaganej daty: {what}")
+        return ""
     parsed = value
     if isinstance(parsed, str):  # SQLite keeps dates as text
         try:
@@ -89,7 +105,7 @@ def date(name: str, value: Any, what: str, *, required: bool = False) -> str:
         parsed = parsed.date()
     if not isinstance(parsed, dt.date):
         raise RowProblem(f"niemożliwa lub nieczytelna data: {what} = {value}")
-    return _remember((name, value), f"<m:{name}>{parsed.isoformat()}</m:{name}>")
+    return f"<m:{name}>{parsed.isoformat()}</m:{name}>"
 
 
 def amount(name: str, value: Any, what: str) -> str:
@@ -186,19 +202,47 @@ def personal(
     )
 
 
-class _Lookup(dict[Any, str]):
-    """value -> formatted text, computed on first use; a C-speed lookup afterwards (bounded)."""
+class Lookup(dict[Any, str]):
+    """value -> formatted text, computed on first use; a C-speed lookup afterwards.
 
-    def __init__(self, compute: Any) -> None:
+    Bounded: cleared when `limit` values are held, so memory stays flat. A value whose computation
+    raises (`RowProblem`) is not remembered.
+    """
+
+    def __init__(self, compute: Callable[[Any], str], limit: int = _CACHE_LIMIT) -> None:
         super().__init__()
         self.compute = compute
+        self.limit = limit
 
     def __missing__(self, value: Any) -> str:
-        formatted: str = self.compute(value)
-        if len(self) >= _CACHE_LIMIT:
+        formatted = self.compute(value)
+        if len(self) >= self.limit:
             self.clear()
         self[value] = formatted
         return formatted
+
+
+def text_lookup(name: str, what: str, *, required: bool = False) -> Lookup:
+    """value -> the element exactly as `text(name, value, what, required=...)` writes it."""
+    return Lookup(lambda value: _text_element(name, value, what, required))
+
+
+def date_lookup(name: str, what: str, *, required: bool = False) -> Lookup:
+    """value -> the element exactly as `date(name, value, what, required=...)` writes it."""
+    return Lookup(lambda value: _date_element(name, value, what, required), _DATE_LIMIT)
+
+
+def flag_lookup(name: str) -> Callable[[Any], str]:
+    """A function value -> the element as `flag(name, value)` writes it; 0 and 1 looked up, not computed."""
+    known = {0: f"<m:{name}>false</m:{name}>", 1: f"<m:{name}>true</m:{name}>"}
+
+    def formatted(value: Any) -> str:
+        # Exactly int: 1.0 or True must go through `flag`, which reads them differently (True, '1.0').
+        if type(value) is int and value in known:
+            return known[value]
+        return flag(name, value)
+
+    return formatted
 
 
 def _iso(value: Any) -> str:
@@ -238,8 +282,8 @@ def _money(value: Any) -> str:
 
 
 #: ISO[value]: a date as xs:date text (RowProblem when impossible or missing).
-ISO = _Lookup(_iso)
+ISO = Lookup(_iso, _DATE_LIMIT)
 #: TXT[value]: trimmed, escaped, non-empty text of at most 500 characters (RowProblem otherwise).
-TXT = _Lookup(_escaped)
+TXT = Lookup(_escaped)
 #: AMT[value]: an amount with two decimal places.
-AMT = _Lookup(_money)
+AMT = Lookup(_money)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,16 +40,20 @@ from hub.errors import (
     UnknownDataSet,
 )
 from hub.identifiers import normalise_name
-from hub.replicas import STATE_ROW, Load, Person, ReplicaState, Section, writable_engine
+from hub.replicas import STATE_ROW, Load, Person, ReplicaState, Section, WalCheckpointer, sqlite_file, writable_engine
 
 M = "{" + catalog.MODEL_NS + "}"
 F = "{" + catalog.FEED_NS + "}"
 BULK = 1000
+CHECKPOINT_RECORDS = 5000  # bulk writer: records between log checkpoints (a few log pages each)
 CHUNK = 500  # records per identity check (keeps IN lists short on every database)
 PERSONS: Table = Person.__table__  # type: ignore[assignment]
 SECTIONS: Table = Section.__table__  # type: ignore[assignment]
 STATE: Table = ReplicaState.__table__  # type: ignore[assignment]
 LOADS: Table = Load.__table__  # type: ignore[assignment]
+#: The order of the values in the writer's rows: the tables' own column order.
+PERSON_COLUMNS = tuple(column.name for column in PERSONS.columns)
+SECTION_COLUMNS = tuple(column.name for column in SECTIONS.columns)
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
 
@@ -259,14 +264,34 @@ def _iter_feed(
         raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{line}: {error}") from error
 
 
+_PESEL_CENTURIES = (1900, 2000, 2100, 2200, 1800)  # by month // 20, as python-stdnum reads them
+
+
 def pesel_is_valid(value: str) -> bool:
     """The PESEL check of python-stdnum (check digit, encoded birth date) for an already compact value.
 
     `validate_pesel` first cleans its input, which costs more than the check itself; feed values are
-    eleven digits or refused, so the loader's hot path calls stdnum's check digit and date directly.
+    eleven digits or refused, so the loader's hot path computes stdnum's check digit and birth date
+    itself (the same arithmetic as `stdnum.pl.pesel.calc_check_digit` and `get_birth_date`; a test
+    compares the two on many values). Other Unicode digits take stdnum's own path.
     """
     if len(value) != 11 or not value.isdigit():
         return False
+    if not value.isascii():
+        return _stdnum_pesel_is_valid(value)
+    d = value.encode()  # ASCII digits: d[i] - 48 is the digit; the weights 1 3 7 9 1 3 7 9 1 3 sum to 44
+    weighted = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7] + d[8] + 3 * d[9]
+    if (10 - (weighted - 48 * 44)) % 10 != d[10] - 48:
+        return False
+    month = int(value[2:4])
+    try:
+        dt.date(_PESEL_CENTURIES[month // 20] + int(value[0:2]), month % 20, int(value[4:6]))
+    except ValueError:
+        return False
+    return True
+
+
+def _stdnum_pesel_is_valid(value: str) -> bool:
     if stdnum_pesel.calc_check_digit(value[:10]) != value[10]:
         return False
     try:
@@ -305,15 +330,20 @@ class ReplicaWriter:
 
     `duplicates="reject"` rejects the second occurrence of a source key in a batch and goes on (feed
     files); `duplicates="refuse"` refuses the whole batch with `ZDUPLIKOWANA_OSOBA` (the SOAP service).
+    `bulk=True` (a feeding module writing the replica database itself, batch after batch) gives a SQLite
+    replica a bigger page cache and checkpoints its log beside the writer (`WalCheckpointer`).
     """
 
-    def __init__(self, replica_url: str, data_set_kind: str, *, duplicates: str = "reject") -> None:
+    def __init__(self, replica_url: str, data_set_kind: str, *, duplicates: str = "reject", bulk: bool = False) -> None:
         kind = catalog.kind(data_set_kind)
         if kind is None:
             raise UnknownDataSet(f"Nieznany rodzaj zbioru: {data_set_kind}.")
         self.kind = kind
         self.duplicates = duplicates
-        self.engine = writable_engine(replica_url)
+        path = sqlite_file(replica_url) if bulk else None
+        self.engine = writable_engine(replica_url, checkpoint_on_commit=path is None, cache_mb=16 if bulk else 2)
+        self._checkpointer = WalCheckpointer(path, every=CHECKPOINT_RECORDS) if path is not None else None
+        self._since_restart = 0
         self._unanalyzed = 0
         self._analyzed = 0
 
@@ -366,6 +396,7 @@ class ReplicaWriter:
             sequence=header.sequence,
             watermark=header.watermark,
         )
+        self._restart_log()
         try:
             with self.engine.begin() as connection:
                 state = self._lock_state(connection)
@@ -382,10 +413,24 @@ class ReplicaWriter:
                 "Paczka zawiera osobę, która już występuje w zasilanym zbiorze (ten sam identyfikator źródłowy "
                 "albo PESEL); paczki nie zastosowano."
             ) from error
+        if self._checkpointer is not None:
+            self._checkpointer.written(report.loaded + report.deleted)
+            self._since_restart += report.loaded + report.deleted
         if report.snapshot_live and old_generation != generation:
             self._drop_generations(keep=(generation,))
         self._keep_statistics(report.loaded)
         return report
+
+    def _restart_log(self) -> None:
+        """With a `WalCheckpointer`: start the log over once the thread has copied it (and in any case
+        after a few rounds' worth of records, should the thread have stopped: the log stays bounded)."""
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        if checkpointer.restart_due or self._since_restart >= 4 * checkpointer.every:
+            with self.engine.connect() as connection:
+                checkpointer.restart(connection.connection.driver_connection)
+            self._since_restart = 0
 
     def _keep_statistics(self, added: int) -> None:
         """PostgreSQL plans from statistics: a replica filled from empty needs them refreshed as it grows,
@@ -464,12 +509,14 @@ class ReplicaWriter:
         progress: Callable[[int], None] | None,
     ) -> None:
         digest = hashlib.sha256()
+        update = digest.update
         next_id = int(connection.scalar(select(func.coalesce(func.max(Person.id), 0))) or 0) + 1
         seen: set[str] = set()
         seen_pesel: dict[str, str] = {}
         chunk: list[RecordLike] = []
-        people: list[dict[str, Any]] = []
-        sections: list[dict[str, Any]] = []
+        # Rows as plain tuples in the tables' column order (PERSON_COLUMNS, SECTION_COLUMNS).
+        people: list[tuple[Any, ...]] = []
+        sections: list[tuple[Any, ...]] = []
 
         def flush_chunk() -> None:
             nonlocal next_id
@@ -478,24 +525,25 @@ class ReplicaWriter:
             accepted = self._check_chunk(connection, generation, header, chunk, report)
             for record in accepted:
                 if record.deleted:
-                    digest.update(b"D" + record.source_key.encode() + b"\n")
+                    update(b"D" + record.source_key.encode() + b"\n")
                     continue
+                person_id = next_id
                 people.append(
-                    {
-                        "id": next_id,
-                        "generacja": generation,
-                        "id_zrodlowy": record.source_key,
-                        "pesel": record.pesel,
-                        "nazwisko_klucz": name_key(record.surname),
-                        "imie_klucz": name_key(record.first_name),
-                        "data_urodzenia": record.birth_date,
-                        "dokument_rodzaj": record.document_kind,
-                        "dokument_numer": record.document_number,
-                    }
+                    (
+                        person_id,
+                        generation,
+                        record.source_key,
+                        record.pesel,
+                        name_key(record.surname),
+                        name_key(record.first_name),
+                        record.birth_date,
+                        record.document_kind,
+                        record.document_number,
+                    )
                 )
                 for name, content in record.sections:
-                    sections.append({"osoba_id": next_id, "sekcja": name, "tresc": content})
-                    digest.update(content)
+                    sections.append((person_id, name, content))
+                    update(content)
                 next_id += 1
                 report.loaded += 1
             chunk.clear()
@@ -599,13 +647,14 @@ class ReplicaWriter:
         return accepted
 
     @staticmethod
-    def _flush(connection: Connection, people: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
-        # The driver's executemany with the statement compiled once per dialect: SQLAlchemy's per-row
-        # parameter processing would cost more than the insert (the values are plain str/int/date/bytes).
+    def _flush(connection: Connection, people: list[tuple[Any, ...]], sections: list[tuple[Any, ...]]) -> None:
+        # The driver's executemany (COPY on PostgreSQL) with the statement compiled once per dialect:
+        # SQLAlchemy's per-row parameter processing would cost more than the insert (the values are
+        # plain str/int/date/bytes).
         if people:
-            _bulk_insert(connection, PERSONS, people)
+            _bulk_insert(connection, PERSONS, PERSON_COLUMNS, people)
         if sections:
-            _bulk_insert(connection, SECTIONS, sections)
+            _bulk_insert(connection, SECTIONS, SECTION_COLUMNS, sections)
         people.clear()
         sections.clear()
 
@@ -672,43 +721,51 @@ class ReplicaWriter:
                 self._delete_generation(connection, generation)
 
     def dispose(self) -> None:
-        """Release the replica's connections."""
+        """Release the replica's connections (the last one to close checkpoints the log)."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
 
 
-_COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+_COMPILED: dict[tuple[str, str], tuple[str, Callable[[tuple[Any, ...]], Any] | None]] = {}
 
 
-def _bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows through the driver (positional or named, as the dialect wants); COPY on PostgreSQL.
+def _bulk_insert(connection: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """INSERT many rows (tuples in the order of `columns`) through the driver; COPY on PostgreSQL.
 
     psycopg's executemany costs a round trip per row; COPY streams them in one statement.
     """
     dialect = connection.dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        names = list(rows[0])
-        columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+        names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
         target = dialect.identifier_preparer.format_table(table)
         cursor = connection.connection.cursor()
         try:
-            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[name] for name in names])
+                    copy.write_row(row)
         finally:
             cursor.close()
         return
     key = (dialect.name, table.name)
     compiled = _COMPILED.get(key)
     if compiled is None:
-        statement = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
-        order = tuple(statement.positiontup) if dialect.positional and statement.positiontup else None
-        compiled = (statement.string, order)
+        statement = insert(table).compile(dialect=dialect, column_keys=list(columns))
+        arrange: Callable[[tuple[Any, ...]], Any] | None
+        if dialect.positional and statement.positiontup:
+            order = tuple(statement.positiontup)
+            # The tuples are in the table's column order already, which is the statement's on every
+            # dialect seen so far; otherwise they are rearranged.
+            arrange = None if order == columns else operator.itemgetter(*(columns.index(n) for n in order))
+        else:
+
+            def arrange(row: tuple[Any, ...]) -> Any:
+                return dict(zip(columns, row, strict=True))
+
+        compiled = (statement.string, arrange)
         _COMPILED[key] = compiled
-    sql, order = compiled
-    if order is not None:
-        connection.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
-    else:
-        connection.exec_driver_sql(sql, rows)
+    sql, arrange = compiled
+    connection.exec_driver_sql(sql, rows if arrange is None else [arrange(row) for row in rows])
 
 
 class Loader:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters import xmlout as x
-from adapters.base import ModelRecord, RowProblem
+from adapters.base import MODEL_NS, ModelRecord, RowProblem, escape
+from adapters.mapping import Mapping
 from adapters.pup.schema import SPECS
-from adapters.sql import ChildQuery, SqlAdapter, labelled
+from adapters.sql import ChildQuery, SourceRow, SqlAdapter, labelled
 
 
 class PupAdapter(SqlAdapter):
@@ -24,6 +26,7 @@ class PupAdapter(SqlAdapter):
     data_element = "DanePUP"
     reference_mapping = Path(__file__).with_name("mapping.toml")
     specs = SPECS
+    named_rows = False  # `build` unpacks plain tuples: the columns below are in the order it reads them
 
     def person_columns(self) -> Sequence[ColumnElement[Any]]:
         return labelled(
@@ -132,224 +135,316 @@ class PupAdapter(SqlAdapter):
         }
 
     def build(
-        self, person: Row[Any], rows: dict[str, list[Row[Any]]], dictionaries: dict[str, dict[str, Any]]
+        self, person: SourceRow, rows: dict[str, list[SourceRow]], dictionaries: dict[str, dict[str, Any]]
     ) -> ModelRecord:
-        m = self.mapping
-        key = person._klucz
-        sections: list[tuple[str, bytes]] = []
-        address_xml = x.addresses(
-            x.address(
-                m.code("typ_adresu", a.typ_adresu, "adres"),
-                a.kod_pocztowy,
-                a.miejscowosc,
-                a.ulica,
-                a.nr_domu,
-                a.nr_lokalu,
-                "adres",
+        """Hot path (plain tuples, in the column order declared above): values are formatted by bounded
+        lookups (`xmlout.Lookup`), checked in the same order as the model's elements are written, so a
+        person with several problems is rejected for the first of them."""
+        key, surname, first_name, second_name, pesel, birth_date, sex, marital, document, number = person
+        f = self._formats
+        address_xml = ""
+        for _person, kind, post_code, town, street, house, flat in rows["adres"]:
+            address_xml += x.wrap(
+                "Adres",
+                f.address_kind[kind]
+                + f.post_code[post_code]
+                + f.town[town]
+                + f.street[street]
+                + f.house[house]
+                + f.flat[flat],
             )
-            for a in rows["adres"]
+        if address_xml:
+            address_xml = "<m:Adresy>" + address_xml + "</m:Adresy>"
+        document_kind = (f.document_kind[document] or None) if document is not None else None
+        sex_xml = f.sex[sex]
+        marital_xml = f.marital[marital] if marital is not None else ""
+        pesel_text = str(pesel).strip() if pesel else None
+        if pesel_text is not None and not (len(pesel_text) == 11 and pesel_text.isdigit()):
+            raise RowProblem("PESEL nie składa się z 11 cyfr: osoba")
+        number_text = str(number).replace(" ", "").upper() if number else None
+        personal = (
+            f.surname[surname]
+            + f.first_name[first_name]
+            + f.second_name[second_name]
+            + (f"<m:Pesel>{escape(pesel_text)}</m:Pesel>" if pesel_text is not None else "")
+            + f.birth_date[birth_date]
         )
-        document_kind = m.optional_code("rodzaj_dokumentu", person.rodzaj_dokumentu, "osoba: rodzaj dokumentu")
-        personal = x.personal(
-            surname=person.nazwisko,
-            first_name=person.imie,
-            second_name=person.imie_drugie,
-            pesel=person.pesel,
-            birth_date=person.data_urodzenia,
-            document_kind=document_kind,
-            document_number=person.nr_dokumentu,
-            sex=m.code("plec", person.plec, "osoba: płeć"),
-            marital=m.optional_code("stan_cywilny", person.kod_stanu_cywilnego, "osoba: stan cywilny"),
-            address_xml=address_xml,
-        )
-        sections.append(x.section("DaneOsobowe", personal))
-
+        if document_kind and number:
+            personal += (
+                f"<m:DokumentTozsamosci><m:Rodzaj>{escape(document_kind)}</m:Rodzaj>"
+                f"<m:Numer>{escape(number_text or '')}</m:Numer></m:DokumentTozsamosci>"
+            )
+        sections = [("DaneOsobowe", f.sections["DaneOsobowe"](personal + sex_xml + marital_xml + address_xml))]
         try:
             self._histories(rows, dictionaries, sections)
         except KeyError as error:
             raise RowProblem(f"nieznany kod {error.args[0]!r} w historii osoby") from None
         return ModelRecord(
-            source_key=self.source_key(key),
-            position=str(key),
-            deleted=False,
-            data_element=self.data_element,
-            pesel=person.pesel or None,
-            surname=person.nazwisko,
-            first_name=person.imie,
-            birth_date=x.as_date(person.data_urodzenia),
-            document_kind=document_kind if person.nr_dokumentu else None,
-            document_number=str(person.nr_dokumentu).replace(" ", "").upper() if person.nr_dokumentu else None,
-            sections=tuple(sections),
+            self.source_key(key),
+            str(key),
+            False,
+            self.data_element,
+            pesel or None,
+            surname,
+            first_name,
+            x.as_date(birth_date),
+            document_kind if number else None,
+            number_text,
+            tuple(sections),
         )
 
+    @cached_property
+    def _formats(self) -> _Formats:
+        return _Formats(self.mapping)
+
     def _histories(
-        self, rows: dict[str, list[Row[Any]]], dictionaries: dict[str, dict[str, Any]], out: list[tuple[str, bytes]]
+        self, rows: dict[str, list[SourceRow]], dictionaries: dict[str, dict[str, Any]], out: list[tuple[str, bytes]]
     ) -> None:
-        """The history sections in model order. Hot path: formatted with C-speed lookups (xmlout.ISO, TXT,
-        AMT) and the mapping's code lists; a missing or impossible value raises `RowProblem`."""
+        """The history sections in model order; a missing or impossible value raises `RowProblem`, an
+        unknown code `KeyError`."""
+        f = self._formats
         codes = self.mapping.codes
         iso, txt, amt = x.ISO, x.TXT, x.AMT
         reasons, benefits = dictionaries["przyczyna"], dictionaries["swiadczenie"]
         status_codes, outcome_codes = codes["status_rejestracji"], codes["zakonczenie_szkolenia"]
-        section = x.section
+        section = f.sections
 
         parts = []
-        for r in rows["rejestracja"]:
-            end = r.data_wyrejestrowania
+        for _person, start, end, status, reason in rows["rejestracja"]:
             closed = f"<m:DataDo>{iso[end]}</m:DataDo>" if end is not None else ""
             removal = ""
-            if r.kod_przyczyny and end is not None:
+            if reason and end is not None:
                 removal = (
                     f"<m:DataWykreslenia>{iso[end]}</m:DataWykreslenia>"
-                    f"<m:PrzyczynaWykreslenia>{txt[reasons.get(r.kod_przyczyny, r.kod_przyczyny)]}"
-                    "</m:PrzyczynaWykreslenia>"
+                    f"<m:PrzyczynaWykreslenia>{txt[reasons.get(reason, reason)]}</m:PrzyczynaWykreslenia>"
                 )
             parts.append(
-                f"<m:OkresRejestracji><m:DataOd>{iso[r.data_rejestracji]}</m:DataOd>{closed}"
-                f"<m:Status>{status_codes[r.status]}</m:Status>{removal}</m:OkresRejestracji>"
+                f"<m:OkresRejestracji><m:DataOd>{iso[start]}</m:DataOd>{closed}"
+                f"<m:Status>{status_codes[status]}</m:Status>{removal}</m:OkresRejestracji>"
             )
         if parts:
-            out.append(section("OkresyRejestracji", "".join(parts)))
+            out.append(("OkresyRejestracji", section["OkresyRejestracji"]("".join(parts))))
         parts = []
-        for r in rows["decyzja_swiadczenie"]:
-            until = f"<m:DataDo>{iso[r.data_do]}</m:DataDo>" if r.data_do is not None else ""
+        for _person, code, start, end in rows["decyzja_swiadczenie"]:
+            until = f"<m:DataDo>{iso[end]}</m:DataDo>" if end is not None else ""
             parts.append(
-                f"<m:PrzyznaneSwiadczenie><m:Nazwa>{txt[benefits[r.kod_swiadczenia].nazwa]}</m:Nazwa>"
-                f"<m:DataOd>{iso[r.data_od]}</m:DataOd>{until}</m:PrzyznaneSwiadczenie>"
+                f"<m:PrzyznaneSwiadczenie><m:Nazwa>{txt[benefits[code].nazwa]}</m:Nazwa>"
+                f"<m:DataOd>{iso[start]}</m:DataOd>{until}</m:PrzyznaneSwiadczenie>"
             )
         if parts:
-            out.append(section("PrzyznaneSwiadczenia", "".join(parts)))
+            out.append(("PrzyznaneSwiadczenia", section["PrzyznaneSwiadczenia"]("".join(parts))))
         allowances, others = [], []
-        for r in rows["wyplata"]:
-            benefit = benefits[r.kod_swiadczenia]
+        for _person, code, start, end, gross, net in rows["wyplata"]:
+            benefit = benefits[code]
             period = (
-                f"<m:DataOd>{iso[r.okres_od]}</m:DataOd><m:DataDo>{iso[r.okres_do]}</m:DataDo>"
-                f"<m:KwotaBrutto>{amt[r.kwota_brutto]}</m:KwotaBrutto><m:KwotaNetto>{amt[r.kwota_netto]}</m:KwotaNetto>"
+                f"<m:DataOd>{iso[start]}</m:DataOd><m:DataDo>{iso[end]}</m:DataDo>"
+                f"<m:KwotaBrutto>{amt[gross]}</m:KwotaBrutto><m:KwotaNetto>{amt[net]}</m:KwotaNetto>"
             )
             if benefit.rodzaj == "Z":
                 allowances.append(f"<m:PobranyZasilek>{period}</m:PobranyZasilek>")
             else:
                 others.append(f"<m:InneSwiadczenie><m:Nazwa>{txt[benefit.nazwa]}</m:Nazwa>{period}</m:InneSwiadczenie>")
         if allowances:
-            out.append(section("PobraneZasilki", "".join(allowances)))
+            out.append(("PobraneZasilki", section["PobraneZasilki"]("".join(allowances))))
         if others:
-            out.append(section("InneSwiadczenia", "".join(others)))
+            out.append(("InneSwiadczenia", section["InneSwiadczenia"]("".join(others))))
         trainings, jobs = [], []
         offer_kinds = codes["typ_propozycji"]
-        for r in rows["propozycja"]:
+        accepted_flag, justified_flag = f.accepted, f.justified
+        for _person, kind, submitted, accepted, justified, description, offer in rows["propozycja"]:
             head = (
-                f"<m:DataPrzedlozenia>{iso[r.data_przedlozenia]}</m:DataPrzedlozenia>"
-                + x.flag("CzyPrzyjeta", r.czy_przyjeta)
-                + x.flag("CzyOdmowaUzasadniona", r.czy_odmowa_uzasadniona)
+                f"<m:DataPrzedlozenia>{iso[submitted]}</m:DataPrzedlozenia>"
+                + accepted_flag(accepted)
+                + justified_flag(justified)
             )
-            if offer_kinds[r.typ] == "SZKOLENIE":
+            if offer_kinds[kind] == "SZKOLENIE":
                 trainings.append(
-                    f"<m:PropozycjaSzkolenia>{head}<m:Szkolenie>{txt[r.opis]}</m:Szkolenie></m:PropozycjaSzkolenia>"
+                    f"<m:PropozycjaSzkolenia>{head}<m:Szkolenie>{txt[description]}</m:Szkolenie></m:PropozycjaSzkolenia>"
                 )
             else:
                 jobs.append(
-                    f"<m:PropozycjaPracy>{head}<m:Stanowisko>{txt[r.opis]}</m:Stanowisko>"
-                    f"<m:RodzajPropozycji>{txt[r.rodzaj_oferty]}</m:RodzajPropozycji></m:PropozycjaPracy>"
+                    f"<m:PropozycjaPracy>{head}<m:Stanowisko>{txt[description]}</m:Stanowisko>"
+                    f"<m:RodzajPropozycji>{txt[offer]}</m:RodzajPropozycji></m:PropozycjaPracy>"
                 )
         if trainings:
-            out.append(section("PropozycjeSzkolen", "".join(trainings)))
+            out.append(("PropozycjeSzkolen", section["PropozycjeSzkolen"]("".join(trainings))))
         parts = []
-        for r in rows["szkolenie"]:
-            finished = (
-                f"<m:DataZakonczenia>{iso[r.data_zakonczenia]}</m:DataZakonczenia>"
-                if r.data_zakonczenia is not None
-                else ""
-            )
+        for _person, referred, topic, outcome, started, finished in rows["szkolenie"]:
+            end_xml = f"<m:DataZakonczenia>{iso[finished]}</m:DataZakonczenia>" if finished is not None else ""
             parts.append(
-                f"<m:SzkolenieOdbyte><m:DataSkierowania>{iso[r.data_skierowania]}</m:DataSkierowania>"
-                f"<m:ZakresTematyczny>{txt[r.temat]}</m:ZakresTematyczny>"
-                f"<m:SposobZakonczenia>{outcome_codes[r.kod_zakonczenia]}</m:SposobZakonczenia>"
-                f"<m:DataRozpoczecia>{iso[r.data_rozpoczecia]}</m:DataRozpoczecia>{finished}</m:SzkolenieOdbyte>"
+                f"<m:SzkolenieOdbyte><m:DataSkierowania>{iso[referred]}</m:DataSkierowania>"
+                f"<m:ZakresTematyczny>{txt[topic]}</m:ZakresTematyczny>"
+                f"<m:SposobZakonczenia>{outcome_codes[outcome]}</m:SposobZakonczenia>"
+                f"<m:DataRozpoczecia>{iso[started]}</m:DataRozpoczecia>{end_xml}</m:SzkolenieOdbyte>"
             )
         if parts:
-            out.append(section("SzkoleniaOdbyte", "".join(parts)))
+            out.append(("SzkoleniaOdbyte", section["SzkoleniaOdbyte"]("".join(parts))))
         if jobs:
-            out.append(section("PropozycjePracy", "".join(jobs)))
-        qualifications = self._qualifications(rows["kwalifikacja"])
-        if qualifications:
-            out.append(section("WyksztalcenieIKwalifikacje", qualifications))
-        parts = []
-        for r in rows["kontakt"]:
-            actual = (
-                f"<m:DataFaktyczna>{iso[r.data_faktyczna]}</m:DataFaktyczna>" if r.data_faktyczna is not None else ""
+            out.append(("PropozycjePracy", section["PropozycjePracy"]("".join(jobs))))
+        if rows["kwalifikacja"]:
+            groups: dict[str, list[str]] = {"W": [], "Z": [], "U": [], "J": [], "M": []}
+            qualification = f.qualification
+            for row in rows["kwalifikacja"]:
+                letter, formatted = qualification[row[1:]]
+                groups[letter].append(formatted)
+            body = "".join(
+                f"<m:{name}>{''.join(groups[letter])}</m:{name}>" for letter, name in _QUALIFICATIONS if groups[letter]
             )
+            out.append(("WyksztalcenieIKwalifikacje", section["WyksztalcenieIKwalifikacje"](body)))
+        parts = []
+        for _person, kind, place, planned, actual in rows["kontakt"]:
+            actual_xml = f"<m:DataFaktyczna>{iso[actual]}</m:DataFaktyczna>" if actual is not None else ""
             parts.append(
-                f"<m:Wizyta><m:RodzajWizyty>{txt[r.rodzaj]}</m:RodzajWizyty><m:Miejsce>{txt[r.miejsce]}</m:Miejsce>"
-                f"<m:DataPlanowana>{iso[r.data_planowana]}</m:DataPlanowana>{actual}</m:Wizyta>"
+                f"<m:Wizyta><m:RodzajWizyty>{txt[kind]}</m:RodzajWizyty><m:Miejsce>{txt[place]}</m:Miejsce>"
+                f"<m:DataPlanowana>{iso[planned]}</m:DataPlanowana>{actual_xml}</m:Wizyta>"
             )
         if parts:
-            out.append(section("Wizyty", "".join(parts)))
+            out.append(("Wizyty", section["Wizyty"]("".join(parts))))
         parts = []
-        for r in rows["zatrudnienie"]:
-            until = f"<m:DataDo>{iso[r.data_do]}</m:DataDo>" if r.data_do is not None else ""
-            occupation = x.text("Zawod", r.zawod, "zatrudnienie: zawód")
-            position = x.text("Stanowisko", r.stanowisko, "zatrudnienie: stanowisko")
+        occupations, positions = f.occupation, f.position
+        for _person, contract, start, end, employer, occupation, position in rows["zatrudnienie"]:
+            until = f"<m:DataDo>{iso[end]}</m:DataDo>" if end is not None else ""
+            occupation_xml = occupations[occupation]
+            position_xml = positions[position]
             parts.append(
-                f"<m:Zatrudnienie><m:RodzajZatrudnienia>{txt[r.rodzaj_umowy]}</m:RodzajZatrudnienia>"
-                f"<m:DataOd>{iso[r.data_od]}</m:DataOd>{until}<m:Pracodawca>{txt[r.pracodawca]}</m:Pracodawca>"
-                f"{occupation}{position}</m:Zatrudnienie>"
+                f"<m:Zatrudnienie><m:RodzajZatrudnienia>{txt[contract]}</m:RodzajZatrudnienia>"
+                f"<m:DataOd>{iso[start]}</m:DataOd>{until}<m:Pracodawca>{txt[employer]}</m:Pracodawca>"
+                f"{occupation_xml}{position_xml}</m:Zatrudnienie>"
             )
         if parts:
-            out.append(section("HistoriaZatrudnienia", "".join(parts)))
+            out.append(("HistoriaZatrudnienia", section["HistoriaZatrudnienia"]("".join(parts))))
         parts = []
-        for r in rows["historia_statusu"]:
-            description = x.text("Opis", r.opis, "status: opis")
+        descriptions = f.status_description
+        for _person, changed, kind, status_type, description in rows["historia_statusu"]:
+            description_xml = descriptions[description]
             parts.append(
-                f"<m:ZmianaStatusu><m:DataZmiany>{iso[r.data_zmiany]}</m:DataZmiany><m:Rodzaj>{txt[r.rodzaj]}</m:Rodzaj>"
-                f"<m:Typ>{txt[r.typ]}</m:Typ>{description}</m:ZmianaStatusu>"
+                f"<m:ZmianaStatusu><m:DataZmiany>{iso[changed]}</m:DataZmiany><m:Rodzaj>{txt[kind]}</m:Rodzaj>"
+                f"<m:Typ>{txt[status_type]}</m:Typ>{description_xml}</m:ZmianaStatusu>"
             )
         if parts:
-            out.append(section("HistoriaStatusow", "".join(parts)))
+            out.append(("HistoriaStatusow", section["HistoriaStatusow"]("".join(parts))))
 
-    def _qualifications(self, rows: list[Row[Any]]) -> str:
-        m = self.mapping
-        parts: dict[str, list[str]] = {"W": [], "Z": [], "U": [], "J": [], "M": []}
-        for r in rows:
-            kind = m.code("typ_kwalifikacji", r.typ, "kwalifikacja: typ")
-            if kind == "WYKSZTALCENIE":
-                parts["W"].append(x.text("RodzajWyksztalcenia", r.nazwa, "wykształcenie", required=True))
-            elif kind == "ZAWOD":
-                code = r.kod_zawodu if r.kod_zawodu and len(str(r.kod_zawodu)) == 6 else None
-                parts["Z"].append(
-                    x.wrap(
-                        "Zawod",
-                        x.text("Nazwa", r.nazwa, "zawód", required=True)
-                        + x.el("KodZawodu", code)
-                        + x.el("Rodzaj", m.code("rodzaj_zawodu", r.rodzaj_zawodu, "zawód: rodzaj")),
-                    )
-                )
-            elif kind == "UPRAWNIENIE":
-                parts["U"].append(x.text("Uprawnienie", r.nazwa, "uprawnienie", required=True))
-            elif kind == "JEZYK":
-                parts["J"].append(
-                    x.wrap(
-                        "JezykObcy",
-                        x.text("Nazwa", r.nazwa, "język", required=True)
-                        + x.el("Mowa", m.code("poziom_jezyka", r.poziom_mowa, "język: mowa"))
-                        + x.el("Pismo", m.code("poziom_jezyka", r.poziom_pismo, "język: pismo"))
-                        + x.el("Czytanie", m.code("poziom_jezyka", r.poziom_czytanie, "język: czytanie")),
-                    )
-                )
-            else:
-                parts["M"].append(x.text("Umiejetnosc", r.nazwa, "umiejętność", required=True))
-        body = ""
-        for letter, name in (
-            ("W", "Wyksztalcenia"),
-            ("Z", "Zawody"),
-            ("U", "Uprawnienia"),
-            ("J", "JezykiObce"),
-            ("M", "Umiejetnosci"),
-        ):
-            if parts[letter]:
-                body += x.wrap(name, "".join(parts[letter]))
-        return body
 
-    @staticmethod
-    def _add(sections: list[tuple[str, bytes]], name: str, body: str) -> None:
-        if body:
-            sections.append(x.section(name, body))
+_QUALIFICATIONS = (
+    ("W", "Wyksztalcenia"),
+    ("Z", "Zawody"),
+    ("U", "Uprawnienia"),
+    ("J", "JezykiObce"),
+    ("M", "Umiejetnosci"),
+)
+_SECTIONS = (
+    "DaneOsobowe",
+    "OkresyRejestracji",
+    "PrzyznaneSwiadczenia",
+    "PobraneZasilki",
+    "InneSwiadczenia",
+    "PropozycjeSzkolen",
+    "SzkoleniaOdbyte",
+    "PropozycjePracy",
+    "WyksztalcenieIKwalifikacje",
+    "Wizyty",
+    "HistoriaZatrudnienia",
+    "HistoriaStatusow",
+)
+
+
+class _Formats:
+    """The PUP adapter's formatted values, looked up (`xmlout.Lookup`): text elements by value, codes
+    through the mapping's code lists, a qualification by its whole row. Made once per adapter (the code
+    lists are the mapping's)."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        code = mapping.code
+
+        def coded(name: str, element: str, what: str) -> x.Lookup:
+            return x.Lookup(lambda value: x.el(element, code(name, value, what)))
+
+        self.address_kind = coded("typ_adresu", "RodzajAdresu", "adres")
+        self.post_code = x.Lookup(_post_code)
+        self.town = x.text_lookup("Miejscowosc", "adres: miejscowość", required=True)
+        self.street = x.text_lookup("Ulica", "adres: ulica")
+        self.house = x.text_lookup("NrDomu", "adres: numer domu", required=True)
+        self.flat = x.text_lookup("NrLokalu", "adres: numer lokalu")
+        self.document_kind = x.Lookup(lambda value: mapping.optional_code("rodzaj_dokumentu", value, _DOCUMENT) or "")
+        self.sex = x.Lookup(lambda value: x.el("Plec", code("plec", value, "osoba: płeć")))
+        self.marital = x.Lookup(
+            lambda value: x.el("StanCywilny", mapping.optional_code("stan_cywilny", value, _MARITAL))
+        )
+        self.surname = x.text_lookup("Nazwisko", "osoba: nazwisko", required=True)
+        self.first_name = x.text_lookup("Imie", "osoba: imię", required=True)
+        self.second_name = x.text_lookup("DrugieImie", "osoba: drugie imię")
+        self.birth_date = x.date_lookup("DataUrodzenia", "osoba: data urodzenia", required=True)
+        self.accepted = x.flag_lookup("CzyPrzyjeta")
+        self.justified = x.flag_lookup("CzyOdmowaUzasadniona")
+        self.occupation = x.text_lookup("Zawod", "zatrudnienie: zawód")
+        self.position = x.text_lookup("Stanowisko", "zatrudnienie: stanowisko")
+        self.status_description = x.text_lookup("Opis", "status: opis")
+        self.qualification: dict[tuple[Any, ...], tuple[str, str]] = _RowLookup(
+            lambda row: _qualification(mapping, row)
+        )
+        self.sections = {name: _section_writer(name) for name in _SECTIONS}
+
+
+_DOCUMENT = "osoba: rodzaj dokumentu"
+_MARITAL = "osoba: stan cywilny"
+
+
+def _section_writer(name: str) -> Any:
+    opening, closing = f'<m:{name} xmlns:m="{MODEL_NS}">', f"</m:{name}>"
+
+    def write(body: str) -> bytes:
+        return (opening + body + closing).encode()
+
+    return write
+
+
+def _post_code(value: Any) -> str:
+    """`KodPocztowy` as `xmlout.address` writes it (5 digits get their dash)."""
+    post = str(value or "").strip()
+    if len(post) == 5 and post.isdigit():
+        post = post[:2] + "-" + post[2:]
+    if not (len(post) == 6 and post[2] == "-" and (post[:2] + post[3:]).isdigit()):
+        raise RowProblem(f"nieprawidłowy kod pocztowy: adres = {value}")
+    return x.el("KodPocztowy", post)
+
+
+class _RowLookup(dict[tuple[Any, ...], tuple[str, str]]):
+    """A qualification row (without the person) -> (group letter, formatted element), bounded."""
+
+    def __init__(self, compute: Any) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, row: tuple[Any, ...]) -> tuple[str, str]:
+        formatted: tuple[str, str] = self.compute(row)
+        if len(self) >= 20_000:
+            self.clear()
+        self[row] = formatted
+        return formatted
+
+
+def _qualification(mapping: Mapping, row: tuple[Any, ...]) -> tuple[str, str]:
+    """(group letter, element) of one `kwalifikacja` row, in the order the checks were always made."""
+    kind_code, name, occupation_code, occupation_kind, speaking, writing, reading = row
+    kind = mapping.code("typ_kwalifikacji", kind_code, "kwalifikacja: typ")
+    if kind == "WYKSZTALCENIE":
+        return "W", x.text("RodzajWyksztalcenia", name, "wykształcenie", required=True)
+    if kind == "ZAWOD":
+        code = occupation_code if occupation_code and len(str(occupation_code)) == 6 else None
+        return "Z", x.wrap(
+            "Zawod",
+            x.text("Nazwa", name, "zawód", required=True)
+            + x.el("KodZawodu", code)
+            + x.el("Rodzaj", mapping.code("rodzaj_zawodu", occupation_kind, "zawód: rodzaj")),
+        )
+    if kind == "UPRAWNIENIE":
+        return "U", x.text("Uprawnienie", name, "uprawnienie", required=True)
+    if kind == "JEZYK":
+        return "J", x.wrap(
+            "JezykObcy",
+            x.text("Nazwa", name, "język", required=True)
+            + x.el("Mowa", mapping.code("poziom_jezyka", speaking, "język: mowa"))
+            + x.el("Pismo", mapping.code("poziom_jezyka", writing, "język: pismo"))
+            + x.el("Czytanie", mapping.code("poziom_jezyka", reading, "język: czytanie")),
+        )
+    return "M", x.text("Umiejetnosc", name, "umiejętność", required=True)

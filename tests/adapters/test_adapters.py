@@ -15,6 +15,7 @@ from adapters.base import AdapterError, ModelRecord, SourceRejection, SourceUnav
 from adapters.mapping import MappingError
 from hub.contracts import feed_schema
 from hub.demo_data import DomainSummary
+from hub.identifiers import normalise_name
 from hub.loader import parse_record
 
 FEED = "urn:pl:platforma-komunikacyjna:zasilanie:1"
@@ -23,6 +24,23 @@ KINDS = {"PUP": "pup", "OPS": "ops", "SR": "sr"}
 
 def read_all(adapter: Any) -> list[Any]:
     return [item for batch in adapter.full(batch_size=25) for item in batch]
+
+
+def assert_stored_exactly_as_the_hub_would(data_set: str, data_element: str, records: list[ModelRecord]) -> None:
+    """The records are valid, and the hub's loader, canonicalising them, would store exactly their bytes."""
+    document = f'<Paczka xmlns="{FEED}" Zbior="{data_set}" Rodzaj="PELNA">'.encode()
+    document += b"".join(i.to_xml() for i in records) + b"</Paczka>"
+    root = etree.fromstring(document)
+    schema = feed_schema()
+    assert schema.validate(root), schema.error_log
+    for element, item in zip(root, records, strict=True):
+        parsed = parse_record(element, data_element)
+        assert parsed.sections == item.sections
+        assert (parsed.pesel, parsed.birth_date) == (item.pesel, item.birth_date)
+        assert (parsed.document_kind, parsed.document_number) == (item.document_kind, item.document_number)
+        # Names are matched by their normalised form (a source value may carry spaces the section trims).
+        assert normalise_name(parsed.surname) == normalise_name(item.surname)
+        assert normalise_name(parsed.first_name) == normalise_name(item.first_name)
 
 
 @pytest.mark.parametrize("data_set", ["PUP", "OPS", "SR"])
@@ -36,16 +54,89 @@ def test_every_record_is_valid_and_stored_exactly_as_the_hub_would_store_it(
     assert all(isinstance(i, ModelRecord) for i in items)
     positions = [int(i.position) for i in items]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
-    document = f'<Paczka xmlns="{FEED}" Zbior="{data_set}" Rodzaj="PELNA">'.encode()
-    document += b"".join(i.to_xml() for i in items) + b"</Paczka>"
-    root = etree.fromstring(document)
-    schema = feed_schema()
-    assert schema.validate(root), schema.error_log
     # The hub's loader canonicalises what it receives: the adapter's bytes must be exactly that.
-    for element, item in zip(root, items, strict=True):
-        parsed = parse_record(element, adapter.data_element)
-        assert parsed.sections == item.sections
-        assert (parsed.pesel, parsed.surname, parsed.birth_date) == (item.pesel, item.surname, item.birth_date)
+    assert_stored_exactly_as_the_hub_would(data_set, adapter.data_element, items)
+
+
+# Character data that exclusive C14N writes escaped (&, <, >, CR) or that the adapters trim, beside
+# characters it leaves as they are (quotes, ]]>, tabs, line feeds, non-ASCII).
+AWKWARD = [
+    "Kowalski & Syn <sp. j.> > 2",
+    "wiersz\r\ndrugi\rtrzeci",
+    "  spacje dookoła  ",
+    "\ttabulator\t i\nnowa linia",
+    "Zażółć „gęślą” jaźń",
+    "a]]>b \"cudzysłów\" 'apostrof'",
+    "&amp; już zapisane jako encja",
+]
+
+
+def test_awkward_text_leaves_the_pup_adapter_exactly_as_the_hub_canonicalises_it(copy_of: Any) -> None:
+    path = copy_of("PUP")
+    connection = sqlite3.connect(path)
+    columns = {
+        "osoba": ("nazwisko", "imie", "imie_drugie", "nr_dokumentu"),
+        "adres": ("miejscowosc", "ulica", "nr_domu", "nr_lokalu"),
+        "propozycja": ("opis", "rodzaj_oferty"),
+        "szkolenie": ("temat",),
+        "kwalifikacja": ("nazwa",),
+        "kontakt": ("rodzaj", "miejsce"),
+        "zatrudnienie": ("rodzaj_umowy", "pracodawca", "zawod", "stanowisko"),
+        "historia_statusu": ("rodzaj", "typ", "opis"),
+        "sl_swiadczenie": ("nazwa",),
+        "sl_przyczyna_wyrejestrowania": ("nazwa",),
+    }
+    for table, names in columns.items():
+        key = "kod" if table.startswith("sl_") else "rowid"
+        keys = [row[0] for row in connection.execute(f"SELECT {key} FROM {table} ORDER BY {key}")]  # noqa: S608
+        for i, value in enumerate(keys):
+            for j, column in enumerate(names):
+                text = AWKWARD[(i + j) % len(AWKWARD)]
+                connection.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (text, value))  # noqa: S608
+    connection.commit()
+    connection.close()
+    adapter = adapter_class("pup")(f"sqlite:///{path}")  # type: ignore[call-arg]
+    items = read_all(adapter)
+    adapter.close()
+    records = [i for i in items if isinstance(i, ModelRecord)]
+    assert len(records) == len(items)  # every awkward value is a value the model carries
+    assert_stored_exactly_as_the_hub_would("PUP", "DanePUP", records)
+    stored = b"".join(content for r in records for _name, content in r.sections)
+    for escaped in (b"&amp; Syn &lt;sp. j.&gt; &gt; 2", b"wiersz&#xD;\ndrugi&#xD;trzeci", b"&amp;amp; ju"):
+        assert escaped in stored
+    assert ">spacje dookoła<".encode() in stored and b"\r" not in stored
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "reason"),
+    [
+        ("adres", "kod_pocztowy", "1-234", "nieprawidłowy kod pocztowy: adres = 1-234"),
+        (
+            "osoba",
+            "data_urodzenia",
+            "2023-02-30",
+            "niemożliwa lub nieczytelna data: osoba: data urodzenia = 2023-02-30",
+        ),
+        ("osoba", "nazwisko", "   ", "brak wymaganej wartości: osoba: nazwisko"),
+        ("osoba", "plec", "X", "nieznany kod w słowniku plec: osoba: płeć = X"),
+        ("rejestracja", "status", "Q", "nieznany kod 'Q' w historii osoby"),
+        ("wyplata", "okres_do", "2021-13-01", "niemożliwa lub nieczytelna data: 2021-13-01"),
+        ("kwalifikacja", "typ", "?", "nieznany kod w słowniku typ_kwalifikacji: kwalifikacja: typ = ?"),
+        ("zatrudnienie", "stanowisko", "x" * 501, "wartość dłuższa niż 500 znaków: zatrudnienie: stanowisko"),
+    ],
+)
+def test_a_value_the_model_cannot_carry_rejects_only_that_person_naming_it(
+    copy_of: Any, table: str, column: str, value: str, reason: str
+) -> None:
+    path = copy_of("PUP")
+    connection = sqlite3.connect(path)
+    person = connection.execute(f"SELECT min(id_osoby) FROM {table}").fetchone()[0]  # noqa: S608
+    connection.execute(f"UPDATE {table} SET {column} = ? WHERE id_osoby = ?", (value, person))  # noqa: S608
+    connection.commit()
+    connection.close()
+    items = read_all(adapter_class("pup")(f"sqlite:///{path}"))  # type: ignore[call-arg]
+    rejected = [i for i in items if isinstance(i, SourceRejection)]
+    assert [(r.source_key, r.reason) for r in rejected] == [(f"SYR-{person}", f"Odrzucono w źródle: {reason}.")]
 
 
 def test_the_three_adapters_and_only_they_are_registered() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from adapters import adapter_class
 from adapters.base import SourceUnavailable
-from adapters.feeder import FULL, Feeder, FeedOptions
+from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.targets import ReplicaTarget
 from hub.demo_data import DomainSummary
 
@@ -26,12 +26,12 @@ def replica_content(path: Path) -> list[tuple[str, str, bytes]]:
         connection.close()
 
 
-def feed(source: str, replica: Path, **options: Any) -> Any:
+def feed(source: str, replica: Path, *, mode: str = FULL, **options: Any) -> Any:
     adapter = adapter_class("pup")(source)  # type: ignore[call-arg]
     target = ReplicaTarget(f"sqlite:///{replica}", "PUP")
     on_batch = options.pop("on_batch", None)
     try:
-        return Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch).run(FULL)
+        return Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch).run(mode)
     finally:
         target.close()
         adapter.close()
@@ -41,6 +41,44 @@ def test_the_parallel_reader_gives_exactly_the_same_replica(domain_dbs: DomainSu
     serial = feed(domain_dbs.urls["PUP"], tmp_path / "a.sqlite", batch_records=30, source_batch=25)
     parallel = feed(domain_dbs.urls["PUP"], tmp_path / "b.sqlite", batch_records=30, source_batch=25, parallel=True)
     assert serial.applied == parallel.applied == domain_dbs.counts["PUP"]
+    assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
+
+
+@pytest.mark.parametrize("readers", [2, 3])
+def test_several_readers_taking_batches_in_turn_give_exactly_the_same_replica(
+    domain_dbs: DomainSummary, copy_of: Any, tmp_path: Path, readers: int
+) -> None:
+    # Small batches (and replica batches that do not line up with them): many turns, a short last one.
+    serial = feed(domain_dbs.urls["PUP"], tmp_path / "a.sqlite", batch_records=17, source_batch=7)
+    shared = feed(
+        domain_dbs.urls["PUP"], tmp_path / "b.sqlite", batch_records=17, source_batch=7, parallel=True, readers=readers
+    )
+    assert (serial.read, serial.applied, serial.batches) == (shared.read, shared.applied, shared.batches)
+    assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
+    # An incremental run over both replicas: changed, removed from the register and deleted people.
+    path = copy_of("PUP")
+    connection = sqlite3.connect(path)
+    stamp = "2999-01-01 00:00:00.000000"  # after the full runs' upper bound, so the window sees it
+    connection.execute(
+        "UPDATE osoba SET nazwisko = nazwisko || '-Zm', data_modyfikacji = ? WHERE id_osoby % 9 = 0", (stamp,)
+    )
+    connection.execute("UPDATE osoba SET czy_usunieta = 1, data_modyfikacji = ? WHERE id_osoby % 13 = 0", (stamp,))
+    connection.execute("DELETE FROM kontakt WHERE id_kontaktu = (SELECT min(id_kontaktu) FROM kontakt)")  # journaled
+    connection.commit()
+    connection.close()
+    source = f"sqlite:///{path}"
+    serial = feed(source, tmp_path / "a.sqlite", mode=INCREMENTAL, batch_records=17, source_batch=7)
+    shared = feed(
+        source,
+        tmp_path / "b.sqlite",
+        mode=INCREMENTAL,
+        batch_records=17,
+        source_batch=7,
+        parallel=True,
+        readers=readers,
+    )
+    assert serial.read > 10 and serial.deleted > 0
+    assert (serial.read, serial.applied, serial.deleted) == (shared.read, shared.applied, shared.deleted)
     assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
 
 
