@@ -40,8 +40,9 @@ def cmd_feed(args: argparse.Namespace) -> int:
     # A replica database takes big batches; the hub's limit on a request's size bounds SOAP batches.
     records = args.batch_records or (500 if to_hub else 1000)
     size = args.batch_bytes or (900_000 if to_hub else 64_000_000)
-    # Two readers keep a two-CPU machine busy (reading and building cost about as much as writing).
-    readers = args.readers or (2 if (os.cpu_count() or 1) >= 2 else 1)
+    # A full run: two readers keep a two-CPU machine busy (reading and building cost about as much as
+    # writing). An incremental run reads few people; a second reader would only cost memory.
+    readers = args.readers or (2 if args.full and (os.cpu_count() or 1) >= 2 else 1)
     options = FeedOptions(records, size, args.source_batch, parallel=not args.no_parallel, readers=readers)
     progress = Progress(
         TextColumn("{task.description}"),
@@ -153,7 +154,8 @@ def register(subparsers: Any) -> None:
     feed.add_argument(
         "--readers",
         type=int,
-        help="procesów czytających źródło, każdy co n-tą partię (domyślnie 2, na maszynie z jednym CPU 1)",
+        help="procesów czytających źródło, każdy co n-tą partię (domyślnie przy --full 2, a na maszynie "
+        "z jednym CPU i przy --incremental 1)",
     )
     feed.add_argument("--quiet", action="store_true", help="bez paska postępu")
     feed.set_defaults(func=cmd_feed)

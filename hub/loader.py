@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -388,6 +389,44 @@ class ReplicaWriter:
             )
         if header.kind not in (FULL, INCREMENTAL):
             raise SchemaViolation(f"Nieznany rodzaj paczki: {header.kind}.")
+        self._restart_log()
+        # A full batch held in memory is first written without the identity checks: the unique
+        # constraints on (generation, source key) and (generation, PESEL) refuse a person already loaded,
+        # and only then is the batch written again, checked, so that such people are reported one by one.
+        optimistic = header.kind == FULL and isinstance(records, Sequence) and progress is None
+        try:
+            try:
+                report, generation, old_generation = self._transaction(
+                    header, records, progress, checked=not optimistic
+                )
+            except self._integrity_errors:
+                if not optimistic:
+                    raise
+                report, generation, old_generation = self._transaction(header, records, progress, checked=True)
+        except self._integrity_errors as error:
+            raise DuplicatePerson(
+                "Paczka zawiera osobę, która już występuje w zasilanym zbiorze (ten sam identyfikator źródłowy "
+                "albo PESEL); paczki nie zastosowano."
+            ) from error
+        if report.repeated:
+            return report
+        if self._checkpointer is not None:
+            self._checkpointer.written(report.loaded + report.deleted)
+            self._since_restart += report.loaded + report.deleted
+        if report.snapshot_live and old_generation != generation:
+            self._drop_generations(keep=(generation,))
+        self._keep_statistics(report.loaded)
+        return report
+
+    def _transaction(
+        self,
+        header: BatchHeader,
+        records: Iterable[RecordLike],
+        progress: Callable[[int], None] | None,
+        *,
+        checked: bool,
+    ) -> tuple[LoadReport, int, int]:
+        """Write the batch in one transaction: (report, generation written, generation live before)."""
         report = LoadReport(
             self.kind.code,
             header.kind,
@@ -396,30 +435,22 @@ class ReplicaWriter:
             sequence=header.sequence,
             watermark=header.watermark,
         )
-        self._restart_log()
-        try:
-            with self.engine.begin() as connection:
-                state = self._lock_state(connection)
-                if self._already_applied(connection, state, header, report):
-                    return report
-                generation = self._target_generation(connection, state, header)
-                self._write(connection, generation, header, records, report, progress)
-                self._record(connection, header, report, generation)
-                new_state = self._advance(state, header, generation, report)
-                connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
-                old_generation = state["generacja"]
-        except IntegrityError as error:
-            raise DuplicatePerson(
-                "Paczka zawiera osobę, która już występuje w zasilanym zbiorze (ten sam identyfikator źródłowy "
-                "albo PESEL); paczki nie zastosowano."
-            ) from error
-        if self._checkpointer is not None:
-            self._checkpointer.written(report.loaded + report.deleted)
-            self._since_restart += report.loaded + report.deleted
-        if report.snapshot_live and old_generation != generation:
-            self._drop_generations(keep=(generation,))
-        self._keep_statistics(report.loaded)
-        return report
+        with self.engine.begin() as connection:
+            state = self._lock_state(connection)
+            if self._already_applied(connection, state, header, report):
+                return report, 0, 0
+            generation = self._target_generation(connection, state, header)
+            self._write(connection, generation, header, records, report, progress, checked=checked)
+            self._record(connection, header, report, generation)
+            new_state = self._advance(state, header, generation, report)
+            connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
+            return report, generation, state["generacja"]
+
+    @property
+    def _integrity_errors(self) -> tuple[type[Exception], ...]:
+        """SQLAlchemy's IntegrityError and the driver's own (PostgreSQL's COPY runs on the driver's cursor)."""
+        driver = getattr(self.engine.dialect.dbapi, "IntegrityError", None)
+        return (IntegrityError, driver) if isinstance(driver, type) else (IntegrityError,)
 
     def _restart_log(self) -> None:
         """With a `WalCheckpointer`: start the log over once the thread has copied it (and in any case
@@ -507,7 +538,10 @@ class ReplicaWriter:
         records: Iterable[RecordLike],
         report: LoadReport,
         progress: Callable[[int], None] | None,
+        *,
+        checked: bool = True,
     ) -> None:
+        """Write the records (`checked`: against the people this generation holds already, one by one)."""
         digest = hashlib.sha256()
         update = digest.update
         next_id = int(connection.scalar(select(func.coalesce(func.max(Person.id), 0))) or 0) + 1
@@ -522,7 +556,7 @@ class ReplicaWriter:
             nonlocal next_id
             if not chunk:
                 return
-            accepted = self._check_chunk(connection, generation, header, chunk, report)
+            accepted = self._check_chunk(connection, generation, header, chunk, report) if checked else chunk
             for record in accepted:
                 if record.deleted:
                     update(b"D" + record.source_key.encode() + b"\n")
@@ -765,7 +799,32 @@ def _bulk_insert(connection: Connection, table: Table, columns: tuple[str, ...],
         compiled = (statement.string, arrange)
         _COMPILED[key] = compiled
     sql, arrange = compiled
+    if arrange is None and dialect.name == "sqlite":
+        # Many rows per INSERT: each statement execution costs the driver more than a row does.
+        per, many = _sqlite_multirow(sql, len(columns))
+        whole = len(rows) - len(rows) % per
+        if whole:
+            connection.exec_driver_sql(
+                many, [tuple(itertools.chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)]
+            )
+        if whole < len(rows):
+            connection.exec_driver_sql(sql, rows[whole:])
+        return
     connection.exec_driver_sql(sql, rows if arrange is None else [arrange(row) for row in rows])
+
+
+def _sqlite_multirow(sql: str, width: int) -> tuple[int, str]:
+    """(rows per statement, the single-row `INSERT ... VALUES (?, ...)` repeated that many times); at most
+    999 parameters, the limit of SQLite before 3.32."""
+    per = max(1, 999 // width)
+    found = _MULTIROW.get(sql)
+    if found is None:
+        head, values = sql.rsplit(" VALUES ", 1)
+        found = _MULTIROW[sql] = head + " VALUES " + ", ".join([values] * per)
+    return per, found
+
+
+_MULTIROW: dict[str, str] = {}
 
 
 class Loader:

@@ -8,6 +8,7 @@ import random
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stdnum.exceptions import InvalidComponent
@@ -106,3 +107,49 @@ def test_a_bulk_writer_checkpoints_beside_the_writer_and_keeps_the_log_bounded(
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         connection.close()
+
+
+def person(key: int, pesel: str | None) -> ModelRecord:
+    section = b'<m:Wizyty xmlns:m="urn:pl:platforma-komunikacyjna:model:1"><m:Wizyta/></m:Wizyty>'
+    return ModelRecord(f"SYR-{key}", str(key), False, "DanePUP", pesel, "Nowak", "Jan", dt.date(1980, 1, 1),
+                       sections=(("Wizyty", section),))  # fmt: skip
+
+
+def check_people_already_loaded_are_reported_one_by_one(url: str) -> None:
+    """A full batch is first written without identity checks (the unique constraints stand guard); a
+    person already loaded by an earlier batch of the run is then reported, and the rest applied."""
+    writer = loader.ReplicaWriter(url, "PUP", duplicates="refuse", bulk=True)
+    checks: list[int] = []
+    check_chunk = writer._check_chunk
+
+    def counted(*args: Any) -> Any:
+        checks.append(len(args[3]))
+        return check_chunk(*args)
+
+    writer._check_chunk = counted  # type: ignore[method-assign]
+    taken, free = "80010112340", "80010112357"  # valid synthetic PESELs
+    assert pesel_is_valid(taken) and pesel_is_valid(free)
+    try:
+        first = writer.apply(loader.BatchHeader("PUP", loader.FULL, "b1", "run", 1, "v1;P;po=1", False),
+                             [person(1, taken), person(2, None)])  # fmt: skip
+        assert (first.loaded, first.rejected) == (2, [])
+        assert checks == []  # written on the constraints' word alone
+        # Person 3 has person 1's PESEL: rejected alone, with a reason; person 4 is loaded.
+        second = writer.apply(loader.BatchHeader("PUP", loader.FULL, "b2", "run", 2, "v1;P;po=2", False),
+                              [person(3, taken), person(4, free)])  # fmt: skip
+        assert second.loaded == 1
+        assert [(r.source_key, "inna osoba" in r.reason) for r in second.rejected] == [("SYR-3", True)]
+        assert checks == [2]  # the constraint refused it; written again, checked
+        # A source key sent again in the same run: the whole batch is refused, nothing of it applied.
+        with pytest.raises(loader.DuplicatePerson, match="SYR-2"):
+            writer.apply(loader.BatchHeader("PUP", loader.FULL, "b3", "run", 3, "v1;P;po=3", False),
+                         [person(5, None), person(2, None)])  # fmt: skip
+        last = writer.apply(loader.BatchHeader("PUP", loader.FULL, "b3", "run", 3, "v1;P", True), [person(6, None)])
+        assert last.loaded == 1 and last.snapshot_live
+        assert writer.status().people == 4  # 1, 2, 4, 6
+    finally:
+        writer.dispose()
+
+
+def test_people_already_loaded_are_reported_one_by_one_on_sqlite(tmp_path: Path) -> None:
+    check_people_already_loaded_are_reported_one_by_one(f"sqlite:///{tmp_path / 'pup.sqlite'}")

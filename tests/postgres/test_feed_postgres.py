@@ -262,3 +262,13 @@ def test_soap_feed_into_postgres_replicas_and_query_back(pg: dict[str, Any], tmp
     finally:
         hub.terminate()
         hub.wait(timeout=15)
+
+
+def test_people_already_loaded_are_reported_one_by_one_through_copy(pg: dict[str, Any]) -> None:
+    """On PostgreSQL the rows go by COPY on the driver's cursor: its unique violation, not SQLAlchemy's,
+    makes the writer write the batch again, checked (tests/integration/test_feed_writer.py)."""
+    from tests.integration.test_feed_writer import check_people_already_loaded_are_reported_one_by_one
+
+    server: PostgresServer = pg["server"]
+    server.sql(f"CREATE DATABASE replika_duplikaty OWNER {WRITER}")
+    check_people_already_loaded_are_reported_one_by_one(server.url("replika_duplikaty", WRITER))
