@@ -150,10 +150,6 @@ def sqlite_file(url: str) -> Path | None:
     return _sqlite_path(url)
 
 
-#: Page size of a new SQLite replica.
-PAGE_SIZE = 16384
-
-
 def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: int = 2) -> Engine:
     """The loader's engine: the only writer of a replica. Creates the schema if absent.
 
@@ -167,9 +163,6 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # A new file gets 16 KiB pages (a person's sections are ~6 KB: a quarter of the page writes
-            # and reads of 4 KiB pages on a bulk load); an existing file keeps its own (WAL fixes it).
-            dbapi_connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
             dbapi_connection.execute("PRAGMA foreign_keys = ON")
             dbapi_connection.execute("PRAGMA busy_timeout = 10000")
@@ -177,9 +170,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
             dbapi_connection.execute("PRAGMA synchronous = NORMAL")
             dbapi_connection.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
             # Bulk loads: checkpoint every ~40 MB of WAL rather than every 4 MB (or never, see above).
-            page_size = dbapi_connection.execute("PRAGMA page_size").fetchone()[0]
-            frames = (40 << 20) // page_size if checkpoint_on_commit else 0
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {frames}")
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {10000 if checkpoint_on_commit else 0}")
 
     else:
         engine = create_engine(url)
