@@ -14,6 +14,7 @@ leaves an uncommitted transaction, which the database rolls back, so the chain s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -236,6 +237,8 @@ class AuditStore:
                 self._lock_key = parsed.render_as_string(hide_password=True)
                 self.writer = self.reader = create_engine(url)
             self._lock = _process_lock(self._lock_key)
+            #: The DBAPI connection of `append`, kept between appends (used only under `_lock`).
+            self._held: Any = None
             self._sql = _Statements.for_dialect(self.dialect)
             self._dbapi_error: type[BaseException] = self.writer.dialect.loaded_dbapi.Error
             self._opened = _time.monotonic()
@@ -471,6 +474,10 @@ class AuditStore:
 
     def dispose(self) -> None:
         """Release the database connections."""
+        with self._lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
@@ -559,9 +566,12 @@ class _WriteTransaction:
 
 
 class _RawWrite:
-    """`with store._raw_write() as cursor`: a pooled DBAPI connection in a transaction holding the lock.
+    """`with store._raw_write() as cursor`: the store's held DBAPI connection in a transaction holding the
+    lock (the caller holds `store._lock`).
 
-    Plain DBAPI calls, because SQLAlchemy's statement machinery costs more than the append itself.
+    Plain DBAPI calls on a connection kept between appends: SQLAlchemy's statement machinery, and even a
+    pool checkout and return per append, cost more than the append itself in a request. A connection
+    that fails is invalidated and the next append takes a fresh one from the pool.
     """
 
     def __init__(self, store: AuditStore) -> None:
@@ -569,12 +579,15 @@ class _RawWrite:
         self._connection: Any = None
 
     def __enter__(self) -> Any:
-        self._connection = self._store.writer.raw_connection()
+        store = self._store
+        if store._held is None:
+            store._held = store.writer.raw_connection()
+        self._connection = store._held
         try:
             cursor = self._connection.cursor()
-            cursor.execute(self._store._sql.begin)
+            cursor.execute(store._sql.begin)
         except BaseException:
-            self._connection.close()
+            self._drop()
             raise
         return cursor
 
@@ -584,8 +597,17 @@ class _RawWrite:
                 self._connection.commit()
             else:
                 self._connection.rollback()
-        finally:
-            self._connection.close()
+        except BaseException:
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        """Forget a connection in an unknown state (it is closed, not returned to the pool)."""
+        store = self._store
+        held, store._held = store._held, None
+        if held is not None:
+            with contextlib.suppress(Exception):
+                held.invalidate()
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ One run starts, side by side:
 * the demo hub (`platforma demo --port 0`) over a powiat with 100,000 PUP people (and 2,000 OPS,
   3,000 SR); its folder is reused between runs, so the data is generated only once;
 * `bench/echo_server.py`: the same stack (Spyne SOAP 1.1 with lxml validation, `WsgiApplication`,
-  `twisted.web.wsgi.WSGIResource`, a 16-thread pool) answering an envelope of the hub's request size
-  with an envelope of the hub's answer size, and doing nothing else.
+  `twisted.web.wsgi.WSGIResource`, a thread pool of the hub's default size) answering an envelope of
+  the hub's request size with an envelope of the hub's answer size, and doing nothing else.
 
 Debian's `wrk` posts one prepared envelope (`bench/wrk_post.lua`) at concurrency 1 and 8, after a
 warm-up, against each. The script prints queries/s and p50/p99 latency, the ratio hub/echo, the CPU
@@ -59,6 +59,8 @@ TARGET_RATIO = 0.5
 # `audit.records.Outcome.DISCLOSED`, spelled out: this script imports nothing of the project (a module in
 # bench/, first on sys.path when a bench script runs, may shadow a package name).
 DISCLOSED = "UJAWNIENIE"
+# `hub.config.HubSettings.threads`, spelled out for the same reason (tests/unit/test_bench_settings.py).
+HUB_THREADS = 2
 
 # The shape of tests/fixtures/xml/soap/valid_query.xml, with three PUP categories.
 QUERY_TEMPLATE = (
@@ -554,10 +556,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each point (default 3)")
     parser.add_argument("--concurrency", default="1,8", help="comma-separated connection counts (default 1,8)")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1; at most the concurrency)")
-    parser.add_argument("--echo-threads", type=int, default=16, help="echo thread pool (default 16, the hub's)")
+    parser.add_argument(
+        "--echo-threads",
+        type=int,
+        default=HUB_THREADS,
+        help=f"echo thread pool (default {HUB_THREADS}, the hub's default [hub] threads)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s per point, 1 s warm-up")
     parser.add_argument(
-        "--hub-workers", type=int, default=1, help="hub worker processes on one socket (default 1; the echo has 1)"
+        "--hub-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="hub worker processes on one socket (default: one per CPU, as docs/operations.md advises; the echo "
+        "is one process)",
     )
     parser.add_argument(
         "--generate-timeout", type=int, default=3600, help="seconds allowed to generate a new demo (default 3600)"

@@ -99,7 +99,7 @@ class HubSettings:
     public_url: str | None = None
     max_request_bytes: int = 1_048_576
     credential_cache_seconds: int = 60
-    threads: int = 16
+    threads: int = 2
     workers: int = 1
     max_failed_logins: int = 5
     lock_minutes: int = 0

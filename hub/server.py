@@ -21,7 +21,7 @@ from lxml import etree
 from spyne import const as spyne_const
 from spyne.server.wsgi import WsgiApplication
 from twisted.internet import reactor as default_reactor
-from twisted.internet import ssl, task, threads
+from twisted.internet import ssl, task, tcp, threads
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource, _WSGIResponse
@@ -196,6 +196,20 @@ def listening_socket(listen: str, port: int) -> socket.socket:
     return sock
 
 
+class SharedPort(tcp.Port):
+    """A listening port on the socket the worker processes share: one connection per wake-up.
+
+    Twisted's port accepts up to 100 waiting connections at once (and more the next time), so the first
+    worker to wake took every connection a client opened together, and the other worker idled
+    (bench/query.py, 2 workers, 8 connections). Taking one at a time, a worker busy with a request leaves
+    the next connection to an idle one.
+    """
+
+    def doRead(self) -> None:
+        self.numberAccepts = 1
+        super().doRead()
+
+
 def spawn_workers(
     config_path: str, sock: socket.socket, count: int, extra: list[str] | None = None
 ) -> list[subprocess.Popen[bytes]]:
@@ -221,7 +235,8 @@ def serve(
     options = tls_options(core.config.hub)
     if sock is not None:
         factory: Any = site if options is None else TLSMemoryBIOFactory(options, False, site)  # type: ignore[arg-type]
-        listening = reactor.adoptStreamPort(sock.fileno(), sock.family, factory)
+        listening = SharedPort._fromListeningDescriptor(reactor, sock.fileno(), sock.family, factory)
+        listening.startListening()
     elif options is None:
         listening = reactor.listenTCP(port, site, interface=listen)
     else:

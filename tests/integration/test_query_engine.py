@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,12 @@ def test_hub_connection_to_a_replica_cannot_write(twins) -> None:  # type: ignor
     with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM sekcje"))
+    # The query path's own per-thread driver connection is just as read-only.
+    raw = core.query.replicas["PUP"]._thread_connection()
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+        raw.execute("DELETE FROM sekcje")
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+        raw.execute("UPDATE osoby SET pesel = NULL")
 
 
 def test_verified_credentials_are_cached_and_argon2_is_not_run_per_request(
