@@ -345,6 +345,7 @@ class ReplicaWriter:
         self.engine = writable_engine(replica_url, checkpoint_on_commit=path is None, cache_mb=16 if bulk else 2)
         self._checkpointer = WalCheckpointer(path, every=CHECKPOINT_RECORDS) if path is not None else None
         self._since_restart = 0
+        self._indexes_present: bool | None = None
         self._unanalyzed = 0
         self._analyzed = 0
 
@@ -435,16 +436,44 @@ class ReplicaWriter:
             sequence=header.sequence,
             watermark=header.watermark,
         )
+        known = self._indexes_present
+        try:
+            return self._transaction_body(header, records, progress, report, checked=checked)
+        except BaseException:
+            self._indexes_present = known  # the DDL, if any, was rolled back with the batch
+            raise
+
+    def _transaction_body(
+        self,
+        header: BatchHeader,
+        records: Iterable[RecordLike],
+        progress: Callable[[int], None] | None,
+        report: LoadReport,
+        *,
+        checked: bool,
+    ) -> tuple[LoadReport, int, int]:
         with self.engine.begin() as connection:
             state = self._lock_state(connection)
             if self._already_applied(connection, state, header, report):
                 return report, 0, 0
             generation = self._target_generation(connection, state, header)
+            if header.kind == FULL and not header.final:
+                self._lookup_indexes(connection, present=_holds_others(connection, generation))
             self._write(connection, generation, header, records, report, progress, checked=checked)
+            if header.kind == INCREMENTAL or header.final:
+                # Before people become findable: the lookup indexes (built by sorting after a first load).
+                self._lookup_indexes(connection, present=True)
             self._record(connection, header, report, generation)
             new_state = self._advance(state, header, generation, report)
             connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
             return report, generation, state["generacja"]
+
+    def _lookup_indexes(self, connection: Connection, *, present: bool) -> None:
+        """`_lookup_indexes`, once per state this writer has not yet seen (a check costs an inspection)."""
+        if self._indexes_present is not present:
+            _lookup_indexes(connection, present=present)
+            # Known only once committed: forgotten again if this transaction fails (see `_transaction`).
+            self._indexes_present = present
 
     @property
     def _integrity_errors(self) -> tuple[type[Exception], ...]:
@@ -759,6 +788,30 @@ class ReplicaWriter:
         if self._checkpointer is not None:
             self._checkpointer.close()
         self.engine.dispose()
+
+
+#: The indexes a query finds people by, other than PESEL's (unique, so also the writer's guard): by name
+#: and birth date, by document. Kept up to date row by row they are the writer's most random writes.
+LOOKUP_INDEXES = tuple(index for index in PERSONS.indexes if not index.unique)
+
+
+def _holds_others(connection: Connection, generation: int) -> bool:
+    """Whether the replica holds people of another generation than `generation` (a live snapshot)."""
+    # Two index range probes (a min() and a max() in one SELECT would scan the whole table in SQLite).
+    for other in (Person.generation < generation, Person.generation > generation):
+        if connection.execute(select(Person.id).where(other).limit(1)).first() is not None:
+            return True
+    return False
+
+
+def _lookup_indexes(connection: Connection, *, present: bool) -> None:
+    """Create (or drop) the lookup indexes: while a replica's first snapshot is loaded nobody can be found
+    in it, so they are built once at its last batch instead of row by row (IF [NOT] EXISTS: idempotent)."""
+    for index in LOOKUP_INDEXES:
+        if present:
+            index.create(connection, checkfirst=True)
+        else:
+            index.drop(connection, checkfirst=True)
 
 
 _COMPILED: dict[tuple[str, str], tuple[str, Callable[[tuple[Any, ...]], Any] | None]] = {}

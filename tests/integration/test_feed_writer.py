@@ -16,7 +16,9 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from adapters.base import ModelRecord
 from hub import loader
+from hub.identifiers import Identifier
 from hub.loader import pesel_is_valid
+from hub.replicas import ReplicaReader
 
 
 def stdnum_says(value: str) -> bool:
@@ -153,3 +155,44 @@ def check_people_already_loaded_are_reported_one_by_one(url: str) -> None:
 
 def test_people_already_loaded_are_reported_one_by_one_on_sqlite(tmp_path: Path) -> None:
     check_people_already_loaded_are_reported_one_by_one(f"sqlite:///{tmp_path / 'pup.sqlite'}")
+
+
+def test_lookup_indexes_are_built_at_the_end_of_a_first_load_and_kept_when_a_snapshot_is_replaced(
+    tmp_path: Path,
+) -> None:
+    replica = tmp_path / "pup.sqlite"
+    writer = loader.ReplicaWriter(f"sqlite:///{replica}", "PUP", duplicates="refuse", bulk=True)
+    lookup = {"ix_osoby_nazwisko_imie_data", "ix_osoby_dokument"}
+
+    def indexes() -> set[str]:
+        connection = sqlite3.connect(replica)
+        try:
+            return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        finally:
+            connection.close()
+
+    def full(run: str, number: int, keys: range, final: bool) -> None:
+        header = loader.BatchHeader("PUP", loader.FULL, f"{run}-{number}", run, number, f"v1;P;po={number}", final)
+        writer.apply(header, [person(key, None) for key in keys])
+
+    try:
+        assert lookup <= indexes()  # a new replica has its whole schema
+        full("first", 1, range(1, 50), final=False)
+        assert not lookup & indexes()  # nobody can be found yet: built at the end, not row by row
+        full("first", 2, range(50, 100), final=True)
+        assert lookup <= indexes()
+        # The live snapshot stays findable while the next one is loaded.
+        full("second", 1, range(1, 50), final=False)
+        assert lookup <= indexes()
+        full("second", 2, range(50, 120), final=True)
+        assert lookup <= indexes() and writer.status().people == 119
+    finally:
+        writer.dispose()
+    reader = ReplicaReader(f"sqlite:///{replica}")
+    try:
+        found, _sections = reader.lookup(
+            Identifier.build(surname="Nowak", first_name="Jan", birth_date=dt.date(1980, 1, 1)), ["Wizyty"]
+        )
+        assert len(found) > 1  # found by name through the rebuilt index (ambiguous: everyone is Jan Nowak)
+    finally:
+        reader.dispose()
