@@ -28,7 +28,7 @@ from hub.model.query import (
 )
 from hub.policy import Caller
 from hub.query import QueryAnswer, QueryRequest
-from hub.services.application import HubApplication, soap_application
+from hub.services.application import soap_application
 from hub.services.protocol import PreRendered
 from hub.services.security import authenticate_listener
 
@@ -194,10 +194,6 @@ class QueryService(ServiceBase):
                 for b in core.config.legal_bases
             ]
         )
-
-
-# Kept for modules that imported it from here before `hub.services.application` existed.
-_HubApplication = HubApplication
 
 
 def build_application(core: HubCore | None, *, identify: Any = authenticate_listener) -> Application:

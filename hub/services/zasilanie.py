@@ -23,9 +23,7 @@ from hub.loader import BatchHeader, LoadReport, ReplicaWriter, parse_record
 from hub.model.common import required
 from hub.model.feed import DataSetCode, Odrzucenie, Odrzucone, Paczka, Pokwitowanie, StanRepliki, ZasilenieOtwarte
 from hub.policy import Caller
-from hub.services.protocol import HubSoap11
-from hub.services.security import authenticate_listener
-from hub.services.zapytania import _HubApplication
+from hub.services.application import soap_application
 
 SERVICE_NAME = "UslugaZasilania"
 FEEDING_ROLE = "SYSTEM_ZASILAJACY"
@@ -213,14 +211,6 @@ def _batch_element(ctx: Any) -> etree._Element:
 
 def build_application(core: HubCore | None) -> Application:
     """The Spyne application of the feed service; `core=None` builds it for contract export only."""
-    application = _HubApplication(
-        [FeedService],
-        tns=catalog.FEED_NS,
-        name=SERVICE_NAME,
-        in_protocol=HubSoap11(validator="lxml"),
-        out_protocol=HubSoap11(),
-    )
-    application.hub = core
+    application = soap_application([FeedService], tns=catalog.FEED_NS, name=SERVICE_NAME, core=core)
     application.writers = Writers(core) if core is not None else None
-    application.event_manager.add_listener("method_call", authenticate_listener)
     return application
