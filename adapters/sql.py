@@ -21,6 +21,7 @@ import abc
 import datetime as dt
 import itertools
 import keyword
+import sqlite3
 from collections import defaultdict, namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
@@ -60,6 +62,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from adapters.base import Adapter, Item, ModelRecord, RowProblem, SourceRejection, SourceUnavailable
 from adapters.mapping import Mapping, load_mapping
+from hub.changes import sqlite_uri
 
 
 class SourceDate(TypeDecorator[Any]):
@@ -172,7 +175,11 @@ def source_engine(url: str) -> Engine:
         path = Path(url[len("sqlite:///") :].split("?", 1)[0])
         if not path.is_file():
             raise SourceUnavailable(f"Baza dziedzinowa nie istnieje: {path}")
-        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+        uri = sqlite_uri(path)
+        # The URI goes to the driver as it is (in a SQLAlchemy URL its percent-encoding would be undone).
+        engine = create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False), poolclass=QueuePool
+        )
 
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_connection: Any, _record: Any) -> None:

@@ -12,16 +12,25 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy.engine import make_url
+
+
+def sqlite_uri(path: Path, mode: str = "ro") -> str:
+    """A SQLite URI for a file (https://sqlite.org/uri.html): the path percent-encoded, for a `#` or `?`
+    in it would end the path there and drop `mode` (a different file, opened read-write)."""
+    return f"file:{quote(str(path), safe='/')}?mode={mode}"
 
 
 class ChangeWatch:
     """Per-thread change tokens for one SQLite database file (None for any other database)."""
 
     def __init__(self, url: str) -> None:
-        prefix = "sqlite:///"
         self._path: Path | None = None
-        if url.startswith(prefix) and ":memory:" not in url:
-            self._path = Path(url[len(prefix) :].split("?", 1)[0])
+        parsed = make_url(url)  # SQLAlchemy's own reading: a rendered URL percent-encodes `#` and the like
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            self._path = Path(parsed.database)
         self._local = threading.local()
 
     def token(self) -> int | None:
@@ -31,7 +40,7 @@ class ChangeWatch:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             try:
-                connection = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
+                connection = sqlite3.connect(sqlite_uri(self._path), uri=True)
             except sqlite3.Error:
                 return None
             self._local.connection = connection

@@ -40,7 +40,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import QueuePool
 
+from hub.changes import sqlite_uri
 from hub.identifiers import Identifier, normalise_name
 
 WATERMARK_LENGTH = 200
@@ -135,7 +137,11 @@ def read_only_engine(url: str) -> Engine:
     """An engine that cannot write: a read-only SQLite URI, or the URL's own (SELECT-only) role."""
     path = _sqlite_path(url)
     if path is not None:
-        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", pool_pre_ping=False)
+        uri = sqlite_uri(path)
+        # The URI goes to the driver as it is (in a SQLAlchemy URL its percent-encoding would be undone).
+        engine = create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False), poolclass=QueuePool
+        )
 
         @event.listens_for(engine, "connect")
         def _query_only(dbapi_connection: Any, _record: Any) -> None:
@@ -270,7 +276,8 @@ class ReplicaReader:
         """
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(f"file:{self._file}?mode=ro", uri=True, check_same_thread=False)
+            assert self._file is not None  # only SQLite replicas read this way
+            connection = sqlite3.connect(sqlite_uri(self._file), uri=True, check_same_thread=False)
             connection.execute("PRAGMA query_only = ON")
             with self._opened_lock:
                 self._opened.append(connection)

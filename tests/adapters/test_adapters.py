@@ -231,3 +231,18 @@ def test_incremental_reads_only_changes_and_journaled_deletions(domain_dbs: Doma
     assert set(by_key) == {f"SR-{subject}", f"SR-{other}"}
     assert by_key[f"SR-{other}"].deleted  # no decision any more: out of the data set
     assert not by_key[f"SR-{subject}"].deleted and by_key[f"SR-{subject}"].sections
+
+
+def test_a_domain_database_in_a_folder_with_a_hash_is_the_one_read(tmp_path: Path) -> None:
+    from hub.demo_data import write_domain_databases
+
+    folder = tmp_path / "baza PUP #2"
+    folder.mkdir()
+    write_domain_databases(5, folder, pup=12, ops=3, sr=3)
+    adapter = adapter_class("pup")(f"sqlite:///{folder / 'pup-dziedzinowa.sqlite'}")  # type: ignore[call-arg]
+    try:
+        items = [item for batch in adapter.full(batch_size=5) for item in batch]
+    finally:
+        adapter.close()
+    assert len(items) == 12
+    assert not [p for p in tmp_path.iterdir() if p.is_file()]  # nothing opened (or made) beside the folder

@@ -60,9 +60,13 @@ categories = ["DANE_OSOBOWE", "WIZYTY"]
 """
 
 
-@pytest.fixture
-def twins(tmp_path: Path) -> tuple[HubCore, Person, Person]:
-    """A PUP replica where two different people share surname, first name and birth date."""
+@pytest.fixture(params=["plain", "awkward"])
+def twins(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[HubCore, Person, Person]:
+    """A PUP replica where two different people share surname, first name and birth date; also in a folder
+    whose name has a space and a `#` (which ends the path of a SQLite URI unless percent-encoded)."""
+    if request.param == "awkward":
+        tmp_path = tmp_path / "dane powiatu #1"
+        tmp_path.mkdir()
     powiat = Powiat(99)
     histories = Histories(powiat)
     first = powiat.person(30, 40)
@@ -156,3 +160,13 @@ def test_verified_credentials_are_cached_and_argon2_is_not_run_per_request(
     accounts.forget("jan")
     accounts.authenticate("jan", "Haslo-testowe-1")
     assert len(calls) == 3
+
+
+def test_files_in_a_folder_with_awkward_characters_are_the_ones_opened(twins, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    core, first, _ = twins
+    request = QueryRequest(Identifier.build(pesel=first.pesel), "L", "Cel", {"PUP": ["DANE_OSOBOWE"]})
+    answer = core.query.ask(CALLER, request, request_id="r-path")
+    assert [r.status for r in answer.results] == [OK]
+    assert core.accounts.watch.token() is not None  # the hub database's change watch opened it
+    # Nothing was created beside the folder (a URI cut at `#` named, and created, the file "dane powiatu ").
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("dane powiatu") and p.is_file()]
