@@ -7,10 +7,12 @@ limit are refused here, before they are stored, with a SOAP fault.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,8 +22,8 @@ from typing import Any
 from lxml import etree
 from spyne import const as spyne_const
 from spyne.server.wsgi import WsgiApplication
+from twisted.internet import error, ssl, task, tcp, threads
 from twisted.internet import reactor as default_reactor
-from twisted.internet import ssl, task, tcp, threads
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource, _WSGIResponse
@@ -254,7 +256,31 @@ def serve(
     # A request still in a worker thread at shutdown waits for the stopped reactor to write its answer, and
     # the thread pool waits for it: give in-flight work a grace period, then leave (bench/query.py saw hangs).
     reactor.addSystemEventTrigger("before", "shutdown", _exit_after, SHUTDOWN_GRACE_SECONDS)
-    reactor.run()
+    main_thread = threading.current_thread() is threading.main_thread()  # signals reach that thread only
+    if main_thread:
+        _stop_on_signals(reactor)
+    # Our handlers, for the whole life of the process: Twisted's printed a `ReactorNotRunning` traceback
+    # for a second signal, and once stopped left the default action (killed mid-shutdown, status -15).
+    reactor.run(installSignalHandlers=False)
+    # Stopped; what is left is closing files. Python's exit would restore the default action (a second
+    # Ctrl+C or SIGTERM now would kill the process, status -15); `_exit_after` still bounds the wait.
+    for number in (signal.SIGINT, signal.SIGTERM) if main_thread else ():
+        signal.signal(number, signal.SIG_IGN)
+
+
+def _stop_on_signals(reactor: Any) -> None:
+    """Ctrl+C or SIGTERM stop the hub; another one while it stops is ignored (the shutdown has a grace
+    period of its own, `SHUTDOWN_GRACE_SECONDS`)."""
+
+    def stop() -> None:
+        with contextlib.suppress(error.ReactorNotRunning):
+            reactor.stop()
+
+    def handler(_signum: int, _frame: Any) -> None:
+        reactor.callFromThread(stop)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, handler)
 
 
 SHUTDOWN_GRACE_SECONDS = 10.0
