@@ -806,7 +806,7 @@ def _holds_others(connection: Connection, generation: int) -> bool:
 
 def _lookup_indexes(connection: Connection, *, present: bool) -> None:
     """Create (or drop) the lookup indexes: while a replica's first snapshot is loaded nobody can be found
-    in it, so they are built once at its last batch instead of row by row (IF [NOT] EXISTS: idempotent)."""
+    in it, so they are built once at its last batch instead of row by row (checked first: idempotent)."""
     for index in LOOKUP_INDEXES:
         if present:
             index.create(connection, checkfirst=True)
