@@ -198,18 +198,52 @@ def listening_socket(listen: str, port: int) -> socket.socket:
     return sock
 
 
-class SharedPort(tcp.Port):
-    """A listening port on the socket the worker processes share: one connection per wake-up.
+class _CountedServer(tcp.Server):
+    """A connection that keeps its port's count of open connections."""
 
-    Twisted's port accepts up to 100 waiting connections at once (and more the next time), so the first
-    worker to wake took every connection a client opened together, and the other worker idled
-    (bench/query.py, 2 workers, 8 connections). Taking one at a time, a worker busy with a request leaves
-    the next connection to an idle one.
+    def __init__(self, sock: socket.socket, protocol: Any, client: Any, server: Any, sessionno: int, reactor: Any):
+        super().__init__(sock, protocol, client, server, sessionno, reactor)
+        server.open_connections += 1
+
+    def connectionLost(self, reason: Any) -> None:
+        port: Any = self.server
+        port.open_connections -= 1
+        super().connectionLost(reason)
+
+
+class SharedPort(tcp.Port):
+    """A listening port on the socket the worker processes share, that spreads connections over them.
+
+    Twisted's port accepts up to 100 waiting connections at once, so the first worker to wake took every
+    connection a client opened together and the other idled (bench/query.py: 2 workers, 8 keep-alive
+    connections). Here a worker takes one connection per wake-up, and a worker that already holds k
+    connections looks again only after k ms (at most `MAX_DEFER`): a worker holding fewer takes the
+    connection first, and none is left waiting for long when every worker is busy.
     """
 
+    transport = _CountedServer
+    MAX_DEFER = 0.005
+    open_connections = 0
+    _deferred: Any = None
+
     def doRead(self) -> None:
+        if self.open_connections and self._deferred is None:
+            self.stopReading()
+            self._deferred = self.reactor.callLater(min(0.001 * self.open_connections, self.MAX_DEFER), self._look)
+            return
         self.numberAccepts = 1
         super().doRead()
+
+    def _look(self) -> None:
+        self.startReading()
+        self.doRead()
+        self._deferred = None
+
+    def connectionLost(self, reason: Any) -> None:
+        if self._deferred is not None and self._deferred.active():
+            self._deferred.cancel()
+        self._deferred = None
+        super().connectionLost(reason)
 
 
 def spawn_workers(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,25 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found.extend(int(c) for c in (task / "children").read_text().split())
     return found
+
+
+def _established(pid: int, port: int) -> int:
+    """Established TCP connections on local `port` that process `pid` holds (from /proc)."""
+    inodes = set()
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(descriptor)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "01" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
+            count += 1
+    return count
 
 
 def test_two_workers_answer_and_stop_together(hub: RunningHub) -> None:
@@ -41,6 +61,29 @@ def test_two_workers_answer_and_stop_together(hub: RunningHub) -> None:
         assert "Procesy robocze: 2" in log.read_text(errors="replace")
         workers = _children(process.pid)
         assert len(workers) == 1
+        # Eight keep-alive connections opened together are spread over the two processes (once the
+        # worker, which prints nothing, is serving: until one of its connections lands on it).
+        port = int(re.search(r":(\d+)/", url).group(1))  # type: ignore[union-attr]
+        for _ in range(100):
+            with socket.create_connection(("127.0.0.1", port)) as probe:
+                probe.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert probe.recv(65536).startswith(b"HTTP/1.1 200")
+                if _established(workers[0], port):
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the worker process never took a connection")
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+        try:
+            for client in clients:
+                client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            for client in clients:
+                assert client.recv(65536).startswith(b"HTTP/1.1 200")
+            held = [_established(pid, port) for pid in (process.pid, *workers)]
+            assert sum(held) == 8 and min(held) >= 3, held
+        finally:
+            for client in clients:
+                client.close()
         user = hub.user("sr.referent")
         client = Client(url, wsse=UsernameToken(user["login"], user["password"]))
         pesel = hub.person("PUP", "OPS", "SR")
