@@ -57,7 +57,13 @@ def cmd_feed(args: argparse.Namespace) -> int:
             task = progress.add_task(
                 f"Zasilanie {adapter.kind} ({'pełne' if args.full else 'przyrostowe'})", total=None
             )
-            feeder = Feeder(adapter, target, options, progress=lambda n: progress.advance(task, n))
+            feeder = Feeder(
+                adapter,
+                target,
+                options,
+                progress=lambda n: progress.advance(task, n),
+                total=lambda n: progress.update(task, total=n),
+            )
             summary = feeder.run(mode)
     except AdapterError as error:
         errors.print(

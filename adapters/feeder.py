@@ -124,12 +124,15 @@ class Feeder:
         options: FeedOptions = FeedOptions(),
         *,
         progress: Callable[[int], None] | None = None,
+        total: Callable[[int], None] | None = None,
         on_batch: Callable[[Batch, Receipt], None] | None = None,
     ) -> None:
         self.adapter = adapter
         self.target = target
         self.options = options
         self.progress = progress
+        #: Told how many people a full run will read, when the adapter can count them (`count`).
+        self.total = total
         self.on_batch = on_batch
 
     def plan(self, mode: str) -> tuple[str, int, Watermark, tuple[str, dict[str, Any]], bool]:
@@ -200,6 +203,9 @@ class Feeder:
         """Feed everything (FULL) or the changes since the target's watermark (INCREMENTAL)."""
         started = time.perf_counter()
         run_id, sequence, mark, (method, arguments), resumed = self.plan(mode)
+        count = getattr(self.adapter, "count", None)
+        if self.total is not None and method == "full" and callable(count):
+            self.total(count(after=arguments["after"]))
         items = self._items(method, arguments)
         summary = FeedSummary(mode, run_id, resumed, watermark=mark.encode())
         current: list[ModelRecord] = []

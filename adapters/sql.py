@@ -410,6 +410,19 @@ class SqlAdapter(Adapter):
         self._prepared[(dialect.name, mode, batch_size)] = prepared
         return prepared
 
+    def count(self, after: str | None = None) -> int:
+        """How many people a full run (from `after`) reads: the total of its progress bar."""
+        key = self.key_column
+        query = select(func.count()).select_from(key.table).where(self.in_data_set())
+        position = self._position(after)
+        if position is not None:
+            query = query.where(key > position)
+        try:
+            with self._connection() as connection:
+                return int(connection.scalar(query) or 0)
+        except self._errors() as error:
+            raise unavailable(error) from error
+
     def full(
         self, after: str | None = None, batch_size: int = 1000, *, share: tuple[int, int] = (0, 1)
     ) -> Iterator[Sequence[Item]]:

@@ -30,8 +30,9 @@ def feed(source: str, replica: Path, *, mode: str = FULL, **options: Any) -> Any
     adapter = adapter_class("pup")(source)  # type: ignore[call-arg]
     target = ReplicaTarget(f"sqlite:///{replica}", "PUP")
     on_batch = options.pop("on_batch", None)
+    total = options.pop("total", None)
     try:
-        return Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch).run(mode)
+        return Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch, total=total).run(mode)
     finally:
         target.close()
         adapter.close()
@@ -104,3 +105,24 @@ def test_a_source_error_in_the_reader_process_stops_the_run(
     live = connection.execute("SELECT count(*) FROM osoby WHERE generacja = (SELECT generacja FROM stan_repliki)")
     assert live.fetchone()[0] == 0
     connection.close()
+
+
+def test_a_full_run_tells_its_progress_bar_how_many_people_it_will_read(
+    domain_dbs: DomainSummary, tmp_path: Path
+) -> None:
+    totals: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(batch: Any, _receipt: Any) -> None:
+        if batch.sequence == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        feed(domain_dbs.urls["PUP"], tmp_path / "r.sqlite", batch_records=10, total=totals.append,
+             on_batch=stop_after_two)  # fmt: skip
+    resumed = feed(domain_dbs.urls["PUP"], tmp_path / "r.sqlite", batch_records=10, total=totals.append)
+    # The whole data set at first; on resuming, those after the last applied batch (the ones it read).
+    assert totals == [domain_dbs.counts["PUP"], resumed.read] and resumed.resumed
+    assert resumed.read == domain_dbs.counts["PUP"] - 20
