@@ -21,7 +21,6 @@ import abc
 import datetime as dt
 import itertools
 import keyword
-import sqlite3
 from collections import defaultdict, namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,8 +42,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    create_engine,
-    event,
     false,
     func,
     or_,
@@ -54,7 +51,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
@@ -62,7 +58,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from adapters.base import Adapter, Item, ModelRecord, RowProblem, SourceRejection, SourceUnavailable
 from adapters.mapping import Mapping, load_mapping
-from hub.changes import sqlite_uri
+from hub.replicas import read_only_engine
+from hub.sqlite import sqlite_file
 
 
 class SourceDate(TypeDecorator[Any]):
@@ -170,24 +167,12 @@ JOURNAL = TableSpec(
 
 
 def source_engine(url: str) -> Engine:
-    """An engine on the domain database; a SQLite file must exist and is opened read-only."""
-    if url.startswith("sqlite:///") and ":memory:" not in url:
-        path = Path(url[len("sqlite:///") :].split("?", 1)[0])
-        if not path.is_file():
-            raise SourceUnavailable(f"Baza dziedzinowa nie istnieje: {path}")
-        uri = sqlite_uri(path)
-        # The URI goes to the driver as it is (in a SQLAlchemy URL its percent-encoding would be undone).
-        engine = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False), poolclass=QueuePool
-        )
-
-        @event.listens_for(engine, "connect")
-        def _read_only(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA query_only = ON")
-
-        return engine
+    """An engine on the domain database, read-only (`hub.replicas.read_only_engine`); a SQLite file must exist."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise SourceUnavailable(f"Baza dziedzinowa nie istnieje: {path}")
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return read_only_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as error:
         raise SourceUnavailable(f"Nie można otworzyć bazy dziedzinowej ({type(error).__name__}).") from error
 

@@ -95,15 +95,8 @@ def _date_element(name: str, value: Any, what: str, required: bool) -> str:
         if required:
             raise RowProblem(f"brak wymaganej daty: {what}")
         return ""
-    parsed = value
-    if isinstance(parsed, str):  # SQLite keeps dates as text
-        try:
-            parsed = dt.date.fromisoformat(parsed)
-        except ValueError:
-            raise RowProblem(f"niemożliwa lub nieczytelna data: {what} = {value}") from None
-    if isinstance(parsed, dt.datetime):
-        parsed = parsed.date()
-    if not isinstance(parsed, dt.date):
+    parsed = as_date(value)
+    if parsed is None:
         raise RowProblem(f"niemożliwa lub nieczytelna data: {what} = {value}")
     return f"<m:{name}>{parsed.isoformat()}</m:{name}>"
 
@@ -130,7 +123,7 @@ def flag(name: str, value: Any) -> str:
 
 
 def as_date(value: Any) -> dt.date | None:
-    """A date for the replica's identity columns, or None when unreadable (the section already failed)."""
+    """A source value as a date (SQLite keeps dates as text), or None when it is none or unreadable."""
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
@@ -248,15 +241,8 @@ def flag_lookup(name: str) -> Callable[[Any], str]:
 def _iso(value: Any) -> str:
     if value is None:
         raise RowProblem("brak wymaganej daty")
-    parsed = value
-    if isinstance(parsed, str):
-        try:
-            parsed = dt.date.fromisoformat(parsed)
-        except ValueError:
-            raise RowProblem(f"niemożliwa lub nieczytelna data: {value}") from None
-    if isinstance(parsed, dt.datetime):
-        parsed = parsed.date()
-    if not isinstance(parsed, dt.date):
+    parsed = as_date(value)
+    if parsed is None:
         raise RowProblem(f"niemożliwa lub nieczytelna data: {value}")
     return parsed.isoformat()
 

@@ -12,25 +12,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from urllib.parse import quote
 
-from sqlalchemy.engine import make_url
-
-
-def sqlite_uri(path: Path, mode: str = "ro") -> str:
-    """A SQLite URI for a file (https://sqlite.org/uri.html): the path percent-encoded, for a `#` or `?`
-    in it would end the path there and drop `mode` (a different file, opened read-write)."""
-    return f"file:{quote(str(path), safe='/')}?mode={mode}"
+from hub.sqlite import sqlite_file, sqlite_uri
 
 
 class ChangeWatch:
     """Per-thread change tokens for one SQLite database file (None for any other database)."""
 
     def __init__(self, url: str) -> None:
-        self._path: Path | None = None
-        parsed = make_url(url)  # SQLAlchemy's own reading: a rendered URL percent-encodes `#` and the like
-        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            self._path = Path(parsed.database)
+        self._path: Path | None = sqlite_file(url)
         self._local = threading.local()
 
     def token(self) -> int | None:

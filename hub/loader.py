@@ -438,40 +438,30 @@ class ReplicaWriter:
         )
         known = self._indexes_present
         try:
-            return self._transaction_body(header, records, progress, report, checked=checked)
+            with self.engine.begin() as connection:
+                state = self._lock_state(connection)
+                if self._already_applied(connection, state, header, report):
+                    return report, 0, 0
+                generation = self._target_generation(connection, state, header)
+                if header.kind == FULL and not header.final:
+                    self._lookup_indexes(connection, present=_holds_others(connection, generation))
+                self._write(connection, generation, header, records, report, progress, checked=checked)
+                if header.kind == INCREMENTAL or header.final:
+                    # Before people become findable: the lookup indexes (built by sorting after a first load).
+                    self._lookup_indexes(connection, present=True)
+                self._record(connection, header, report, generation)
+                new_state = self._advance(state, header, generation, report)
+                connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
+                return report, generation, state["generacja"]
         except BaseException:
-            self._indexes_present = known  # the DDL, if any, was rolled back with the batch
+            self._indexes_present = known  # the index DDL, if any, was rolled back with the batch
             raise
 
-    def _transaction_body(
-        self,
-        header: BatchHeader,
-        records: Iterable[RecordLike],
-        progress: Callable[[int], None] | None,
-        report: LoadReport,
-        *,
-        checked: bool,
-    ) -> tuple[LoadReport, int, int]:
-        with self.engine.begin() as connection:
-            state = self._lock_state(connection)
-            if self._already_applied(connection, state, header, report):
-                return report, 0, 0
-            generation = self._target_generation(connection, state, header)
-            if header.kind == FULL and not header.final:
-                self._lookup_indexes(connection, present=_holds_others(connection, generation))
-            self._write(connection, generation, header, records, report, progress, checked=checked)
-            if header.kind == INCREMENTAL or header.final:
-                # Before people become findable: the lookup indexes (built by sorting after a first load).
-                self._lookup_indexes(connection, present=True)
-            self._record(connection, header, report, generation)
-            new_state = self._advance(state, header, generation, report)
-            connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
-            return report, generation, state["generacja"]
-
     def _lookup_indexes(self, connection: Connection, *, present: bool) -> None:
-        """`_lookup_indexes`, once per state this writer has not yet seen (a check costs an inspection)."""
+        """`_create_or_drop_lookup_indexes`, once per state this writer has not yet seen (a check costs an
+        inspection)."""
         if self._indexes_present is not present:
-            _lookup_indexes(connection, present=present)
+            _create_or_drop_lookup_indexes(connection, present=present)
             # Known only once committed: forgotten again if this transaction fails (see `_transaction`).
             self._indexes_present = present
 
@@ -804,7 +794,7 @@ def _holds_others(connection: Connection, generation: int) -> bool:
     return False
 
 
-def _lookup_indexes(connection: Connection, *, present: bool) -> None:
+def _create_or_drop_lookup_indexes(connection: Connection, *, present: bool) -> None:
     """Create (or drop) the lookup indexes: while a replica's first snapshot is loaded nobody can be found
     in it, so they are built once at its last batch instead of row by row (checked first: idempotent)."""
     for index in LOOKUP_INDEXES:

@@ -42,8 +42,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import QueuePool
 
-from hub.changes import sqlite_uri
 from hub.identifiers import Identifier, normalise_name
+from hub.sqlite import read_only_sqlite, sqlite_file
 
 WATERMARK_LENGTH = 200
 STATE_ROW = 1
@@ -126,35 +126,14 @@ class ReplicaState(ReplicaBase):
     updated_at: Mapped[dt.datetime | None] = mapped_column("zaktualizowano", DateTime(timezone=True))
 
 
-def _sqlite_path(url: str) -> Path | None:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and ":memory:" not in url:
-        return Path(url[len(prefix) :].split("?", 1)[0])
-    return None
-
-
 def read_only_engine(url: str) -> Engine:
-    """An engine that cannot write: a read-only SQLite URI, or the URL's own (SELECT-only) role."""
-    path = _sqlite_path(url)
+    """An engine that cannot write: read-only SQLite connections (`read_only_sqlite`), or the URL's own
+    (SELECT-only) role."""
+    path = sqlite_file(url)
     if path is not None:
-        uri = sqlite_uri(path)
-        # The URI goes to the driver as it is (in a SQLAlchemy URL its percent-encoding would be undone).
-        engine = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False), poolclass=QueuePool
-        )
-
-        @event.listens_for(engine, "connect")
-        def _query_only(dbapi_connection: Any, _record: Any) -> None:
-            # Belt and braces: even a read-write file handle refuses writes (guideline 8).
-            dbapi_connection.execute("PRAGMA query_only = ON")
-
-        return engine
+        # The file goes to the driver as a URI (in a SQLAlchemy URL its percent-encoding would be undone).
+        return create_engine("sqlite://", creator=lambda: read_only_sqlite(path), poolclass=QueuePool)
     return create_engine(url, pool_pre_ping=True)
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite replica URL (None for another database, or an in-memory one)."""
-    return _sqlite_path(url)
 
 
 def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: int = 2) -> Engine:
@@ -163,7 +142,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     SQLite: `checkpoint_on_commit=False` leaves the log to a `WalCheckpointer`; `cache_mb` is each
     connection's page cache (a bulk load's random index inserts read fewer pages with more).
     """
-    path = _sqlite_path(url)
+    path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
@@ -262,7 +241,7 @@ class ReplicaReader:
         self.engine = read_only_engine(url)
         self._generations: bool | None = None
         self._sql: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
-        self._file = _sqlite_path(url)
+        self._file = sqlite_file(url)
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._opened_lock = threading.Lock()
@@ -272,13 +251,12 @@ class ReplicaReader:
 
         In a request, SQLAlchemy's pool and result machinery cost several times the query itself (measured
         in the hub's WSGI application: 129 us against 16 us for the same statement), so the lookup runs on
-        the driver directly. Read-only twice, as `read_only_engine`: `mode=ro` and `query_only`.
+        the driver directly, read-only as `read_only_engine`'s.
         """
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             assert self._file is not None  # only SQLite replicas read this way
-            connection = sqlite3.connect(sqlite_uri(self._file), uri=True, check_same_thread=False)
-            connection.execute("PRAGMA query_only = ON")
+            connection = read_only_sqlite(self._file)
             with self._opened_lock:
                 self._opened.append(connection)
             self._local.connection = connection

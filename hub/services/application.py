@@ -15,8 +15,21 @@ from hub.services.security import authenticate_listener
 
 if TYPE_CHECKING:
     from hub.core import HubCore
+    from hub.policy import Caller
 
 log = logging.getLogger(__name__)
+
+
+def hub_core(ctx: Any) -> HubCore:
+    """The hub core an operation runs against (`soap_application(core=...)`)."""
+    core: HubCore = ctx.app.hub
+    return core
+
+
+def caller_of(ctx: Any) -> Caller:
+    """Who calls the operation, as the `method_call` listener identified them."""
+    caller: Caller = ctx.udc["caller"]
+    return caller
 
 
 class HubApplication(Application):

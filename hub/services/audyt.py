@@ -16,8 +16,7 @@ from hub.core import HubCore
 from hub.errors import InvalidRequest
 from hub.identifiers import validate_pesel
 from hub.model.common import named, required
-from hub.policy import Caller
-from hub.services.application import soap_application
+from hub.services.application import caller_of, hub_core, soap_application
 
 AUDIT_NS = "urn:pl:platforma-komunikacyjna:audyt:1"
 AUDITOR = "AUDYTOR"
@@ -75,8 +74,8 @@ class AuditService(ServiceBase):
     )
     def report(ctx: Any, order: Any) -> Raport:
         """Raport ujawnień: o osobie (art. 15 RODO), użytkowniku, urzędzie lub okresie."""
-        core: HubCore = ctx.app.hub
-        caller: Caller = ctx.udc["caller"]
+        core = hub_core(ctx)
+        caller = caller_of(ctx)
         if not caller.has_role(AUDITOR):
             raise core.accounts.refused(caller, "raport z rejestru ujawnień (wymaga roli AUDYTOR)")
         kind = ReportKind(str(order.Rodzaj))

@@ -8,17 +8,11 @@ from spyne import Application, ServiceBase, Unicode, rpc
 
 from hub.core import HubCore
 from hub.model.common import named, required
-from hub.policy import Caller
-from hub.services.application import soap_application
+from hub.services.application import caller_of, hub_core, soap_application
 
 ACCOUNTS_NS = "urn:pl:platforma-komunikacyjna:konta:1"
 Password = required(named(Unicode(min_len=1, max_len=200, type_name="Haslo"), ACCOUNTS_NS))
 Confirmation = named(Unicode(max_len=300, type_name="Potwierdzenie"), ACCOUNTS_NS)
-
-
-def _caller(ctx: Any) -> Caller:
-    caller: Caller = ctx.udc["caller"]
-    return caller
 
 
 class AccountService(ServiceBase):
@@ -35,8 +29,8 @@ class AccountService(ServiceBase):
     )
     def change_password(ctx: Any, old: str, new: str) -> str:
         """Zmienia hasło zalogowanego użytkownika (wymaga podania dotychczasowego hasła)."""
-        core: HubCore = ctx.app.hub
-        caller = _caller(ctx)
+        core = hub_core(ctx)
+        caller = caller_of(ctx)
         core.accounts.change_password(caller.login, old, new, source=caller.source)
         return "Hasło zostało zmienione."
 
@@ -48,8 +42,8 @@ class AccountService(ServiceBase):
     )
     def logout(ctx: Any) -> str:
         """Kończy sesję: zapamiętane poświadczenia są usuwane, a wylogowanie rejestrowane."""
-        core: HubCore = ctx.app.hub
-        core.accounts.logout(_caller(ctx))
+        core = hub_core(ctx)
+        core.accounts.logout(caller_of(ctx))
         return "Wylogowano."
 
 

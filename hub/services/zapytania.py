@@ -26,24 +26,13 @@ from hub.model.query import (
     Zapytanie,
     ZbiorOpis,
 )
-from hub.policy import Caller
 from hub.query import QueryAnswer, QueryRequest
-from hub.services.application import soap_application
+from hub.services.application import caller_of, hub_core, soap_application
 from hub.services.protocol import PreRendered
 from hub.services.security import authenticate_listener
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "UslugaZapytan"
-
-
-def _core(ctx: Any) -> HubCore:
-    core: HubCore = ctx.app.hub
-    return core
-
-
-def _caller(ctx: Any) -> Caller:
-    caller: Caller = ctx.udc["caller"]
-    return caller
 
 
 def request_from_xml(wrapper: etree._Element) -> QueryRequest:
@@ -138,9 +127,9 @@ class QueryService(ServiceBase):
     )
     def query(ctx: Any, request: Any) -> PreRendered:
         """Zwraca dane beneficjenta z zakresu, do którego uprawniony jest użytkownik."""
-        core = _core(ctx)
+        core = hub_core(ctx)
         decoded = request_from_xml(request) if isinstance(request, etree._Element) else to_request(request)
-        answer = core.query.ask(_caller(ctx), decoded, ctx.udc["request_id"])
+        answer = core.query.ask(caller_of(ctx), decoded, ctx.udc["request_id"])
         return to_response(answer, core.query.prefixes)
 
     @rpc(
@@ -152,9 +141,9 @@ class QueryService(ServiceBase):
     )
     def data_sets(ctx: Any) -> DostepneZbiory:
         """Zbiory i kategorie danych, o które może pytać użytkownik, z dopuszczalnymi podstawami prawnymi."""
-        core = _core(ctx)
+        core = hub_core(ctx)
         zbiory = []
-        for entry in core.query.policy.scope(_caller(ctx)):
+        for entry in core.query.policy.scope(caller_of(ctx)):
             data_set = core.config.data_set(entry.data_set)
             assert data_set is not None
             kind = catalog.kind(data_set.kind)
@@ -185,7 +174,7 @@ class QueryService(ServiceBase):
     )
     def legal_bases(ctx: Any) -> RejestrPodstawPrawnych:
         """Rejestr podstaw prawnych skonfigurowany w platformie."""
-        core = _core(ctx)
+        core = hub_core(ctx)
         return RejestrPodstawPrawnych(
             PodstawaPrawna=[
                 PodstawaPrawnaOpis(

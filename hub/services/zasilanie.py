@@ -23,7 +23,7 @@ from hub.loader import BatchHeader, LoadReport, ReplicaWriter, parse_record
 from hub.model.common import required
 from hub.model.feed import DataSetCode, Odrzucenie, Odrzucone, Paczka, Pokwitowanie, StanRepliki, ZasilenieOtwarte
 from hub.policy import Caller
-from hub.services.application import soap_application
+from hub.services.application import caller_of, hub_core, soap_application
 
 SERVICE_NAME = "UslugaZasilania"
 FEEDING_ROLE = "SYSTEM_ZASILAJACY"
@@ -93,11 +93,6 @@ def writer_urls(core: HubCore) -> dict[str, str]:
     return urls
 
 
-def _core(ctx: Any) -> HubCore:
-    core: HubCore = ctx.app.hub
-    return core
-
-
 def _writers(ctx: Any) -> Writers:
     writers: Writers = ctx.app.writers
     return writers
@@ -156,8 +151,8 @@ class FeedService(ServiceBase):
     )
     def Zasil(ctx: Any, batch: Any) -> Pokwitowanie:  # the operation's name in the WSDL
         """Stosuje paczkę rekordów zbioru urzędu wywołującego (całą albo wcale) i zwraca pokwitowanie."""
-        core = _core(ctx)
-        authorise(core, ctx.udc["caller"], str(batch.Zbior))
+        core = hub_core(ctx)
+        authorise(core, caller_of(ctx), str(batch.Zbior))
         element = _batch_element(ctx)
         header = BatchHeader.from_attributes(dict(element.attrib))
         writer, lock = _writers(ctx).for_data_set(header.data_set)
@@ -177,8 +172,8 @@ class FeedService(ServiceBase):
     )
     def state(ctx: Any, code: str) -> StanRepliki:
         """Stan repliki zbioru: znacznik ostatniego zastosowanego zasilenia i otwarte zasilenie pełne."""
-        core = _core(ctx)
-        authorise(core, ctx.udc["caller"], code)
+        core = hub_core(ctx)
+        authorise(core, caller_of(ctx), code)
         writer, _lock = _writers(ctx).for_data_set(code)
         status = writer.status()
         open_run = None
