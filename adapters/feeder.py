@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
-from adapters.reader import ReaderGone, ReaderProcess, flat_heap
+from adapters.reader import ReaderGone, ReaderProcess, flat_heap, rare_collections
 
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
@@ -201,6 +201,10 @@ class Feeder:
 
     def run(self, mode: str) -> FeedSummary:
         """Feed everything (FULL) or the changes since the target's watermark (INCREMENTAL)."""
+        with rare_collections():
+            return self._run(mode)
+
+    def _run(self, mode: str) -> FeedSummary:
         started = time.perf_counter()
         run_id, sequence, mark, (method, arguments), resumed = self.plan(mode)
         count = getattr(self.adapter, "count", None)

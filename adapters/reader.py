@@ -17,11 +17,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import os
 import pickle
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import IO, Any
 
 from adapters.base import AdapterError
@@ -89,6 +91,12 @@ class ReaderProcess:
 def main() -> None:
     """The reader process: rebuild the adapter from its recipe, read, and send batches in parts."""
     flat_heap()
+    with rare_collections():
+        _read()
+
+
+def _read() -> None:
+    """Read as `main`'s recipe says, writing the messages to the pipe named by the first argument."""
     out = os.fdopen(int(sys.argv[1]), "wb")
 
     def send(message: tuple[str, Any]) -> None:
@@ -120,6 +128,30 @@ def main() -> None:
     finally:
         with contextlib.suppress(OSError):
             out.close()
+
+
+#: Allocations between two collections of the youngest generation while feeding (Python's default: 700).
+FEED_GC_THRESHOLD = 100_000
+
+
+@contextlib.contextmanager
+def rare_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while a feed runs; restored afterwards.
+
+    A feed allocates millions of short-lived containers (source rows, grouped lists, records) that form
+    no reference cycles. With the default thresholds the collector walks the young ones every 700
+    allocations and again as they are promoted: 12-15 % of a reader's CPU (measured: 150 -> 131 us per
+    person). Objects alive at the start (modules, the adapter) are frozen, so full collections skip them;
+    cycles are still collected, every 100,000 allocations instead of every 700.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(FEED_GC_THRESHOLD, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def flat_heap() -> None:
