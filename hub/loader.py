@@ -41,7 +41,17 @@ from hub.errors import (
     UnknownDataSet,
 )
 from hub.identifiers import normalise_name
-from hub.replicas import STATE_ROW, Load, Person, ReplicaState, Section, WalCheckpointer, sqlite_file, writable_engine
+from hub.replicas import (
+    STATE_ROW,
+    Load,
+    Person,
+    ReplicaState,
+    Sections,
+    WalCheckpointer,
+    pack_sections,
+    sqlite_file,
+    writable_engine,
+)
 
 M = "{" + catalog.MODEL_NS + "}"
 F = "{" + catalog.FEED_NS + "}"
@@ -49,7 +59,7 @@ BULK = 1000
 CHECKPOINT_RECORDS = 5000  # bulk writer: records between log checkpoints (a few log pages each)
 CHUNK = 500  # records per identity check (keeps IN lists short on every database)
 PERSONS: Table = Person.__table__  # type: ignore[assignment]
-SECTIONS: Table = Section.__table__  # type: ignore[assignment]
+SECTIONS: Table = Sections.__table__  # type: ignore[assignment]
 STATE: Table = ReplicaState.__table__  # type: ignore[assignment]
 LOADS: Table = Load.__table__  # type: ignore[assignment]
 #: The order of the values in the writer's rows: the tables' own column order.
@@ -594,9 +604,9 @@ class ReplicaWriter:
                         record.document_number,
                     )
                 )
-                for name, content in record.sections:
-                    sections.append((person_id, name, content))
-                    update(content)
+                contents, content = pack_sections(record.sections)
+                sections.append((person_id, contents, content))
+                update(content)
                 next_id += 1
                 report.loaded += 1
             chunk.clear()
@@ -661,7 +671,7 @@ class ReplicaWriter:
                     or 0
                 )
             existing = select(Person.id).where(Person.generation == generation, Person.source_key.in_(keys))
-            connection.execute(delete(Section).where(Section.person_id.in_(existing)))
+            connection.execute(delete(Sections).where(Sections.person_id.in_(existing)))
             connection.execute(delete(Person).where(Person.generation == generation, Person.source_key.in_(keys)))
         else:
             present = set(
@@ -757,7 +767,7 @@ class ReplicaWriter:
     @staticmethod
     def _delete_generation(connection: Connection, generation: int) -> None:
         people = select(Person.id).where(Person.generation == generation)
-        connection.execute(delete(Section).where(Section.person_id.in_(people)))
+        connection.execute(delete(Sections).where(Sections.person_id.in_(people)))
         connection.execute(delete(Person).where(Person.generation == generation))
 
     def _drop_generations(self, keep: tuple[int, ...]) -> None:

@@ -1,7 +1,8 @@
 """Replicas: one database per data set (guideline 5), holding the common model as fed by the controller.
 
-Each person is a row of `osoby` (the identifiers used to find them) and one row of `sekcje` per category
-(the section of the common XML model, exclusive-C14N bytes). The hub opens replicas read-only
+Each person is a row of `osoby` (the identifiers used to find them) and a row of `sekcje`: their
+categories, each the section of the common XML model as exclusive-C14N bytes, stored one after another
+with a table of contents. The hub opens replicas read-only
 (guideline 8: the platform never adds, edits or deletes beneficiary data); only the loader writes.
 
 A full snapshot may arrive in many batches; it is written as a new *generation* of `osoby` beside the
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
-    and_,
     bindparam,
     create_engine,
     event,
     inspect,
-    literal_column,
     outerjoin,
     select,
     true,
@@ -42,6 +42,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import QueuePool
 
+from hub.errors import ConfigurationError
 from hub.identifiers import Identifier, normalise_name
 from hub.sqlite import read_only_sqlite, sqlite_file
 
@@ -76,14 +77,54 @@ class Person(ReplicaBase):
     )
 
 
-class Section(ReplicaBase):
-    """One category of one person: a section element of the common model."""
+class Sections(ReplicaBase):
+    """A person's categories: the section elements of the common model exactly as the controller's feeder
+    sent them, one after another in `tresc`, and their table of contents in `spis` (see `pack_sections`).
+
+    One row per person, not one per section: a full load writes a million people, and a row per section
+    cost the writer three times as much (ten rows and index entries a person instead of one).
+    """
 
     __tablename__ = "sekcje"
 
     person_id: Mapped[int] = mapped_column("osoba_id", ForeignKey("osoby.id", ondelete="CASCADE"), primary_key=True)
-    element: Mapped[str] = mapped_column("sekcja", String(64), primary_key=True)
+    contents: Mapped[str] = mapped_column("spis", Text)
     content: Mapped[bytes] = mapped_column("tresc", LargeBinary)
+
+
+def pack_sections(sections: Iterable[tuple[str, bytes]]) -> tuple[str, bytes]:
+    """(`spis`, `tresc`) of a person's sections: "Name:length" of each, space-separated, and the bytes of
+    all of them in the same order (element names are NCNames: no colon, no space)."""
+    names: list[str] = []
+    bodies: list[bytes] = []
+    for name, body in sections:
+        names.append(f"{name}:{len(body)}")
+        bodies.append(body)
+    return " ".join(names), b"".join(bodies)
+
+
+def unpack_sections(contents: str, content: bytes, wanted: Collection[str] | None = None) -> dict[str, bytes]:
+    """The sections (those `wanted`, or all) of a `pack_sections` pair, by element name."""
+    found: dict[str, bytes] = {}
+    start = 0
+    for entry in contents.split():
+        name, _, size = entry.partition(":")
+        end = start + int(size)
+        if wanted is None or name in wanted:
+            found[name] = content[start:end]
+        start = end
+    return found
+
+
+def check_layout(engine: Engine) -> None:
+    """Refuse a replica written by a development build with a `sekcje` row per section (no migration: an
+    unreleased layout); it is loaded anew."""
+    columns = {column["name"] for column in inspect(engine).get_columns(Sections.__tablename__)}
+    if "sekcja" in columns:
+        raise ConfigurationError(
+            f"Replika {engine.url.render_as_string(hide_password=True)} ma dawny układ tabeli sekcje (wiersz na "
+            "każdą sekcję). Utwórz ją na nowo: zasilenie pełne do nowej, pustej bazy."
+        )
 
 
 class Load(ReplicaBase):
@@ -161,6 +202,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     else:
         engine = create_engine(url)
     ReplicaBase.metadata.create_all(engine)
+    check_layout(engine)
     return engine
 
 
@@ -240,7 +282,7 @@ class ReplicaReader:
         self.url = url
         self.engine = read_only_engine(url)
         self._generations: bool | None = None
-        self._sql: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._sql: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
         self._file = sqlite_file(url)
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
@@ -262,11 +304,17 @@ class ReplicaReader:
             self._local.connection = connection
         return connection
 
+    def _known(self) -> bool:
+        """Whether the replica has generations (one written before they existed has none); its layout
+        checked once (`check_layout`)."""
+        if self._generations is None:
+            check_layout(self.engine)
+            self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
+        return self._generations
+
     def _live(self) -> Any:
         """The filter on the live generation (a replica written before generations existed has none)."""
-        if self._generations is None:
-            self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
-        return Person.generation == live_generation() if self._generations else true()
+        return Person.generation == live_generation() if self._known() else true()
 
     def find(self, identifier: Identifier) -> list[int]:
         """The ids of the people the identifier matches (more than one means ambiguous)."""
@@ -294,9 +342,7 @@ class ReplicaReader:
         This is the query path's only read; its statements are built once, so SQLAlchemy's compiled cache
         serves them (building a select per call cost more than the database did).
         """
-        if self._generations is None:
-            self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
-        if not self._generations:
+        if not self._known():
             found = self.find(identifier)
             return found, (self.sections(found[0], elements) if len(found) == 1 else {})
         params: dict[str, Any]
@@ -313,10 +359,8 @@ class ReplicaReader:
                 "first_name": normalise_name(identifier.first_name),
                 "birth_date": identifier.birth_date,
             }
-        sql, names, known = self._compiled(statement, tuple(elements))
+        sql, names, known = self._compiled(statement)
         values = {**known, **params}
-        people: list[int] = []
-        sections: dict[str, bytes] = {}
         arguments: Any = tuple(values[n] for n in names) if names is not None else values
         if self._file is not None:
             try:
@@ -327,39 +371,29 @@ class ReplicaReader:
         else:
             with self.engine.connect() as connection:
                 rows = connection.exec_driver_sql(sql, arguments).all()
-        for person_id, element, content in rows:
-            if person_id not in people:
-                people.append(person_id)
-            if element is not None:
-                sections[element] = content
-        return people, (sections if len(people) == 1 else {})
+        # One row per person (a name can match several: then nobody's sections are given).
+        if len(rows) != 1:
+            return [row[0] for row in rows], {}
+        person_id, contents, content = rows[0]
+        return [person_id], ({} if contents is None else unpack_sections(contents, content, elements))
 
-    def _compiled(self, kind: str, elements: tuple[str, ...]) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        """Driver SQL for one identifier kind and one set of sections, compiled once for this dialect.
-
-        The section names are inlined as literals: they come from the catalog (ASCII element names, checked
-        here), never from the caller. Returns the SQL and the order of its positional parameters (None for
-        named paramstyles).
-        """
-        key = (kind, elements)
-        cached = self._sql.get(key)
+    def _compiled(self, kind: str) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        """Driver SQL for one identifier kind, compiled once for this dialect: the SQL and the order of its
+        positional parameters (None for named paramstyles), and the statement's own values."""
+        cached = self._sql.get(kind)
         if cached is None:
-            if not all(e.isascii() and e.isalnum() for e in elements):
-                raise ValueError(f"not a section name: {elements!r}")
-            compiled = _lookup_statement(elements, *_CONDITIONS[kind]).compile(dialect=self.engine.dialect)
+            compiled = _lookup_statement(*_CONDITIONS[kind]).compile(dialect=self.engine.dialect)
             known = dict(compiled.params)  # the statement's own values (row id, limit); ours are None here
             cached = (compiled.string, tuple(compiled.positiontup) if compiled.positional else None, known)
-            if len(self._sql) < 512:
-                self._sql[key] = cached
+            self._sql[kind] = cached
         return cached
 
     def sections(self, person_id: int, elements: Sequence[str]) -> dict[str, bytes]:
         """The stored sections of one person, by element name; absent sections are left out."""
-        query = select(Section.element, Section.content).where(
-            Section.person_id == person_id, Section.element.in_(elements)
-        )
+        query = select(Sections.contents, Sections.content).where(Sections.person_id == person_id)
         with self.engine.connect() as connection:
-            return {element: content for element, content in connection.execute(query)}
+            row = connection.execute(query).first()
+        return {} if row is None else unpack_sections(row[0], row[1], elements)
 
     def people_count(self) -> int:
         """How many people the replica holds (for status pages and the demo)."""
@@ -384,19 +418,15 @@ def live_generation() -> Any:
     return select(ReplicaState.generation).where(ReplicaState.id == STATE_ROW).scalar_subquery()
 
 
-def _lookup_statement(elements: Sequence[str], *conditions: Any) -> Any:
-    """People of the live generation matching `conditions`, each with the asked sections (outer join)."""
-    joined = outerjoin(
-        Person,
-        Section,
-        and_(Section.person_id == Person.id, Section.element.in_([literal_column(f"'{e}'") for e in elements])),
-    )
-    # A name can match many people: a few rows suffice to see the ambiguity.
+def _lookup_statement(*conditions: Any) -> Any:
+    """People of the live generation matching `conditions`, each with their sections (outer join)."""
+    joined = outerjoin(Person, Sections, Sections.person_id == Person.id)
+    # A name can match many people: two rows show the ambiguity.
     return (
-        select(Person.id, Section.element, Section.content)
+        select(Person.id, Sections.contents, Sections.content)
         .select_from(joined)
         .where(Person.generation == live_generation(), *conditions)
-        .limit(64)
+        .limit(2)
     )
 
 
@@ -409,8 +439,3 @@ _CONDITIONS: dict[str, tuple[Any, ...]] = {
         Person.birth_date == bindparam("birth_date"),
     ),
 }
-
-
-def section_rows(person_id: int, sections: Iterable[tuple[str, bytes]]) -> list[dict[str, Any]]:
-    """Rows for `sekcje` (used by the loader's bulk insert)."""
-    return [{"osoba_id": person_id, "sekcja": name, "tresc": content} for name, content in sections]

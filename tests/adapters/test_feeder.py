@@ -13,17 +13,19 @@ from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.targets import ReplicaTarget
 from hub.demo_data import DomainSummary
+from hub.replicas import unpack_sections
 
 
 def replica_content(path: Path) -> list[tuple[str, str, bytes]]:
     connection = sqlite3.connect(path)
     try:
-        return connection.execute(
-            "SELECT o.id_zrodlowy, s.sekcja, s.tresc FROM osoby o JOIN sekcje s ON s.osoba_id = o.id "
-            "WHERE o.generacja = (SELECT generacja FROM stan_repliki) ORDER BY 1, 2"
+        rows = connection.execute(
+            "SELECT o.id_zrodlowy, s.spis, s.tresc FROM osoby o JOIN sekcje s ON s.osoba_id = o.id "
+            "WHERE o.generacja = (SELECT generacja FROM stan_repliki) ORDER BY 1"
         ).fetchall()
     finally:
         connection.close()
+    return [(key, name, body) for key, index, content in rows for name, body in unpack_sections(index, content).items()]
 
 
 def feed(source: str, replica: Path, *, mode: str = FULL, **options: Any) -> Any:

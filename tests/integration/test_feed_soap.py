@@ -29,6 +29,7 @@ from adapters import adapter_class
 from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedError, FeedOptions
 from adapters.targets import SoapTarget
+from hub.replicas import unpack_sections
 from tests.integration.conftest import MODEL, RunningHub, start_demo_hub
 
 FEED = "urn:pl:platforma-komunikacyjna:zasilanie:1"
@@ -77,8 +78,8 @@ def fingerprint(hub: RunningHub, data_set: str) -> tuple[int, str]:
     connection = sqlite3.connect(f"file:{replica(hub, data_set)}?mode=ro", uri=True)
     try:
         rows = connection.execute(
-            "SELECT o.id_zrodlowy, s.sekcja, s.tresc FROM osoby o JOIN sekcje s ON s.osoba_id = o.id "
-            "WHERE o.generacja = (SELECT generacja FROM stan_repliki) ORDER BY o.id_zrodlowy, s.sekcja"
+            "SELECT o.id_zrodlowy, s.spis, s.tresc FROM osoby o JOIN sekcje s ON s.osoba_id = o.id "
+            "WHERE o.generacja = (SELECT generacja FROM stan_repliki) ORDER BY o.id_zrodlowy"
         ).fetchall()
         people = connection.execute(
             "SELECT count(*) FROM osoby WHERE generacja = (SELECT generacja FROM stan_repliki)"
@@ -86,8 +87,9 @@ def fingerprint(hub: RunningHub, data_set: str) -> tuple[int, str]:
     finally:
         connection.close()
     digest = hashlib.sha256()
-    for key, name, content in rows:
-        digest.update(key.encode() + b"\0" + name.encode() + b"\0" + content)
+    for key, index, content in rows:
+        for name, body in sorted(unpack_sections(index, content).items()):
+            digest.update(key.encode() + b"\0" + name.encode() + b"\0" + body)
     return int(people), digest.hexdigest()
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from hub.contracts import feed_schema
-from hub.errors import SchemaViolation, UnknownDataSet
+from hub.errors import ConfigurationError, SchemaViolation, UnknownDataSet
 from hub.identifiers import Identifier
 from hub.loader import Loader
-from hub.replicas import Person, ReplicaReader, Section
+from hub.replicas import Person, ReplicaReader, Sections, pack_sections, unpack_sections
 from tests.conftest import FIXTURES
 
 XML = FIXTURES / "xml"
@@ -22,9 +22,9 @@ def _count(url: str) -> tuple[int, int]:
     engine = create_engine(url)
     with engine.connect() as connection:
         people = connection.scalar(select(func.count()).select_from(Person))
-        sections = connection.scalar(select(func.count()).select_from(Section))
+        stored = connection.execute(select(Sections.contents, Sections.content)).all()
     engine.dispose()
-    return int(people or 0), int(sections or 0)
+    return int(people or 0), sum(len(unpack_sections(contents, content)) for contents, content in stored)
 
 
 @pytest.fixture
@@ -136,3 +136,64 @@ def test_loading_streams_large_files(tmp_path: Path, replica: str) -> None:
     loader.dispose()
     assert report.loaded == 400 and sum(seen) == 400
     shutil.rmtree(tmp_path / "feeds")
+
+
+def test_a_persons_sections_are_read_back_exactly_as_sent(replica: str) -> None:
+    """One `sekcje` row a person: the asked sections come back byte for byte (exclusive C14N of the
+    sent elements), the others are not given."""
+    from lxml import etree
+
+    _load(replica, "feed_pup_small.xml")
+    m, f = "{urn:pl:platforma-komunikacyjna:model:1}", "{urn:pl:platforma-komunikacyjna:zasilanie:1}"
+    record = etree.parse(str(XML / "feed_pup_small.xml")).getroot().find(f".//{f}DanePUP")
+    assert record is not None
+    sent = {
+        etree.QName(el).localname: etree.tostring(el, method="c14n", exclusive=True)
+        for el in record
+        if isinstance(el.tag, str)
+    }
+    assert len(sent) >= 3
+    pesel = record.findtext(f"{m}DaneOsobowe/{m}Pesel")
+    asked = sorted(sent)[::2]
+    reader = ReplicaReader(replica)
+    try:
+        people, sections = reader.lookup(Identifier.build(pesel=pesel), [*asked, "NieMaTakiejSekcji"])
+        assert len(people) == 1
+        assert sections == {name: sent[name] for name in asked}
+        assert reader.sections(people[0], list(sent)) == sent
+    finally:
+        reader.dispose()
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [
+        [],
+        [("DaneOsobowe", b"<m:DaneOsobowe/>")],
+        [("A", b""), ("B", "<m:B>żółć</m:B>".encode()), ("C", b"x" * 70_000)],
+    ],
+)
+def test_packed_sections_unpack_to_what_was_packed(sections: list[tuple[str, bytes]]) -> None:
+    contents, content = pack_sections(sections)
+    assert content == b"".join(body for _name, body in sections)
+    assert list(unpack_sections(contents, content).items()) == sections
+    wanted = {name for name, _ in sections[1:]}
+    assert unpack_sections(contents, content, wanted) == {n: b for n, b in sections if n in wanted}
+
+
+def test_a_replica_in_the_old_layout_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    """A development build stored a row per section; such a replica must be loaded anew, not misread."""
+    import sqlite3
+
+    path = tmp_path / "stara.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE sekcje (osoba_id INTEGER, sekcja VARCHAR(64), tresc BLOB)")
+    connection.close()
+    with pytest.raises(ConfigurationError, match="dawny układ tabeli sekcje"):
+        Loader(f"sqlite:///{path}", "PUP", feed_schema())
+    reader = ReplicaReader(f"sqlite:///{path}")
+    try:
+        with pytest.raises(ConfigurationError, match="zasilenie pełne do nowej, pustej bazy"):
+            reader.lookup(Identifier.build(pesel="44051401359"), ["DaneOsobowe"])
+    finally:
+        reader.dispose()
