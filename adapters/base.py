@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
 from hub.catalog import FEED_NS, MODEL_NS
+from hub.sections import pack_sections
 
 __all__ = [
     "FEED_NS",
@@ -62,7 +63,8 @@ class RowProblem(Exception):
 class ModelRecord(NamedTuple):
     """One person of the data set in the common model, as the replica stores it.
 
-    `sections` are (element name, exclusive-C14N bytes) in model order; a deleted record has none.
+    `sections` are (element name, exclusive-C14N bytes) in model order (a tuple, or `PackedSections` once
+    a reader process has packed them for the writer); a deleted record has none.
     `position` is the source's ordering key, used for watermarks. A named tuple rather than a dataclass:
     records cross from the reader process to the writer by pickle, where a tuple costs half as much.
     """
@@ -77,7 +79,7 @@ class ModelRecord(NamedTuple):
     birth_date: dt.date | None = None
     document_kind: str | None = None
     document_number: str | None = None
-    sections: tuple[tuple[str, bytes], ...] = ()
+    sections: Sequence[tuple[str, bytes]] = ()
 
     def to_xml(self) -> bytes:
         """The `Rekord` element (feed namespace as the default, declared by the enclosing `Paczka`)."""
@@ -85,7 +87,7 @@ class ModelRecord(NamedTuple):
         if self.deleted:
             return b"<Rekord><IdZrodlowy>" + key + b"</IdZrodlowy><Usuniety>true</Usuniety></Rekord>"
         tag = self.data_element.encode()
-        body = b"".join(content for _name, content in self.sections)
+        body = pack_sections(self.sections)[1]
         return b"<Rekord><IdZrodlowy>" + key + b"</IdZrodlowy><" + tag + b">" + body + b"</" + tag + b"></Rekord>"
 
 

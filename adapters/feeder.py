@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
 from adapters.reader import ReaderGone, ReaderProcess, flat_heap, rare_collections
+from hub.sections import sections_size
 
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
@@ -111,7 +112,7 @@ class FeedOptions:
 
 
 def _size(record: ModelRecord) -> int:
-    return 120 + len(record.source_key) + sum(len(content) for _name, content in record.sections)
+    return 120 + len(record.source_key) + sections_size(record.sections)
 
 
 class Feeder:

@@ -26,7 +26,8 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from adapters.base import AdapterError
+from adapters.base import AdapterError, Item, ModelRecord
+from hub.sections import PackedSections
 
 #: Records per message.
 PART = 250
@@ -115,7 +116,8 @@ def _read() -> None:
         adapter = cls(*args, **kwargs)
         for batch in getattr(adapter, method)(**arguments):
             for start in range(0, len(batch), PART):
-                send(("part" if start + PART < len(batch) else "batch", list(batch[start : start + PART])))
+                part = [_packed(item) for item in batch[start : start + PART]]
+                send(("part" if start + PART < len(batch) else "batch", part))
             if not batch:
                 send(("batch", []))
             del batch  # sent: not kept while the next one is read
@@ -128,6 +130,14 @@ def _read() -> None:
     finally:
         with contextlib.suppress(OSError):
             out.close()
+
+
+def _packed(item: Item) -> Item:
+    """A record with its sections packed (`PackedSections`): one string and one byte string to pickle
+    and to unpickle instead of a pair per section, and nothing left for the writer to pack."""
+    if isinstance(item, ModelRecord) and item.sections and not isinstance(item.sections, PackedSections):
+        return item._replace(sections=PackedSections.of(item.sections))
+    return item
 
 
 #: Allocations between two collections of the youngest generation while feeding (Python's default: 700).

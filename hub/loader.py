@@ -48,10 +48,10 @@ from hub.replicas import (
     ReplicaState,
     Sections,
     WalCheckpointer,
-    pack_sections,
     sqlite_file,
     writable_engine,
 )
+from hub.sections import pack_sections
 
 M = "{" + catalog.MODEL_NS + "}"
 F = "{" + catalog.FEED_NS + "}"

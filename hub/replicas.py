@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from sqlalchemy.pool import QueuePool
 
 from hub.errors import ConfigurationError
 from hub.identifiers import Identifier, normalise_name
+from hub.sections import unpack_sections
 from hub.sqlite import read_only_sqlite, sqlite_file
 
 WATERMARK_LENGTH = 200
@@ -90,30 +91,6 @@ class Sections(ReplicaBase):
     person_id: Mapped[int] = mapped_column("osoba_id", ForeignKey("osoby.id", ondelete="CASCADE"), primary_key=True)
     contents: Mapped[str] = mapped_column("spis", Text)
     content: Mapped[bytes] = mapped_column("tresc", LargeBinary)
-
-
-def pack_sections(sections: Iterable[tuple[str, bytes]]) -> tuple[str, bytes]:
-    """(`spis`, `tresc`) of a person's sections: "Name:length" of each, space-separated, and the bytes of
-    all of them in the same order (element names are NCNames: no colon, no space)."""
-    names: list[str] = []
-    bodies: list[bytes] = []
-    for name, body in sections:
-        names.append(f"{name}:{len(body)}")
-        bodies.append(body)
-    return " ".join(names), b"".join(bodies)
-
-
-def unpack_sections(contents: str, content: bytes, wanted: Collection[str] | None = None) -> dict[str, bytes]:
-    """The sections (those `wanted`, or all) of a `pack_sections` pair, by element name."""
-    found: dict[str, bytes] = {}
-    start = 0
-    for entry in contents.split():
-        name, _, size = entry.partition(":")
-        end = start + int(size)
-        if wanted is None or name in wanted:
-            found[name] = content[start:end]
-        start = end
-    return found
 
 
 def check_layout(engine: Engine) -> None:

@@ -13,7 +13,7 @@ from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.targets import ReplicaTarget
 from hub.demo_data import DomainSummary
-from hub.replicas import unpack_sections
+from hub.sections import unpack_sections
 
 
 def replica_content(path: Path) -> list[tuple[str, str, bytes]]:

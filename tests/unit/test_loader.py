@@ -12,7 +12,8 @@ from hub.contracts import feed_schema
 from hub.errors import ConfigurationError, SchemaViolation, UnknownDataSet
 from hub.identifiers import Identifier
 from hub.loader import Loader
-from hub.replicas import Person, ReplicaReader, Sections, pack_sections, unpack_sections
+from hub.replicas import Person, ReplicaReader, Sections
+from hub.sections import PackedSections, pack_sections, sections_size, unpack_sections
 from tests.conftest import FIXTURES
 
 XML = FIXTURES / "xml"
@@ -197,3 +198,15 @@ def test_a_replica_in_the_old_layout_is_refused_with_a_clear_message(tmp_path: P
             reader.lookup(Identifier.build(pesel="44051401359"), ["DaneOsobowe"])
     finally:
         reader.dispose()
+
+
+def test_packed_sections_behave_as_the_pairs_they_hold() -> None:
+    import pickle
+
+    pairs = (("DaneOsobowe", "<m:DaneOsobowe>Łódź</m:DaneOsobowe>".encode()), ("Wizyty", b"<m:Wizyty/>"))
+    packed = PackedSections.of(pairs)
+    assert list(packed) == list(pairs) and len(packed) == 2 and packed[1] == pairs[1]
+    assert packed == pairs and pack_sections(packed) == pack_sections(pairs)
+    assert sections_size(packed) == sections_size(pairs) == sum(len(body) for _name, body in pairs)
+    back = pickle.loads(pickle.dumps(packed))
+    assert back == packed and isinstance(back, PackedSections)
