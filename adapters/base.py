@@ -63,8 +63,9 @@ class RowProblem(Exception):
 class ModelRecord(NamedTuple):
     """One person of the data set in the common model, as the replica stores it.
 
-    `sections` are (element name, exclusive-C14N bytes) in model order (a tuple, or `PackedSections` once
-    a reader process has packed them for the writer); a deleted record has none.
+    `sections` are (element name, exclusive-C14N bytes) in model order: a tuple of pairs, or the same
+    packed (`hub.sections.PackedSections`, as the shipped adapters give them: cheaper to pass between
+    processes and stored as they are; a reader process packs a tuple); a deleted record has none.
     `position` is the source's ordering key, used for watermarks. A named tuple rather than a dataclass:
     records cross from the reader process to the writer by pickle, where a tuple costs half as much.
     """

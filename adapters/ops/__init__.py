@@ -14,6 +14,7 @@ from adapters import xmlout as x
 from adapters.base import ModelRecord, RowProblem
 from adapters.ops.schema import SPECS
 from adapters.sql import ChildQuery, SqlAdapter, labelled
+from hub.sections import PackedSections
 
 
 class OpsAdapter(SqlAdapter):
@@ -140,5 +141,5 @@ class OpsAdapter(SqlAdapter):
             birth_date=x.as_date(person.data_ur),
             document_kind=document_kind if number else None,
             document_number=str(number).replace(" ", "").upper() if number else None,
-            sections=tuple(sections),
+            sections=PackedSections.of(sections),
         )

@@ -16,6 +16,7 @@ from adapters.base import MODEL_NS, ModelRecord, RowProblem, escape
 from adapters.mapping import Mapping
 from adapters.pup.schema import SPECS
 from adapters.sql import ChildQuery, SourceRow, SqlAdapter, labelled
+from hub.sections import PackedSections
 
 
 class PupAdapter(SqlAdapter):
@@ -190,7 +191,7 @@ class PupAdapter(SqlAdapter):
             x.as_date(birth_date),
             document_kind if number else None,
             number_text,
-            tuple(sections),
+            PackedSections.of(sections),
         )
 
     @cached_property

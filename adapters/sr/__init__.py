@@ -18,6 +18,7 @@ from adapters import xmlout as x
 from adapters.base import ModelRecord, RowProblem
 from adapters.sql import ChildQuery, SqlAdapter, labelled
 from adapters.sr.schema import SPECS
+from hub.sections import PackedSections
 
 PERSON = (
     "nazwisko",
@@ -226,5 +227,5 @@ class SrAdapter(SqlAdapter):
             birth_date=x.as_date(person.data_urodzenia),
             document_kind=document_kind if person.nr_dokumentu else None,
             document_number=str(person.nr_dokumentu).replace(" ", "").upper() if person.nr_dokumentu else None,
-            sections=tuple(sections),
+            sections=PackedSections.of(sections),
         )
