@@ -453,12 +453,12 @@ class ReplicaWriter:
                 if self._already_applied(connection, state, header, report):
                     return report, 0, 0
                 generation = self._target_generation(connection, state, header)
-                if header.kind == FULL and not header.final:
-                    self._lookup_indexes(connection, present=_holds_others(connection, generation))
+                if header.kind == FULL:
+                    self._lookup_indexes(connection, report, present=_holds_others(connection, generation))
                 self._write(connection, generation, header, records, report, progress, checked=checked)
                 if header.kind == INCREMENTAL or header.final:
-                    # Before people become findable: the lookup indexes (built by sorting after a first load).
-                    self._lookup_indexes(connection, present=True)
+                    # Before people become findable: the deferred indexes (built by sorting after a first load).
+                    self._lookup_indexes(connection, report, present=True)
                 self._record(connection, header, report, generation)
                 new_state = self._advance(state, header, generation, report)
                 connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
@@ -467,13 +467,53 @@ class ReplicaWriter:
             self._indexes_present = known  # the index DDL, if any, was rolled back with the batch
             raise
 
-    def _lookup_indexes(self, connection: Connection, *, present: bool) -> None:
-        """`_create_or_drop_lookup_indexes`, once per state this writer has not yet seen (a check costs an
-        inspection)."""
-        if self._indexes_present is not present:
-            _create_or_drop_lookup_indexes(connection, present=present)
-            # Known only once committed: forgotten again if this transaction fails (see `_transaction`).
-            self._indexes_present = present
+    def _lookup_indexes(self, connection: Connection, report: LoadReport, *, present: bool) -> None:
+        """Create or drop the `DEFERRED_INDEXES`, once per state this writer has not yet seen (a check costs
+        an inspection). Before PESEL's unique index is built, people of a snapshot whose PESEL a person
+        loaded before them has are taken out again and reported with this batch (`_withdraw_repeated_pesels`)."""
+        if self._indexes_present is present:
+            return
+        if present:
+            try:
+                with connection.begin_nested():
+                    _create_or_drop_deferred_indexes(connection, present=True)
+            except self._integrity_errors:
+                self._withdraw_repeated_pesels(connection, report)
+                _create_or_drop_deferred_indexes(connection, present=True)
+        else:
+            _create_or_drop_deferred_indexes(connection, present=False)
+        # Known only once committed: forgotten again if this transaction fails (see `_transaction`).
+        self._indexes_present = present
+
+    @staticmethod
+    def _withdraw_repeated_pesels(connection: Connection, report: LoadReport) -> None:
+        """Delete every person whose generation holds a person with the same PESEL and a lower id (loaded
+        before them): the check a batch makes against its snapshot, made here for a whole first snapshot."""
+        repeated = (
+            select(Person.generation, Person.pesel)
+            .where(Person.pesel.is_not(None))
+            .group_by(Person.generation, Person.pesel)
+            .having(func.count() > 1)
+        )
+        for generation, pesel in connection.execute(repeated).all():
+            people = connection.execute(
+                select(Person.id, Person.source_key)
+                .where(Person.generation == generation, Person.pesel == pesel)
+                .order_by(Person.id)
+            ).all()
+            owner = people[0][1]
+            later = [person_id for person_id, _key in people[1:]]
+            connection.execute(delete(Sections).where(Sections.person_id.in_(later)))
+            connection.execute(delete(Person).where(Person.id.in_(later)))
+            for _person_id, key in people[1:]:
+                report.rejected.append(
+                    Rejection(
+                        key,
+                        f"Ten numer PESEL ma w replice inna osoba (identyfikator {owner}), przesłana wcześniej w tym "
+                        "zasileniu pełnym; osobę usunięto przy publikacji migawki.",
+                    )
+                )
+            report.deleted += len(later)
 
     @property
     def _integrity_errors(self) -> tuple[type[Exception], ...]:
@@ -694,7 +734,8 @@ class ReplicaWriter:
                         )
                 chunk = [r for r in chunk if r.source_key not in present]
         pesels = [r.pesel for r in chunk if r.pesel and not r.deleted]
-        if not pesels:
+        if not pesels or self._indexes_present is False:
+            # Without PESEL's index (a first snapshot), the snapshot is checked once, when it is published.
             return chunk
         query = select(Person.pesel, Person.source_key).where(Person.generation == generation, Person.pesel.in_(pesels))
         taken: dict[str, str] = {str(pesel): key for pesel, key in connection.execute(query)}
@@ -790,9 +831,12 @@ class ReplicaWriter:
         self.engine.dispose()
 
 
-#: The indexes a query finds people by, other than PESEL's (unique, so also the writer's guard): by name
-#: and birth date, by document. Kept up to date row by row they are the writer's most random writes.
-LOOKUP_INDEXES = tuple(index for index in PERSONS.indexes if not index.unique)
+#: The indexes a replica's first snapshot is loaded without (nobody can be found in a snapshot before it is
+#: published), built by sorting when its last batch publishes it: the lookups by name and birth date and by
+#: document, and PESEL's unique index. Kept up to date row by row they are the writer's most random writes
+#: (at a million people, PESEL's alone was a third of the pages written). The unique (generation, source
+#: key) constraint stays: source keys come in order, and it guards the optimistic batches.
+DEFERRED_INDEXES = tuple(PERSONS.indexes)
 
 
 def _holds_others(connection: Connection, generation: int) -> bool:
@@ -804,10 +848,9 @@ def _holds_others(connection: Connection, generation: int) -> bool:
     return False
 
 
-def _create_or_drop_lookup_indexes(connection: Connection, *, present: bool) -> None:
-    """Create (or drop) the lookup indexes: while a replica's first snapshot is loaded nobody can be found
-    in it, so they are built once at its last batch instead of row by row (checked first: idempotent)."""
-    for index in LOOKUP_INDEXES:
+def _create_or_drop_deferred_indexes(connection: Connection, *, present: bool) -> None:
+    """Create (or drop) the `DEFERRED_INDEXES` (checked first: idempotent)."""
+    for index in DEFERRED_INDEXES:
         if present:
             index.create(connection, checkfirst=True)
         else:

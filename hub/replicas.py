@@ -72,7 +72,8 @@ class Person(ReplicaBase):
 
     __table_args__ = (
         UniqueConstraint("generacja", "id_zrodlowy", name="uq_osoby_generacja_id_zrodlowy"),
-        UniqueConstraint("generacja", "pesel", name="uq_osoby_generacja_pesel"),
+        # An index, not a constraint: a first snapshot is loaded without it (see hub.loader.DEFERRED_INDEXES).
+        Index("uq_osoby_generacja_pesel", "generacja", "pesel", unique=True),
         Index("ix_osoby_nazwisko_imie_data", "generacja", "nazwisko_klucz", "imie_klucz", "data_urodzenia"),
         Index("ix_osoby_dokument", "generacja", "dokument_numer"),
     )
@@ -167,6 +168,9 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The driver would begin a transaction only at the first INSERT, leaving index DDL before it
+            # outside the batch's transaction: SQLAlchemy's BEGIN (below) starts every one instead.
+            dbapi_connection.isolation_level = None
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
             dbapi_connection.execute("PRAGMA foreign_keys = ON")
             dbapi_connection.execute("PRAGMA busy_timeout = 10000")
@@ -175,6 +179,10 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
             dbapi_connection.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
             # Bulk loads: checkpoint every ~40 MB of WAL rather than every 4 MB (or never, see above).
             dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {10000 if checkpoint_on_commit else 0}")
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
 
     else:
         engine = create_engine(url)

@@ -110,7 +110,9 @@ def person(key: int, pesel: str | None) -> ModelRecord:
 
 def check_people_already_loaded_are_reported_one_by_one(url: str) -> None:
     """A full batch is first written without identity checks (the unique constraints stand guard); a
-    person already loaded by an earlier batch of the run is then reported, and the rest applied."""
+    person already loaded by an earlier batch of the run is then reported, and the rest applied. In a
+    replica's first snapshot PESEL's index is built only when the snapshot is published: a repeated PESEL
+    is found then, and its later holder taken out and reported with the last batch."""
     writer = loader.ReplicaWriter(url, "PUP", duplicates="refuse", bulk=True)
     checks: list[int] = []
     check_chunk = writer._check_chunk
@@ -119,27 +121,37 @@ def check_people_already_loaded_are_reported_one_by_one(url: str) -> None:
         checks.append(len(args[3]))
         return check_chunk(*args)
 
+    def full(run: str, number: int, people: list[ModelRecord], final: bool = False) -> loader.LoadReport:
+        mark = "v1;P" if final else f"v1;P;po={number}"
+        return writer.apply(loader.BatchHeader("PUP", loader.FULL, f"{run}{number}", run, number, mark, final), people)
+
     writer._check_chunk = counted  # type: ignore[method-assign]
-    taken, free = "80010112340", "80010112357"  # valid synthetic PESELs
-    assert pesel_is_valid(taken) and pesel_is_valid(free)
+    taken, free, other = "80010112340", "80010112357", "80010112364"  # valid synthetic PESELs
+    assert pesel_is_valid(taken) and pesel_is_valid(free) and pesel_is_valid(other)
     try:
-        first = writer.apply(loader.BatchHeader("PUP", loader.FULL, "b1", "run", 1, "v1;P;po=1", False),
-                             [person(1, taken), person(2, None)])  # fmt: skip
+        first = full("run", 1, [person(1, taken), person(2, None)])
         assert (first.loaded, first.rejected) == (2, [])
         assert checks == []  # written on the constraints' word alone
-        # Person 3 has person 1's PESEL: rejected alone, with a reason; person 4 is loaded.
-        second = writer.apply(loader.BatchHeader("PUP", loader.FULL, "b2", "run", 2, "v1;P;po=2", False),
-                              [person(3, taken), person(4, free)])  # fmt: skip
-        assert second.loaded == 1
-        assert [(r.source_key, "inna osoba" in r.reason) for r in second.rejected] == [("SYR-3", True)]
-        assert checks == [2]  # the constraint refused it; written again, checked
+        # Person 3 has person 1's PESEL: in a first snapshot, found when it is published.
+        second = full("run", 2, [person(3, taken), person(4, free)])
+        assert (second.loaded, second.rejected) == (2, [])
         # A source key sent again in the same run: the whole batch is refused, nothing of it applied.
         with pytest.raises(loader.DuplicatePerson, match="SYR-2"):
-            writer.apply(loader.BatchHeader("PUP", loader.FULL, "b3", "run", 3, "v1;P;po=3", False),
-                         [person(5, None), person(2, None)])  # fmt: skip
-        last = writer.apply(loader.BatchHeader("PUP", loader.FULL, "b3", "run", 3, "v1;P", True), [person(6, None)])
-        assert last.loaded == 1 and last.snapshot_live
+            full("run", 3, [person(5, None), person(2, None)])
+        assert checks == [2]  # the constraint refused it; written again, checked, refused
+        last = full("run", 3, [person(6, None)], final=True)
+        assert last.loaded == 1 and last.snapshot_live and last.deleted == 1
+        assert [(r.source_key, "inna osoba (identyfikator SYR-1)" in r.reason) for r in last.rejected] == [
+            ("SYR-3", True)
+        ]
         assert writer.status().people == 4  # 1, 2, 4, 6
+        # The next snapshot is loaded beside a live one, with PESEL's index: person 7 is rejected at once.
+        checks.clear()
+        again = full("next", 1, [person(1, taken), person(7, taken), person(4, other)])
+        assert again.loaded == 2 and [r.source_key for r in again.rejected] == ["SYR-7"]
+        replaced = full("next", 2, [person(8, free)], final=True)
+        assert (replaced.loaded, replaced.rejected) == (1, []) and replaced.snapshot_live
+        assert writer.status().people == 3  # 1, 4, 8
     finally:
         writer.dispose()
 
@@ -148,12 +160,12 @@ def test_people_already_loaded_are_reported_one_by_one_on_sqlite(tmp_path: Path)
     check_people_already_loaded_are_reported_one_by_one(f"sqlite:///{tmp_path / 'pup.sqlite'}")
 
 
-def test_lookup_indexes_are_built_at_the_end_of_a_first_load_and_kept_when_a_snapshot_is_replaced(
+def test_deferred_indexes_are_built_at_the_end_of_a_first_load_and_kept_when_a_snapshot_is_replaced(
     tmp_path: Path,
 ) -> None:
     replica = tmp_path / "pup.sqlite"
     writer = loader.ReplicaWriter(f"sqlite:///{replica}", "PUP", duplicates="refuse", bulk=True)
-    lookup = {"ix_osoby_nazwisko_imie_data", "ix_osoby_dokument"}
+    lookup = {"ix_osoby_nazwisko_imie_data", "ix_osoby_dokument", "uq_osoby_generacja_pesel"}
 
     def indexes() -> set[str]:
         connection = sqlite3.connect(replica)
