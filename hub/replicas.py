@@ -13,6 +13,7 @@ old snapshot or the new one, never a mix. Readers only ever see the live generat
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -177,6 +178,8 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
             # WAL with NORMAL sync is durable against corruption; a batch is still atomic.
             dbapi_connection.execute("PRAGMA synchronous = NORMAL")
             dbapi_connection.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+            # Index builds (a first snapshot's, when it is published) sort with helper threads.
+            dbapi_connection.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
             # Bulk loads: checkpoint every ~40 MB of WAL rather than every 4 MB (or never, see above).
             dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {10000 if checkpoint_on_commit else 0}")
 
