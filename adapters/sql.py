@@ -58,8 +58,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from adapters.base import Adapter, Item, ModelRecord, RowProblem, SourceRejection, SourceUnavailable
 from adapters.mapping import Mapping, load_mapping
-from hub.replicas import read_only_engine
-from hub.sqlite import sqlite_file
+from hub.sqlite import read_only_engine, sqlite_file
 
 
 class SourceDate(TypeDecorator[Any]):

@@ -41,12 +41,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import QueuePool
 
 from hub.errors import ConfigurationError
 from hub.identifiers import Identifier, normalise_name
 from hub.sections import unpack_sections
-from hub.sqlite import read_only_sqlite, sqlite_file
+from hub.sqlite import read_only_engine, read_only_sqlite, sqlite_file
 
 WATERMARK_LENGTH = 200
 STATE_ROW = 1
@@ -144,16 +143,6 @@ class ReplicaState(ReplicaBase):
     staging_sequence: Mapped[int | None] = mapped_column("numer_paczki_roboczej", Integer)
     staging_watermark: Mapped[str | None] = mapped_column("znacznik_roboczy", String(WATERMARK_LENGTH))
     updated_at: Mapped[dt.datetime | None] = mapped_column("zaktualizowano", DateTime(timezone=True))
-
-
-def read_only_engine(url: str) -> Engine:
-    """An engine that cannot write: read-only SQLite connections (`read_only_sqlite`), or the URL's own
-    (SELECT-only) role."""
-    path = sqlite_file(url)
-    if path is not None:
-        # The file goes to the driver as a URI (in a SQLAlchemy URL its percent-encoding would be undone).
-        return create_engine("sqlite://", creator=lambda: read_only_sqlite(path), poolclass=QueuePool)
-    return create_engine(url, pool_pre_ping=True)
 
 
 def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: int = 2) -> Engine:

@@ -1,5 +1,5 @@
 """SQLite files named by URL, opened by URI: the one place that reads a `sqlite:///` URL's file and
-opens it read-only (replicas, the hub database's change watch, domain sources)."""
+opens it read-only (replicas, the hub database's change watch, domain sources), and read-only engines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -30,3 +32,13 @@ def read_only_sqlite(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(sqlite_uri(path), uri=True, check_same_thread=False)
     connection.execute("PRAGMA query_only = ON")
     return connection
+
+
+def read_only_engine(url: str) -> Engine:
+    """An engine that cannot write: read-only SQLite connections (`read_only_sqlite`), or the URL's own
+    (SELECT-only) role."""
+    path = sqlite_file(url)
+    if path is not None:
+        # The file goes to the driver as a URI (in a SQLAlchemy URL its percent-encoding would be undone).
+        return create_engine("sqlite://", creator=lambda: read_only_sqlite(path), poolclass=QueuePool)
+    return create_engine(url, pool_pre_ping=True)
