@@ -125,10 +125,18 @@ class PupAdapter(SqlAdapter):
 
     def dictionaries(self, connection: Connection) -> dict[str, dict[str, Any]]:
         t = self.tables
+        benefits = {
+            r.kod: r for r in connection.execute(select(*labelled(t["sl_swiadczenie"], "kod", "nazwa", "rodzaj")))
+        }
+
+        def benefit_name(code: Any) -> str:
+            return f"<m:Nazwa>{x.TXT[benefits[code].nazwa]}</m:Nazwa>"  # KeyError: an unknown code
+
         return {
-            "swiadczenie": {
-                r.kod: r for r in connection.execute(select(*labelled(t["sl_swiadczenie"], "kod", "nazwa", "rodzaj")))
-            },
+            "swiadczenie": benefits,
+            # Per code, as the hot path reads them: the kind, and the name element (made when first used).
+            "rodzaj_swiadczenia": {code: row.rodzaj for code, row in benefits.items()},
+            "nazwa_swiadczenia": x.Lookup(benefit_name),
             "przyczyna": {
                 r.kod: r.nazwa
                 for r in connection.execute(select(*labelled(t["sl_przyczyna_wyrejestrowania"], "kod", "nazwa")))
@@ -206,7 +214,8 @@ class PupAdapter(SqlAdapter):
         f = self._formats
         codes = self.mapping.codes
         iso, txt, amt = x.ISO, x.TXT, x.AMT
-        reasons, benefits = dictionaries["przyczyna"], dictionaries["swiadczenie"]
+        reasons = dictionaries["przyczyna"]
+        benefit_kinds, benefit_names = dictionaries["rodzaj_swiadczenia"], dictionaries["nazwa_swiadczenia"]
         status_codes, outcome_codes = codes["status_rejestracji"], codes["zakonczenie_szkolenia"]
         section = f.sections
 
@@ -229,22 +238,22 @@ class PupAdapter(SqlAdapter):
         for _person, code, start, end in rows["decyzja_swiadczenie"]:
             until = f"<m:DataDo>{iso[end]}</m:DataDo>" if end is not None else ""
             parts.append(
-                f"<m:PrzyznaneSwiadczenie><m:Nazwa>{txt[benefits[code].nazwa]}</m:Nazwa>"
+                f"<m:PrzyznaneSwiadczenie>{benefit_names[code]}"
                 f"<m:DataOd>{iso[start]}</m:DataOd>{until}</m:PrzyznaneSwiadczenie>"
             )
         if parts:
             out.append(("PrzyznaneSwiadczenia", section["PrzyznaneSwiadczenia"]("".join(parts))))
         allowances, others = [], []
         for _person, code, start, end, gross, net in rows["wyplata"]:
-            benefit = benefits[code]
+            kind = benefit_kinds[code]
             period = (
                 f"<m:DataOd>{iso[start]}</m:DataOd><m:DataDo>{iso[end]}</m:DataDo>"
                 f"<m:KwotaBrutto>{amt[gross]}</m:KwotaBrutto><m:KwotaNetto>{amt[net]}</m:KwotaNetto>"
             )
-            if benefit.rodzaj == "Z":
+            if kind == "Z":
                 allowances.append(f"<m:PobranyZasilek>{period}</m:PobranyZasilek>")
             else:
-                others.append(f"<m:InneSwiadczenie><m:Nazwa>{txt[benefit.nazwa]}</m:Nazwa>{period}</m:InneSwiadczenie>")
+                others.append(f"<m:InneSwiadczenie>{benefit_names[code]}{period}</m:InneSwiadczenie>")
         if allowances:
             out.append(("PobraneZasilki", section["PobraneZasilki"]("".join(allowances))))
         if others:
