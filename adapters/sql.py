@@ -35,6 +35,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     MetaData,
     String,
@@ -104,11 +105,13 @@ class Col:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A logical table of a reference schema, with a Polish comment for the DBA."""
+    """A logical table of a reference schema, with a Polish comment for the DBA, and its indexes of more
+    than one column (logical column names; a history read by person in date order has one)."""
 
     name: str
     comment: str
     columns: tuple[Col, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,10 @@ def build_tables(metadata: MetaData, mapping: Mapping, specs: Sequence[TableSpec
                     autoincrement=col.identity,
                 )
             )
-        tables[spec.name] = Table(
-            mapping.table(spec.name), metadata, *columns, schema=mapping.schema, comment=spec.comment
-        )
+        table = Table(mapping.table(spec.name), metadata, *columns, schema=mapping.schema, comment=spec.comment)
+        for names in spec.indexes:
+            Index(f"ix_{table.name}_{'_'.join(table.c[n].name for n in names)}"[:63], *(table.c[n] for n in names))
+        tables[spec.name] = table
     return tables
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import platform
 import resource
@@ -78,12 +79,32 @@ class Run:
         return self.history / self.seconds if self.seconds else 0.0
 
 
+def schema_fingerprint() -> str:
+    """A digest of the PUP reference schema's DDL: a cached domain database of another schema is made anew."""
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from adapters import adapter_class
+
+    adapter = adapter_class("pup")("sqlite:///unused.sqlite", connect=False)  # type: ignore[call-arg]
+    dialect = sqlite_dialect.dialect()
+    ddl = [str(CreateTable(table).compile(dialect=dialect)) for table in adapter.metadata.sorted_tables]
+    ddl += sorted(
+        str(CreateIndex(index).compile(dialect=dialect))
+        for table in adapter.metadata.sorted_tables
+        for index in table.indexes
+    )
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
+
+
 def domain_database(people: int, seed: int = 42) -> Path:
-    """The cached PUP domain database of `people` people (generated once)."""
+    """The cached PUP domain database of `people` people (generated once per reference schema)."""
     directory = CACHE / f"domena-{people}"
     path = directory / "pup-dziedzinowa.sqlite"
     marker = directory / "gotowe"
-    if marker.exists() and path.exists():
+    schema = f"schemat {schema_fingerprint()}"
+    if marker.exists() and path.exists() and schema in marker.read_text(encoding="utf-8").splitlines():
         return path
     sys.path.insert(0, str(ROOT))
     from hub.demo_data import write_domain_databases
@@ -92,7 +113,7 @@ def domain_database(people: int, seed: int = 42) -> Path:
     started = time.perf_counter()
     print(f"Generowanie bazy dziedzinowej PUP: {people:,} osób (jednorazowo, do {directory}) …", flush=True)
     write_domain_databases(seed, directory, pup=people, ops=0, sr=0, chunk=5000)
-    marker.write_text(f"{time.perf_counter() - started:.0f} s\n", encoding="utf-8")
+    marker.write_text(f"{time.perf_counter() - started:.0f} s\n{schema}\n", encoding="utf-8")
     print(f"  gotowe w {time.perf_counter() - started:.0f} s", flush=True)
     return path
 

@@ -14,8 +14,9 @@ from adapters.sql import Col, SourceDate, TableSpec
 MOD = Col("data_modyfikacji", TIMESTAMP, nullable=False, index=True)
 
 
-def _person_fk() -> Col:
-    return Col("id_osoby", Integer, nullable=False, index=True, references=("osoba", "id_osoby"))
+def _person_fk(*, indexed: bool = True) -> Col:
+    """The person's key; `indexed=False` where a history has its index by person and date instead."""
+    return Col("id_osoby", Integer, nullable=False, index=indexed, references=("osoba", "id_osoby"))
 
 
 SPECS: tuple[TableSpec, ...] = (
@@ -78,7 +79,7 @@ SPECS: tuple[TableSpec, ...] = (
         "Świadczenia przyznane decyzjami i pobrane.",
         (
             Col("id_swiadczenia", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("kod_formy", String(10), nullable=False, references=("sl_forma_pomocy", "kod_formy")),
             Col("numer_decyzji", String(40)),
             Col("data_od", SourceDate, nullable=False),
@@ -87,5 +88,6 @@ SPECS: tuple[TableSpec, ...] = (
             Col("kwota_netto", Numeric(12, 2, asdecimal=False), nullable=False),
             MOD,
         ),
+        (("id_osoby", "data_od"),),
     ),
 )

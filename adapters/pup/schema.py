@@ -16,8 +16,9 @@ TS = TIMESTAMP
 MOD = Col("data_modyfikacji", TS, nullable=False, index=True)
 
 
-def _person_fk() -> Col:
-    return Col("id_osoby", Integer, nullable=False, index=True, references=("osoba", "id_osoby"))
+def _person_fk(*, indexed: bool = True) -> Col:
+    """The person's key; `indexed=False` where a history has its index by person and date instead."""
+    return Col("id_osoby", Integer, nullable=False, index=indexed, references=("osoba", "id_osoby"))
 
 
 SPECS: tuple[TableSpec, ...] = (
@@ -83,32 +84,34 @@ SPECS: tuple[TableSpec, ...] = (
         "Okresy rejestracji; status: B bezrobotny, P poszukujący pracy.",
         (
             Col("id_rejestracji", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("data_rejestracji", D, nullable=False),
             Col("data_wyrejestrowania", D),
             Col("status", String(1), nullable=False),
             Col("kod_przyczyny", String(10), references=("sl_przyczyna_wyrejestrowania", "kod")),
             MOD,
         ),
+        (("id_osoby", "data_rejestracji"),),
     ),
     TableSpec(
         "decyzja_swiadczenie",
         "Świadczenia i zasiłki przyznane decyzją.",
         (
             Col("id_decyzji", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("kod_swiadczenia", String(10), nullable=False, references=("sl_swiadczenie", "kod")),
             Col("data_od", D, nullable=False),
             Col("data_do", D),
             MOD,
         ),
+        (("id_osoby", "data_od"),),
     ),
     TableSpec(
         "wyplata",
         "Wypłaty za okresy (listy wypłat); rodzaj świadczenia ze słownika rozdziela zasiłki i inne świadczenia.",
         (
             Col("id_wyplaty", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("kod_swiadczenia", String(10), nullable=False, references=("sl_swiadczenie", "kod")),
             Col("okres_od", D, nullable=False),
             Col("okres_do", D, nullable=False),
@@ -116,13 +119,14 @@ SPECS: tuple[TableSpec, ...] = (
             Col("kwota_netto", Numeric(12, 2, asdecimal=False), nullable=False),
             MOD,
         ),
+        (("id_osoby", "okres_od"),),
     ),
     TableSpec(
         "propozycja",
         "Propozycje przedłożone osobie; typ: S szkolenie, P praca.",
         (
             Col("id_propozycji", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("typ", String(1), nullable=False),
             Col("data_przedlozenia", D, nullable=False),
             Col("czy_przyjeta", SmallInteger, nullable=False),
@@ -131,13 +135,14 @@ SPECS: tuple[TableSpec, ...] = (
             Col("rodzaj_oferty", String(100)),
             MOD,
         ),
+        (("id_osoby", "data_przedlozenia"),),
     ),
     TableSpec(
         "szkolenie",
         "Szkolenia odbyte; kod_zakonczenia: U ukończone, P przerwane, T w trakcie.",
         (
             Col("id_szkolenia", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("data_skierowania", D, nullable=False),
             Col("temat", String(300), nullable=False),
             Col("kod_zakonczenia", String(1), nullable=False),
@@ -145,6 +150,7 @@ SPECS: tuple[TableSpec, ...] = (
             Col("data_zakonczenia", D),
             MOD,
         ),
+        (("id_osoby", "data_skierowania"),),
     ),
     TableSpec(
         "kwalifikacja",
@@ -167,20 +173,21 @@ SPECS: tuple[TableSpec, ...] = (
         "Wizyty i kontakty z urzędem, zaplanowane i odbyte.",
         (
             Col("id_kontaktu", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("rodzaj", String(100), nullable=False),
             Col("miejsce", String(100), nullable=False),
             Col("data_planowana", D, nullable=False),
             Col("data_faktyczna", D),
             MOD,
         ),
+        (("id_osoby", "data_planowana"),),
     ),
     TableSpec(
         "zatrudnienie",
         "Historia zatrudnienia.",
         (
             Col("id_zatrudnienia", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("rodzaj_umowy", String(100), nullable=False),
             Col("data_od", D, nullable=False),
             Col("data_do", D),
@@ -189,18 +196,20 @@ SPECS: tuple[TableSpec, ...] = (
             Col("stanowisko", String(200)),
             MOD,
         ),
+        (("id_osoby", "data_od"),),
     ),
     TableSpec(
         "historia_statusu",
         "Zmiany statusu osoby w urzędzie.",
         (
             Col("id_zmiany", Integer, primary_key=True),
-            _person_fk(),
+            _person_fk(indexed=False),
             Col("data_zmiany", D, nullable=False),
             Col("rodzaj", String(100), nullable=False),
             Col("typ", String(100), nullable=False),
             Col("opis", String(300)),
             MOD,
         ),
+        (("id_osoby", "data_zmiany"),),
     ),
 )
