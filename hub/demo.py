@@ -24,6 +24,8 @@ from hub import catalog
 from hub import config as config_module
 from hub.accounts import hash_password
 from hub.demo_data import write_domain_databases
+from hub.errors import ConfigurationError
+from hub.replicas import LAYOUT
 
 OFFICES = (
     ("PUP", "Powiatowy Urząd Pracy", "PUP"),
@@ -238,6 +240,11 @@ def prepare(
     state_path = directory / "demo-state.json"
     if state_path.exists():
         state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
+        if state.get("uklad_replik") != LAYOUT:
+            raise ConfigurationError(
+                f"Katalog demonstracji {directory} pochodzi z wcześniejszej wersji (inny układ replik). "
+                "Usuń go albo wskaż inny (--dir) i uruchom demonstrację ponownie: powstanie od nowa."
+            )
         return state
     total = sizes.pup + sizes.ops + sizes.sr
     step = progress("Generowanie baz dziedzinowych urzędów", total, 0) if progress else None
@@ -267,6 +274,7 @@ def prepare(
         "beneficiaries": _pick_beneficiaries(summary.known_to),
         "loaded": {data_set: r.applied for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)},
         "domain_databases": summary.urls,
+        "uklad_replik": LAYOUT,
     }
     state_path.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
     return state

@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,14 +94,19 @@ class Sections(ReplicaBase):
     content: Mapped[bytes] = mapped_column("tresc", LargeBinary)
 
 
-def check_layout(engine: Engine) -> None:
+#: The replica layout this version writes and reads (2: one `sekcje` row per person). A demo folder
+#: records it, so one made by an earlier build is recognised (`hub.demo.prepare`).
+LAYOUT = 2
+
+
+def check_layout(engine: Engine, url: str) -> None:
     """Refuse a replica written by a development build with a `sekcje` row per section (no migration: an
     unreleased layout); it is loaded anew."""
     columns = {column["name"] for column in inspect(engine).get_columns(Sections.__tablename__)}
     if "sekcja" in columns:
         raise ConfigurationError(
-            f"Replika {engine.url.render_as_string(hide_password=True)} ma dawny układ tabeli sekcje (wiersz na "
-            "każdą sekcję). Utwórz ją na nowo: zasilenie pełne do nowej, pustej bazy."
+            f"Replika {make_url(url).render_as_string(hide_password=True)} ma dawny układ tabeli sekcje (wiersz "
+            "na każdą sekcję). Utwórz ją na nowo: zasilenie pełne do nowej, pustej bazy."
         )
 
 
@@ -179,7 +184,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     else:
         engine = create_engine(url)
     ReplicaBase.metadata.create_all(engine)
-    check_layout(engine)
+    check_layout(engine, url)
     return engine
 
 
@@ -285,7 +290,7 @@ class ReplicaReader:
         """Whether the replica has generations (one written before they existed has none); its layout
         checked once (`check_layout`)."""
         if self._generations is None:
-            check_layout(self.engine)
+            check_layout(self.engine, self.url)
             self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
         return self._generations
 

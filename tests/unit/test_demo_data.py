@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from hub.contracts import feed_schema
@@ -46,3 +47,16 @@ def test_identifiers_are_valid_and_sr_decisions_have_children(tmp_path: Path) ->
     cards = [e.text or "" for e in root.iter(f"{M}Numer")]
     assert cards and all(id_card_checksum_ok(c) for c in cards)
     assert all(len(list(d)) >= 1 for d in root.iter(f"{M}DaneDzieci"))
+
+
+def test_a_demo_folder_of_an_earlier_layout_is_refused_saying_what_to_do(tmp_path: Path) -> None:
+    """A demo folder is reused; one made before the replicas' layout changed would answer every query with
+    an error, so `platforma demo` says to make it anew instead."""
+    import json
+
+    from hub.demo import prepare
+    from hub.errors import ConfigurationError
+
+    (tmp_path / "demo-state.json").write_text(json.dumps({"config": "x", "users": {}}), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"wcześniejszej wersji.*Usuń go albo wskaż inny"):
+        prepare(tmp_path)
