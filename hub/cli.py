@@ -8,7 +8,7 @@ import importlib
 import logging
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,15 @@ from hub import __version__
 from hub.errors import PlatformError
 
 # Packages that add their own subcommands: each module has `register(subparsers)`.
-COMMAND_MODULES = ("hub.admin_cli", "signing.cli", "audit.cli", "adapters.cli")
+#: Modules that add commands (each by its `register(commands)`), with the commands each adds: a command
+#: imports only its own module (all of them cost half a second: `platforma feed` does not need the
+#: hub's core, the audit store or the signing stack). `--help` and unknown commands import them all.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "hub.admin_cli": ("users", "groups", "policy", "events"),
+    "signing.cli": ("sign", "verify"),
+    "audit.cli": ("audit",),
+    "adapters.cli": ("feed", "demo-domains"),
+}
 
 console = Console(stderr=False)
 errors = Console(stderr=True)
@@ -201,7 +209,21 @@ def cmd_contracts(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
+def _command_modules(argv: Sequence[str] | None, own: Collection[str]) -> list[str]:
+    """The modules whose commands the parser needs for `argv`: the one that adds its command, none for one
+    of the `own` commands, all of them otherwise (help, no command, an unknown one)."""
+    words = [word for word in (sys.argv[1:] if argv is None else argv) if not word.startswith("-")]
+    if words:
+        for module_name, names in COMMAND_MODULES.items():
+            if words[0] in names:
+                return [module_name]
+        if words[0] in own:
+            return []
+    return list(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `platforma` parser; with `argv`, only the command modules its command needs (`_command_modules`)."""
     parser = argparse.ArgumentParser(
         prog="platforma",
         description="Platforma komunikacyjna: wymiana danych o wspólnych beneficjentach PUP, OPS i SR (SOAP).",
@@ -267,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     contracts.add_argument("--dir", default=".", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
     contracts.set_defaults(func=cmd_contracts)
 
-    for module_name in COMMAND_MODULES:
+    for module_name in _command_modules(argv, own=dict(commands.choices)):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:  # an optional package that is not installed: its commands are absent
@@ -283,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `platforma` console command."""
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
