@@ -11,9 +11,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters import adapter_class
+from adapters import adapter_class, available
 from adapters.base import AdapterError
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
+from adapters.reader import ReaderProcess
 from adapters.targets import open_target
 
 console = Console()
@@ -29,20 +30,28 @@ def _password(args: argparse.Namespace) -> str | None:
 def cmd_feed(args: argparse.Namespace) -> int:
     """Run one feeding run and print its summary; exit 1 when records were rejected, 2 on an error."""
     mode = FULL if args.full else INCREMENTAL
+    # A full run: two readers keep a two-CPU machine busy (reading and building cost about as much as
+    # writing). An incremental run reads few people; a second reader would only cost memory.
+    readers = args.readers or (2 if args.full and (os.cpu_count() or 1) >= 2 else 1)
+    # The reader processes start now, importing the adapter while this process opens the source and the
+    # target (they get their work when the run knows where to begin).
+    point = available().get(args.adapter)
+    started = [] if args.no_parallel or point is None else [ReaderProcess(preload=point.module) for _ in range(readers)]
     try:
         cls: Any = adapter_class(args.adapter)
         adapter = cls(args.source, Path(args.mapping) if args.mapping else None)
         target = open_target(args.target, login=args.login, password=_password(args), kind=adapter.kind)
-    except AdapterError as error:
+    except BaseException as error:
+        for reader in started:
+            reader.close()
+        if not isinstance(error, AdapterError):
+            raise
         errors.print(f"Błąd: {error.message}", highlight=False)
         return 2
     to_hub = args.target.startswith(("http://", "https://"))
     # A replica database takes big batches; the hub's limit on a request's size bounds SOAP batches.
     records = args.batch_records or (500 if to_hub else 1000)
     size = args.batch_bytes or (900_000 if to_hub else 64_000_000)
-    # A full run: two readers keep a two-CPU machine busy (reading and building cost about as much as
-    # writing). An incremental run reads few people; a second reader would only cost memory.
-    readers = args.readers or (2 if args.full and (os.cpu_count() or 1) >= 2 else 1)
     options = FeedOptions(records, size, args.source_batch, parallel=not args.no_parallel, readers=readers)
     progress = Progress(
         TextColumn("{task.description}"),
@@ -63,6 +72,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
                 options,
                 progress=lambda n: progress.advance(task, n),
                 total=lambda n: progress.update(task, total=n),
+                started=started,
             )
             summary = feeder.run(mode)
     except AdapterError as error:

@@ -127,8 +127,12 @@ class Feeder:
         progress: Callable[[int], None] | None = None,
         total: Callable[[int], None] | None = None,
         on_batch: Callable[[Batch, Receipt], None] | None = None,
+        started: Sequence[ReaderProcess] = (),
     ) -> None:
         self.adapter = adapter
+        #: Reader processes started beforehand without work (`ReaderProcess(preload=...)`): the run gives
+        #: them theirs, or stops them if it needs fewer.
+        self.started = list(started)
         self.target = target
         self.options = options
         self.progress = progress
@@ -178,7 +182,11 @@ class Feeder:
         try:
             for index in range(count):
                 share = {"share": (index, count)} if count > 1 else {}
-                readers.append(ReaderProcess(recipe, method, {**arguments, **share}))
+                if self.started:
+                    readers.append(self.started.pop(0))
+                    readers[-1].start(recipe, method, {**arguments, **share})
+                else:
+                    readers.append(ReaderProcess(recipe, method, {**arguments, **share}))
             for turn in itertools.count():
                 reader = readers[turn % count]
                 # The whole batch is taken at once, so that its reader goes on to its next one meanwhile.
@@ -202,8 +210,12 @@ class Feeder:
 
     def run(self, mode: str) -> FeedSummary:
         """Feed everything (FULL) or the changes since the target's watermark (INCREMENTAL)."""
-        with rare_collections():
-            return self._run(mode)
+        try:
+            with rare_collections():
+                return self._run(mode)
+        finally:
+            while self.started:  # started beforehand and not needed (or the run stopped before reading)
+                self.started.pop().close()
 
     def _run(self, mode: str) -> FeedSummary:
         started = time.perf_counter()

@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import gc
+import importlib
 import os
 import pickle
 import struct
@@ -40,16 +41,28 @@ class ReaderGone(Exception):
 
 
 class ReaderProcess:
-    """One reader subprocess running `getattr(adapter, method)(**arguments)`, and the pipe it writes to."""
+    """One reader subprocess running `getattr(adapter, method)(**arguments)`, and the pipe it writes to.
 
-    def __init__(self, recipe: Any, method: str, arguments: dict[str, Any]) -> None:
+    Without a recipe the process only starts, importing `preload` (the adapter's module: a few tenths of
+    a second) while this process gets ready; `start` then tells it what to read.
+    """
+
+    def __init__(
+        self,
+        recipe: Any = None,
+        method: str = "",
+        arguments: dict[str, Any] | None = None,
+        *,
+        preload: str | None = None,
+    ) -> None:
         read_end, write_end = os.pipe()
         _widen(write_end)
         # The child finds the packages exactly where this process found them.
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        command = [sys.executable, "-c", "from adapters.reader import main; main()", str(write_end)]
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from adapters.reader import main; main()", str(write_end)],
+                command + ([preload] if preload else []),
                 stdin=subprocess.PIPE,
                 pass_fds=(write_end,),
                 env=environment,
@@ -57,7 +70,14 @@ class ReaderProcess:
         finally:
             os.close(write_end)  # the child holds the writing end; its death is our end of file
         self.stream: IO[bytes] = os.fdopen(read_end, "rb")
+        self.has_work = False  # whether `start` has sent it its recipe
+        if recipe is not None:
+            self.start(recipe, method, arguments or {})
+
+    def start(self, recipe: Any, method: str, arguments: dict[str, Any]) -> None:
+        """Send the process its work: rebuild the adapter from `recipe` and run `method(**arguments)`."""
         assert self.process.stdin is not None
+        self.has_work = True
         try:
             self.process.stdin.write(pickle.dumps((recipe, method, arguments), protocol=pickle.HIGHEST_PROTOCOL))
             self.process.stdin.close()
@@ -78,9 +98,12 @@ class ReaderProcess:
         return message
 
     def close(self) -> None:
-        """Stop the reader (if still running) and release the pipe."""
+        """Stop the reader (if still running) and release the pipes."""
         if self.process.poll() is None:
             self.process.terminate()
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -92,6 +115,9 @@ class ReaderProcess:
 def main() -> None:
     """The reader process: rebuild the adapter from its recipe, read, and send batches in parts."""
     flat_heap()
+    if len(sys.argv) > 2:  # a module to import while the feeder gets ready (frozen with the rest below)
+        with contextlib.suppress(ImportError):  # if it cannot be imported, the recipe will say why
+            importlib.import_module(sys.argv[2])
     with rare_collections():
         _read()
 

@@ -11,6 +11,7 @@ import pytest
 from adapters import adapter_class
 from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
+from adapters.reader import ReaderProcess
 from adapters.targets import ReplicaTarget
 from hub.demo_data import DomainSummary
 from hub.sections import unpack_sections
@@ -33,8 +34,10 @@ def feed(source: str, replica: Path, *, mode: str = FULL, **options: Any) -> Any
     target = ReplicaTarget(f"sqlite:///{replica}", "PUP")
     on_batch = options.pop("on_batch", None)
     total = options.pop("total", None)
+    started = options.pop("started", ())
     try:
-        return Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch, total=total).run(mode)
+        feeder = Feeder(adapter, target, FeedOptions(**options), on_batch=on_batch, total=total, started=started)
+        return feeder.run(mode)
     finally:
         target.close()
         adapter.close()
@@ -45,6 +48,25 @@ def test_the_parallel_reader_gives_exactly_the_same_replica(domain_dbs: DomainSu
     parallel = feed(domain_dbs.urls["PUP"], tmp_path / "b.sqlite", batch_records=30, source_batch=25, parallel=True)
     assert serial.applied == parallel.applied == domain_dbs.counts["PUP"]
     assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
+
+
+def test_readers_started_beforehand_are_given_the_run_or_stopped(domain_dbs: DomainSummary, tmp_path: Path) -> None:
+    """`platforma feed` starts its reader processes (importing the adapter) while it opens the source and
+    the target; the run gives them their work, and stops any it does not need."""
+    serial = feed(domain_dbs.urls["PUP"], tmp_path / "a.sqlite", batch_records=30, source_batch=25)
+    started = [ReaderProcess(preload="adapters.pup") for _ in range(3)]
+    shared = feed(
+        domain_dbs.urls["PUP"], tmp_path / "b.sqlite", batch_records=30, source_batch=25, parallel=True, readers=2,
+        started=started,
+    )  # fmt: skip
+    assert serial.applied == shared.applied == domain_dbs.counts["PUP"]
+    assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
+    # Two were given work, the third was not needed: all are stopped.
+    assert [reader.has_work for reader in started] == [True, True, False]
+    assert all(reader.process.poll() is not None for reader in started)
+    unused = [ReaderProcess(preload="adapters.pup")]
+    feed(domain_dbs.urls["PUP"], tmp_path / "c.sqlite", batch_records=30, source_batch=25, started=unused)
+    assert unused[0].process.poll() is not None  # a run that reads in this process stops it too
 
 
 @pytest.mark.parametrize("readers", [2, 3])
