@@ -30,9 +30,12 @@ install_system_packages() {
 }
 
 pick_python() {
-  for candidate in python3.11 python3.12 python3; do
+  # The distribution's interpreter first: Debian builds it optimised, and on this 2-CPU machine the feed
+  # ran ~5 % faster on it than on a default pyenv build found earlier on PATH (bench/feed.py, 1M people:
+  # 10,496 against ~10,000 people/s). Any other 3.11 or 3.12 will do.
+  for candidate in /usr/bin/python3.11 python3.11 python3.12 python3; do
     if command -v "$candidate" >/dev/null; then
-      if "$candidate" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)'; then
+      if "$candidate" -c 'import sys, venv, ensurepip; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)' 2>/dev/null; then
         echo "$candidate"; return 0
       fi
     fi
