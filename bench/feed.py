@@ -292,8 +292,15 @@ def main() -> int:
     parser.add_argument("--pg-people", type=int, default=100_000, help="osób w zasileniu PostgreSQL (domyślnie 100000)")
     parser.add_argument("--no-pg", action="store_true", help="pomiń PostgreSQL")
     args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    free_gb = shutil.disk_usage(CACHE).free / 1e9
     print(f"Maszyna: {platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}; obciążenie (1/5/15 min) {load()}", flush=True)  # fmt: skip
+          f"SQLite {sqlite3.sqlite_version}; obciążenie (1/5/15 min) {load()}; wolne miejsce na dysku "
+          f"{free_gb:.0f} GB", flush=True)  # fmt: skip
+    # A replica of a million people takes ~7 GB; on a nearly full disk the file system's allocation slowed
+    # every run measured here by about a tenth.
+    if free_gb < 3 * 7.5 * args.people / 1_000_000:
+        print(f"Uwaga: mało wolnego miejsca na dysku ({free_gb:.0f} GB): wyniki mogą być zaniżone.", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-feed-", dir=str(CACHE.parent)))
     failures: list[str] = []
     runs: list[Run] = []
