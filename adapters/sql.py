@@ -170,7 +170,7 @@ JOURNAL = TableSpec(
 
 
 def source_engine(url: str) -> Engine:
-    """An engine on the domain database, read-only (`hub.replicas.read_only_engine`); a SQLite file must exist."""
+    """An engine on the domain database, read-only (`hub.sqlite.read_only_engine`); a SQLite file must exist."""
     path = sqlite_file(url)
     if path is not None and not path.is_file():
         raise SourceUnavailable(f"Baza dziedzinowa nie istnieje: {path}")

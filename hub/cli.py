@@ -19,7 +19,6 @@ from rich.table import Table
 from hub import __version__
 from hub.errors import PlatformError
 
-# Packages that add their own subcommands: each module has `register(subparsers)`.
 #: Modules that add commands (each by its `register(commands)`), with the commands each adds: a command
 #: imports only its own module (all of them cost half a second: `platforma feed` does not need the
 #: hub's core, the audit store or the signing stack). `--help` and unknown commands import them all.
@@ -305,7 +304,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `platforma` console command."""
-    parser = build_parser(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -402,8 +402,9 @@ class ReplicaWriter:
             raise SchemaViolation(f"Nieznany rodzaj paczki: {header.kind}.")
         self._restart_log()
         # A full batch held in memory is first written without the identity checks: the unique
-        # constraints on (generation, source key) and (generation, PESEL) refuse a person already loaded,
-        # and only then is the batch written again, checked, so that such people are reported one by one.
+        # constraint on (generation, source key) and PESEL's unique index (absent while a first snapshot
+        # loads: checked when it is published) refuse a person already loaded, and only then is the batch
+        # written again, checked, so that such people are reported one by one.
         optimistic = header.kind == FULL and isinstance(records, Sequence) and progress is None
         try:
             try:
@@ -454,11 +455,11 @@ class ReplicaWriter:
                     return report, 0, 0
                 generation = self._target_generation(connection, state, header)
                 if header.kind == FULL:
-                    self._lookup_indexes(connection, report, present=_holds_others(connection, generation))
+                    self._deferred_indexes(connection, report, present=_holds_others(connection, generation))
                 self._write(connection, generation, header, records, report, progress, checked=checked)
                 if header.kind == INCREMENTAL or header.final:
                     # Before people become findable: the deferred indexes (built by sorting after a first load).
-                    self._lookup_indexes(connection, report, present=True)
+                    self._deferred_indexes(connection, report, present=True)
                 self._record(connection, header, report, generation)
                 new_state = self._advance(state, header, generation, report)
                 connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
@@ -467,7 +468,7 @@ class ReplicaWriter:
             self._indexes_present = known  # the index DDL, if any, was rolled back with the batch
             raise
 
-    def _lookup_indexes(self, connection: Connection, report: LoadReport, *, present: bool) -> None:
+    def _deferred_indexes(self, connection: Connection, report: LoadReport, *, present: bool) -> None:
         """Create or drop the `DEFERRED_INDEXES`, once per state this writer has not yet seen (a check costs
         an inspection). Before PESEL's unique index is built, people of a snapshot whose PESEL a person
         loaded before them has are taken out again and reported with this batch (`_withdraw_repeated_pesels`)."""

@@ -21,6 +21,7 @@ from audit import DisclosureRecord, DisclosureRegister, Outcome
 from hub import catalog
 from hub.config import Config
 from hub.errors import (
+    ConfigurationError,
     InvalidRequest,
     MissingPurpose,
     NotAllowed,
@@ -175,6 +176,9 @@ class QueryEngine:
                 )
         except SQLAlchemyError:
             log.exception("replica of data set %s failed", code)
+            return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None
+        except ConfigurationError as error:  # a replica the hub cannot read as it is (hub.replicas.check_layout)
+            log.error("replica of data set %s refused: %s", code, error.message)
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None
         data = etree.Element(_Q + kind.data_element, nsmap={p: ns for ns, p in self.prefixes.items()})
         subject_pesel: str | None = None

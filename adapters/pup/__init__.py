@@ -133,8 +133,8 @@ class PupAdapter(SqlAdapter):
             return f"<m:Nazwa>{x.TXT[benefits[code].nazwa]}</m:Nazwa>"  # KeyError: an unknown code
 
         return {
-            "swiadczenie": benefits,
-            # Per code, as the hot path reads them: the kind, and the name element (made when first used).
+            # Per benefit code, as the hot path reads them: the kind, and the name element (made when first
+            # used; an unknown code is a KeyError either way).
             "rodzaj_swiadczenia": {code: row.rodzaj for code, row in benefits.items()},
             "nazwa_swiadczenia": x.Lookup(benefit_name),
             "przyczyna": {

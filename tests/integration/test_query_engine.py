@@ -19,7 +19,7 @@ from hub.errors import AuthenticationFailed, NotAllowed
 from hub.identifiers import Identifier
 from hub.loader import Loader
 from hub.policy import Caller
-from hub.query import AMBIGUOUS, OK, QueryRequest
+from hub.query import AMBIGUOUS, OK, UNAVAILABLE, QueryRequest
 
 CONFIG = """
 [hub]
@@ -107,6 +107,22 @@ def test_identifier_matching_two_people_discloses_nothing_from_that_data_set(twi
     assert sections == ["Wizyty"]
     record = next(core.register.records(request_id=by_pesel.request_id))
     assert record.subject_pesel == first.pesel  # found even though DANE_OSOBOWE was not asked
+
+
+def test_a_replica_in_the_old_layout_answers_unavailable_and_discloses_nothing(twins) -> None:  # type: ignore[no-untyped-def]
+    """A replica left by a development build (a `sekcje` row per section) is not misread: that data set is
+    unavailable, no disclosure is recorded, and the caller gets no path or traceback."""
+    core, first, _second = twins
+    connection = sqlite3.connect(core.query.replicas["PUP"]._file)
+    connection.execute("ALTER TABLE sekcje ADD COLUMN sekcja VARCHAR(64)")
+    connection.commit()
+    connection.close()
+    request = QueryRequest(Identifier.build(pesel=first.pesel), "L", "Cel testowy", {"PUP": ["DANE_OSOBOWE"]})
+    answer = core.query.ask(CALLER, request)
+    result = answer.results[0]
+    assert (result.status, result.element) == (UNAVAILABLE, None)
+    assert result.message == "Źródło danych nie odpowiedziało."
+    assert list(core.register.records(request_id=answer.request_id)) == []
 
 
 def test_refusal_is_recorded_and_nothing_is_read(twins) -> None:  # type: ignore[no-untyped-def]
