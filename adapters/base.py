@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from hub.catalog import FEED_NS, MODEL_NS
-from hub.sections import pack_sections
+from contract.catalog import FEED_NS, MODEL_NS
+from replica.sections import pack_sections
 
 __all__ = [
     "FEED_NS",
@@ -64,7 +64,7 @@ class ModelRecord(NamedTuple):
     """One person of the data set in the common model, as the replica stores it.
 
     `sections` are (element name, exclusive-C14N bytes) in model order: a tuple of pairs, or the same
-    packed (`hub.sections.PackedSections`, as the shipped adapters give them: cheaper to pass between
+    packed (`replica.sections.PackedSections`, as the shipped adapters give them: cheaper to pass between
     processes and stored as they are; a reader process packs a tuple); a deleted record has none.
     `position` is the source's ordering key, used for watermarks. A named tuple rather than a dataclass:
     records cross from the reader process to the writer by pickle, where a tuple costs half as much.

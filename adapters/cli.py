@@ -103,7 +103,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
 
 def cmd_demo_domains(args: argparse.Namespace) -> int:
     """Write the synthetic powiat's domain databases (reference schemas), SQLite unless URLs are given."""
-    from hub.demo_data import write_domain_databases
+    from demo.data import write_domain_databases
 
     urls = {code: url for code, url in (("PUP", args.pup_url), ("OPS", args.ops_url), ("SR", args.sr_url)) if url}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:

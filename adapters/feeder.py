@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
 from adapters.reader import ReaderGone, ReaderProcess, flat_heap, rare_collections
-from hub.sections import sections_size
+from replica.sections import sections_size
 
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
@@ -63,7 +63,7 @@ class Receipt:
 
 @dataclass(frozen=True)
 class TargetStatus:
-    """Where the target's replica stands (see hub.loader.ReplicaStatus)."""
+    """Where the target's replica stands (see replica.writer.ReplicaStatus)."""
 
     watermark: str | None
     run_id: str | None

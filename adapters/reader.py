@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from adapters.base import AdapterError, Item, ModelRecord
-from hub.sections import PackedSections
+from replica.sections import PackedSections
 
 #: Records per message.
 PART = 250

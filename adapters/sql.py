@@ -59,7 +59,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from adapters.base import Adapter, Item, ModelRecord, RowProblem, SourceRejection, SourceUnavailable
 from adapters.mapping import Mapping, load_mapping
-from hub.sqlite import read_only_engine, sqlite_file
+from replica.sqlite import read_only_engine, sqlite_file
 
 
 class SourceDate(TypeDecorator[Any]):
@@ -170,7 +170,7 @@ JOURNAL = TableSpec(
 
 
 def source_engine(url: str) -> Engine:
-    """An engine on the domain database, read-only (`hub.sqlite.read_only_engine`); a SQLite file must exist."""
+    """An engine on the domain database, read-only (`replica.sqlite.read_only_engine`); a SQLite file must exist."""
     path = sqlite_file(url)
     if path is not None and not path.is_file():
         raise SourceUnavailable(f"Baza dziedzinowa nie istnieje: {path}")

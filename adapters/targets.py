@@ -33,7 +33,7 @@ class ReplicaTarget:
     """Writes a replica database directly with the hub's replica writer (the only writer of replicas)."""
 
     def __init__(self, url: str, kind: str) -> None:
-        from hub.loader import ReplicaWriter
+        from replica.writer import ReplicaWriter
 
         self.writer = ReplicaWriter(url, kind, duplicates="refuse", bulk=True)
 
@@ -46,8 +46,8 @@ class ReplicaTarget:
 
     def send(self, batch: Batch) -> Receipt:
         """Apply the batch in one transaction."""
-        from hub.errors import PlatformError
-        from hub.loader import BatchHeader
+        from contract.errors import PlatformError
+        from replica.writer import BatchHeader
 
         header = BatchHeader(
             batch.data_set, batch.kind, batch.batch_id, batch.run_id, batch.sequence, batch.watermark, batch.final

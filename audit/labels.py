@@ -1,6 +1,6 @@
 """Polish names of the category codes, for reports a person can read (DESIGN.md, Data scope).
 
-A copy of the titles in `hub.catalog` (audit imports nothing of hub); tests/audit checks the two agree.
+A copy of the titles in `contract.catalog` (audit imports nothing of hub); tests/audit checks the two agree.
 A caller that knows more kinds of data set passes its own labels to `audit.reports.build_report`.
 """
 

@@ -1,7 +1,7 @@
 """Benchmark of the audit register (issue 5): the chained register against no register, and `audit verify`.
 
-Part 1 — query throughput, in process, at the level of `hub.query.QueryEngine.ask`, over a small synthetic
-powiat (`hub.demo_data.generate` + `hub.loader.Loader`, one SQLite replica per office). The same engine
+Part 1 — query throughput, in process, at the level of `hub.domain.query.QueryEngine.ask`, over a small synthetic
+powiat (`demo.data.generate` + `replica.writer.Loader`, one SQLite replica per office). The same engine
 answers the same queries with three registers, measured in interleaved rounds within one run:
 
 * `chained (NORMAL)`: `audit.sql.SqlDisclosureRegister` as the hub uses it by default — hash chain, a
@@ -50,7 +50,7 @@ VERIFY_TARGET = 200_000
 CONFIG = """
 [hub]
 name = "Powiat pomiarowy (dane syntetyczne)"
-database = "sqlite:///hub.sqlite"
+database = "sqlite:///replica.sqlite"
 audit_database = "sqlite:///audit.sqlite"
 
 [[offices]]
@@ -128,10 +128,10 @@ class NoRegister:
 
 def build_powiat(directory: Path, people: int) -> tuple[Path, list[tuple[str, tuple[str, ...]]]]:
     """A synthetic powiat with one SQLite replica per office; returns the config and (PESEL, data sets)."""
-    from hub import config as config_module
-    from hub.contracts import feed_schema
-    from hub.demo_data import generate
-    from hub.loader import Loader
+    from demo.data import generate
+    from hub import settings as config_module
+    from hub.soap.contracts import feed_schema
+    from replica.writer import Loader
 
     summary = generate(3, directory / "feeds", pup=people, ops=people // 2, sr=people // 2)
     config_path = directory / "platforma.toml"
@@ -150,10 +150,10 @@ def build_powiat(directory: Path, people: int) -> tuple[Path, list[tuple[str, tu
 def measure_queries(
     args: argparse.Namespace, directory: Path
 ) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, int], bool]:
-    from hub import config as config_module
-    from hub.identifiers import Identifier
-    from hub.policy import Caller
-    from hub.query import OK, QueryEngine, QueryRequest
+    from contract.identifiers import Identifier
+    from hub import settings as config_module
+    from hub.domain.policy import Caller
+    from hub.domain.query import OK, QueryEngine, QueryRequest
 
     config_path, known = build_powiat(directory, args.people)
     config = config_module.load(config_path)

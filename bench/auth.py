@@ -6,7 +6,7 @@ Three variants of the same `ZapytanieOBeneficjenta`, sent to the same Spyne WSGI
 * `bez uwierzytelnienia`: the caller is fixed; no header is read, no account is checked;
 * `UsernameToken`: WS-Security header, argon2id verified once, then the credential cache (each use still
   re-reads the account's state, so a lock applies at once);
-* `certyfikat klienta`: the TLS layer's verified subject CN (as hub.server passes it) maps to an office
+* `certyfikat klienta`: the TLS layer's verified subject CN (as hub.soap.server passes it) maps to an office
   system, which names the end user in the `UzytkownikKoncowy` header.
 
 Prints queries/s, the mean time per query, and the ratio of each to the unauthenticated variant
@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from spyne.server.wsgi import WsgiApplication
 
-from hub import config as config_module
+from demo.powiat import DemoSizes, prepare
+from hub import settings as config_module
 from hub.core import HubCore
-from hub.demo import DemoSizes, prepare
-from hub.policy import Caller
-from hub.services import zapytania
-from hub.services.security import CLIENT_CN
+from hub.domain.policy import Caller
+from hub.soap.services import zapytania
+from hub.soap.services.security import CLIENT_CN
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"

@@ -28,7 +28,7 @@ from twisted.web.wsgi import WSGIResource
 
 ECHO_NS = "urn:pl:platforma-komunikacyjna:bench:echo:1"
 MAX_SIZE = 16 * 1024 * 1024
-reactor: Any = default_reactor  # Twisted installs the reactor as a module; typed as Any, as in hub/server.py
+reactor: Any = default_reactor  # Twisted installs the reactor as a module; typed as Any, as in hub/soap/server.py
 
 
 @functools.lru_cache(maxsize=8)

@@ -107,7 +107,7 @@ def domain_database(people: int, seed: int = 42) -> Path:
     if marker.exists() and path.exists() and schema in marker.read_text(encoding="utf-8").splitlines():
         return path
     sys.path.insert(0, str(ROOT))
-    from hub.demo_data import write_domain_databases
+    from demo.data import write_domain_databases
 
     shutil.rmtree(directory, ignore_errors=True)
     started = time.perf_counter()

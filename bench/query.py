@@ -59,7 +59,7 @@ TARGET_RATIO = 0.5
 # `audit.records.Outcome.DISCLOSED`, spelled out: this script imports nothing of the project (a module in
 # bench/, first on sys.path when a bench script runs, may shadow a package name).
 DISCLOSED = "UJAWNIENIE"
-# `hub.config.HubSettings.threads`, spelled out for the same reason (tests/unit/test_bench_settings.py).
+# `hub.settings.HubSettings.threads`, spelled out for the same reason (tests/unit/test_bench_settings.py).
 HUB_THREADS = 2
 
 # The shape of tests/fixtures/xml/soap/valid_query.xml, with three PUP categories.

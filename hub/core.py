@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.sql import SqlDisclosureRegister, SqlEventLog
-from hub.accounts import Accounts, SecuritySettings, hub_engine
-from hub.config import Config
-from hub.policy import Policy
-from hub.query import QueryEngine
-from hub.rules import RuleStore
+from hub.domain.accounts import Accounts, SecuritySettings, hub_engine
+from hub.domain.policy import Policy
+from hub.domain.query import QueryEngine
+from hub.domain.rules import RuleStore
+from hub.settings import Config
 
 
 @dataclass

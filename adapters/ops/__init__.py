@@ -14,7 +14,7 @@ from adapters import xmlout as x
 from adapters.base import ModelRecord, RowProblem
 from adapters.ops.schema import SPECS
 from adapters.sql import ChildQuery, SqlAdapter, labelled
-from hub.sections import PackedSections
+from replica.sections import PackedSections
 
 
 class OpsAdapter(SqlAdapter):

@@ -16,7 +16,7 @@ from adapters.base import MODEL_NS, ModelRecord, RowProblem, escape
 from adapters.mapping import Mapping
 from adapters.pup.schema import SPECS
 from adapters.sql import ChildQuery, SourceRow, SqlAdapter, labelled
-from hub.sections import PackedSections
+from replica.sections import PackedSections
 
 
 class PupAdapter(SqlAdapter):

@@ -18,7 +18,7 @@ from adapters import xmlout as x
 from adapters.base import ModelRecord, RowProblem
 from adapters.sql import ChildQuery, SqlAdapter, labelled
 from adapters.sr.schema import SPECS
-from hub.sections import PackedSections
+from replica.sections import PackedSections
 
 PERSON = (
     "nazwisko",

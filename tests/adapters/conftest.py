@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo_data import DomainSummary, write_domain_databases
+from demo.data import DomainSummary, write_domain_databases
 
 
 @pytest.fixture(scope="session")

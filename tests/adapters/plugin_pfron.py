@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from adapters import xmlout as x
 from adapters.base import ModelRecord
 from adapters.sql import ChildQuery, Col, SourceDate, SqlAdapter, TableSpec, labelled
-from hub import catalog
+from contract import catalog
 
 KIND = catalog.DataSetKind(
     code="PFRON",

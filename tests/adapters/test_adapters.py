@@ -13,10 +13,10 @@ from lxml import etree
 from adapters import adapter_class, available
 from adapters.base import AdapterError, ModelRecord, SourceRejection, SourceUnavailable, Watermark
 from adapters.mapping import MappingError
-from hub.contracts import feed_schema
-from hub.demo_data import DomainSummary
-from hub.identifiers import normalise_name
-from hub.loader import parse_record
+from contract.identifiers import normalise_name
+from demo.data import DomainSummary
+from hub.soap.contracts import feed_schema
+from replica.writer import parse_record
 
 FEED = "urn:pl:platforma-komunikacyjna:zasilanie:1"
 KINDS = {"PUP": "pup", "OPS": "ops", "SR": "sr"}
@@ -234,7 +234,7 @@ def test_incremental_reads_only_changes_and_journaled_deletions(domain_dbs: Doma
 
 
 def test_a_domain_database_in_a_folder_with_a_hash_is_the_one_read(tmp_path: Path) -> None:
-    from hub.demo_data import write_domain_databases
+    from demo.data import write_domain_databases
 
     folder = tmp_path / "baza PUP #2"
     folder.mkdir()

@@ -13,8 +13,8 @@ from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.reader import ReaderProcess
 from adapters.targets import ReplicaTarget
-from hub.demo_data import DomainSummary
-from hub.sections import unpack_sections
+from demo.data import DomainSummary
+from replica.sections import unpack_sections
 
 
 def replica_content(path: Path) -> list[tuple[str, str, bytes]]:

@@ -2,7 +2,7 @@
 
 The hub's query contract (WSDL) knows only the PUP, OPS and SR data elements, so a new kind is shown
 through the feed path: adapter → feeder → replica writer → replica reader. Serving it in queries needs
-its model types in hub/model (a contract change, with a new namespace version).
+its model types in hub/soap/model (a contract change, with a new namespace version).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy import create_engine
 from adapters import adapter_class, available
 from adapters.feeder import FULL, Feeder
 from adapters.targets import ReplicaTarget
-from hub import catalog
-from hub.identifiers import Identifier
-from hub.replicas import ReplicaReader
+from contract import catalog
+from contract.identifiers import Identifier
+from replica.database import ReplicaReader
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def configured(tmp_path: Path) -> Path:
     (tmp_path / "dane").mkdir()
     config = tmp_path / "platforma.toml"
     config.write_text(
-        '[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///hub.sqlite"\n'
+        '[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///replica.sqlite"\n'
         'audit_database = "sqlite:///dane/audit.sqlite"\naudit_key = "klucz.pem"\n'
         "audit_checkpoint_every = 10\naudit_retention_days = 365\n",
         encoding="utf-8",

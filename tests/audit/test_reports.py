@@ -35,7 +35,7 @@ AUDITOR = Requester("audytor", "PUP", "TEST")
 CONFIG = """
 [hub]
 name = "Powiat testowy"
-database = "sqlite:///hub.sqlite"
+database = "sqlite:///replica.sqlite"
 audit_database = "sqlite:///audit.sqlite"
 
 [[offices]]
@@ -90,11 +90,11 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 @pytest.fixture
 def hub_core(tmp_path: Path) -> Iterator[object]:
     """A real query engine over a tiny PUP replica of two synthetic people; its register is the audit DB."""
-    from hub import config as config_module
-    from hub.contracts import feed_schema
+    from demo.data import Histories, Powiat, write_feed
+    from hub import settings as config_module
     from hub.core import HubCore
-    from hub.demo_data import Histories, Powiat, write_feed
-    from hub.loader import Loader
+    from hub.soap.contracts import feed_schema
+    from replica.writer import Loader
 
     powiat = Powiat(7)
     histories = Histories(powiat)
@@ -113,10 +113,10 @@ def hub_core(tmp_path: Path) -> Iterator[object]:
 
 
 def test_person_report_lists_exactly_the_disclosures_made(hub_core: object) -> None:
-    from hub.errors import NotAllowed
-    from hub.identifiers import Identifier
-    from hub.policy import Caller
-    from hub.query import QueryRequest
+    from contract.errors import NotAllowed
+    from contract.identifiers import Identifier
+    from hub.domain.policy import Caller
+    from hub.domain.query import QueryRequest
 
     core = hub_core
     first, second = core.people  # type: ignore[attr-defined]
@@ -277,7 +277,7 @@ def test_pdf_html_is_polish_and_escaped() -> None:
 
 
 def test_category_titles_match_the_hub_catalog() -> None:
-    from hub import catalog
+    from contract import catalog
 
     expected = {(k.code, c.code): c.title for k in catalog.kinds() for c in k.categories}
     assert {key: CATEGORY_TITLES[key] for key in expected} == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.services import SERVICES
+from hub.soap.services import SERVICES
 from tests.integration.conftest import RunningHub
 
 

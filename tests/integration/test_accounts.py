@@ -8,10 +8,10 @@ import pytest
 
 from audit import EventKind
 from audit.sql import SqlEventLog
-from hub.accounts import Accounts, SecuritySettings, hash_password, hub_engine
-from hub.config import Group, UserEntry
-from hub.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
-from hub.policy import Caller
+from contract.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
+from hub.domain.accounts import Accounts, SecuritySettings, hash_password, hub_engine
+from hub.domain.policy import Caller
+from hub.settings import Group, UserEntry
 
 STRONG = "Kasztanowa-Aleja-1987!"
 NEWER = "Zielony-Parasol-Na-Wietrze-42"
@@ -21,7 +21,7 @@ NEWER = "Zielony-Parasol-Na-Wietrze-42"
 def accounts(tmp_path: Path) -> Accounts:
     events = SqlEventLog(f"sqlite:///{tmp_path / 'audit.sqlite'}")
     accounts = Accounts(
-        hub_engine(f"sqlite:///{tmp_path / 'hub.sqlite'}"),
+        hub_engine(f"sqlite:///{tmp_path / 'replica.sqlite'}"),
         events=events,
         settings=SecuritySettings(cache_seconds=60, max_failed_logins=5),
     )

@@ -29,7 +29,7 @@ from adapters import adapter_class
 from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedError, FeedOptions
 from adapters.targets import SoapTarget
-from hub.sections import unpack_sections
+from replica.sections import unpack_sections
 from tests.integration.conftest import MODEL, RunningHub, start_demo_hub
 
 FEED = "urn:pl:platforma-komunikacyjna:zasilanie:1"

@@ -14,10 +14,10 @@ import pytest
 from stdnum.pl import pesel as stdnum_pesel
 
 from adapters.base import ModelRecord
-from hub import loader
-from hub.identifiers import Identifier
-from hub.loader import pesel_is_valid
-from hub.replicas import ReplicaReader
+from contract.identifiers import Identifier
+from replica import writer as loader
+from replica.database import ReplicaReader
+from replica.writer import pesel_is_valid
 
 
 def stdnum_says(value: str) -> bool:

@@ -9,22 +9,22 @@ import pytest
 from lxml import etree
 from sqlalchemy import text
 
-from hub import config as config_module
-from hub.accounts import Accounts, hash_password, hub_engine
-from hub.config import UserEntry
-from hub.contracts import feed_schema
+from contract.errors import AuthenticationFailed, NotAllowed
+from contract.identifiers import Identifier
+from demo.data import Histories, Person, Powiat, write_feed
+from hub import settings as config_module
 from hub.core import HubCore
-from hub.demo_data import Histories, Person, Powiat, write_feed
-from hub.errors import AuthenticationFailed, NotAllowed
-from hub.identifiers import Identifier
-from hub.loader import Loader
-from hub.policy import Caller
-from hub.query import AMBIGUOUS, OK, UNAVAILABLE, QueryRequest
+from hub.domain.accounts import Accounts, hash_password, hub_engine
+from hub.domain.policy import Caller
+from hub.domain.query import AMBIGUOUS, OK, UNAVAILABLE, QueryRequest
+from hub.settings import UserEntry
+from hub.soap.contracts import feed_schema
+from replica.writer import Loader
 
 CONFIG = """
 [hub]
 name = "Test"
-database = "sqlite:///hub.sqlite"
+database = "sqlite:///replica.sqlite"
 audit_database = "sqlite:///audit.sqlite"
 
 [[offices]]
@@ -155,9 +155,9 @@ def test_hub_connection_to_a_replica_cannot_write(twins) -> None:  # type: ignor
 def test_verified_credentials_are_cached_and_argon2_is_not_run_per_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    accounts = Accounts(hub_engine(f"sqlite:///{tmp_path / 'hub.sqlite'}"), cache_seconds=60)
+    accounts = Accounts(hub_engine(f"sqlite:///{tmp_path / 'replica.sqlite'}"), cache_seconds=60)
     accounts.import_users([UserEntry("jan", "OPS", "G", hash_password("Haslo-testowe-1"))])
-    import hub.accounts as module
+    import hub.domain.accounts as module
 
     calls: list[int] = []
     real = module._HASHER

@@ -14,7 +14,7 @@ from zeep.wsse.username import UsernameToken
 
 from audit.records import Outcome
 from audit.sql import SqlDisclosureRegister
-from hub.query import digest_of
+from hub.domain.query import digest_of
 from tests.integration.conftest import MODEL, RunningHub
 
 Q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"

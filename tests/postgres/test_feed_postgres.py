@@ -30,9 +30,9 @@ from adapters import adapter_class
 from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Batch, Feeder, FeedOptions, Receipt
 from adapters.targets import ReplicaTarget, SoapTarget
-from hub.demo_data import DomainSummary, write_domain_databases
-from hub.identifiers import Identifier
-from hub.replicas import Person, ReplicaReader
+from contract.identifiers import Identifier
+from demo.data import DomainSummary, write_domain_databases
+from replica.database import Person, ReplicaReader
 from tests.postgres.conftest import PostgresServer
 
 WRITER, READER = "zasilacz", "hub_czytelnik"

@@ -7,7 +7,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from hub.config import HubSettings
+from hub.settings import HubSettings
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "query.py"
 

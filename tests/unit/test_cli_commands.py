@@ -32,7 +32,7 @@ def test_a_command_imports_its_own_module_only() -> None:
     second of imports before a run's first batch)."""
     probe = (
         "import sys; from hub.cli import build_parser; build_parser(['feed', '--help']); "
-        "print(sorted(m for m in ('hub.core', 'audit.store', 'signing', 'hub.admin_cli', 'adapters.cli') "
+        "print(sorted(m for m in ('hub.core', 'audit.store', 'signing', 'hub.cli.admin', 'adapters.cli') "
         "if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

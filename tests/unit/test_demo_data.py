@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from hub.contracts import feed_schema
-from hub.demo_data import generate
-from hub.identifiers import id_card_checksum_ok, validate_pesel
+from contract.identifiers import id_card_checksum_ok, validate_pesel
+from demo.data import generate
+from hub.soap.contracts import feed_schema
 
 M = "{urn:pl:platforma-komunikacyjna:model:1}"
 
@@ -54,8 +54,8 @@ def test_a_demo_folder_of_an_earlier_layout_is_refused_saying_what_to_do(tmp_pat
     an error, so `platforma demo` says to make it anew instead."""
     import json
 
-    from hub.demo import prepare
-    from hub.errors import ConfigurationError
+    from contract.errors import ConfigurationError
+    from demo.powiat import prepare
 
     (tmp_path / "demo-state.json").write_text(json.dumps({"config": "x", "users": {}}), encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"wcześniejszej wersji.*Usuń go albo wskaż inny"):

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from hub.errors import InvalidIdentifier, InvalidPesel
-from hub.identifiers import Identifier, id_card_check_digit, id_card_checksum_ok, normalise_name, validate_pesel
+from contract.errors import InvalidIdentifier, InvalidPesel
+from contract.identifiers import Identifier, id_card_check_digit, id_card_checksum_ok, normalise_name, validate_pesel
 
 
 def test_valid_pesel_is_accepted() -> None:

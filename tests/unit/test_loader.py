@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from hub.contracts import feed_schema
-from hub.errors import ConfigurationError, SchemaViolation, UnknownDataSet
-from hub.identifiers import Identifier
-from hub.loader import Loader
-from hub.replicas import Person, ReplicaReader, Sections
-from hub.sections import PackedSections, pack_sections, sections_size, unpack_sections
+from contract.errors import ConfigurationError, SchemaViolation, UnknownDataSet
+from contract.identifiers import Identifier
+from hub.soap.contracts import feed_schema
+from replica.database import Person, ReplicaReader, Sections
+from replica.sections import PackedSections, pack_sections, sections_size, unpack_sections
+from replica.writer import Loader
 from tests.conftest import FIXTURES
 
 XML = FIXTURES / "xml"
@@ -128,7 +128,7 @@ def test_the_hubs_replica_connection_cannot_write(replica: str) -> None:
 
 
 def test_loading_streams_large_files(tmp_path: Path, replica: str) -> None:
-    from hub.demo_data import generate
+    from demo.data import generate
 
     summary = generate(3, tmp_path / "feeds", pup=400, ops=1, sr=1)
     loader = Loader(replica, "PUP", feed_schema())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from hub import catalog, contracts
-from hub.model import DATA_TYPES
+from contract import catalog
+from hub.soap import contracts
+from hub.soap.model import DATA_TYPES
 from tests.conftest import FIXTURES, ROOT
 
 DESIGN_CATEGORIES = {
@@ -76,7 +77,7 @@ def test_guideline_fields_are_in_the_model() -> None:
 
 def test_checked_in_contracts_equal_the_exported_ones() -> None:
     drift = contracts.check(ROOT)
-    assert drift == [], f"run 'platforma contracts export': {drift} drifted from hub/model"
+    assert drift == [], f"run 'platforma contracts export': {drift} drifted from hub/soap/model"
 
 
 def test_feed_fixture_is_valid_against_the_feed_schema() -> None:

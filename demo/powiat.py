@@ -1,0 +1,293 @@
+"""The demo powiat: synthetic data, replicas, a configuration with users of narrow and wide scope.
+
+`prepare` makes everything under one folder (once; later runs reuse it) and writes `demo.json` for
+scripts and integrators. Passwords are derived from the seed so that a demo is reproducible; they are
+demo passwords and the configuration holds only their argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from adapters import adapter_class
+from adapters.feeder import FULL, Feeder, FeedSummary
+from adapters.targets import ReplicaTarget
+from audit.checkpoints import generate_key
+from contract import catalog
+from contract.errors import ConfigurationError
+from demo.data import write_domain_databases
+from hub import settings as config_module
+from hub.domain.accounts import hash_password
+from replica.database import LAYOUT
+
+OFFICES = (
+    ("PUP", "Powiatowy Urząd Pracy", "PUP"),
+    ("OPS", "Ośrodek Pomocy Społecznej", "OPS"),
+    ("SR", "Dział Świadczeń Rodzinnych", "SR"),
+)
+
+# Legal bases cite acts as promulgated; the deployment's data protection officer names the exact provisions
+# (the registry is configuration, never code: docs/operations.md).
+LEGAL_BASES = (
+    {
+        "code": "URPSZ-2025",
+        "name": "Ustawa o rynku pracy i służbach zatrudnienia",
+        "citation": "Ustawa z dnia 20 marca 2025 r. o rynku pracy i służbach zatrudnienia (Dz.U. 2025 poz. 620)",
+        "data_sets": ["PUP", "OPS", "SR"],
+    },
+    {
+        "code": "UPS-2004",
+        "name": "Ustawa o pomocy społecznej",
+        "citation": "Ustawa z dnia 12 marca 2004 r. o pomocy społecznej (Dz.U. 2004 nr 64 poz. 593, z późn. zm.)",
+        "data_sets": ["PUP", "SR"],
+    },
+    {
+        "code": "USR-2003",
+        "name": "Ustawa o świadczeniach rodzinnych",
+        "citation": "Ustawa z dnia 28 listopada 2003 r. o świadczeniach rodzinnych (Dz.U. 2003 nr 228 poz. 2255, "
+        "z późn. zm.)",
+        "data_sets": ["PUP", "OPS"],
+    },
+)
+
+ALL = {kind.code: list(kind.category_codes) for kind in (catalog.PUP, catalog.OPS, catalog.SR)}
+
+# (office, group code, group name, login, {data set: categories}, {data set: legal bases})
+GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str]]], ...] = (
+    (
+        "PUP",
+        "KIEROWNICTWO",
+        "Kierownictwo PUP",
+        "pup.kierownik",
+        {"PUP": ALL["PUP"], "OPS": ALL["OPS"], "SR": ALL["SR"]},
+        {"PUP": ["URPSZ-2025"], "OPS": ["URPSZ-2025"], "SR": ["URPSZ-2025"]},
+    ),
+    (
+        "PUP",
+        "POSREDNICY",
+        "Pośrednicy pracy",
+        "pup.posrednik",
+        {"OPS": ["DANE_OSOBOWE", "INFORMACJE_OGOLNE"]},
+        {"OPS": ["URPSZ-2025"]},
+    ),
+    (
+        "OPS",
+        "PRACOWNICY_SOCJALNI",
+        "Pracownicy socjalni",
+        "ops.pracownik",
+        {"PUP": ALL["PUP"], "SR": ALL["SR"]},
+        {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]},
+    ),
+    (
+        "OPS",
+        "ASYSTENCI_RODZINY",
+        "Asystenci rodziny",
+        "ops.asystent",
+        {"PUP": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI"], "SR": ["DANE_OSOBOWE", "DANE_DZIECI"]},
+        {"PUP": ["UPS-2004"], "SR": ["UPS-2004"]},
+    ),
+    (
+        "SR",
+        "REFERENCI",
+        "Referenci świadczeń rodzinnych",
+        "sr.referent",
+        {
+            "PUP": [
+                "DANE_OSOBOWE",
+                "OKRESY_REJESTRACJI",
+                "PRZYZNANE_SWIADCZENIA",
+                "POBRANE_ZASILKI",
+                "INNE_SWIADCZENIA",
+            ],
+            "OPS": ["DANE_OSOBOWE", "SWIADCZENIA"],
+        },
+        {"PUP": ["USR-2003"], "OPS": ["USR-2003"]},
+    ),
+)
+
+
+# Accounts that do not query: feeding systems, administrators, the auditor.
+# (office, group code, group name, login, roles)
+SERVICE_ACCOUNTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("PUP", "SYSTEMY", "Systemy dziedzinowe PUP", "pup.system", ("SYSTEM_ZASILAJACY",)),
+    ("OPS", "SYSTEMY", "Systemy dziedzinowe OPS", "ops.system", ("SYSTEM_ZASILAJACY",)),
+    ("SR", "SYSTEMY", "Systemy dziedzinowe SR", "sr.system", ("SYSTEM_ZASILAJACY",)),
+    ("PUP", "ADMINISTRACJA", "Administratorzy PUP", "pup.admin", ("ADMINISTRATOR_URZEDU",)),
+    ("OPS", "ADMINISTRACJA", "Administratorzy OPS", "ops.admin", ("ADMINISTRATOR_URZEDU",)),
+    ("PUP", "PLATFORMA", "Administratorzy platformy", "platforma.admin", ("ADMINISTRATOR_PLATFORMY",)),
+    ("PUP", "AUDYT", "Audytorzy", "audytor", ("AUDYTOR",)),
+)
+
+
+@dataclass(frozen=True)
+class DemoSizes:
+    pup: int = 5000
+    ops: int = 2000
+    sr: int = 3000
+
+
+def demo_password(seed: int, login: str) -> str:
+    """A reproducible demo password for a login (never used outside the demo)."""
+    tail = hashlib.sha256(f"{seed}:{login}".encode()).hexdigest()[:8]
+    return f"Demo-{login.split('.')[-1].capitalize()}-{tail}"
+
+
+def _pick_beneficiaries(known_to: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """People known to three, two and one data set(s), several of each, in a stable order."""
+    wanted = [("PUP", "OPS", "SR")] * 3 + [("PUP", "OPS"), ("PUP", "SR"), ("OPS", "SR")] + [("PUP",), ("OPS",), ("SR",)]
+    chosen: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for sets in wanted:
+        for pesel, known in sorted(known_to.items()):
+            if known == sets and pesel not in used:
+                used.add(pesel)
+                chosen.append({"pesel": pesel, "data_sets": list(sets)})
+                break
+    return chosen
+
+
+def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict[str, Any]]]:
+    """The demo's platforma.toml (relative paths) and the users with their demo passwords."""
+    users: list[dict[str, Any]] = []
+    for office, group, _name, login, _scope, _bases in GROUPS:
+        users.append(
+            {
+                "login": login,
+                "password": demo_password(seed, login),
+                "office": office,
+                "group": group,
+                "roles": ["UZYTKOWNIK"],
+            }
+        )
+    for office, group, _name, login, roles in SERVICE_ACCOUNTS:
+        users.append(
+            {
+                "login": login,
+                "password": demo_password(seed, login),
+                "office": office,
+                "group": group,
+                "roles": list(roles),
+            }
+        )
+    document: dict[str, Any] = {
+        "hub": {
+            "name": "Powiat demonstracyjny (dane syntetyczne)",
+            "database": "sqlite:///replica.sqlite",
+            "audit_database": "sqlite:///audit.sqlite",
+            "listen": "127.0.0.1",
+            "port": port,
+            "max_request_bytes": 1_048_576,
+            "credential_cache_seconds": 60,
+            "audit_key": "klucz-audytu.pem",
+        },
+        "offices": [{"code": c, "name": n, "kind": k} for c, n, k in OFFICES],
+        "data_sets": [
+            {"code": code, "kind": code, "controller": code, "replica": f"sqlite:///replicas/{code.lower()}.sqlite"}
+            for code in ("PUP", "OPS", "SR")
+        ],
+        "groups": [{"code": g, "office": o, "name": n} for o, g, n, _l, _s, _b in GROUPS]
+        + [
+            {"code": g, "office": o, "name": n}
+            for o, g, n in dict.fromkeys((o, g, n) for o, g, n, _l, _r in SERVICE_ACCOUNTS)
+        ],
+        "users": [
+            {
+                "login": u["login"],
+                "office": u["office"],
+                "group": u["group"],
+                "password_hash": hash_password(u["password"]),
+                "roles": u["roles"],
+            }
+            for u in users
+        ],
+        "legal_bases": list(LEGAL_BASES),
+        "rules": [
+            {
+                "office": o,
+                "group": g,
+                "data_set": data_set,
+                "categories": categories,
+                "legal_bases": bases.get(data_set, []),
+            }
+            for o, g, _n, _l, scope, bases in GROUPS
+            for data_set, categories in scope.items()
+        ],
+    }
+    path = directory / "platforma.toml"
+    header = "# Konfiguracja demonstracyjnego powiatu (dane syntetyczne). Wygenerowano: platforma demo.\n"
+    path.write_text(header + tomli_w.dumps(document), encoding="utf-8")
+    return path, users
+
+
+def prepare(
+    directory: Path,
+    *,
+    seed: int = 1,
+    sizes: DemoSizes = DemoSizes(),
+    port: int = 8080,
+    progress: Callable[[str, int, int], Callable[[int], None]] | None = None,
+) -> dict[str, Any]:
+    """Create (or reuse) the demo in `directory`; return the contents of demo.json (without URLs)."""
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    state_path = directory / "demo-state.json"
+    if state_path.exists():
+        state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
+        if state.get("uklad_replik") != LAYOUT:
+            raise ConfigurationError(
+                f"Katalog demonstracji {directory} pochodzi z wcześniejszej wersji (inny układ replik). "
+                "Usuń go albo wskaż inny (--dir) i uruchom demonstrację ponownie: powstanie od nowa."
+            )
+        return state
+    total = sizes.pup + sizes.ops + sizes.sr
+    step = progress("Generowanie baz dziedzinowych urzędów", total, 0) if progress else None
+    # Each office's domain database in its adapter's reference schema; the replicas are then fed
+    # through the adapters (guideline 4), as the offices' feeding modules do.
+    summary = write_domain_databases(seed, directory / "dziedzinowe", sizes.pup, sizes.ops, sizes.sr, progress=step)
+    generate_key(directory / "klucz-audytu.pem")
+    config_path, users = write_config(directory, seed, port)
+    config = config_module.load(config_path)
+    reports: list[FeedSummary] = []
+    for data_set in ("PUP", "OPS", "SR"):
+        target = config.data_set(data_set)
+        assert target is not None and target.replica is not None
+        count = summary.counts[data_set]
+        step = progress(f"Zasilanie repliki {data_set} (moduł zasilający)", count, 0) if progress else None
+        adapter = adapter_class(data_set.lower())(summary.urls[data_set])  # type: ignore[call-arg]
+        replica = ReplicaTarget(target.replica, data_set)
+        try:
+            reports.append(Feeder(adapter, replica, progress=step).run(FULL))
+        finally:
+            replica.close()
+            adapter.close()
+    state = {
+        "config": str(config_path),
+        "seed": seed,
+        "users": users,
+        "beneficiaries": _pick_beneficiaries(summary.known_to),
+        "loaded": {data_set: r.applied for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)},
+        "domain_databases": summary.urls,
+        "uklad_replik": LAYOUT,
+    }
+    state_path.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+    return state
+
+
+def write_demo_json(directory: Path, state: dict[str, Any], base_url: str) -> Path:
+    """demo.json: service WSDLs, users, and people known to one, two and three data sets."""
+    document = {
+        "wsdl": {name: f"{base_url}/soap/{name}?wsdl" for name in ("zapytania", "konta", "audyt", "zasilanie")},
+        "users": state["users"],
+        "beneficiaries": state["beneficiaries"],
+        "config": state["config"],
+    }
+    path = directory.resolve() / "demo.json"
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,336 @@
+"""The `platforma` command: serve the hub, run the demo powiat, generate data, load replicas, contracts."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import logging
+import socket
+import sys
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from contract.errors import PlatformError
+from hub import __version__
+
+#: Modules that add commands (each by its `register(commands)`), with the commands each adds: a command
+#: imports only its own module (all of them cost half a second: `platforma feed` does not need the
+#: hub's core, the audit store or the signing stack). `--help` and unknown commands import them all.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "hub.cli.admin": ("users", "groups", "policy", "events"),
+    "signing.cli": ("sign", "verify"),
+    "audit.cli": ("audit",),
+    "adapters.cli": ("feed", "demo-domains"),
+}
+
+console = Console(stderr=False)
+errors = Console(stderr=True)
+
+
+def _progress_factory(progress: Progress) -> Callable[[str, int, int], Callable[[int], None]]:
+    def start(description: str, total: int, _done: int) -> Callable[[int], None]:
+        task = progress.add_task(description, total=total)
+        return lambda step: progress.advance(task, step)
+
+    return start
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+# -- commands ----------------------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hub import settings as config_module
+    from hub.core import HubCore
+    from hub.soap.server import serve
+
+    config = config_module.load(args.config)
+    overrides: dict[str, Any] = {
+        key: str(Path(value).resolve())
+        for key, value in (("tls_certificate", args.tls_cert), ("tls_key", args.tls_key), ("client_ca", args.client_ca))
+        if value
+    }
+    if overrides:
+        config = dataclasses.replace(config, hub=dataclasses.replace(config.hub, **overrides))
+    listen = args.listen or config.hub.listen
+    port = config.hub.port if args.port is None else args.port
+    scheme = "https" if config.hub.tls_certificate else "http"
+    if args.listen_fd is not None:  # a worker started by another `serve`: share its socket, print nothing
+        sock = socket.socket(fileno=args.listen_fd)
+        serve(HubCore.open(config), listen, port, sock=sock)
+        return 0
+    tls_args = [
+        f"--{flag}={value}"
+        for flag, value in (("tls-cert", args.tls_cert), ("tls-key", args.tls_key), ("client-ca", args.client_ca))
+        if value
+    ]
+    sock, workers = _workers(str(config.path), listen, port, args.workers or config.hub.workers, tls_args)
+    core = HubCore.open(config)
+
+    def ready(actual: int) -> None:
+        base = f"{scheme}://{listen}:{actual}"
+        console.print(f"Platforma nasłuchuje: {base}/", highlight=False)
+        console.print(f"WSDL zapytania: {base}/soap/zapytania?wsdl", highlight=False)
+        if workers:
+            console.print(f"Procesy robocze: {len(workers) + 1}", highlight=False)
+        sys.stdout.flush()
+
+    serve(core, listen, port, on_ready=ready, sock=sock, workers=workers)
+    return 0
+
+
+def _workers(config_path: str, listen: str, port: int, count: int, extra: list[str]) -> tuple[Any, list[Any]]:
+    """With more than one worker: a shared listening socket and the other worker processes."""
+    if count <= 1:
+        return None, []
+    from hub.soap.server import listening_socket, spawn_workers
+
+    sock = listening_socket(listen, port)
+    return sock, spawn_workers(config_path, sock, count - 1, extra)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from demo.powiat import DemoSizes, prepare, write_demo_json
+    from hub import settings as config_module
+    from hub.core import HubCore
+    from hub.soap.server import serve
+
+    directory = Path(args.dir)
+    with _progress() as progress:
+        state = prepare(
+            directory,
+            seed=args.seed,
+            sizes=DemoSizes(args.pup, args.ops, args.sr),
+            port=args.port,
+            progress=_progress_factory(progress),
+        )
+    config = config_module.load(state["config"])
+    sock, workers = (None, []) if args.no_serve else _workers(state["config"], "127.0.0.1", args.port, args.workers, [])
+    core = HubCore.open(config)
+
+    def ready(actual: int) -> None:
+        base = f"http://127.0.0.1:{actual}"
+        path = write_demo_json(directory, state, base)
+        console.rule("Platforma komunikacyjna — powiat demonstracyjny (dane syntetyczne)")
+        console.print(f"WSDL: [bold]{base}/soap/zapytania?wsdl[/bold]", highlight=False)
+        users = Table(title="Użytkownicy demonstracyjni (WS-Security UsernameToken)")
+        for column in ("login", "hasło", "urząd", "grupa"):
+            users.add_column(column)
+        for user in state["users"]:
+            users.add_row(user["login"], user["password"], user["office"], user["group"])
+        console.print(users)
+        people = Table(title="Przykładowi beneficjenci (PESEL)")
+        people.add_column("PESEL")
+        people.add_column("znany w zbiorach")
+        for person in state["beneficiaries"]:
+            people.add_row(person["pesel"], ", ".join(person["data_sets"]))
+        console.print(people)
+        console.print(f"Plik dla skryptów i integratorów: {path}", highlight=False)
+        console.print("Zatrzymanie: Ctrl+C", highlight=False)
+        sys.stdout.flush()
+
+    if args.no_serve:
+        path = write_demo_json(directory, state, f"http://127.0.0.1:{args.port}")
+        console.print(f"Demo przygotowane: {path}", highlight=False)
+        core.close()
+        return 0
+    serve(core, "127.0.0.1", args.port, on_ready=ready, sock=sock, workers=workers)
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from demo.data import generate
+
+    with _progress() as progress:
+        step = _progress_factory(progress)("Generowanie danych", args.pup + args.ops + args.sr, 0)
+        summary = generate(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
+    for data_set, path in summary.files.items():
+        console.print(f"{data_set}: {summary.counts[data_set]} rekordów → {path}", highlight=False)
+    if args.domains:
+        from demo.data import write_domain_databases
+
+        with _progress() as progress:
+            step = _progress_factory(progress)("Bazy dziedzinowe", args.pup + args.ops + args.sr, 0)
+            domains = write_domain_databases(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
+        console.print(f"Bazy dziedzinowe urzędów (schematy wzorcowe adapterów): {domains}", highlight=False)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from hub import settings as config_module
+    from hub.soap.contracts import feed_schema
+    from replica.writer import Loader
+
+    config = config_module.load(args.config)
+    data_set = config.data_set(args.data_set)
+    if data_set is None or data_set.replica is None:
+        raise PlatformError(f"Zbiór {args.data_set} nie ma w konfiguracji lokalnej repliki.")
+    loader = Loader(data_set.replica, data_set.kind, feed_schema())
+    with _progress() as progress:
+        task = progress.add_task(f"Ładowanie {args.data_set}", total=None)
+        report = loader.load(Path(args.file), progress=lambda n: progress.advance(task, n))
+    loader.dispose()
+    console.print(
+        f"Przeczytano {report.read}, załadowano {report.loaded}, usunięto {report.deleted}, "
+        f"odrzucono {len(report.rejected)}; skrót SHA-256 {report.digest}",
+        highlight=False,
+    )
+    for rejection in report.rejected[:50]:
+        console.print(f"  odrzucono {rejection.source_key}: {rejection.reason}", highlight=False)
+    return 0 if not report.rejected else 1
+
+
+def cmd_contracts(args: argparse.Namespace) -> int:
+    from hub.soap import contracts
+
+    root = Path(args.dir)
+    if args.action == "export":
+        for path in contracts.export(root):
+            console.print(f"zapisano {path}", highlight=False)
+        return 0
+    drift = contracts.check(root)
+    for name in drift:
+        errors.print(f"Plik {name} różni się od kontraktu wygenerowanego z kodu.", highlight=False)
+    if drift:
+        errors.print("Uruchom: platforma contracts export (nowa wersja przestrzeni nazw przy zmianie niezgodnej).")
+        return 1
+    console.print("Kontrakty w wsdl/ i xsd/ są zgodne z kodem.")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------------------
+def _command_modules(argv: Sequence[str] | None, own: Collection[str]) -> list[str]:
+    """The modules whose commands the parser needs for `argv`: the one that adds its command, none for one
+    of the `own` commands, all of them otherwise (help, no command, an unknown one)."""
+    words = [word for word in (sys.argv[1:] if argv is None else argv) if not word.startswith("-")]
+    if words:
+        for module_name, names in COMMAND_MODULES.items():
+            if words[0] in names:
+                return [module_name]
+        if words[0] in own:
+            return []
+    return list(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `platforma` parser; with `argv`, only the command modules its command needs (`_command_modules`)."""
+    parser = argparse.ArgumentParser(
+        prog="platforma",
+        description="Platforma komunikacyjna: wymiana danych o wspólnych beneficjentach PUP, OPS i SR (SOAP).",
+    )
+    parser.add_argument("--version", action="version", version=f"platforma {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="więcej komunikatów diagnostycznych")
+    commands = parser.add_subparsers(dest="command", metavar="POLECENIE")
+
+    serve = commands.add_parser("serve", help="uruchom hub (usługi SOAP) według pliku konfiguracji")
+    serve.add_argument("--config", required=True, help="plik konfiguracji TOML (np. platforma.toml)")
+    serve.add_argument("--listen", help="adres nasłuchu (domyślnie z konfiguracji, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (0 = dowolny wolny; domyślnie z konfiguracji)")
+    serve.add_argument("--tls-cert", help="certyfikat serwera TLS (PEM)")
+    serve.add_argument("--tls-key", help="klucz prywatny serwera TLS (PEM)")
+    serve.add_argument(
+        "--client-ca", help="certyfikaty CA klientów (PEM); z nim serwer wymaga certyfikatu klienta (mTLS)"
+    )
+    serve.add_argument(
+        "--workers", type=int, help="liczba procesów roboczych na wspólnym gnieździe (domyślnie z konfiguracji, 1)"
+    )
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # used by the first process for the others
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="przygotuj powiat demonstracyjny (dane syntetyczne, repliki, użytkownicy) i uruchom hub",
+        description="Tworzy w katalogu DIR dane, repliki i konfigurację (jeśli ich brak), zapisuje demo.json "
+        "i uruchamia hub na 127.0.0.1.",
+    )
+    demo.add_argument("--dir", default="demo", help="katalog demonstracji (domyślnie ./demo)")
+    demo.add_argument("--port", type=int, default=8080, help="port (domyślnie 8080; 0 = dowolny wolny)")
+    demo.add_argument("--seed", type=int, default=1, help="ziarno generatora danych (domyślnie 1)")
+    demo.add_argument("--pup", type=int, default=5000, help="liczba osób w zbiorze PUP (domyślnie 5000)")
+    demo.add_argument("--ops", type=int, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
+    demo.add_argument("--sr", type=int, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
+    demo.add_argument("--no-serve", action="store_true", help="tylko przygotuj dane i demo.json, nie uruchamiaj")
+    demo.add_argument("--workers", type=int, default=1, help="liczba procesów roboczych (domyślnie 1)")
+    demo.set_defaults(func=cmd_demo)
+
+    data = commands.add_parser(
+        "demo-data", help="wygeneruj pliki zasilające (xsd/zasilanie-1.xsd) syntetycznego powiatu"
+    )
+    data.add_argument("--seed", type=int, required=True, help="ziarno: te same dane dla tego samego ziarna")
+    data.add_argument("--out", required=True, help="katalog wyjściowy (pup.xml, ops.xml, sr.xml)")
+    data.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
+    data.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
+    data.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
+    data.add_argument(
+        "--domains",
+        action="store_true",
+        help="zapisz też bazy systemów dziedzinowych urzędów (SQLite, schematy wzorcowe adapterów: docs/adapters.md)",
+    )
+    data.set_defaults(func=cmd_demo_data)
+
+    load = commands.add_parser("load", help="załaduj plik zasilający do repliki zbioru (jedna transakcja)")
+    load.add_argument("--config", required=True, help="plik konfiguracji TOML")
+    load.add_argument("--data-set", required=True, help="kod zbioru (PUP, OPS, SR)")
+    load.add_argument("file", help="plik paczki zasilającej (XML)")
+    load.set_defaults(func=cmd_load)
+
+    contracts = commands.add_parser("contracts", help="eksport i kontrola kontraktów WSDL/XSD")
+    contracts.add_argument("action", choices=("export", "check"), help="export: zapisz; check: porównaj")
+    contracts.add_argument("--dir", default=".", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
+    contracts.set_defaults(func=cmd_contracts)
+
+    for module_name in _command_modules(argv, own=dict(commands.choices)):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # an optional package that is not installed: its commands are absent
+            continue
+        except Exception as error:  # a broken package must not take the other commands down with it
+            errors.print(f"Uwaga: polecenia modułu {module_name} są niedostępne ({type(error).__name__}: {error}).")
+            continue
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `platforma` console command."""
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Spyne logs every client fault with a traceback; a caller's mistake is not a server error.
+    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result: Any = args.func(args)
+        return int(result or 0)
+    except PlatformError as error:
+        errors.print(f"Błąd: {error.message}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as error:
+        errors.print(f"Błąd systemu plików lub sieci: {error}", highlight=False)
+        return 2
+    except Exception as error:  # a bug: say so plainly; the traceback only with --verbose
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        errors.print(
+            f"Nieoczekiwany błąd ({type(error).__name__}): {error}. Uruchom z opcją -v, aby zobaczyć szczegóły.",
+            highlight=False,
+        )
+        return 3
+

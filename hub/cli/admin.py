@@ -1,0 +1,288 @@
+"""Administration commands: `platforma users|groups|policy|events` (guidelines 3 and 7).
+
+Every command acts as a named platform user (`--as LOGIN`), authenticated like any other login, so that
+each change and each refusal is a security event with its author. The password comes from the
+`PLATFORMA_HASLO` environment variable or is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from audit import EventKind
+from contract.errors import InvalidRequest
+from hub import settings as config_module
+from hub.core import HubCore
+from hub.domain.policy import Caller
+
+console = Console()
+
+
+def _open(args: argparse.Namespace) -> HubCore:
+    return HubCore.open(config_module.load(args.config))
+
+
+def _secret(prompt: str, variable: str) -> str:
+    value = os.environ.get(variable)
+    return value if value is not None else getpass.getpass(prompt)
+
+
+def _actor(core: HubCore, args: argparse.Namespace) -> Caller:
+    password = _secret(f"Hasło użytkownika {args.actor}: ", "PLATFORMA_HASLO")
+    source = f"cli:{getpass.getuser()}"
+    return core.accounts.authenticate(args.actor, password, channel="CLI", source=source)
+
+
+def _with_core(action: Callable[[HubCore, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        core = _open(args)
+        try:
+            return action(core, args)
+        finally:
+            core.close()
+
+    return run
+
+
+# -- users ------------------------------------------------------------------------------------------------------
+def _users_list(core: HubCore, args: argparse.Namespace) -> int:
+    actor = _actor(core, args)
+    table = Table(title="Użytkownicy")
+    for column in ("login", "urząd", "grupa", "role", "aktywny", "zablokowany", "zmiana hasła"):
+        table.add_column(column)
+    for user in core.accounts.list_users(actor, args.office):
+        table.add_row(
+            user.login,
+            user.office,
+            user.group,
+            ", ".join(user.roles),
+            "tak" if user.active else "nie",
+            "tak" if user.locked else "nie",
+            "wymagana" if user.must_change_password else "",
+        )
+    console.print(table)
+    return 0
+
+
+def _users_add(core: HubCore, args: argparse.Namespace) -> int:
+    actor = _actor(core, args)
+    password = _secret(f"Hasło początkowe dla {args.login}: ", "PLATFORMA_NOWE_HASLO")
+    core.accounts.add_user(
+        actor, args.login, args.office, args.group, password, roles=args.role or ["UZYTKOWNIK"], name=args.name
+    )
+    console.print(f"Dodano użytkownika {args.login}; przy pierwszym użyciu musi zmienić hasło.", highlight=False)
+    return 0
+
+
+def _users_lock(core: HubCore, args: argparse.Namespace) -> int:
+    core.accounts.lock(_actor(core, args), args.login)
+    console.print(f"Zablokowano {args.login}.", highlight=False)
+    return 0
+
+
+def _users_unlock(core: HubCore, args: argparse.Namespace) -> int:
+    core.accounts.unlock(_actor(core, args), args.login)
+    console.print(f"Odblokowano {args.login}.", highlight=False)
+    return 0
+
+
+def _users_reset(core: HubCore, args: argparse.Namespace) -> int:
+    temporary = core.accounts.reset_password(_actor(core, args), args.login)
+    console.print(f"Hasło jednorazowe dla {args.login}: {temporary}", highlight=False)
+    console.print("Przekaż je użytkownikowi bezpiecznym kanałem; przy pierwszym użyciu musi je zmienić.")
+    return 0
+
+
+def _users_set_group(core: HubCore, args: argparse.Namespace) -> int:
+    core.accounts.set_group(_actor(core, args), args.login, args.group)
+    console.print(f"{args.login} należy teraz do grupy {args.group}.", highlight=False)
+    return 0
+
+
+def _users_passwd(core: HubCore, args: argparse.Namespace) -> int:
+    old = _secret(f"Dotychczasowe hasło {args.login}: ", "PLATFORMA_HASLO")
+    new = _secret("Nowe hasło: ", "PLATFORMA_NOWE_HASLO")
+    core.accounts.change_password(args.login, old, new, source=f"cli:{getpass.getuser()}")
+    console.print("Hasło zostało zmienione.")
+    return 0
+
+
+# -- groups -----------------------------------------------------------------------------------------------------
+def _groups_list(core: HubCore, args: argparse.Namespace) -> int:
+    actor = _actor(core, args)
+    table = Table(title="Grupy użytkowników")
+    for column in ("urząd", "kod", "nazwa"):
+        table.add_column(column)
+    for office, code, name in core.accounts.list_groups(actor, args.office):
+        table.add_row(office, code, name)
+    console.print(table)
+    return 0
+
+
+def _groups_add(core: HubCore, args: argparse.Namespace) -> int:
+    core.accounts.add_group(_actor(core, args), args.office, args.code, args.name)
+    console.print(f"Dodano grupę {args.code} w urzędzie {args.office}.", highlight=False)
+    return 0
+
+
+# -- policy -----------------------------------------------------------------------------------------------------
+def _codes(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _policy_list(core: HubCore, args: argparse.Namespace) -> int:
+    _actor(core, args)
+    version, rules = core.rules.rules()
+    table = Table(title=f"Reguły zakresu danych (wersja {version})")
+    for column in ("urząd", "grupa", "zbiór", "kategorie", "podstawy prawne"):
+        table.add_column(column)
+    for (office, group, data_set), rule in sorted(rules.items()):
+        table.add_row(office, group, data_set, ", ".join(rule.categories), ", ".join(rule.legal_bases) or "wszystkie")
+    console.print(table)
+    return 0
+
+
+def _policy_set(core: HubCore, args: argparse.Namespace) -> int:
+    categories = _codes(args.categories)
+    if not categories:
+        raise InvalidRequest("Podaj co najmniej jedną kategorię (--categories).")
+    core.rules.set_rule(
+        _actor(core, args), args.office, args.group, args.data_set, categories, _codes(args.legal_bases)
+    )
+    console.print("Reguła zapisana; obowiązuje od następnego zapytania.")
+    return 0
+
+
+def _policy_remove(core: HubCore, args: argparse.Namespace) -> int:
+    core.rules.remove_rule(_actor(core, args), args.office, args.group, args.data_set)
+    console.print("Reguła usunięta; obowiązuje od następnego zapytania.")
+    return 0
+
+
+# -- events -----------------------------------------------------------------------------------------------------
+def _date(value: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"nieprawidłowa data: {value} (RRRR-MM-DD lub RRRR-MM-DDTGG:MM)") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _events(core: HubCore, args: argparse.Namespace) -> int:
+    actor = _actor(core, args)
+    office = args.office
+    if not (actor.has_role("AUDYTOR") or actor.has_role("ADMINISTRATOR_PLATFORMY")):
+        if not actor.has_role("ADMINISTRATOR_URZEDU") or (office and office != actor.office):
+            raise core.accounts.refused(actor, "przegląd zdarzeń bezpieczeństwa")
+        office = actor.office
+    kind = EventKind(args.kind) if args.kind else None
+    table = Table(title="Zdarzenia bezpieczeństwa")
+    for column in ("czas (UTC)", "rodzaj", "użytkownik", "urząd", "wykonawca", "źródło", "wynik", "szczegóły"):
+        table.add_column(column)
+    count = 0
+    for item in core.events.events(user=args.user, office=office, kind=kind, since=args.since, until=args.until):
+        table.add_row(
+            item.time.strftime("%Y-%m-%d %H:%M:%S"),
+            item.kind.value,
+            item.user,
+            item.office,
+            item.actor,
+            item.source,
+            "sukces" if item.success else "porażka",
+            item.details,
+        )
+        count += 1
+    console.print(table)
+    console.print(f"Zdarzeń: {count}", highlight=False)
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="plik konfiguracji TOML")
+    parser.add_argument(
+        "--as", dest="actor", required=True, help="login wykonującego (hasło: zmienna PLATFORMA_HASLO lub pytanie)"
+    )
+
+
+def register(commands: Any) -> None:
+    """Add `users`, `groups`, `policy` and `events` to the `platforma` command."""
+    users = commands.add_parser("users", help="użytkownicy: lista, dodanie, blokada, odblokowanie, reset hasła")
+    users_commands = users.add_subparsers(dest="users_command", metavar="AKCJA", required=True)
+    listing = users_commands.add_parser("list", help="lista użytkowników (administrator urzędu: tylko swojego)")
+    _common(listing)
+    listing.add_argument("--office", help="tylko ten urząd")
+    listing.set_defaults(func=_with_core(_users_list))
+    add = users_commands.add_parser("add", help="dodaj użytkownika (hasło: zmienna PLATFORMA_NOWE_HASLO lub pytanie)")
+    _common(add)
+    add.add_argument("login")
+    add.add_argument("--office", required=True, help="kod urzędu")
+    add.add_argument("--group", required=True, help="kod grupy w tym urzędzie")
+    add.add_argument("--role", action="append", help="rola (można powtórzyć); domyślnie UZYTKOWNIK")
+    add.add_argument("--name", default="", help="imię i nazwisko")
+    add.set_defaults(func=_with_core(_users_add))
+    for name, help_text, action in (
+        ("lock", "zablokuj konto", _users_lock),
+        ("unlock", "odblokuj konto (zeruje licznik nieudanych prób)", _users_unlock),
+        ("reset-password", "ustaw hasło jednorazowe (wymusza zmianę)", _users_reset),
+    ):
+        command = users_commands.add_parser(name, help=help_text)
+        _common(command)
+        command.add_argument("login")
+        command.set_defaults(func=_with_core(action))
+    set_group = users_commands.add_parser("set-group", help="przenieś użytkownika do innej grupy urzędu")
+    _common(set_group)
+    set_group.add_argument("login")
+    set_group.add_argument("group")
+    set_group.set_defaults(func=_with_core(_users_set_group))
+    passwd = users_commands.add_parser("passwd", help="zmień własne hasło (PLATFORMA_HASLO, PLATFORMA_NOWE_HASLO)")
+    passwd.add_argument("--config", required=True, help="plik konfiguracji TOML")
+    passwd.add_argument("login")
+    passwd.set_defaults(func=_with_core(_users_passwd))
+
+    groups = commands.add_parser("groups", help="grupy użytkowników urzędów")
+    groups_commands = groups.add_subparsers(dest="groups_command", metavar="AKCJA", required=True)
+    group_list = groups_commands.add_parser("list", help="lista grup")
+    _common(group_list)
+    group_list.add_argument("--office", help="tylko ten urząd")
+    group_list.set_defaults(func=_with_core(_groups_list))
+    group_add = groups_commands.add_parser("add", help="dodaj grupę")
+    _common(group_add)
+    group_add.add_argument("office")
+    group_add.add_argument("code")
+    group_add.add_argument("name")
+    group_add.set_defaults(func=_with_core(_groups_add))
+
+    policy = commands.add_parser("policy", help="reguły zakresu danych (urząd, grupa, zbiór) → kategorie, podstawy")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="AKCJA", required=True)
+    policy_list = policy_commands.add_parser("list", help="lista reguł")
+    _common(policy_list)
+    policy_list.set_defaults(func=_with_core(_policy_list))
+    policy_set = policy_commands.add_parser("set", help="ustaw regułę (administrator platformy)")
+    _common(policy_set)
+    for name in ("office", "group", "data_set"):
+        policy_set.add_argument(name)
+    policy_set.add_argument("--categories", required=True, help="kody kategorii, po przecinku")
+    policy_set.add_argument("--legal-bases", help="kody podstaw prawnych, po przecinku (domyślnie wszystkie)")
+    policy_set.set_defaults(func=_with_core(_policy_set))
+    policy_remove = policy_commands.add_parser("remove", help="usuń regułę (administrator platformy)")
+    _common(policy_remove)
+    for name in ("office", "group", "data_set"):
+        policy_remove.add_argument(name)
+    policy_remove.set_defaults(func=_with_core(_policy_remove))
+
+    events = commands.add_parser("events", help="zdarzenia bezpieczeństwa (logowania, blokady, zmiany, odmowy)")
+    _common(events)
+    events.add_argument("--user", help="tylko ten użytkownik")
+    events.add_argument("--office", help="tylko ten urząd")
+    events.add_argument("--kind", choices=[k.value for k in EventKind], help="tylko ten rodzaj zdarzenia")
+    events.add_argument("--since", type=_date, help="od (RRRR-MM-DD[THH:MM], UTC)")
+    events.add_argument("--until", type=_date, help="do (wyłącznie)")
+    events.set_defaults(func=_with_core(_events))

@@ -1,0 +1,598 @@
+"""Accounts (guidelines 3 and 7): users and groups in the hub database, argon2id passwords, lockout,
+security events, and who may administer whom.
+
+Verifying argon2 costs tens of milliseconds by design, so a verified credential is remembered for a short,
+configured time (as an HMAC under a per-process random key, never the password itself). Every cached use
+still re-reads the account's state (active, locked, credential version), so a lock or a password change
+takes effect at once, in every hub process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Boolean, DateTime, Integer, String, bindparam, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from zxcvbn import zxcvbn
+
+from audit import EventKind, EventLog, SecurityEvent
+from contract.errors import AuthenticationFailed, InvalidRequest, NotAllowed, PasswordChangeRequired, WeakPassword
+from hub.domain.policy import Caller
+from hub.settings import Group as GroupEntry
+from hub.settings import UserEntry
+from hub.storage.changes import ChangeWatch
+
+# Roles of the platform: stable codes, as they appear in the configuration and on the command line.
+ROLES = {
+    "UZYTKOWNIK": "użytkownik końcowy",
+    "ADMINISTRATOR_URZEDU": "administrator urzędu (użytkownicy własnego urzędu)",
+    "ADMINISTRATOR_PLATFORMY": "administrator platformy",
+    "REDAKTOR_SZABLONOW": "redaktor szablonów dokumentów",
+    "PODPISUJACY": "podpisujący dokumenty",
+    "AUDYTOR": "audytor (rejestr ujawnień i zdarzeń)",
+    "SYSTEM_ZASILAJACY": "system dziedzinowy zasilający replikę swojego urzędu",
+}
+OFFICE_ADMIN = "ADMINISTRATOR_URZEDU"
+PLATFORM_ADMIN = "ADMINISTRATOR_PLATFORMY"
+SYSTEM = "system"  # the actor of automatic actions (a lock after failed logins)
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+_GENERIC_FAILURE = "Nieprawidłowy login lub hasło albo konto jest zablokowane lub nieaktywne."
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _HASHER.hash(password)
+
+
+class HubBase(DeclarativeBase):
+    """Declarative base of the hub's own database (users, groups, rules; later templates, documents)."""
+
+
+class User(HubBase):
+    """An end user (or a system account) of one office, in one group."""
+
+    __tablename__ = "uzytkownicy"
+
+    login: Mapped[str] = mapped_column(String(120), primary_key=True)
+    office: Mapped[str] = mapped_column("urzad", String(32), index=True)
+    group: Mapped[str] = mapped_column("grupa", String(64))
+    name: Mapped[str] = mapped_column("nazwa", String(200), default="")
+    password_hash: Mapped[str] = mapped_column("haslo", String(200))
+    active: Mapped[bool] = mapped_column("aktywny", Boolean, default=True)
+    roles: Mapped[str] = mapped_column("role", String(300), default="UZYTKOWNIK")
+    locked: Mapped[bool] = mapped_column("zablokowany", Boolean, default=False)
+    locked_until: Mapped[dt.datetime | None] = mapped_column("zablokowany_do", DateTime(timezone=True))
+    failed_attempts: Mapped[int] = mapped_column("nieudane_proby", Integer, default=0)
+    must_change_password: Mapped[bool] = mapped_column("wymagana_zmiana_hasla", Boolean, default=False)
+    # Bumped by every lock, unlock, password change or reset: cached credentials of older versions die.
+    version: Mapped[int] = mapped_column("wersja", Integer, default=1)
+
+
+_STATE = select(User.active, User.locked, User.version).where(User.login == bindparam("login"))
+_ACTING = select(
+    User.login, User.office, User.group, User.roles, User.active, User.locked, User.must_change_password
+).where(User.login == bindparam("login"))
+
+
+class GroupRow(HubBase):
+    """A group of end users of one office (guideline 3: the unit of scope)."""
+
+    __tablename__ = "grupy"
+
+    office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
+    code: Mapped[str] = mapped_column("kod", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column("nazwa", String(200), default="")
+
+
+def hub_engine(url: str) -> Engine:
+    """The engine of the hub's database, with its schema created."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+    else:
+        engine = create_engine(url)
+    import hub.domain.rules  # noqa: F401 - registers the rule tables on HubBase
+
+    HubBase.metadata.create_all(engine)
+    return engine
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Password and lockout rules (configurable in `[hub]`)."""
+
+    cache_seconds: int = 60
+    max_failed_logins: int = 5
+    lock_minutes: int = 0  # 0: locked until an administrator unlocks
+    min_password_length: int = 12
+    min_password_score: int = 3  # zxcvbn score 0-4
+
+
+@dataclass(frozen=True)
+class UserView:
+    """What an administrator sees of a user (never the hash)."""
+
+    login: str
+    office: str
+    group: str
+    name: str
+    roles: tuple[str, ...]
+    active: bool
+    locked: bool
+    must_change_password: bool
+
+
+class _NullEvents:
+    def record(self, event: SecurityEvent) -> None:
+        del event
+
+
+def check_password_strength(password: str, settings: SecuritySettings, hints: Iterable[str] = ()) -> None:
+    """Refuse short or guessable passwords (zxcvbn knows the common-password lists), in Polish."""
+    if len(password) < settings.min_password_length:
+        raise WeakPassword(f"Hasło musi mieć co najmniej {settings.min_password_length} znaków.")
+    result = zxcvbn(password[:100], user_inputs=[h for h in hints if h])
+    if result["score"] < settings.min_password_score:
+        raise WeakPassword(
+            "Hasło jest zbyt łatwe do odgadnięcia (popularne hasło, słowo ze słownika, dane użytkownika "
+            "lub sekwencja klawiszy). Użyj dłuższego, mniej przewidywalnego hasła."
+        )
+
+
+class Accounts:
+    """Authentication, password changes, lockout, and administration of users and groups."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        cache_seconds: int = 60,
+        *,
+        events: EventLog | None = None,
+        settings: SecuritySettings | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.watch = ChangeWatch(str(engine.url))
+        self.settings = settings or SecuritySettings(cache_seconds=cache_seconds)
+        self.cache_seconds = self.settings.cache_seconds
+        self.events: EventLog = events or _NullEvents()  # type: ignore[assignment]
+        self.clock = clock
+        self._key = secrets.token_bytes(32)
+        self._cache: dict[str, tuple[bytes, float, Caller, int]] = {}
+        self._lock = threading.Lock()
+        # Verified when the login is unknown, so a failed login takes the same time either way.
+        self._dummy_hash = hash_password(secrets.token_urlsafe(16))
+
+    # -- events ------------------------------------------------------------------------------------------------
+    def _event(
+        self,
+        kind: EventKind,
+        user: str,
+        office: str,
+        *,
+        actor: str | None = None,
+        source: str = "",
+        success: bool = True,
+        details: str = "",
+    ) -> None:
+        self.events.record(SecurityEvent(self.clock(), kind, user, office, actor or user, source, success, details))
+
+    def refused(self, actor: Caller, what: str) -> NotAllowed:
+        """Record a permission refusal and return the error to raise."""
+        self._event(
+            EventKind.PERMISSION_REFUSED,
+            actor.login,
+            actor.office,
+            source=actor.source,
+            success=False,
+            details=what,
+        )
+        return NotAllowed(f"Brak uprawnień: {what}.", details=(what,))
+
+    # -- import ------------------------------------------------------------------------------------------------
+    def import_users(self, entries: Iterable[UserEntry]) -> int:
+        """Create users of the configuration that the database does not have yet; return how many."""
+        count = 0
+        with Session(self.engine) as session, session.begin():
+            for entry in entries:
+                if session.get(User, entry.login) is not None:
+                    continue  # managed in the database from now on (platforma users ...)
+                session.add(
+                    User(
+                        login=entry.login,
+                        office=entry.office,
+                        group=entry.group,
+                        name=entry.name,
+                        password_hash=entry.password_hash,
+                        roles=",".join(entry.roles),
+                        active=True,
+                        locked=False,
+                        failed_attempts=0,
+                        must_change_password=False,
+                        version=1,
+                    )
+                )
+                count += 1
+        self.forget()
+        return count
+
+    def import_groups(self, entries: Iterable[GroupEntry]) -> int:
+        """Create groups of the configuration that the database does not have yet."""
+        count = 0
+        with Session(self.engine) as session, session.begin():
+            for entry in entries:
+                if session.get(GroupRow, (entry.office, entry.code)) is None:
+                    session.add(GroupRow(office=entry.office, code=entry.code, name=entry.name))
+                    count += 1
+        return count
+
+    # -- authentication ------------------------------------------------------------------------------------------
+    def authenticate(
+        self, login: str, password: str, channel: str = "SOAP", source: str = "", *, record_login: bool = True
+    ) -> Caller:
+        """The caller for these credentials, or `AuthenticationFailed` (never saying which part was wrong).
+
+        A verification that is not a login (the old password of a password change) passes
+        `record_login=False`; its failures still count and are recorded as failed logins.
+        """
+        tag = hmac.new(self._key, f"{login}\0{password}".encode(), hashlib.sha256).digest()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(login)
+        if cached is not None and cached[1] > now and hmac.compare_digest(cached[0], tag):
+            caller = self._still_valid(cached[2], cached[3])
+            if caller is not None:
+                return Caller(caller.login, caller.office, caller.group, channel, caller.roles, source)
+        caller, version = self._verify(login, password, channel, source, record_login)
+        with self._lock:
+            self._cache[login] = (tag, now + self.cache_seconds, caller, version)
+        return caller
+
+    def _still_valid(self, caller: Caller, version: int) -> Caller | None:
+        # The hot path of every request. If the hub database has not changed since this thread last
+        # confirmed this credential version, it is still valid; else one Core SELECT decides.
+        token = self.watch.token()
+        key = f"user:{caller.login}"
+        if token is not None and self.watch.remembered(key) == (token, version):
+            return caller
+        with self.engine.connect() as connection:
+            row = connection.execute(_STATE, {"login": caller.login}).one_or_none()
+        if row is None or not row[0] or row[1] or row[2] != version:  # active, locked, version
+            self.forget(caller.login)
+            return None
+        if token is not None:
+            self.watch.remember(key, (token, version))
+        return caller
+
+    def _verify(
+        self, login: str, password: str, channel: str, source: str, record_login: bool = True
+    ) -> tuple[Caller, int]:
+        now = self.clock()
+        with Session(self.engine) as session, session.begin():
+            user = session.get(User, login, with_for_update=True)
+            if user is not None and user.locked and user.locked_until is not None:
+                until = user.locked_until if user.locked_until.tzinfo else user.locked_until.replace(tzinfo=dt.UTC)
+                if until <= now:  # the configured lock time has passed
+                    user.locked, user.locked_until, user.failed_attempts = False, None, 0
+                    user.version += 1
+                    self._event(
+                        EventKind.UNLOCK,
+                        user.login,
+                        user.office,
+                        actor=SYSTEM,
+                        source=source,
+                        details="upłynął czas blokady",
+                    )
+            stored = user.password_hash if user is not None else self._dummy_hash
+            try:
+                _HASHER.verify(stored, password)
+                password_ok = user is not None
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                password_ok = False
+            if user is None or not password_ok or not user.active or user.locked:
+                office = user.office if user is not None else ""
+                reason = (
+                    "nieznany login"
+                    if user is None
+                    else "konto zablokowane"
+                    if user.locked
+                    else ("konto nieaktywne" if not user.active else "błędne hasło")
+                )
+                self._event(EventKind.FAILED_LOGIN, login, office, source=source, success=False, details=reason)
+                if user is not None and not password_ok and not user.locked:
+                    user.failed_attempts += 1
+                    if user.failed_attempts >= self.settings.max_failed_logins:
+                        user.locked = True
+                        user.version += 1
+                        if self.settings.lock_minutes:
+                            user.locked_until = now + dt.timedelta(minutes=self.settings.lock_minutes)
+                        self._event(
+                            EventKind.LOCK,
+                            user.login,
+                            user.office,
+                            actor=SYSTEM,
+                            source=source,
+                            details=f"{user.failed_attempts} nieudanych prób logowania",
+                        )
+                        self.forget(user.login)
+                failed = True
+            else:
+                failed = False
+        if failed:
+            # Raised after the commit: the failed attempt (and a lock) must persist.
+            raise AuthenticationFailed(_GENERIC_FAILURE)
+        with Session(self.engine) as session, session.begin():
+            user = session.get(User, login)
+            assert user is not None
+            user.failed_attempts = 0
+            roles = frozenset(user.roles.split(","))
+            caller = Caller(user.login, user.office, user.group, channel, roles, source, user.must_change_password)
+            if record_login:
+                self._event(EventKind.LOGIN, user.login, user.office, source=source, details=channel)
+            return caller, user.version
+
+    def act_for(self, office: str, login: str, system: str, source: str = "") -> Caller:
+        """The end user a certificate-authenticated office system acts for (it must belong to that office)."""
+        token = self.watch.token()
+        key = f"acting:{office}:{login}"
+        remembered = self.watch.remembered(key)
+        if token is not None and isinstance(remembered, tuple) and remembered[0] == token:
+            user = remembered[1]  # the database has not changed since this thread read this user
+        else:
+            with self.engine.connect() as connection:  # per request: Core, not the ORM session
+                user = connection.execute(_ACTING, {"login": login}).one_or_none()
+            if token is not None:
+                self.watch.remember(key, (token, user))
+        if user is None or user.urzad != office or not user.aktywny or user.zablokowany:
+            self._event(
+                EventKind.PERMISSION_REFUSED,
+                login,
+                office,
+                actor=system,
+                source=source,
+                success=False,
+                details=f"system {system} urzędu {office} nie może działać w imieniu tego użytkownika",
+            )
+            raise AuthenticationFailed(
+                "Wskazany użytkownik końcowy nie istnieje, jest zablokowany albo nie należy do urzędu "
+                "systemu, który wywołuje usługę."
+            )
+        return Caller(
+            user.login,
+            user.urzad,
+            user.grupa,
+            "SOAP-TLS",
+            frozenset(user.role.split(",")),
+            f"{system}@{source}" if source else system,
+            user.wymagana_zmiana_hasla,
+        )
+
+    def logout(self, caller: Caller) -> None:
+        """End the caller's session: the cached credential is dropped and the logout recorded."""
+        self.forget(caller.login)
+        self._event(EventKind.LOGOUT, caller.login, caller.office, source=caller.source, details=caller.channel)
+
+    def forget(self, login: str | None = None) -> None:
+        """Drop cached credentials (of one user, or all)."""
+        with self._lock:
+            if login is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(login, None)
+
+    # -- passwords ---------------------------------------------------------------------------------------------
+    def change_password(self, login: str, old: str, new: str, source: str = "") -> None:
+        """Change a password, proving the old one; clears a forced change."""
+        self.authenticate(login, old, channel="ZMIANA_HASLA", source=source, record_login=False)
+        if new == old:
+            raise WeakPassword("Nowe hasło musi się różnić od dotychczasowego.")
+        with Session(self.engine) as session, session.begin():
+            user = session.get(User, login, with_for_update=True)
+            assert user is not None
+            check_password_strength(new, self.settings, (user.login, user.name, *user.login.split(".")))
+            user.password_hash = hash_password(new)
+            user.must_change_password = False
+            user.version += 1
+            self._event(EventKind.PASSWORD_CHANGE, user.login, user.office, source=source)
+        self.forget(login)
+
+    # -- administration -------------------------------------------------------------------------------------------
+    def _may_administer(self, actor: Caller, office: str, what: str) -> None:
+        if actor.has_role(PLATFORM_ADMIN):
+            return
+        if actor.has_role(OFFICE_ADMIN) and actor.office == office:
+            return
+        raise self.refused(actor, what)
+
+    def _user_for_admin(self, session: Session, actor: Caller, login: str, what: str) -> User:
+        user = session.get(User, login, with_for_update=True)
+        if user is None:
+            # Outside one's office, an unknown login and a foreign one look the same.
+            if not actor.has_role(PLATFORM_ADMIN):
+                raise self.refused(actor, f"{what} {login}")
+            raise InvalidRequest(f"Nie ma użytkownika {login}.")
+        self._may_administer(actor, user.office, f"{what} {login}")
+        return user
+
+    def list_users(self, actor: Caller, office: str | None = None) -> list[UserView]:
+        """Users the actor may see: all for a platform administrator, own office for an office administrator."""
+        if not actor.has_role(PLATFORM_ADMIN):
+            if office is not None and office != actor.office:
+                raise self.refused(actor, f"lista użytkowników urzędu {office}")
+            self._may_administer(actor, actor.office, "lista użytkowników")
+            office = actor.office
+        query = select(User).order_by(User.office, User.login)
+        if office is not None:
+            query = query.where(User.office == office)
+        with Session(self.engine) as session:
+            return [
+                UserView(
+                    u.login,
+                    u.office,
+                    u.group,
+                    u.name,
+                    tuple(u.roles.split(",")),
+                    u.active,
+                    u.locked,
+                    u.must_change_password,
+                )
+                for u in session.scalars(query)
+            ]
+
+    def add_user(
+        self,
+        actor: Caller,
+        login: str,
+        office: str,
+        group: str,
+        password: str,
+        *,
+        roles: Iterable[str] = ("UZYTKOWNIK",),
+        name: str = "",
+    ) -> None:
+        """Create a user (who must change the password at first use)."""
+        roles = tuple(roles)
+        self._may_administer(actor, office, f"dodanie użytkownika {login} w urzędzie {office}")
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise InvalidRequest(f"Nieznana rola: {', '.join(unknown)}.")
+        if PLATFORM_ADMIN in roles and not actor.has_role(PLATFORM_ADMIN):
+            raise self.refused(actor, f"nadanie roli {PLATFORM_ADMIN}")
+        check_password_strength(password, self.settings, (login, name, *login.split(".")))
+        with Session(self.engine) as session, session.begin():
+            if session.get(GroupRow, (office, group)) is None:
+                raise InvalidRequest(f"Urząd {office} nie ma grupy {group}.")
+            if session.get(User, login) is not None:
+                raise InvalidRequest(f"Użytkownik {login} już istnieje.")
+            session.add(
+                User(
+                    login=login,
+                    office=office,
+                    group=group,
+                    name=name,
+                    password_hash=hash_password(password),
+                    roles=",".join(roles),
+                    active=True,
+                    locked=False,
+                    failed_attempts=0,
+                    must_change_password=True,
+                    version=1,
+                )
+            )
+            self._event(
+                EventKind.USER_CHANGE,
+                login,
+                office,
+                actor=actor.login,
+                source=actor.source,
+                details=f"dodano; grupa {group}; role {','.join(roles)}",
+            )
+
+    def lock(self, actor: Caller, login: str) -> None:
+        """Lock an account (by an administrator)."""
+        with Session(self.engine) as session, session.begin():
+            user = self._user_for_admin(session, actor, login, "blokada użytkownika")
+            user.locked, user.locked_until = True, None
+            user.version += 1
+            self._event(EventKind.LOCK, user.login, user.office, actor=actor.login, source=actor.source)
+        self.forget(login)
+
+    def unlock(self, actor: Caller, login: str) -> None:
+        """Unlock an account and clear its failed attempts."""
+        with Session(self.engine) as session, session.begin():
+            user = self._user_for_admin(session, actor, login, "odblokowanie użytkownika")
+            user.locked, user.locked_until, user.failed_attempts = False, None, 0
+            user.version += 1
+            self._event(EventKind.UNLOCK, user.login, user.office, actor=actor.login, source=actor.source)
+        self.forget(login)
+
+    def reset_password(self, actor: Caller, login: str) -> str:
+        """Set a random one-time password; the user must change it at the next use. Returns it."""
+        temporary = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+        with Session(self.engine) as session, session.begin():
+            user = self._user_for_admin(session, actor, login, "reset hasła użytkownika")
+            user.password_hash = hash_password(temporary)
+            user.must_change_password = True
+            user.version += 1
+            self._event(
+                EventKind.PASSWORD_CHANGE,
+                user.login,
+                user.office,
+                actor=actor.login,
+                source=actor.source,
+                details="reset hasła przez administratora",
+            )
+        self.forget(login)
+        return temporary
+
+    def set_group(self, actor: Caller, login: str, group: str) -> None:
+        """Move a user to another group of the same office."""
+        with Session(self.engine) as session, session.begin():
+            user = self._user_for_admin(session, actor, login, "zmiana grupy użytkownika")
+            if session.get(GroupRow, (user.office, group)) is None:
+                raise InvalidRequest(f"Urząd {user.office} nie ma grupy {group}.")
+            previous, user.group = user.group, group
+            user.version += 1
+            self._event(
+                EventKind.USER_CHANGE,
+                user.login,
+                user.office,
+                actor=actor.login,
+                source=actor.source,
+                details=f"grupa {previous} → {group}",
+            )
+        self.forget(login)
+
+    def add_group(self, actor: Caller, office: str, code: str, name: str) -> None:
+        """Create a group in an office."""
+        self._may_administer(actor, office, f"dodanie grupy {code} w urzędzie {office}")
+        with Session(self.engine) as session, session.begin():
+            if session.get(GroupRow, (office, code)) is not None:
+                raise InvalidRequest(f"Urząd {office} ma już grupę {code}.")
+            session.add(GroupRow(office=office, code=code, name=name))
+            self._event(
+                EventKind.GROUP_CHANGE,
+                actor.login,
+                office,
+                actor=actor.login,
+                source=actor.source,
+                details=f"dodano grupę {code}: {name}",
+            )
+
+    def list_groups(self, actor: Caller, office: str | None = None) -> list[tuple[str, str, str]]:
+        """Groups (office, code, name) the actor may see."""
+        if not actor.has_role(PLATFORM_ADMIN):
+            self._may_administer(actor, actor.office, "lista grup")
+            office = actor.office
+        query = select(GroupRow).order_by(GroupRow.office, GroupRow.code)
+        if office is not None:
+            query = query.where(GroupRow.office == office)
+        with Session(self.engine) as session:
+            return [(g.office, g.code, g.name) for g in session.scalars(query)]
+
+    def check_usable(self, caller: Caller, operation: str) -> None:
+        """Refuse everything but a password change while a forced change is pending."""
+        if caller.must_change_password and operation != "ZmianaHasla":
+            raise PasswordChangeRequired(
+                "Hasło zostało zresetowane przez administratora: zmień je (operacja ZmianaHasla) przed dalszą pracą."
+            )

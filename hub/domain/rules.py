@@ -1,0 +1,197 @@
+"""Scope rules in the hub database, managed by the platform administrator (guideline 3).
+
+The configuration seeds them at the first start; afterwards `platforma policy …` changes them, each change
+a security event. A version number lets every hub process see a change at its next query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from audit import EventKind, EventLog, SecurityEvent
+from contract import catalog
+from contract.errors import InvalidRequest, NotAllowed
+from hub.domain.accounts import PLATFORM_ADMIN, GroupRow, HubBase
+from hub.domain.policy import Caller
+from hub.settings import Config, Rule
+from hub.storage.changes import ChangeWatch
+
+
+class RuleRow(HubBase):
+    """(office, group, data set) → categories and legal bases."""
+
+    __tablename__ = "reguly"
+
+    office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
+    group: Mapped[str] = mapped_column("grupa", String(64), primary_key=True)
+    data_set: Mapped[str] = mapped_column("zbior", String(32), primary_key=True)
+    categories: Mapped[str] = mapped_column("kategorie", Text)
+    legal_bases: Mapped[str] = mapped_column("podstawy_prawne", Text, default="")
+
+
+class PolicyVersion(HubBase):
+    """One row: bumped by every change of the rules."""
+
+    __tablename__ = "wersja_polityki"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column("wersja", Integer)
+
+
+_VERSION = select(PolicyVersion.version).where(PolicyVersion.id == 1)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split(",") if v)
+
+
+@dataclass
+class RuleStore:
+    """Reads and changes the rules; remembers the version it last read."""
+
+    engine: Engine
+    config: Config
+    events: EventLog
+    _watch: ChangeWatch | None = None
+
+    def version(self) -> int:
+        """The current version of the rules: remembered per thread while the hub database stands still."""
+        token = self.watch.token()
+        remembered = self.watch.remembered("policy")
+        if token is not None and isinstance(remembered, tuple) and remembered[0] == token:
+            return int(remembered[1])
+        with self.engine.connect() as connection:
+            version = int(connection.scalar(_VERSION) or 0)
+        if token is not None:
+            self.watch.remember("policy", (token, version))
+        return version
+
+    @property
+    def watch(self) -> ChangeWatch:
+        if self._watch is None:
+            self._watch = ChangeWatch(str(self.engine.url))
+        return self._watch
+
+    def rules(self) -> tuple[int, dict[tuple[str, str, str], Rule]]:
+        """The version and all rules, read in one transaction."""
+        with Session(self.engine) as session:
+            version = int(session.scalar(select(PolicyVersion.version).where(PolicyVersion.id == 1)) or 0)
+            rows = session.scalars(select(RuleRow)).all()
+            return version, {
+                (r.office, r.group, r.data_set): Rule(
+                    r.office, r.group, r.data_set, _split(r.categories), _split(r.legal_bases)
+                )
+                for r in rows
+            }
+
+    def seed(self, rules: Iterable[Rule]) -> int:
+        """At the first start, copy the configuration's rules into the database; later starts keep the database's."""
+        with Session(self.engine) as session, session.begin():
+            if session.get(PolicyVersion, 1) is not None:
+                return 0
+            count = 0
+            for rule in rules:
+                session.add(
+                    RuleRow(
+                        office=rule.office,
+                        group=rule.group,
+                        data_set=rule.data_set,
+                        categories=",".join(rule.categories),
+                        legal_bases=",".join(rule.legal_bases),
+                    )
+                )
+                count += 1
+            session.add(PolicyVersion(id=1, version=1))
+            return count
+
+    def _check_admin(self, actor: Caller, what: str) -> None:
+        if not actor.has_role(PLATFORM_ADMIN):
+            self.events.record(
+                SecurityEvent(
+                    _now(),
+                    EventKind.PERMISSION_REFUSED,
+                    actor.login,
+                    actor.office,
+                    actor.login,
+                    actor.source,
+                    False,
+                    what,
+                )
+            )
+            raise NotAllowed(f"Brak uprawnień: {what} (wymaga roli {PLATFORM_ADMIN}).", details=(what,))
+
+    def set_rule(
+        self,
+        actor: Caller,
+        office: str,
+        group: str,
+        data_set: str,
+        categories: Sequence[str],
+        legal_bases: Sequence[str] = (),
+    ) -> None:
+        """Create or replace the rule for (office, group, data set); a security event."""
+        what = f"zmiana reguły ({office}, {group}, {data_set})"
+        self._check_admin(actor, what)
+        target = self.config.data_set(data_set)
+        if target is None:
+            raise InvalidRequest(f"Nieznany zbiór {data_set}.")
+        kind = catalog.kind(target.kind)
+        assert kind is not None
+        unknown = [c for c in categories if kind.category(c) is None]
+        if unknown:
+            raise InvalidRequest(f"Nieznane kategorie zbioru {data_set}: {', '.join(unknown)}.")
+        bad_bases = [b for b in legal_bases if self.config.legal_basis(b) is None]
+        if bad_bases:
+            raise InvalidRequest(f"Nieznane podstawy prawne: {', '.join(bad_bases)}.")
+        with Session(self.engine) as session, session.begin():
+            if session.get(GroupRow, (office, group)) is None:
+                raise InvalidRequest(f"Urząd {office} nie ma grupy {group}.")
+            row = session.get(RuleRow, (office, group, data_set))
+            before = "brak" if row is None else f"{row.categories} / {row.legal_bases or '*'}"
+            if row is None:
+                row = RuleRow(office=office, group=group, data_set=data_set)
+                session.add(row)
+            row.categories, row.legal_bases = ",".join(categories), ",".join(legal_bases)
+            self._bump(session)
+            self.events.record(
+                SecurityEvent(
+                    _now(),
+                    EventKind.POLICY_CHANGE,
+                    actor.login,
+                    actor.office,
+                    actor.login,
+                    actor.source,
+                    True,
+                    f"{what}: {before} → {row.categories} / {row.legal_bases or '*'}",
+                )
+            )
+
+    def remove_rule(self, actor: Caller, office: str, group: str, data_set: str) -> None:
+        """Remove a rule: the group loses access to the data set; a security event."""
+        what = f"usunięcie reguły ({office}, {group}, {data_set})"
+        self._check_admin(actor, what)
+        with Session(self.engine) as session, session.begin():
+            row = session.get(RuleRow, (office, group, data_set))
+            if row is None:
+                raise InvalidRequest(f"Nie ma reguły ({office}, {group}, {data_set}).")
+            session.delete(row)
+            self._bump(session)
+            self.events.record(
+                SecurityEvent(
+                    _now(), EventKind.POLICY_CHANGE, actor.login, actor.office, actor.login, actor.source, True, what
+                )
+            )
+
+    @staticmethod
+    def _bump(session: Session) -> None:
+        session.execute(update(PolicyVersion).where(PolicyVersion.id == 1).values(version=PolicyVersion.version + 1))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,331 @@
+"""The hub's HTTP server: Spyne WSGI applications served by Twisted (`twisted.web.wsgi.WSGIResource`).
+
+Spyne's own Twisted transport is broken on current Twisted (STACK.md), so each SOAP service is a
+`WsgiApplication` under a `WSGIResource` on the reactor's thread pool. Request bodies over the configured
+limit are refused here, before they are stored, with a SOAP fault.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import importlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from lxml import etree
+from spyne import const as spyne_const
+from spyne.server.wsgi import WsgiApplication
+from twisted.internet import error, ssl, task, tcp, threads
+from twisted.internet import reactor as default_reactor
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.web import resource, server
+from twisted.web.wsgi import WSGIResource, _WSGIResponse
+
+from hub.core import HubCore
+from hub.settings import HubSettings
+from hub.soap.services import SERVICES, faults
+from hub.soap.services.security import CLIENT_CN
+
+log = logging.getLogger(__name__)
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def fault_envelope(code: str, message: str, faultcode: str = "Client") -> bytes:
+    """A SOAP 1.1 fault envelope built without Spyne (for refusals before a request reaches it)."""
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    fault = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
+    etree.SubElement(fault, "faultcode").text = f"soap:{faultcode}"
+    etree.SubElement(fault, "faultstring").text = message
+    detail = etree.SubElement(fault, "detail")
+    detail.append(faults.error_detail(code, message))
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+class LimitedRequest(server.Request):
+    """A request whose body is not stored past `max_bytes`; such a request gets a fault, not the service."""
+
+    max_bytes = 1_048_576
+
+    def gotLength(self, length: int | None) -> None:
+        self._received = 0
+        self._too_large = length is not None and length > self.max_bytes
+        if self._too_large:
+            length = 0  # keep nothing of the body in memory or on disk
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._received += len(data)
+        if self._received > self.max_bytes:
+            self._too_large = True
+        if not self._too_large:
+            super().handleContentChunk(data)
+
+    def process(self) -> None:
+        if getattr(self, "_too_large", False):
+            body = fault_envelope(
+                "ZBYT_DUZE_ZAPYTANIE",
+                f"Zapytanie jest większe niż dopuszczalne {self.max_bytes} bajtów.",
+            )
+            self.setResponseCode(413)
+            self.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+            self.setHeader(b"Connection", b"close")
+            self.write(body)
+            self.finish()
+            return
+        super().process()
+
+
+class ClientCertificateWSGIResource(WSGIResource):
+    """A `WSGIResource` that tells the application the subject CN of the TLS client certificate.
+
+    Twisted's WSGI environ carries no TLS details; the office systems authenticate with certificates
+    (DESIGN.md, Security), so the verified peer's common name is added as `platforma.client_subject_cn`.
+    """
+
+    def render(self, request: server.Request) -> Any:
+        response = _WSGIResponse(self._reactor, self._threadpool, self._application, request)
+        response.environ.pop(CLIENT_CN, None)
+        peer = _peer_common_name(request)
+        if peer:
+            response.environ[CLIENT_CN] = peer
+        response.start()
+        return server.NOT_DONE_YET
+
+
+def _peer_common_name(request: server.Request) -> str | None:
+    transport = getattr(request.channel, "transport", None)
+    get_certificate = getattr(transport, "getPeerCertificate", None)
+    if get_certificate is None:
+        return None
+    try:
+        certificate = get_certificate()
+    except Exception:  # not a TLS connection, or no certificate presented
+        return None
+    if certificate is None:
+        return None
+    common_name = certificate.get_subject().CN
+    return str(common_name) if common_name else None
+
+
+def tls_options(settings: HubSettings) -> ssl.CertificateOptions | None:
+    """Server TLS from the configured certificate and key; with a client CA, client certificates are required."""
+    if not settings.tls_certificate or not settings.tls_key:
+        return None
+    with open(settings.tls_certificate, "rb") as cert_file, open(settings.tls_key, "rb") as key_file:
+        own = ssl.PrivateCertificate.loadPEM(cert_file.read() + b"\n" + key_file.read())
+    if not settings.client_ca:
+        return ssl.CertificateOptions(privateKey=own.privateKey.original, certificate=own.original)
+    from cryptography import x509
+
+    with open(settings.client_ca, "rb") as ca_file:
+        bundle = ca_file.read()
+    authorities = [ssl.Certificate.loadPEM(c.public_bytes(_pem())) for c in x509.load_pem_x509_certificates(bundle)]
+    return ssl.CertificateOptions(
+        privateKey=own.privateKey.original,
+        certificate=own.original,
+        verify=True,
+        caCerts=[a.original for a in authorities],
+        requireCertificate=True,
+    )
+
+
+def _pem() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.PEM
+
+
+class IndexPage(resource.Resource):
+    """A short Polish page at `/` naming the services and their WSDLs."""
+
+    isLeaf = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def render_GET(self, request: server.Request) -> bytes:
+        items = "".join(
+            f'<li><a href="/soap/{s.path}?wsdl">/soap/{s.path}?wsdl</a> — {html.escape(s.title)}</li>' for s in SERVICES
+        )
+        page = (
+            '<!doctype html><html lang="pl"><head><meta charset="utf-8">'
+            f"<title>Platforma komunikacyjna — {html.escape(self.name)}</title></head><body>"
+            f"<h1>Platforma komunikacyjna</h1><p>{html.escape(self.name)}</p>"
+            f"<h2>Usługi SOAP</h2><ul>{items}</ul></body></html>"
+        )
+        request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
+        return page.encode("utf-8")
+
+
+def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
+    """The Twisted site of the hub: `/` and `/soap/<service>`."""
+    # Spyne runs a full gc.collect() from every request context at most once a second: with the hub's
+    # object count that is a 30-40 ms stall each second (bench/query.py). Python's own GC still runs.
+    spyne_const.MIN_GC_INTERVAL = float("inf")
+    root: Any = resource.Resource()
+    root.putChild(b"", IndexPage(core.config.hub.name))
+    soap: Any = resource.Resource()
+    root.putChild(b"soap", soap)
+    limit = core.config.hub.max_request_bytes
+    for service in SERVICES:
+        application = importlib.import_module(service.module).build_application(core)
+        wsgi = WsgiApplication(application, max_content_length=limit)
+        soap.putChild(service.path.encode(), ClientCertificateWSGIResource(reactor, reactor.getThreadPool(), wsgi))
+    site = server.Site(root)
+    request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})
+    site.requestFactory = request_class  # type: ignore[assignment]
+    site.displayTracebacks = False
+    return site
+
+
+def listening_socket(listen: str, port: int) -> socket.socket:
+    """A bound, listening, non-blocking TCP socket that several worker processes can share."""
+    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((listen, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class _CountedServer(tcp.Server):
+    """A connection that keeps its port's count of open connections."""
+
+    def __init__(self, sock: socket.socket, protocol: Any, client: Any, server: Any, sessionno: int, reactor: Any):
+        super().__init__(sock, protocol, client, server, sessionno, reactor)
+        server.open_connections += 1
+
+    def connectionLost(self, reason: Any) -> None:
+        port: Any = self.server
+        port.open_connections -= 1
+        super().connectionLost(reason)
+
+
+class SharedPort(tcp.Port):
+    """A listening port on the socket the worker processes share, that spreads connections over them.
+
+    Twisted's port accepts up to 100 waiting connections at once, so the first worker to wake took every
+    connection a client opened together and the other idled (bench/query.py: 2 workers, 8 keep-alive
+    connections). Here a worker takes one connection per wake-up, and a worker that already holds k
+    connections looks again only after k ms (at most `MAX_DEFER`): a worker holding fewer takes the
+    connection first, and none is left waiting for long when every worker is busy.
+    """
+
+    transport = _CountedServer
+    MAX_DEFER = 0.005
+    open_connections = 0
+    _deferred: Any = None
+
+    def doRead(self) -> None:
+        if self.open_connections and self._deferred is None:
+            self.stopReading()
+            self._deferred = self.reactor.callLater(min(0.001 * self.open_connections, self.MAX_DEFER), self._look)
+            return
+        self.numberAccepts = 1
+        super().doRead()
+
+    def _look(self) -> None:
+        self.startReading()
+        self.doRead()
+        self._deferred = None
+
+    def connectionLost(self, reason: Any) -> None:
+        if self._deferred is not None and self._deferred.active():
+            self._deferred.cancel()
+        self._deferred = None
+        super().connectionLost(reason)
+
+
+def spawn_workers(
+    config_path: str, sock: socket.socket, count: int, extra: list[str] | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Start `count` more hub processes serving the same socket (one Python process is one core's worth)."""
+    command = [sys.executable, "-m", "hub.cli", "serve", "--config", config_path, "--listen-fd", str(sock.fileno())]
+    command += extra or []
+    return [subprocess.Popen(command, pass_fds=(sock.fileno(),)) for _ in range(count)]
+
+
+def serve(
+    core: HubCore,
+    listen: str,
+    port: int,
+    on_ready: Any = None,
+    reactor: Any = default_reactor,
+    *,
+    sock: socket.socket | None = None,
+    workers: list[subprocess.Popen[bytes]] | None = None,
+) -> None:
+    """Listen on `listen:port` (0 picks a free port), or on an inherited socket, and run until stopped."""
+    reactor.suggestThreadPoolSize(core.config.hub.threads)
+    site = build_site(core, reactor)
+    options = tls_options(core.config.hub)
+    if sock is not None:
+        factory: Any = site if options is None else TLSMemoryBIOFactory(options, False, site)  # type: ignore[arg-type]
+        listening = SharedPort._fromListeningDescriptor(reactor, sock.fileno(), sock.family, factory)
+        listening.startListening()
+    elif options is None:
+        listening = reactor.listenTCP(port, site, interface=listen)
+    else:
+        listening = reactor.listenSSL(port, site, options, interface=listen)
+    actual = listening.getHost().port
+    for worker in workers or ():
+        reactor.addSystemEventTrigger("before", "shutdown", _stop_worker, worker)
+    if on_ready is not None:
+        reactor.callWhenRunning(on_ready, actual)
+    # Signed checkpoints also when traffic is low (audit/: every N records or M minutes).
+    checkpoints = task.LoopingCall(lambda: threads.deferToThread(core.register.store.checkpoint, force=False))
+    checkpoints.clock = reactor
+    checkpoints.start(60, now=False).addErrback(lambda failure: log.error("checkpoint failed: %s", failure.value))
+    reactor.addSystemEventTrigger("after", "shutdown", core.close)
+    # A request still in a worker thread at shutdown waits for the stopped reactor to write its answer, and
+    # the thread pool waits for it: give in-flight work a grace period, then leave (bench/query.py saw hangs).
+    reactor.addSystemEventTrigger("before", "shutdown", _exit_after, SHUTDOWN_GRACE_SECONDS)
+    main_thread = threading.current_thread() is threading.main_thread()  # signals reach that thread only
+    if main_thread:
+        _stop_on_signals(reactor)
+    # Our handlers, for the whole life of the process: Twisted's printed a `ReactorNotRunning` traceback
+    # for a second signal, and once stopped left the default action (killed mid-shutdown, status -15).
+    reactor.run(installSignalHandlers=False)
+    # Stopped; what is left is closing files. Python's exit would restore the default action (a second
+    # Ctrl+C or SIGTERM now would kill the process, status -15); `_exit_after` still bounds the wait.
+    for number in (signal.SIGINT, signal.SIGTERM) if main_thread else ():
+        signal.signal(number, signal.SIG_IGN)
+
+
+def _stop_on_signals(reactor: Any) -> None:
+    """Ctrl+C or SIGTERM stop the hub; another one while it stops is ignored (the shutdown has a grace
+    period of its own, `SHUTDOWN_GRACE_SECONDS`)."""
+
+    def stop() -> None:
+        with contextlib.suppress(error.ReactorNotRunning):
+            reactor.stop()
+
+    def handler(_signum: int, _frame: Any) -> None:
+        reactor.callFromThread(stop)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, handler)
+
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+
+
+def _exit_after(seconds: float) -> None:
+    timer = threading.Timer(seconds, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()

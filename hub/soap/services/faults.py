@@ -1,0 +1,84 @@
+"""The one place where domain errors become SOAP Faults (DESIGN.md, Contract conventions).
+
+`soap:Client` for the caller's mistake, `soap:Server` for ours; the fault string is a Polish sentence;
+`detail` carries `Blad` with the stable machine code, the message, the details and the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lxml import etree
+from spyne import Fault
+
+from contract.catalog import MODEL_NS
+from contract.errors import PlatformError
+
+log = logging.getLogger(__name__)
+_M = "{" + MODEL_NS + "}"
+
+# Spyne's own faults (raised before our code runs), mapped to our codes and Polish sentences.
+_SPYNE_FAULTS: tuple[tuple[str, str, str], ...] = (
+    ("Client.SchemaValidationError", "NIEZGODNOSC_ZE_SCHEMATEM", "Zapytanie nie jest zgodne ze schematem (WSDL/XSD)."),
+    ("Client.XMLSyntaxError", "NIEPRAWIDLOWY_XML", "Zapytanie nie jest poprawnym dokumentem XML."),
+    ("Client.ResourceNotFound", "NIEZNANA_OPERACJA", "Usługa nie zna wskazanej operacji."),
+    ("Client.ValidationError", "NIEZGODNOSC_ZE_SCHEMATEM", "Wartość w zapytaniu nie jest zgodna ze schematem."),
+    ("Client.RequestNotAllowed", "NIEDOZWOLONE_ZADANIE", "Wywołuj usługę metodą POST z nagłówkiem Content-Type."),
+    ("Client", "NIEPRAWIDLOWE_ZAPYTANIE", "Zapytanie SOAP jest nieprawidłowe."),
+    ("Server", "BLAD_WEWNETRZNY", "Wystąpił błąd po stronie platformy; zgłoś go administratorowi."),
+)
+
+
+class HubFault(Fault):
+    """A Fault built by this module (so the protocol knows not to translate it again)."""
+
+
+def error_detail(code: str, message: str, details: tuple[str, ...] = (), request_id: str | None = None) -> Any:
+    """The `Blad` element carried in a fault's `detail`."""
+    blad = etree.Element(_M + "Blad", nsmap={None: MODEL_NS})
+    etree.SubElement(blad, _M + "Kod").text = code
+    etree.SubElement(blad, _M + "Komunikat").text = message
+    for item in details:
+        etree.SubElement(blad, _M + "Szczegol").text = item
+    if request_id:
+        etree.SubElement(blad, _M + "IdentyfikatorZapytania").text = request_id
+    return blad
+
+
+def to_fault(error: PlatformError, request_id: str | None = None) -> HubFault:
+    """The SOAP Fault for a domain error."""
+    faultcode = "Client" if error.client_error else "Server"
+    return HubFault(
+        faultcode=faultcode,
+        faultstring=error.message,
+        detail=error_detail(error.code, error.message, error.details, request_id),
+    )
+
+
+def internal_fault(request_id: str | None = None) -> HubFault:
+    """The fault for an unexpected error: no exception text, no stack trace, just the request id."""
+    message = "Wystąpił błąd po stronie platformy; zgłoś go administratorowi, podając identyfikator zapytania."
+    return HubFault(
+        faultcode="Server", faultstring=message, detail=error_detail("BLAD_WEWNETRZNY", message, (), request_id)
+    )
+
+
+def translate(fault: Fault) -> Fault:
+    """Give Spyne's own faults a stable code and a Polish sentence; ours pass unchanged."""
+    if isinstance(fault, HubFault):
+        return fault
+    code = str(fault.faultcode or "Server")
+    for prefix, our_code, message in _SPYNE_FAULTS:
+        if code == prefix or code.startswith(prefix + "."):
+            details: tuple[str, ...] = ()
+            if our_code == "NIEZGODNOSC_ZE_SCHEMATEM" and fault.faultstring:
+                # lxml's description of the violation: an element name and a line, never a stack trace.
+                details = (str(fault.faultstring)[:500],)
+            return HubFault(
+                faultcode=prefix.split(".")[0],
+                faultstring=message,
+                detail=error_detail(our_code, message, details),
+            )
+    log.warning("untranslated fault code %s", code)
+    return internal_fault()

@@ -1,0 +1,80 @@
+"""Spyne's SOAP 1.1 protocol, hardened: our XML parser, Polish faults, and pre-rendered sections.
+
+Pre-rendered sections: the query engine hands over `Dane*` elements already built from the replica's
+stored XML (and digested); serializing them again through Spyne's object model would only cost time.
+The WSDL still types them fully (hub.soap.model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+from spyne import Fault
+from spyne.protocol.soap import Soap11
+
+from contract.errors import PlatformError
+from contract.xmlsafe import parse_bytes
+from hub.soap.services import faults
+
+
+class PreRendered:
+    """An lxml element to be placed in the response as it is."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+
+
+class HubSoap11(Soap11):
+    """SOAP 1.1 with the hub's hardened parser and fault translation.
+
+    `raw_requests`: operations (by body element tag) whose schema-valid request element is handed to the
+    service as it is, skipping Spyne's object model (the service then reads it with lxml).
+    """
+
+    def __init__(self, *args: Any, raw_requests: set[str] | frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw_requests = frozenset(raw_requests)
+
+    def deserialize(self, ctx: Any, message: Any) -> None:
+        if message is self.REQUEST and ctx.method_request_string in self.raw_requests:
+            self.event_manager.fire_event("before_deserialize", ctx)
+            ctx.in_object = [ctx.in_body_doc]
+            self.event_manager.fire_event("after_deserialize", ctx)
+            return
+        super().deserialize(ctx, message)
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        transport = ctx.transport
+        if transport is not None and hasattr(transport, "get_request_method"):
+            if transport.get_request_method() != "POST" or transport.get_request_content_type() is None:
+                transport.resp_code = "405 Method Not Allowed"
+                raise faults.translate(Fault("Client.RequestNotAllowed", "POST required"))
+        data = b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in ctx.in_string)
+        try:
+            root = parse_bytes(data)
+        except PlatformError as error:
+            raise faults.to_fault(error) from None
+        ctx.in_document = (root, {})
+
+    def validate_body(self, ctx: Any, message: Any) -> None:
+        if message is self.REQUEST and ctx.method_request_string not in self.app.interface.service_method_map:
+            raise faults.translate(Fault("Client.ResourceNotFound", ctx.method_request_string))
+        try:
+            super().validate_body(ctx, message)
+        except Fault as fault:
+            raise faults.translate(fault) from None
+
+    def fault_to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().fault_to_parent(ctx, cls, faults.translate(inst), parent, ns, *args, **kwargs)
+
+    def to_parent(self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inst, PreRendered):
+            if isinstance(parent, etree._Element):
+                parent.append(inst.element)
+            else:
+                parent.write(inst.element)
+            return None
+        return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)

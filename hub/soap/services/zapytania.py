@@ -1,0 +1,202 @@
+"""The query service `/soap/zapytania` (guideline 1.1): ZapytanieOBeneficjenta, ListaZbiorow,
+ListaPodstawPrawnych. A thin translation between SOAP objects and `hub.domain.query`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from lxml import etree
+from spyne import Application, ServiceBase, rpc
+
+from contract import catalog
+from contract.identifiers import Identifier
+from hub.core import HubCore
+from hub.domain.query import QueryAnswer, QueryRequest
+from hub.soap.model.query import (
+    DostepneZbiory,
+    KategoriaOpis,
+    KategorieOpis,
+    KodyPodstaw,
+    KodyZbiorow,
+    Odpowiedz,
+    PodstawaPrawnaOpis,
+    RejestrPodstawPrawnych,
+    UzytkownikKoncowy,
+    Zapytanie,
+    ZbiorOpis,
+)
+from hub.soap.services.application import caller_of, hub_core, soap_application
+from hub.soap.services.protocol import PreRendered
+from hub.soap.services.security import authenticate_listener
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = "UslugaZapytan"
+
+
+def request_from_xml(wrapper: etree._Element) -> QueryRequest:
+    """The core request read straight from the schema-valid `ZapytanieOBeneficjenta` element.
+
+    The body was validated against xsd/zapytania-1.xsd before this runs (HubSoap11.validate_body), so the
+    structure is known; reading it with lxml instead of Spyne's object model saves a tenth of the query.
+    """
+    q = "{" + catalog.QUERY_NS + "}"
+    request = wrapper.find(q + "Zapytanie")
+    assert request is not None  # required by the schema
+    ident = request.find(q + "IdentyfikatorBeneficjenta")
+    assert ident is not None
+
+    def text(parent: etree._Element | None, name: str) -> str | None:
+        found = parent.find(q + name) if parent is not None else None
+        return found.text if found is not None else None
+
+    birth = text(ident, "DataUrodzenia")
+    document = ident.find(q + "DokumentTozsamosci")
+    identifier = Identifier.build(
+        pesel=text(ident, "Pesel"),
+        surname=text(ident, "Nazwisko"),
+        first_name=text(ident, "Imie"),
+        # xs:date may carry a time zone ("2000-12-11Z", "2000-12-11+01:00"): the date is its first ten characters
+        birth_date=dt.date.fromisoformat(birth.strip()[:10]) if birth else None,
+        document_kind=text(document, "Rodzaj"),
+        document_number=text(document, "Numer"),
+    )
+    scope: dict[str, list[str]] = {}
+    for data_set in request.iterfind(f"{q}Zbiory/{q}Zbior"):
+        code = text(data_set, "Kod") or ""
+        scope.setdefault(code, []).extend(c.text or "" for c in data_set.iterfind(f"{q}Zakres/{q}Kategoria"))
+    return QueryRequest(identifier, text(request, "PodstawaPrawna") or "", text(request, "Cel") or "", scope)
+
+
+def to_request(zapytanie: Any) -> QueryRequest:
+    """The core request for a SOAP `Zapytanie` as Spyne objects (validation of values happens in the core)."""
+    ident = zapytanie.IdentyfikatorBeneficjenta
+    document = ident.DokumentTozsamosci
+    identifier = Identifier.build(
+        pesel=ident.Pesel,
+        surname=ident.Nazwisko,
+        first_name=ident.Imie,
+        birth_date=ident.DataUrodzenia,
+        document_kind=str(document.Rodzaj) if document is not None and document.Rodzaj is not None else None,
+        document_number=document.Numer if document is not None else None,
+    )
+    scope: dict[str, list[str]] = {}
+    for zbior in zapytanie.Zbiory.Zbior or []:
+        scope.setdefault(zbior.Kod, []).extend(zbior.Zakres.Kategoria or [])
+    return QueryRequest(identifier, zapytanie.PodstawaPrawna or "", zapytanie.Cel or "", scope)
+
+
+def to_response(answer: QueryAnswer, prefixes: dict[str, str]) -> PreRendered:
+    """The SOAP `Odpowiedz` for a core answer, built directly with lxml.
+
+    Spyne's object model would cost a fifth of the query's time for a handful of elements; the element
+    built here follows `Odpowiedz` of xsd/zapytania-1.xsd exactly (tests validate answers against it), with
+    the envelope's prefixes so the digested `Dane*` elements leave unchanged.
+    """
+    q = "{" + catalog.QUERY_NS + "}"
+    root = etree.Element(q + "Odpowiedz", nsmap={p: ns for ns, p in prefixes.items()})
+    etree.SubElement(root, q + "IdentyfikatorZapytania").text = answer.request_id
+    etree.SubElement(root, q + "DataOdpowiedzi").text = answer.time.isoformat()
+    results = etree.SubElement(root, q + "Wyniki")
+    for result in answer.results:
+        item = etree.SubElement(results, q + "Wynik")
+        etree.SubElement(item, q + "Zbior").text = result.data_set
+        etree.SubElement(item, q + "Administrator").text = result.controller
+        etree.SubElement(item, q + "Status").text = result.status
+        if result.message:
+            etree.SubElement(item, q + "Komunikat").text = result.message
+        if result.digest:
+            etree.SubElement(item, q + "SkrotSHA256").text = result.digest
+        if result.element is not None:
+            item.append(result.element)  # `Dane<kind>`: DanePUP, DaneOPS or DaneSR, as digested
+    return PreRendered(root)
+
+
+class QueryService(ServiceBase):
+    """Usługa zapytań o beneficjenta (tryb automatycznej wymiany danych, wytyczne pkt 1.1)."""
+
+    @rpc(
+        Zapytanie.customize(min_occurs=1, nillable=False),
+        _returns=Odpowiedz,
+        _operation_name="ZapytanieOBeneficjenta",
+        _in_header=(UzytkownikKoncowy,),
+        _in_variable_names={"request": "Zapytanie"},
+        _out_message_name="ZapytanieOBeneficjentaOdpowiedz",
+        _out_variable_name="Odpowiedz",
+    )
+    def query(ctx: Any, request: Any) -> PreRendered:
+        """Zwraca dane beneficjenta z zakresu, do którego uprawniony jest użytkownik."""
+        core = hub_core(ctx)
+        decoded = request_from_xml(request) if isinstance(request, etree._Element) else to_request(request)
+        answer = core.query.ask(caller_of(ctx), decoded, ctx.udc["request_id"])
+        return to_response(answer, core.query.prefixes)
+
+    @rpc(
+        _returns=DostepneZbiory,
+        _operation_name="ListaZbiorow",
+        _in_header=(UzytkownikKoncowy,),
+        _out_message_name="ListaZbiorowOdpowiedz",
+        _out_variable_name="Zbiory",
+    )
+    def data_sets(ctx: Any) -> DostepneZbiory:
+        """Zbiory i kategorie danych, o które może pytać użytkownik, z dopuszczalnymi podstawami prawnymi."""
+        core = hub_core(ctx)
+        zbiory = []
+        for entry in core.query.policy.scope(caller_of(ctx)):
+            data_set = core.config.data_set(entry.data_set)
+            assert data_set is not None
+            kind = catalog.kind(data_set.kind)
+            assert kind is not None
+            zbiory.append(
+                ZbiorOpis(
+                    Kod=data_set.code,
+                    Nazwa=kind.title,
+                    Administrator=core.config.office(data_set.controller).name,
+                    Kategorie=KategorieOpis(
+                        Kategoria=[
+                            KategoriaOpis(Kod=c.code, Nazwa=c.title)
+                            for c in kind.categories
+                            if c.code in entry.categories
+                        ]
+                    ),
+                    PodstawyPrawne=KodyPodstaw(PodstawaPrawna=list(entry.legal_bases)),
+                )
+            )
+        return DostepneZbiory(Zbior=zbiory)
+
+    @rpc(
+        _returns=RejestrPodstawPrawnych,
+        _operation_name="ListaPodstawPrawnych",
+        _in_header=(UzytkownikKoncowy,),
+        _out_message_name="ListaPodstawPrawnychOdpowiedz",
+        _out_variable_name="PodstawyPrawne",
+    )
+    def legal_bases(ctx: Any) -> RejestrPodstawPrawnych:
+        """Rejestr podstaw prawnych skonfigurowany w platformie."""
+        core = hub_core(ctx)
+        return RejestrPodstawPrawnych(
+            PodstawaPrawna=[
+                PodstawaPrawnaOpis(
+                    Kod=b.code, Nazwa=b.name, Przepis=b.citation, Zbiory=KodyZbiorow(Zbior=list(b.data_sets))
+                )
+                for b in core.config.legal_bases
+            ]
+        )
+
+
+def build_application(core: HubCore | None, *, identify: Any = authenticate_listener) -> Application:
+    """The Spyne application of the query service; `core=None` builds it for contract export only."""
+    application = soap_application(
+        [QueryService],
+        tns=catalog.QUERY_NS,
+        name=SERVICE_NAME,
+        core=core,
+        raw_requests={f"{{{catalog.QUERY_NS}}}ZapytanieOBeneficjenta"},
+        # `identify` is replaceable only so that bench/auth.py can measure the cost of authentication itself.
+        identify=identify,
+    )
+    if core is not None:
+        wanted = (catalog.QUERY_NS, catalog.MODEL_NS)
+        core.query.prefixes = {ns: p for ns, p in application.interface.prefmap.items() if ns in wanted}
+    return application
