@@ -172,7 +172,16 @@ def register(subparsers: Any) -> None:
     sign.add_argument("--password-file", metavar="PLIK", help="plik z hasłem lub PIN-em (zamiast --password)")
     sign.add_argument("--cert", metavar="PLIK", help="certyfikat (PEM), gdy nie ma go w pliku klucza ani w tokenie")
     sign.add_argument("--detached", action="store_true", help="podpis zewnętrzny, w osobnym pliku")
-    sign.add_argument("--chain", action="store_true", help="dołącz do podpisu certyfikaty wystawców")
+    sign.add_argument(
+        "--chain",
+        dest="chain",
+        action="store_true",
+        default=True,
+        help="dołącz do podpisu certyfikaty wystawców z pliku klucza lub tokenu, bez certyfikatu głównego (domyślnie)",
+    )
+    sign.add_argument(
+        "--no-chain", dest="chain", action="store_false", help="dołącz tylko certyfikat podpisującego, bez wystawców"
+    )
     sign.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy")
     sign.add_argument("document", metavar="DOKUMENT", help="podpisywany dokument XML (lub dowolny plik z --detached)")
     sign.set_defaults(func=run_sign)

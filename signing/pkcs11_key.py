@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from pkcs11 import Attribute, Mechanism, ObjectClass
+from pkcs11 import Attribute, CertificateType, Mechanism, ObjectClass
 
 from .errors import InvalidKey
 from .keys import SUPPORTED_CURVES, signature_method_for
@@ -219,8 +219,9 @@ def _certificate(
         template[Attribute.LABEL] = where.object
     if where.id:
         template[Attribute.ID] = where.id
-    on_token = [x509.load_der_x509_certificate(obj[Attribute.VALUE]) for obj in session.get_objects(template)]
-    candidates = on_token or [cert for cert in given if not _is_ca(cert)]
+    on_token = _token_certificates(session, template)
+    candidates = [cert for cert in on_token if not _is_ca(cert)] or on_token
+    candidates = candidates or [cert for cert in given if not _is_ca(cert)]
     if len(candidates) != 1:
         raise InvalidKey(
             "Nie można jednoznacznie ustalić certyfikatu klucza z tokenu: zapisz go w tokenie z tą samą "
@@ -228,7 +229,27 @@ def _certificate(
             code="BRAK_CERTYFIKATU",
         )
     certificate = candidates[0]
-    return certificate, tuple(cert for cert in given if cert != certificate)
+    # Cards of qualified trust service providers hold their CA certificates too: with those from --cert
+    # they are the chain the signer puts into KeyInfo (it picks the path and leaves the root out).
+    authorities = [
+        cert for cert in _token_certificates(session, {Attribute.CLASS: ObjectClass.CERTIFICATE}) if _is_ca(cert)
+    ]
+    chain: list[x509.Certificate] = []
+    for cert in (*given, *authorities):
+        if cert != certificate and cert not in chain:
+            chain.append(cert)
+    return certificate, tuple(chain)
+
+
+def _token_certificates(session: Any, template: dict[Attribute, Any]) -> list[x509.Certificate]:
+    """The X.509 certificates on the token that match ``template``; one the parser refuses is skipped."""
+    found = []
+    for obj in session.get_objects({**template, Attribute.CERTIFICATE_TYPE: CertificateType.X_509}):
+        try:
+            found.append(x509.load_der_x509_certificate(obj[Attribute.VALUE]))
+        except ValueError:
+            continue
+    return found
 
 
 def _is_ca(cert: x509.Certificate) -> bool:

@@ -43,6 +43,7 @@ from .c14n import XML_NS, canonicalize, canonicalize_document
 from .errors import InvalidInput, InvalidKey
 from .keys import SigningKey, SoftwareKey
 from .safexml import DEFAULT_MAX_BYTES, parse_xml
+from .trust import issuer_chain
 from .xades import SIGNING_TIME_FORMAT, DataObject, build_qualifying_properties, format_signing_time
 
 
@@ -51,15 +52,18 @@ class SignerConfig:
     """Options of :class:`XadesSigner`.
 
     ``c14n_method`` defaults to inclusive C14N 1.0, what Polish signing tools (and ePUAP) use; exclusive
-    C14N is accepted too. ``include_chain`` adds the issuer certificates that came with the key to
-    KeyInfo. ``description`` fills DataObjectFormat/Description. ``core``: "auto" computes the digests
-    with libxml2's C14N (through lxml) and has the key source make the SignatureValue, which is how a
-    token signs; "xmlsec" has python-xmlsec compute digests and SignatureValue itself (``ctx.sign``),
-    about half as fast, and only for keys held in memory (PEM, PKCS#12). Both give the same signature.
+    C14N is accepted too. ``include_chain`` (on by default) puts the issuer certificates that came
+    with the key (PKCS#12, PEM bundle, token) into KeyInfo after the signer's, nearest issuer first and
+    without the root, so that a verifier holding only the root builds the path; off, KeyInfo holds the
+    signer's certificate alone. ``description`` fills DataObjectFormat/Description. ``core``: "auto"
+    computes the digests with libxml2's C14N (through lxml) and has the key source make the
+    SignatureValue, which is how a token signs; "xmlsec" has python-xmlsec compute digests and
+    SignatureValue itself (``ctx.sign``), about half as fast, and only for keys held in memory (PEM,
+    PKCS#12). Both give the same signature.
     """
 
     c14n_method: str = c.C14N_10
-    include_chain: bool = False
+    include_chain: bool = True
     description: str | None = None
     max_document_bytes: int = DEFAULT_MAX_BYTES
     core: Literal["auto", "xmlsec"] = "auto"
@@ -187,7 +191,10 @@ class XadesSigner:
         etree.SubElement(sig, c.ds("SignatureValue"), Id="")
         # EN 319 132-1, 6.3 (a): the signing certificate is in KeyInfo/X509Data.
         x509_data = etree.SubElement(etree.SubElement(sig, c.ds("KeyInfo")), c.ds("X509Data"))
-        certificates = [self.key.certificate, *(self.key.chain if self.config.include_chain else ())]
+        # EN 319 132-1, 6.3 (a) asks for the signing certificate; XML Signature 1.1, 4.5.4 allows the rest
+        # of the chain beside it, which verifiers that hold only a root (xmlsec1, signxml) need.
+        chain = issuer_chain(self.key.certificate, self.key.chain) if self.config.include_chain else ()
+        certificates = [self.key.certificate, *chain]
         for cert in certificates:
             etree.SubElement(x509_data, c.ds("X509Certificate")).text = base64.b64encode(
                 cert.public_bytes(Encoding.DER)

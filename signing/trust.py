@@ -197,6 +197,28 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+def issuer_chain(cert: x509.Certificate, candidates: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """The issuers of ``cert`` among ``candidates``, nearest first, up to but without a self-signed root.
+
+    This is what a signature carries in KeyInfo: the verifier builds the path to an anchor of its own
+    through these, and a root in the signature would be of no use to it (an anchor is never taken from
+    the signature), as DSS leaves trust anchors out by default. Candidates off the path are left out.
+    """
+    chain: list[x509.Certificate] = []
+    remaining = [candidate for candidate in candidates if candidate != cert]
+    current = cert
+    while True:
+        issuer = next(
+            (c for c in remaining if c.subject == current.issuer and _issued_by(current, c)),
+            None,
+        )
+        if issuer is None or (issuer.subject == issuer.issuer and _issued_by(issuer, issuer)):
+            return tuple(chain)
+        chain.append(issuer)
+        remaining.remove(issuer)
+        current = issuer
+
+
 def _name(cert: x509.Certificate) -> str:
     return display_name(cert.subject)
 

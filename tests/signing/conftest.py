@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from pytest_socket import enable_socket, socket_allow_hosts
 
 from signing import RevocationSources, TrustStore, VerifierConfig, XadesVerifier, load_crls
@@ -17,6 +19,7 @@ from .pki import Issued, TestPKI, build_pki, synthetic_pesel
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 JAN_PESEL = synthetic_pesel(dt.date(1985, 3, 15), 123, female=False)
+P12_PASSWORD = "haslo-p12"
 
 
 def fixture_path(name: str) -> Path:
@@ -42,6 +45,22 @@ def pki() -> TestPKI:
 def jan(pki: TestPKI) -> Issued:
     """Jan Testowy: a qualified RSA-2048 signer with a PESEL."""
     return pki.signer("Jan", "Testowy", pesel=JAN_PESEL)
+
+
+@pytest.fixture(scope="session")
+def jan_p12(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI, jan: Issued) -> Path:
+    """Jan's key in a PKCS#12 file with the whole chain, root first (the order some CAs export it in)."""
+    path = tmp_path_factory.mktemp("p12") / "jan.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"jan",
+            jan.key,
+            jan.cert,
+            [pki.root.cert, pki.qualified_ca.cert],
+            serialization.BestAvailableEncryption(P12_PASSWORD.encode()),
+        )
+    )
+    return path
 
 
 @pytest.fixture(scope="session")

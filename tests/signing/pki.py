@@ -295,6 +295,12 @@ class TestPKI:
             builder = builder.certificates([responder.cert])
         return builder.sign(signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
+    def subordinate_ca(self, cn: str, *, issuer: Issued | None = None, path_length: int | None = 0) -> Issued:
+        """A CA certificate issued by ``issuer`` (the root by default), for longer certification paths."""
+        key = new_key("p256")
+        issuer = issuer or self.root
+        return Issued(key, _ca_cert(_ca_name(cn), key, issuer, self._next_serial(), self.now, path_length))
+
     def ocsp_responder(self, *, with_eku: bool = True) -> Issued:
         """A delegated OCSP responder certificate issued by the qualified CA."""
         key = new_key("p256")

@@ -17,11 +17,11 @@ from lxml import etree
 from signxml import SignatureConfiguration
 from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
-from signing import SignerConfig, SoftwareKey, TrustStore, VerifierConfig, XadesSigner, XadesVerifier
+from signing import SignerConfig, SoftwareKey, TrustStore, VerifierConfig, XadesSigner, XadesVerifier, load_key
 from signing import constants as c
 from tests.conftest import require_tool
 
-from .conftest import NOW
+from .conftest import NOW, P12_PASSWORD
 from .documents import wniosek
 from .pki import Issued, TestPKI
 
@@ -29,7 +29,10 @@ SIGNED_AT = NOW - dt.timedelta(hours=1)
 SIGNED_PROPERTIES_ID = f"--id-attr:Id={c.XADES_NS}:SignedProperties"
 
 
-def _xmlsec1(tmp_path: Path, pki: TestPKI, signed: bytes, name: str = "signed.xml") -> subprocess.CompletedProcess[str]:
+def _xmlsec1(
+    tmp_path: Path, pki: TestPKI, signed: bytes, name: str = "signed.xml", *, given_ca: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``xmlsec1 --verify`` trusting the root; with ``given_ca`` it is also handed the qualified CA."""
     tool = require_tool("xmlsec1", "xmlsec1")
     (tmp_path / "root.pem").write_bytes(pki.root.cert_pem())
     (tmp_path / "ca.pem").write_bytes(pki.qualified_ca.cert_pem())
@@ -40,8 +43,7 @@ def _xmlsec1(tmp_path: Path, pki: TestPKI, signed: bytes, name: str = "signed.xm
             "--verify",
             "--trusted-pem",
             "root.pem",
-            "--untrusted-pem",
-            "ca.pem",
+            *(["--untrusted-pem", "ca.pem"] if given_ca else []),
             "--verification-gmt-time",
             NOW.strftime("%Y-%m-%d %H:%M:%S"),
             "--id-attr:Id",
@@ -75,6 +77,18 @@ def test_xmlsec1_verifies_our_detached_signature(tmp_path: Path, pki: TestPKI, j
     assert result.returncode == 0, result.stderr
 
 
+def test_xmlsec1_trusting_only_the_root_verifies_a_pkcs12_signature(
+    tmp_path: Path, pki: TestPKI, jan_p12: Path
+) -> None:
+    """The qualified CA comes from the signature's KeyInfo, not from the command line (item 15)."""
+    key = load_key(str(jan_p12), P12_PASSWORD)
+    signed = XadesSigner(key).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
+    result = _xmlsec1(tmp_path, pki, signed, given_ca=False)
+    assert result.returncode == 0, result.stderr
+    leaf_only = XadesSigner(key, SignerConfig(include_chain=False)).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
+    assert _xmlsec1(tmp_path, pki, leaf_only, given_ca=False).returncode != 0  # the test can fail
+
+
 def test_xmlsec1_refuses_an_altered_document(tmp_path: Path, pki: TestPKI, jan: Issued) -> None:
     signed = XadesSigner(SoftwareKey(jan.key, jan.cert)).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
     result = _xmlsec1(tmp_path, pki, signed.replace(b"Testowy</wn:Nazwisko>", b"Inny</wn:Nazwisko>"))
@@ -93,9 +107,12 @@ def _non_repudiation_policy() -> x509.verification.ExtensionPolicy:
     )
 
 
-def _signxml_verify(tmp_path: Path, pki: TestPKI, data: bytes, **kwargs: object) -> list[object]:
+def _signxml_verify(
+    tmp_path: Path, pki: TestPKI, data: bytes, *, only_root: bool = False, **kwargs: object
+) -> list[object]:
+    """signxml's XAdES verifier with the root and qualified CA as its CA file (``only_root``: the root alone)."""
     ca_file = tmp_path / "ca-bundle.pem"
-    ca_file.write_bytes(pki.root.cert_pem() + pki.qualified_ca.cert_pem())
+    ca_file.write_bytes(pki.root.cert_pem() + (b"" if only_root else pki.qualified_ca.cert_pem()))
     results = XAdESVerifier().verify(
         data,
         ca_pem_file=str(ca_file),
@@ -121,6 +138,21 @@ def test_signxml_verifies_our_enveloped_signature(tmp_path: Path, pki: TestPKI, 
 
     with pytest.raises(InvalidDigest):
         _signxml_verify(tmp_path, pki, signed.replace("Zażółć".encode(), "Zażółt".encode()))
+
+
+def test_signxml_trusting_only_the_root_verifies_a_pkcs12_signature(
+    tmp_path: Path, pki: TestPKI, jan_p12: Path
+) -> None:
+    """signxml builds the path from the root through the CA in KeyInfo (item 15)."""
+    from signxml.exceptions import InvalidCertificate
+
+    key = load_key(str(jan_p12), P12_PASSWORD)
+    signed = XadesSigner(key).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
+    results = _signxml_verify(tmp_path, pki, signed, only_root=True)
+    assert results[1].signed_xml.tag == c.xades("SignedProperties")  # type: ignore[attr-defined]
+    leaf_only = XadesSigner(key, SignerConfig(include_chain=False)).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
+    with pytest.raises(InvalidCertificate):
+        _signxml_verify(tmp_path, pki, leaf_only, only_root=True)
 
 
 def test_signxml_verifies_our_detached_signature(tmp_path: Path, pki: TestPKI, jan: Issued) -> None:

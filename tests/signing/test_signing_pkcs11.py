@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from signing import InvalidKey, XadesSigner, XadesVerifier, load_key
+from signing import InvalidKey, TrustStore, VerifierConfig, XadesSigner, XadesVerifier, load_key
 from signing.cli import main as cli_main
 from signing.pkcs11_key import TokenKey, parse_pkcs11_uri
 from tests.conftest import require_tool
@@ -23,6 +23,7 @@ from tests.conftest import require_tool
 from .conftest import NOW
 from .documents import wniosek
 from .pki import TestPKI
+from .test_signing_chain import keyinfo_certificates
 
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 PIN = "1234"
@@ -82,6 +83,18 @@ def token(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI) -> Iterator[To
                 Attribute.VALUE: rsa_cert.public_bytes(serialization.Encoding.DER),
             }
         )
+        # The CA certificates, as a card from a qualified trust service provider holds them.
+        for label, authority in (("root", pki.root.cert), ("ca-kwalifikowane", pki.qualified_ca.cert)):
+            session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.CERTIFICATE,
+                    Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                    Attribute.TOKEN: True,
+                    Attribute.LABEL: label,
+                    Attribute.SUBJECT: authority.subject.public_bytes(),
+                    Attribute.VALUE: authority.public_bytes(serialization.Encoding.DER),
+                }
+            )
         parameters = session.create_domain_parameters(
             KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True
         )
@@ -114,6 +127,16 @@ def test_rsa_key_in_the_token_signs_and_never_leaves_it(token: Token, live_verif
         assert private[Attribute.SENSITIVE] is True and private[Attribute.EXTRACTABLE] is False
         with pytest.raises(pkcs11.exceptions.AttributeSensitive):
             private[Attribute.PRIVATE_EXPONENT]
+
+
+def test_a_token_key_signs_with_the_ca_certificates_the_token_holds(token: Token, pki: TestPKI) -> None:
+    """KeyInfo carries the signer's certificate and the qualified CA from the token, not the root (item 15)."""
+    with load_key(token.rsa_uri, PIN) as key:  # type: ignore[attr-defined]
+        signed = XadesSigner(key).sign_enveloped(wniosek(), signing_time=NOW)
+    assert keyinfo_certificates(signed)[1:] == [pki.qualified_ca.cert]
+    only_root = XadesVerifier(VerifierConfig(trust=TrustStore.from_certificates([pki.root.cert]), validation_time=NOW))
+    report = only_root.verify(signed)
+    assert report.accepted and report.qualified, report.render()
 
 
 def test_ec_key_in_the_token_with_the_certificate_from_a_file(token: Token, live_verifier: XadesVerifier) -> None:
