@@ -101,42 +101,8 @@ def cmd_feed(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
-def cmd_demo_domains(args: argparse.Namespace) -> int:
-    """Write the synthetic powiat's domain databases (reference schemas), SQLite unless URLs are given."""
-    from demo.data import write_domain_databases
-
-    urls = {code: url for code, url in (("PUP", args.pup_url), ("OPS", args.ops_url), ("SR", args.sr_url)) if url}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
-        task = progress.add_task("Bazy dziedzinowe", total=args.pup + args.ops + args.sr)
-        summary = write_domain_databases(
-            args.seed, Path(args.out), args.pup, args.ops, args.sr, lambda n: progress.advance(task, n), urls=urls
-        )
-    for code, url in summary.urls.items():
-        console.print(
-            f"{code}: {summary.counts[code]} osób, {summary.history_rows[code]} wierszy historii → {url}",
-            highlight=False,
-        )
-    return 0
-
-
 def register(subparsers: Any) -> None:
-    """Add `feed` and `demo-domains` to the `platforma` command."""
-    domains = subparsers.add_parser(
-        "demo-domains",
-        help="wygeneruj bazy dziedzinowe urzędów syntetycznego powiatu (schematy wzorcowe adapterów)",
-        description="Zapisuje bazy systemów dziedzinowych PUP, OPS i SR w schematach wzorcowych adapterów "
-        "(SQLite w katalogu OUT albo podane URL-e), z tymi samymi osobami co platforma demo-data.",
-    )
-    domains.add_argument("--seed", type=int, required=True, help="ziarno: te same dane dla tego samego ziarna")
-    domains.add_argument("--out", required=True, help="katalog baz SQLite (pup-dziedzinowa.sqlite, …)")
-    domains.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
-    domains.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
-    domains.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
-    domains.add_argument("--pup-url", help="URL bazy PUP zamiast SQLite (np. postgresql+psycopg://…)")
-    domains.add_argument("--ops-url", help="URL bazy OPS zamiast SQLite")
-    domains.add_argument("--sr-url", help="URL bazy SR zamiast SQLite")
-    domains.set_defaults(func=cmd_demo_domains)
-
+    """Add `feed` to the `platforma` command."""
     feed = subparsers.add_parser(
         "feed",
         help="zasil replikę z bazy systemu dziedzinowego (moduł zasilający)",

@@ -114,3 +114,22 @@ def kind(code: str) -> DataSetKind | None:
 def kinds() -> Iterator[DataSetKind]:
     """All known kinds of data set, in registration order."""
     return iter(tuple(_KINDS.values()))
+
+
+# Roles of the platform: stable codes, as they appear in the configuration and on the command line.
+ROLES = {
+    "UZYTKOWNIK": "użytkownik końcowy",
+    "ADMINISTRATOR_URZEDU": "administrator urzędu (użytkownicy własnego urzędu)",
+    "ADMINISTRATOR_PLATFORMY": "administrator platformy",
+    "REDAKTOR_SZABLONOW": "redaktor szablonów dokumentów",
+    "PODPISUJACY": "podpisujący dokumenty",
+    "AUDYTOR": "audytor (rejestr ujawnień i zdarzeń)",
+    "SYSTEM_ZASILAJACY": "system dziedzinowy zasilający replikę swojego urzędu",
+}
+OFFICE_ADMIN = "ADMINISTRATOR_URZEDU"
+PLATFORM_ADMIN = "ADMINISTRATOR_PLATFORMY"
+TEMPLATE_EDITOR = "REDAKTOR_SZABLONOW"
+SIGNER = "PODPISUJACY"
+AUDITOR = "AUDYTOR"
+FEEDING_SYSTEM = "SYSTEM_ZASILAJACY"
+END_USER = "UZYTKOWNIK"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.sql import SqlDisclosureRegister, SqlEventLog
-from hub.domain.accounts import Accounts, SecuritySettings, hub_engine
+from hub.domain.accounts import Accounts, SecuritySettings
 from hub.domain.policy import Policy
 from hub.domain.query import QueryEngine
 from hub.domain.rules import RuleStore
 from hub.settings import Config
+from hub.storage.tables import hub_engine
 
 
 @dataclass

@@ -250,11 +250,9 @@ def _check(config: Config) -> None:
     for user in config.users:
         if (user.office, user.group) not in groups:
             problems.append(f"użytkownik {user.login}: nieznana grupa {user.group} urzędu {user.office}")
-    from hub.domain.accounts import ROLES
-
     for user in config.users:
         for role in user.roles:
-            if role not in ROLES:
+            if role not in catalog.ROLES:
                 problems.append(f"użytkownik {user.login}: nieznana rola {role}")
     for basis in config.legal_bases:
         for code in basis.data_sets:

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 export CI="${CI:-true}"   # a test that needs a missing system tool fails (naming it) instead of skipping
 scripts/bootstrap.sh --test
 .venv/bin/ruff check .
-.venv/bin/mypy hub audit
+.venv/bin/lint-imports --no-cache   # the import rules of DESIGN.md "Layout" (setup.cfg [importlinter])
+.venv/bin/mypy hub audit contract replica demo adapters
 .venv/bin/mypy --strict audit
 if [[ -d signing ]]; then .venv/bin/mypy --strict signing; fi
 exec .venv/bin/python -m pytest -q "$@"

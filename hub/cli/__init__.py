@@ -1,4 +1,5 @@
-"""The `platforma` command: serve the hub, run the demo powiat, generate data, load replicas, contracts."""
+"""The `platforma` command: serve the hub, load replicas, contracts; the other commands come from the modules
+in `COMMAND_MODULES` (accounts, signing, audit, feeders, the demo powiat)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from contract.errors import PlatformError
 from hub import __version__
@@ -26,7 +26,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "hub.cli.admin": ("users", "groups", "policy", "events"),
     "signing.cli": ("sign", "verify"),
     "audit.cli": ("audit",),
-    "adapters.cli": ("feed", "demo-domains"),
+    "adapters.cli": ("feed",),
+    "demo.cli": ("demo", "demo-data", "demo-domains"),
 }
 
 console = Console(stderr=False)
@@ -96,73 +97,6 @@ def _workers(config_path: str, listen: str, port: int, count: int, extra: list[s
 
     sock = listening_socket(listen, port)
     return sock, spawn_workers(config_path, sock, count - 1, extra)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from demo.powiat import DemoSizes, prepare, write_demo_json
-    from hub import settings as config_module
-    from hub.core import HubCore
-    from hub.soap.server import serve
-
-    directory = Path(args.dir)
-    with _progress() as progress:
-        state = prepare(
-            directory,
-            seed=args.seed,
-            sizes=DemoSizes(args.pup, args.ops, args.sr),
-            port=args.port,
-            progress=_progress_factory(progress),
-        )
-    config = config_module.load(state["config"])
-    sock, workers = (None, []) if args.no_serve else _workers(state["config"], "127.0.0.1", args.port, args.workers, [])
-    core = HubCore.open(config)
-
-    def ready(actual: int) -> None:
-        base = f"http://127.0.0.1:{actual}"
-        path = write_demo_json(directory, state, base)
-        console.rule("Platforma komunikacyjna — powiat demonstracyjny (dane syntetyczne)")
-        console.print(f"WSDL: [bold]{base}/soap/zapytania?wsdl[/bold]", highlight=False)
-        users = Table(title="Użytkownicy demonstracyjni (WS-Security UsernameToken)")
-        for column in ("login", "hasło", "urząd", "grupa"):
-            users.add_column(column)
-        for user in state["users"]:
-            users.add_row(user["login"], user["password"], user["office"], user["group"])
-        console.print(users)
-        people = Table(title="Przykładowi beneficjenci (PESEL)")
-        people.add_column("PESEL")
-        people.add_column("znany w zbiorach")
-        for person in state["beneficiaries"]:
-            people.add_row(person["pesel"], ", ".join(person["data_sets"]))
-        console.print(people)
-        console.print(f"Plik dla skryptów i integratorów: {path}", highlight=False)
-        console.print("Zatrzymanie: Ctrl+C", highlight=False)
-        sys.stdout.flush()
-
-    if args.no_serve:
-        path = write_demo_json(directory, state, f"http://127.0.0.1:{args.port}")
-        console.print(f"Demo przygotowane: {path}", highlight=False)
-        core.close()
-        return 0
-    serve(core, "127.0.0.1", args.port, on_ready=ready, sock=sock, workers=workers)
-    return 0
-
-
-def cmd_demo_data(args: argparse.Namespace) -> int:
-    from demo.data import generate
-
-    with _progress() as progress:
-        step = _progress_factory(progress)("Generowanie danych", args.pup + args.ops + args.sr, 0)
-        summary = generate(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
-    for data_set, path in summary.files.items():
-        console.print(f"{data_set}: {summary.counts[data_set]} rekordów → {path}", highlight=False)
-    if args.domains:
-        from demo.data import write_domain_databases
-
-        with _progress() as progress:
-            step = _progress_factory(progress)("Bazy dziedzinowe", args.pup + args.ops + args.sr, 0)
-            domains = write_domain_databases(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
-        console.print(f"Bazy dziedzinowe urzędów (schematy wzorcowe adapterów): {domains}", highlight=False)
-    return 0
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -245,37 +179,6 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # used by the first process for the others
     serve.set_defaults(func=cmd_serve)
-
-    demo = commands.add_parser(
-        "demo",
-        help="przygotuj powiat demonstracyjny (dane syntetyczne, repliki, użytkownicy) i uruchom hub",
-        description="Tworzy w katalogu DIR dane, repliki i konfigurację (jeśli ich brak), zapisuje demo.json "
-        "i uruchamia hub na 127.0.0.1.",
-    )
-    demo.add_argument("--dir", default="demo", help="katalog demonstracji (domyślnie ./demo)")
-    demo.add_argument("--port", type=int, default=8080, help="port (domyślnie 8080; 0 = dowolny wolny)")
-    demo.add_argument("--seed", type=int, default=1, help="ziarno generatora danych (domyślnie 1)")
-    demo.add_argument("--pup", type=int, default=5000, help="liczba osób w zbiorze PUP (domyślnie 5000)")
-    demo.add_argument("--ops", type=int, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
-    demo.add_argument("--sr", type=int, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
-    demo.add_argument("--no-serve", action="store_true", help="tylko przygotuj dane i demo.json, nie uruchamiaj")
-    demo.add_argument("--workers", type=int, default=1, help="liczba procesów roboczych (domyślnie 1)")
-    demo.set_defaults(func=cmd_demo)
-
-    data = commands.add_parser(
-        "demo-data", help="wygeneruj pliki zasilające (xsd/zasilanie-1.xsd) syntetycznego powiatu"
-    )
-    data.add_argument("--seed", type=int, required=True, help="ziarno: te same dane dla tego samego ziarna")
-    data.add_argument("--out", required=True, help="katalog wyjściowy (pup.xml, ops.xml, sr.xml)")
-    data.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
-    data.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
-    data.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
-    data.add_argument(
-        "--domains",
-        action="store_true",
-        help="zapisz też bazy systemów dziedzinowych urzędów (SQLite, schematy wzorcowe adapterów: docs/adapters.md)",
-    )
-    data.set_defaults(func=cmd_demo_data)
 
     load = commands.add_parser("load", help="załaduj plik zasilający do repliki zbioru (jedna transakcja)")
     load.add_argument("--config", required=True, help="plik konfiguracji TOML")

@@ -17,35 +17,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, DateTime, Integer, String, bindparam, create_engine, event, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from audit import EventKind, EventLog, SecurityEvent
+from contract.catalog import OFFICE_ADMIN, PLATFORM_ADMIN, ROLES
 from contract.errors import AuthenticationFailed, InvalidRequest, NotAllowed, PasswordChangeRequired, WeakPassword
 from hub.domain.policy import Caller
 from hub.settings import Group as GroupEntry
 from hub.settings import UserEntry
 from hub.storage.changes import ChangeWatch
+from hub.storage.tables import GroupRow, User
 
-# Roles of the platform: stable codes, as they appear in the configuration and on the command line.
-ROLES = {
-    "UZYTKOWNIK": "użytkownik końcowy",
-    "ADMINISTRATOR_URZEDU": "administrator urzędu (użytkownicy własnego urzędu)",
-    "ADMINISTRATOR_PLATFORMY": "administrator platformy",
-    "REDAKTOR_SZABLONOW": "redaktor szablonów dokumentów",
-    "PODPISUJACY": "podpisujący dokumenty",
-    "AUDYTOR": "audytor (rejestr ujawnień i zdarzeń)",
-    "SYSTEM_ZASILAJACY": "system dziedzinowy zasilający replikę swojego urzędu",
-}
-OFFICE_ADMIN = "ADMINISTRATOR_URZEDU"
-PLATFORM_ADMIN = "ADMINISTRATOR_PLATFORMY"
 SYSTEM = "system"  # the actor of automatic actions (a lock after failed logins)
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -55,66 +43,6 @@ _GENERIC_FAILURE = "Nieprawidłowy login lub hasło albo konto jest zablokowane 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
     return _HASHER.hash(password)
-
-
-class HubBase(DeclarativeBase):
-    """Declarative base of the hub's own database (users, groups, rules; later templates, documents)."""
-
-
-class User(HubBase):
-    """An end user (or a system account) of one office, in one group."""
-
-    __tablename__ = "uzytkownicy"
-
-    login: Mapped[str] = mapped_column(String(120), primary_key=True)
-    office: Mapped[str] = mapped_column("urzad", String(32), index=True)
-    group: Mapped[str] = mapped_column("grupa", String(64))
-    name: Mapped[str] = mapped_column("nazwa", String(200), default="")
-    password_hash: Mapped[str] = mapped_column("haslo", String(200))
-    active: Mapped[bool] = mapped_column("aktywny", Boolean, default=True)
-    roles: Mapped[str] = mapped_column("role", String(300), default="UZYTKOWNIK")
-    locked: Mapped[bool] = mapped_column("zablokowany", Boolean, default=False)
-    locked_until: Mapped[dt.datetime | None] = mapped_column("zablokowany_do", DateTime(timezone=True))
-    failed_attempts: Mapped[int] = mapped_column("nieudane_proby", Integer, default=0)
-    must_change_password: Mapped[bool] = mapped_column("wymagana_zmiana_hasla", Boolean, default=False)
-    # Bumped by every lock, unlock, password change or reset: cached credentials of older versions die.
-    version: Mapped[int] = mapped_column("wersja", Integer, default=1)
-
-
-_STATE = select(User.active, User.locked, User.version).where(User.login == bindparam("login"))
-_ACTING = select(
-    User.login, User.office, User.group, User.roles, User.active, User.locked, User.must_change_password
-).where(User.login == bindparam("login"))
-
-
-class GroupRow(HubBase):
-    """A group of end users of one office (guideline 3: the unit of scope)."""
-
-    __tablename__ = "grupy"
-
-    office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
-    code: Mapped[str] = mapped_column("kod", String(64), primary_key=True)
-    name: Mapped[str] = mapped_column("nazwa", String(200), default="")
-
-
-def hub_engine(url: str) -> Engine:
-    """The engine of the hub's database, with its schema created."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and ":memory:" not in url:
-        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA journal_mode = WAL")
-            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
-
-    else:
-        engine = create_engine(url)
-    import hub.domain.rules  # noqa: F401 - registers the rule tables on HubBase
-
-    HubBase.metadata.create_all(engine)
-    return engine
 
 
 @dataclass(frozen=True)
@@ -145,6 +73,12 @@ class UserView:
 class _NullEvents:
     def record(self, event: SecurityEvent) -> None:
         del event
+
+
+_STATE = select(User.active, User.locked, User.version).where(User.login == bindparam("login"))
+_ACTING = select(
+    User.login, User.office, User.group, User.roles, User.active, User.locked, User.must_change_password
+).where(User.login == bindparam("login"))
 
 
 def check_password_strength(password: str, settings: SecuritySettings, hints: Iterable[str] = ()) -> None:

@@ -29,7 +29,7 @@ class Caller:
     must_change_password: bool = False
 
     def has_role(self, role: str) -> bool:
-        """Whether the caller holds the role (see `hub.domain.accounts.ROLES`)."""
+        """Whether the caller holds the role (see `contract.catalog.ROLES`)."""
         return role in self.roles
 
 

@@ -10,39 +10,18 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from audit import EventKind, EventLog, SecurityEvent
 from contract import catalog
+from contract.catalog import PLATFORM_ADMIN
 from contract.errors import InvalidRequest, NotAllowed
-from hub.domain.accounts import PLATFORM_ADMIN, GroupRow, HubBase
 from hub.domain.policy import Caller
 from hub.settings import Config, Rule
 from hub.storage.changes import ChangeWatch
-
-
-class RuleRow(HubBase):
-    """(office, group, data set) → categories and legal bases."""
-
-    __tablename__ = "reguly"
-
-    office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
-    group: Mapped[str] = mapped_column("grupa", String(64), primary_key=True)
-    data_set: Mapped[str] = mapped_column("zbior", String(32), primary_key=True)
-    categories: Mapped[str] = mapped_column("kategorie", Text)
-    legal_bases: Mapped[str] = mapped_column("podstawy_prawne", Text, default="")
-
-
-class PolicyVersion(HubBase):
-    """One row: bumped by every change of the rules."""
-
-    __tablename__ = "wersja_polityki"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column("wersja", Integer)
-
+from hub.storage.tables import GroupRow, PolicyVersion, RuleRow
 
 _VERSION = select(PolicyVersion.version).where(PolicyVersion.id == 1)
 

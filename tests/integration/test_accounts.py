@@ -9,9 +9,10 @@ import pytest
 from audit import EventKind
 from audit.sql import SqlEventLog
 from contract.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
-from hub.domain.accounts import Accounts, SecuritySettings, hash_password, hub_engine
+from hub.domain.accounts import Accounts, SecuritySettings, hash_password
 from hub.domain.policy import Caller
 from hub.settings import Group, UserEntry
+from hub.storage.tables import hub_engine
 
 STRONG = "Kasztanowa-Aleja-1987!"
 NEWER = "Zielony-Parasol-Na-Wietrze-42"

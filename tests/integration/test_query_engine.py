@@ -14,11 +14,12 @@ from contract.identifiers import Identifier
 from demo.data import Histories, Person, Powiat, write_feed
 from hub import settings as config_module
 from hub.core import HubCore
-from hub.domain.accounts import Accounts, hash_password, hub_engine
+from hub.domain.accounts import Accounts, hash_password
 from hub.domain.policy import Caller
 from hub.domain.query import AMBIGUOUS, OK, UNAVAILABLE, QueryRequest
 from hub.settings import UserEntry
 from hub.soap.contracts import feed_schema
+from hub.storage.tables import hub_engine
 from replica.writer import Loader
 
 CONFIG = """

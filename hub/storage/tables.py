@@ -1,0 +1,87 @@
+"""The hub database's tables: users, groups, scope rules and the policy version (later templates and
+documents). One module, so that the domain services that use them do not import each other for a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from replica.sqlite import sqlite_file
+
+
+class HubBase(DeclarativeBase):
+    """Declarative base of the hub's own database (users, groups, rules; later templates, documents)."""
+
+
+class User(HubBase):
+    """An end user (or a system account) of one office, in one group."""
+
+    __tablename__ = "uzytkownicy"
+
+    login: Mapped[str] = mapped_column(String(120), primary_key=True)
+    office: Mapped[str] = mapped_column("urzad", String(32), index=True)
+    group: Mapped[str] = mapped_column("grupa", String(64))
+    name: Mapped[str] = mapped_column("nazwa", String(200), default="")
+    password_hash: Mapped[str] = mapped_column("haslo", String(200))
+    active: Mapped[bool] = mapped_column("aktywny", Boolean, default=True)
+    roles: Mapped[str] = mapped_column("role", String(300), default="UZYTKOWNIK")
+    locked: Mapped[bool] = mapped_column("zablokowany", Boolean, default=False)
+    locked_until: Mapped[dt.datetime | None] = mapped_column("zablokowany_do", DateTime(timezone=True))
+    failed_attempts: Mapped[int] = mapped_column("nieudane_proby", Integer, default=0)
+    must_change_password: Mapped[bool] = mapped_column("wymagana_zmiana_hasla", Boolean, default=False)
+    # Bumped by every lock, unlock, password change or reset: cached credentials of older versions die.
+    version: Mapped[int] = mapped_column("wersja", Integer, default=1)
+
+
+class GroupRow(HubBase):
+    """A group of end users of one office (guideline 3: the unit of scope)."""
+
+    __tablename__ = "grupy"
+
+    office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
+    code: Mapped[str] = mapped_column("kod", String(64), primary_key=True)
+    name: Mapped[str] = mapped_column("nazwa", String(200), default="")
+
+
+class RuleRow(HubBase):
+    """(office, group, data set) → categories and legal bases."""
+
+    __tablename__ = "reguly"
+
+    office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
+    group: Mapped[str] = mapped_column("grupa", String(64), primary_key=True)
+    data_set: Mapped[str] = mapped_column("zbior", String(32), primary_key=True)
+    categories: Mapped[str] = mapped_column("kategorie", Text)
+    legal_bases: Mapped[str] = mapped_column("podstawy_prawne", Text, default="")
+
+
+class PolicyVersion(HubBase):
+    """One row: bumped by every change of the rules."""
+
+    __tablename__ = "wersja_polityki"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column("wersja", Integer)
+
+
+def hub_engine(url: str) -> Engine:
+    """The engine of the hub's database, with its schema created."""
+    path = sqlite_file(url)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+    else:
+        engine = create_engine(url)
+    HubBase.metadata.create_all(engine)
+    return engine
