@@ -20,6 +20,15 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """A SQLite URL whose relative file is made absolute against `base` (a configuration file's folder);
+    any other URL as it is."""
+    path = sqlite_file(url)
+    if path is None or path.is_absolute():
+        return url
+    return make_url(url).set(database=str((base / path).resolve())).render_as_string(hide_password=False)
+
+
 def sqlite_uri(path: Path, mode: str = "ro") -> str:
     """A SQLite URI for a file (https://sqlite.org/uri.html): the path percent-encoded, for a `#` or `?`
     in it would end the path there and drop `mode` (a different file, opened read-write)."""

@@ -4,7 +4,6 @@ in `COMMAND_MODULES` (accounts, signing, audit, feeders, the demo powiat)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import logging
 import socket
@@ -55,13 +54,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hub.soap.server import serve
 
     config = config_module.load(args.config)
-    overrides: dict[str, Any] = {
-        key: str(Path(value).resolve())
-        for key, value in (("tls_certificate", args.tls_cert), ("tls_key", args.tls_key), ("client_ca", args.client_ca))
-        if value
-    }
-    if overrides:
-        config = dataclasses.replace(config, hub=dataclasses.replace(config.hub, **overrides))
+    config = config.with_hub(
+        tls_certificate=args.tls_cert, tls_key=args.tls_key, client_ca=args.client_ca, client_crl=args.client_crl
+    )
     listen = args.listen or config.hub.listen
     port = config.hub.port if args.port is None else args.port
     scheme = "https" if config.hub.tls_certificate else "http"
@@ -175,6 +170,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--client-ca", help="certyfikaty CA klientów (PEM); z nim serwer wymaga certyfikatu klienta (mTLS)"
     )
     serve.add_argument(
+        "--client-crl", help="lista odwołanych certyfikatów klientów (CRL, PEM lub DER); wczytywana ponownie po zmianie"
+    )
+    serve.add_argument(
         "--workers", type=int, help="liczba procesów roboczych na wspólnym gnieździe (domyślnie z konfiguracji, 1)"
     )
     serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # used by the first process for the others
@@ -222,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: Any = args.func(args)
         return int(result or 0)
     except PlatformError as error:
-        errors.print(f"Błąd: {error.message}", highlight=False)
+        errors.print(f"Błąd: {error.message}", highlight=False, markup=False)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -63,8 +63,12 @@ class RuleStore:
             version = int(session.scalar(select(PolicyVersion.version).where(PolicyVersion.id == 1)) or 0)
             rows = session.scalars(select(RuleRow)).all()
             return version, {
-                (r.office, r.group, r.data_set): Rule(
-                    r.office, r.group, r.data_set, _split(r.categories), _split(r.legal_bases)
+                (r.office, r.group, r.data_set): Rule.model_construct(
+                    office=r.office,
+                    group=r.group,
+                    data_set=r.data_set,
+                    categories=_split(r.categories),
+                    legal_bases=_split(r.legal_bases),
                 )
                 for r in rows
             }

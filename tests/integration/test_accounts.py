@@ -26,13 +26,31 @@ def accounts(tmp_path: Path) -> Accounts:
         events=events,
         settings=SecuritySettings(cache_seconds=60, max_failed_logins=5),
     )
-    accounts.import_groups([Group("G", "OPS", "Grupa"), Group("G", "PUP", "Grupa"), Group("ADM", "OPS", "Admini")])
+    accounts.import_groups(
+        [
+            Group(code="G", office="OPS", name="Grupa"),
+            Group(code="G", office="PUP", name="Grupa"),
+            Group(code="ADM", office="OPS", name="Admini"),
+        ]
+    )
     accounts.import_users(
         [
-            UserEntry("ops.jan", "OPS", "G", hash_password(STRONG)),
-            UserEntry("pup.ewa", "PUP", "G", hash_password(STRONG)),
-            UserEntry("ops.admin", "OPS", "ADM", hash_password(STRONG), roles=("ADMINISTRATOR_URZEDU",)),
-            UserEntry("root", "PUP", "G", hash_password(STRONG), roles=("ADMINISTRATOR_PLATFORMY",)),
+            UserEntry(login="ops.jan", office="OPS", group="G", password_hash=hash_password(STRONG)),
+            UserEntry(login="pup.ewa", office="PUP", group="G", password_hash=hash_password(STRONG)),
+            UserEntry(
+                login="ops.admin",
+                office="OPS",
+                group="ADM",
+                password_hash=hash_password(STRONG),
+                roles=("ADMINISTRATOR_URZEDU",),
+            ),
+            UserEntry(
+                login="root",
+                office="PUP",
+                group="G",
+                password_hash=hash_password(STRONG),
+                roles=("ADMINISTRATOR_PLATFORMY",),
+            ),
         ]
     )
     return accounts

@@ -157,7 +157,9 @@ def test_verified_credentials_are_cached_and_argon2_is_not_run_per_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     accounts = Accounts(hub_engine(f"sqlite:///{tmp_path / 'replica.sqlite'}"), cache_seconds=60)
-    accounts.import_users([UserEntry("jan", "OPS", "G", hash_password("Haslo-testowe-1"))])
+    accounts.import_users(
+        [UserEntry(login="jan", office="OPS", group="G", password_hash=hash_password("Haslo-testowe-1"))]
+    )
     import hub.domain.accounts as module
 
     calls: list[int] = []

@@ -21,5 +21,5 @@ def test_the_echo_ceiling_runs_the_hubs_default_thread_pool() -> None:
         spec.loader.exec_module(module)
     finally:
         del sys.modules[spec.name]
-    default = HubSettings.__dataclass_fields__["threads"].default
+    default = HubSettings.model_fields["threads"].default
     assert module.HUB_THREADS == default == 2

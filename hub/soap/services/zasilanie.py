@@ -10,7 +10,6 @@ through the data set's writer URL (`writer = "<URL>"` in `[[data_sets]]`; for SQ
 from __future__ import annotations
 
 import threading
-import tomllib
 from typing import Any
 
 from lxml import etree
@@ -72,25 +71,8 @@ class Writers:
 
 
 def writer_urls(core: HubCore) -> dict[str, str]:
-    """The URL the feed path writes each local replica with: `writer`, or the SQLite replica file itself.
-
-    The hub's own replica URL is a SELECT-only account on PostgreSQL (DESIGN.md, Security), so a server
-    database needs its `writer` (the feeder's role) in the same `[[data_sets]]` entry.
-    """
-    urls: dict[str, str] = {}
-    try:
-        with open(core.config.path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        raw = {}
-    extra = {entry.get("code"): entry.get("writer") for entry in raw.get("data_sets", [])}
-    for data_set in core.config.data_sets:
-        writer = extra.get(data_set.code)
-        if writer:
-            urls[data_set.code] = writer
-        elif data_set.replica and data_set.replica.startswith("sqlite:"):
-            urls[data_set.code] = data_set.replica
-    return urls
+    """The URL the feed path writes each local replica with (`DataSet.writer_url`)."""
+    return {d.code: url for d in core.config.data_sets if (url := d.writer_url) is not None}
 
 
 def _writers(ctx: Any) -> Writers:
