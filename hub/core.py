@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from audit.sql import SqlDisclosureRegister, SqlEventLog
 from hub.domain.accounts import Accounts, SecuritySettings
+from hub.domain.feeding import Feeding
 from hub.domain.policy import Policy
 from hub.domain.query import QueryEngine
+from hub.domain.reports import Reports
 from hub.domain.rules import RuleStore
 from hub.settings import Config
 from hub.storage.tables import hub_engine
@@ -15,7 +17,7 @@ from hub.storage.tables import hub_engine
 
 @dataclass
 class HubCore:
-    """Configuration, accounts, rules, the audit databases and the query engine of one hub process."""
+    """Configuration, accounts, rules, the audit databases and the domain services of one hub process."""
 
     config: Config
     accounts: Accounts
@@ -23,6 +25,8 @@ class HubCore:
     query: QueryEngine
     events: SqlEventLog
     rules: RuleStore
+    feeding: Feeding
+    reports: Reports
 
     @classmethod
     def open(cls, config: Config, *, import_users: bool = True) -> HubCore:
@@ -55,11 +59,14 @@ class HubCore:
         rules = RuleStore(engine, config, events)
         rules.seed(config.rules)
         query = QueryEngine(config, register, Policy(config, rules))
-        return cls(config, accounts, register, query, events, rules)
+        feeding = Feeding(config, accounts)
+        reports = Reports(register.store, accounts, issuer=settings.name)
+        return cls(config, accounts, register, query, events, rules, feeding, reports)
 
     def close(self) -> None:
         """Release every database connection."""
         self.query.close()
+        self.feeding.close()
         self.register.dispose()
         self.events.dispose()
         self.accounts.engine.dispose()

@@ -58,3 +58,27 @@ def test_only_auditors_get_reports(hub: RunningHub) -> None:
             Zamowienie={"Rodzaj": "OKRES", "Format": "csv"}
         )
     assert refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}Kod") == "BRAK_UPRAWNIEN"
+
+
+@pytest.mark.parametrize(
+    ("order", "code"),
+    [
+        ({"Rodzaj": "OKRES", "Format": "csv"}, "NIEPRAWIDLOWE_ZAPYTANIE"),
+        ({"Rodzaj": "OSOBA", "Pesel": "90051712345", "Format": "xml"}, "NIEPRAWIDLOWY_PESEL"),
+        ({"Rodzaj": "OSOBA", "Format": "xml"}, "NIEPRAWIDLOWY_PESEL|NIEPRAWIDLOWE_ZAPYTANIE"),
+        (
+            {"Rodzaj": "OKRES", "Od": "2026-02-01T00:00:00Z", "Do": "2026-01-01T00:00:00Z", "Format": "csv"},
+            "NIEPRAWIDLOWE_ZAPYTANIE",
+        ),
+    ],
+    ids=["period-without-dates", "pesel-bad-checksum", "person-without-pesel", "period-backwards"],
+)
+def test_an_incomplete_order_is_the_callers_mistake_with_a_stable_code(
+    hub: RunningHub, order: dict[str, str], code: str
+) -> None:
+    with pytest.raises(Fault) as refused:
+        service(hub, "audytor", "audyt").service.RaportUjawnien(Zamowienie=order)
+    assert refused.value.code.endswith("Client"), refused.value.code
+    found = refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}Kod")
+    assert found in code.split("|"), found
+    assert "Traceback" not in refused.value.message and "b'" not in refused.value.message

@@ -29,6 +29,8 @@ from adapters import adapter_class
 from adapters.base import SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedError, FeedOptions
 from adapters.targets import SoapTarget
+from audit import EventKind
+from audit.sql import SqlEventLog
 from replica.sections import unpack_sections
 from tests.integration.conftest import MODEL, RunningHub, start_demo_hub
 
@@ -417,3 +419,27 @@ def test_zeep_reads_the_feed_wsdl_and_the_state_operation(powiat: RunningHub) ->
 def test_feed_error_names_the_hubs_code() -> None:
     error = FeedError("Paczka odrzucona [ZDUPLIKOWANA_OSOBA]", fault_code="ZDUPLIKOWANA_OSOBA")
     assert error.fault_code == "ZDUPLIKOWANA_OSOBA" and error.code == "BLAD_ZASILANIA"
+
+
+def _refusals(hub: RunningHub, login: str) -> list[Any]:
+    events = SqlEventLog(f"sqlite:///{hub.directory / 'audit.sqlite'}")
+    try:
+        return [e for e in events.events(kind=EventKind.PERMISSION_REFUSED) if e.user == login]
+    finally:
+        events.dispose()
+
+
+@pytest.mark.parametrize(
+    ("login", "data_set"),
+    [("pup.kierownik", "PUP"), ("pup.system", "OPS")],
+    ids=["clerk-calls-Zasil", "system-feeds-another-office"],
+)
+def test_a_refused_feed_is_recorded_as_a_permission_refusal(
+    powiat: RunningHub, unchanged: None, login: str, data_set: str
+) -> None:
+    before = len(_refusals(powiat, login))
+    response = post(powiat, batch(person_record("X-1", "90051712344"), data_set=data_set), login=login)
+    assert fault_code(response) == "BRAK_UPRAWNIEN"
+    after = _refusals(powiat, login)
+    assert len(after) == before + 1
+    assert data_set in after[-1].details

@@ -1,0 +1,99 @@
+"""Disclosure reports for auditors (guideline 6; GDPR art. 15): who may order which report, with the same
+checks of identifiers as the query path. SOAP (`/soap/audyt`) and the command line call this; every refusal
+and every report is recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from audit.errors import ReportError
+from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, build_report
+from audit.store import AuditStore
+from contract.catalog import AUDITOR
+from contract.errors import InvalidRequest
+from contract.identifiers import validate_pesel
+from hub.domain.feeding import RefusalRecorder
+from hub.domain.policy import Caller
+
+MEDIA_TYPES = {
+    ReportFormat.XML: "application/xml",
+    ReportFormat.CSV: "text/csv",
+    ReportFormat.PDF: "application/pdf",
+}
+
+
+@dataclass(frozen=True)
+class ReportOrder:
+    """What an auditor asks for: the kind of report, its criteria and format; times are half-open, UTC."""
+
+    kind: str
+    format: str
+    pesel: str | None = None
+    user: str | None = None
+    office: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A report made: a suggested file name, its media type and its bytes."""
+
+    name: str
+    media_type: str
+    content: bytes
+
+
+class Reports:
+    """Builds disclosure reports for callers with the AUDYTOR role."""
+
+    def __init__(self, store: AuditStore, refusals: RefusalRecorder, issuer: str) -> None:
+        self.store = store
+        self.refusals = refusals
+        self.issuer = issuer
+
+    def request(self, order: ReportOrder) -> tuple[ReportRequest, ReportFormat]:
+        """The checked report request: identifiers validated as on the query path, criteria complete."""
+        try:
+            kind = ReportKind(order.kind.upper())
+        except ValueError:
+            raise InvalidRequest(f"Nieznany rodzaj raportu: {order.kind}.") from None
+        try:
+            fmt = ReportFormat(order.format.lower())
+        except ValueError:
+            raise InvalidRequest(f"Nieznany format raportu: {order.format} (dozwolone: XML, CSV, PDF).") from None
+        pesel = validate_pesel(order.pesel) if order.pesel else None
+        since, until = _utc(order.since), _utc(order.until)
+        if since is not None and until is not None and since >= until:
+            raise InvalidRequest("Początek okresu raportu musi być wcześniejszy niż jego koniec.")
+        request = ReportRequest(kind, pesel=pesel, user=order.user, office=order.office, since=since, until=until)
+        try:
+            request.check()
+        except ReportError as error:
+            raise InvalidRequest(str(error)) from None
+        return request, fmt
+
+    def build(self, caller: Caller, order: ReportOrder, *, channel: str) -> ReportFile:
+        """The report, recorded as made for `caller`; refused (and recorded) without the AUDYTOR role."""
+        if not caller.has_role(AUDITOR):
+            raise self.refusals.refused(caller, f"raport z rejestru ujawnień (wymaga roli {AUDITOR})")
+        request, fmt = self.request(order)
+        try:
+            content = build_report(
+                self.store,
+                request,
+                fmt,
+                requested_by=Requester(caller.login, caller.office, channel),
+                issuer=self.issuer,
+            )
+        except ReportError as error:
+            raise InvalidRequest(str(error)) from None
+        name = f"raport-{request.kind.value.lower()}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.{fmt.value}"
+        return ReportFile(name, MEDIA_TYPES[fmt], content)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
