@@ -383,12 +383,7 @@ def _check(config: Config) -> list[str]:
     for index, group in enumerate(config.groups, 1):
         if group.office not in offices:
             problems.append(f"{name}:groups[{index}].office: nieznany urząd {group.office}")
-    for index, user in enumerate(config.users, 1):
-        if (user.office, user.group) not in groups:
-            problems.append(f"{name}:users[{index}].group: nieznana grupa {user.group} urzędu {user.office}")
-        problems.extend(
-            f"{name}:users[{index}].roles: nieznana rola {role}" for role in user.roles if role not in catalog.ROLES
-        )
+    problems.extend(_check_users(name, config.users, groups))
     for index, basis in enumerate(config.legal_bases, 1):
         problems.extend(
             f"{name}:legal_bases[{index}].data_sets: nieznany zbiór {code}"
@@ -397,6 +392,17 @@ def _check(config: Config) -> list[str]:
         )
     for index, rule in enumerate(config.rules, 1):
         problems.extend(_check_rule(f"{name}:rules[{index}]", rule, groups, data_sets, legal_bases))
+    return problems
+
+
+def _check_users(name: str, users: Sequence[UserEntry], groups: set[tuple[str, str]]) -> list[str]:
+    problems: list[str] = []
+    for index, user in enumerate(users, 1):
+        if (user.office, user.group) not in groups:
+            problems.append(f"{name}:users[{index}].group: nieznana grupa {user.group} urzędu {user.office}")
+        problems.extend(
+            f"{name}:users[{index}].roles: nieznana rola {role}" for role in user.roles if role not in catalog.ROLES
+        )
     return problems
 
 
