@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from audit.errors import ReportError
-from audit.labels import CATEGORY_TITLES
+from audit.labels import category_title
 from audit.records import EventKind, Outcome
 from audit.reports import (
     REPORT_NS,
@@ -276,8 +276,16 @@ def test_pdf_html_is_polish_and_escaped() -> None:
     assert "Powiat &lt;testowy&gt;" in html
 
 
-def test_category_titles_match_the_hub_catalog() -> None:
+def test_category_titles_come_from_the_catalog_including_kinds_registered_later() -> None:
     from contract import catalog
 
-    expected = {(k.code, c.code): c.title for k in catalog.kinds() for c in k.categories}
-    assert {key: CATEGORY_TITLES[key] for key in expected} == expected
+    assert category_title("SR", "DANE_DZIECI") == "Dane dzieci, na które przyznano świadczenie"
+    kind = catalog.DataSetKind(
+        code="PFRON_TYTULY",
+        title="Testowy rodzaj zbioru",
+        data_element="DanePFRONTytuly",
+        categories=(catalog.Category("ORZECZENIA_TEST", "OrzeczeniaTest", "Orzeczenia (test)", "X 1"),),
+    )
+    catalog.register(kind)
+    assert category_title("PFRON_TYTULY", "ORZECZENIA_TEST") == "Orzeczenia (test)"
+    assert category_title("PFRON_TYTULY", "NIE_MA") == "NIE_MA"
