@@ -66,7 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     tls_args = [
         f"--{flag}={value}"
-        for flag, value in (("tls-cert", args.tls_cert), ("tls-key", args.tls_key), ("client-ca", args.client_ca))
+        for flag, value in (
+            ("tls-cert", args.tls_cert),
+            ("tls-key", args.tls_key),
+            ("client-ca", args.client_ca),
+            ("client-crl", args.client_crl),  # every worker checks revocation, not only this one
+        )
         if value
     ]
     sock, workers = _workers(str(config.path), listen, port, args.workers or config.hub.workers, tls_args)

@@ -128,13 +128,24 @@ def tls_options(settings: HubSettings) -> ssl.CertificateOptions | None:
     with open(settings.client_ca, "rb") as ca_file:
         bundle = ca_file.read()
     authorities = [ssl.Certificate.loadPEM(c.public_bytes(_pem())) for c in x509.load_pem_x509_certificates(bundle)]
-    return ssl.CertificateOptions(
+    options = ssl.CertificateOptions(
         privateKey=own.privateKey.original,
         certificate=own.original,
         verify=True,
         caCerts=[a.original for a in authorities],
         requireCertificate=True,
     )
+    if settings.client_crl:  # a revoked office system is refused at the handshake; the CRL is re-read on change
+        from contract.errors import ConfigurationError
+        from signing import SigningError
+        from signing.tls_revocation import ClientRevocation
+
+        try:
+            revocation = ClientRevocation(settings.client_ca, settings.client_crl)
+        except SigningError as error:
+            raise ConfigurationError(error.message) from error
+        revocation.install(options.getContext())
+    return options
 
 
 def _pem() -> Any:
