@@ -23,6 +23,7 @@ from typing import Any
 
 from audit.checkpoints import CheckpointSigner, TrustedKeys, generate_key, public_pem
 from audit.errors import AuditError
+from audit.output import STDOUT, output_stream
 from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, write_report
 from audit.retention import cut_for, purge
 from audit.schema import postgresql_grants, postgresql_guards
@@ -209,22 +210,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     fmt = ReportFormat(args.format)
     requester = Requester(args.requested_by or getpass.getuser(), args.requester_office or "", "CLI")
+    to_stdout = args.output in (None, STDOUT)
+    if fmt is ReportFormat.PDF and to_stdout and sys.stdout.isatty():
+        raise AuditError("Raportu PDF nie wypisuję na terminal: podaj --output PLIK.pdf.")
     store = _open(settings, with_key=True)
     try:
-        if args.output in (None, "-"):
-            if fmt is ReportFormat.PDF and sys.stdout.isatty():
-                raise AuditError("Raportu PDF nie wypisuję na terminal: podaj --output PLIK.pdf.")
-            count = write_report(store, request, fmt, sys.stdout.buffer, requested_by=requester, issuer=settings.issuer)
-            sys.stdout.flush()
-        else:
-            target = Path(args.output)
-            partial = target.with_name(target.name + ".czesciowy")
-            with partial.open("wb") as handle:
-                count = write_report(store, request, fmt, handle, requested_by=requester, issuer=settings.issuer)
-            partial.replace(target)
-            print(f"Zapisano raport ({count} wpisów): {target}", file=sys.stderr)
+        with output_stream(args.output) as handle:
+            count = write_report(store, request, fmt, handle, requested_by=requester, issuer=settings.issuer)
     finally:
         store.dispose()
+    if not to_stdout:
+        print(f"Zapisano raport ({count} wpisów): {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -354,7 +350,12 @@ def register(subparsers: Any) -> None:
     report.add_argument(
         "--format", choices=[f.value for f in ReportFormat], default="xml", help="format raportu (domyślnie xml)"
     )
-    report.add_argument("--output", metavar="PLIK", help="plik wynikowy (domyślnie standardowe wyjście)")
+    report.add_argument(
+        "--output",
+        metavar="PLIK",
+        help="plik wynikowy (domyślnie standardowe wyjście, także -); zwykły plik jest zastępowany w całości, "
+        "do urządzenia lub potoku nazwanego raport jest pisany wprost",
+    )
     report.add_argument("--requested-by", metavar="LOGIN", help="kto sporządza raport (domyślnie użytkownik systemu)")
     report.add_argument("--requester-office", metavar="KOD", help="urząd sporządzającego")
     report.add_argument("--key", metavar="PEM", help="klucz prywatny punktów kontrolnych (domyślnie audit_key)")
