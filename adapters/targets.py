@@ -30,12 +30,28 @@ def open_target(url: str, *, login: str | None = None, password: str | None = No
 
 
 class ReplicaTarget:
-    """Writes a replica database directly with the hub's replica writer (the only writer of replicas)."""
+    """Writes a replica database directly with the hub's replica writer (the only writer of replicas).
 
-    def __init__(self, url: str, kind: str) -> None:
+    A replica that holds another data set, kind or controller is refused when the target opens, before
+    the source is read (`replica.writer.check_identity`); a new one records `data_set` (by default the
+    kind's code), the kind and `controller`.
+    """
+
+    def __init__(self, url: str, kind: str, *, data_set: str | None = None, controller: str | None = None) -> None:
+        from contract.errors import PlatformError
         from replica.writer import ReplicaWriter
 
-        self.writer = ReplicaWriter(url, kind, duplicates="refuse", bulk=True)
+        try:
+            self.writer = ReplicaWriter(
+                url, kind, data_set=data_set, controller=controller, duplicates="refuse", bulk=True
+            )
+        except PlatformError as error:
+            raise FeedError(f"{error.message} [{error.code}]", fault_code=error.code) from error
+        try:
+            self.writer.verify(data_set or kind)
+        except PlatformError as error:
+            self.writer.dispose()
+            raise FeedError(f"{error.message} [{error.code}]", fault_code=error.code) from error
 
     def status(self, data_set: str) -> TargetStatus:
         """Where the replica stands."""

@@ -261,7 +261,7 @@ def prepare(
         count = summary.counts[data_set]
         step = progress(f"Zasilanie repliki {data_set} (moduł zasilający)", count, 0) if progress else None
         adapter = adapter_class(data_set.lower())(summary.urls[data_set])  # type: ignore[call-arg]
-        replica = ReplicaTarget(target.replica, data_set)
+        replica = ReplicaTarget(target.replica, target.kind, data_set=target.code, controller=target.controller)
         try:
             reports.append(Feeder(adapter, replica, progress=step).run(FULL))
         finally:

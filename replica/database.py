@@ -17,6 +17,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,35 @@ class ReplicaState(ReplicaBase):
     staging_sequence: Mapped[int | None] = mapped_column("numer_paczki_roboczej", Integer)
     staging_watermark: Mapped[str | None] = mapped_column("znacznik_roboczy", String(WATERMARK_LENGTH))
     updated_at: Mapped[dt.datetime | None] = mapped_column("zaktualizowano", DateTime(timezone=True))
+    # What the replica holds, recorded when its state row is created (`ReplicaIdentity`): a writer of
+    # another data set, kind or controller is refused (`replica.writer.check_identity`).
+    data_set: Mapped[str | None] = mapped_column("zbior", String(64))
+    kind: Mapped[str | None] = mapped_column("rodzaj", String(20))
+    controller: Mapped[str | None] = mapped_column("administrator", String(64))
+
+
+#: The state's identity columns, added to a replica created before they existed (`_add_identity_columns`).
+IDENTITY_COLUMNS = ("zbior", "rodzaj", "administrator")
+
+
+@dataclass(frozen=True)
+class ReplicaIdentity:
+    """What a replica holds: its data set, the kind of that data set and the controller (an office).
+
+    None where not known: a replica created before the identity was recorded, or a writer that was not
+    told the controller.
+    """
+
+    data_set: str | None
+    kind: str | None
+    controller: str | None = None
+
+    def describe(self) -> str:
+        """Polish, for messages: `zbiór OPS (rodzaj OPS, administrator OPS)`."""
+        facts = [f"rodzaj {self.kind}"] if self.kind else []
+        if self.controller:
+            facts.append(f"administrator {self.controller}")
+        return f"zbiór {self.data_set or '?'}" + (f" ({', '.join(facts)})" if facts else "")
 
 
 def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: int = 2) -> Engine:
@@ -185,7 +215,25 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
         engine = create_engine(url)
     ReplicaBase.metadata.create_all(engine)
     check_layout(engine, url)
+    _add_identity_columns(engine)
     return engine
+
+
+def _add_identity_columns(engine: Engine) -> None:
+    """Add the state's identity columns to a replica created before they existed (nullable: the identity
+    is recorded by the next batch, `replica.writer.ReplicaWriter`)."""
+    present = {column["name"] for column in inspect(engine).get_columns(ReplicaState.__tablename__)}
+    missing = [name for name in IDENTITY_COLUMNS if name not in present]
+    if not missing:
+        return
+    table = ReplicaState.__table__
+    preparer = engine.dialect.identifier_preparer
+    with engine.begin() as connection:
+        for name in missing:
+            column_type = table.c[name].type.compile(dialect=engine.dialect)
+            connection.exec_driver_sql(
+                f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(name)} {column_type}"
+            )
 
 
 class WalCheckpointer:

@@ -45,6 +45,7 @@ from replica.database import (
     STATE_ROW,
     Load,
     Person,
+    ReplicaIdentity,
     ReplicaState,
     Sections,
     WalCheckpointer,
@@ -79,6 +80,30 @@ class BatchOutOfOrder(PlatformError):
     """A batch does not continue the run it names (a gap, or a run that is no longer open)."""
 
     code = "NIECIAGLOSC_ZASILENIA"
+
+
+class ReplicaMismatch(UnknownDataSet):
+    """The replica holds another data set, kind or controller than the writer or the batch names: refused,
+    the replica untouched (an SR feeder pointed at the OPS replica, another data set's feed file)."""
+
+    code = "NIEZGODNY_ZBIOR_REPLIKI"
+
+
+def check_identity(recorded: ReplicaIdentity, offered: ReplicaIdentity) -> None:
+    """The one rule of every path that writes a replica (the SOAP feed service, `platforma feed`,
+    `platforma load`): what is offered must be what the replica holds, fact by fact (kind, data set,
+    controller); a fact not known on either side (None) is not compared."""
+    pairs = (
+        (recorded.kind, offered.kind),
+        (recorded.data_set, offered.data_set),
+        (recorded.controller, offered.controller),
+    )
+    if any(mine is not None and theirs is not None and mine != theirs for mine, theirs in pairs):
+        raise ReplicaMismatch(
+            f"Replika przechowuje {recorded.describe()}, a zasilenie dotyczy: {offered.describe()}. "
+            "To replika innego zbioru danych: niczego w niej nie zmieniono. Sprawdź adres repliki, "
+            "adapter i konfigurację zbioru."
+        )
 
 
 @dataclass
@@ -188,6 +213,13 @@ class ReplicaStatus:
     staging_sequence: int | None
     staging_watermark: str | None
     people: int
+    #: What the replica holds, as recorded when it was created (None for a replica never written).
+    identity: ReplicaIdentity | None = None
+
+
+def _recorded(state: Any) -> ReplicaIdentity:
+    """The identity a `stan_repliki` row records."""
+    return ReplicaIdentity(state["zbior"], state["rodzaj"], state["administrator"])
 
 
 def _text(element: etree._Element | None, path: str) -> str | None:
@@ -343,13 +375,27 @@ class ReplicaWriter:
     files); `duplicates="refuse"` refuses the whole batch with `ZDUPLIKOWANA_OSOBA` (the SOAP service).
     `bulk=True` (a feeding module writing the replica database itself, batch after batch) gives a SQLite
     replica a bigger page cache and checkpoints its log beside the writer (`WalCheckpointer`).
+
+    `data_set` (by default the kind's code) and `controller` are what the writer is meant to write: a new
+    replica records them with its kind (`stan_repliki`), and a replica that holds anything else is refused
+    (`check_identity`), as is a batch that declares another data set.
     """
 
-    def __init__(self, replica_url: str, data_set_kind: str, *, duplicates: str = "reject", bulk: bool = False) -> None:
+    def __init__(
+        self,
+        replica_url: str,
+        data_set_kind: str,
+        *,
+        data_set: str | None = None,
+        controller: str | None = None,
+        duplicates: str = "reject",
+        bulk: bool = False,
+    ) -> None:
         kind = catalog.kind(data_set_kind)
         if kind is None:
             raise UnknownDataSet(f"Nieznany rodzaj zbioru: {data_set_kind}.")
         self.kind = kind
+        self.identity = ReplicaIdentity(data_set or kind.code, kind.code, controller)
         self.duplicates = duplicates
         path = sqlite_file(replica_url) if bulk else None
         self.engine = writable_engine(replica_url, checkpoint_on_commit=path is None, cache_mb=16 if bulk else 2)
@@ -383,7 +429,39 @@ class ReplicaWriter:
             state["numer_paczki_roboczej"],
             state["znacznik_roboczy"],
             people,
+            _recorded(state),
         )
+
+    def verify(self, data_set: str | None = None) -> None:
+        """Refuse now, before anything is read or sent, a replica this writer may not write, or a
+        `data_set` it does not hold (`check_identity`; `apply` checks again in its transaction)."""
+        with self.engine.connect() as connection:
+            state = connection.execute(select(STATE).where(STATE.c.id == STATE_ROW)).mappings().one_or_none()
+        self._check_identity(None if state is None else dict(state), data_set)
+
+    def _check_identity(self, state: dict[str, Any] | None, data_set: str | None) -> dict[str, Any]:
+        """Check the writer and the declared `data_set` against what the replica holds; return the state
+        columns that record the identity where the replica has not recorded it yet (a new replica, or one
+        created before identities were recorded)."""
+        recorded = _recorded(state) if state is not None else ReplicaIdentity(None, None, None)
+        check_identity(recorded, self.identity)
+        holds = ReplicaIdentity(
+            recorded.data_set or self.identity.data_set,
+            recorded.kind or self.identity.kind,
+            recorded.controller or self.identity.controller,
+        )
+        if data_set is not None:
+            check_identity(holds, ReplicaIdentity(data_set, None, None))
+        missing = {
+            column: value
+            for column, known, value in (
+                ("zbior", recorded.data_set, holds.data_set),
+                ("rodzaj", recorded.kind, holds.kind),
+                ("administrator", recorded.controller, holds.controller),
+            )
+            if known is None and value is not None
+        }
+        return missing
 
     # -- the write path ------------------------------------------------------------------------------------
     def apply(
@@ -394,10 +472,6 @@ class ReplicaWriter:
         progress: Callable[[int], None] | None = None,
     ) -> LoadReport:
         """Apply one batch in one transaction; return what happened (or raise, changing nothing)."""
-        if header.data_set != self.kind.code:
-            raise UnknownDataSet(
-                f"Paczka dotyczy zbioru {header.data_set}, a replika przyjmuje zbiór {self.kind.code}."
-            )
         if header.kind not in (FULL, INCREMENTAL):
             raise SchemaViolation(f"Nieznany rodzaj paczki: {header.kind}.")
         self._restart_log()
@@ -451,6 +525,9 @@ class ReplicaWriter:
         try:
             with self.engine.begin() as connection:
                 state = self._lock_state(connection)
+                identity = self._check_identity(state, header.data_set)
+                if identity:
+                    connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**identity))
                 if self._already_applied(connection, state, header, report):
                     return report, 0, 0
                 generation = self._target_generation(connection, state, header)
@@ -927,8 +1004,16 @@ _MULTIROW: dict[str, str] = {}
 class Loader:
     """Applies feed files to one replica, each file one batch (`platforma load`, the demo)."""
 
-    def __init__(self, replica_url: str, data_set_kind: str, schema: etree.XMLSchema | None) -> None:
-        self.writer = ReplicaWriter(replica_url, data_set_kind)
+    def __init__(
+        self,
+        replica_url: str,
+        data_set_kind: str,
+        schema: etree.XMLSchema | None,
+        *,
+        data_set: str | None = None,
+        controller: str | None = None,
+    ) -> None:
+        self.writer = ReplicaWriter(replica_url, data_set_kind, data_set=data_set, controller=controller)
         self.kind = self.writer.kind
         self.schema = schema
         self.engine = self.writer.engine
