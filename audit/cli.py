@@ -27,7 +27,7 @@ from audit.output import STDOUT, output_stream
 from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, write_report
 from audit.retention import cut_for, purge
 from audit.schema import postgresql_grants, postgresql_guards
-from audit.store import AuditStore, CheckpointPolicy, Head
+from audit.store import AuditStore, CheckpointPolicy, Head, OpenMode
 from audit.verify import verify
 
 EXIT_OK = 0
@@ -116,10 +116,14 @@ def settings_from(args: argparse.Namespace) -> AuditSettings:
     return AuditSettings(url=url, key=key, **values)
 
 
-def _open(settings: AuditSettings, *, with_key: bool) -> AuditStore:
+def _open(settings: AuditSettings, *, with_key: bool, mode: OpenMode = OpenMode.EXISTING) -> AuditStore:
+    """An existing register (never created here: only the hub creates one); read-only for `verify`."""
     signer = CheckpointSigner.from_file(settings.key) if with_key and settings.key is not None else None
     return AuditStore(
-        settings.url, signer=signer, policy=CheckpointPolicy(settings.every_records, settings.every_minutes)
+        settings.url,
+        signer=signer,
+        policy=CheckpointPolicy(settings.every_records, settings.every_minutes),
+        mode=mode,
     )
 
 
@@ -156,7 +160,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         key_files = [str(settings.key)]
     keys = TrustedKeys.from_files(key_files) if key_files else None
     anchor = _parse_anchor(args.anchor) if args.anchor else None
-    store = _open(settings, with_key=False)
+    store = _open(settings, with_key=False, mode=OpenMode.READ_ONLY)
     try:
         report = verify(
             store,
@@ -208,6 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         until=_parse_moment(args.until, end=True) if args.until else None,
         include_refusals=args.refusals,
     )
+    request.check()
     fmt = ReportFormat(args.format)
     requester = Requester(args.requested_by or getpass.getuser(), args.requester_office or "", "CLI")
     to_stdout = args.output in (None, STDOUT)

@@ -23,6 +23,12 @@ class AuditStorageError(AuditError):
     code = "BLAD_BAZY_AUDYTU"
 
 
+class RegisterNotFoundError(AuditStorageError):
+    """A command that reads or extends a register found none where it was pointed (nothing was created)."""
+
+    code = "BRAK_REJESTRU"
+
+
 class AuditKeyError(AuditError):
     """The checkpoint signing key (or a trusted public key) is missing, unreadable or of a wrong kind."""
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import logging
 import os
 import sqlite3
 import threading
 import time as _time
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +32,11 @@ from sqlalchemy import Connection, create_engine, delete, event, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from audit import chain
 from audit.checkpoints import Checkpoint, CheckpointSigner
-from audit.errors import AuditStorageError
+from audit.errors import AuditStorageError, RegisterNotFoundError
 from audit.records import DisclosureRecord, EventKind, Outcome, SecurityEvent
 from audit.schema import (
     CHAINED_TABLES,
@@ -72,6 +74,17 @@ def _process_lock(key: str) -> threading.Lock:
         return _PROCESS_LOCKS.setdefault(key, threading.Lock())
 
 
+class OpenMode(enum.Enum):
+    """How a store opens its database; only `CREATE` may make a new register."""
+
+    CREATE = "rwc"
+    """The hub: create the database and its tables when they are missing (and upgrade older ones)."""
+    EXISTING = "rw"
+    """An existing register, to be written to (`report` records itself, `purge`, `checkpoint`)."""
+    READ_ONLY = "ro"
+    """An existing register, only read (`verify`): no statement that writes is ever sent."""
+
+
 @dataclass(frozen=True)
 class CheckpointPolicy:
     """When the hub signs a checkpoint: after `every_records` records or `every_minutes` minutes."""
@@ -96,14 +109,25 @@ class Head:
     link: str
 
 
-def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 60})
+def _sqlite_engine(database: Path, *, access: str, immediate: bool, synchronous: str) -> Engine:
+    """An engine on a SQLite file opened by URI with `mode=<access>` (`ro`, `rw` or `rwc`).
+
+    `ro` and `rw` never create the file. The path is percent-encoded: a `#` or `?` in a folder name would
+    otherwise end the path and drop the mode (SQLite would open, or create, another file).
+    """
+    uri = f"file:{urllib.parse.quote(str(database.absolute()))}?mode={access}"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy's recipe for pysqlite: let us emit BEGIN ourselves, so that it can be IMMEDIATE.
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        if access != "ro":
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
         dbapi_connection.execute(f"PRAGMA synchronous = {synchronous}")
         dbapi_connection.execute("PRAGMA busy_timeout = 60000")
         if immediate:
@@ -271,10 +295,12 @@ class AuditStore:
         key_file: str | Path | None = None,
         policy: CheckpointPolicy | None = None,
         synchronous: str = "NORMAL",
+        mode: OpenMode = OpenMode.CREATE,
     ) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA", "OFF"):
             raise ValueError(f"unknown SQLite synchronous level: {synchronous}")
         self.url = url
+        self.mode = mode
         self.signer = signer if signer is not None or key_file is None else CheckpointSigner.from_file(key_file)
         self.policy = policy or CheckpointPolicy()
         parsed = make_url(url)
@@ -283,12 +309,21 @@ class AuditStore:
         try:
             if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
                 database = Path(str(parsed.database))
-                database.parent.mkdir(parents=True, exist_ok=True)
+                if mode is OpenMode.CREATE:
+                    database.parent.mkdir(parents=True, exist_ok=True)
+                elif not database.is_file():
+                    raise RegisterNotFoundError(
+                        f"Nie ma rejestru audytu: plik {database} nie istnieje. Sprawdź ścieżkę (--audit-db albo "
+                        "audit_database w konfiguracji); rejestr tworzy tylko hub."
+                    )
                 self._lock_key = "sqlite:" + os.path.realpath(database)
-                self.writer = _sqlite_engine(url, immediate=True, synchronous=synchronous.upper())
-                self.reader = _sqlite_engine(url, immediate=False, synchronous=synchronous.upper())
+                level = synchronous.upper()
+                self.writer = _sqlite_engine(database, access=mode.value, immediate=True, synchronous=level)
+                self.reader = _sqlite_engine(database, access="ro", immediate=False, synchronous=level)
                 self._database_file = database
             elif self.dialect == "sqlite":
+                if mode is not OpenMode.CREATE:
+                    raise RegisterNotFoundError("Nie ma rejestru audytu: baza w pamięci jest zawsze pusta.")
                 self._lock_key = f"memory:{id(self)}"
                 self.writer = self.reader = _memory_engine(url)
             else:
@@ -301,11 +336,33 @@ class AuditStore:
             self._sql = _Statements.for_dialect(self.dialect)
             self._dbapi_error: type[BaseException] = self.writer.dialect.loaded_dbapi.Error
             self._opened = _time.monotonic()
-            self._install()
+            if mode is not OpenMode.CREATE:
+                self._require_tables()
+            if mode is not OpenMode.READ_ONLY:
+                self._install()
         except SQLAlchemyError as error:
+            self._dispose_engines()
             raise AuditStorageError(f"Nie można otworzyć bazy audytu: {_describe(error)}") from error
+        except AuditStorageError:
+            self._dispose_engines()
+            raise
 
     # -- schema ----------------------------------------------------------------------------------------------
+    def _require_tables(self) -> None:
+        """Refuse a database without the audit tables (a mistyped path, or another application's file)."""
+        with self.reader.connect() as connection:
+            missing = [t for t in (*CHAINED_TABLES, CHECKPOINTS) if t not in inspect(connection).get_table_names()]
+        if missing:
+            where = self._database_file if self._database_file is not None else make_url(self.url).database
+            raise RegisterNotFoundError(
+                f"Plik {where} nie zawiera rejestru audytu (brak tabel: {', '.join(missing)}). Sprawdź ścieżkę "
+                "(--audit-db albo audit_database w konfiguracji)."
+            )
+
+    def _dispose_engines(self) -> None:
+        for engine in {id(e): e for e in (getattr(self, "writer", None), getattr(self, "reader", None)) if e}.values():
+            engine.dispose()
+
     def _install(self) -> None:
         with self._lock, self._write() as connection:
             existing = set(inspect(connection).get_table_names())
@@ -356,6 +413,7 @@ class AuditStore:
         """Chain and store records atomically: committed (durable) when this returns, or nothing is."""
         if not disclosures and not events:
             return
+        self._writable()
         try:
             with self._lock, self._raw_write() as cursor:
                 self._append_locked(cursor, disclosures, events)
@@ -367,6 +425,10 @@ class AuditStore:
                     if self._checkpointer is None:
                         self._checkpointer = _LogCheckpointer(self._database_file)
             self._checkpointer.appended()
+
+    def _writable(self) -> None:
+        if self.mode is OpenMode.READ_ONLY:
+            raise AuditStorageError("Rejestr audytu otwarto tylko do odczytu: nie można w nim niczego zapisać.")
 
     def _append_locked(
         self, cursor: Any, disclosures: Sequence[DisclosureRecord], events: Sequence[SecurityEvent]
@@ -444,6 +506,7 @@ class AuditStore:
         """
         if self.signer is None:
             return None
+        self._writable()
         try:
             with self._lock, self._raw_write() as cursor:
                 head = self._head(cursor)
@@ -460,6 +523,7 @@ class AuditStore:
         """Sign a retention cut at record `nr` (which must exist): records up to it may then be deleted."""
         if self.signer is None:
             raise AuditStorageError("Cięcie retencji wymaga klucza punktów kontrolnych (audit_key).")
+        self._writable()
         try:
             with self._lock, self._raw_write() as cursor:
                 link = None
@@ -476,6 +540,7 @@ class AuditStore:
 
     def delete_up_to(self, nr: int, *, batch: int = 20_000) -> int:
         """Delete the records numbered up to `nr` (allowed only below a signed cut), in short transactions."""
+        self._writable()
         removed = 0
         try:
             for model in (DisclosureRow, EventRow):
