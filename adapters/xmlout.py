@@ -140,20 +140,29 @@ def addresses(items: Iterable[str]) -> str:
     return wrap("Adresy", body) if body else ""
 
 
-def address(kind: str, post_code: Any, town: Any, street: Any, house: Any, flat: Any, what: str) -> str:
-    """One `Adres` in model order."""
-    post = str(post_code or "").strip()
+def post_code(value: Any, what: str) -> str:
+    """`KodPocztowy` (five digits get their dash), or nothing when the source has none: a homeless
+    client's place of stay or an address abroad has no Polish post code (model 1.1). A value that is
+    present but no post code is a `RowProblem`."""
+    post = str(value or "").strip()
+    if not post:
+        return ""
     if len(post) == 5 and post.isdigit():
         post = post[:2] + "-" + post[2:]
     if not (len(post) == 6 and post[2] == "-" and (post[:2] + post[3:]).isdigit()):
-        raise RowProblem(f"nieprawidłowy kod pocztowy: {what} = {post_code}")
+        raise RowProblem(f"nieprawidłowy kod pocztowy: {what} = {value}")
+    return el("KodPocztowy", post)
+
+
+def address(kind: str, post: Any, town: Any, street: Any, house: Any, flat: Any, what: str) -> str:
+    """One `Adres` in model order; the town is required, the post code and the house number are not."""
     return wrap(
         "Adres",
         el("RodzajAdresu", kind)
-        + el("KodPocztowy", post)
+        + post_code(post, what)
         + text("Miejscowosc", town, f"{what}: miejscowość", required=True)
         + text("Ulica", street, f"{what}: ulica")
-        + text("NrDomu", house, f"{what}: numer domu", required=True)
+        + text("NrDomu", house, f"{what}: numer domu")
         + text("NrLokalu", flat, f"{what}: numer lokalu"),
     )
 

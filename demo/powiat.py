@@ -273,6 +273,11 @@ def prepare(
         "users": users,
         "beneficiaries": _pick_beneficiaries(summary.known_to),
         "loaded": {data_set: r.applied for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)},
+        # People a feeding module could not express in the model, by source key (never silently left out).
+        "rejected": {
+            data_set: [key for key, _reason in r.rejected]
+            for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)
+        },
         "domain_databases": summary.urls,
         "uklad_replik": LAYOUT,
     }

@@ -370,10 +370,10 @@ class _Formats:
             return x.Lookup(lambda value: x.el(element, code(name, value, what)))
 
         self.address_kind = coded("typ_adresu", "RodzajAdresu", "adres")
-        self.post_code = x.Lookup(_post_code)
+        self.post_code = x.Lookup(lambda value: x.post_code(value, "adres"))
         self.town = x.text_lookup("Miejscowosc", "adres: miejscowość", required=True)
         self.street = x.text_lookup("Ulica", "adres: ulica")
-        self.house = x.text_lookup("NrDomu", "adres: numer domu", required=True)
+        self.house = x.text_lookup("NrDomu", "adres: numer domu")
         self.flat = x.text_lookup("NrLokalu", "adres: numer lokalu")
         self.document_kind = x.Lookup(lambda value: mapping.optional_code("rodzaj_dokumentu", value, _DOCUMENT) or "")
         self.sex = x.Lookup(lambda value: x.el("Plec", code("plec", value, "osoba: płeć")))
@@ -406,16 +406,6 @@ def _section_writer(name: str) -> Any:
         return (opening + body + closing).encode()
 
     return write
-
-
-def _post_code(value: Any) -> str:
-    """`KodPocztowy` as `xmlout.address` writes it (5 digits get their dash)."""
-    post = str(value or "").strip()
-    if len(post) == 5 and post.isdigit():
-        post = post[:2] + "-" + post[2:]
-    if not (len(post) == 6 and post[2] == "-" and (post[:2] + post[3:]).isdigit()):
-        raise RowProblem(f"nieprawidłowy kod pocztowy: adres = {value}")
-    return x.el("KodPocztowy", post)
 
 
 class _RowLookup(dict[tuple[Any, ...], tuple[str, str]]):

@@ -68,14 +68,18 @@ PeselType = named(Unicode(pattern=r"[0-9]{11}", type_name="Pesel"))
 
 
 class Adres(ModelType):
-    """An address (guideline PUP 1.7): kind, post code, town, street, house and flat number."""
+    """An address (guideline PUP 1.7): kind, post code, town, street, house and flat number.
+
+    The post code and the house number are optional (model 1.1, docs/contracts.md): a homeless client's
+    place of stay or an address abroad has neither, and the person must not be left out of the replica.
+    """
 
     _type_info = [
         ("RodzajAdresu", required(AddressKind)),
-        ("KodPocztowy", required(PostCode)),
+        ("KodPocztowy", PostCode),
         ("Miejscowosc", RequiredText),
         ("Ulica", Text),
-        ("NrDomu", required(Number)),
+        ("NrDomu", Number),
         ("NrLokalu", Number),
     ]
 
