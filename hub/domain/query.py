@@ -89,22 +89,44 @@ def digest_of(element: etree._Element) -> str:
     return hashlib.sha256(etree.tostring(element, method="c14n", exclusive=True)).hexdigest()
 
 
+#: The answer's prefixes when the caller names none (the SOAP edge passes its envelope's own).
+ANSWER_PREFIXES: Mapping[str, str] = {catalog.QUERY_NS: "z", catalog.MODEL_NS: "m"}
+
+
 class QueryEngine:
     """Answers queries from the configured replicas under the configured policy."""
 
-    def __init__(self, config: Config, register: DisclosureRegister, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        register: DisclosureRegister,
+        policy: Policy | None = None,
+        *,
+        replicas: Mapping[str, ReplicaReader] | None = None,
+    ) -> None:
         self.config = config
         self.policy = policy or Policy(config)
-        # The prefixes the answer's envelope uses (set by the SOAP edge): the `Dane*` element is built with
-        # them, so it leaves exactly as digested (lxml would otherwise re-prefix it on insertion).
-        self.prefixes: dict[str, str] = {catalog.QUERY_NS: "z", catalog.MODEL_NS: "m"}
         self.register = register
-        self.replicas: dict[str, ReplicaReader] = {
-            d.code: ReplicaReader(d.replica) for d in config.data_sets if d.replica is not None
-        }
+        # The replicas' readers: given (tests give in-memory ones), or opened read-only from the configuration.
+        self.replicas: dict[str, ReplicaReader] = (
+            dict(replicas)
+            if replicas is not None
+            else {d.code: ReplicaReader(d.replica) for d in config.data_sets if d.replica is not None}
+        )
 
-    def ask(self, caller: Caller, request: QueryRequest, request_id: str | None = None) -> QueryAnswer:
-        """Answer one query, or raise a `PlatformError` (refusals are recorded before raising)."""
+    def ask(
+        self,
+        caller: Caller,
+        request: QueryRequest,
+        request_id: str | None = None,
+        *,
+        prefixes: Mapping[str, str] = ANSWER_PREFIXES,
+    ) -> QueryAnswer:
+        """Answer one query, or raise a `PlatformError` (refusals are recorded before raising).
+
+        `prefixes` (namespace -> prefix) are those of the envelope the answer leaves in: each `Dane*` element
+        is built with them, so it leaves exactly as digested (lxml would otherwise re-prefix it on insertion).
+        """
         request_id = request_id or str(uuid.uuid4())
         now = dt.datetime.now(dt.UTC)
         if not request.purpose or not request.purpose.strip():
@@ -122,7 +144,9 @@ class QueryEngine:
         answer = QueryAnswer(request_id, now)
         records: list[DisclosureRecord] = []
         for code, categories in request.scope.items():
-            result, subject_pesel = self._ask_one(code, tuple(dict.fromkeys(categories)), request.identifier)
+            result, subject_pesel = self._ask_one(
+                code, tuple(dict.fromkeys(categories)), request.identifier, prefixes
+            )
             answer.results.append(result)
             if result.status == OK:
                 records.append(
@@ -148,7 +172,7 @@ class QueryEngine:
         return answer
 
     def _ask_one(
-        self, code: str, categories: tuple[str, ...], identifier: Identifier
+        self, code: str, categories: tuple[str, ...], identifier: Identifier, prefixes: Mapping[str, str]
     ) -> tuple[DataSetResult, str | None]:
         data_set = self.config.data_set(code)
         assert data_set is not None
@@ -180,7 +204,7 @@ class QueryEngine:
         except ConfigurationError as error:  # a replica the hub cannot read as it is (replica.database.check_layout)
             log.error("replica of data set %s refused: %s", code, error.message)
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None
-        data = etree.Element(_Q + kind.data_element, nsmap={p: ns for ns, p in self.prefixes.items()})
+        data = etree.Element(_Q + kind.data_element, nsmap={p: ns for ns, p in prefixes.items()})
         subject_pesel: str | None = None
         for category in kind.categories:  # the model's order, not the caller's
             if category.code in categories and category.element in stored:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
 from spyne import Application, ServiceBase, rpc
 
 from contract import catalog
+from contract.errors import InvalidIdentifier
 from contract.identifiers import Identifier
 from hub.core import HubCore
 from hub.domain.query import QueryAnswer, QueryRequest
@@ -35,6 +38,25 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = "UslugaZapytan"
 
 
+# xs:date: an optional minus, a year of four or more digits, month, day, an optional time zone.
+_XS_DATE = re.compile(r"(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
+def parse_birth_date(text: str) -> dt.date:
+    """The date of an xs:date (its time zone, if any, ignored); a date the schema allows but no calendar
+    of ours has (year 12345, a year before the common era) is the caller's mistake, `InvalidIdentifier`."""
+    match = _XS_DATE.fullmatch(text.strip())
+    if match is not None and not match[1] and len(match[2]) == 4:
+        try:
+            return dt.date(int(match[2]), int(match[3]), int(match[4]))
+        except ValueError:
+            pass  # year 0000 or an impossible day: refused below, as any other date out of range
+    raise InvalidIdentifier(
+        "Data urodzenia w identyfikatorze beneficjenta jest poza obsługiwanym zakresem: "
+        "podaj datę w postaci RRRR-MM-DD z rokiem od 0001 do 9999."
+    )
+
+
 def request_from_xml(wrapper: etree._Element) -> QueryRequest:
     """The core request read straight from the schema-valid `ZapytanieOBeneficjenta` element.
 
@@ -57,8 +79,7 @@ def request_from_xml(wrapper: etree._Element) -> QueryRequest:
         pesel=text(ident, "Pesel"),
         surname=text(ident, "Nazwisko"),
         first_name=text(ident, "Imie"),
-        # xs:date may carry a time zone ("2000-12-11Z", "2000-12-11+01:00"): the date is its first ten characters
-        birth_date=dt.date.fromisoformat(birth.strip()[:10]) if birth else None,
+        birth_date=parse_birth_date(birth) if birth else None,
         document_kind=text(document, "Rodzaj"),
         document_number=text(document, "Numer"),
     )
@@ -87,7 +108,7 @@ def to_request(zapytanie: Any) -> QueryRequest:
     return QueryRequest(identifier, zapytanie.PodstawaPrawna or "", zapytanie.Cel or "", scope)
 
 
-def to_response(answer: QueryAnswer, prefixes: dict[str, str]) -> PreRendered:
+def to_response(answer: QueryAnswer, prefixes: Mapping[str, str]) -> PreRendered:
     """The SOAP `Odpowiedz` for a core answer, built directly with lxml.
 
     Spyne's object model would cost a fifth of the query's time for a handful of elements; the element
@@ -129,8 +150,9 @@ class QueryService(ServiceBase):
         """Zwraca dane beneficjenta z zakresu, do którego uprawniony jest użytkownik."""
         core = hub_core(ctx)
         decoded = request_from_xml(request) if isinstance(request, etree._Element) else to_request(request)
-        answer = core.query.ask(caller_of(ctx), decoded, ctx.udc["request_id"])
-        return to_response(answer, core.query.prefixes)
+        prefixes = answer_prefixes(ctx.app)
+        answer = core.query.ask(caller_of(ctx), decoded, ctx.udc["request_id"], prefixes=prefixes)
+        return to_response(answer, prefixes)
 
     @rpc(
         _returns=DostepneZbiory,
@@ -187,7 +209,7 @@ class QueryService(ServiceBase):
 
 def build_application(core: HubCore | None, *, identify: Any = authenticate_listener) -> Application:
     """The Spyne application of the query service; `core=None` builds it for contract export only."""
-    application = soap_application(
+    return soap_application(
         [QueryService],
         tns=catalog.QUERY_NS,
         name=SERVICE_NAME,
@@ -196,7 +218,9 @@ def build_application(core: HubCore | None, *, identify: Any = authenticate_list
         # `identify` is replaceable only so that bench/auth.py can measure the cost of authentication itself.
         identify=identify,
     )
-    if core is not None:
-        wanted = (catalog.QUERY_NS, catalog.MODEL_NS)
-        core.query.prefixes = {ns: p for ns, p in application.interface.prefmap.items() if ns in wanted}
-    return application
+
+
+def answer_prefixes(application: Application) -> dict[str, str]:
+    """The prefixes (namespace -> prefix) the application's envelopes use for the query and model namespaces."""
+    wanted = (catalog.QUERY_NS, catalog.MODEL_NS)
+    return {ns: p for ns, p in application.interface.prefmap.items() if ns in wanted}
