@@ -15,7 +15,6 @@ import datetime as dt
 import functools
 import getpass
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,13 +72,6 @@ def _guarded(command: Command) -> Command:
     return run
 
 
-def _resolve_sqlite(url: str, base: Path) -> str:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        return prefix + str((base / url[len(prefix) :]).resolve())
-    return url
-
-
 def settings_from(args: argparse.Namespace) -> AuditSettings:
     """The audit database and options from `--audit-db` / `--config` (the command line wins)."""
     url: str | None = getattr(args, "audit_db", None)
@@ -87,28 +79,20 @@ def settings_from(args: argparse.Namespace) -> AuditSettings:
     values: dict[str, Any] = {}
     config = getattr(args, "config", None)
     if config:
-        path = Path(config).resolve()
-        try:
-            with path.open("rb") as handle:
-                hub = tomllib.load(handle).get("hub", {})
-        except FileNotFoundError as error:
-            raise AuditError(f"Nie znaleziono pliku konfiguracji: {path}.") from error
-        except tomllib.TOMLDecodeError as error:
-            raise AuditError(f"Plik konfiguracji {path} nie jest poprawnym TOML: {error}.") from error
-        if url is None:
-            if "audit_database" not in hub:
-                raise AuditError(f"W pliku {path} brakuje pola audit_database w sekcji [hub].")
-            url = _resolve_sqlite(str(hub["audit_database"]), path.parent)
-        if hub.get("audit_key"):
-            key = (path.parent / str(hub["audit_key"])).resolve()
-        for name, target in (
-            ("audit_checkpoint_every", "every_records"),
-            ("audit_checkpoint_minutes", "every_minutes"),
-            ("audit_retention_days", "retention_days"),
-            ("name", "issuer"),
-        ):
-            if name in hub:
-                values[target] = hub[name]
+        # The hub's settings are read by the hub's one loader (hub/settings.py), given to `register`: the
+        # audit package reads no configuration file of its own (it imports nothing of the hub).
+        read_config: Callable[[Path], AuditSettings] | None = getattr(args, "read_config", None)
+        if read_config is None:
+            raise AuditError("Opcja --config jest dostępna w poleceniu platforma audit; podaj --audit-db URL.")
+        from_file = read_config(Path(config))
+        url = url or from_file.url
+        key = from_file.key
+        values = {
+            "every_records": from_file.every_records,
+            "every_minutes": from_file.every_minutes,
+            "retention_days": from_file.retention_days,
+            "issuer": from_file.issuer,
+        }
     if url is None:
         raise AuditError("Wskaż bazę audytu: --audit-db URL albo --config PLIK.")
     if getattr(args, "key", None):
@@ -304,14 +288,16 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PLIK", help="plik konfiguracji TOML hubu ([hub] audit_database)")
 
 
-def register(subparsers: Any) -> None:
-    """Add the `audit` command group to `platforma`'s subparsers."""
+def register(subparsers: Any, *, read_config: Callable[[Path], AuditSettings] | None = None) -> None:
+    """Add the `audit` command group to `platforma`'s subparsers; `read_config` turns `--config FILE` into
+    `AuditSettings` (the hub passes its settings loader, `hub.cli.audit`)."""
     audit = subparsers.add_parser(
         "audit",
         help="rejestr ujawnień i zdarzeń: weryfikacja, raporty, retencja",
         description="Rejestr ujawnień danych osobowych i dziennik zdarzeń bezpieczeństwa (wytyczne 6 i 7): "
         "łańcuch skrótów z podpisanymi punktami kontrolnymi.",
     )
+    audit.set_defaults(read_config=read_config)
     commands = audit.add_subparsers(dest="audit_command", metavar="POLECENIE", required=True)
 
     check = commands.add_parser(

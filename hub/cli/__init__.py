@@ -24,7 +24,7 @@ from hub import __version__
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "hub.cli.admin": ("users", "groups", "policy", "events"),
     "signing.cli": ("sign", "verify"),
-    "audit.cli": ("audit",),
+    "hub.cli.audit": ("audit",),
     "adapters.cli": ("feed",),
     "demo.cli": ("demo", "demo-data", "demo-domains"),
 }

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from audit import cli
 from audit.checkpoints import generate_key
 from audit.store import AuditStore, CheckpointPolicy
+from hub import cli  # `platforma`: `--config` is read by the hub's settings loader (hub/cli/audit.py)
 from tests.audit.conftest import Administrator, disclosure, fill, needs_pdf, synthetic_pesel
 
 ROOT = Path(__file__).resolve().parents[2]
