@@ -229,6 +229,20 @@ def _text(element: etree._Element | None, path: str) -> str | None:
     return found.text if found is not None else None
 
 
+def xs_date(text: str | None) -> dt.date | None:
+    """The date of an xs:date (a time zone ignored), or None: absent, or a year the schema allows but no
+    calendar of ours has (12345, before the common era), which `record_problem` then refuses."""
+    if not text:
+        return None
+    value = text.strip()
+    if len(value) >= 10 and value[4] == "-" and value[:4].isdigit():
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
 def parse_record(record: etree._Element, data_element: str) -> ParsedRecord:
     """Reduce a `Rekord` element to identifiers and exclusive-C14N sections."""
     source_key = _text(record, F + "IdZrodlowy") or ""
@@ -250,7 +264,7 @@ def parse_record(record: etree._Element, data_element: str) -> ParsedRecord:
         pesel=pesel,
         surname=_text(personal, M + "Nazwisko") or "",
         first_name=_text(personal, M + "Imie") or "",
-        birth_date=dt.date.fromisoformat(birth) if birth else None,
+        birth_date=xs_date(birth),
         document_kind=_text(personal, f"{M}DokumentTozsamosci/{M}Rodzaj"),
         document_number=(_text(personal, f"{M}DokumentTozsamosci/{M}Numer") or "").replace(" ", "").upper() or None,
         sections=tuple(sections),
@@ -349,7 +363,10 @@ def record_problem(record: RecordLike) -> str | None:
     if record.deleted:
         return None
     if record.birth_date is None or not record.surname:
-        return "Rekord nie zawiera danych osobowych (nazwisko, data urodzenia)."
+        return (
+            "Rekord nie zawiera danych osobowych (nazwisko, data urodzenia) albo data urodzenia jest poza "
+            "obsługiwanym zakresem (rok od 0001 do 9999)."
+        )
     if record.pesel and not pesel_is_valid(record.pesel):
         return "Nieprawidłowy numer PESEL."
     return None

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from lxml import etree
@@ -64,6 +65,47 @@ def internal_fault(request_id: str | None = None) -> HubFault:
     )
 
 
+# libxml2's report of a schema violation, as Spyne passes it on: ASCII bytes (other characters as
+# numeric character references) of `<file>:<line>:<column>:ERROR:SCHEMASV:<kind>: <description>`.
+_LIBXML2_PREFIX = re.compile(r"^[^\n]*?:[0-9]+:[0-9]+:[A-Z]+:[A-Z]+:([A-Z0-9_]+): ")
+_NAMESPACE = re.compile(r"\{[A-Za-z][A-Za-z0-9+.-]*:[^{}\s']*\}")
+_ELEMENT = re.compile(r"^Element '([^']+)'")
+_CHARACTER = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
+
+
+def _text_of(value: Any) -> str:
+    """A fault string as text: Spyne gives some as bytes, whose repr (`b"..."`) must never reach a caller."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    text = str(value or "")
+    return _CHARACTER.sub(lambda m: chr(int(m[1], 16) if m[1] else int(m[2])), text)
+
+
+def schema_problem(faultstring: Any) -> tuple[str, str]:
+    """(a Polish clause naming what is wrong, the readable description) of a schema violation: libxml2's
+    file, line and error kind and the namespaces in braces left out, e.g. `Element 'DataUrodzenia':
+    '2000-13-01' is not a valid value of the atomic type 'xs:date'.`"""
+    text = _text_of(faultstring).strip()
+    kind = ""
+    found = _LIBXML2_PREFIX.match(text)
+    if found is not None:
+        kind, text = found[1], text[found.end() :]
+    description = _NAMESPACE.sub("", text).strip()[:500]
+    named = _ELEMENT.match(description)
+    element = named[1] if named else ""
+    if not element:
+        clause = ""
+    elif "Missing child element" in description:
+        clause = f"w elemencie {element} brakuje wymaganego elementu"
+    elif "not expected" in description or kind == "SCHEMAV_CVC_ELT_1":
+        clause = f"element {element} jest w tym miejscu niedozwolony"
+    elif "attribute" in description:
+        clause = f"element {element} ma niedozwolony atrybut"
+    else:
+        clause = f"wartość elementu {element} jest niezgodna ze schematem"
+    return clause, description
+
+
 def translate(fault: Fault) -> Fault:
     """Give Spyne's own faults a stable code and a Polish sentence; ours pass unchanged."""
     if isinstance(fault, HubFault):
@@ -73,8 +115,11 @@ def translate(fault: Fault) -> Fault:
         if code == prefix or code.startswith(prefix + "."):
             details: tuple[str, ...] = ()
             if our_code == "NIEZGODNOSC_ZE_SCHEMATEM" and fault.faultstring:
-                # lxml's description of the violation: an element name and a line, never a stack trace.
-                details = (str(fault.faultstring)[:500],)
+                # What is wrong, readably: an element name and libxml2's description, no file, line or repr.
+                clause, description = schema_problem(fault.faultstring)
+                if clause:
+                    message = f"{message.removesuffix('.')}: {clause}."
+                details = (description,) if description else ()
             return HubFault(
                 faultcode=prefix.split(".")[0],
                 faultstring=message,
