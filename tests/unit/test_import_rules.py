@@ -18,7 +18,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONPATH": str(root)}
     return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache", "--config", str(root / "setup.cfg")],
+        [str(LINT_IMPORTS), "--no-cache", str(root / "setup.cfg")],
         cwd=root,
         env=environment,
         capture_output=True,
