@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from audit import cli
 from audit.output import PARTIAL_SUFFIX, output_stream
-from tests.audit.test_cli import configured  # noqa: F401 - the fixture, a configured register
+from audit.store import AuditStore
+from hub import cli
+from tests.audit.conftest import fill
 
 NULL_DEVICE = os.makedev(1, 3)  # Linux's /dev/null: what is written to a node with these numbers is discarded
 
@@ -47,21 +48,29 @@ class FifoReader:
         return self.data
 
 
-def report_to(config: Path, target: Path) -> int:
-    return cli.main(
-        ["audit", "report", "--config", str(config), "--since", "2026-11-02", "--output", str(target)]
-    )
+@pytest.fixture
+def register(tmp_path: Path) -> str:
+    """The URL of a register of 60 records (40 disclosures on 2 November 2026), in a folder of its own."""
+    url = f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}"
+    store = AuditStore(url)
+    fill(store)
+    store.dispose()
+    return url
+
+
+def report_to(register: str, target: Path) -> int:
+    return cli.main(["audit", "report", "--audit-db", register, "--since", "2026-11-02", "--output", str(target)])
 
 
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(PARTIAL_SUFFIX))
 
 
-def test_a_fifo_stays_a_fifo_and_receives_the_report(configured: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_fifo_stays_a_fifo_and_receives_the_report(register: str, tmp_path: Path) -> None:
     fifo = tmp_path / "raport.fifo"
     os.mkfifo(fifo)
     reader = FifoReader(fifo)
-    code = report_to(configured, fifo)
+    code = report_to(register, fifo)
     data = reader.finish()
     assert code == 0
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a regular file"
@@ -69,34 +78,34 @@ def test_a_fifo_stays_a_fifo_and_receives_the_report(configured: Path, tmp_path:
     assert leftovers(tmp_path) == []
 
 
-def test_a_symbolic_link_to_a_fifo_is_written_through(configured: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_symbolic_link_to_a_fifo_is_written_through(register: str, tmp_path: Path) -> None:
     fifo = tmp_path / "kolejka"
     os.mkfifo(fifo)
     link = tmp_path / "raport.xml"
     link.symlink_to(fifo)
     reader = FifoReader(fifo)
-    code = report_to(configured, link)
+    code = report_to(register, link)
     data = reader.finish()
     assert code == 0 and b"</Raport>" in data
     assert link.is_symlink() and stat.S_ISFIFO(os.stat(link).st_mode)
 
 
-def test_a_character_device_stays_a_device(configured: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_character_device_stays_a_device(register: str, tmp_path: Path) -> None:
     device = tmp_path / "zero-danych"
     try:
         os.mknod(device, stat.S_IFCHR | 0o600, NULL_DEVICE)
     except PermissionError:
         pytest.skip("making a device node needs root (CAP_MKNOD)")
-    code = report_to(configured, device)
+    code = report_to(register, device)
     assert code == 0
     assert stat.S_ISCHR(os.lstat(device).st_mode) and os.lstat(device).st_rdev == NULL_DEVICE
     assert leftovers(tmp_path) == []
 
 
-def test_a_regular_file_is_replaced_whole(configured: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_regular_file_is_replaced_whole(register: str, tmp_path: Path) -> None:
     target = tmp_path / "raport.xml"
     target.write_bytes(b"stary raport")
-    assert report_to(configured, target) == 0
+    assert report_to(register, target) == 0
     assert target.read_bytes().startswith(b"<?xml") and leftovers(tmp_path) == []
 
 
