@@ -1,15 +1,24 @@
-"""The hash chain's canonical form: how one record becomes the bytes its link hash covers (format 1).
+"""The hash chain's canonical forms: how one record becomes the bytes its link hash covers.
 
 Every record of the audit database, a disclosure (tag `U`) or a security event (tag `Z`), has a number
-`nr` from one sequence shared by both tables, and
+`nr` from one sequence shared by both tables, and `link = SHA-256(message)` (lowercase hex), where the
+message names the record's tag, number and predecessor (`previous`: the link of record `nr - 1`, 64
+zeros for the first record) and then its fields in a fixed order (`audit.schema`).
 
-    link = SHA-256( "<tag>|<nr>|<previous link>|<content>" )   (UTF-8, lowercase hex)
+Format 2 (`message_v2`, every record written now) hashes exactly the bytes and types the readers get:
 
-where `previous link` is the link of record `nr - 1` (64 zeros for the first record) and `content` is
-the record's fields in a fixed order, each written as `<length>:<value>` (length in characters) or `-`
-for a missing value. The encoding is injective, so no two different records share a content string,
-and it can be computed by the database itself (`sql_content`), which lets `audit verify` stream
-millions of records without building Python objects for every field.
+    <tag>2|<nr>|<previous>|<L1>,<L2>,…,<Ln>,<bytes of field 1><bytes of field 2>…<bytes of field n>
+
+`Li` is the length in bytes of field i (UTF-8), empty for a missing value (NULL); a flag is the one
+byte `1` or `0`. The lengths make the encoding injective, and nothing is rendered: a NUL byte or any
+other change of the stored bytes changes the hash. The verifier also checks each value's storage type
+(text, NULL only where allowed, the flag an integer 0 or 1; `audit.verify`), because two values of
+different types can have the same bytes and readers treat them differently.
+
+Format 1 (`message_v1`, registers written before format 2; see `audit.schema.FORMATS`) wrote each field
+as `<length in characters>:<value>` or `-`, and the flag as `1:1`/`1:0`, after `<tag>|<nr>|<previous>|`.
+Its records are still verified, with the same type checks and a check that no value holds a NUL (which
+the writer never stored), so for them too the hashed form is exactly what readers read.
 
 Values are hashed exactly as stored: times are text in one fixed-width UTC form (`format_time`), so no
 driver-dependent conversion of a timestamp can make an untouched record look changed.
@@ -20,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 GENESIS = "0" * 64
 """The 'previous link' of the first record of a chain."""
@@ -27,7 +37,23 @@ GENESIS = "0" * 64
 DISCLOSURE_TAG = "U"
 EVENT_TAG = "Z"
 
+FORMAT_1 = 1
+FORMAT_2 = 2
+CURRENT_FORMAT = FORMAT_2
+"""The format every record is written in now."""
+
+Value = str | bool | None
+"""A field as hashed: text, a flag, or missing."""
+
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain's last record: its number and link (0 and 64 zeros for an empty chain)."""
+
+    nr: int
+    link: str
 
 
 def format_time(value: dt.datetime) -> str:
@@ -48,48 +74,47 @@ def parse_time(value: str) -> dt.datetime:
 def clean(value: str) -> str:
     """A text value as it may be stored: NUL characters become U+FFFD.
 
-    PostgreSQL cannot store NUL in text and SQLite's `length()` stops at it; replacing it before storing
-    keeps the stored value and the hashed value identical in every database.
+    PostgreSQL cannot store NUL in text; replacing it before storing keeps what is stored, hashed and read
+    identical in every database (and lets the verifier treat any NUL as a change).
     """
     return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
+def message_v2(tag: str, nr: int, previous: str, values: Sequence[Value]) -> bytes:
+    """The bytes a format-2 link covers (see the module's docstring)."""
+    lengths: list[str] = []
+    parts: list[bytes] = []
+    for value in values:
+        if value is None:
+            lengths.append("")
+            continue
+        data = (b"1" if value else b"0") if isinstance(value, bool) else value.encode()
+        lengths.append(str(len(data)))
+        parts.append(data)
+    header = f"{tag}{FORMAT_2}|{nr}|{previous}|{','.join(lengths)},"
+    return header.encode() + b"".join(parts)
+
+
+def link_v2(tag: str, nr: int, previous: str, values: Sequence[Value]) -> str:
+    """The format-2 link of a record with these field values."""
+    return hashlib.sha256(message_v2(tag, nr, previous, values)).hexdigest()
+
+
 def encode_fields(values: Iterable[str | None]) -> str:
-    """The content string of a record: each value as `<length>:<value>`, a missing value as `-`."""
+    """Format 1: the content string of a record: each value as `<length>:<value>`, a missing one as `-`."""
     return "".join("-" if value is None else f"{len(value)}:{value}" for value in values)
 
 
 def link(tag: str, nr: int, previous: str, content: str) -> str:
-    """The link hash of one record (see the module's docstring)."""
+    """Format 1: the link hash of one record from its content string (`encode_fields`)."""
     return hashlib.sha256(f"{tag}|{nr}|{previous}|{content}".encode()).hexdigest()
 
 
-def sql_message(
-    tag: str, columns: Sequence[str], *, dialect: str, nullable: Sequence[str] = (), boolean: Sequence[str] = ()
-) -> str:
-    """A SQL expression computing the whole hashed message `<tag>|<nr>|<previous>|<content>` of a row.
-
-    One `printf` (SQLite) or `format` (PostgreSQL) call instead of dozens of concatenations: it is what
-    lets `audit verify` read 200,000+ records a second. Only columns in `nullable` may hold NULL
-    (written `-`); a NULL smuggled into another column changes the message, so it is still detected.
-    Columns in `boolean` hold a flag, written `1:1` or `1:0`.
-    """
-    template = f"{tag}|%s|%s|"
-    arguments = ["nr", "skrot_poprzedniego"]
-    for column in columns:
-        if column in boolean:
-            template += "%s"
-            arguments.append(f"(CASE WHEN {column} THEN '1:1' ELSE '1:0' END)")
-        elif column in nullable:
-            template += "%s"
-            arguments.append(f"(CASE WHEN {column} IS NULL THEN '-' ELSE length({column}) || ':' || {column} END)")
-        else:
-            template += "%s:%s"
-            arguments += [f"length({column})", column]
-    function = "printf" if dialect == "sqlite" else "format"
-    return f"{function}('{template}', {', '.join(arguments)})"
-
-
-def message_content(message: str) -> str:
-    """The content part of a message built by `sql_message` (after the third `|`)."""
-    return message.split("|", 3)[3]
+def relink(message: bytes, *, nr: int | None = None, previous: str | None = None) -> str:
+    """The link a record's message (either format) would have with another number or predecessor."""
+    head, number, before, content = message.split(b"|", 3)
+    if nr is not None:
+        number = str(nr).encode()
+    if previous is not None:
+        before = previous.encode()
+    return hashlib.sha256(b"|".join((head, number, before, content))).hexdigest()

@@ -1,7 +1,8 @@
 """Tables of the audit database and the guards that make them append-only (guideline 6; DESIGN.md).
 
-Three tables: `rejestr_ujawnien` (disclosures), `zdarzenia_bezpieczenstwa` (security events), both links
-of one hash chain numbered by `nr`, and `punkty_kontrolne` (signed checkpoints over the chain's head).
+Four tables: `rejestr_ujawnien` (disclosures), `zdarzenia_bezpieczenstwa` (security events), both links
+of one hash chain numbered by `nr`, `punkty_kontrolne` (signed checkpoints over the chain's head) and
+`format_lancucha` (from which record on the links are computed in which format, `audit.chain`).
 The application never updates or deletes a record; the database refuses it too:
 
 - SQLite: triggers abort every UPDATE, and every DELETE except of records at or below a retention cut
@@ -10,7 +11,8 @@ The application never updates or deletes a record; the database refuses it too:
   SELECT (`postgresql_grants`), a separate retention role may also DELETE.
 
 Neither stops an administrator who owns the database; the hash chain and the signed checkpoints make
-what such a person does visible.
+what such a person does visible. New SQLite tables also refuse a value of another storage type than the
+writer's (CHECK constraints; SQLite would otherwise store a blob or the text 'false' in any column).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -28,6 +30,7 @@ from audit.chain import format_time, parse_time
 DISCLOSURES = "rejestr_ujawnien"
 EVENTS = "zdarzenia_bezpieczenstwa"
 CHECKPOINTS = "punkty_kontrolne"
+FORMATS = "format_lancucha"
 CHAINED_TABLES = (DISCLOSURES, EVENTS)
 
 CUT_REASON = "USUNIECIE"
@@ -54,6 +57,19 @@ DISCLOSURE_FIELDS = (
 DISCLOSURE_NULLABLE_FIELDS = ("pesel_osoby",)
 EVENT_FIELDS = ("czas", "rodzaj", "uzytkownik", "urzad", "wykonawca", "zrodlo", "sukces", "szczegoly")
 EVENT_BOOLEAN_FIELDS = ("sukces",)
+
+
+def _sqlite_types(
+    table: str, text: tuple[str, ...], nullable: tuple[str, ...] = (), flags: tuple[str, ...] = ()
+) -> Any:
+    """A SQLite CHECK that every value has the storage type the writer gives it (not created elsewhere)."""
+    conditions = [f"typeof({c}) = 'text'" for c in text]
+    conditions += [f"typeof({c}) IN ('text', 'null')" for c in nullable]
+    conditions += [f"(typeof({c}) = 'integer' AND {c} IN (0, 1))" for c in flags]
+    return CheckConstraint(" AND ".join(conditions), name=f"ck_{table}_typy").ddl_if(dialect="sqlite")
+
+
+_LINKS = ("skrot_poprzedniego", "skrot_wpisu")
 
 
 class UtcTime(TypeDecorator[dt.datetime]):
@@ -100,6 +116,14 @@ class DisclosureRow(AuditBase):
     digest: Mapped[str] = mapped_column("skrot_sha256", String(64))
     reason: Mapped[str] = mapped_column("powod", Text)
 
+    __table_args__ = (
+        _sqlite_types(
+            DISCLOSURES,
+            _LINKS + tuple(f for f in DISCLOSURE_FIELDS if f not in DISCLOSURE_NULLABLE_FIELDS),
+            DISCLOSURE_NULLABLE_FIELDS,
+        ),
+    )
+
 
 class EventRow(AuditBase):
     """One security event (guideline 7), a link of the same chain."""
@@ -117,6 +141,12 @@ class EventRow(AuditBase):
     source: Mapped[str] = mapped_column("zrodlo", Text)
     success: Mapped[bool] = mapped_column("sukces", Boolean)
     details: Mapped[str] = mapped_column("szczegoly", Text)
+
+    __table_args__ = (
+        _sqlite_types(
+            EVENTS, _LINKS + tuple(f for f in EVENT_FIELDS if f not in EVENT_BOOLEAN_FIELDS), flags=EVENT_BOOLEAN_FIELDS
+        ),
+    )
 
 
 class CheckpointRow(AuditBase):
@@ -136,9 +166,23 @@ class CheckpointRow(AuditBase):
     __table_args__ = (Index("ix_punkty_kontrolne_powod_nr", "powod", "nr"),)
 
 
+class ChainFormatRow(AuditBase):
+    """'From record `from_nr` on, links are computed in format `version`' (`audit.chain`); never changed.
+
+    A new register has one row (1, 2); a register chained in format 1 gets (1, 1) and (next record, 2) when
+    the hub first opens it, so each record is verified in the format it was written in.
+    """
+
+    __tablename__ = FORMATS
+
+    from_nr: Mapped[int] = mapped_column("od_nr", Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column("wersja", Integer)
+
+
 _REFUSE_UPDATE = "Rejestr audytu jest tylko do dopisywania: zmiana wpisu jest niedozwolona."
 _REFUSE_DELETE = "Rejestr audytu jest tylko do dopisywania: usunąć można tylko wpisy objęte cięciem retencji."
 _REFUSE_CHECKPOINT = "Punkty kontrolne rejestru audytu nie mogą być zmieniane ani usuwane."
+_REFUSE_FORMAT = "Formaty łańcucha rejestru audytu nie mogą być zmieniane ani usuwane."
 
 
 def sqlite_guards() -> list[str]:
@@ -154,11 +198,12 @@ def sqlite_guards() -> list[str]:
             f"CREATE TRIGGER IF NOT EXISTS {table}_bez_usuwania BEFORE DELETE ON {table} "
             f"WHEN OLD.nr > {cut} BEGIN SELECT RAISE(ABORT, '{_REFUSE_DELETE}'); END"
         )
-    for operation in ("UPDATE", "DELETE"):
-        statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS {CHECKPOINTS}_bez_{operation.lower()} BEFORE {operation} ON {CHECKPOINTS} "
-            f"BEGIN SELECT RAISE(ABORT, '{_REFUSE_CHECKPOINT}'); END"
-        )
+    for table, message in ((CHECKPOINTS, _REFUSE_CHECKPOINT), (FORMATS, _REFUSE_FORMAT)):
+        for operation in ("UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_bez_{operation.lower()} BEFORE {operation} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
     return statements
 
 
@@ -167,21 +212,22 @@ def postgresql_guards() -> list[str]:
     function = f"""
 CREATE OR REPLACE FUNCTION audyt_tylko_dopisywanie() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND TG_TABLE_NAME <> '{CHECKPOINTS}' AND OLD.nr <= (
-        SELECT coalesce(max(nr), 0) FROM {CHECKPOINTS} WHERE powod = '{CUT_REASON}'
-    ) THEN
-        RETURN OLD;
-    END IF;
     IF TG_TABLE_NAME = '{CHECKPOINTS}' THEN
         RAISE EXCEPTION '{_REFUSE_CHECKPOINT}';
-    ELSIF TG_OP = 'DELETE' THEN
+    ELSIF TG_TABLE_NAME = '{FORMATS}' THEN
+        RAISE EXCEPTION '{_REFUSE_FORMAT}';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.nr <= (SELECT coalesce(max(nr), 0) FROM {CHECKPOINTS} WHERE powod = '{CUT_REASON}') THEN
+            RETURN OLD;
+        END IF;
         RAISE EXCEPTION '{_REFUSE_DELETE}';
     END IF;
     RAISE EXCEPTION '{_REFUSE_UPDATE}';
 END
 $$""".strip()  # noqa: S608 - constant names
     statements = [function]
-    for table in (*CHAINED_TABLES, CHECKPOINTS):
+    for table in (*CHAINED_TABLES, CHECKPOINTS, FORMATS):
         statements.append(
             f"CREATE OR REPLACE TRIGGER {table}_tylko_dopisywanie BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION audyt_tylko_dopisywanie()"
@@ -207,7 +253,7 @@ def postgresql_grants(hub_role: str, retention_role: str | None = None) -> list[
     INSERT too (each report is itself recorded), so they use the hub's role. Run them as the tables'
     owner, who should be neither of these roles.
     """
-    tables = ", ".join((*CHAINED_TABLES, CHECKPOINTS))
+    tables = ", ".join((*CHAINED_TABLES, CHECKPOINTS, FORMATS))
     hub = _quote_identifier(hub_role)
     statements = [
         f"REVOKE ALL ON {tables} FROM PUBLIC",

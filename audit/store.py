@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, event, inspect, select, text
+from sqlalchemy import Connection, create_engine, delete, event, insert, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from audit import chain
+from audit.chain import Head as Head  # re-exported: callers know it as audit.store.Head
 from audit.checkpoints import Checkpoint, CheckpointSigner
 from audit.errors import AuditStorageError, RegisterNotFoundError
 from audit.records import DisclosureRecord, EventKind, Outcome, SecurityEvent
@@ -46,7 +47,9 @@ from audit.schema import (
     DISCLOSURES,
     EVENT_FIELDS,
     EVENTS,
+    FORMATS,
     AuditBase,
+    ChainFormatRow,
     CheckpointRow,
     DisclosureRow,
     EventRow,
@@ -99,14 +102,6 @@ class _LastCheckpoint:
     nr: int
     link: str
     time: dt.datetime
-
-
-@dataclass(frozen=True)
-class Head:
-    """The chain's last record: its number and link (0 and 64 zeros for an empty chain)."""
-
-    nr: int
-    link: str
 
 
 def _sqlite_engine(database: Path, *, access: str, immediate: bool, synchronous: str) -> Engine:
@@ -178,8 +173,8 @@ def disclosure_values(record: DisclosureRecord) -> tuple[str | None, ...]:
     )
 
 
-def event_values(record: SecurityEvent) -> tuple[str | None, ...]:
-    """An event's hashed values, in the order of `schema.EVENT_FIELDS` (the flag as `1` or `0`)."""
+def event_values(record: SecurityEvent) -> tuple[str | bool, ...]:
+    """An event's stored and hashed values, in the order of `schema.EVENT_FIELDS` (the flag a bool)."""
     c = chain.clean
     return (
         chain.format_time(record.time),
@@ -188,7 +183,7 @@ def event_values(record: SecurityEvent) -> tuple[str | None, ...]:
         c(record.office),
         c(record.actor),
         c(record.source),
-        "1" if record.success else "0",
+        bool(record.success),
         c(record.details),
     )
 
@@ -377,8 +372,39 @@ class AuditStore:
             elif self.dialect == "postgresql" and created:
                 for statement in postgresql_guards():
                     connection.exec_driver_sql(statement)
+            self._record_format(connection)
             if legacy:
                 self._copy_legacy(connection, legacy)
+
+    def _record_format(self, connection: Connection) -> None:
+        """Note from which record on links are written in the current format (once per register).
+
+        A register chained before formats were noted holds format-1 records up to its head: that is noted
+        too, so that each record is verified in the format it was written in (`audit.chain`).
+        """
+        rows = connection.execute(
+            select(ChainFormatRow.from_nr, ChainFormatRow.version).order_by(ChainFormatRow.from_nr)
+        )
+        noted = [(int(first), int(version)) for first, version in rows]
+        if noted and noted[-1][1] == chain.CURRENT_FORMAT:
+            return
+        head = self._head(connection.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
+        if not noted and head.nr > 0:
+            noted.append((1, chain.FORMAT_1))
+            connection.execute(insert(ChainFormatRow).values(from_nr=1, version=chain.FORMAT_1))
+        connection.execute(insert(ChainFormatRow).values(from_nr=head.nr + 1, version=chain.CURRENT_FORMAT))
+        if head.nr > 0:
+            log.warning(
+                "audit database: records up to %d keep their chain format; format %d from %d",
+                head.nr,
+                chain.CURRENT_FORMAT,
+                head.nr + 1,
+            )
+
+    def formats(self) -> list[tuple[int, int]]:
+        """(first record number, chain format) pairs in order; `[(1, 1)]` for a register older than the note."""
+        with self.reader.connect() as connection:
+            return read_formats(connection)
 
     def _write(self) -> Any:
         """A SQLAlchemy write transaction holding the chain's lock in the database (schema, deletes)."""
@@ -440,7 +466,7 @@ class AuditStore:
             for record in disclosures:
                 nr += 1
                 values = disclosure_values(record)
-                current = chain.link(chain.DISCLOSURE_TAG, nr, previous, chain.encode_fields(values))
+                current = chain.link_v2(chain.DISCLOSURE_TAG, nr, previous, values)
                 rows.append((nr, previous, current, *values))
                 previous = current
             cursor.executemany(self._sql.insert_disclosure, rows)
@@ -448,9 +474,9 @@ class AuditStore:
             rows = []
             for item in events:
                 nr += 1
-                values = event_values(item)
-                current = chain.link(chain.EVENT_TAG, nr, previous, chain.encode_fields(values))
-                rows.append((nr, previous, current, *values[:6], bool(item.success), values[7]))
+                event = event_values(item)
+                current = chain.link_v2(chain.EVENT_TAG, nr, previous, event)
+                rows.append((nr, previous, current, *event))
                 previous = current
             cursor.executemany(self._sql.insert_event, rows)
         new_head = Head(nr, previous)
@@ -789,6 +815,17 @@ def read_checkpoints(connection: Connection) -> list[Checkpoint]:
             Checkpoint(r.number, r.nr, r.link, r.time, r.reason, r.algorithm, r.key_fingerprint, r.signature)
             for r in session.scalars(select(CheckpointRow).order_by(CheckpointRow.number))
         ]
+
+
+def read_formats(connection: Connection) -> list[tuple[int, int]]:
+    """The chain's formats noted in the database (see `AuditStore.formats`), read on an open connection."""
+    if not inspect(connection).has_table(FORMATS):
+        return [(1, chain.FORMAT_1)]
+    rows = connection.execute(select(ChainFormatRow.from_nr, ChainFormatRow.version).order_by(ChainFormatRow.from_nr))
+    noted = [(int(first), int(version)) for first, version in rows]
+    if not noted or noted[0][0] > 1:
+        noted.insert(0, (1, chain.FORMAT_1))
+    return noted
 
 
 def _has_column(connection: Connection, table: str, column: str) -> bool:

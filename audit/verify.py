@@ -1,12 +1,15 @@
 """`audit verify`: stream through the chain and the checkpoints, name the first bad record and what happened.
 
 The records of both chained tables are read in one pass, in number order, from one read snapshot; the
-database computes each record's hashed message (`audit.chain.sql_message`), Python its link hash. Memory
+database computes each record's hashed message from its stored bytes, in the format it was written in,
+after checking the storage type of every value (`audit.recompute`); Python computes its link hash. Memory
 does not grow with the number of records (only with the number of checkpoints, a few hundred bytes each).
 
 What is detected, and how it is named (`ProblemKind`):
 
-- a record whose content, predecessor or own link was edited: ZMIENIONY (changed);
+- a record whose content, predecessor or own link was edited, or a value stored with another type than
+  the writer's (a blob, the text 'false' in the flag): ZMIENIONY (changed);
+- PostgreSQL: a column whose type was changed (readers would read other values): ZMIENIONY_TYP_KOLUMNY;
 - a record edited *and* its link recomputed: its successor then points to a predecessor that no longer
   exists, so the edited one is named ZMIENIONY; if every later link was recomputed too, only a signed
   checkpoint can tell: NIEZGODNY_Z_PUNKTEM_KONTROLNYM names the range it covers;
@@ -31,12 +34,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import chain
+from audit.chain import Head
 from audit.checkpoints import Checkpoint, TrustedKeys
 from audit.errors import AuditStorageError
+from audit.recompute import Formats, message_sql
 from audit.schema import (
     CUT_REASON,
     DISCLOSURE_FIELDS,
@@ -46,7 +51,7 @@ from audit.schema import (
     EVENT_FIELDS,
     EVENTS,
 )
-from audit.store import AuditStore, Head, read_checkpoints
+from audit.store import AuditStore, read_checkpoints, read_formats
 
 TABLE_NAMES = {chain.DISCLOSURE_TAG: DISCLOSURES, chain.EVENT_TAG: EVENTS}
 _TABLE_TITLES = {chain.DISCLOSURE_TAG: "rejestr ujawnień", chain.EVENT_TAG: "dziennik zdarzeń bezpieczeństwa"}
@@ -66,6 +71,7 @@ class ProblemKind(enum.StrEnum):
     CHECKPOINT_SIGNATURE = "NIEPRAWIDLOWY_PODPIS"
     CHECKPOINT_UNKNOWN_KEY = "NIEZNANY_KLUCZ"
     CHECKPOINT_REMOVED = "USUNIETY_PUNKT_KONTROLNY"
+    COLUMN_TYPE = "ZMIENIONY_TYP_KOLUMNY"
 
 
 @dataclass(frozen=True)
@@ -114,51 +120,55 @@ class VerificationReport:
 
 
 class Row(NamedTuple):
-    """One chained record as the verifier reads it: `message` is exactly what its link hash covers."""
+    """One chained record as the verifier reads it: `message` is exactly what its link hash covers, or None
+    when a value is not of the type the writer stored (`audit.recompute`)."""
 
     nr: int
     previous: str
     link: str
-    message: bytes
-
-    @property
-    def tag(self) -> str:
-        return chr(self.message[0])
-
-    @property
-    def content(self) -> str:
-        return chain.message_content(self.message.decode())
+    tag: str
+    message: bytes | None
 
 
 def _row(values: Any) -> Row:
-    return Row(int(values[0]), str(values[1]), str(values[2]), bytes(values[3]))
+    message = values[4]
+    return Row(
+        int(values[0]), str(values[1]), str(values[2]), str(values[3]), None if message is None else bytes(message)
+    )
 
 
 def _seals(row: Row, nr: int) -> bool:
     """True if the row's link is the hash of its content, its stored predecessor and number `nr`."""
-    return chain.link(row.tag, nr, row.previous, row.content) == row.link
+    return row.message is not None and chain.relink(row.message, nr=nr) == row.link
 
 
-def _select(dialect: str, where: str = "") -> str:
-    """Both chained tables in number order: (nr, stored predecessor, stored link, message as bytes)."""
-    disclosures = chain.sql_message(
-        chain.DISCLOSURE_TAG, DISCLOSURE_FIELDS, dialect=dialect, nullable=DISCLOSURE_NULLABLE_FIELDS
+def _select(dialect: str, where: str = "", formats: Formats = ((1, chain.CURRENT_FORMAT),)) -> str:
+    """Both chained tables in number order: (nr, stored predecessor, stored link, tag, message as bytes)."""
+    disclosures = message_sql(
+        chain.DISCLOSURE_TAG, DISCLOSURE_FIELDS, dialect=dialect, formats=formats, nullable=DISCLOSURE_NULLABLE_FIELDS
     )
-    events = chain.sql_message(chain.EVENT_TAG, EVENT_FIELDS, dialect=dialect, boolean=EVENT_BOOLEAN_FIELDS)
-    if dialect == "sqlite":
-        disclosures, events = f"CAST({disclosures} AS BLOB)", f"CAST({events} AS BLOB)"
-    else:
-        disclosures, events = f"convert_to({disclosures}, 'UTF8')", f"convert_to({events}, 'UTF8')"
+    events = message_sql(chain.EVENT_TAG, EVENT_FIELDS, dialect=dialect, formats=formats, flags=EVENT_BOOLEAN_FIELDS)
+    columns = "nr, skrot_poprzedniego, skrot_wpisu"
     return (
-        f"SELECT nr, skrot_poprzedniego, skrot_wpisu, {disclosures} AS wiadomosc FROM {DISCLOSURES} {where} "  # noqa: S608 - constant names
-        f"UNION ALL SELECT nr, skrot_poprzedniego, skrot_wpisu, {events} AS wiadomosc FROM {EVENTS} {where} "
+        f"SELECT {columns}, '{chain.DISCLOSURE_TAG}' AS tag, {disclosures} AS wiadomosc FROM {DISCLOSURES} {where} "  # noqa: S608 - constant names
+        f"UNION ALL SELECT {columns}, '{chain.EVENT_TAG}' AS tag, {events} AS wiadomosc FROM {EVENTS} {where} "
         "ORDER BY 1"
     )
 
 
-def _where(column: str, connection: Connection, value: str) -> list[Row]:
-    sql = _select(connection.dialect.name, f"WHERE {column} = :value")
-    return [_row(r) for r in connection.execute(text(sql), {"value": value})]
+def _where(snapshot: _Snapshot, link: str) -> list[Row]:
+    """The records whose stored link is `link` (to tell a changed record from a moved one)."""
+    cursor = snapshot.dbapi.cursor()
+    try:
+        sql = _select(snapshot.store.dialect, "WHERE skrot_wpisu = :wartosc", snapshot.formats)
+        if snapshot.store.dialect == "sqlite":
+            sql = sql.replace(":wartosc", "?")
+        else:  # psycopg reads every '%' as a placeholder when parameters are given
+            sql = sql.replace("%", "%%").replace(":wartosc", "%s")
+        cursor.execute(sql, (link, link))
+        return [_row(r) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def _name(row: Row | None, nr: int) -> str:
@@ -167,7 +177,7 @@ def _name(row: Row | None, nr: int) -> str:
     return f"wpis nr {nr} ({_TABLE_TITLES.get(row.tag, row.tag)})"
 
 
-def _diagnose(connection: Connection, expected: int, previous: str, row: Row, after: Row | None) -> Problem:
+def _diagnose(snapshot: _Snapshot, expected: int, previous: str, row: Row, after: Row | None) -> Problem:
     """Name what happened at the first record that does not fit (see the module's docstring)."""
     table = TABLE_NAMES.get(row.tag)
     if row.nr > expected:
@@ -203,7 +213,7 @@ def _diagnose(connection: Connection, expected: int, previous: str, row: Row, af
             nr=expected,
             table=table,
         )
-    before = next((r for r in _where("skrot_wpisu", connection, row.previous) if r != row), None)
+    before = next((r for r in _where(snapshot, row.previous) if r != row), None)
     candidates = [expected, expected + 1, expected - 1]
     if before is not None:
         candidates += [before.nr + 1, before.nr]
@@ -313,16 +323,18 @@ class _Snapshot:
             options["isolation_level"] = "REPEATABLE READ"
         self.connection = store.reader.connect().execution_options(**options)
         self.transaction = self.connection.begin()
-
-    def batches(self, up_to: int | None) -> Iterator[list[Any]]:
-        sql = _select(self.store.dialect, "" if up_to is None else f"WHERE nr <= {int(up_to)}")
         dbapi = self.connection.connection.dbapi_connection
         assert dbapi is not None
+        self.dbapi: Any = dbapi
+        self.formats = read_formats(self.connection)
+
+    def batches(self, up_to: int | None) -> Iterator[list[Any]]:
+        sql = _select(self.store.dialect, "" if up_to is None else f"WHERE nr <= {int(up_to)}", self.formats)
         if self.store.dialect == "postgresql":
-            cursor: Any = dbapi.cursor(name="weryfikacja_rejestru")  # server-side: rows are streamed
+            cursor: Any = self.dbapi.cursor(name="weryfikacja_rejestru")  # server-side: rows are streamed
             cursor.itersize = _FETCH
         else:
-            cursor = dbapi.cursor()
+            cursor = self.dbapi.cursor()
         try:
             cursor.execute(sql)
             while True:
@@ -375,6 +387,10 @@ def _verify(
     report: VerificationReport,
     anchor: Head | None = None,
 ) -> None:
+    if snapshot.store.dialect == "postgresql":
+        report.problems += _column_types(snapshot.connection)
+        if report.problems:
+            return
     trusted = _check_checkpoints(read_checkpoints(snapshot.connection), keys, report)
     if anchor is not None and anchor.nr > 0:
         epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -423,12 +439,10 @@ def _verify(
     problem: Problem | None = None
     next_progress = 100_000
     for values in itertools.chain((head,), stream):
-        nr, prev, link, message = values
-        if nr != expected or prev != previous or sha256(message).hexdigest() != link:
+        nr, prev, link, _tag, message = values
+        if nr != expected or prev != previous or message is None or sha256(message).hexdigest() != link:
             after = next(stream, None)
-            problem = _diagnose(
-                snapshot.connection, expected, previous, _row(values), None if after is None else _row(after)
-            )
+            problem = _diagnose(snapshot, expected, previous, _row(values), None if after is None else _row(after))
             break
         previous = link
         expected = nr + 1
@@ -472,6 +486,41 @@ def _verify(
         return
     if checkpoint is not None:
         _tail([checkpoint, *pending], expected - 1, up_to, report)
+
+
+_EXPECTED_TYPES = {
+    **{(DISCLOSURES, f): ("character varying", "text") for f in DISCLOSURE_FIELDS},
+    **{(EVENTS, f): ("character varying", "text") for f in EVENT_FIELDS if f not in EVENT_BOOLEAN_FIELDS},
+    **{(EVENTS, f): ("boolean",) for f in EVENT_BOOLEAN_FIELDS},
+    **{
+        (t, f): ("character varying", "text")
+        for t in (DISCLOSURES, EVENTS)
+        for f in ("skrot_poprzedniego", "skrot_wpisu")
+    },
+    **{(t, "nr"): ("integer", "bigint") for t in (DISCLOSURES, EVENTS)},
+}
+
+
+def _column_types(connection: Connection) -> list[Problem]:
+    """PostgreSQL: every chained column still has the type the writer wrote (readers read by it)."""
+    rows = connection.exec_driver_sql(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "  # noqa: S608 - constant names
+        f"WHERE table_schema = current_schema() AND table_name IN ('{DISCLOSURES}', '{EVENTS}')"
+    )
+    found = {(str(t), str(c)): str(d) for t, c, d in rows}
+    problems = []
+    for (table, column), allowed in _EXPECTED_TYPES.items():
+        actual = found.get((table, column))
+        if actual not in allowed:
+            problems.append(
+                Problem(
+                    ProblemKind.COLUMN_TYPE,
+                    f"Kolumna {column} tabeli {table} ma typ {actual or 'brak kolumny'} zamiast "
+                    f"{' albo '.join(allowed)}: zmieniono schemat rejestru, a czytający odczytują inne wartości.",
+                    table=table,
+                )
+            )
+    return problems
 
 
 def _tail(checkpoints: list[Checkpoint], last_nr: int, up_to: int | None, report: VerificationReport) -> None:

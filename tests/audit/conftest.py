@@ -101,12 +101,14 @@ def fill(store: AuditStore, requests: int = 20) -> None:
 
 
 class Administrator:
-    """Someone with the database file in hand: drops the guards and edits rows directly."""
+    """Someone with the database file in hand: drops the guards, ignores the type checks, edits rows directly."""
 
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path, isolation_level=None)
         for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
             self.db.execute(f'DROP TRIGGER "{name}"')
+        # The tables' CHECKs on storage types stop a careless edit, not an owner: this is SQLite's switch.
+        self.db.execute("PRAGMA ignore_check_constraints = ON")
 
     def run(self, sql: str, *parameters: object) -> None:
         self.db.execute(sql, parameters)

@@ -149,7 +149,8 @@ def test_checkpoint_and_grants(configured: Path, capsys: pytest.CaptureFixture[s
     assert code == 0 and "Nie ma nowych wpisów" in out  # 60 records, the last checkpoint is over record 60
     code, out, _ = run(capsys, "audit", "grants", "--hub-role", "platforma", "--retention-role", "retencja")
     assert code == 0
-    assert 'GRANT SELECT, INSERT ON rejestr_ujawnien, zdarzenia_bezpieczenstwa, punkty_kontrolne TO "platforma";' in out
+    tables = "rejestr_ujawnien, zdarzenia_bezpieczenstwa, punkty_kontrolne, format_lancucha"
+    assert f'GRANT SELECT, INSERT ON {tables} TO "platforma";' in out
     assert 'GRANT DELETE ON rejestr_ujawnien, zdarzenia_bezpieczenstwa TO "retencja";' in out
     assert "CREATE OR REPLACE TRIGGER" in out
 

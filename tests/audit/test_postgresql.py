@@ -234,3 +234,28 @@ def test_superuser_tampering_is_detected_then_purge_refused(installed: Cluster, 
     assert verify(hub, keys).ok
     retention.dispose()
     hub.dispose()
+
+
+def test_a_column_retyped_by_the_owner_is_detected(installed: Cluster, signer: CheckpointSigner) -> None:
+    """PostgreSQL stores no NUL and no text in a boolean; an owner who changes a column's type can. The
+    verifier checks the columns' types, since readers would take the text 'false' for a successful login."""
+    hub = AuditStore(installed.url("hub"), signer=signer)
+    keys = TrustedKeys([signer.public_key])
+    hub.append([], [security_event(4)])  # a failed login
+    assert verify(hub, keys).ok
+    superuser = create_engine(installed.url("postgres"))
+    retype = "ALTER TABLE zdarzenia_bezpieczenstwa ALTER COLUMN sukces TYPE {} USING ({})"
+    with superuser.begin() as connection:
+        connection.exec_driver_sql(retype.format("text", "CASE WHEN sukces THEN 'true' ELSE 'false' END"))
+    try:
+        assert list(hub.events())[-1].success is True  # what a report would now show
+        report = verify(hub, keys)
+        first = report.first_problem
+        assert first is not None and first.kind is ProblemKind.COLUMN_TYPE, report.problems
+        assert first.table == "zdarzenia_bezpieczenstwa" and "sukces" in first.message
+    finally:
+        with superuser.begin() as connection:
+            connection.exec_driver_sql(retype.format("boolean", "sukces = 'true'"))
+        superuser.dispose()
+    assert verify(hub, keys).ok
+    hub.dispose()

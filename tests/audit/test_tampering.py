@@ -27,30 +27,23 @@ def stored_link(admin: Administrator, nr: int) -> str:
     return str(admin.db.execute(f"SELECT skrot_wpisu FROM {admin.table_of(nr)} WHERE nr = ?", (nr,)).fetchone()[0])
 
 
-def content_of(admin: Administrator, nr: int) -> tuple[str, str]:
-    message = bytes(admin.db.execute(_select("sqlite", f"WHERE nr = {nr}")).fetchone()[3]).decode()
-    return message[0], chain.message_content(message)
+def message_of(admin: Administrator, nr: int) -> bytes:
+    """What record `nr`'s link covers, recomputed from its stored values as the verifier does."""
+    return bytes(admin.db.execute(_select("sqlite", f"WHERE nr = {nr}")).fetchone()[4])
 
 
 def rehash(admin: Administrator, nr: int) -> None:
     """Recompute the link of record `nr` from its (edited) content and stored predecessor."""
-    tag, content = content_of(admin, nr)
-    previous = admin.db.execute(f"SELECT skrot_poprzedniego FROM {admin.table_of(nr)} WHERE nr = ?", (nr,)).fetchone()[
-        0
-    ]
-    admin.run(
-        f"UPDATE {admin.table_of(nr)} SET skrot_wpisu = ? WHERE nr = ?", chain.link(tag, nr, previous, content), nr
-    )
+    admin.run(f"UPDATE {admin.table_of(nr)} SET skrot_wpisu = ? WHERE nr = ?", chain.relink(message_of(admin, nr)), nr)
 
 
 def rewrite_from(admin: Administrator, nr: int) -> None:
     """Recompute every link from `nr` on, as someone without the checkpoint key would to hide an edit."""
     previous = stored_link(admin, nr - 1)
-    for number, _old_previous, _old_link, message in admin.db.execute(
+    for number, _old_previous, _old_link, tag, message in admin.db.execute(
         _select("sqlite", f"WHERE nr >= {nr}")
     ).fetchall():
-        tag, content = chr(message[0]), chain.message_content(bytes(message).decode())
-        new = chain.link(tag, number, previous, content)
+        new = chain.relink(bytes(message), previous=previous)
         table = U if tag == chain.DISCLOSURE_TAG else Z
         admin.run(f"UPDATE {table} SET skrot_poprzedniego = ?, skrot_wpisu = ? WHERE nr = ?", previous, new, number)
         previous = new
@@ -114,6 +107,50 @@ CASES: dict[str, tuple[Tampering, ProblemKind, int | None, str | None]] = {
         ProblemKind.CHANGED,
         21,
         Z,
+    ),
+    # Hidden from a verifier that renders values in SQL (printf stops at NUL; CASE WHEN 'false' is false),
+    # visible to every reader: a per-person report no longer finds the record, a failed login reads as True.
+    "nul_after_pesel": (
+        lambda a: a.run(f"UPDATE {U} SET pesel_osoby = pesel_osoby || char(0) || 'X' WHERE nr = 20"),
+        ProblemKind.CHANGED,
+        20,
+        U,
+    ),
+    "nul_after_user": (
+        lambda a: a.run(f"UPDATE {U} SET uzytkownik = uzytkownik || char(0) || 'X' WHERE nr = 20"),
+        ProblemKind.CHANGED,
+        20,
+        U,
+    ),
+    "nul_after_outcome": (
+        lambda a: a.run(f"UPDATE {U} SET wynik = wynik || char(0) || 'X' WHERE nr = 23"),
+        ProblemKind.CHANGED,
+        23,
+        U,
+    ),
+    "nul_after_event_details": (
+        lambda a: a.run(f"UPDATE {Z} SET szczegoly = szczegoly || char(0) || 'X' WHERE nr = 21"),
+        ProblemKind.CHANGED,
+        21,
+        Z,
+    ),
+    "failed_login_as_text_false": (
+        lambda a: a.run(f"UPDATE {Z} SET sukces = 'false' WHERE nr = 27"),
+        ProblemKind.CHANGED,
+        27,
+        Z,
+    ),
+    "flag_as_a_blob": (
+        lambda a: a.run(f"UPDATE {Z} SET sukces = CAST('0' AS BLOB) WHERE nr = 27"),
+        ProblemKind.CHANGED,
+        27,
+        Z,
+    ),
+    "pesel_as_a_blob": (
+        lambda a: a.run(f"UPDATE {U} SET pesel_osoby = CAST(pesel_osoby AS BLOB) WHERE nr = 20"),
+        ProblemKind.CHANGED,
+        20,
+        U,
     ),
     "edit_pesel_to_null": (
         lambda a: a.run(f"UPDATE {U} SET pesel_osoby = NULL WHERE nr = 23"),
@@ -215,6 +252,19 @@ def test_tampering_is_detected_and_named(
     assert first.message  # a Polish sentence for the operator
 
 
+def test_what_readers_see_after_hidden_tampering_is_what_verify_flags(
+    administrator: Administrator, store: AuditStore, keys: TrustedKeys
+) -> None:
+    pesel = administrator.db.execute(f"SELECT pesel_osoby FROM {U} WHERE nr = 20").fetchone()[0]
+    assert [e.success for e in store.events()][8] is False  # record 27: a failed login (the ninth event)
+    administrator.run(f"UPDATE {U} SET pesel_osoby = pesel_osoby || char(0) || 'X' WHERE nr = 20")
+    administrator.run(f"UPDATE {Z} SET sukces = 'false' WHERE nr = 27")
+    assert list(store.disclosures(pesel=pesel)) == []  # the per-person report lost the record
+    assert [e.success for e in store.events()][8] is True  # and the failed login reads as a success
+    report = verify(store, keys)
+    assert [(p.kind, p.nr) for p in report.problems[:1]] == [(ProblemKind.CHANGED, 20)]
+
+
 def test_forged_checkpoint_is_not_trusted_for_the_chain(
     administrator: Administrator, store: AuditStore, keys: TrustedKeys
 ) -> None:
@@ -258,8 +308,37 @@ def test_the_application_cannot_change_or_delete_records(store: AuditStore, data
     ):
         with pytest.raises(sqlite3.DatabaseError, match=r"tylko do dopisywania|nie mogą być"):
             db.execute(statement)
+    for statement in (
+        f"INSERT INTO {U} SELECT * FROM {U} WHERE nr = 1",  # a duplicate: the primary key
+        f"UPDATE {Z} SET sukces = 'false'",
+    ):
+        with pytest.raises(sqlite3.DatabaseError):
+            db.execute(statement)
     db.close()
     assert verify(store).ok
+
+
+def test_values_of_another_storage_type_are_refused(store: AuditStore, database: object) -> None:
+    import sqlite3
+
+    from tests.audit.conftest import fill
+
+    fill(store, 1)
+    db = sqlite3.connect(str(database))
+    for trigger in ("rejestr_ujawnien_bez_zmian", "zdarzenia_bezpieczenstwa_bez_zmian"):
+        db.execute(f"DROP TRIGGER {trigger}")  # the CHECKs on storage types stay
+    for statement in (
+        f"UPDATE {U} SET pesel_osoby = CAST(pesel_osoby AS BLOB) WHERE nr = 1",
+        f"UPDATE {U} SET uzytkownik = NULL WHERE nr = 1",
+        f"UPDATE {Z} SET sukces = 'false' WHERE nr = 3",
+        f"UPDATE {Z} SET sukces = 2 WHERE nr = 3",
+        f"UPDATE {Z} SET szczegoly = x'00' WHERE nr = 3",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="constraint failed"):
+            db.execute(statement)
+    db.execute(f"UPDATE {U} SET pesel_osoby = NULL WHERE nr = 1")  # NULL is allowed there (no PESEL known)
+    db.rollback()
+    db.close()
 
 
 def test_an_anchor_kept_outside_protects_the_unsigned_tail(
