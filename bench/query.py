@@ -12,7 +12,7 @@ Debian's `wrk` posts one prepared envelope (`bench/wrk_post.lua`) at concurrency
 warm-up, against each. The script prints queries/s and p50/p99 latency, the ratio hub/echo, the CPU
 used by each server and by wrk (to show the load generator is not the bottleneck), and the hub's peak
 RSS (VmHWM). It checks that every answer was HTTP 200 with Status OK and that the disclosure register
-(`rejestr_ujawnien` in DIR/audit.sqlite) holds a DISCLOSED record for the request id of every answer.
+(`rejestr_ujawnien` in DIR/audyt/audit.sqlite) holds a DISCLOSED record for the request id of every answer.
 
 Run: `.venv/bin/python bench/query.py` (default 10 s per point), or `--quick` for a smoke run.
 The performance target (hub at least half of the echo ceiling) is reported, never asserted; the exit
@@ -611,7 +611,6 @@ def bench(args: argparse.Namespace) -> int:
         if not (directory / "demo-state.json").exists() and any(directory.iterdir()):
             raise BenchError(f"--fresh: {directory} is not a demo folder (no demo-state.json); not deleting it")
         shutil.rmtree(directory)
-    audit = directory / "audit.sqlite"
     points: dict[tuple[str, int], Point] = {}
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-query-")))
@@ -620,6 +619,7 @@ def bench(args: argparse.Namespace) -> int:
         echo = stack.enter_context(running(start_echo(args.echo_threads, work)))
         wait_for_echo(echo)
         demo = wait_for_hub(hub, directory, args.generate_timeout if fresh else 300)
+        audit = Path(demo["audit_database"])  # DIR/audyt/audit.sqlite (DIR/audit.sqlite in an older demo)
         loaded = loaded_sizes(directory)
         if loaded != {"PUP": args.pup, "OPS": args.ops, "SR": args.sr}:
             raise BenchError(

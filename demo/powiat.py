@@ -3,12 +3,18 @@
 `prepare` makes everything under one folder (once; later runs reuse it) and writes `demo.json` for
 scripts and integrators. Passwords are derived from the seed so that a demo is reproducible; they are
 demo passwords and the configuration holds only their argon2id hashes.
+
+Every folder of the demo is private to its owner (0700) and every file (0600): the replicas hold personal
+data, even synthetic ones look real, and the configuration holds password hashes. The disclosure register
+(`audyt/`) and the key that signs its checkpoints (`klucze/`) are in separate folders, so that the
+register's folder can be copied or handed over without the key (docs/security.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +64,12 @@ LEGAL_BASES = (
 )
 
 ALL = {kind.code: list(kind.category_codes) for kind in (catalog.PUP, catalog.OPS, catalog.SR)}
+
+#: The demo's layout, relative to its folder: the register apart from the key that signs its checkpoints.
+AUDIT_DATABASE = "audyt/audit.sqlite"
+AUDIT_KEY = "klucze/klucz-audytu.pem"
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 # (office, group code, group name, login, {data set: categories}, {data set: legal bases})
 GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str]]], ...] = (
@@ -180,12 +192,12 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
         "hub": {
             "name": "Powiat demonstracyjny (dane syntetyczne)",
             "database": "sqlite:///replica.sqlite",
-            "audit_database": "sqlite:///audit.sqlite",
+            "audit_database": f"sqlite:///{AUDIT_DATABASE}",
             "listen": "127.0.0.1",
             "port": port,
             "max_request_bytes": 1_048_576,
             "credential_cache_seconds": 60,
-            "audit_key": "klucz-audytu.pem",
+            "audit_key": AUDIT_KEY,
         },
         "offices": [{"code": c, "name": n, "kind": k} for c, n, k in OFFICES],
         "data_sets": [
@@ -222,8 +234,41 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
     }
     path = directory / "platforma.toml"
     header = "# Konfiguracja demonstracyjnego powiatu (dane syntetyczne). Wygenerowano: platforma demo.\n"
-    path.write_text(header + tomli_w.dumps(document), encoding="utf-8")
+    write_private(path, header + tomli_w.dumps(document))
     return path, users
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read, whatever the process's umask (an existing one made so too)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), PRIVATE_FILE)
+        handle.write(text)
+
+
+#: What the demo writes in its folder (with the names of earlier layouts), and the folders it owns whole.
+DEMO_FILES = ("platforma.toml", "demo-state.json", "demo.json", "replica.sqlite", "audit.sqlite", "klucz-audytu.pem")
+DEMO_FOLDERS = ("dziedzinowe", "replicas", "audyt", "klucze")
+_SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(directory: Path) -> None:
+    """Folders 0700 and files 0600 for what the demo writes: a demo made by an earlier version, or with a
+    wider umask, is closed too. Only the demo's own names are touched (`--dir` may name a folder that holds
+    other things), and symbolic links are left alone (they may point outside the demo)."""
+    directory.chmod(PRIVATE_FOLDER)
+    for name in DEMO_FOLDERS:
+        folder = directory / name
+        if folder.is_dir() and not folder.is_symlink():
+            folder.chmod(PRIVATE_FOLDER)
+            for path in folder.iterdir():
+                if path.is_file() and not path.is_symlink():
+                    path.chmod(PRIVATE_FILE)
+    for name in DEMO_FILES:
+        for suffix in _SQLITE_SIDE_FILES:
+            path = directory / (name + suffix)
+            if path.is_file() and not path.is_symlink():
+                path.chmod(PRIVATE_FILE)
 
 
 def prepare(
@@ -236,7 +281,7 @@ def prepare(
 ) -> dict[str, Any]:
     """Create (or reuse) the demo in `directory`; return the contents of demo.json (without URLs)."""
     directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
     state_path = directory / "demo-state.json"
     if state_path.exists():
         state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
@@ -245,13 +290,16 @@ def prepare(
                 f"Katalog demonstracji {directory} pochodzi z wcześniejszej wersji (inny układ replik). "
                 "Usuń go albo wskaż inny (--dir) i uruchom demonstrację ponownie: powstanie od nowa."
             )
+        make_private(directory)
         return state
+    for folder in ("dziedzinowe", "replicas", Path(AUDIT_DATABASE).parent, Path(AUDIT_KEY).parent):
+        (directory / folder).mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
     total = sizes.pup + sizes.ops + sizes.sr
     step = progress("Generowanie baz dziedzinowych urzędów", total, 0) if progress else None
     # Each office's domain database in its adapter's reference schema; the replicas are then fed
     # through the adapters (guideline 4), as the offices' feeding modules do.
     summary = write_domain_databases(seed, directory / "dziedzinowe", sizes.pup, sizes.ops, sizes.sr, progress=step)
-    generate_key(directory / "klucz-audytu.pem")
+    generate_key(directory / AUDIT_KEY)
     config_path, users = write_config(directory, seed, port)
     config = config_module.load(config_path)
     reports: list[FeedSummary] = []
@@ -279,9 +327,11 @@ def prepare(
             for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)
         },
         "domain_databases": summary.urls,
+        "audit_database": AUDIT_DATABASE,
         "uklad_replik": LAYOUT,
     }
-    state_path.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_private(state_path, json.dumps(state, ensure_ascii=False, indent=2))
+    make_private(directory)
     return state
 
 
@@ -292,7 +342,13 @@ def write_demo_json(directory: Path, state: dict[str, Any], base_url: str) -> Pa
         "users": state["users"],
         "beneficiaries": state["beneficiaries"],
         "config": state["config"],
+        "audit_database": str(Path(state["config"]).parent / _audit_database(state)),
     }
     path = directory.resolve() / "demo.json"
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_private(path, json.dumps(document, ensure_ascii=False, indent=2))
     return path
+
+
+def _audit_database(state: dict[str, Any]) -> str:
+    """The register's file, relative to the demo folder (a demo made before `audyt/` keeps its own)."""
+    return str(state.get("audit_database", "audit.sqlite"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import socket
 import sys
 from collections.abc import Callable, Collection, Sequence
@@ -28,6 +29,11 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "adapters.cli": ("feed",),
     "demo.cli": ("demo", "demo-data", "demo-domains"),
 }
+
+#: Commands that create replicas, registers, keys and configuration: every file they make is private to the
+#: account that runs them (umask 077, docs/security.md). SQLite creates a database's -wal and -shm files on
+#: its own, later, so only the process's umask reaches them all.
+PRIVATE_FILE_COMMANDS = frozenset({"serve", "demo", "feed"})
 
 console = Console(stderr=False)
 errors = Console(stderr=True)
@@ -221,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if args.command in PRIVATE_FILE_COMMANDS:
+        os.umask(0o077)
     try:
         result: Any = args.func(args)
         return int(result or 0)
@@ -239,4 +247,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             highlight=False,
         )
         return 3
-

@@ -41,7 +41,7 @@ def test_person_report_lists_exactly_the_disclosures_about_that_person(hub: Runn
     root = etree.fromstring(report.Tresc)
     listed = [e.text for e in root.iter(f"{R}IdZapytania")]
     assert sorted(listed) == sorted(request_ids), etree.tostring(root)[:2000]
-    events = SqlEventLog(f"sqlite:///{hub.directory / 'audit.sqlite'}")
+    events = SqlEventLog(f"sqlite:///{hub.demo['audit_database']}")
     assert any(e.user == "audytor" for e in events.events(kind=EventKind.REPORT))
 
 

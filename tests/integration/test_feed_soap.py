@@ -422,7 +422,7 @@ def test_feed_error_names_the_hubs_code() -> None:
 
 
 def _refusals(hub: RunningHub, login: str) -> list[Any]:
-    events = SqlEventLog(f"sqlite:///{hub.directory / 'audit.sqlite'}")
+    events = SqlEventLog(f"sqlite:///{hub.demo['audit_database']}")
     try:
         return [e for e in events.events(kind=EventKind.PERMISSION_REFUSED) if e.user == login]
     finally:

@@ -64,7 +64,7 @@ def raw_answer(hub: RunningHub, login: str, request: dict) -> etree._Element:
 
 
 def register(hub: RunningHub) -> SqlDisclosureRegister:
-    return SqlDisclosureRegister(f"sqlite:///{hub.directory / 'audit.sqlite'}")
+    return SqlDisclosureRegister(f"sqlite:///{hub.demo['audit_database']}")
 
 
 WIDE_SCOPE = {

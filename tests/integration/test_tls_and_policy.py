@@ -140,7 +140,7 @@ def test_ops_system_cannot_act_for_a_pup_user(tls_hub: tuple[str, Path], hub: Ru
     with pytest.raises(Fault) as refused:
         client.service.ListaZbiorow(_soapheaders=acting_for(client, "pup.kierownik"))
     assert fault_code(refused) == "BLEDNE_UWIERZYTELNIENIE"
-    events = SqlEventLog(f"sqlite:///{hub.directory / 'audit.sqlite'}")
+    events = SqlEventLog(f"sqlite:///{hub.demo['audit_database']}")
     refusals = list(events.events(kind=EventKind.PERMISSION_REFUSED, user="pup.kierownik"))
     assert refusals and refusals[-1].actor == "POMOST OPS"
 
@@ -179,7 +179,7 @@ def test_brute_force_over_soap_locks_and_the_right_password_then_fails(hub: Runn
     with pytest.raises(Fault) as must_change:
         Client(hub.wsdl, wsse=UsernameToken("ops.nowak", password)).service.ListaZbiorow()
     assert fault_code(must_change) == "WYMAGANA_ZMIANA_HASLA"
-    events = [e.kind for e in SqlEventLog(f"sqlite:///{hub.directory / 'audit.sqlite'}").events(user="ops.nowak")]
+    events = [e.kind for e in SqlEventLog(f"sqlite:///{hub.demo['audit_database']}").events(user="ops.nowak")]
     assert events.count(EventKind.FAILED_LOGIN) == 6 and events.count(EventKind.LOCK) == 1
     assert EventKind.UNLOCK in events and EventKind.USER_CHANGE in events
 
@@ -197,6 +197,6 @@ def test_a_policy_change_takes_effect_on_the_next_query_and_is_recorded(hub: Run
     assert [z.Kod for z in client.service.ListaZbiorow()] == ["OPS"]
     refused = cli(hub, "pup.posrednik", "policy", "set", "PUP", "POSREDNICY", "SR", "--categories", "DANE_DZIECI")
     assert refused.returncode == 2 and "Brak uprawnień" in refused.stderr
-    changes = list(SqlEventLog(f"sqlite:///{hub.directory / 'audit.sqlite'}").events(kind=EventKind.POLICY_CHANGE))
+    changes = list(SqlEventLog(f"sqlite:///{hub.demo['audit_database']}").events(kind=EventKind.POLICY_CHANGE))
     assert [c.user for c in changes[-2:]] == ["platforma.admin", "platforma.admin"]
     assert "DANE_DZIECI" in changes[-2].details
