@@ -121,3 +121,12 @@ def test_serve_creates_its_databases_private(demo: Path) -> None:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def test_feed_creates_a_private_replica(demo: Path, tmp_path: Path) -> None:
+    replica = tmp_path / "nowe" / "ops.sqlite"
+    source = f"sqlite:///{demo / 'dziedzinowe' / 'ops-dziedzinowa.sqlite'}"
+    result = platforma("feed", "--adapter", "ops", "--source", source, "--target", f"sqlite:///{replica}", "--full",
+                       "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_private(replica.parent)
