@@ -112,9 +112,11 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     config = config_module.load(args.config)
     data_set = config.data_set(args.data_set)
-    if data_set is None or data_set.replica is None:
-        raise PlatformError(f"Zbiór {args.data_set} nie ma w konfiguracji lokalnej repliki.")
-    loader = Loader(data_set.replica, data_set.kind, feed_schema())
+    if data_set is None or data_set.replica is None or data_set.writer_url is None:
+        raise PlatformError(f"Zbiór {args.data_set} nie ma w konfiguracji lokalnej repliki z kontem zapisu (writer).")
+    loader = Loader(
+        data_set.writer_url, data_set.kind, feed_schema(), data_set=data_set.code, controller=data_set.controller
+    )
     with _progress() as progress:
         task = progress.add_task(f"Ładowanie {args.data_set}", total=None)
         report = loader.load(Path(args.file), progress=lambda n: progress.advance(task, n))

@@ -94,7 +94,10 @@ class Feeding:
                         f"Zbiór {data_set.code} nie ma skonfigurowanego konta zapisu repliki "
                         '(writer = "URL" w [[data_sets]]).'
                     )
-                found = ReplicaWriter(url, data_set.kind, duplicates="refuse"), threading.Lock()
+                writer = ReplicaWriter(
+                    url, data_set.kind, data_set=data_set.code, controller=data_set.controller, duplicates="refuse"
+                )
+                found = writer, threading.Lock()
                 self._writers[data_set.code] = found
             return found
 

@@ -443,3 +443,10 @@ def test_a_refused_feed_is_recorded_as_a_permission_refusal(
     after = _refusals(powiat, login)
     assert len(after) == before + 1
     assert data_set in after[-1].details
+
+
+def test_a_replica_fed_over_soap_records_its_data_set_and_controller(powiat: RunningHub) -> None:
+    post(powiat, batch(person_record("X-ID-1", "90051712344")))
+    with sqlite3.connect(f"file:{replica(powiat, 'PUP')}?mode=ro", uri=True) as connection:
+        identity = connection.execute("SELECT zbior, rodzaj, administrator FROM stan_repliki").fetchone()
+    assert identity == ("PUP", "PUP", "PUP")
