@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit.anchors import AnchorFile, default_anchor_path
 from audit.checkpoints import CheckpointSigner, TrustedKeys, generate_key, public_pem
 from audit.errors import AuditError
 from audit.output import STDOUT, output_stream
@@ -27,7 +28,7 @@ from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, wr
 from audit.retention import cut_for, purge
 from audit.schema import postgresql_grants, postgresql_guards
 from audit.store import AuditStore, CheckpointPolicy, Head, OpenMode
-from audit.verify import verify
+from audit.verify import VerificationReport, verify
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -46,6 +47,15 @@ class AuditSettings:
     every_minutes: float = 10.0
     retention_days: int | None = None
     issuer: str = "Platforma komunikacyjna"
+    anchors: Path | None = None
+    """The anchor file (`[hub] audit_anchors`); None: beside `key` (`audit.anchors.default_anchor_path`)."""
+
+    @property
+    def anchor_file(self) -> Path | None:
+        """Where the anchors are: as configured, else beside the signing key, else nowhere."""
+        if self.anchors is not None:
+            return self.anchors
+        return None if self.key is None else default_anchor_path(self.key)
 
 
 def _fail(message: str) -> int:
@@ -108,7 +118,27 @@ def _open(settings: AuditSettings, *, with_key: bool, mode: OpenMode = OpenMode.
         signer=signer,
         policy=CheckpointPolicy(settings.every_records, settings.every_minutes),
         mode=mode,
+        anchor_file=settings.anchor_file if signer is not None else None,
     )
+
+
+def _anchors_for_verify(args: argparse.Namespace, settings: AuditSettings) -> tuple[AnchorFile | None, str]:
+    """The anchor file `verify` checks against (by default the configured one), and a note when none is."""
+    if args.no_anchors:
+        return None, "Uwaga: na życzenie (--no-anchors) rejestru nie porównano z plikiem kotwic."
+    if args.anchors:
+        anchors = AnchorFile(args.anchors)
+        if not anchors.exists():
+            raise AuditError(f"Nie ma pliku kotwic {args.anchors}.")
+        return anchors, ""
+    path = settings.anchor_file
+    if path is None or not path.exists():
+        where = f" ({path})" if path is not None else ""
+        return None, (
+            f"Uwaga: nie znaleziono pliku kotwic{where}, więc rejestru nie porównano z plikiem kotwic "
+            "(podaj --anchors PLIK)."
+        )
+    return AnchorFile(path), ""
 
 
 def _parse_anchor(value: str) -> Head:
@@ -144,6 +174,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         key_files = [str(settings.key)]
     keys = TrustedKeys.from_files(key_files) if key_files else None
     anchor = _parse_anchor(args.anchor) if args.anchor else None
+    anchors, note = _anchors_for_verify(args, settings)
     store = _open(settings, with_key=False, mode=OpenMode.READ_ONLY)
     try:
         report = verify(
@@ -151,18 +182,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
             keys,
             progress=(lambda n: print(f"  sprawdzono {n:,} wpisów…", file=sys.stderr)) if args.progress else None,
             anchor=anchor,
+            anchors=anchors,
         )
     finally:
         store.dispose()
     rate = report.records / report.seconds if report.seconds > 0 else 0.0
     print(
         f"Sprawdzono {report.records} wpisów (nr {report.first_nr or 0}–{report.last_nr or 0}) i "
-        f"{report.checkpoints} punktów kontrolnych w {report.seconds:.1f} s ({rate:,.0f} wpisów/s)."
+        f"{report.checkpoints} punktów kontrolnych w {report.seconds:.1f} s ({rate:,.0f} wpisów/s)"
+        + (f"; {report.anchors} kotwic z pliku {anchors.path}." if anchors is not None else ".")
     )
+    if note:
+        print(note)
     if not report.signatures_checked:
         print("Uwaga: nie podano klucza publicznego (--key), więc podpisów punktów kontrolnych nie sprawdzono.")
+    _print_accepted(report)
     if report.ok:
-        print(f"Rejestr jest nienaruszony. Skrót ostatniego wpisu: {report.head_link}")
+        accepted = report.acceptance
+        since = "" if accepted is None else f" od przyjęcia jego stanu (punkt kontrolny nr {accepted.number})"
+        print(f"Rejestr jest nienaruszony{since}. Skrót ostatniego wpisu: {report.head_link}")
         print(f"Kotwica do następnej weryfikacji (zachowaj poza bazą): --anchor {report.last_nr}:{report.head_link}")
         if report.unsigned_tail:
             print(f"Ostatnie {report.unsigned_tail} wpisów nie jest jeszcze objętych podpisanym punktem kontrolnym.")
@@ -174,6 +212,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if problem is not first:
             print(f"  także [{problem.kind.value}]: {problem.message}")
     return EXIT_TAMPERED
+
+
+def _print_accepted(report: VerificationReport) -> None:
+    if report.acceptance is None:
+        return
+    acceptance = report.acceptance
+    print(
+        f"Stan rejestru przyjęto (punkt kontrolny nr {acceptance.number} nad wpisem nr {acceptance.nr}; kto i "
+        "dlaczego: zdarzenie PRZYJECIE_STANU_REJESTRU w rejestrze)."
+    )
+    for problem in report.accepted:
+        print(f"  wcześniejsze naruszenie, przyjęte przez operatora [{problem.kind.value}]: {problem.message}")
+
+
+@_guarded
+def cmd_accept(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if settings.key is None:
+        raise AuditError("Przyjęcie stanu rejestru wymaga klucza punktów kontrolnych: --key PLIK albo audit_key.")
+    store = _open(settings, with_key=True)
+    try:
+        checkpoint = store.accept(args.operator or getpass.getuser(), args.reason)
+    finally:
+        store.dispose()
+    print(
+        f"Przyjęto stan rejestru: podpisano punkt kontrolny nr {checkpoint.number} nad wpisem nr {checkpoint.nr} "
+        "i zapisano jego kotwicę; kto i dlaczego: zdarzenie PRZYJECIE_STANU_REJESTRU w rejestrze."
+    )
+    return EXIT_OK
 
 
 @_guarded
@@ -288,6 +355,21 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PLIK", help="plik konfiguracji TOML hubu ([hub] audit_database)")
 
 
+def _add_accept(commands: Any) -> None:
+    accept = commands.add_parser(
+        "accept",
+        help="przyjmij stan rejestru po wyjaśnieniu naruszenia (albo rozpocznij kotwice istniejącego rejestru)",
+        description="Zapisuje w rejestrze zdarzenie PRZYJECIE_STANU_REJESTRU (kto, dlaczego, co stwierdzono) i "
+        "podpisuje nad nim punkt kontrolny z kotwicą; hub sprawdza odtąd łańcuch od tego miejsca i znów podpisuje "
+        "punkty kontrolne. Wcześniejsze naruszenia verify nadal wypisuje jako przyjęte.",
+    )
+    _database_options(accept)
+    accept.add_argument("--reason", required=True, metavar="TEKST", help="dlaczego (np. numer zgłoszenia)")
+    accept.add_argument("--operator", metavar="LOGIN", help="kto przyjmuje (domyślnie użytkownik systemu)")
+    accept.add_argument("--key", metavar="PEM", help="klucz prywatny punktów kontrolnych (domyślnie audit_key)")
+    accept.set_defaults(func=cmd_accept)
+
+
 def register(subparsers: Any, *, read_config: Callable[[Path], AuditSettings] | None = None) -> None:
     """Add the `audit` command group to `platforma`'s subparsers; `read_config` turns `--config FILE` into
     `AuditSettings` (the hub passes its settings loader, `hub.cli.audit`)."""
@@ -320,7 +402,18 @@ def register(subparsers: Any, *, read_config: Callable[[Path], AuditSettings] | 
         metavar="NR:SKROT",
         help="kotwica z wcześniejszej weryfikacji (przechowywana poza bazą): wpis NR musi mieć ten skrót",
     )
+    anchor_files = check.add_mutually_exclusive_group()
+    anchor_files.add_argument(
+        "--anchors",
+        metavar="PLIK",
+        help="plik kotwic punktów kontrolnych (domyślnie audit_anchors albo plik .kotwice obok klucza)",
+    )
+    anchor_files.add_argument(
+        "--no-anchors", action="store_true", help="nie porównuj rejestru z plikiem kotwic (tylko sama baza)"
+    )
     check.set_defaults(func=cmd_verify)
+
+    _add_accept(commands)
 
     report = commands.add_parser(
         "report",

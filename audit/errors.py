@@ -36,9 +36,30 @@ class AuditKeyError(AuditError):
 
 
 class ChainBrokenError(AuditError):
-    """An operation that needs an intact chain (such as a purge) found it broken; nothing was changed."""
+    """An operation that needs an intact chain (a purge, signing a checkpoint) found it broken; nothing was
+    changed. `kind` (`audit.verify.ProblemKind` value), `nr` (the first bad record), `table` and
+    `checkpoint` say what was found, when known."""
 
     code = "NARUSZONY_REJESTR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str | None = None,
+        nr: int | None = None,
+        table: str | None = None,
+        checkpoint: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind, self.nr, self.table, self.checkpoint = kind, nr, table, checkpoint
+
+
+class AnchorFileError(AuditError):
+    """The anchor file (heads of signed checkpoints kept outside the database) is missing where it must
+    exist, unreadable, or has a line that is not an anchor."""
+
+    code = "BLAD_PLIKU_KOTWIC"
 
 
 class ReportError(AuditError):

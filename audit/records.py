@@ -57,6 +57,8 @@ class EventKind(enum.StrEnum):
     POLICY_CHANGE = "ZMIANA_POLITYKI"
     REPORT = "RAPORT"
     PURGE = "USUNIECIE_ZAPISOW"
+    ACCEPTANCE = "PRZYJECIE_STANU_REJESTRU"
+    """An operator accepted the audit register's state after investigating a finding (`AuditStore.accept`)."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ CHAINED_TABLES = (DISCLOSURES, EVENTS)
 
 CUT_REASON = "USUNIECIE"
 """Reason of the checkpoint written at a retention cut: records at or below it may be deleted."""
+ACCEPTANCE_REASON = "PRZYJECIE"
+"""Reason of the checkpoint an operator signs to accept the register's state after investigating a finding
+(`AuditStore.accept`); the hub verifies the chain from the last such state before it signs again."""
 
 # The content of a record, in the order its link hash covers it (audit.chain, format 1). Never reorder.
 DISCLOSURE_FIELDS = (

@@ -34,12 +34,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from audit import chain
+from audit import chain, reading
+from audit.anchors import Anchor, AnchorFile, default_anchor_path
 from audit.chain import Head as Head  # re-exported: callers know it as audit.store.Head
-from audit.checkpoints import Checkpoint, CheckpointSigner
-from audit.errors import AuditStorageError, RegisterNotFoundError
+from audit.checkpoints import Checkpoint, CheckpointSigner, TrustedKeys
+from audit.errors import AnchorFileError, AuditKeyError, AuditStorageError, ChainBrokenError, RegisterNotFoundError
 from audit.records import DisclosureRecord, EventKind, Outcome, SecurityEvent
 from audit.schema import (
+    ACCEPTANCE_REASON,
     CHAINED_TABLES,
     CHECKPOINTS,
     CUT_REASON,
@@ -47,15 +49,14 @@ from audit.schema import (
     DISCLOSURES,
     EVENT_FIELDS,
     EVENTS,
-    FORMATS,
     AuditBase,
     ChainFormatRow,
-    CheckpointRow,
     DisclosureRow,
     EventRow,
     postgresql_guards,
     sqlite_guards,
 )
+from audit.verify import Source, VerificationReport, check_before_signing
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +281,11 @@ class AuditStore:
     as the register always had) makes a committed append survive a crash of the process; `FULL` syncs
     every commit to disk, so it also survives a power loss, at the price of one fsync per append
     (bench/audit.py measures both). Either way a lost transaction is lost whole: the chain verifies.
+
+    `anchor_file` is where the head of every signed checkpoint is appended outside the database
+    (`audit.anchors`); by default beside `key_file` (with a `signer` given directly, only if named).
+    Before it signs a checkpoint the store verifies the chain from the last anchor and refuses to sign
+    over a broken one (`verify_before_signing`); `accept` records an operator's decision to go on.
     """
 
     def __init__(
@@ -291,6 +297,7 @@ class AuditStore:
         policy: CheckpointPolicy | None = None,
         synchronous: str = "NORMAL",
         mode: OpenMode = OpenMode.CREATE,
+        anchor_file: str | Path | None = None,
     ) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA", "OFF"):
             raise ValueError(f"unknown SQLite synchronous level: {synchronous}")
@@ -298,6 +305,11 @@ class AuditStore:
         self.mode = mode
         self.signer = signer if signer is not None or key_file is None else CheckpointSigner.from_file(key_file)
         self.policy = policy or CheckpointPolicy()
+        self.anchors = _anchor_file(anchor_file, key_file)
+        #: Checkpoints signed in the transaction under way, anchored once it is committed (under `_lock`).
+        self._signed: list[Checkpoint] = []
+        #: Where and when signing was last refused (a broken chain), so that appends do not retry each time.
+        self._refused: tuple[int, float] | None = None
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         self._database_file: Path | None = None
@@ -341,6 +353,7 @@ class AuditStore:
         except AuditStorageError:
             self._dispose_engines()
             raise
+        self._start_anchors()
 
     # -- schema ----------------------------------------------------------------------------------------------
     def _require_tables(self) -> None:
@@ -353,6 +366,17 @@ class AuditStore:
                 f"Plik {where} nie zawiera rejestru audytu (brak tabel: {', '.join(missing)}). Sprawdź ścieżkę "
                 "(--audit-db albo audit_database w konfiguracji)."
             )
+
+    def _start_anchors(self) -> None:
+        """Make the anchor file of a register that has no checkpoint yet; warn if it is beside the database."""
+        if self.anchors is None or self.signer is None:
+            return
+        if self._database_file is not None and os.path.realpath(self.anchors.path.parent) == os.path.realpath(
+            self._database_file.parent
+        ):
+            log.warning("audit: the anchor file is in the register's own folder; keep it apart (docs/audit.md)")
+        if self.mode is not OpenMode.READ_ONLY and not self.anchors.exists() and not self.checkpoints():
+            self.anchors.create()
 
     def _dispose_engines(self) -> None:
         for engine in {id(e): e for e in (getattr(self, "writer", None), getattr(self, "reader", None)) if e}.values():
@@ -441,10 +465,17 @@ class AuditStore:
             return
         self._writable()
         try:
-            with self._lock, self._raw_write() as cursor:
-                self._append_locked(cursor, disclosures, events)
+            with self._lock:
+                with self._raw_write() as cursor:
+                    self._append_locked(cursor, disclosures, events)
+                signed, self._signed = self._signed, []
         except self._dbapi_error as error:
             raise AuditStorageError(f"Nie można zapisać wpisu w rejestrze audytu: {_first_line(error)}") from error
+        if signed:
+            try:
+                self._anchor(signed)
+            except AnchorFileError as failure:  # the records are committed: the request goes on
+                log.error("audit: checkpoint %d signed but not anchored: %s", signed[-1].number, failure.message)
         if self._database_file is not None:
             if self._checkpointer is None:
                 with self._lock:
@@ -491,23 +522,48 @@ class AuditStore:
         return None if row is None else _LastCheckpoint(int(row[0]), int(row[1]), str(row[2]), chain.parse_time(row[3]))
 
     def _checkpoint_if_due(self, cursor: Any, head: Head) -> Checkpoint | None:
+        """Sign a periodic checkpoint if one is due; a refusal (broken chain) is logged, not raised, so that
+        appends go on; it is not retried before another interval has passed (`_due`)."""
         last = self._last_checkpoint(cursor)
-        last_nr = last.nr if last is not None else 0
-        if head.nr <= last_nr:
+        if not self._due(head, last):
             return None
-        if head.nr - last_nr >= self.policy.every_records:
+        try:
             return self._sign(cursor, head, PERIODIC, last)
+        except (ChainBrokenError, AnchorFileError) as refusal:
+            log.error("audit: no checkpoint signed over record %d: %s", head.nr, refusal.message)
+            return None
+
+    def _due(self, head: Head, last: _LastCheckpoint | None) -> bool:
+        """A periodic checkpoint is due over `head`: `every_records` records or `every_minutes` minutes since
+        the last checkpoint, or since signing was last refused."""
+        since_nr = last.nr if last is not None else 0
         if last is not None:
             elapsed = (dt.datetime.now(dt.UTC) - last.time).total_seconds()
         else:
             elapsed = _time.monotonic() - self._opened
-        if elapsed >= self.policy.every_minutes * 60:
-            return self._sign(cursor, head, PERIODIC, last)
-        return None
+        if self._refused is not None and self._refused[0] > since_nr:
+            since_nr, elapsed = self._refused[0], _time.monotonic() - self._refused[1]
+        if head.nr <= since_nr:
+            return False
+        return head.nr - since_nr >= self.policy.every_records or elapsed >= self.policy.every_minutes * 60
 
-    def _sign(self, cursor: Any, head: Head, reason: str, last: _LastCheckpoint | None) -> Checkpoint:
+    def _sign(
+        self, cursor: Any, head: Head, reason: str, last: _LastCheckpoint | None, *, check: bool = True
+    ) -> Checkpoint:
+        """Sign and insert a checkpoint over `head`, after verifying the chain from the last anchor (`check`).
+
+        Raises `ChainBrokenError` or `AnchorFileError` instead of signing over a chain that does not verify.
+        """
         assert self.signer is not None
-        number = (last.number if last is not None else 0) + 1
+        anchors = None if self.anchors is None else self.anchors.read()
+        if check:
+            try:
+                self._check(Source(cursor.connection, self.dialect), anchors)
+            except (ChainBrokenError, AnchorFileError):
+                self._refused = (head.nr, _time.monotonic())
+                raise
+        # Numbers go on after the last one signed, also one gone from the database but not from the anchors.
+        number = max([last.number if last is not None else 0, *(a.number for a in anchors or ())]) + 1
         checkpoint = self.signer.sign(number, head.nr, head.link, dt.datetime.now(dt.UTC), reason)
         cursor.execute(
             self._sql.insert_checkpoint,
@@ -522,7 +578,68 @@ class AuditStore:
                 checkpoint.signature,
             ),
         )
+        self._signed.append(checkpoint)
+        self._refused = None
         return checkpoint
+
+    def _check(self, source: Source, anchors: list[Anchor] | None) -> VerificationReport:
+        """The chain from the last trusted anchor to its head must verify (see `verify_before_signing`);
+        `anchors` are those of the anchor file (None: no anchor file is kept)."""
+        keys = None if self.signer is None else TrustedKeys([self.signer.public_key])
+        if self.anchors is not None and anchors is not None:
+            # An existing file may lack the newest anchors (being written by another process, or lost in a
+            # crash): checkpoints after the last anchor are checked by their signatures. A missing file is
+            # not that: it was made when the register had no checkpoint yet (`_start_anchors`).
+            if not anchors and not self.anchors.exists() and source.checkpoints():
+                raise AnchorFileError(
+                    f"Plik kotwic {self.anchors.path} nie istnieje albo jest pusty, a rejestr ma już podpisane punkty "
+                    "kontrolne: plik przeniesiono lub usunięto, albo to pierwsze uruchomienie z kotwicami. Sprawdź "
+                    "rejestr (platforma audit verify) i przyjmij jego stan: platforma audit accept --reason …"
+                )
+        report = check_before_signing(source, keys, anchors)
+        first = report.first_problem
+        if first is not None:
+            raise ChainBrokenError(
+                f"Rejestr audytu jest naruszony, więc nie podpisano punktu kontrolnego. {first.message} Wyjaśnij "
+                "naruszenie; po wyjaśnieniu: platforma audit accept --reason …",
+                kind=first.kind.value,
+                nr=first.nr,
+                table=first.table,
+                checkpoint=first.checkpoint,
+            )
+        return report
+
+    def verify_before_signing(self) -> VerificationReport:
+        """Verify the chain from the last trusted anchor to its head, as is done before each checkpoint.
+
+        The hub calls it at start. Raises `ChainBrokenError` naming the first bad record (`kind`, `nr`,
+        `table`, `checkpoint`), or `AnchorFileError` when the anchor file is missing although checkpoints
+        exist, or unreadable; returns the report of an intact chain.
+        """
+        try:
+            with self.reader.connect() as connection, connection.begin():
+                anchors = None if self.anchors is None else self.anchors.read()
+                return self._check(Source(connection.connection.dbapi_connection, self.dialect), anchors)
+        except SQLAlchemyError as error:
+            raise AuditStorageError(f"Nie można odczytać rejestru audytu: {_describe(error)}") from error
+
+    def _anchor(self, signed: Sequence[Checkpoint]) -> None:
+        """After their transaction committed: make it durable, then append the checkpoints' anchors.
+
+        In that order, so that no anchor can name a checkpoint a power loss could still take back (with
+        SQLite's `synchronous=NORMAL` a commit is only in the operating system's cache until then).
+        """
+        if self.anchors is None or not signed:
+            return
+        if self._database_file is not None:
+            for path in (self._database_file, self._database_file.with_name(self._database_file.name + "-wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    descriptor = os.open(path, os.O_RDONLY)
+                    try:
+                        os.fsync(descriptor)
+                    finally:
+                        os.close(descriptor)
+        self.anchors.append(signed)
 
     def checkpoint(self, *, force: bool = True) -> Checkpoint | None:
         """Sign a checkpoint over the current head now (`force`), or only if the policy says one is due.
@@ -534,16 +651,67 @@ class AuditStore:
             return None
         self._writable()
         try:
-            with self._lock, self._raw_write() as cursor:
-                head = self._head(cursor)
-                if not force:
-                    return self._checkpoint_if_due(cursor, head)
-                last = self._last_checkpoint(cursor)
-                if head.nr == 0 or (last is not None and last.nr == head.nr and last.link == head.link):
-                    return None
-                return self._sign(cursor, head, ON_REQUEST, last)
+            with self._lock:
+                with self._raw_write() as cursor:
+                    head = self._head(cursor)
+                    last = self._last_checkpoint(cursor)
+                    made: Checkpoint | None = None
+                    if not force:
+                        if self._due(head, last):
+                            made = self._sign(cursor, head, PERIODIC, last)
+                    elif head.nr > 0 and (last is None or last.nr != head.nr or last.link != head.link):
+                        made = self._sign(cursor, head, ON_REQUEST, last)
+                signed, self._signed = self._signed, []
         except self._dbapi_error as error:
             raise AuditStorageError(f"Nie można zapisać punktu kontrolnego: {_first_line(error)}") from error
+        self._anchor(signed)
+        return made
+
+    def accept(self, operator: str, reason: str, *, source: str = "CLI") -> Checkpoint:
+        """Record that `operator` accepts the register's state after investigating, and sign a checkpoint.
+
+        The decision is appended to the chain as event `PRZYJECIE_STANU_REJESTRU` (operator, reason, what the
+        check found), then a checkpoint with reason `PRZYJECIE` is signed over it without the check and
+        anchored: the hub verifies the chain from there on before it signs again. Use it after a finding
+        has been investigated, or to start anchoring a register that has checkpoints but no anchor file.
+        """
+        if self.signer is None:
+            raise AuditKeyError("Przyjęcie stanu rejestru wymaga klucza punktów kontrolnych (audit_key).")
+        if not operator.strip() or not reason.strip():
+            raise AuditStorageError("Przyjęcie stanu rejestru wymaga podania operatora i powodu.")
+        self._writable()
+        found = self._finding()
+        event = SecurityEvent(
+            time=dt.datetime.now(dt.UTC),
+            kind=EventKind.ACCEPTANCE,
+            user=operator,
+            office="",
+            actor=operator,
+            source=source,
+            success=True,
+            details=f"powod: {reason}; stan przed przyjeciem: {found}",
+        )
+        try:
+            with self._lock:
+                with self._raw_write() as cursor:
+                    head = self._append_locked(cursor, [], [event])
+                    made = self._sign(cursor, head, ACCEPTANCE_REASON, self._last_checkpoint(cursor), check=False)
+                signed, self._signed = self._signed, []
+        except self._dbapi_error as error:
+            raise AuditStorageError(f"Nie można zapisać przyjęcia stanu rejestru: {_first_line(error)}") from error
+        self._anchor(signed)
+        log.warning("audit: the register's state was accepted at record %d (checkpoint %d)", made.nr, made.number)
+        return made
+
+    def _finding(self) -> str:
+        """What the check before signing finds now, without personal data (kind and record number)."""
+        try:
+            self.verify_before_signing()
+        except ChainBrokenError as error:
+            return f"{error.kind} (wpis nr {error.nr}, punkt kontrolny nr {error.checkpoint})"
+        except AnchorFileError as error:
+            return error.code
+        return "bez naruszen"
 
     def cut(self, nr: int) -> Checkpoint:
         """Sign a retention cut at record `nr` (which must exist): records up to it may then be deleted."""
@@ -551,18 +719,22 @@ class AuditStore:
             raise AuditStorageError("Cięcie retencji wymaga klucza punktów kontrolnych (audit_key).")
         self._writable()
         try:
-            with self._lock, self._raw_write() as cursor:
-                link = None
-                for statement in self._sql.link_of:
-                    cursor.execute(statement, (nr,))
-                    row = cursor.fetchone()
-                    if row is not None:
-                        link = str(row[0])
-                if link is None:
-                    raise AuditStorageError(f"W rejestrze audytu nie ma wpisu nr {nr}; nie można w nim ciąć.")
-                return self._sign(cursor, Head(nr, link), CUT_REASON, self._last_checkpoint(cursor))
+            with self._lock:
+                with self._raw_write() as cursor:
+                    link = None
+                    for statement in self._sql.link_of:
+                        cursor.execute(statement, (nr,))
+                        row = cursor.fetchone()
+                        if row is not None:
+                            link = str(row[0])
+                    if link is None:
+                        raise AuditStorageError(f"W rejestrze audytu nie ma wpisu nr {nr}; nie można w nim ciąć.")
+                    made = self._sign(cursor, Head(nr, link), CUT_REASON, self._last_checkpoint(cursor))
+                signed, self._signed = self._signed, []
         except self._dbapi_error as error:
             raise AuditStorageError(f"Nie można zapisać cięcia retencji: {_first_line(error)}") from error
+        self._anchor(signed)
+        return made
 
     def delete_up_to(self, nr: int, *, batch: int = 20_000) -> int:
         """Delete the records numbered up to `nr` (allowed only below a signed cut), in short transactions."""
@@ -590,6 +762,7 @@ class AuditStore:
         """All checkpoints, in number order."""
         with self.reader.connect() as connection:
             return read_checkpoints(connection)
+
 
     # -- reading ---------------------------------------------------------------------------------------------
     def disclosures(self, *, request_id: str | None = None, pesel: str | None = None) -> Iterator[DisclosureRecord]:
@@ -739,6 +912,7 @@ class _RawWrite:
 
     def __enter__(self) -> Any:
         store = self._store
+        store._signed = []  # what a failed transaction signed was rolled back with it
         if store._held is None:
             store._held = store.writer.raw_connection()
         self._connection = store._held
@@ -808,24 +982,20 @@ class _Statements:
         )
 
 
+def _anchor_file(path: str | Path | None, key_file: str | Path | None) -> AnchorFile | None:
+    if path is None and key_file is not None:
+        path = default_anchor_path(key_file)
+    return None if path is None else AnchorFile(path)
+
+
 def read_checkpoints(connection: Connection) -> list[Checkpoint]:
     """All checkpoints, in number order, read on an open connection (for a consistent snapshot)."""
-    with Session(connection) as session:
-        return [
-            Checkpoint(r.number, r.nr, r.link, r.time, r.reason, r.algorithm, r.key_fingerprint, r.signature)
-            for r in session.scalars(select(CheckpointRow).order_by(CheckpointRow.number))
-        ]
+    return reading.checkpoints(connection.connection.dbapi_connection)
 
 
 def read_formats(connection: Connection) -> list[tuple[int, int]]:
     """The chain's formats noted in the database (see `AuditStore.formats`), read on an open connection."""
-    if not inspect(connection).has_table(FORMATS):
-        return [(1, chain.FORMAT_1)]
-    rows = connection.execute(select(ChainFormatRow.from_nr, ChainFormatRow.version).order_by(ChainFormatRow.from_nr))
-    noted = [(int(first), int(version)) for first, version in rows]
-    if not noted or noted[0][0] > 1:
-        noted.insert(0, (1, chain.FORMAT_1))
-    return noted
+    return reading.formats(connection.connection.dbapi_connection, connection.dialect.name)
 
 
 def _has_column(connection: Connection, table: str, column: str) -> bool:

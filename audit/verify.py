@@ -12,37 +12,45 @@ What is detected, and how it is named (`ProblemKind`):
 - PostgreSQL: a column whose type was changed (readers would read other values): ZMIENIONY_TYP_KOLUMNY;
 - a record edited *and* its link recomputed: its successor then points to a predecessor that no longer
   exists, so the edited one is named ZMIENIONY; if every later link was recomputed too, only a signed
-  checkpoint can tell: NIEZGODNY_Z_PUNKTEM_KONTROLNYM names the range it covers;
-- a gap in the numbers, or the tail missing below a signed checkpoint: USUNIETY (removed);
+  checkpoint or an anchor can tell: NIEZGODNY_Z_PUNKTEM_KONTROLNYM names the range it covers;
+- a gap in the numbers, or the tail missing below a signed checkpoint or an anchor: USUNIETY (removed);
 - a record that does not belong (its successor points past it, or a number repeats): WSTAWIONY (inserted);
 - a record sealed for another position: PRZESTAWIONY (reordered);
 - a checkpoint whose signature does not verify, names an unknown key, or is missing from the numbering:
-  NIEPRAWIDLOWY_PODPIS, NIEZNANY_KLUCZ, USUNIETY_PUNKT_KONTROLNY.
+  NIEPRAWIDLOWY_PODPIS, NIEZNANY_KLUCZ, USUNIETY_PUNKT_KONTROLNY;
+- a checkpoint named in the anchor file (`audit.anchors`, kept outside the database) that is gone or is
+  not the one anchored: USUNIETY_PUNKT_KONTROLNY, PODMIENIONY_PUNKT_KONTROLNY.
 
-Records after the last signed checkpoint are protected by the chain alone: deleting the newest of them,
-or appending forged ones, cannot be seen without an earlier copy of the head (see docs/audit.md).
+Records after the last signed checkpoint and the last anchor are protected by the chain alone: deleting
+the newest of them, or appending forged ones, cannot be seen (see docs/audit.md). An operator who has
+investigated a finding may accept the register's state (`AuditStore.accept`): findings before that
+point are then reported as accepted (`VerificationReport.accepted`), and the chain after it must be intact.
+
+`check_before_signing` is the check the store makes, in its own write transaction, before it signs a
+checkpoint: from the last trusted anchor to the head.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import hashlib
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit import chain
+from audit import chain, reading
+from audit.anchors import Anchor, AnchorFile
 from audit.chain import Head
 from audit.checkpoints import Checkpoint, TrustedKeys
 from audit.errors import AuditStorageError
-from audit.recompute import Formats, message_sql
+from audit.recompute import message_sql
 from audit.schema import (
+    ACCEPTANCE_REASON,
     CUT_REASON,
     DISCLOSURE_FIELDS,
     DISCLOSURE_NULLABLE_FIELDS,
@@ -51,7 +59,6 @@ from audit.schema import (
     EVENT_FIELDS,
     EVENTS,
 )
-from audit.store import AuditStore, read_checkpoints, read_formats
 
 TABLE_NAMES = {chain.DISCLOSURE_TAG: DISCLOSURES, chain.EVENT_TAG: EVENTS}
 _TABLE_TITLES = {chain.DISCLOSURE_TAG: "rejestr ujawnień", chain.EVENT_TAG: "dziennik zdarzeń bezpieczeństwa"}
@@ -71,6 +78,7 @@ class ProblemKind(enum.StrEnum):
     CHECKPOINT_SIGNATURE = "NIEPRAWIDLOWY_PODPIS"
     CHECKPOINT_UNKNOWN_KEY = "NIEZNANY_KLUCZ"
     CHECKPOINT_REMOVED = "USUNIETY_PUNKT_KONTROLNY"
+    CHECKPOINT_REPLACED = "PODMIENIONY_PUNKT_KONTROLNY"
     COLUMN_TYPE = "ZMIENIONY_TYP_KOLUMNY"
 
 
@@ -87,7 +95,12 @@ class Problem:
 
 @dataclass
 class VerificationReport:
-    """The outcome of one verification. `ok` only if no problem was found."""
+    """The outcome of one verification. `ok` if no problem was found after the last accepted state.
+
+    `accepted` holds findings up to a state an operator accepted after investigating them
+    (`AuditStore.accept`); `acceptance` is that state's checkpoint. `anchors` is how many anchors (heads
+    kept outside the database) were checked.
+    """
 
     records: int = 0
     checkpoints: int = 0
@@ -97,6 +110,9 @@ class VerificationReport:
     head_link: str = chain.GENESIS
     last_signed_nr: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    accepted: list[Problem] = field(default_factory=list)
+    acceptance: Checkpoint | None = None
+    anchors: int = 0
     seconds: float = 0.0
 
     @property
@@ -142,7 +158,7 @@ def _seals(row: Row, nr: int) -> bool:
     return row.message is not None and chain.relink(row.message, nr=nr) == row.link
 
 
-def _select(dialect: str, where: str = "", formats: Formats = ((1, chain.CURRENT_FORMAT),)) -> str:
+def _select(dialect: str, where: str = "", formats: Sequence[tuple[int, int]] = ((1, chain.CURRENT_FORMAT),)) -> str:
     """Both chained tables in number order: (nr, stored predecessor, stored link, tag, message as bytes)."""
     disclosures = message_sql(
         chain.DISCLOSURE_TAG, DISCLOSURE_FIELDS, dialect=dialect, formats=formats, nullable=DISCLOSURE_NULLABLE_FIELDS
@@ -156,19 +172,92 @@ def _select(dialect: str, where: str = "", formats: Formats = ((1, chain.CURRENT
     )
 
 
-def _where(snapshot: _Snapshot, link: str) -> list[Row]:
-    """The records whose stored link is `link` (to tell a changed record from a moved one)."""
-    cursor = snapshot.dbapi.cursor()
-    try:
-        sql = _select(snapshot.store.dialect, "WHERE skrot_wpisu = :wartosc", snapshot.formats)
-        if snapshot.store.dialect == "sqlite":
+class Source:
+    """What a verification reads: one DBAPI connection inside one transaction, so that every read sees the
+    same state (the verifier's read snapshot, or the store's own write transaction before it signs)."""
+
+    def __init__(self, dbapi: Any, dialect: str) -> None:
+        self.dbapi, self.dialect = dbapi, dialect
+        self.formats = reading.formats(dbapi, dialect)
+        self._statements = itertools.count()
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return reading.checkpoints(self.dbapi)
+
+    def batches(self, *, start: int | None = None, up_to: int | None = None) -> Iterator[list[Any]]:
+        """The records numbered `start` to `up_to` (either may be open), streamed in batches."""
+        bounds = [f"nr >= {int(start)}"] if start is not None else []
+        bounds += [f"nr <= {int(up_to)}"] if up_to is not None else []
+        sql = _select(self.dialect, f"WHERE {' AND '.join(bounds)}" if bounds else "", self.formats)
+        if self.dialect == "postgresql":  # server-side: rows are streamed
+            cursor: Any = self.dbapi.cursor(name=f"weryfikacja_rejestru_{next(self._statements)}")
+            cursor.itersize = _FETCH
+        else:
+            cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(sql)
+            while True:
+                batch = cursor.fetchmany(_FETCH)
+                if not batch:
+                    return
+                yield batch
+        finally:
+            cursor.close()
+
+    def with_link(self, link: str) -> list[Row]:
+        """The records whose stored link is `link` (to tell a changed record from a moved one)."""
+        sql = _select(self.dialect, "WHERE skrot_wpisu = :wartosc", self.formats)
+        if self.dialect == "sqlite":
             sql = sql.replace(":wartosc", "?")
         else:  # psycopg reads every '%' as a placeholder when parameters are given
             sql = sql.replace("%", "%%").replace(":wartosc", "%s")
-        cursor.execute(sql, (link, link))
-        return [_row(r) for r in cursor.fetchall()]
-    finally:
-        cursor.close()
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(sql, (link, link))
+            return [_row(r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def column_problems(self) -> list[Problem]:
+        """PostgreSQL: every chained column still has the type the writer wrote (readers read by it)."""
+        if self.dialect != "postgresql":
+            return []
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name IN (%s, %s)",
+                (DISCLOSURES, EVENTS),
+            )
+            found = {(str(t), str(c)): str(d) for t, c, d in cursor.fetchall()}
+        finally:
+            cursor.close()
+        problems = []
+        for (table, column), allowed in _EXPECTED_TYPES.items():
+            actual = found.get((table, column))
+            if actual not in allowed:
+                problems.append(
+                    Problem(
+                        ProblemKind.COLUMN_TYPE,
+                        f"Kolumna {column} tabeli {table} ma typ {actual or 'brak kolumny'} zamiast "
+                        f"{' albo '.join(allowed)}: zmieniono schemat rejestru, a czytający odczytują inne wartości.",
+                        table=table,
+                    )
+                )
+        return problems
+
+
+_EXPECTED_TYPES = {
+    **{(DISCLOSURES, f): ("character varying", "text") for f in DISCLOSURE_FIELDS},
+    **{(EVENTS, f): ("character varying", "text") for f in EVENT_FIELDS if f not in EVENT_BOOLEAN_FIELDS},
+    **{(EVENTS, f): ("boolean",) for f in EVENT_BOOLEAN_FIELDS},
+    **{
+        (t, f): ("character varying", "text")
+        for t in (DISCLOSURES, EVENTS)
+        for f in ("skrot_poprzedniego", "skrot_wpisu")
+    },
+    **{(t, "nr"): ("integer", "bigint") for t in (DISCLOSURES, EVENTS)},
+}
 
 
 def _name(row: Row | None, nr: int) -> str:
@@ -177,7 +266,7 @@ def _name(row: Row | None, nr: int) -> str:
     return f"wpis nr {nr} ({_TABLE_TITLES.get(row.tag, row.tag)})"
 
 
-def _diagnose(snapshot: _Snapshot, expected: int, previous: str, row: Row, after: Row | None) -> Problem:
+def _diagnose(source: Source, expected: int, previous: str, row: Row, after: Row | None) -> Problem:
     """Name what happened at the first record that does not fit (see the module's docstring)."""
     table = TABLE_NAMES.get(row.tag)
     if row.nr > expected:
@@ -213,7 +302,7 @@ def _diagnose(snapshot: _Snapshot, expected: int, previous: str, row: Row, after
             nr=expected,
             table=table,
         )
-    before = next((r for r in _where(snapshot, row.previous) if r != row), None)
+    before = next((r for r in source.with_link(row.previous) if r != row), None)
     candidates = [expected, expected + 1, expected - 1]
     if before is not None:
         candidates += [before.nr + 1, before.nr]
@@ -266,11 +355,11 @@ def _diagnose(snapshot: _Snapshot, expected: int, previous: str, row: Row, after
 
 
 def _check_checkpoints(
-    checkpoints: list[Checkpoint], keys: TrustedKeys | None, report: VerificationReport
+    checkpoints: Sequence[Checkpoint], keys: TrustedKeys | None, problems: list[Problem], *, first_number: int = 1
 ) -> list[Checkpoint]:
-    """Check numbering and signatures; return the checkpoints that may be trusted, ordered by `nr`."""
+    """Check numbering (from `first_number`) and signatures; return the checkpoints that may be trusted."""
     trusted: list[Checkpoint] = []
-    expected_number = 1
+    expected_number = first_number
     for checkpoint in checkpoints:
         if checkpoint.number != expected_number:
             span = (
@@ -278,7 +367,7 @@ def _check_checkpoints(
                 if checkpoint.number == expected_number + 1
                 else f"nr {expected_number}–{checkpoint.number - 1}"
             )
-            report.problems.append(
+            problems.append(
                 Problem(
                     ProblemKind.CHECKPOINT_REMOVED,
                     f"Usunięto punkt kontrolny {span}: po punkcie nr {expected_number - 1} następuje "
@@ -289,7 +378,7 @@ def _check_checkpoints(
         expected_number = checkpoint.number + 1
         if keys:
             if checkpoint.key_fingerprint not in keys:
-                report.problems.append(
+                problems.append(
                     Problem(
                         ProblemKind.CHECKPOINT_UNKNOWN_KEY,
                         f"Punkt kontrolny nr {checkpoint.number} jest podpisany kluczem, któremu nie ufamy "
@@ -299,7 +388,7 @@ def _check_checkpoints(
                 )
                 continue
             if not keys.verify(checkpoint):
-                report.problems.append(
+                problems.append(
                     Problem(
                         ProblemKind.CHECKPOINT_SIGNATURE,
                         f"Podpis punktu kontrolnego nr {checkpoint.number} (wpis nr {checkpoint.nr}) jest "
@@ -309,126 +398,101 @@ def _check_checkpoints(
                 )
                 continue
         trusted.append(checkpoint)
-    report.checkpoints = len(checkpoints)
-    return sorted(trusted, key=lambda c: (c.nr, c.number))
+    return trusted
 
 
-class _Snapshot:
-    """One read transaction over the whole verification, and a streaming cursor over the records."""
-
-    def __init__(self, store: AuditStore) -> None:
-        self.store = store
-        options: dict[str, Any] = {}
-        if store.dialect == "postgresql":
-            options["isolation_level"] = "REPEATABLE READ"
-        self.connection = store.reader.connect().execution_options(**options)
-        self.transaction = self.connection.begin()
-        dbapi = self.connection.connection.dbapi_connection
-        assert dbapi is not None
-        self.dbapi: Any = dbapi
-        self.formats = read_formats(self.connection)
-
-    def batches(self, up_to: int | None) -> Iterator[list[Any]]:
-        sql = _select(self.store.dialect, "" if up_to is None else f"WHERE nr <= {int(up_to)}", self.formats)
-        if self.store.dialect == "postgresql":
-            cursor: Any = self.dbapi.cursor(name="weryfikacja_rejestru")  # server-side: rows are streamed
-            cursor.itersize = _FETCH
-        else:
-            cursor = self.dbapi.cursor()
-        try:
-            cursor.execute(sql)
-            while True:
-                batch = cursor.fetchmany(_FETCH)
-                if not batch:
-                    return
-                yield batch
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        self.transaction.rollback()
-        self.connection.close()
+def _pseudo(anchor: Anchor) -> Checkpoint:
+    """An anchor as a checkpoint the chain must match (its signature was checked when it was written); the
+    anchor of a retention cut still marks where records may be missing."""
+    reason = CUT_REASON if anchor.reason == CUT_REASON else ANCHOR
+    return Checkpoint(anchor.number, anchor.nr, anchor.link, anchor.time, reason, "", "", "")
 
 
-def verify(
-    store: AuditStore,
-    keys: TrustedKeys | None = None,
+def _check_anchors(anchors: Sequence[Anchor], checkpoints: Sequence[Checkpoint]) -> list[Problem]:
+    """Every anchored checkpoint must still be in the database, exactly as it was signed."""
+    by_number = {c.number: c for c in checkpoints}
+    problems = []
+    for anchor in anchors:
+        found = by_number.get(anchor.number)
+        if found is None:
+            problems.append(
+                Problem(
+                    ProblemKind.CHECKPOINT_REMOVED,
+                    f"Usunięto punkt kontrolny nr {anchor.number} (nad wpisem nr {anchor.nr}), który plik kotwic "
+                    "poza bazą zapisał przy jego podpisaniu.",
+                    checkpoint=anchor.number,
+                )
+            )
+        elif not anchor.matches(found):
+            problems.append(
+                Problem(
+                    ProblemKind.CHECKPOINT_REPLACED,
+                    f"Punkt kontrolny nr {anchor.number} nie jest tym, który zapisano w pliku kotwic (wtedy: nad "
+                    f"wpisem nr {anchor.nr}, teraz: nad wpisem nr {found.nr}, podpis inny): podmieniono go.",
+                    checkpoint=anchor.number,
+                )
+            )
+    return problems
+
+
+@dataclass
+class _Walked:
+    """What one pass over the chain found (see `_walk`)."""
+
+    records: int = 0
+    first_nr: int | None = None
+    last_nr: int = 0
+    head_link: str = chain.GENESIS
+    last_signed_nr: int | None = None
+    problem: Problem | None = None
+
+
+def _walk(
+    source: Source,
+    trusted: Sequence[Checkpoint],
     *,
+    start: Checkpoint | None = None,
     up_to: int | None = None,
     progress: Callable[[int], None] | None = None,
-    anchor: Head | None = None,
-) -> VerificationReport:
-    """Verify the chain and its checkpoints (signatures only if `keys` are given); never raises on tampering.
+) -> _Walked:
+    """One pass over the records in number order against the trusted checkpoints and anchors.
 
-    `up_to` stops at that record number (used before a retention cut). `progress` is called with the
-    number of records checked so far, every 100,000 records. `anchor` is a head kept outside the
-    database from an earlier verification (`nr`, `link`): the chain must still contain exactly that
-    record, which also protects the records after the last signed checkpoint that the anchor covers.
+    From the beginning of the chain (genesis or the last retention cut), or from `start`: a trusted
+    checkpoint or anchor whose record is taken with its stored predecessor, then must have its link.
+    Stops at the first problem.
     """
-    started = time.perf_counter()
-    report = VerificationReport(signatures_checked=bool(keys))
-    try:
-        snapshot = _Snapshot(store)
-        try:
-            _verify(snapshot, keys, up_to, progress, report, anchor)
-        finally:
-            snapshot.close()
-    except SQLAlchemyError as error:
-        raise AuditStorageError(f"Nie można odczytać rejestru audytu: {getattr(error, 'orig', error)!s}") from error
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _verify(
-    snapshot: _Snapshot,
-    keys: TrustedKeys | None,
-    up_to: int | None,
-    progress: Callable[[int], None] | None,
-    report: VerificationReport,
-    anchor: Head | None = None,
-) -> None:
-    if snapshot.store.dialect == "postgresql":
-        report.problems += _column_types(snapshot.connection)
-        if report.problems:
-            return
-    trusted = _check_checkpoints(read_checkpoints(snapshot.connection), keys, report)
-    if anchor is not None and anchor.nr > 0:
-        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        trusted = sorted(
-            [*trusted, Checkpoint(0, anchor.nr, anchor.link, epoch, ANCHOR, "", "", "")], key=lambda c: c.nr
-        )
-    stream = itertools.chain.from_iterable(snapshot.batches(up_to))
+    walked = _Walked()
+    trusted = sorted(trusted, key=lambda c: (c.nr, c.number))
+    stream = itertools.chain.from_iterable(source.batches(start=None if start is None else start.nr, up_to=up_to))
     head = next(stream, None)
     first = None if head is None else _row(head)
     cuts = [c for c in trusted if c.reason == CUT_REASON]
     if first is None:
-        previous_nr, previous = 0, chain.GENESIS
-        if cuts:
-            previous_nr, previous = cuts[-1].nr, cuts[-1].link
-        report.last_nr = previous_nr
-        _tail(trusted, previous_nr, up_to, report)
-        return
-    report.first_nr = first.nr
+        walked.last_nr, walked.head_link = (cuts[-1].nr, cuts[-1].link) if cuts else (0, chain.GENESIS)
+        if start is not None and start.nr > walked.last_nr:
+            walked.last_nr = start.nr - 1
+        walked.problem = _tail(trusted, walked.last_nr, up_to)
+        return walked
+    walked.first_nr = first.nr
     start_cut = next((c for c in reversed(cuts) if c.nr == first.nr - 1), None)
     if first.nr == 1:
         previous = chain.GENESIS
     elif start_cut is not None:
         previous = start_cut.link
-    elif any(c.nr >= first.nr for c in cuts):
-        # A purge stopped half-way: the rest below the cut is confirmed when the cut checkpoint is reached.
+    elif any(c.nr >= first.nr for c in cuts) or (start is not None and first.nr == start.nr):
+        # A purge stopped half-way (the rest below the cut is confirmed when the cut checkpoint is reached),
+        # or a walk from a trusted point: that record's link is confirmed by the point itself.
         previous = first.previous
     else:
         below = max((c.nr for c in cuts if c.nr < first.nr), default=0)
+        if start is not None:
+            below = max(below, start.nr - 1)
         span = f"nr {below + 1}" if below + 1 == first.nr - 1 else f"nr {below + 1}–{first.nr - 1}"
-        report.problems.insert(
-            0,
-            Problem(
-                ProblemKind.REMOVED,
-                f"Usunięto wpisy {span} z początku rejestru bez podpisanego cięcia retencji.",
-                nr=below + 1,
-            ),
+        where = "z początku rejestru" if start is None else f"od wpisu nr {start.nr}, który potwierdzała kotwica,"
+        walked.problem = Problem(
+            ProblemKind.REMOVED, f"Usunięto wpisy {span} {where} bez podpisanego cięcia retencji.", nr=below + 1
         )
-        return
+        return walked
     pending = iter([c for c in trusted if c.nr >= first.nr])
     checkpoint = next(pending, None)
     checkpoint_nr = checkpoint.nr if checkpoint is not None else -1
@@ -442,112 +506,248 @@ def _verify(
         nr, prev, link, _tag, message = values
         if nr != expected or prev != previous or message is None or sha256(message).hexdigest() != link:
             after = next(stream, None)
-            problem = _diagnose(snapshot, expected, previous, _row(values), None if after is None else _row(after))
+            problem = _diagnose(source, expected, previous, _row(values), None if after is None else _row(after))
             break
         previous = link
         expected = nr + 1
         count += 1
-        while nr == checkpoint_nr:
+        matched = False
+        while nr == checkpoint_nr:  # every checkpoint and anchor over this record must hold its link
             assert checkpoint is not None
-            if checkpoint.link != link and checkpoint.reason == ANCHOR:
-                problem = Problem(
-                    ProblemKind.CHECKPOINT_MISMATCH,
-                    f"Wpisy nr {confirmed_nr + 1}–{nr} nie zgadzają się z kotwicą z wcześniejszej weryfikacji "
-                    f"(wpis nr {nr} miał wtedy inny skrót): co najmniej jeden z nich zmieniono, usunięto lub "
-                    "wstawiono, a skróty przeliczono.",
-                    nr=confirmed_nr + 1,
-                )
-                break
             if checkpoint.link != link:
-                problem = Problem(
-                    ProblemKind.CHECKPOINT_MISMATCH,
-                    f"Wpisy nr {confirmed_nr + 1}–{nr} nie zgadzają się z podpisanym punktem kontrolnym "
-                    f"nr {checkpoint.number}: co najmniej jeden z nich zmieniono, usunięto lub wstawiono, "
-                    "a skróty następnych przeliczono.",
-                    nr=confirmed_nr + 1,
-                    checkpoint=checkpoint.number,
-                )
+                problem = _mismatch(checkpoint, confirmed_nr, nr)
                 break
             if checkpoint.reason != ANCHOR:
-                report.last_signed_nr = nr
-            confirmed_nr = nr
+                walked.last_signed_nr = nr
+            matched = True
             checkpoint = next(pending, None)
             checkpoint_nr = checkpoint.nr if checkpoint is not None else -1
         if problem is not None:
             break
+        if matched:
+            confirmed_nr = nr
         if progress is not None and count >= next_progress:
             progress(count)
             next_progress += 100_000
-    report.records = count
-    report.last_nr = expected - 1
-    report.head_link = previous
-    if problem is not None:
-        report.problems.insert(0, problem)
-        return
-    if checkpoint is not None:
-        _tail([checkpoint, *pending], expected - 1, up_to, report)
+    walked.records, walked.last_nr, walked.head_link = count, expected - 1, previous
+    if problem is None and checkpoint is not None:
+        problem = _tail([checkpoint, *pending], expected - 1, up_to)
+    walked.problem = problem
+    return walked
 
 
-_EXPECTED_TYPES = {
-    **{(DISCLOSURES, f): ("character varying", "text") for f in DISCLOSURE_FIELDS},
-    **{(EVENTS, f): ("character varying", "text") for f in EVENT_FIELDS if f not in EVENT_BOOLEAN_FIELDS},
-    **{(EVENTS, f): ("boolean",) for f in EVENT_BOOLEAN_FIELDS},
-    **{
-        (t, f): ("character varying", "text")
-        for t in (DISCLOSURES, EVENTS)
-        for f in ("skrot_poprzedniego", "skrot_wpisu")
-    },
-    **{(t, "nr"): ("integer", "bigint") for t in (DISCLOSURES, EVENTS)},
-}
-
-
-def _column_types(connection: Connection) -> list[Problem]:
-    """PostgreSQL: every chained column still has the type the writer wrote (readers read by it)."""
-    rows = connection.exec_driver_sql(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "  # noqa: S608 - constant names
-        f"WHERE table_schema = current_schema() AND table_name IN ('{DISCLOSURES}', '{EVENTS}')"
+def _mismatch(checkpoint: Checkpoint, confirmed_nr: int, nr: int) -> Problem:
+    """The records since the last confirmed point do not end in the link a checkpoint or anchor holds."""
+    many = confirmed_nr + 1 < nr
+    span = f"Wpisy nr {confirmed_nr + 1}–{nr} nie zgadzają się" if many else f"Wpis nr {nr} nie zgadza się"
+    which = "co najmniej jeden z nich" if many else "go"
+    if checkpoint.reason == ANCHOR:
+        held = (
+            f"z kotwicą punktu kontrolnego nr {checkpoint.number} zapisaną poza bazą"
+            if checkpoint.number
+            else "z kotwicą z wcześniejszej weryfikacji"
+        )
+        return Problem(
+            ProblemKind.CHECKPOINT_MISMATCH,
+            f"{span} {held} (wpis nr {nr} miał wtedy inny skrót): {which} zmieniono, usunięto lub wstawiono, a "
+            "skróty przeliczono.",
+            nr=confirmed_nr + 1,
+            checkpoint=checkpoint.number or None,
+        )
+    return Problem(
+        ProblemKind.CHECKPOINT_MISMATCH,
+        f"{span} z podpisanym punktem kontrolnym nr {checkpoint.number}: {which} zmieniono, usunięto lub "
+        "wstawiono, a skróty następnych przeliczono.",
+        nr=confirmed_nr + 1,
+        checkpoint=checkpoint.number,
     )
-    found = {(str(t), str(c)): str(d) for t, c, d in rows}
-    problems = []
-    for (table, column), allowed in _EXPECTED_TYPES.items():
-        actual = found.get((table, column))
-        if actual not in allowed:
-            problems.append(
-                Problem(
-                    ProblemKind.COLUMN_TYPE,
-                    f"Kolumna {column} tabeli {table} ma typ {actual or 'brak kolumny'} zamiast "
-                    f"{' albo '.join(allowed)}: zmieniono schemat rejestru, a czytający odczytują inne wartości.",
-                    table=table,
-                )
-            )
-    return problems
 
 
-def _tail(checkpoints: list[Checkpoint], last_nr: int, up_to: int | None, report: VerificationReport) -> None:
-    """Checkpoints beyond the last record: the tail they covered was removed."""
+def _tail(checkpoints: Sequence[Checkpoint], last_nr: int, up_to: int | None) -> Problem | None:
+    """Checkpoints or anchors beyond the last record: the tail they covered was removed."""
     beyond = [c for c in checkpoints if c.nr > last_nr and (up_to is None or c.nr <= up_to)]
     if not beyond:
-        return
+        return None
     top = max(beyond, key=lambda c: c.nr)
     span = f"wpis nr {last_nr + 1}" if top.nr == last_nr + 1 else f"wpisy nr {last_nr + 1}–{top.nr}"
     if top.reason == ANCHOR:
-        report.problems.insert(
-            0,
-            Problem(
-                ProblemKind.REMOVED,
-                f"Usunięto {span} z końca rejestru: rejestr kończy się na wpisie nr {last_nr}, a kotwica z "
-                f"wcześniejszej weryfikacji wskazuje wpis nr {top.nr}.",
-                nr=last_nr + 1,
-            ),
+        held = (
+            f"kotwica punktu kontrolnego nr {top.number} zapisana poza bazą"
+            if top.number
+            else "kotwica z wcześniejszej weryfikacji"
         )
-        return
-    report.problems.insert(
-        0,
-        Problem(
+        return Problem(
             ProblemKind.REMOVED,
-            f"Usunięto {span} z końca rejestru: rejestr kończy się na wpisie nr {last_nr}, a podpisany punkt "
-            f"kontrolny nr {top.number} obejmuje wpisy do nr {top.nr}.",
+            f"Usunięto {span} z końca rejestru: rejestr kończy się na wpisie nr {last_nr}, a {held} wskazuje "
+            f"wpis nr {top.nr}.",
             nr=last_nr + 1,
-            checkpoint=top.number,
-        ),
+        )
+    return Problem(
+        ProblemKind.REMOVED,
+        f"Usunięto {span} z końca rejestru: rejestr kończy się na wpisie nr {last_nr}, a podpisany punkt "
+        f"kontrolny nr {top.number} obejmuje wpisy do nr {top.nr}.",
+        nr=last_nr + 1,
+        checkpoint=top.number,
     )
+
+
+# -- the verifications --------------------------------------------------------------------------------------------
+class Readable(Protocol):
+    """What `verify` needs of a store (`audit.store.AuditStore`): its read engine and SQL dialect."""
+
+    @property
+    def reader(self) -> Engine: ...
+
+    @property
+    def dialect(self) -> str: ...
+
+
+class _Snapshot:
+    """One read transaction over the whole verification."""
+
+    def __init__(self, store: Readable) -> None:
+        options: dict[str, Any] = {}
+        if store.dialect == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        self.connection = store.reader.connect().execution_options(**options)
+        self.transaction = self.connection.begin()
+        dbapi = self.connection.connection.dbapi_connection
+        assert dbapi is not None
+        self.source = Source(dbapi, store.dialect)
+
+    def close(self) -> None:
+        self.transaction.rollback()
+        self.connection.close()
+
+
+def verify(
+    store: Readable,
+    keys: TrustedKeys | None = None,
+    *,
+    up_to: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    anchor: Head | None = None,
+    anchors: AnchorFile | Sequence[Anchor] | None = None,
+) -> VerificationReport:
+    """Verify the chain and its checkpoints (signatures only if `keys` are given); never raises on tampering.
+
+    `anchors` is the anchor file (or its anchors): every anchored checkpoint must be in the database as
+    signed, and every anchored record must have the anchored link. `anchor` is one head (`nr`, `link`)
+    kept from an earlier verification. `up_to` stops at that record number (used before a retention
+    cut). `progress` is called with the number of records checked so far, every 100,000 records.
+    """
+    started = time.perf_counter()
+    report = VerificationReport(signatures_checked=bool(keys))
+    held = anchors.read() if isinstance(anchors, AnchorFile) else list(anchors or ())
+    try:
+        snapshot = _Snapshot(store)
+        try:
+            _verify(snapshot.source, keys, held, anchor, up_to, progress, report)
+        finally:
+            snapshot.close()
+    except SQLAlchemyError as error:
+        raise AuditStorageError(f"Nie można odczytać rejestru audytu: {getattr(error, 'orig', error)!s}") from error
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _verify(
+    source: Source,
+    keys: TrustedKeys | None,
+    anchors: Sequence[Anchor],
+    anchor: Head | None,
+    up_to: int | None,
+    progress: Callable[[int], None] | None,
+    report: VerificationReport,
+) -> None:
+    report.problems += source.column_problems()
+    if report.problems:
+        return
+    checkpoints = source.checkpoints()
+    report.checkpoints, report.anchors = len(checkpoints), len(anchors)
+    problems: list[Problem] = []
+    trusted = _check_checkpoints(checkpoints, keys, problems)
+    problems += _check_anchors(anchors, checkpoints)
+    trusted += [_pseudo(a) for a in anchors]
+    if anchor is not None and anchor.nr > 0:
+        epoch = chain.parse_time("1970-01-01T00:00:00Z")
+        trusted.append(Checkpoint(0, anchor.nr, anchor.link, epoch, ANCHOR, "", "", ""))
+    acceptance = _acceptance(anchors, trusted)
+    walks: list[_Walked] = []
+    if acceptance is None or (up_to is not None and up_to < acceptance.nr):
+        walks.append(_walk(source, trusted, up_to=up_to, progress=progress))
+    else:
+        before = _walk(source, trusted, up_to=acceptance.nr, progress=progress)
+        after = _walk(source, trusted, start=acceptance, up_to=up_to, progress=progress)
+        if before.problem is None and before.last_nr == acceptance.nr:
+            before.records -= 1  # the accepted state's record is walked again from there
+        walks += [before, after]
+    _merge(report, walks, problems, acceptance)
+
+
+def _acceptance(anchors: Sequence[Anchor], trusted: Sequence[Checkpoint]) -> Checkpoint | None:
+    """The last state an operator accepted: from the anchor file, else from the signed checkpoints."""
+    accepted = [_pseudo(a) for a in anchors if a.reason == ACCEPTANCE_REASON]
+    if not anchors:
+        accepted = [c for c in trusted if c.reason == ACCEPTANCE_REASON]
+    return max(accepted, key=lambda c: c.number, default=None)
+
+
+def _merge(
+    report: VerificationReport, walks: Sequence[_Walked], problems: Sequence[Problem], acceptance: Checkpoint | None
+) -> None:
+    """Put the passes and the checkpoint findings into the report; findings before an acceptance are accepted."""
+    last = walks[-1]
+    report.records = sum(w.records for w in walks)
+    report.first_nr = walks[0].first_nr if walks[0].first_nr is not None else last.first_nr
+    report.last_nr, report.head_link = last.last_nr, last.head_link
+    report.last_signed_nr = max((w.last_signed_nr for w in walks if w.last_signed_nr is not None), default=None)
+    report.acceptance = acceptance
+    chain_problems = [w.problem for w in walks if w.problem is not None]
+    if acceptance is not None and len(walks) == 2 and walks[0].problem is not None:
+        report.accepted.append(walks[0].problem)
+        chain_problems = chain_problems[1:]
+    report.problems = chain_problems + report.problems
+    for problem in problems:
+        before = acceptance is not None and problem.checkpoint is not None and problem.checkpoint < acceptance.number
+        (report.accepted if before else report.problems).append(problem)
+
+
+def check_before_signing(
+    source: Source, keys: TrustedKeys | None, anchors: Sequence[Anchor] | None
+) -> VerificationReport:
+    """The chain from the last trusted point to its head, as the store checks it before signing a checkpoint.
+
+    The last trusted point is the last anchor (of those since the last accepted state) when `anchors` are
+    kept, else the last checkpoint whose signature verifies. Every anchored checkpoint since the last
+    accepted state must still be in the database as signed; the checkpoints after the point must be
+    validly signed, numbered without gaps, and match the chain.
+    """
+    report = VerificationReport(signatures_checked=bool(keys))
+    report.problems += source.column_problems()
+    if report.problems:
+        return report
+    checkpoints = source.checkpoints()
+    report.checkpoints = len(checkpoints)
+    problems: list[Problem] = []
+    start: Checkpoint | None = None
+    trusted: list[Checkpoint] = []
+    if anchors:
+        accepted = max((i for i, a in enumerate(anchors) if a.reason == ACCEPTANCE_REASON), default=0)
+        relevant = anchors[accepted:]
+        report.anchors = len(relevant)
+        problems += _check_anchors(relevant, checkpoints)
+        start = _pseudo(max(relevant, key=lambda a: (a.nr, a.number)))
+        trusted += [_pseudo(a) for a in relevant if a.nr >= start.nr]
+    else:
+        start = next((c for c in reversed(checkpoints) if keys is None or keys.verify(c)), None)
+    first_number = 1 if start is None else start.number + 1
+    later = [c for c in checkpoints if c.number >= first_number]
+    if start is not None and start.nr == 0:
+        start = None
+    trusted += _check_checkpoints(later, keys, problems, first_number=first_number)
+    if start is not None:
+        trusted.append(start)
+    walked = _walk(source, trusted, start=start)
+    _merge(report, [walked], problems, None)
+    return report

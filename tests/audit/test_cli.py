@@ -29,8 +29,11 @@ def configured(tmp_path: Path) -> Path:
         "audit_checkpoint_every = 10\naudit_retention_days = 365\n",
         encoding="utf-8",
     )
-    signer = generate_key(tmp_path / "klucz.pem")
-    store = AuditStore(f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}", signer=signer, policy=CheckpointPolicy(10))
+    generate_key(tmp_path / "klucz.pem")
+    # As the hub opens it: with the key file, so each checkpoint is anchored beside the key (klucz.kotwice).
+    store = AuditStore(
+        f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}", key_file=tmp_path / "klucz.pem", policy=CheckpointPolicy(10)
+    )
     fill(store)
     store.dispose()
     return config
@@ -192,9 +195,11 @@ def test_verify_prints_an_anchor_and_checks_it(configured: Path, capsys: pytest.
     admin.run("DELETE FROM zdarzenia_bezpieczenstwa WHERE nr > 55")
     admin.run("DELETE FROM punkty_kontrolne WHERE nr_punktu = 5")  # the checkpoint over 60 goes too
     admin.close()
-    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured), "--no-anchors")
     assert code == 0  # from the database alone, nothing can be seen
-    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured), "--anchor", anchor)
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured), "--no-anchors", "--anchor", anchor)
+    assert code == 1 and "[USUNIETY]: Usunięto wpisy nr 56–60 z końca rejestru" in out
+    code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))  # the anchor file beside the key
     assert code == 1 and "[USUNIETY]: Usunięto wpisy nr 56–60 z końca rejestru" in out
     code, _, err = run(capsys, "audit", "verify", "--config", str(configured), "--anchor", "60:xyz")
     assert code == 2 and "Kotwica ma postać" in err

@@ -1,0 +1,175 @@
+"""Anchors: the head of every signed checkpoint, kept in a file outside the audit database.
+
+A checkpoint in the database proves nothing about a checkpoint that is no longer there: the owner of the
+database can delete the only checkpoint, rewrite a record, recompute every later link, and the chain
+verifies again (and a hub would sign a fresh checkpoint over the forgery). So whenever a checkpoint is
+signed, its head is appended to the anchor file, flushed and synced to disk, after the checkpoint's own
+transaction is durable:
+
+    <nr_punktu> <nr> <skrot> <czas> <powod> <SHA-256 of the signature>
+
+`audit verify` checks the chain against the file (every anchor must name a checkpoint that is still in
+the database, unchanged, over a record that still has that link), and the hub verifies the chain from the
+last anchor before it signs another checkpoint. The file belongs beside the signing key, not beside the
+database: whoever can rewrite both the database and this file can hide anything (docs/audit.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.chain import format_time, parse_time
+from audit.checkpoints import Checkpoint
+from audit.errors import AnchorFileError
+
+HEADER = "# platforma-komunikacyjna: kotwice rejestru audytu (format 1): nr_punktu nr skrot czas powod sha256_podpisu"
+_LINE = re.compile(r"^(\d+) (\d+) ([0-9a-f]{64}) (\S+Z) ([A-Z_]+) ([0-9a-f]{64})$")
+
+
+def signature_digest(signature: str) -> str:
+    """SHA-256 (hex) of a checkpoint's signature as stored (base64 text)."""
+    return hashlib.sha256(signature.encode()).hexdigest()
+
+
+def default_anchor_path(key_file: str | Path) -> Path:
+    """Where anchors go when no path is configured: beside the signing key (`klucz.pem` -> `klucz.kotwice`)."""
+    key = Path(key_file)
+    return key.with_name(key.stem + ".kotwice")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The head of one signed checkpoint: its number, the record it covers, that record's link, and more."""
+
+    number: int
+    nr: int
+    link: str
+    time: dt.datetime
+    reason: str
+    signature_sha256: str
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint) -> Anchor:
+        """The anchor of a checkpoint."""
+        return cls(
+            checkpoint.number,
+            checkpoint.nr,
+            checkpoint.link,
+            checkpoint.time,
+            checkpoint.reason,
+            signature_digest(checkpoint.signature),
+        )
+
+    def line(self) -> str:
+        """The anchor as one line of the file (without the newline)."""
+        return f"{self.number} {self.nr} {self.link} {format_time(self.time)} {self.reason} {self.signature_sha256}"
+
+    def matches(self, checkpoint: Checkpoint) -> bool:
+        """True if the checkpoint is the one this anchor was taken from."""
+        return Anchor.of(checkpoint) == self
+
+
+class AnchorFile:
+    """An append-only text file of anchors; lines are never rewritten, only added."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"AnchorFile({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        """True if the file exists (it is made with the first checkpoint signed)."""
+        return self.path.exists()
+
+    def read(self) -> list[Anchor]:
+        """Every anchor in the file, ordered by checkpoint number; none if there is no file yet."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as error:
+            raise AnchorFileError(f"Nie można odczytać pliku kotwic {self.path}: {error}.") from error
+        anchors = [self._parse(number, line) for number, line in enumerate(text.splitlines(), 1)]
+        return sorted((a for a in anchors if a is not None), key=lambda a: a.number)
+
+    def _parse(self, number: int, line: str) -> Anchor | None:
+        if not line.strip() or line.startswith("#"):
+            return None
+        match = _LINE.match(line)
+        try:
+            if match is None:
+                raise ValueError(line[:40])
+            checkpoint, nr, link, time, reason, digest = match.groups()
+            return Anchor(int(checkpoint), int(nr), link, parse_time(time), reason, digest)
+        except ValueError as error:
+            raise AnchorFileError(
+                f"Wiersz {number} pliku kotwic {self.path} jest nieczytelny: plik zmieniono albo uszkodzono."
+            ) from error
+
+    def create(self) -> None:
+        """Make the file (a header only) if it does not exist yet, synced with its folder.
+
+        A store with a key makes it when it opens a register without checkpoints, so that later a missing
+        file can only mean a file lost or removed, never one not yet written (`AuditStore.verify_before_signing`).
+        """
+        if self.path.exists():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o640)
+        except FileExistsError:
+            return
+        except OSError as error:
+            raise AnchorFileError(f"Nie można utworzyć pliku kotwic {self.path}: {error.strerror}.") from error
+        try:
+            os.write(descriptor, (HEADER + "\n").encode())
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        _sync_folder(self.path.parent)
+
+    def append(self, checkpoints: Iterable[Checkpoint]) -> None:
+        """Append the anchors of these checkpoints, then flush and sync the file (and a new file's folder)."""
+        lines = "".join(Anchor.of(c).line() + "\n" for c in checkpoints)
+        if not lines:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                if created:
+                    lines = HEADER + "\n" + lines
+                elif not self._ends_with_newline(descriptor):
+                    lines = "\n" + lines  # a line torn by a crash stays apart, to be seen, not glued on
+                os.write(descriptor, lines.encode())
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            if created:
+                _sync_folder(self.path.parent)
+        except OSError as error:
+            raise AnchorFileError(f"Nie można dopisać kotwicy do pliku {self.path}: {error.strerror}.") from error
+
+    def _ends_with_newline(self, descriptor: int) -> bool:
+        size = os.fstat(descriptor).st_size
+        if size == 0:
+            return True
+        with self.path.open("rb") as handle:
+            handle.seek(size - 1)
+            return handle.read(1) == b"\n"
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
