@@ -16,11 +16,10 @@ from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
 from adapters.reader import ReaderGone, ReaderProcess, flat_heap, rare_collections
+from replica.feed import FULL, INCREMENTAL, BatchHeader, LoadReport, ReplicaStatus
 from replica.sections import sections_size
 
-FULL = "PELNA"
-INCREMENTAL = "PRZYROSTOWA"
-
+__all__ = ["FULL", "INCREMENTAL", "FeedError", "FeedOptions", "FeedSummary", "Feeder", "Target"]
 
 class FeedError(AdapterError):
     """The run cannot go on (the target refused a batch, or there is nothing to continue from)."""
@@ -32,53 +31,11 @@ class FeedError(AdapterError):
         self.fault_code = fault_code
 
 
-@dataclass(frozen=True)
-class Batch:
-    """What a target needs to apply one batch: the data set, kind, run, number, watermark, last-ness."""
-
-    data_set: str
-    kind: str
-    run_id: str
-    sequence: int
-    watermark: str
-    final: bool
-    records: Sequence[ModelRecord]
-
-    @property
-    def batch_id(self) -> str:
-        """A readable batch id: run and number."""
-        return f"{self.run_id[:54]}-{self.sequence}"
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The target's answer to a batch."""
-
-    applied: int
-    deleted: int
-    rejected: tuple[tuple[str, str], ...]
-    digest: str
-    repeated: bool = False
-
-
-@dataclass(frozen=True)
-class TargetStatus:
-    """Where the target's replica stands (see replica.writer.ReplicaStatus)."""
-
-    watermark: str | None
-    run_id: str | None
-    sequence: int | None
-    staging_run_id: str | None
-    staging_sequence: int | None
-    staging_watermark: str | None
-    people: int
-
-
 class Target(Protocol):
     """Where batches go: `SoapTarget` (the hub) or `ReplicaTarget` (a replica database)."""
 
-    def status(self, data_set: str) -> TargetStatus: ...
-    def send(self, batch: Batch) -> Receipt: ...
+    def status(self, data_set: str) -> ReplicaStatus: ...
+    def send(self, header: BatchHeader, records: Sequence[ModelRecord]) -> LoadReport: ...
     def close(self) -> None: ...
 
 
@@ -126,7 +83,7 @@ class Feeder:
         *,
         progress: Callable[[int], None] | None = None,
         total: Callable[[int], None] | None = None,
-        on_batch: Callable[[Batch, Receipt], None] | None = None,
+        on_batch: Callable[[BatchHeader, LoadReport], None] | None = None,
         started: Sequence[ReaderProcess] = (),
     ) -> None:
         self.adapter = adapter
@@ -234,16 +191,18 @@ class Feeder:
             nonlocal sequence
             # The last batch completes the run: its watermark has no position (next run starts anew).
             watermark = mark.at(None if final else last_position).encode()
-            batch = Batch(self.adapter.kind, mode, run_id, sequence, watermark, final, batch_records)
-            receipt = self.target.send(batch)
+            header = BatchHeader(
+                self.adapter.kind, mode, f"{run_id[:54]}-{sequence}", run_id, sequence, watermark, final
+            )
+            report = self.target.send(header, batch_records)
             summary.batches += 1
             summary.sent += len(batch_records)
-            summary.applied += receipt.applied
-            summary.deleted += receipt.deleted
-            summary.rejected.extend(receipt.rejected)
+            summary.applied += report.loaded
+            summary.deleted += report.deleted
+            summary.rejected.extend((r.source_key, r.reason) for r in report.rejected)
             summary.watermark = watermark
             if self.on_batch is not None:
-                self.on_batch(batch, receipt)
+                self.on_batch(header, report)
             sequence += 1
 
         for source_batch in items:

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import requests
 from lxml import etree
 
-from adapters.base import FEED_NS, MODEL_NS, SourceUnavailable
-from adapters.feeder import Batch, FeedError, Receipt, TargetStatus
+from adapters.base import FEED_NS, MODEL_NS, ModelRecord, SourceUnavailable
+from adapters.feeder import FeedError
+from replica.feed import BatchHeader, LoadReport, Rejection, ReplicaStatus
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -53,32 +55,18 @@ class ReplicaTarget:
             self.writer.dispose()
             raise FeedError(f"{error.message} [{error.code}]", fault_code=error.code) from error
 
-    def status(self, data_set: str) -> TargetStatus:
+    def status(self, data_set: str) -> ReplicaStatus:
         """Where the replica stands."""
-        s = self.writer.status()
-        return TargetStatus(
-            s.watermark, s.run_id, s.sequence, s.staging_run_id, s.staging_sequence, s.staging_watermark, s.people
-        )
+        return self.writer.status()
 
-    def send(self, batch: Batch) -> Receipt:
+    def send(self, header: BatchHeader, records: Sequence[ModelRecord]) -> LoadReport:
         """Apply the batch in one transaction."""
         from contract.errors import PlatformError
-        from replica.writer import BatchHeader
 
-        header = BatchHeader(
-            batch.data_set, batch.kind, batch.batch_id, batch.run_id, batch.sequence, batch.watermark, batch.final
-        )
         try:
-            report = self.writer.apply(header, batch.records)
+            return self.writer.apply(header, records)
         except PlatformError as error:
             raise FeedError(error.message, fault_code=error.code) from error
-        return Receipt(
-            report.loaded,
-            report.deleted,
-            tuple((r.source_key, r.reason) for r in report.rejected),
-            report.digest,
-            report.repeated,
-        )
 
     def close(self) -> None:
         """Release the replica's connections."""
@@ -122,7 +110,7 @@ class SoapTarget:
             raise FeedError(f"{message} [{code}]", fault_code=code)
         return root
 
-    def status(self, data_set: str) -> TargetStatus:
+    def status(self, data_set: str) -> ReplicaStatus:
         """`StanZasilania` of the data set."""
         root = self._post(
             f'<StanZasilania xmlns="{FEED_NS}"><Zbior>{escape(data_set)}</Zbior></StanZasilania>'.encode()
@@ -136,43 +124,53 @@ class SoapTarget:
             text = element.findtext(F + name) if element is not None else None
             return int(text) if text else None
 
-        return TargetStatus(
-            state.findtext(f"{F}Znacznik"),
-            state.findtext(f"{F}IdZasilenia"),
-            number(state, "NumerPaczki"),
-            open_run.findtext(f"{F}IdZasilenia") if open_run is not None else None,
-            number(open_run, "NumerPaczki"),
-            open_run.findtext(f"{F}Znacznik") if open_run is not None else None,
-            number(state, "LiczbaOsob") or 0,
+        return ReplicaStatus(
+            generation=None,
+            watermark=state.findtext(f"{F}Znacznik"),
+            run_id=state.findtext(f"{F}IdZasilenia"),
+            sequence=number(state, "NumerPaczki"),
+            staging_run_id=open_run.findtext(f"{F}IdZasilenia") if open_run is not None else None,
+            staging_sequence=number(open_run, "NumerPaczki"),
+            staging_watermark=open_run.findtext(f"{F}Znacznik") if open_run is not None else None,
+            people=number(state, "LiczbaOsob") or 0,
         )
 
-    def send(self, batch: Batch) -> Receipt:
+    def send(self, header: BatchHeader, records: Sequence[ModelRecord]) -> LoadReport:
         """`Zasil` one batch; a fault becomes a `FeedError` with the hub's code."""
         attributes = (
-            f"Zbior={quoteattr(batch.data_set)} Rodzaj={quoteattr(batch.kind)} IdPaczki={quoteattr(batch.batch_id)} "
+            f"Zbior={quoteattr(header.data_set)} Rodzaj={quoteattr(header.kind)} "
+            f"IdPaczki={quoteattr(header.batch_id or '')} "
             f"Utworzono={quoteattr(dt.datetime.now(dt.UTC).isoformat(timespec='seconds'))} "
-            f'IdZasilenia={quoteattr(batch.run_id)} NumerPaczki="{batch.sequence}" '
-            f'Znacznik={quoteattr(batch.watermark)} Koniec="{"true" if batch.final else "false"}"'
+            f'IdZasilenia={quoteattr(header.run_id or "")} NumerPaczki="{header.sequence}" '
+            f'Znacznik={quoteattr(header.watermark or "")} Koniec="{"true" if header.final else "false"}"'
         )
         body = (
             f'<Paczka xmlns="{FEED_NS}" {attributes}>'.encode()
-            + b"".join(record.to_xml() for record in batch.records)
+            + b"".join(record.to_xml() for record in records)
             + b"</Paczka>"
         )
         root = self._post(body)
         receipt = root.find(f".//{F}Pokwitowanie")
         if receipt is None:
             raise FeedError("Hub nie zwrócił pokwitowania paczki.")
-        rejected = tuple(
-            (r.findtext(f"{F}IdZrodlowy") or "", r.findtext(f"{F}Powod") or "")
+        rejected = [
+            Rejection(r.findtext(f"{F}IdZrodlowy") or "", r.findtext(f"{F}Powod") or "")
             for r in receipt.iterfind(f"{F}Odrzucone/{F}Odrzucenie")
-        )
-        return Receipt(
-            int(receipt.findtext(f"{F}Zastosowano") or 0),
-            int(receipt.findtext(f"{F}Usunieto") or 0),
-            rejected,
-            receipt.findtext(f"{F}SkrotSHA256") or "",
-            (receipt.findtext(f"{F}Powtorzona") or "") == "true",
+        ]
+        return LoadReport(
+            data_set=receipt.findtext(f"{F}Zbior") or header.data_set,
+            kind=receipt.findtext(f"{F}Rodzaj") or header.kind,
+            read=int(receipt.findtext(f"{F}Przeczytano") or 0),
+            loaded=int(receipt.findtext(f"{F}Zastosowano") or 0),
+            deleted=int(receipt.findtext(f"{F}Usunieto") or 0),
+            rejected=rejected,
+            digest=receipt.findtext(f"{F}SkrotSHA256") or "",
+            batch_id=receipt.findtext(f"{F}IdPaczki"),
+            run_id=receipt.findtext(f"{F}IdZasilenia"),
+            sequence=header.sequence,
+            watermark=receipt.findtext(f"{F}Znacznik"),
+            repeated=(receipt.findtext(f"{F}Powtorzona") or "") == "true",
+            snapshot_live=(receipt.findtext(f"{F}Opublikowano") or "") == "true",
         )
 
     def close(self) -> None:

@@ -17,7 +17,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,26 +157,6 @@ class ReplicaState(ReplicaBase):
 
 #: The state's identity columns, added to a replica created before they existed (`_add_identity_columns`).
 IDENTITY_COLUMNS = ("zbior", "rodzaj", "administrator")
-
-
-@dataclass(frozen=True)
-class ReplicaIdentity:
-    """What a replica holds: its data set, the kind of that data set and the controller (an office).
-
-    None where not known: a replica created before the identity was recorded, or a writer that was not
-    told the controller.
-    """
-
-    data_set: str | None
-    kind: str | None
-    controller: str | None = None
-
-    def describe(self) -> str:
-        """Polish, for messages: `zbiór OPS (rodzaj OPS, administrator OPS)`."""
-        facts = [f"rodzaj {self.kind}"] if self.kind else []
-        if self.controller:
-            facts.append(f"administrator {self.controller}")
-        return f"zbiór {self.data_set or '?'}" + (f" ({', '.join(facts)})" if facts else "")
 
 
 def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: int = 2) -> Engine:

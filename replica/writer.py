@@ -21,9 +21,9 @@ import hashlib
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from lxml import etree
 from sqlalchemy import Table, delete, func, insert, select, update
@@ -45,12 +45,21 @@ from replica.database import (
     STATE_ROW,
     Load,
     Person,
-    ReplicaIdentity,
     ReplicaState,
     Sections,
     WalCheckpointer,
     sqlite_file,
     writable_engine,
+)
+from replica.feed import (
+    FULL,
+    INCREMENTAL,
+    BatchHeader,
+    LoadReport,
+    RecordLike,
+    Rejection,
+    ReplicaIdentity,
+    ReplicaStatus,
 )
 from replica.sections import pack_sections
 
@@ -66,8 +75,6 @@ LOADS: Table = Load.__table__  # type: ignore[assignment]
 #: The order of the values in the writer's rows: the tables' own column order.
 PERSON_COLUMNS = tuple(column.name for column in PERSONS.columns)
 SECTION_COLUMNS = tuple(column.name for column in SECTIONS.columns)
-FULL = "PELNA"
-INCREMENTAL = "PRZYROSTOWA"
 
 
 class DuplicatePerson(PlatformError):
@@ -106,56 +113,6 @@ def check_identity(recorded: ReplicaIdentity, offered: ReplicaIdentity) -> None:
         )
 
 
-@dataclass
-class Rejection:
-    """A record that was not loaded, with its source key and the reason (Polish)."""
-
-    source_key: str
-    reason: str
-
-
-@dataclass
-class LoadReport:
-    """What a batch did: counts, rejections, the digest of what was applied, where the run stands."""
-
-    data_set: str
-    kind: str
-    read: int = 0
-    loaded: int = 0
-    deleted: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-    digest: str = ""
-    batch_id: str | None = None
-    run_id: str | None = None
-    sequence: int | None = None
-    watermark: str | None = None
-    repeated: bool = False
-    snapshot_live: bool = False
-
-
-class RecordLike(Protocol):
-    """What the writer needs of a record (a parsed feed record, or an adapter's record)."""
-
-    @property
-    def source_key(self) -> str: ...
-    @property
-    def deleted(self) -> bool: ...
-    @property
-    def pesel(self) -> str | None: ...
-    @property
-    def surname(self) -> str: ...
-    @property
-    def first_name(self) -> str: ...
-    @property
-    def birth_date(self) -> dt.date | None: ...
-    @property
-    def document_kind(self) -> str | None: ...
-    @property
-    def document_number(self) -> str | None: ...
-    @property
-    def sections(self) -> Sequence[tuple[str, bytes]]: ...
-
-
 @dataclass(frozen=True)
 class ParsedRecord:
     """One record of a feed, reduced to what the replica stores."""
@@ -169,52 +126,6 @@ class ParsedRecord:
     document_kind: str | None
     document_number: str | None
     sections: tuple[tuple[str, bytes], ...]
-
-
-@dataclass(frozen=True)
-class BatchHeader:
-    """The attributes of a `Paczka`: data set, kind, run, number, watermark, whether it ends a snapshot."""
-
-    data_set: str
-    kind: str = FULL
-    batch_id: str | None = None
-    run_id: str | None = None
-    sequence: int | None = None
-    watermark: str | None = None
-    final: bool = True
-
-    @classmethod
-    def from_attributes(cls, attributes: dict[str, str]) -> BatchHeader:
-        """The header of a `Paczka` element's attributes (see xsd/zasilanie-1.xsd)."""
-        number = attributes.get("NumerPaczki")
-        final = attributes.get("Koniec")
-        run_id = attributes.get("IdZasilenia")
-        return cls(
-            data_set=attributes.get("Zbior", ""),
-            kind=attributes.get("Rodzaj", FULL),
-            batch_id=attributes.get("IdPaczki"),
-            run_id=run_id,
-            sequence=int(number) if number else None,
-            watermark=attributes.get("Znacznik"),
-            # A batch that names no run is a whole snapshot on its own.
-            final=(final or "").strip() in ("true", "1") if run_id else True,
-        )
-
-
-@dataclass(frozen=True)
-class ReplicaStatus:
-    """Where a replica stands: the live snapshot's watermark and run, and an open full snapshot, if any."""
-
-    generation: int | None
-    watermark: str | None
-    run_id: str | None
-    sequence: int | None
-    staging_run_id: str | None
-    staging_sequence: int | None
-    staging_watermark: str | None
-    people: int
-    #: What the replica holds, as recorded when it was created (None for a replica never written).
-    identity: ReplicaIdentity | None = None
 
 
 def _recorded(state: Any) -> ReplicaIdentity:

@@ -16,7 +16,7 @@ from adapters.targets import ReplicaTarget
 from demo.data import DomainSummary
 from hub.cli import main
 from hub.soap.contracts import feed_schema
-from replica.database import ReplicaIdentity
+from replica.feed import ReplicaIdentity
 from replica.writer import Loader, ReplicaMismatch, ReplicaWriter
 from tests.conftest import FIXTURES
 

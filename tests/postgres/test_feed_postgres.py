@@ -28,11 +28,12 @@ from zeep.wsse.username import UsernameToken
 
 from adapters import adapter_class
 from adapters.base import SourceUnavailable
-from adapters.feeder import FULL, INCREMENTAL, Batch, Feeder, FeedOptions, Receipt
+from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.targets import ReplicaTarget, SoapTarget
 from contract.identifiers import Identifier
 from demo.data import DomainSummary, write_domain_databases
 from replica.database import Person, ReplicaReader
+from replica.feed import BatchHeader, LoadReport
 from tests.postgres.conftest import PostgresServer
 
 WRITER, READER = "zasilacz", "hub_czytelnik"
@@ -155,8 +156,8 @@ def test_a_feeder_that_dies_half_way_resumes_without_loss_or_duplicates(pg: dict
         def status(self, data_set: str) -> Any:
             return self.target.status(data_set)
 
-        def send(self, batch: Batch) -> Receipt:
-            receipt = self.target.send(batch)
+        def send(self, header: BatchHeader, records: Any) -> LoadReport:
+            receipt = self.target.send(header, records)
             self.sent += 1
             if self.sent == 3:
                 raise Crash
@@ -192,7 +193,7 @@ def test_a_postgres_source_that_disappears_mid_run_leaves_the_replica_as_it_was(
     target = ReplicaTarget(pg["replicas"]["SR"]["writer"], "SR")
     calls: list[int] = []
 
-    def vanish(batch: Batch, receipt: Receipt) -> None:
+    def vanish(batch: BatchHeader, receipt: LoadReport) -> None:
         calls.append(batch.sequence)
         if len(calls) == 1:
             server.sql("DROP DATABASE sr_kopia WITH (FORCE)")
