@@ -3,8 +3,13 @@ security events, and who may administer whom.
 
 Verifying argon2 costs tens of milliseconds by design, so a verified credential is remembered for a short,
 configured time (as an HMAC under a per-process random key, never the password itself). Every cached use
-still re-reads the account's state (active, locked, credential version), so a lock or a password change
-takes effect at once, in every hub process.
+still re-reads the account's state (active, locked, credential version), so a lock, a password change or a
+logout takes effect at once, in every hub process.
+
+The lockout limit holds under concurrency: each login first reserves an attempt with one conditional UPDATE
+in the hub database (the row is the only arbiter shared by threads, worker processes and hubs), and only a
+reserved attempt has its password checked; a success clears the count, a failure leaves it, and of the
+failures that reach the limit exactly one locks the account.
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
@@ -38,11 +43,22 @@ SYSTEM = "system"  # the actor of automatic actions (a lock after failed logins)
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 _GENERIC_FAILURE = "Nieprawidłowy login lub hasło albo konto jest zablokowane lub nieaktywne."
+_WRONG_PASSWORD = "błędne hasło"  # noqa: S105 - the detail of a failed-login event
+# How long a login waits for the checks holding every attempt to end, and how often it looks.
+_RESERVATION_WAIT_SECONDS = 2.0
+_RESERVATION_POLL_SECONDS = 0.02
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
     return _HASHER.hash(password)
+
+
+def _password_matches(stored: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(stored, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,9 @@ class _NullEvents:
 
 
 _STATE = select(User.active, User.locked, User.version).where(User.login == bindparam("login"))
+_LOCK_STATE = select(
+    User.active, User.locked, User.locked_until, User.failed_attempts, User.version, User.office
+).where(User.login == bindparam("login"))
 _ACTING = select(
     User.login, User.office, User.group, User.roles, User.active, User.locked, User.must_change_password
 ).where(User.login == bindparam("login"))
@@ -196,7 +215,7 @@ class Accounts:
         if cached is not None and cached[1] > now and hmac.compare_digest(cached[0], tag):
             caller = self._still_valid(cached[2], cached[3])
             if caller is not None:
-                return Caller(caller.login, caller.office, caller.group, channel, caller.roles, source)
+                return replace(caller, channel=channel, source=source)
         caller, version = self._verify(login, password, channel, source, record_login)
         with self._lock:
             self._cache[login] = (tag, now + self.cache_seconds, caller, version)
@@ -221,69 +240,147 @@ class Accounts:
     def _verify(
         self, login: str, password: str, channel: str, source: str, record_login: bool = True
     ) -> tuple[Caller, int]:
-        now = self.clock()
-        with Session(self.engine) as session, session.begin():
-            user = session.get(User, login, with_for_update=True)
-            if user is not None and user.locked and user.locked_until is not None:
-                until = user.locked_until if user.locked_until.tzinfo else user.locked_until.replace(tzinfo=dt.UTC)
-                if until <= now:  # the configured lock time has passed
-                    user.locked, user.locked_until, user.failed_attempts = False, None, 0
-                    user.version += 1
-                    self._event(
-                        EventKind.UNLOCK,
-                        user.login,
-                        user.office,
-                        actor=SYSTEM,
-                        source=source,
-                        details="upłynął czas blokady",
-                    )
-            stored = user.password_hash if user is not None else self._dummy_hash
-            try:
-                _HASHER.verify(stored, password)
-                password_ok = user is not None
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                password_ok = False
-            if user is None or not password_ok or not user.active or user.locked:
-                office = user.office if user is not None else ""
-                reason = (
-                    "nieznany login"
-                    if user is None
-                    else "konto zablokowane"
-                    if user.locked
-                    else ("konto nieaktywne" if not user.active else "błędne hasło")
-                )
-                self._event(EventKind.FAILED_LOGIN, login, office, source=source, success=False, details=reason)
-                if user is not None and not password_ok and not user.locked:
-                    user.failed_attempts += 1
-                    if user.failed_attempts >= self.settings.max_failed_logins:
-                        user.locked = True
-                        user.version += 1
-                        if self.settings.lock_minutes:
-                            user.locked_until = now + dt.timedelta(minutes=self.settings.lock_minutes)
-                        self._event(
-                            EventKind.LOCK,
-                            user.login,
-                            user.office,
-                            actor=SYSTEM,
-                            source=source,
-                            details=f"{user.failed_attempts} nieudanych prób logowania",
-                        )
-                        self.forget(user.login)
-                failed = True
-            else:
-                failed = False
-        if failed:
-            # Raised after the commit: the failed attempt (and a lock) must persist.
+        # Guideline 7 under concurrency: an attempt is reserved in the database before its hash is checked
+        # (one conditional UPDATE, atomic in SQLite and PostgreSQL alike), so however many requests, worker
+        # processes or hubs race, at most `max_failed_logins` guesses are checked and one of them locks.
+        reserved = self._reserve(login, source)
+        if reserved is None:
+            _password_matches(self._dummy_hash, password)  # the time of a real check; this guess is never tried
+            reason, office = self._refusal_reason(login)
+            self._event(EventKind.FAILED_LOGIN, login, office, source=source, success=False, details=reason)
             raise AuthenticationFailed(_GENERIC_FAILURE)
-        with Session(self.engine) as session, session.begin():
-            user = session.get(User, login)
-            assert user is not None
-            user.failed_attempts = 0
-            roles = frozenset(user.roles.split(","))
-            caller = Caller(user.login, user.office, user.group, channel, roles, source, user.must_change_password)
-            if record_login:
-                self._event(EventKind.LOGIN, user.login, user.office, source=source, details=channel)
-            return caller, user.version
+        stored, office = reserved
+        if not _password_matches(stored, password):
+            self._event(EventKind.FAILED_LOGIN, login, office, source=source, success=False, details=_WRONG_PASSWORD)
+            self._lock_if_exhausted(login, source)
+            raise AuthenticationFailed(_GENERIC_FAILURE)
+        accepted = self._accept(login, stored)
+        if accepted is None:  # locked, deactivated or given a new password while this one was checked
+            self._event(
+                EventKind.FAILED_LOGIN,
+                login,
+                office,
+                source=source,
+                success=False,
+                details="konto zmienione w trakcie sprawdzania hasła",
+            )
+            raise AuthenticationFailed(_GENERIC_FAILURE)
+        caller, version = accepted
+        caller = replace(caller, channel=channel, source=source)
+        if record_login:
+            self._event(EventKind.LOGIN, caller.login, caller.office, source=source, details=channel)
+        return caller, version
+
+    def _reserve(self, login: str, source: str) -> tuple[str, str] | None:
+        """Count one attempt against the limit before its hash is checked: the (hash, office) to check it
+        against, or None when the login is unknown, inactive or locked, or no attempt frees up in time."""
+        reserve = (
+            update(User)
+            .where(
+                User.login == login,
+                User.active.is_(True),
+                User.locked.is_(False),
+                User.failed_attempts < self.settings.max_failed_logins,
+            )
+            .values({User.failed_attempts: User.failed_attempts + 1})
+            .returning(User.password_hash, User.office)
+        )
+        deadline = time.monotonic() + _RESERVATION_WAIT_SECONDS
+        while True:
+            with self.engine.begin() as connection:
+                row = connection.execute(reserve).one_or_none()
+            if row is not None:
+                return row[0], row[1]
+            with self.engine.connect() as connection:
+                state = connection.execute(_LOCK_STATE, {"login": login}).one_or_none()
+            if state is None or not state[0]:  # unknown or inactive
+                return None
+            if state[1] and not self._lift_expired_lock(login, state[2], state[4], state[5], source):
+                return None
+            if time.monotonic() >= deadline:
+                return None
+            if not state[1] and state[3] >= self.settings.max_failed_logins:
+                # Every attempt is reserved by checks still running (about 0.1 s each): their outcome decides
+                # (a success frees the attempts, the last failure locks), so wait for it rather than refuse a
+                # burst of right passwords.
+                time.sleep(_RESERVATION_POLL_SECONDS)
+
+    def _lift_expired_lock(
+        self, login: str, locked_until: dt.datetime | None, version: int, office: str, source: str
+    ) -> bool:
+        """Unlock an account whose configured lock time has passed (one of all racing calls does, and records
+        it); whether the lock is over."""
+        if locked_until is None:
+            return False
+        until = locked_until if locked_until.tzinfo else locked_until.replace(tzinfo=dt.UTC)
+        if until > self.clock():
+            return False
+        unlock = (
+            update(User)
+            .where(User.login == login, User.locked.is_(True), User.version == version)
+            .values({User.locked: False, User.locked_until: None, User.failed_attempts: 0, User.version: version + 1})
+        )
+        with self.engine.begin() as connection:
+            lifted = connection.execute(unlock).rowcount == 1
+        if lifted:
+            self._event(EventKind.UNLOCK, login, office, actor=SYSTEM, source=source, details="upłynął czas blokady")
+        return True
+
+    def _lock_if_exhausted(self, login: str, source: str) -> None:
+        # Conditional, so that of all the failures that see the limit reached exactly one locks and records it.
+        until = self.clock() + dt.timedelta(minutes=self.settings.lock_minutes) if self.settings.lock_minutes else None
+        lock = (
+            update(User)
+            .where(
+                User.login == login,
+                User.locked.is_(False),
+                User.failed_attempts >= self.settings.max_failed_logins,
+            )
+            .values({User.locked: True, User.locked_until: until, User.version: User.version + 1})
+            .returning(User.failed_attempts, User.office)
+        )
+        with self.engine.begin() as connection:
+            row = connection.execute(lock).one_or_none()
+        if row is not None:
+            self._event(
+                EventKind.LOCK,
+                login,
+                row[1],
+                actor=SYSTEM,
+                source=source,
+                details=f"{row[0]} nieudanych prób logowania",
+            )
+            self.forget(login)
+
+    def _accept(self, login: str, stored: str) -> tuple[Caller, int] | None:
+        """Clear the attempts (this one's reservation and the failures before it) if the account is still
+        usable with the hash just checked; the caller and the credential version."""
+        accept = (
+            update(User)
+            .where(User.login == login, User.active.is_(True), User.locked.is_(False), User.password_hash == stored)
+            .values({User.failed_attempts: 0})
+            .returning(User.office, User.group, User.roles, User.must_change_password, User.version)
+        )
+        with self.engine.begin() as connection:
+            row = connection.execute(accept).one_or_none()
+        if row is None:
+            return None
+        roles = frozenset(row[2].split(","))
+        return Caller(login, row[0], row[1], "", roles, "", row[3]), row[4]
+
+    def _refusal_reason(self, login: str) -> tuple[str, str]:
+        """Why no attempt could be reserved (for the security event), and the account's office."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(User.active, User.locked, User.office).where(User.login == login)
+            ).one_or_none()
+        if row is None:
+            return "nieznany login", ""
+        if row[1]:
+            return "konto zablokowane", row[2]
+        if not row[0]:
+            return "konto nieaktywne", row[2]
+        return "wyczerpany limit prób logowania (trwa sprawdzanie wcześniejszych)", row[2]
 
     def act_for(self, office: str, login: str, system: str, source: str = "") -> Caller:
         """The end user a certificate-authenticated office system acts for (it must belong to that office)."""
@@ -322,7 +419,10 @@ class Accounts:
         )
 
     def logout(self, caller: Caller) -> None:
-        """End the caller's session: the cached credential is dropped and the logout recorded."""
+        """End the caller's session in every hub process: the credential version moves on, so each process's
+        cached credential dies at its next use (not only this process's), and the logout is recorded."""
+        with self.engine.begin() as connection:
+            connection.execute(update(User).where(User.login == caller.login).values({User.version: User.version + 1}))
         self.forget(caller.login)
         self._event(EventKind.LOGOUT, caller.login, caller.office, source=caller.source, details=caller.channel)
 

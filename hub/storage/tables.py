@@ -32,9 +32,12 @@ class User(HubBase):
     roles: Mapped[str] = mapped_column("role", String(300), default="UZYTKOWNIK")
     locked: Mapped[bool] = mapped_column("zablokowany", Boolean, default=False)
     locked_until: Mapped[dt.datetime | None] = mapped_column("zablokowany_do", DateTime(timezone=True))
+    # Attempts since the last successful login, counted before their password is checked (being checked or
+    # failed): the lockout's arbiter across threads, processes and hubs (hub.domain.accounts).
     failed_attempts: Mapped[int] = mapped_column("nieudane_proby", Integer, default=0)
     must_change_password: Mapped[bool] = mapped_column("wymagana_zmiana_hasla", Boolean, default=False)
-    # Bumped by every lock, unlock, password change or reset: cached credentials of older versions die.
+    # Bumped by every lock, unlock, password change, reset or logout: cached credentials of older versions
+    # die, in every hub process.
     version: Mapped[int] = mapped_column("wersja", Integer, default=1)
 
 

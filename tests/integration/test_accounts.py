@@ -109,6 +109,36 @@ def test_a_lock_takes_effect_at_once_even_for_a_cached_credential(accounts: Acco
         other_process.authenticate("ops.jan", STRONG)
 
 
+def test_a_logout_in_one_process_ends_the_cached_credential_in_another(accounts: Accounts) -> None:
+    other_process = Accounts(accounts.engine, events=accounts.events)  # its own cache, same database
+    for _ in range(2):
+        caller = accounts.authenticate("ops.jan", STRONG)
+        other_process.authenticate("ops.jan", STRONG)
+    assert [k for k, _u, _a in kinds(accounts)].count("LOGOWANIE") == 2  # one per process; then cached
+    accounts.logout(caller)
+    other_process.authenticate("ops.jan", STRONG)  # the password is still right: a new login, not the cache
+    assert [k for k, _u, _a in kinds(accounts)][-2:] == ["WYLOGOWANIE", "LOGOWANIE"]
+    other_process.authenticate("ops.jan", STRONG)
+    assert [k for k, _u, _a in kinds(accounts)].count("LOGOWANIE") == 3
+
+
+def test_a_password_change_in_one_process_ends_the_cached_old_password_in_another(accounts: Accounts) -> None:
+    other_process = Accounts(accounts.engine, events=accounts.events)
+    for _ in range(2):
+        accounts.authenticate("ops.jan", STRONG)
+    other_process.change_password("ops.jan", STRONG, NEWER)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate("ops.jan", STRONG)
+    assert accounts.authenticate("ops.jan", NEWER).login == "ops.jan"
+
+
+def test_a_forced_password_change_holds_for_a_cached_credential(accounts: Accounts) -> None:
+    temporary = accounts.reset_password(accounts.authenticate("root", STRONG), "ops.jan")
+    for _ in range(2):  # the second from the cache
+        with pytest.raises(PasswordChangeRequired):
+            accounts.check_usable(accounts.authenticate("ops.jan", temporary), "ZapytanieOBeneficjenta")
+
+
 def test_office_administrator_sees_and_changes_only_own_office(accounts: Accounts) -> None:
     admin = accounts.authenticate("ops.admin", STRONG)
     assert {u.office for u in accounts.list_users(admin)} == {"OPS"}
