@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
@@ -25,8 +26,9 @@ from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
@@ -37,7 +39,7 @@ from hub.domain.policy import Caller
 from hub.settings import Group as GroupEntry
 from hub.settings import UserEntry
 from hub.storage.changes import ChangeWatch
-from hub.storage.tables import GroupRow, User
+from hub.storage.tables import GroupRow, UsedNonce, User
 
 SYSTEM = "system"  # the actor of automatic actions (a lock after failed logins)
 
@@ -47,6 +49,7 @@ _WRONG_PASSWORD = "błędne hasło"  # noqa: S105 - the detail of a failed-login
 # How long a login waits for the checks holding every attempt to end, and how often it looks.
 _RESERVATION_WAIT_SECONDS = 2.0
 _RESERVATION_POLL_SECONDS = 0.02
+_NONCE_PURGE_SECONDS = 60  # how often a process deletes the expired nonces
 
 
 def hash_password(password: str) -> str:
@@ -70,6 +73,29 @@ class SecuritySettings:
     lock_minutes: int = 0  # 0: locked until an administrator unlocks
     min_password_length: int = 12
     min_password_score: int = 3  # zxcvbn score 0-4
+
+
+class StaleToken(AuthenticationFailed):
+    """A WS-Security token or timestamp made too long ago (or too far ahead), or expired."""
+
+    code = "NIEAKTUALNY_TOKEN"
+
+
+class ReplayedToken(AuthenticationFailed):
+    """A UsernameToken whose Nonce was already used within the replay window: a request sent again."""
+
+    code = "POWTORZONY_TOKEN"
+
+
+@dataclass(frozen=True)
+class TokenStamps:
+    """The anti-replay parts of a WS-Security header, each optional: the UsernameToken's Nonce and Created
+    (UsernameToken Profile 1.1, 4) and the header's Timestamp (SOAP Message Security 1.1, 10)."""
+
+    nonce: str | None = None
+    created: dt.datetime | None = None
+    timestamp_created: dt.datetime | None = None
+    timestamp_expires: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +161,7 @@ class Accounts:
         self._lock = threading.Lock()
         # Verified when the login is unknown, so a failed login takes the same time either way.
         self._dummy_hash = hash_password(secrets.token_urlsafe(16))
+        self._next_nonce_purge = 0  # Unix seconds
 
     # -- events ------------------------------------------------------------------------------------------------
     def _event(
@@ -381,6 +408,75 @@ class Accounts:
         if not row[0]:
             return "konto nieaktywne", row[2]
         return "wyczerpany limit prób logowania (trwa sprawdzanie wcześniejszych)", row[2]
+
+    # -- replayed and stale tokens ------------------------------------------------------------------------------
+    def admit_token(self, login: str, stamps: TokenStamps, window: dt.timedelta, source: str = "") -> None:
+        """Refuse a token made outside the window around now, an expired timestamp or a Nonce already used
+        within the window (shared by every process and hub on this database); each refusal is recorded.
+
+        A token without them is admitted (over TLS, UsernameToken Profile 1.1 makes them optional); a
+        refusal does not count towards the lockout, for no password was tried.
+        """
+        now = self.clock()
+        seconds = int(window.total_seconds())
+        for moment, what in ((stamps.created, "wsu:Created tokenu"), (stamps.timestamp_created, "wsu:Timestamp")):
+            if moment is not None and abs(now - moment) > window:
+                raise self.refuse_token(
+                    login,
+                    f"{what} poza oknem {seconds} s",
+                    StaleToken(
+                        f"Token WS-Security jest nieaktualny: czas utworzenia ({what}) różni się od czasu "
+                        f"platformy o więcej niż {seconds} s. Wyślij żądanie z nowym tokenem i sprawdź zegar systemu."
+                    ),
+                    source,
+                )
+        if stamps.timestamp_expires is not None and stamps.timestamp_expires <= now:
+            raise self.refuse_token(
+                login,
+                "wsu:Timestamp wygasł",
+                StaleToken(
+                    "Znacznik czasu WS-Security wygasł (wsu:Expires). Wyślij żądanie z nowym znacznikiem czasu."
+                ),
+                source,
+            )
+        if stamps.nonce is not None and not self._claim_nonce(login, stamps.nonce, (stamps.created or now) + window):
+            raise self.refuse_token(
+                login,
+                "powtórzony Nonce",
+                ReplayedToken(
+                    "Token WS-Security z tym samym Nonce został już użyty: żądanie odrzucono jako możliwe "
+                    "powtórzenie. Każde żądanie musi mieć nowy Nonce."
+                ),
+                source,
+            )
+
+    def refuse_token(
+        self, login: str, reason: str, error: AuthenticationFailed, source: str = ""
+    ) -> AuthenticationFailed:
+        """Record a token refused before its password was checked (a failed login) and return the error to raise."""
+        with self.engine.connect() as connection:
+            office = connection.execute(select(User.office).where(User.login == login)).scalar_one_or_none()
+        self._event(EventKind.FAILED_LOGIN, login, office or "", source=source, success=False, details=reason)
+        return error
+
+    def _claim_nonce(self, login: str, nonce: str, until: dt.datetime) -> bool:
+        """Remember a Nonce until `until` (insert-or-fail on its unique key); False if it was already used."""
+        key = hashlib.sha256(f"{login}\0{nonce}".encode()).hexdigest()
+        now = int(self.clock().timestamp())
+        try:
+            with self.engine.begin() as connection:
+                if now >= self._next_nonce_purge:
+                    # Expired rows go in one indexed DELETE now and then, not one per request.
+                    self._next_nonce_purge = now + _NONCE_PURGE_SECONDS
+                    connection.execute(delete(UsedNonce).where(UsedNonce.expires < now))
+                else:  # this key's own expired row, if the same Nonce comes back after its window
+                    connection.execute(delete(UsedNonce).where(UsedNonce.key == key, UsedNonce.expires < now))
+                connection.execute(
+                    insert(UsedNonce).values({UsedNonce.key: key, UsedNonce.expires: math.ceil(until.timestamp())})
+                )
+        except IntegrityError:
+            return False
+        return True
 
     def act_for(self, office: str, login: str, system: str, source: str = "") -> Caller:
         """The end user a certificate-authenticated office system acts for (it must belong to that office)."""

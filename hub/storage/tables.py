@@ -1,5 +1,6 @@
-"""The hub database's tables: users, groups, scope rules and the policy version (later templates and
-documents). One module, so that the domain services that use them do not import each other for a table."""
+"""The hub database's tables: users, groups, used WS-Security nonces, scope rules and the policy version
+(later templates and documents). One module, so that the domain services that use them do not import each
+other for a table."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, create_engine, event
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,6 +50,17 @@ class GroupRow(HubBase):
     office: Mapped[str] = mapped_column("urzad", String(32), primary_key=True)
     code: Mapped[str] = mapped_column("kod", String(64), primary_key=True)
     name: Mapped[str] = mapped_column("nazwa", String(200), default="")
+
+
+class UsedNonce(HubBase):
+    """A WS-Security Nonce seen within the replay window (WSS UsernameToken Profile 1.1, 4), shared by every
+    process and hub on this database: the unique key makes a second use fail on insert."""
+
+    __tablename__ = "uzyte_nonce"
+
+    key: Mapped[str] = mapped_column("klucz", String(64), primary_key=True)  # SHA-256 of login and Nonce
+    # Unix seconds after which the token could not be accepted anyway (its Created is out of the window).
+    expires: Mapped[int] = mapped_column("wygasa", BigInteger, index=True)
 
 
 class RuleRow(HubBase):

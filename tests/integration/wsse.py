@@ -81,9 +81,10 @@ class Envelope:
 
 @dataclass
 class Answer:
-    """An HTTP status and, for a fault, its code and sentence."""
+    """An HTTP status and, for a fault, its faultcode, its code and its sentence."""
 
     status: int
+    faultcode: str
     code: str | None
     message: str | None
     body: bytes
@@ -95,9 +96,10 @@ def post(endpoint: str, envelope: bytes, session: requests.Session | None = None
     response = sender.post(
         endpoint, data=envelope, headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}, timeout=60
     )
-    code = message = None
+    faultcode, code, message = "", None, None
     if response.status_code != 200:
         document = etree.fromstring(response.content)
+        faultcode = document.findtext(".//faultcode") or ""
         code = document.findtext(f".//{MODEL}Blad/{MODEL}Kod")
         message = document.findtext(".//faultstring")
-    return Answer(response.status_code, code, message, response.content)
+    return Answer(response.status_code, faultcode, code, message, response.content)

@@ -1,8 +1,9 @@
-"""Lockout and the credential cache with the hub database in PostgreSQL, shared by several hub instances (each
-its own engine and cache, as separate hubs behind one load balancer have them)."""
+"""Lockout, the credential cache and the nonce table with the hub database in PostgreSQL, shared by several hub
+instances (each its own engine and cache, as separate hubs behind one load balancer have them)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import hub.domain.accounts as accounts_module
 from audit import EventKind
 from audit.sql import SqlEventLog
 from contract.errors import AuthenticationFailed
-from hub.domain.accounts import Accounts, SecuritySettings, hash_password
+from hub.domain.accounts import Accounts, SecuritySettings, TokenStamps, hash_password
 from hub.settings import Group, UserEntry
 from hub.storage.tables import hub_engine
 from tests.integration.test_login_concurrency import LIMIT, STRONG, CountingHasher, login_call, run_together
@@ -84,3 +85,10 @@ def test_a_lock_or_a_logout_on_one_hub_ends_the_cached_credential_on_the_others(
     for accounts in hubs[1:]:
         with pytest.raises(AuthenticationFailed):
             accounts.authenticate("ops.jan", STRONG)
+
+
+def test_one_nonce_sent_to_three_hubs_at_once_is_admitted_once(hubs: list[Accounts]) -> None:
+    stamps = TokenStamps(nonce="wspolny-nonce", created=dt.datetime.now(dt.UTC))
+    window = dt.timedelta(minutes=5)
+    outcomes = run_together([lambda a=a: a.admit_token("ops.jan", stamps, window) for a in hubs * 4])  # type: ignore[misc]
+    assert sorted(type(o).__name__ for o in outcomes) == ["NoneType"] + ["ReplayedToken"] * 11

@@ -1,19 +1,23 @@
-"""WS-Security UsernameToken (OASIS WSS UsernameToken Profile 1.0), read from the SOAP header.
+"""WS-Security UsernameToken (OASIS WSS UsernameToken Profile 1.1) and Timestamp, read from the SOAP header.
 
 Spyne does not check WS-Security headers (STACK.md); this does. Only PasswordText is accepted: a digest
-would require the password in clear on the server, and the transport is TLS in production.
+would require the password in clear on the server, and the transport is TLS in production. A Nonce, a
+Created and a wsu:Timestamp are optional; when present they are checked against replay (`Accounts.admit_token`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from contract.catalog import QUERY_NS
 from contract.errors import AuthenticationFailed, AuthenticationRequired, PlatformError
+from hub.domain.accounts import TokenStamps
 from hub.soap.services import faults
 
 if TYPE_CHECKING:
@@ -24,11 +28,24 @@ END_USER = f"{{{QUERY_NS}}}UzytkownikKoncowy"
 CLIENT_CN = "platforma.client_subject_cn"  # set by hub.soap.server from the TLS peer certificate
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
+_MAX_NONCE = 1024  # characters of a Nonce (16 random bytes are 24 in Base64)
 
 
-def username_token(header: Iterable[etree._Element] | etree._Element | None) -> tuple[str, str]:
-    """The (login, password) of the UsernameToken in the header, or a Polish authentication error."""
+@dataclass(frozen=True)
+class UsernameToken:
+    """A UsernameToken as sent: the password's type, and the Nonce and Created texts (None when absent)."""
+
+    login: str
+    password: str
+    password_type: str
+    nonce: str | None
+    created: str | None
+
+
+def security_header(header: Iterable[etree._Element] | etree._Element | None) -> etree._Element | None:
+    """The `wsse:Security` element of the SOAP header, if any."""
     elements: Iterable[etree._Element]
     if header is None:
         elements = ()
@@ -36,25 +53,78 @@ def username_token(header: Iterable[etree._Element] | etree._Element | None) -> 
         elements = [header] if header.tag == f"{{{WSSE}}}Security" else list(header)
     else:
         elements = header
-    for security in elements:
-        if security.tag != f"{{{WSSE}}}Security":
-            continue
-        token = security.find(f"{{{WSSE}}}UsernameToken")
-        if token is None:
-            break
+    return next((e for e in elements if e.tag == f"{{{WSSE}}}Security"), None)
+
+
+def username_token(security: etree._Element | None) -> UsernameToken:
+    """The UsernameToken of the Security header, or a Polish authentication error."""
+    token = security.find(f"{{{WSSE}}}UsernameToken") if security is not None else None
+    if token is not None:
         login = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
         password = token.find(f"{{{WSSE}}}Password")
-        if not login or password is None:
-            break
-        kind = password.get("Type", PASSWORD_TEXT)
-        if kind != PASSWORD_TEXT:
-            raise AuthenticationFailed(
-                "Platforma przyjmuje hasło tylko w postaci PasswordText (w kanale TLS), nie PasswordDigest."
+        if login and password is not None:
+            nonce = token.find(f"{{{WSSE}}}Nonce")
+            created = token.find(f"{{{WSU}}}Created")
+            return UsernameToken(
+                login,
+                password.text or "",
+                password.get("Type", PASSWORD_TEXT),
+                None if nonce is None else (nonce.text or "").strip(),
+                None if created is None else created.text or "",
             )
-        return login, password.text or ""
     raise AuthenticationRequired(
         "Brak poświadczeń: dołącz nagłówek WS-Security z elementem UsernameToken (login i hasło)."
     )
+
+
+def _moment(text: str) -> dt.datetime:
+    """An xsd:dateTime of a wsu element; WSS 1.1 writes them in UTC, so one without a zone is UTC."""
+    moment = dt.datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def token_stamps(security: etree._Element | None, token: UsernameToken | None) -> TokenStamps:
+    """The Nonce, Created and Timestamp of the header; `ValueError` naming the element that is malformed."""
+    created = expires = None
+    timestamp = security.find(f"{{{WSU}}}Timestamp") if security is not None else None
+    if timestamp is not None:
+        created, expires = timestamp.findtext(f"{{{WSU}}}Created"), timestamp.findtext(f"{{{WSU}}}Expires")
+    stamps: dict[str, Any] = {}
+    for name, text, what in (
+        ("created", token.created if token else None, "wsu:Created tokenu"),
+        ("timestamp_created", created, "wsu:Timestamp/wsu:Created"),
+        ("timestamp_expires", expires, "wsu:Timestamp/wsu:Expires"),
+    ):
+        if text is not None:
+            try:
+                stamps[name] = _moment(text)
+            except ValueError:
+                raise ValueError(what) from None
+    if token is not None and token.nonce is not None:
+        if not token.nonce or len(token.nonce) > _MAX_NONCE:
+            raise ValueError("wsse:Nonce")
+        stamps["nonce"] = token.nonce
+    return TokenStamps(**stamps)
+
+
+def _admit(
+    core: HubCore, login: str, security: etree._Element | None, token: UsernameToken | None, source: str
+) -> None:
+    try:
+        stamps = token_stamps(security, token)
+    except ValueError as error:
+        raise core.accounts.refuse_token(
+            login,
+            f"nieprawidłowy {error}",
+            AuthenticationFailed(
+                f"Nieprawidłowy element {error} w nagłówku WS-Security: czas podaje się jako xsd:dateTime w UTC "
+                "(np. 2025-03-01T08:00:00Z), a Nonce jako niepusty tekst Base64."
+            ),
+            source,
+        ) from None
+    if stamps != TokenStamps():  # a token without them has nothing to check
+        window = dt.timedelta(seconds=core.config.hub.replay_window_seconds)
+        core.accounts.admit_token(login, stamps, window, source)
 
 
 def end_user_login(header: Iterable[etree._Element] | etree._Element | None) -> str | None:
@@ -73,14 +143,26 @@ def identify(core: HubCore, header: Any, environ: dict[str, Any], operation: str
     source = str(environ.get("REMOTE_ADDR", ""))
     subject = environ.get(CLIENT_CN)
     acting_for = end_user_login(header)
+    security = security_header(header)
     if subject and acting_for:
         system = core.config.system(str(subject))
         if system is None:
             raise AuthenticationFailed("Certyfikat klienta nie należy do żadnego zarejestrowanego systemu urzędu.")
+        _admit(core, acting_for, security, None, source)  # a Timestamp, if the system sends one
         caller = core.accounts.act_for(system.office, acting_for, system.name, source)
     else:
-        login, password = username_token(header)
-        caller = core.accounts.authenticate(login, password, channel="SOAP", source=source)
+        token = username_token(security)
+        if token.password_type != PASSWORD_TEXT:
+            raise core.accounts.refuse_token(
+                token.login,
+                "hasło inne niż PasswordText",
+                AuthenticationFailed(
+                    "Platforma przyjmuje hasło tylko w postaci PasswordText (w kanale TLS), nie PasswordDigest."
+                ),
+                source,
+            )
+        _admit(core, token.login, security, token, source)
+        caller = core.accounts.authenticate(token.login, token.password, channel="SOAP", source=source)
     core.accounts.check_usable(caller, operation)
     return caller
 
