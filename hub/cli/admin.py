@@ -41,6 +41,16 @@ def _actor(core: HubCore, args: argparse.Namespace) -> Caller:
     return core.accounts.authenticate(args.actor, password, channel="CLI", source=source)
 
 
+def _configured_office(core: HubCore, office: str) -> None:
+    """Refuse an office the configuration does not name: its users would log in with no rules and no data."""
+    if not core.config.has_office(office):
+        known = ", ".join(o.code for o in core.config.offices) or "żadnych"
+        raise InvalidRequest(
+            f"Nieznany urząd {office}: nie ma go w konfiguracji ({core.config.path.name}, sekcja offices). "
+            f"Skonfigurowane urzędy: {known}."
+        )
+
+
 def _with_core(action: Callable[[HubCore, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         core = _open(args)
@@ -73,6 +83,7 @@ def _users_list(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _users_add(core: HubCore, args: argparse.Namespace) -> int:
+    _configured_office(core, args.office)
     actor = _actor(core, args)
     password = _secret(f"Hasło początkowe dla {args.login}: ", "PLATFORMA_NOWE_HASLO")
     core.accounts.add_user(
@@ -128,6 +139,7 @@ def _groups_list(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _groups_add(core: HubCore, args: argparse.Namespace) -> int:
+    _configured_office(core, args.office)
     core.accounts.add_group(_actor(core, args), args.office, args.code, args.name)
     console.print(f"Dodano grupę {args.code} w urzędzie {args.office}.", highlight=False)
     return 0

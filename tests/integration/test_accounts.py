@@ -9,6 +9,7 @@ import pytest
 from audit import EventKind
 from audit.sql import SqlEventLog
 from contract.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
+from hub.cli import main
 from hub.domain.accounts import Accounts, SecuritySettings, hash_password
 from hub.domain.policy import Caller
 from hub.settings import Group, UserEntry
@@ -186,3 +187,56 @@ def test_system_may_act_only_for_users_of_its_own_office(accounts: Accounts) -> 
 def test_callers_are_plain_values() -> None:
     caller = Caller("a", "OPS", "G", roles=frozenset({"AUDYTOR"}))
     assert caller.has_role("AUDYTOR") and not caller.has_role("UZYTKOWNIK")
+
+
+# -- the administration commands refuse offices the configuration does not name ----------------------------------
+@pytest.fixture
+def admin_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A hub configuration with two offices and a platform administrator whose password the commands read."""
+    path = tmp_path / "platforma.toml"
+    path.write_text(
+        f"""
+offices = [
+    {{ code = "OPS", name = "Ośrodek Pomocy Społecznej", kind = "OPS" }},
+    {{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }},
+]
+groups = [{{ code = "ADM", office = "OPS", name = "Administratorzy" }}]
+
+[hub]
+name = "Próba"
+database = "sqlite:///hub.sqlite"
+audit_database = "sqlite:///audyt.sqlite"
+
+[[users]]
+login = "root"
+office = "OPS"
+group = "ADM"
+password_hash = "{hash_password(STRONG)}"
+roles = ["ADMINISTRATOR_PLATFORMY"]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PLATFORMA_HASLO", STRONG)
+    monkeypatch.setenv("PLATFORMA_NOWE_HASLO", NEWER)
+    return path
+
+
+def platforma(config: Path, *words: str) -> int:
+    return main([*words[:2], "--config", str(config), "--as", "root", *words[2:]])
+
+
+def test_admin_commands_refuse_an_office_that_is_not_configured(
+    admin_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert platforma(admin_config, "groups", "add", "XX", "G", "Grupa widmo") == 2
+    assert "Nieznany urząd XX" in capsys.readouterr().err
+    # Even with a group of that office already in the database (written before this check), no user joins it.
+    accounts = Accounts(hub_engine(f"sqlite:///{admin_config.parent / 'hub.sqlite'}"))
+    accounts.import_groups([Group(code="G", office="XX", name="Grupa widmo")])
+    assert platforma(admin_config, "users", "add", "xx.jan", "--office", "XX", "--group", "G") == 2
+    assert "Nieznany urząd XX" in capsys.readouterr().err
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate("xx.jan", NEWER)
+    assert platforma(admin_config, "groups", "add", "PUP", "G", "Grupa") == 0
+    assert platforma(admin_config, "users", "add", "pup.jan", "--office", "PUP", "--group", "G") == 0
+    assert accounts.authenticate("pup.jan", NEWER).office == "PUP"
