@@ -88,15 +88,31 @@ class AnchorFile:
         """True if the file exists (it is made with the first checkpoint signed)."""
         return self.path.exists()
 
-    def read(self) -> list[Anchor]:
-        """Every anchor in the file, ordered by checkpoint number; none if there is no file yet."""
+    def read(self, *, tail: int | None = None) -> list[Anchor]:
+        """The anchors in the file, ordered by checkpoint number; none if there is no file yet.
+
+        `tail` reads only the file's last `tail` bytes (whole lines): what the store needs before it signs
+        (the newest anchors), at a cost that does not grow with the register.
+        """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            with self.path.open("rb") as handle:
+                start = 0
+                if tail is not None:
+                    start = max(0, handle.seek(0, os.SEEK_END) - tail)
+                    handle.seek(start)
+                data = handle.read()
         except FileNotFoundError:
             return []
-        except (OSError, UnicodeDecodeError) as error:
-            raise AnchorFileError(f"Nie można odczytać pliku kotwic {self.path}: {error}.") from error
-        anchors = [self._parse(number, line) for number, line in enumerate(text.splitlines(), 1)]
+        except OSError as error:
+            raise AnchorFileError(f"Nie można odczytać pliku kotwic {self.path}: {error.strerror}.") from error
+        lines = data.split(b"\n")
+        if start > 0:
+            lines = lines[1:]  # the first line read may be cut short
+        try:
+            texts = [line.decode() for line in lines]
+        except UnicodeDecodeError as error:
+            raise AnchorFileError(f"Plik kotwic {self.path} nie jest plikiem tekstowym: plik zmieniono.") from error
+        anchors = [self._parse(number, line) for number, line in enumerate(texts, 1)]
         return sorted((a for a in anchors if a is not None), key=lambda a: a.number)
 
     def _parse(self, number: int, line: str) -> Anchor | None:
@@ -110,7 +126,8 @@ class AnchorFile:
             return Anchor(int(checkpoint), int(nr), link, parse_time(time), reason, digest)
         except ValueError as error:
             raise AnchorFileError(
-                f"Wiersz {number} pliku kotwic {self.path} jest nieczytelny: plik zmieniono albo uszkodzono."
+                f"Wiersz pliku kotwic {self.path} jest nieczytelny (nr {number} czytanego fragmentu): plik zmieniono "
+                "albo uszkodzono."
             ) from error
 
     def create(self) -> None:

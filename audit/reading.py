@@ -15,11 +15,14 @@ from audit.schema import CHECKPOINTS, FORMATS
 _CHECKPOINT_COLUMNS = "nr_punktu, nr, skrot, czas, powod, algorytm, odcisk_klucza, podpis"
 
 
-def checkpoints(dbapi: Any) -> list[Checkpoint]:
-    """All checkpoints, in number order."""
+def checkpoints(dbapi: Any, *, from_number: int = 1) -> list[Checkpoint]:
+    """The checkpoints numbered `from_number` or more (all by default), in number order."""
     cursor = dbapi.cursor()
     try:
-        cursor.execute(f"SELECT {_CHECKPOINT_COLUMNS} FROM {CHECKPOINTS} ORDER BY nr_punktu")  # noqa: S608 - constants
+        cursor.execute(
+            f"SELECT {_CHECKPOINT_COLUMNS} FROM {CHECKPOINTS} WHERE nr_punktu >= {int(from_number)} "  # noqa: S608 - constants
+            "ORDER BY nr_punktu"
+        )
         return [
             Checkpoint(int(n), int(nr), str(link), chain.parse_time(str(at)), str(why), str(alg), str(key), str(sig))
             for n, nr, link, at, why, alg, key, sig in cursor.fetchall()

@@ -65,6 +65,9 @@ PERIODIC = "OKRESOWY"
 ON_REQUEST = "NA_ZADANIE"
 """Reason of a checkpoint made on an operator's request (`platforma audit checkpoint`)."""
 
+ANCHOR_TAIL_BYTES = 64 * 1024
+"""How much of the anchor file's end is read before signing (~400 anchors): its newest anchors."""
+
 _ADVISORY_LOCK_KEY = 0x504B_4155  # "PKAU": the chain's write lock in PostgreSQL
 
 # One lock per database per process: threads of one process queue here instead of in SQLite's busy
@@ -555,7 +558,7 @@ class AuditStore:
         Raises `ChainBrokenError` or `AnchorFileError` instead of signing over a chain that does not verify.
         """
         assert self.signer is not None
-        anchors = None if self.anchors is None else self.anchors.read()
+        anchors = None if self.anchors is None else self.anchors.read(tail=ANCHOR_TAIL_BYTES)
         if check:
             try:
                 self._check(Source(cursor.connection, self.dialect), anchors)
@@ -618,7 +621,7 @@ class AuditStore:
         """
         try:
             with self.reader.connect() as connection, connection.begin():
-                anchors = None if self.anchors is None else self.anchors.read()
+                anchors = None if self.anchors is None else self.anchors.read(tail=ANCHOR_TAIL_BYTES)
                 return self._check(Source(connection.connection.dbapi_connection, self.dialect), anchors)
         except SQLAlchemyError as error:
             raise AuditStorageError(f"Nie można odczytać rejestru audytu: {_describe(error)}") from error

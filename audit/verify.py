@@ -181,8 +181,8 @@ class Source:
         self.formats = reading.formats(dbapi, dialect)
         self._statements = itertools.count()
 
-    def checkpoints(self) -> list[Checkpoint]:
-        return reading.checkpoints(self.dbapi)
+    def checkpoints(self, *, from_number: int = 1) -> list[Checkpoint]:
+        return reading.checkpoints(self.dbapi, from_number=from_number)
 
     def batches(self, *, start: int | None = None, up_to: int | None = None) -> Iterator[list[Any]]:
         """The records numbered `start` to `up_to` (either may be open), streamed in batches."""
@@ -718,29 +718,32 @@ def check_before_signing(
 ) -> VerificationReport:
     """The chain from the last trusted point to its head, as the store checks it before signing a checkpoint.
 
-    The last trusted point is the last anchor (of those since the last accepted state) when `anchors` are
-    kept, else the last checkpoint whose signature verifies. Every anchored checkpoint since the last
-    accepted state must still be in the database as signed; the checkpoints after the point must be
-    validly signed, numbered without gaps, and match the chain.
+    The last trusted point is the anchor over the highest record (of the newest anchors, since the last
+    accepted state) when `anchors` are kept, else the last checkpoint whose signature verifies. That
+    anchored checkpoint, and those anchored after it, must still be in the database as signed; the
+    checkpoints after the point must be validly signed, numbered without gaps, and match the chain.
+    Older anchors are `verify`'s business: signing over an intact chain from the last one is safe.
     """
     report = VerificationReport(signatures_checked=bool(keys))
     report.problems += source.column_problems()
     if report.problems:
         return report
-    checkpoints = source.checkpoints()
-    report.checkpoints = len(checkpoints)
     problems: list[Problem] = []
     start: Checkpoint | None = None
     trusted: list[Checkpoint] = []
     if anchors:
         accepted = max((i for i, a in enumerate(anchors) if a.reason == ACCEPTANCE_REASON), default=0)
-        relevant = anchors[accepted:]
+        last = max(anchors[accepted:], key=lambda a: (a.nr, a.number))
+        relevant = [a for a in anchors[accepted:] if a.number >= last.number or a.nr >= last.nr]
+        checkpoints = source.checkpoints(from_number=min(a.number for a in relevant))
         report.anchors = len(relevant)
         problems += _check_anchors(relevant, checkpoints)
-        start = _pseudo(max(relevant, key=lambda a: (a.nr, a.number)))
+        start = _pseudo(last)
         trusted += [_pseudo(a) for a in relevant if a.nr >= start.nr]
     else:
+        checkpoints = source.checkpoints()
         start = next((c for c in reversed(checkpoints) if keys is None or keys.verify(c)), None)
+    report.checkpoints = len(checkpoints)
     first_number = 1 if start is None else start.number + 1
     later = [c for c in checkpoints if c.number >= first_number]
     if start is not None and start.nr == 0:

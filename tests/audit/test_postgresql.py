@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit.anchors import AnchorFile
 from audit.checkpoints import CheckpointSigner, TrustedKeys, generate_key
 from audit.errors import ChainBrokenError
 from audit.retention import purge
@@ -258,4 +259,46 @@ def test_a_column_retyped_by_the_owner_is_detected(installed: Cluster, signer: C
             connection.exec_driver_sql(retype.format("boolean", "sukces = 'true'"))
         superuser.dispose()
     assert verify(hub, keys).ok
+    hub.dispose()
+
+
+def test_anchors_and_the_check_before_signing(installed: Cluster, signer: CheckpointSigner, tmp_path: Path) -> None:
+    """The same anchors on PostgreSQL: a checkpoint deleted by a superuser is seen, and not signed over."""
+    anchors = tmp_path / "klucz.kotwice"
+    hub = AuditStore(installed.url("hub"), signer=signer, anchor_file=anchors, policy=CheckpointPolicy(1000))
+    keys = TrustedKeys([signer.public_key])
+    hub.accept("inspektor.od", "kotwice od tej chwili")  # this register had checkpoints before anchors
+    hub.append([disclosure(7000)], [security_event(7000)])
+    made = hub.checkpoint()
+    assert made is not None and AnchorFile(anchors).read()[-1].number == made.number
+    hub.verify_before_signing()
+    assert verify(hub, keys, anchors=AnchorFile(anchors)).ok
+    superuser = create_engine(installed.url("postgres"))
+    with superuser.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")  # triggers off
+        connection.execute(text("DELETE FROM punkty_kontrolne WHERE nr_punktu = :n"), {"n": made.number})
+    try:
+        assert verify(hub, keys).ok  # the database alone
+        report = verify(hub, keys, anchors=AnchorFile(anchors))
+        assert (ProblemKind.CHECKPOINT_REMOVED, made.number) in {(p.kind, p.checkpoint) for p in report.problems}
+        with pytest.raises(ChainBrokenError):
+            hub.verify_before_signing()
+    finally:
+        with superuser.begin() as connection:  # put it back, as signed
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            connection.execute(
+                text("INSERT INTO punkty_kontrolne VALUES (:n, :nr, :link, :czas, :powod, :alg, :klucz, :podpis)"),
+                {
+                    "n": made.number,
+                    "nr": made.nr,
+                    "link": made.link,
+                    "czas": made.time.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "powod": made.reason,
+                    "alg": made.algorithm,
+                    "klucz": made.key_fingerprint,
+                    "podpis": made.signature,
+                },
+            )
+        superuser.dispose()
+    hub.verify_before_signing()
     hub.dispose()

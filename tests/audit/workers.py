@@ -11,6 +11,13 @@ from audit.store import AuditStore, CheckpointPolicy, Head
 from tests.audit.conftest import disclosure, security_event
 
 
+def _say(path: str, text: str) -> None:
+    """Write `text` to `path` atomically: the test waits for the file and reads it at once."""
+    partial = Path(path + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 def _open(database: str, key: str, every: int) -> AuditStore:
     return AuditStore(
         f"sqlite:///{database}", signer=CheckpointSigner.from_file(key), policy=CheckpointPolicy(every_records=every)
@@ -35,7 +42,7 @@ def stall_inside_append(database: str, key: str, ready: str) -> None:
 
     def stalled(self: AuditStore, connection: object, disclosures: object, events: object) -> Head:
         head = original(self, connection, disclosures, events)  # type: ignore[arg-type]
-        Path(ready).write_text(str(head.nr), encoding="utf-8")
+        _say(ready, str(head.nr))
         time.sleep(120)
         return head
 
@@ -50,7 +57,7 @@ def append_forever(database: str, key: str, ready: str) -> None:
     while True:
         store.append([disclosure(800_000 + index)], [security_event(800_000 + index)] if index % 2 else [])
         if index == 0:
-            Path(ready).write_text("1", encoding="utf-8")
+            _say(ready, "1")
         index += 1
 
 
