@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import re
+
 import pytest
 from lxml import etree
+from pypdf import PdfReader
 from zeep import Client
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
 from audit import EventKind
+from audit.records import SecurityEvent
 from audit.sql import SqlEventLog
 from tests.integration.conftest import MODEL, RunningHub
 
@@ -20,8 +26,8 @@ def service(hub: RunningHub, login: str, name: str) -> Client:
     return Client(hub.wsdl.replace("/zapytania?", f"/{name}?"), wsse=UsernameToken(login, user["password"]))
 
 
-def test_person_report_lists_exactly_the_disclosures_about_that_person(hub: RunningHub) -> None:
-    pesel = hub.person("OPS", "SR")
+def ask_about(hub: RunningHub, pesel: str, purpose: str) -> list[str]:
+    """Two OPS queries about a person by `sr.referent`; their request ids."""
     queries = service(hub, "sr.referent", "zapytania").service
     request_ids = []
     for categories in (["DANE_OSOBOWE"], ["SWIADCZENIA"]):
@@ -29,11 +35,26 @@ def test_person_report_lists_exactly_the_disclosures_about_that_person(hub: Runn
             Zapytanie={
                 "IdentyfikatorBeneficjenta": {"Pesel": pesel},
                 "PodstawaPrawna": "USR-2003",
-                "Cel": "Ustalenie prawa do dodatku",
+                "Cel": purpose,
                 "Zbiory": {"Zbior": [{"Kod": "OPS", "Zakres": {"Kategoria": categories}}]},
             }
         )
         request_ids.append(answer.IdentyfikatorZapytania)
+    return request_ids
+
+
+def report_events(hub: RunningHub) -> list[SecurityEvent]:
+    events = SqlEventLog(f"sqlite:///{hub.demo['audit_database']}")
+    try:
+        return list(events.events(kind=EventKind.REPORT))
+    finally:
+        events.dispose()
+
+
+def test_person_report_lists_exactly_the_disclosures_about_that_person(hub: RunningHub) -> None:
+    pesel = hub.person("OPS", "SR")
+    request_ids = ask_about(hub, pesel, "Ustalenie prawa do dodatku")
+    before = report_events(hub)
     report = service(hub, "audytor", "audyt").service.RaportUjawnien(
         Zamowienie={"Rodzaj": "OSOBA", "Pesel": pesel, "Format": "xml"}
     )
@@ -41,15 +62,46 @@ def test_person_report_lists_exactly_the_disclosures_about_that_person(hub: Runn
     root = etree.fromstring(report.Tresc)
     listed = [e.text for e in root.iter(f"{R}IdZapytania")]
     assert sorted(listed) == sorted(request_ids), etree.tostring(root)[:2000]
-    events = SqlEventLog(f"sqlite:///{hub.demo['audit_database']}")
-    assert any(e.user == "audytor" for e in events.events(kind=EventKind.REPORT))
+    # This report, recorded: one new event by the auditor naming the person, the format and the count.
+    new = report_events(hub)[len(before) :]
+    assert [(e.user, e.success) for e in new] == [("audytor", True)], new
+    details = new[0].details.split("; ")
+    assert {"raport OSOBA", f"pesel={pesel}", "format=xml", f"wpisow={len(request_ids)}"} <= set(details), details
 
 
-def test_a_pdf_for_the_person_is_a_pdf(hub: RunningHub) -> None:
-    report = service(hub, "audytor", "audyt").service.RaportUjawnien(
-        Zamowienie={"Rodzaj": "OSOBA", "Pesel": hub.person("PUP", "OPS", "SR"), "Format": "pdf"}
-    )
+def pdf_text(document: bytes) -> str:
+    """The text of a PDF, its whitespace (line breaks in table cells) made single spaces."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages).split())
+
+
+def test_a_pdf_for_the_person_lists_the_disclosures_about_that_person(hub: RunningHub) -> None:
+    pesel = hub.person("PUP", "OPS")
+    ask_about(hub, pesel, "Kontrola raportu w formacie PDF")
+    audit = service(hub, "audytor", "audyt").service
+    report = audit.RaportUjawnien(Zamowienie={"Rodzaj": "OSOBA", "Pesel": pesel, "Format": "pdf"})
     assert report.Tresc.startswith(b"%PDF") and report.TypMIME == "application/pdf"
+    text = pdf_text(report.Tresc)
+    # The same disclosures as the XML report about that person (whose exactness the test above checks),
+    # each as a row: number, time, recipient, data set, scope, legal basis and purpose.
+    entries = etree.fromstring(
+        audit.RaportUjawnien(Zamowienie={"Rodzaj": "OSOBA", "Pesel": pesel, "Format": "xml"}).Tresc
+    ).findall(f".//{R}Wpis")
+    assert [e.findtext(f"{R}Cel") for e in entries].count("Kontrola raportu w formacie PDF") == 2
+    assert f"numerze PESEL {pesel}" in text
+    count = re.search(r"Liczba wpisów: (\d+)", text)
+    assert count is not None and int(count[1]) == len(entries), text
+    for entry in entries:
+        row = " ".join(
+            [
+                str(entry.findtext(f"{R}Nr")),
+                dt.datetime.fromisoformat(str(entry.findtext(f"{R}Czas"))).strftime("%d.%m.%Y %H:%M"),
+                *(str(entry.findtext(f"{R}{name}")) for name in ("Urzad", "Uzytkownik", "Zbior", "Administrator")),
+                *(str(c.text) for c in entry.iterfind(f"{R}Kategorie/{R}Kategoria")),
+                str(entry.findtext(f"{R}PodstawaPrawna")),
+                str(entry.findtext(f"{R}Cel")),
+            ]
+        )
+        assert " ".join(row.split()) in text, f"row {row!r} not in the PDF:\n{text}"
 
 
 def test_only_auditors_get_reports(hub: RunningHub) -> None:
