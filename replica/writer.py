@@ -34,6 +34,8 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from contract import catalog
 from contract.errors import (
+    Detail,
+    DetailKind,
     ForbiddenXml,
     MalformedXml,
     PlatformError,
@@ -668,7 +670,7 @@ class ReplicaWriter:
                     raise DuplicatePerson(
                         f"Osoba o identyfikatorze źródłowym {record.source_key} występuje w paczce więcej niż raz; "
                         "paczki nie zastosowano.",
-                        details=(record.source_key,),
+                        details=(Detail(DetailKind.SOURCE_KEY, record.source_key),),
                     )
                 report.rejected.append(
                     Rejection(
@@ -731,7 +733,7 @@ class ReplicaWriter:
                         "Osoba o identyfikatorze źródłowym "
                         + ", ".join(sorted(present)[:5])
                         + " została już przesłana w tym zasileniu pełnym; paczki nie zastosowano.",
-                        details=tuple(sorted(present)[:20]),
+                        details=tuple(Detail(DetailKind.SOURCE_KEY, key) for key in sorted(present)[:20]),
                     )
                 for record in chunk:
                     if record.source_key in present:

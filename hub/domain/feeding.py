@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from contract.catalog import FEEDING_SYSTEM
-from contract.errors import ConfigurationError, NotAllowed, UnknownDataSet
+from contract.errors import ConfigurationError, Detail, DetailKind, NotAllowed, UnknownDataSet
 from hub.domain.policy import Caller
 from hub.settings import Config, DataSet
 from replica.writer import BatchHeader, LoadReport, RecordLike, ReplicaStatus, ReplicaWriter
@@ -43,18 +43,18 @@ class Feeding:
                 caller,
                 f"zasilanie zbioru {code} (wymaga roli {FEEDING_SYSTEM})",
                 "Zasilać replikę może tylko system dziedzinowy urzędu (rola SYSTEM_ZASILAJACY).",
-                f"ROLA:{FEEDING_SYSTEM}",
+                Detail(DetailKind.ROLE, FEEDING_SYSTEM),
             )
         data_set = self.config.data_set(code)
         if data_set is None:
-            raise UnknownDataSet(f"Nieznany zbiór danych: {code}.", details=(f"ZBIOR:{code}",))
+            raise UnknownDataSet(f"Nieznany zbiór danych: {code}.", details=(Detail.data_set_code(code),))
         if data_set.controller != caller.office:
             raise self._refuse(
                 caller,
                 f"zasilanie zbioru {code} administratora {data_set.controller}",
                 f"System urzędu {caller.office} może zasilać tylko zbiór, którego administratorem jest ten urząd; "
                 f"administratorem zbioru {code} jest {data_set.controller}.",
-                f"ZBIOR:{code}",
+                Detail.data_set_code(code),
             )
         if data_set.replica is None:
             raise NoReplica(f"Replika zbioru {code} nie jest prowadzona przez ten hub; zasilaj węzeł urzędu.")
@@ -101,6 +101,6 @@ class Feeding:
                 self._writers[data_set.code] = found
             return found
 
-    def _refuse(self, caller: Caller, what: str, message: str, detail: str) -> NotAllowed:
+    def _refuse(self, caller: Caller, what: str, message: str, detail: Detail) -> NotAllowed:
         self.refusals.refused(caller, what)  # the security event (guideline 7); its own message is generic
         return NotAllowed(message, details=(detail,))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from contract import catalog
-from contract.errors import NotAllowed, UnknownCategory, UnknownDataSet, UnknownLegalBasis
+from contract.errors import Detail, NotAllowed, UnknownCategory, UnknownDataSet, UnknownLegalBasis
 from hub.settings import Config, LegalBasis, Rule
 
 
@@ -102,18 +102,18 @@ class Policy:
         if basis is None:
             raise UnknownLegalBasis(
                 f"Podstawa prawna '{legal_basis}' nie występuje w rejestrze podstaw prawnych platformy.",
-                details=(f"PODSTAWA_PRAWNA:{legal_basis}",),
+                details=(Detail.legal_basis(legal_basis),),
             )
-        refused: list[str] = []
+        refused: list[Detail] = []
         rules = self._rules
         for data_set, categories in requested.items():
             rule = rules.get((caller.office, caller.group, data_set))
             if rule is None or not rule.categories:
-                refused.append(f"ZBIOR:{data_set}")
+                refused.append(Detail.data_set_code(data_set))
                 continue
-            refused.extend(f"{data_set}:{c}" for c in categories if c not in rule.categories)
+            refused.extend(Detail.category(data_set, c) for c in categories if c not in rule.categories)
             if legal_basis not in self.legal_bases_for(rule):
-                refused.append(f"PODSTAWA_PRAWNA:{legal_basis}@{data_set}")
+                refused.append(Detail.legal_basis(legal_basis, data_set))
         if refused:
             raise NotAllowed(
                 "Zapytanie wykracza poza zakres uprawnień Twojej grupy użytkowników; "
@@ -127,15 +127,15 @@ class Policy:
         if unknown_sets:
             raise UnknownDataSet(
                 "Nieznany zbiór danych: " + ", ".join(unknown_sets) + ".",
-                details=tuple(f"ZBIOR:{c}" for c in unknown_sets),
+                details=tuple(Detail.data_set_code(c) for c in unknown_sets),
             )
-        unknown_categories: list[str] = []
+        unknown_categories: list[Detail] = []
         for code, categories in requested.items():
             data_set = self._config.data_set(code)
             assert data_set is not None
             kind = catalog.kind(data_set.kind)
             assert kind is not None
-            unknown_categories.extend(f"{code}:{c}" for c in categories if kind.category(c) is None)
+            unknown_categories.extend(Detail.category(code, c) for c in categories if kind.category(c) is None)
         if unknown_categories:
             raise UnknownCategory(
                 "Nieznana kategoria danych: " + ", ".join(unknown_categories) + ".",

@@ -11,7 +11,7 @@ from audit.errors import ReportError
 from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, build_report
 from audit.store import AuditStore
 from contract.catalog import AUDITOR
-from contract.errors import InvalidRequest
+from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed
 from contract.identifiers import validate_pesel
 from hub.domain.feeding import RefusalRecorder
 from hub.domain.policy import Caller
@@ -77,7 +77,9 @@ class Reports:
     def build(self, caller: Caller, order: ReportOrder, *, channel: str) -> ReportFile:
         """The report, recorded as made for `caller`; refused (and recorded) without the AUDYTOR role."""
         if not caller.has_role(AUDITOR):
-            raise self.refusals.refused(caller, f"raport z rejestru ujawnień (wymaga roli {AUDITOR})")
+            what = f"raport z rejestru ujawnień (wymaga roli {AUDITOR})"
+            refused = self.refusals.refused(caller, what)  # the security event (guideline 7)
+            raise NotAllowed(refused.message, details=(Detail(DetailKind.ROLE, AUDITOR, text=what),))
         request, fmt = self.request(order)
         try:
             content = build_report(

@@ -1,17 +1,24 @@
 """The published contracts, exported from hub.soap.model: `wsdl/*.wsdl` and `xsd/*.xsd` (checked in).
 
-`platforma contracts export` writes them; a test fails when the checked-in files drift from the code.
+`platforma contracts export` writes them; a test fails when the checked-in files drift from the code, and
+the server serves exactly these bytes (`wsdl(service, base_url)` differs from the file only in the
+`soap:address` of the service). What Spyne does not emit is added here, deterministically:
+
+- every operation's `wsdl:fault` (portType and binding), whose part is the model's `Blad` element;
+- the global declarations of each schema in a fixed order (Spyne emits them in hash order).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
 from spyne import Application
 from spyne.interface.wsdl import Wsdl11
+from spyne.interface.xml_schema import XmlSchema
 
 from contract import catalog
 from hub.soap.services import SERVICES as _published_services
@@ -26,11 +33,19 @@ SCHEMA_FILES = {
     catalog.QUERY_NS: "zapytania-1.xsd",
     catalog.FEED_NS: "zasilanie-1.xsd",
 }
-SERVICES = {s.path: importlib.import_module(s.module).build_application for s in _published_services}
-
+SERVICES: dict[str, Callable[[object], Application]] = {
+    s.path: importlib.import_module(s.module).build_application for s in _published_services
+}
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
+_WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
+_SOAP = "{http://schemas.xmlsoap.org/wsdl/soap/}"
 _RANK = {_XS + "import": 0, _XS + "simpleType": 1, _XS + "complexType": 2, _XS + "element": 3}
+# The conventional order of a WSDL 1.1 document (WS-I BP 1.1 R2022/R2023 want import and types first).
+_WSDL_ORDER = {_WSDL + n: i for i, n in enumerate(("documentation", "import", "types", "message", "portType"))}
+_WSDL_ORDER.update({_WSDL + "binding": 6, _WSDL + "service": 7})
+FAULT = "Blad"
+"""The name of every operation's fault, of its message, and of the model element the message carries."""
 
 
 def _sort_schemas(root: etree._Element) -> None:
@@ -48,47 +63,105 @@ def _pretty(element: etree._Element) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def wsdl(service: str, base_url: str = PLACEHOLDER_URL) -> bytes:
-    """The WSDL of one service, with its address at `base_url + service`."""
+def _prefix_of(root: etree._Element, namespace: str) -> str:
+    for prefix, uri in root.nsmap.items():
+        if uri == namespace and prefix:
+            return prefix
+    raise ValueError(f"no prefix for {namespace}")
+
+
+def _declare_faults(root: etree._Element) -> None:
+    """Every operation declares the one fault `Blad` in its portType and binding (WS-I BP 1.1 R2205, R2754)."""
+    tns = _prefix_of(root, str(root.get("targetNamespace")))
+    model = _prefix_of(root, catalog.MODEL_NS)
+    messages = root.findall(_WSDL + "message")
+    message = etree.Element(_WSDL + "message", name=FAULT)
+    etree.SubElement(message, _WSDL + "part", name=FAULT, element=f"{model}:{FAULT}")
+    messages[-1].addnext(message)
+    for operation in root.iterfind(f"{_WSDL}portType/{_WSDL}operation"):
+        etree.SubElement(operation, _WSDL + "fault", name=FAULT, message=f"{tns}:{FAULT}")
+    for operation in root.iterfind(f"{_WSDL}binding/{_WSDL}operation"):
+        fault = etree.SubElement(operation, _WSDL + "fault", name=FAULT)
+        etree.SubElement(fault, _SOAP + "fault", name=FAULT, use="literal")
+
+
+def _order_definitions(root: etree._Element) -> None:
+    """types, messages, portType, binding, service: the order readers of WSDL 1.1 expect."""
+    children = list(root)
+    children.sort(key=lambda c: _WSDL_ORDER.get(str(c.tag), 5))  # stable: messages keep their order
+    root[:] = children
+
+
+def _address(url: str) -> bytes:
+    """The `soap:address` attribute as lxml writes it."""
+    escaped = url.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return f'location="{escaped}"'.encode()
+
+
+@functools.cache
+def _exported_wsdl(service: str) -> bytes:
     application = SERVICES[service](None)
     # Set by the HTTP server at run time; the exported file must say SOAP over HTTP as the live one does.
     application.transport = "http://schemas.xmlsoap.org/soap/http"
     document = Wsdl11(application.interface)
-    document.build_interface_document(base_url + service)
+    document.build_interface_document(PLACEHOLDER_URL + service)
     root = etree.fromstring(document.get_interface_document())
+    _declare_faults(root)
+    _order_definitions(root)
     return _pretty(root)
 
 
-def _schemas_of(application: Application) -> dict[str, etree._Element]:
-    from spyne.interface.xml_schema import XmlSchema
+def wsdl(service: str, base_url: str = PLACEHOLDER_URL) -> bytes:
+    """The WSDL of one service, with its address at `base_url + service`: the exported bytes, in which only
+    the address differs."""
+    exported = _exported_wsdl(service)
+    if base_url == PLACEHOLDER_URL:
+        return exported
+    return exported.replace(_address(PLACEHOLDER_URL + service), _address(base_url + service), 1)
 
+
+def _schemas_of(application: Application) -> dict[str, etree._Element]:
     schema = XmlSchema(application.interface)
     schema.build_interface_document()
     documents = {}
-    for prefix, element in schema.get_interface_document().items():
+    for element in schema.get_interface_document().values():
         namespace = str(element.get("targetNamespace"))
         if namespace in SCHEMA_FILES:
             documents[namespace] = element
-        del prefix
     return documents
 
 
-def schemas() -> dict[str, bytes]:
-    """Every published XSD by file name: model, query messages, feed batch."""
+def _merge(into: etree._Element, other: etree._Element) -> None:
+    """Add to a namespace's schema the global declarations another application's copy has and it lacks
+    (each application's copy holds only what that service uses)."""
+    present = {(c.tag, c.get("name"), c.get("namespace")) for c in into}
+    for child in other:
+        if (child.tag, child.get("name"), child.get("namespace")) not in present:
+            into.append(child)
+
+
+@functools.cache
+def _schema_files() -> dict[str, bytes]:
     documents: dict[str, etree._Element] = {}
-    # Each namespace's schema is taken from the first application that declares it; a namespace shared by
-    # several services (the model) comes out the same from each.
     for application in [build(None) for build in SERVICES.values()]:
         for namespace, element in _schemas_of(application).items():
-            documents.setdefault(namespace, element)
+            if namespace in documents:
+                _merge(documents[namespace], element)
+            else:
+                documents[namespace] = element
     files = {}
     for namespace, element in documents.items():
-        for imported in element.findall("{http://www.w3.org/2001/XMLSchema}import"):
+        for imported in element.findall(_XS + "import"):
             target = imported.get("namespace")
             if target in SCHEMA_FILES:
                 imported.set("schemaLocation", SCHEMA_FILES[target])
         files[SCHEMA_FILES[namespace]] = _pretty(element)
-    return files
+    return dict(sorted(files.items()))
+
+
+def schemas() -> dict[str, bytes]:
+    """Every published XSD by file name: model, query messages, feed batch, accounts, audit."""
+    return dict(_schema_files())
 
 
 def export(root: Path) -> list[Path]:

@@ -30,6 +30,7 @@ from twisted.web.wsgi import WSGIResource, _WSGIResponse
 
 from hub.core import HubCore
 from hub.settings import HubSettings
+from hub.soap import contracts
 from hub.soap.services import SERVICES, faults
 from hub.soap.services.security import CLIENT_CN
 
@@ -154,6 +155,45 @@ def _pem() -> Any:
     return Encoding.PEM
 
 
+class ContractWsgiApplication(WsgiApplication):
+    """A Spyne WSGI application whose `?wsdl` is the exported contract (`hub.soap.contracts.wsdl`): the bytes
+    of `wsdl/<service>.wsdl` with this hub's address in `soap:address`, the same across restarts.
+
+    The address is `public_url` when configured, else the one the request was made to (as Spyne did); the
+    document is never built from one caller's Host header and cached for the next (Spyne's own behaviour).
+    """
+
+    def __init__(self, app: Any, service: str, public_url: str | None, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.service = service
+        self.public_url = public_url
+
+    def handle_wsdl_request(self, req_env: Any, start_response: Any, url: str) -> Any:
+        if self.public_url:
+            base = self.public_url.rstrip("/") + "/soap/"
+        else:
+            base = url.removesuffix("/").removesuffix(self.service)
+        body = contracts.wsdl(self.service, base)
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+class SchemaFiles(resource.Resource):
+    """`/xsd/<file>`: the exported schemas (`hub.soap.contracts.schemas`), the bytes of `xsd/<file>`."""
+
+    isLeaf = True
+
+    def render_GET(self, request: server.Request) -> bytes:
+        name = (request.postpath or [b""])[0].decode("utf-8", errors="replace")
+        files = contracts.schemas()
+        if len(request.postpath or []) != 1 or name not in files:
+            request.setResponseCode(404)
+            request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
+            return b"Nie ma takiego schematu."
+        request.setHeader(b"Content-Type", b"application/xml")
+        return files[name]
+
+
 class IndexPage(resource.Resource):
     """A short Polish page at `/` naming the services and their WSDLs."""
 
@@ -178,7 +218,7 @@ class IndexPage(resource.Resource):
 
 
 def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
-    """The Twisted site of the hub: `/` and `/soap/<service>`."""
+    """The Twisted site of the hub: `/`, `/soap/<service>` (`?wsdl`: its contract) and `/xsd/<file>`."""
     # Spyne runs a full gc.collect() from every request context at most once a second: with the hub's
     # object count that is a 30-40 ms stall each second (bench/query.py). Python's own GC still runs.
     spyne_const.MIN_GC_INTERVAL = float("inf")
@@ -187,9 +227,11 @@ def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     soap: Any = resource.Resource()
     root.putChild(b"soap", soap)
     limit = core.config.hub.max_request_bytes
+    root.putChild(b"xsd", SchemaFiles())
+    public_url = core.config.hub.public_url
     for service in SERVICES:
         application = importlib.import_module(service.module).build_application(core)
-        wsgi = WsgiApplication(application, max_content_length=limit)
+        wsgi = ContractWsgiApplication(application, service.path, public_url, max_content_length=limit)
         soap.putChild(service.path.encode(), ClientCertificateWSGIResource(reactor, reactor.getThreadPool(), wsgi))
     site = server.Site(root)
     request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})

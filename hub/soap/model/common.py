@@ -29,6 +29,11 @@ def required(cls: Any) -> Any:
     return _same_type(cls, min_occurs=1, nillable=False)
 
 
+def optional(cls: Any) -> Any:
+    """The same type as an optional element that, when present, has a value (minOccurs=0, not nillable)."""
+    return _same_type(cls, min_occurs=0, nillable=False)
+
+
 def many(cls: Any, max_occurs: int | str = "unbounded", min_occurs: int = 0) -> Any:
     """The same type as a repeated element."""
     return _same_type(cls, min_occurs=min_occurs, max_occurs=max_occurs, nillable=False)
@@ -141,6 +146,7 @@ __all__ = [
     "Unicode",
     "many",
     "named",
+    "optional",
     "required",
 ]
 

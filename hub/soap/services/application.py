@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from spyne import Application
 
 from contract.errors import PlatformError
+from hub.soap.model.fault import Blad
 from hub.soap.services import faults
 from hub.soap.services.protocol import HubSoap11
 from hub.soap.services.security import authenticate_listener
@@ -65,6 +66,7 @@ def soap_application(
         name=name,
         in_protocol=HubSoap11(validator="lxml", raw_requests=frozenset(raw_requests)),
         out_protocol=HubSoap11(),
+        classes=(Blad,),  # every operation's wsdl:fault (hub.soap.contracts declares it)
     )
     application.hub = core
     application.event_manager.add_listener("method_call", identify)

@@ -1,7 +1,8 @@
 """The one place where domain errors become SOAP Faults (DESIGN.md, Contract conventions).
 
 `soap:Client` for the caller's mistake, `soap:Server` for ours; the fault string is a Polish sentence;
-`detail` carries `Blad` with the stable machine code, the message, the details and the request id.
+`detail` carries `Blad` (hub.soap.model.fault, declared as every operation's `wsdl:fault`) with the stable
+machine code, the message, the structured details and the request id.
 """
 
 from __future__ import annotations
@@ -14,20 +15,31 @@ from lxml import etree
 from spyne import Fault
 
 from contract.catalog import MODEL_NS
-from contract.errors import PlatformError
+from contract.errors import (
+    Detail,
+    DetailKind,
+    InternalError,
+    InvalidRequest,
+    MalformedXml,
+    MethodNotAllowed,
+    PlatformError,
+    SchemaViolation,
+    UnknownOperation,
+    as_detail,
+)
 
 log = logging.getLogger(__name__)
 _M = "{" + MODEL_NS + "}"
 
 # Spyne's own faults (raised before our code runs), mapped to our codes and Polish sentences.
 _SPYNE_FAULTS: tuple[tuple[str, str, str], ...] = (
-    ("Client.SchemaValidationError", "NIEZGODNOSC_ZE_SCHEMATEM", "Zapytanie nie jest zgodne ze schematem (WSDL/XSD)."),
-    ("Client.XMLSyntaxError", "NIEPRAWIDLOWY_XML", "Zapytanie nie jest poprawnym dokumentem XML."),
-    ("Client.ResourceNotFound", "NIEZNANA_OPERACJA", "Usługa nie zna wskazanej operacji."),
-    ("Client.ValidationError", "NIEZGODNOSC_ZE_SCHEMATEM", "Wartość w zapytaniu nie jest zgodna ze schematem."),
-    ("Client.RequestNotAllowed", "NIEDOZWOLONE_ZADANIE", "Wywołuj usługę metodą POST z nagłówkiem Content-Type."),
-    ("Client", "NIEPRAWIDLOWE_ZAPYTANIE", "Zapytanie SOAP jest nieprawidłowe."),
-    ("Server", "BLAD_WEWNETRZNY", "Wystąpił błąd po stronie platformy; zgłoś go administratorowi."),
+    ("Client.SchemaValidationError", SchemaViolation.code, "Zapytanie nie jest zgodne ze schematem (WSDL/XSD)."),
+    ("Client.XMLSyntaxError", MalformedXml.code, "Zapytanie nie jest poprawnym dokumentem XML."),
+    ("Client.ResourceNotFound", UnknownOperation.code, "Usługa nie zna wskazanej operacji."),
+    ("Client.ValidationError", SchemaViolation.code, "Wartość w zapytaniu nie jest zgodna ze schematem."),
+    ("Client.RequestNotAllowed", MethodNotAllowed.code, "Wywołuj usługę metodą POST z nagłówkiem Content-Type."),
+    ("Client", InvalidRequest.code, "Zapytanie SOAP jest nieprawidłowe."),
+    ("Server", InternalError.code, "Wystąpił błąd po stronie platformy; zgłoś go administratorowi."),
 )
 
 
@@ -36,12 +48,16 @@ class HubFault(Fault):
 
 
 def error_detail(code: str, message: str, details: tuple[str, ...] = (), request_id: str | None = None) -> Any:
-    """The `Blad` element carried in a fault's `detail`."""
+    """The `Blad` element carried in a fault's `detail` (xsd/model-1.xsd): each detail structured in the
+    attributes, its text the 1.0 form (`ZBIOR:PUP`)."""
     blad = etree.Element(_M + "Blad", nsmap={None: MODEL_NS})
     etree.SubElement(blad, _M + "Kod").text = code
     etree.SubElement(blad, _M + "Komunikat").text = message
-    for item in details:
-        etree.SubElement(blad, _M + "Szczegol").text = item
+    for item in map(as_detail, details):
+        szczegol = etree.SubElement(blad, _M + "Szczegol", Rodzaj=item.kind.value, Wartosc=item.value[:500])
+        if item.data_set:
+            szczegol.set("Zbior", item.data_set)
+        szczegol.text = item
     if request_id:
         etree.SubElement(blad, _M + "IdentyfikatorZapytania").text = request_id
     return blad
@@ -61,7 +77,7 @@ def internal_fault(request_id: str | None = None) -> HubFault:
     """The fault for an unexpected error: no exception text, no stack trace, just the request id."""
     message = "Wystąpił błąd po stronie platformy; zgłoś go administratorowi, podając identyfikator zapytania."
     return HubFault(
-        faultcode="Server", faultstring=message, detail=error_detail("BLAD_WEWNETRZNY", message, (), request_id)
+        faultcode="Server", faultstring=message, detail=error_detail(InternalError.code, message, (), request_id)
     )
 
 
@@ -113,13 +129,13 @@ def translate(fault: Fault) -> Fault:
     code = str(fault.faultcode or "Server")
     for prefix, our_code, message in _SPYNE_FAULTS:
         if code == prefix or code.startswith(prefix + "."):
-            details: tuple[str, ...] = ()
-            if our_code == "NIEZGODNOSC_ZE_SCHEMATEM" and fault.faultstring:
+            details: tuple[Detail, ...] = ()
+            if our_code == SchemaViolation.code and fault.faultstring:
                 # What is wrong, readably: an element name and libxml2's description, no file, line or repr.
                 clause, description = schema_problem(fault.faultstring)
                 if clause:
                     message = f"{message.removesuffix('.')}: {clause}."
-                details = (description,) if description else ()
+                details = (Detail(DetailKind.DESCRIPTION, description),) if description else ()
             return HubFault(
                 faultcode=prefix.split(".")[0],
                 faultstring=message,

@@ -1,0 +1,105 @@
+"""The published contracts are complete and checkable: every operation declares its fault, the fault
+detail is one documented, structured `Blad`, and WS-I Basic Profile 1.1 rules hold (tests/unit/wsdl_rules.py)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from contract import catalog
+from contract.errors import Detail, DetailKind, NotAllowed
+from hub.soap import contracts
+from hub.soap.services import faults
+from tests.conftest import ROOT
+
+WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
+SOAP = "{http://schemas.xmlsoap.org/wsdl/soap/}"
+XS = "{http://www.w3.org/2001/XMLSchema}"
+M = "{" + catalog.MODEL_NS + "}"
+WSDL_FILES = sorted((ROOT / "wsdl").glob("*.wsdl"))
+
+
+def qname(element: etree._Element, value: str) -> str:
+    """A prefixed QName attribute value as `{namespace}local`, resolved in the element's scope."""
+    prefix, _, local = value.rpartition(":")
+    return f"{{{element.nsmap[prefix or None]}}}{local}"
+
+
+def global_elements(root: etree._Element) -> set[str]:
+    return {
+        f"{{{schema.get('targetNamespace')}}}{element.get('name')}"
+        for schema in root.iter(XS + "schema")
+        for element in schema.findall(XS + "element")
+    }
+
+
+@pytest.mark.parametrize("path", WSDL_FILES, ids=lambda p: p.name)
+def test_every_operation_declares_the_blad_fault_in_port_type_and_binding(path: Path) -> None:
+    root = etree.parse(str(path)).getroot()
+    tns = root.get("targetNamespace")
+    messages = {f"{{{tns}}}{m.get('name')}": m for m in root.iter(WSDL + "message")}
+    for operation in root.iterfind(f"{WSDL}portType/{WSDL}operation"):
+        (fault,) = operation.findall(WSDL + "fault")
+        message = messages[qname(fault, str(fault.get("message")))]
+        (part,) = message.findall(WSDL + "part")
+        assert qname(part, str(part.get("element"))) == M + "Blad"
+    for operation in root.iterfind(f"{WSDL}binding/{WSDL}operation"):
+        (fault,) = operation.findall(WSDL + "fault")
+        soap_fault = fault.find(SOAP + "fault")
+        assert soap_fault is not None
+        assert (soap_fault.get("name"), soap_fault.get("use")) == (fault.get("name"), "literal")
+    assert M + "Blad" in global_elements(root), "the fault's element is declared in the WSDL's own types"
+
+
+def model_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(ROOT / "xsd" / "model-1.xsd")))
+
+
+def test_a_refusal_detail_is_structured_and_valid_against_the_published_model() -> None:
+    error = NotAllowed(
+        "Brak uprawnień.",
+        details=(Detail.data_set_code("PUP"), Detail.category("OPS", "SWIADCZENIA"), Detail.legal_basis("X", "SR")),
+    )
+    blad = faults.to_fault(error, "req-1").detail
+    model_schema().assertValid(blad)
+    found = [(d.get("Rodzaj"), d.get("Wartosc"), d.get("Zbior"), d.text) for d in blad.iter(M + "Szczegol")]
+    assert found == [
+        ("ZBIOR", "PUP", None, "ZBIOR:PUP"),
+        ("KATEGORIA", "SWIADCZENIA", "OPS", "OPS:SWIADCZENIA"),
+        ("PODSTAWA_PRAWNA", "X", "SR", "PODSTAWA_PRAWNA:X@SR"),
+    ]
+    assert blad.findtext(M + "IdentyfikatorZapytania") == "req-1"
+
+
+def test_details_read_as_their_1_0_text_and_carry_their_parts() -> None:
+    detail = Detail.category("PUP", "WIZYTY")
+    assert detail == "PUP:WIZYTY"
+    assert (detail.kind, detail.value, detail.data_set) == (DetailKind.CATEGORY, "WIZYTY", "PUP")
+    plain = NotAllowed("x", details=("zarządzanie użytkownikami",)).details[0]
+    assert (plain.kind, plain.value) == (DetailKind.DESCRIPTION, "zarządzanie użytkownikami")
+    copied = copy.deepcopy(detail)  # errors cross process boundaries pickled
+    assert (copied.kind, copied.data_set, str(copied)) == (DetailKind.CATEGORY, "PUP", "PUP:WIZYTY")
+
+
+def test_a_schema_fault_and_an_internal_fault_are_valid_blad_elements() -> None:
+    from spyne import Fault
+
+    schema = model_schema()
+    translated = faults.translate(Fault("Client.SchemaValidationError", "Element 'Cel': This element is not expected."))
+    schema.assertValid(translated.detail)
+    assert next(translated.detail.iter(M + "Szczegol")).get("Rodzaj") == "OPIS"
+    schema.assertValid(faults.internal_fault("req-2").detail)
+
+
+def test_the_served_wsdl_differs_from_the_file_only_in_its_address() -> None:
+    for service in contracts.SERVICES:
+        exported = (ROOT / "wsdl" / f"{service}.wsdl").read_bytes()
+        served = contracts.wsdl(service, "https://hub.powiat.example/soap/")
+        assert served == exported.replace(
+            f'location="{contracts.PLACEHOLDER_URL}{service}"'.encode(),
+            f'location="https://hub.powiat.example/soap/{service}"'.encode(),
+        )
+        assert served != exported
