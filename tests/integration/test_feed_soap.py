@@ -26,11 +26,12 @@ from zeep import Client
 from zeep.wsse.username import UsernameToken
 
 from adapters import adapter_class
-from adapters.base import SourceUnavailable
+from adapters.base import ModelRecord, SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedError, FeedOptions
 from adapters.targets import SoapTarget
 from audit import EventKind
 from audit.sql import SqlEventLog
+from replica.feed import BatchHeader
 from replica.sections import unpack_sections
 from tests.integration.conftest import MODEL, RunningHub, start_demo_hub
 
@@ -349,6 +350,23 @@ def test_oversize_payload_is_refused_before_it_is_stored(powiat: RunningHub, unc
     assert fault_code(response) == "ZBYT_DUZE_ZAPYTANIE"
 
 
+def applied_digest(batch_xml: str, applied: list[str]) -> str:
+    """`SkrotSHA256` of a receipt, recomputed from the batch sent, as replica/writer.py computes it: SHA-256
+    over the applied records in order, a person as the Exclusive XML C14N 1.0 of each of its sections, a
+    deletion as `D`, the source key and a new line."""
+    digest = hashlib.sha256()
+    for record in etree.fromstring(batch_xml.encode()).iterfind(f"{F}Rekord"):
+        key = str(record.findtext(f"{F}IdZrodlowy"))
+        if key not in applied:
+            continue
+        if record.findtext(f"{F}Usuniety") == "true":
+            digest.update(b"D" + key.encode() + b"\n")
+            continue
+        for section in record.iterfind(f"{F}DanePUP/*"):
+            digest.update(etree.tostring(section, method="c14n", exclusive=True))
+    return digest.hexdigest()
+
+
 def test_an_invalid_pesel_rejects_only_that_record_and_names_its_key(powiat: RunningHub) -> None:
     before = fingerprint(powiat, "PUP")[0]
     records = person_record("X-ZLY", "90051712345") + person_record("X-DOBRY", "85020312340", surname="Dobra")
@@ -359,9 +377,11 @@ def test_an_invalid_pesel_rejects_only_that_record_and_names_its_key(powiat: Run
     assert receipt.findtext(f"{F}Zastosowano") == "1" and receipt.findtext(f"{F}Odrzucono") == "1"
     assert receipt.findtext(f"{F}Odrzucone/{F}Odrzucenie/{F}IdZrodlowy") == "X-ZLY"
     assert "PESEL" in (receipt.findtext(f"{F}Odrzucone/{F}Odrzucenie/{F}Powod") or "")
-    assert len(receipt.findtext(f"{F}SkrotSHA256") or "") == 64
+    assert receipt.findtext(f"{F}SkrotSHA256") == applied_digest(batch(records), ["X-DOBRY"])
     assert fingerprint(powiat, "PUP")[0] == before + 1
-    post(powiat, batch("<Rekord><IdZrodlowy>X-DOBRY</IdZrodlowy><Usuniety>true</Usuniety></Rekord>"))
+    deletion = batch("<Rekord><IdZrodlowy>X-DOBRY</IdZrodlowy><Usuniety>true</Usuniety></Rekord>")
+    receipt = etree.fromstring(post(powiat, deletion).content).find(f".//{F}Pokwitowanie")
+    assert receipt is not None and receipt.findtext(f"{F}SkrotSHA256") == applied_digest(deletion, ["X-DOBRY"])
     assert fingerprint(powiat, "PUP")[0] == before
 
 
@@ -416,9 +436,18 @@ def test_zeep_reads_the_feed_wsdl_and_the_state_operation(powiat: RunningHub) ->
         client.service.StanZasilania(Zbior="PUP")
 
 
-def test_feed_error_names_the_hubs_code() -> None:
-    error = FeedError("Paczka odrzucona [ZDUPLIKOWANA_OSOBA]", fault_code="ZDUPLIKOWANA_OSOBA")
-    assert error.fault_code == "ZDUPLIKOWANA_OSOBA" and error.code == "BLAD_ZASILANIA"
+def test_feed_error_names_the_hubs_code(powiat: RunningHub, unchanged: None) -> None:
+    """A batch the hub refuses: the feeder's error carries the code and the sentence of the hub's fault."""
+    login = "pup.system"
+    target = SoapTarget(feed_url(powiat), login, powiat.user(login)["password"])
+    twice = [ModelRecord("X-DWA-RAZY", "1", True, "DanePUP")] * 2
+    try:
+        with pytest.raises(FeedError) as refused:
+            target.send(BatchHeader("PUP", INCREMENTAL, "dwa-razy-1", "dwa-razy", 1), twice)
+    finally:
+        target.close()
+    assert refused.value.code == "BLAD_ZASILANIA" and refused.value.fault_code == "ZDUPLIKOWANA_OSOBA"
+    assert "X-DWA-RAZY" in refused.value.message and refused.value.message.endswith("[ZDUPLIKOWANA_OSOBA]")
 
 
 def _refusals(hub: RunningHub, login: str) -> list[Any]:
