@@ -6,17 +6,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import create_engine, func, select
 
 from contract.errors import ConfigurationError, SchemaViolation, UnknownDataSet
 from contract.identifiers import Identifier
 from hub.soap.contracts import feed_schema
-from replica.database import Person, ReplicaReader, Sections
+from replica.database import Person, ReplicaReader, ReplicaState, Sections
 from replica.sections import PackedSections, pack_sections, sections_size, unpack_sections
 from replica.writer import Loader
 from tests.conftest import FIXTURES
 
 XML = FIXTURES / "xml"
+FEED = "{urn:pl:platforma-komunikacyjna:zasilanie:1}"
 
 
 def _count(url: str) -> tuple[int, int]:
@@ -49,10 +51,40 @@ def test_full_batch_loads_every_person_with_sections(replica: str) -> None:
     assert sections >= 3 * 3  # personal data, registration periods, visits at least
 
 
+def _live_people(url: str) -> dict[str, dict[str, bytes]]:
+    """The live snapshot read from the tables: source key -> sections by element name."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        live = connection.scalar(select(ReplicaState.generation))
+        rows = connection.execute(
+            select(Person.source_key, Sections.contents, Sections.content)
+            .join(Sections, Sections.person_id == Person.id)
+            .where(Person.generation == live)
+        ).all()
+    engine.dispose()
+    return {key: unpack_sections(contents, content) for key, contents, content in rows}
+
+
+def _sent(name: str) -> dict[str, dict[str, bytes]]:
+    """The people of a PUP feed file: source key -> the exclusive C14N of each section."""
+    root = etree.parse(str(XML / name)).getroot()
+    return {
+        str(record.findtext(f"{FEED}IdZrodlowy")): {
+            etree.QName(section).localname: etree.tostring(section, method="c14n", exclusive=True)
+            for section in record.iterfind(f"{FEED}DanePUP/*")
+        }
+        for record in root.iterfind(f"{FEED}Rekord")
+    }
+
+
 def test_a_second_full_batch_replaces_the_first(replica: str) -> None:
     _load(replica, "feed_pup_small.xml")
-    _load(replica, "feed_pup_small.xml")
-    assert _count(replica)[0] == 3
+    assert _live_people(replica) == _sent("feed_pup_small.xml")
+    # Another snapshot: one person changed, one gone, one new (feed_pup_replacing_small.xml).
+    report = _load(replica, "feed_pup_replacing_small.xml")
+    assert report.loaded == 2 and not report.rejected  # type: ignore[attr-defined]
+    assert _live_people(replica) == _sent("feed_pup_replacing_small.xml")
+    assert _count(replica)[0] == 2  # nothing is left of the first snapshot
 
 
 def test_invalid_pesel_rejects_only_that_record_and_names_its_key(replica: str) -> None:
