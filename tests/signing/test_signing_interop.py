@@ -85,14 +85,23 @@ def test_xmlsec1_trusting_only_the_root_verifies_a_pkcs12_signature(
     signed = XadesSigner(key).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
     result = _xmlsec1(tmp_path, pki, signed, given_ca=False)
     assert result.returncode == 0, result.stderr
+    # Without the CA in KeyInfo the path to the root cannot be built: refused for that reason, and no other
+    # (the signer's certificate is there, err=20 names the missing issuer; nothing got as far as a digest).
     leaf_only = XadesSigner(key, SignerConfig(include_chain=False)).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
-    assert _xmlsec1(tmp_path, pki, leaf_only, given_ca=False).returncode != 0  # the test can fail
+    refused = _xmlsec1(tmp_path, pki, leaf_only, given_ca=False)
+    assert refused.returncode == 1, refused.stderr
+    assert "err=20; msg=unable to get local issuer certificate" in refused.stderr, refused.stderr
+    assert "subject=/C=PL/GN=Jan/SN=Testowy/CN=Jan Testowy" in refused.stderr, refused.stderr
+    assert "key is not found" in refused.stderr and "data and digest do not match" not in refused.stderr
 
 
 def test_xmlsec1_refuses_an_altered_document(tmp_path: Path, pki: TestPKI, jan: Issued) -> None:
     signed = XadesSigner(SoftwareKey(jan.key, jan.cert)).sign_enveloped(wniosek(), signing_time=SIGNED_AT)
     result = _xmlsec1(tmp_path, pki, signed.replace(b"Testowy</wn:Nazwisko>", b"Inny</wn:Nazwisko>"))
-    assert result.returncode != 0
+    # The key was found and trusted; the document's reference digest is what fails.
+    assert result.returncode == 1, result.stderr
+    assert "data and digest do not match" in result.stderr, result.stderr
+    assert "\nFAIL\n" in result.stderr and "certificate verification failed" not in result.stderr
 
 
 def _non_repudiation_policy() -> x509.verification.ExtensionPolicy:
