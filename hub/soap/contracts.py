@@ -5,6 +5,8 @@ the server serves exactly these bytes (`wsdl(service, base_url)` differs from th
 `soap:address` of the service). What Spyne does not emit is added here, deterministically:
 
 - every operation's `wsdl:fault` (portType and binding), whose part is the model's `Blad` element;
+- Polish `xs:documentation` on every type, element and attribute (`hub.soap.model.documentation`), and
+  `wsdl:documentation` on the portType and the service;
 - the global declarations of each schema in a fixed order (Spyne emits them in hash order).
 """
 
@@ -21,6 +23,7 @@ from spyne.interface.wsdl import Wsdl11
 from spyne.interface.xml_schema import XmlSchema
 
 from contract import catalog
+from hub.soap.model import documentation
 from hub.soap.services import SERVICES as _published_services
 
 PLACEHOLDER_URL = "http://localhost:8080/soap/"
@@ -36,10 +39,13 @@ SCHEMA_FILES = {
 SERVICES: dict[str, Callable[[object], Application]] = {
     s.path: importlib.import_module(s.module).build_application for s in _published_services
 }
+_TITLES = {s.path: s.title for s in _published_services}
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 _WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
 _SOAP = "{http://schemas.xmlsoap.org/wsdl/soap/}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_OURS = "urn:pl:platforma-komunikacyjna:"
 _RANK = {_XS + "import": 0, _XS + "simpleType": 1, _XS + "complexType": 2, _XS + "element": 3}
 # The conventional order of a WSDL 1.1 document (WS-I BP 1.1 R2022/R2023 want import and types first).
 _WSDL_ORDER = {_WSDL + n: i for i, n in enumerate(("documentation", "import", "types", "message", "portType"))}
@@ -85,6 +91,70 @@ def _declare_faults(root: etree._Element) -> None:
         etree.SubElement(fault, _SOAP + "fault", name=FAULT, use="literal")
 
 
+def namespace_key(namespace: str) -> str:
+    """The documentation tables' key of one of our namespaces: `model`, `zapytania`, `audyt2` (version 2)."""
+    *_, part, version = namespace.split(":")
+    return part if version == "1" else f"{part}{version}"
+
+
+def _annotate(node: etree._Element, text: str) -> None:
+    annotation = etree.Element(_XS + "annotation")
+    etree.SubElement(annotation, _XS + "documentation", {_XML_LANG: "pl"}).text = text
+    node.insert(0, annotation)
+
+
+def _type_text(node: etree._Element, qualified: str | None) -> str | None:
+    """The text of the type an element or attribute refers to (`prefix:Name`), if it is one of ours."""
+    if not qualified or ":" not in qualified:
+        return None
+    prefix, name = qualified.split(":", 1)
+    namespace = node.nsmap.get(prefix, "")
+    return documentation.type_text(namespace_key(namespace), name) if namespace.startswith(_OURS) else None
+
+
+def _document_schema(schema: etree._Element) -> None:
+    """Annotate every global type and element, and every element and attribute of each complex type."""
+    key = namespace_key(str(schema.get("targetNamespace")))
+    for node in schema:
+        if node.tag in (_XS + "simpleType", _XS + "complexType"):
+            text = documentation.type_text(key, str(node.get("name")))
+        elif node.tag == _XS + "element":
+            text = _type_text(node, node.get("type"))
+        else:
+            continue
+        if text:
+            _annotate(node, text)
+        if node.tag != _XS + "complexType":
+            continue
+        for member in node.iter(_XS + "element", _XS + "attribute"):
+            text = documentation.element_text(str(node.get("name")), str(member.get("name")))
+            text = text or _type_text(member, member.get("type"))
+            if text:
+                _annotate(member, text)
+
+
+def undocumented(document: bytes) -> list[str]:
+    """The types, elements and attributes of a WSDL or XSD that have no `xs:documentation` (for the tests)."""
+    root = etree.fromstring(document)
+    missing = []
+    for node in root.iter(_XS + "simpleType", _XS + "complexType", _XS + "element", _XS + "attribute"):
+        if node.get("name") is None:
+            continue
+        if node.find(f"{_XS}annotation/{_XS}documentation") is None:
+            parent = next((a.get("name") for a in node.iterancestors(_XS + "complexType")), None)
+            missing.append(f"{parent}/{node.get('name')}" if parent else str(node.get("name")))
+    return missing
+
+
+def _document_wsdl(root: etree._Element, service: str) -> None:
+    for schema in root.iter(_XS + "schema"):
+        _document_schema(schema)
+    for node in root.findall(_WSDL + "portType") + root.findall(_WSDL + "service"):
+        documentation_element = etree.Element(_WSDL + "documentation")
+        documentation_element.text = _TITLES[service]
+        node.insert(0, documentation_element)
+
+
 def _order_definitions(root: etree._Element) -> None:
     """types, messages, portType, binding, service: the order readers of WSDL 1.1 expect."""
     children = list(root)
@@ -107,6 +177,7 @@ def _exported_wsdl(service: str) -> bytes:
     document.build_interface_document(PLACEHOLDER_URL + service)
     root = etree.fromstring(document.get_interface_document())
     _declare_faults(root)
+    _document_wsdl(root, service)
     _order_definitions(root)
     return _pretty(root)
 
@@ -151,6 +222,7 @@ def _schema_files() -> dict[str, bytes]:
                 documents[namespace] = element
     files = {}
     for namespace, element in documents.items():
+        _document_schema(element)
         for imported in element.findall(_XS + "import"):
             target = imported.get("namespace")
             if target in SCHEMA_FILES:

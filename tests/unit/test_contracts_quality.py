@@ -103,3 +103,25 @@ def test_the_served_wsdl_differs_from_the_file_only_in_its_address() -> None:
             f'location="https://hub.powiat.example/soap/{service}"'.encode(),
         )
         assert served != exported
+
+
+CONTRACT_FILES = [*WSDL_FILES, *(ROOT / "xsd" / name for name in contracts.schemas())]
+
+
+@pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.name)
+def test_every_type_element_and_attribute_has_polish_documentation(path: Path) -> None:
+    content = path.read_bytes()
+    assert contracts.undocumented(content) == []
+    root = etree.fromstring(content)
+    texts = list(root.iter(XS + "documentation"))
+    assert texts and all(t.get("{http://www.w3.org/XML/1998/namespace}lang") == "pl" and t.text for t in texts)
+
+
+@pytest.mark.parametrize("path", WSDL_FILES, ids=lambda p: p.name)
+def test_the_port_type_and_the_service_say_what_the_service_does(path: Path) -> None:
+    root = etree.parse(str(path)).getroot()
+    for node in [*root.iter(WSDL + "portType"), *root.iter(WSDL + "service"), *root.iter(WSDL + "operation")]:
+        if node.getparent().tag == WSDL + "binding":
+            continue
+        first = node[0]
+        assert first.tag == WSDL + "documentation" and first.text, node.get("name")

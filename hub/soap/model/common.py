@@ -149,4 +149,3 @@ __all__ = [
     "optional",
     "required",
 ]
-

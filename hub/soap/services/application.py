@@ -57,16 +57,18 @@ def soap_application(
     core: HubCore | None,
     raw_requests: Iterable[str] = (),
     identify: Callable[[Any], None] = authenticate_listener,
+    types: Sequence[type] = (),
 ) -> HubApplication:
     """A SOAP 1.1 application of the hub: hardened parser, schema-validated requests, Polish faults, and
-    the caller identified before any operation runs. `core=None` builds it for contract export only."""
+        the caller identified before any operation runs. `core=None` builds it for contract export only; `types` are
+    published in the contract although no operation names them."""
     application = HubApplication(
         list(services),
         tns=tns,
         name=name,
         in_protocol=HubSoap11(validator="lxml", raw_requests=frozenset(raw_requests)),
         out_protocol=HubSoap11(),
-        classes=(Blad,),  # every operation's wsdl:fault (hub.soap.contracts declares it)
+        classes=(Blad, *types),  # Blad: every operation's wsdl:fault (hub.soap.contracts declares it)
     )
     application.hub = core
     application.event_manager.add_listener("method_call", identify)

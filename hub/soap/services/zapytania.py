@@ -17,6 +17,7 @@ from contract.errors import InvalidIdentifier
 from contract.identifiers import Identifier
 from hub.core import HubCore
 from hub.domain.query import QueryAnswer, QueryRequest
+from hub.soap.model.categories import CATEGORY_TYPES
 from hub.soap.model.query import (
     DostepneZbiory,
     KategoriaOpis,
@@ -217,6 +218,7 @@ def build_application(core: HubCore | None, *, identify: Any = authenticate_list
         raw_requests={f"{{{catalog.QUERY_NS}}}ZapytanieOBeneficjenta"},
         # `identify` is replaceable only so that bench/auth.py can measure the cost of authentication itself.
         identify=identify,
+        types=tuple(CATEGORY_TYPES.values()),
     )
 
 
