@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from adapters import adapter_class
 from adapters.base import SourceUnavailable
@@ -15,6 +16,8 @@ from adapters.reader import ReaderProcess
 from adapters.targets import ReplicaTarget
 from demo.data import DomainSummary
 from replica.sections import unpack_sections
+
+MODEL = "{urn:pl:platforma-komunikacyjna:model:1}"
 
 
 def replica_content(path: Path) -> list[tuple[str, str, bytes]]:
@@ -27,6 +30,25 @@ def replica_content(path: Path) -> list[tuple[str, str, bytes]]:
     finally:
         connection.close()
     return [(key, name, body) for key, index, content in rows for name, body in unpack_sections(index, content).items()]
+
+
+def source_people(path: Path) -> dict[str, str]:
+    """The PUP domain database's people in the register: source key (as the adapter makes it) -> surname."""
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute("SELECT id_osoby, nazwisko FROM osoba WHERE czy_usunieta = 0").fetchall()
+    finally:
+        connection.close()
+    return {f"SYR-{key}": surname for key, surname in rows}
+
+
+def replica_people(path: Path) -> dict[str, str]:
+    """The live replica's people: source key -> the surname in their DaneOsobowe."""
+    people = {}
+    for key, name, body in replica_content(path):
+        if name == "DaneOsobowe":
+            people[key] = str(etree.fromstring(body).findtext(f"{MODEL}Nazwisko"))
+    return people
 
 
 def feed(source: str, replica: Path, *, mode: str = FULL, **options: Any) -> Any:
@@ -104,7 +126,15 @@ def test_several_readers_taking_batches_in_turn_give_exactly_the_same_replica(
     )
     assert serial.read > 10 and serial.deleted > 0
     assert (serial.read, serial.applied, serial.deleted) == (shared.read, shared.applied, shared.deleted)
-    assert replica_content(tmp_path / "a.sqlite") == replica_content(tmp_path / "b.sqlite")
+    # Both equal the source as it now is: its people with their changed surnames, none removed, and
+    # exactly what a full run over the changed source gives.
+    expected = source_people(path)
+    assert any(surname.endswith("-Zm") for surname in expected.values())
+    fresh = feed(source, tmp_path / "c.sqlite", batch_records=17, source_batch=7)
+    assert fresh.applied == len(expected)
+    for replica in ("a.sqlite", "b.sqlite"):
+        assert replica_people(tmp_path / replica) == expected, replica
+        assert replica_content(tmp_path / replica) == replica_content(tmp_path / "c.sqlite"), replica
 
 
 def test_a_source_error_in_the_reader_process_stops_the_run(
