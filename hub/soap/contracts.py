@@ -33,6 +33,7 @@ SCHEMA_FILES = {
     catalog.MODEL_NS: "model-1.xsd",
     "urn:pl:platforma-komunikacyjna:konta:1": "konta-1.xsd",
     "urn:pl:platforma-komunikacyjna:audyt:1": "audyt-1.xsd",
+    "urn:pl:platforma-komunikacyjna:audyt:2": "audyt-2.xsd",
     catalog.QUERY_NS: "zapytania-1.xsd",
     catalog.FEED_NS: "zasilanie-1.xsd",
 }

@@ -125,3 +125,52 @@ def test_the_port_type_and_the_service_say_what_the_service_does(path: Path) -> 
             continue
         first = node[0]
         assert first.tag == WSDL + "documentation" and first.text, node.get("name")
+
+
+def audit_2_schema() -> etree.XMLSchema:
+    class Files(etree.Resolver):
+        def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
+            return self.resolve_filename(str(ROOT / "xsd" / url.rsplit("/", 1)[-1]), context)
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(Files())
+    return etree.XMLSchema(etree.parse(str(ROOT / "xsd" / "audyt-2.xsd"), parser))
+
+
+def order(**fields: str) -> etree._Element:
+    a = "{urn:pl:platforma-komunikacyjna:audyt:2}"
+    element = etree.Element(a + "ZamowienieRaportu")
+    for name, value in fields.items():
+        etree.SubElement(element, a + name).text = value
+    return element
+
+
+@pytest.mark.parametrize(
+    ("fields", "valid"),
+    [
+        ({"Rodzaj": "OSOBA", "Pesel": "44051401359", "Format": "PDF"}, True),
+        ({"Rodzaj": "OKRES", "Od": "2026-01-01T00:00:00Z", "Format": "CSV"}, True),
+        ({"Rodzaj": "OSOBA", "Pesel": "44051401359", "Format": "pdf"}, False),
+        ({"Rodzaj": "OSOBA", "Pesel": "4405140135", "Format": "XML"}, False),
+        ({"Rodzaj": "OSOBA", "Pesel": "4405140135X", "Format": "XML"}, False),
+        ({"Rodzaj": "URZAD", "Urzad": "PUP TESTOWO; DROP", "Format": "XML"}, False),
+    ],
+    ids=["pesel-pdf", "period-csv", "lowercase-format", "short-pesel", "letter-in-pesel", "office-code"],
+)
+def test_audit_version_2_constrains_the_order(fields: dict[str, str], valid: bool) -> None:
+    schema = audit_2_schema()
+    root = etree.parse(str(ROOT / "xsd" / "audyt-2.xsd")).getroot()
+    assert root.get("targetNamespace") == "urn:pl:platforma-komunikacyjna:audyt:2"
+    document = order(**fields)
+    wrapper = etree.Element("{urn:pl:platforma-komunikacyjna:audyt:2}RaportUjawnien")
+    etree.SubElement(wrapper, "{urn:pl:platforma-komunikacyjna:audyt:2}Zamowienie").extend(list(document))
+    assert schema.validate(wrapper) is valid, schema.error_log
+
+
+def test_audit_version_1_is_still_published_beside_version_2() -> None:
+    assert {"audyt", "audyt-2"} <= set(contracts.SERVICES)
+    version_1 = etree.parse(str(ROOT / "xsd" / "audyt-1.xsd")).getroot()
+    formats = version_1.xpath(
+        "//xs:simpleType[@name='FormatRaportu']//xs:enumeration/@value", namespaces={"xs": XS[1:-1]}
+    )
+    assert formats == ["xml", "csv", "pdf"]

@@ -29,4 +29,9 @@ SERVICES: tuple[PublishedService, ...] = (
     PublishedService(
         "zasilanie", "hub.soap.services.zasilanie", "Usługa zasilania replik przez systemy urzędów (pkt 4)"
     ),
+    PublishedService(
+        "audyt-2",
+        "hub.soap.services.audyt2",
+        "Usługa audytu, wersja 2: raporty z rejestru ujawnień (pkt 6 wytycznych), typy zawężone",
+    ),
 )

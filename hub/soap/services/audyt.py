@@ -11,7 +11,7 @@ from typing import Any
 from spyne import Application, ByteArray, ComplexModel, DateTime, Enum, ServiceBase, Unicode, rpc
 
 from hub.core import HubCore
-from hub.domain.reports import ReportOrder
+from hub.domain.reports import ReportFile, ReportOrder
 from hub.soap.model.common import named, required
 from hub.soap.services.application import caller_of, hub_core, soap_application
 
@@ -62,18 +62,23 @@ class AuditService(ServiceBase):
     )
     def report(ctx: Any, order: Any) -> Raport:
         """Raport ujawnień: o osobie (art. 15 RODO), użytkowniku, urzędzie lub okresie."""
-        caller = caller_of(ctx)
-        wanted = ReportOrder(
-            kind=str(order.Rodzaj),
-            format=str(order.Format),
-            pesel=order.Pesel,
-            user=order.Uzytkownik,
-            office=order.Urzad,
-            since=order.Od,
-            until=order.Do,
-        )
-        made = hub_core(ctx).reports.build(caller, wanted, channel=f"SOAP {caller.source}".strip())
+        made = order_report(ctx, order)
         return Raport(NazwaPliku=made.name, TypMIME=made.media_type, Tresc=[made.content])
+
+
+def order_report(ctx: Any, order: Any) -> ReportFile:
+    """The report a `ZamowienieRaportu` (of either version) asks for, made for the caller."""
+    caller = caller_of(ctx)
+    wanted = ReportOrder(
+        kind=str(order.Rodzaj),
+        format=str(order.Format),
+        pesel=order.Pesel,
+        user=order.Uzytkownik,
+        office=order.Urzad,
+        since=order.Od,
+        until=order.Do,
+    )
+    return hub_core(ctx).reports.build(caller, wanted, channel=f"SOAP {caller.source}".strip())
 
 
 def build_application(core: HubCore | None) -> Application:
