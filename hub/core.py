@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit.errors import AnchorFileError, ChainBrokenError
 from audit.sql import SqlDisclosureRegister, SqlEventLog
+from audit.store import AuditStore, CheckpointPolicy
+from contract.errors import ConfigurationError
 from hub.domain.accounts import Accounts, SecuritySettings
 from hub.domain.feeding import Feeding
 from hub.domain.policy import Policy
@@ -33,14 +36,16 @@ class HubCore:
         """Open the hub's databases and replicas; seed users, groups and rules from the configuration."""
         settings = config.hub
         # One chain for disclosures and security events (audit/): both writers share one store.
-        register = SqlDisclosureRegister(
+        store = AuditStore(
             settings.audit_database,
             key_file=settings.audit_key,
-            checkpoint_every=settings.audit_checkpoint_every,
-            checkpoint_minutes=settings.audit_checkpoint_minutes,
+            policy=CheckpointPolicy(settings.audit_checkpoint_every, float(settings.audit_checkpoint_minutes)),
             synchronous=settings.audit_synchronous,
+            anchor_file=settings.audit_anchors,
         )
-        events = SqlEventLog(settings.audit_database, store=register.store)
+        verify_register(store)
+        register = SqlDisclosureRegister(settings.audit_database, store=store)
+        events = SqlEventLog(settings.audit_database, store=store)
         engine = hub_engine(settings.database)
         accounts = Accounts(
             engine,
@@ -70,3 +75,21 @@ class HubCore:
         self.register.dispose()
         self.events.dispose()
         self.accounts.engine.dispose()
+
+
+def verify_register(store: AuditStore) -> None:
+    """The hub serves only over an intact register: the chain from the last trusted anchor is verified at
+    start (and by the store before every checkpoint it signs), so a forged chain is never signed over.
+    An operator who has investigated records that with `platforma audit accept` (guideline 6)."""
+    try:
+        store.verify_before_signing()
+    except ChainBrokenError as error:
+        store.dispose()
+        raise ConfigurationError(
+            f"Hub nie zostanie uruchomiony. {error.message} Szczegóły: platforma audit verify --config …"
+        ) from None
+    except AnchorFileError as error:
+        store.dispose()
+        raise ConfigurationError(
+            f"Plik kotwic rejestru audytu: {error.message} Hub nie zostanie uruchomiony."
+        ) from None

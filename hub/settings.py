@@ -146,7 +146,7 @@ class OfficeSystem(_Frozen):
     subject_cn: Annotated[StrictStr, Field(min_length=1, max_length=200)]
 
 
-_FILES = ("tls_certificate", "tls_key", "client_ca", "client_crl", "audit_key")
+_FILES = ("tls_certificate", "tls_key", "client_ca", "client_crl", "audit_key", "audit_anchors")
 
 
 class HubSettings(_Frozen):
@@ -171,6 +171,7 @@ class HubSettings(_Frozen):
     client_ca: Url | None = None
     client_crl: Url | None = None
     audit_key: Url | None = None
+    audit_anchors: Url | None = None  # heads of signed checkpoints, outside the register (default: beside the key)
     audit_checkpoint_every: Annotated[StrictInt, Field(ge=1)] = 1000
     audit_checkpoint_minutes: Annotated[Number, Field(gt=0)] = 10.0
     audit_retention_days: Annotated[StrictInt, Field(ge=1)] | None = None
@@ -350,7 +351,7 @@ def _check_tls(hub: HubSettings, path: Path) -> list[str]:
         problems.append(f"{where}.client_crl: lista CRL wymaga certyfikatów CA klientów (client_ca)")
     for name in _FILES:
         value = getattr(hub, name)
-        if name == "audit_key" or not value:
+        if name in ("audit_key", "audit_anchors") or not value:
             continue
         file = Path(value)
         if not file.is_file():

@@ -24,6 +24,7 @@ def audit_settings(path: Path) -> audit_cli.AuditSettings:
         every_minutes=float(hub.audit_checkpoint_minutes),
         retention_days=hub.audit_retention_days,
         issuer=hub.name,
+        anchors=Path(hub.audit_anchors) if hub.audit_anchors else None,
     )
 
 
