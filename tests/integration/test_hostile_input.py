@@ -6,6 +6,11 @@ filled in from the running demo.
 
 from __future__ import annotations
 
+import select
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +30,77 @@ def post(hub: RunningHub, body: bytes, content_type: str = "text/xml; charset=ut
     )
 
 
-def envelope(hub: RunningHub, name: str) -> bytes:
+#: The address a fixture names for a remote entity (the discard port); tests point it at a `Listener`.
+FIXTURE_NETWORK_ADDRESS = "127.0.0.1:9"
+
+
+def envelope(hub: RunningHub, name: str, listener: Listener | None = None) -> bytes:
     path = SOAP / name
     raw = path.read_bytes()
     encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
     text = raw.decode(encoding)
     text = text.replace("__PASSWORD__", hub.user("pup.kierownik")["password"])
     text = text.replace("__PESEL__", hub.person("PUP", "OPS", "SR"))
+    if listener is not None:
+        text = text.replace(FIXTURE_NETWORK_ADDRESS, f"127.0.0.1:{listener.port}")
     return text.encode(encoding)
+
+
+class Listener:
+    """An HTTP server on 127.0.0.1 (port 0) in a thread that records every connection and answers with a
+    DTD, so that a parser that fetched a remote entity would get one: its `fetched()` must stay empty."""
+
+    ANSWER = b"HTTP/1.0 200 OK\r\nContent-Type: application/xml-dtd\r\n\r\n<!ENTITY wyciek 'pobrano'>\n"
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        self.requests: list[bytes] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self._accept(timeout=0.05)
+
+    def _accept(self, timeout: float) -> bool:
+        with self._lock:
+            if not select.select([self.server], [], [], timeout)[0]:
+                return False
+            connection, _address = self.server.accept()
+            with connection:
+                connection.settimeout(2)
+                try:
+                    self.requests.append(connection.recv(4096))
+                    connection.sendall(self.ANSWER)
+                except OSError:
+                    self.requests.append(b"")
+            return True
+
+    def fetched(self) -> list[bytes]:
+        """What was asked of the listener so far (connections still waiting to be accepted included)."""
+        while self._accept(timeout=0):
+            pass
+        return list(self.requests)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    running = Listener()
+    # It does hear: a fetch of the fixture's URL would be seen.
+    with urllib.request.urlopen(f"http://127.0.0.1:{running.port}/zly.dtd", timeout=5) as answer:
+        assert b"<!ENTITY" in answer.read()
+    assert len(running.fetched()) == 1 and running.fetched()[0].startswith(b"GET /zly.dtd")
+    running.requests.clear()
+    yield running
+    running.close()
 
 
 def fault_of(response: requests.Response) -> tuple[str, str]:
@@ -56,14 +124,21 @@ def fault_of(response: requests.Response) -> tuple[str, str]:
         ("unknown_operation.xml", "NIEZNANA_OPERACJA"),
     ],
 )
-def test_hostile_envelope_gets_a_fault_and_leaks_nothing(hub: RunningHub, name: str, expected: str) -> None:
-    response = post(hub, envelope(hub, name))
+def test_hostile_envelope_gets_a_fault_and_leaks_nothing(
+    hub: RunningHub, listener: Listener, name: str, expected: str
+) -> None:
+    body = envelope(hub, name, listener)
+    if name == "xxe_parameter_entity_network.xml":
+        assert f"127.0.0.1:{listener.port}/zly.dtd".encode() in body
+    response = post(hub, body)
     assert response.status_code == 500
     code, message = fault_of(response)
     assert code == expected
     assert message and "Traceback" not in response.text
     for marker in PASSWD_MARKERS:
         assert marker not in response.text
+    assert listener.fetched() == [], "the hub fetched a remote entity"
+    assert b"pobrano" not in response.content
     # ... and the hub still answers a good query right after.
     good = post(hub, envelope(hub, "valid_query.xml"))
     assert good.status_code == 200, good.text[:500]
