@@ -7,6 +7,9 @@ the server serves exactly these bytes (`wsdl(service, base_url)` differs from th
 - every operation's `wsdl:fault` (portType and binding), whose part is the model's `Blad` element;
 - Polish `xs:documentation` on every type, element and attribute (`hub.soap.model.documentation`), and
   `wsdl:documentation` on the portType and the service;
+- a WS-SecurityPolicy 1.2 assertion bound to every binding (`POLICY_ID`), as .NET WCF and Apache CXF read
+  it: a WS-Security UsernameToken (PasswordText) over TLS, or a TLS client certificate (DESIGN.md,
+  Security and accountability);
 - the global declarations of each schema in a fixed order (Spyne emits them in hash order).
 """
 
@@ -51,6 +54,11 @@ _RANK = {_XS + "import": 0, _XS + "simpleType": 1, _XS + "complexType": 2, _XS +
 # The conventional order of a WSDL 1.1 document (WS-I BP 1.1 R2022/R2023 want import and types first).
 _WSDL_ORDER = {_WSDL + n: i for i, n in enumerate(("documentation", "import", "types", "message", "portType"))}
 _WSDL_ORDER.update({_WSDL + "binding": 6, _WSDL + "service": 7})
+_WSP = "http://www.w3.org/ns/ws-policy"
+_SP = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
+_WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+POLICY_ID = "UwierzytelnianieTLS"
+"""The `wsu:Id` of the security policy every binding refers to (`wsp:PolicyReference URI="#..."`)."""
 FAULT = "Blad"
 """The name of every operation's fault, of its message, and of the model element the message carries."""
 
@@ -156,8 +164,55 @@ def _document_wsdl(root: etree._Element, service: str) -> None:
         node.insert(0, documentation_element)
 
 
+def _policy_element(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
+    """`<tag><wsp:Policy/></tag>` (WS-SecurityPolicy 1.2 nests a policy in each assertion); the inner policy."""
+    assertion = etree.SubElement(parent, tag, attributes)
+    return etree.SubElement(assertion, f"{{{_WSP}}}Policy")
+
+
+def _transport_binding(alternative: etree._Element, *, client_certificate: bool) -> None:
+    binding = _policy_element(alternative, f"{{{_SP}}}TransportBinding")
+    https = _policy_element(_policy_element(binding, f"{{{_SP}}}TransportToken"), f"{{{_SP}}}HttpsToken")
+    if client_certificate:
+        etree.SubElement(https, f"{{{_SP}}}RequireClientCertificate")
+    etree.SubElement(_policy_element(binding, f"{{{_SP}}}AlgorithmSuite"), f"{{{_SP}}}Basic256")
+    etree.SubElement(_policy_element(binding, f"{{{_SP}}}Layout"), f"{{{_SP}}}Lax")
+
+
+def security_policy() -> etree._Element:
+    """The WS-Policy 1.5 / WS-SecurityPolicy 1.2 of every service: two alternatives, both over TLS — a
+    UsernameToken 1.0 (PasswordText) in the WS-Security header, or a TLS client certificate of an office
+    system (which names the end user in the `UzytkownikKoncowy` header where the operation has one)."""
+    policy = etree.Element(
+        f"{{{_WSP}}}Policy", {f"{{{_WSU}}}Id": POLICY_ID}, nsmap={"wsp": _WSP, "sp": _SP, "wsu": _WSU}
+    )
+    choice = etree.SubElement(policy, f"{{{_WSP}}}ExactlyOne")
+    username = etree.SubElement(choice, f"{{{_WSP}}}All")
+    _transport_binding(username, client_certificate=False)
+    include = f"{_SP}/IncludeToken/AlwaysToRecipient"
+    token = _policy_element(
+        _policy_element(username, f"{{{_SP}}}SignedSupportingTokens"),
+        f"{{{_SP}}}UsernameToken",
+        **{f"{{{_SP}}}IncludeToken": include},
+    )
+    etree.SubElement(token, f"{{{_SP}}}WssUsernameToken10")
+    _transport_binding(etree.SubElement(choice, f"{{{_WSP}}}All"), client_certificate=True)
+    return policy
+
+
+def _attach_policy(root: etree._Element) -> None:
+    """The policy at the top of the document (after any wsdl:documentation, as WSDL 1.1's schema orders
+    extension elements), referred to from every binding (WS-PolicyAttachment, 4.1)."""
+    root.insert(0, security_policy())
+    for binding in root.iter(_WSDL + "binding"):
+        binding.insert(0, etree.Element(f"{{{_WSP}}}PolicyReference", URI=f"#{POLICY_ID}", nsmap={"wsp": _WSP}))
+
+
 def _order_definitions(root: etree._Element) -> None:
-    """types, messages, portType, binding, service: the order readers of WSDL 1.1 expect."""
+    """types, messages, portType, binding, service: the order readers of WSDL 1.1 expect; in types, the
+    model's schema first (the others import it; single-pass readers need it declared before)."""
+    for types in root.iter(_WSDL + "types"):
+        types[:] = sorted(types, key=lambda s: (s.get("targetNamespace") != catalog.MODEL_NS, s.get("targetNamespace")))
     children = list(root)
     children.sort(key=lambda c: _WSDL_ORDER.get(str(c.tag), 5))  # stable: messages keep their order
     root[:] = children
@@ -180,6 +235,7 @@ def _exported_wsdl(service: str) -> bytes:
     _declare_faults(root)
     _document_wsdl(root, service)
     _order_definitions(root)
+    _attach_policy(root)
     return _pretty(root)
 
 

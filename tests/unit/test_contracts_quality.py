@@ -14,6 +14,7 @@ from contract.errors import Detail, DetailKind, NotAllowed
 from hub.soap import contracts
 from hub.soap.services import faults
 from tests.conftest import ROOT
+from tests.unit import wsdl_rules
 
 WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
 SOAP = "{http://schemas.xmlsoap.org/wsdl/soap/}"
@@ -174,3 +175,79 @@ def test_audit_version_1_is_still_published_beside_version_2() -> None:
         "//xs:simpleType[@name='FormatRaportu']//xs:enumeration/@value", namespaces={"xs": XS[1:-1]}
     )
     assert formats == ["xml", "csv", "pdf"]
+
+
+@pytest.mark.parametrize("path", WSDL_FILES, ids=lambda p: p.name)
+def test_each_wsdl_is_valid_against_the_wsdl_1_1_and_soap_binding_schemas(path: Path) -> None:
+    from xmlschema.extras.wsdl import Wsdl11Document
+
+    document = Wsdl11Document(str(path), validation="strict")  # WSDL 1.1 + SOAP 1.1 binding schemas, and the types
+    assert document.bindings and document.services
+
+
+def test_the_wsdl_schema_check_refuses_a_broken_wsdl(tmp_path: Path) -> None:
+    from xmlschema import XMLSchemaValidationError
+    from xmlschema.extras.wsdl import Wsdl11Document
+
+    broken = tmp_path / "broken.wsdl"
+    broken.write_bytes(
+        (ROOT / "wsdl" / "konta.wsdl")
+        .read_bytes()
+        .replace(b"<wsdl:input ", b"<wsdl:wejscie ", 1)
+        .replace(b"</wsdl:operation>", b"<wsdl:nieznany/></wsdl:operation>", 1)
+    )
+    with pytest.raises(XMLSchemaValidationError):
+        Wsdl11Document(str(broken), validation="strict")
+
+
+@pytest.mark.parametrize("path", WSDL_FILES, ids=lambda p: p.name)
+def test_each_wsdl_keeps_the_ws_i_basic_profile_rules_a_checker_can_apply(path: Path) -> None:
+    assert wsdl_rules.findings(etree.parse(str(path)).getroot()) == []
+
+
+MUTATIONS = {
+    "R2304": lambda r: r.find(f"{WSDL}portType").append(copy.deepcopy(r.find(f"{WSDL}portType/{WSDL}operation"))),
+    "R2204": lambda r: r.find(f"{WSDL}message/{WSDL}part").set("type", "xs:string"),
+    "R2101": lambda r: r.find(f"{WSDL}message/{WSDL}part").set("element", "tns:Nieznany"),
+    "R2706": lambda r: r.find(f".//{WSDL}binding//{SOAP}body").set("use", "encoded"),
+    "R2745": lambda r: r.find(f".//{SOAP}operation").attrib.pop("soapAction"),
+    "R2754": lambda r: r.find(f".//{WSDL}binding//{SOAP}fault").set("name", "Inny"),
+    "fault": lambda r: r.find(f"{WSDL}portType/{WSDL}operation").remove(
+        r.find(f"{WSDL}portType/{WSDL}operation/{WSDL}fault")
+    ),
+    "R2401": lambda r: r.find(f".//{SOAP}binding").set("transport", "http://example.invalid/smtp"),
+    "R2711": lambda r: r.find(f"{WSDL}service").append(copy.deepcopy(r.find(f"{WSDL}service/{WSDL}port"))),
+}
+
+
+@pytest.mark.parametrize("rule", MUTATIONS)
+def test_the_ws_i_checker_names_each_broken_rule(rule: str) -> None:
+    root = etree.parse(str(ROOT / "wsdl" / "zapytania.wsdl")).getroot()
+    MUTATIONS[rule](root)
+    assert any(finding.startswith(rule) for finding in wsdl_rules.findings(root)), wsdl_rules.findings(root)
+
+
+SP = "{http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702}"
+WSP = "{http://www.w3.org/ns/ws-policy}"
+
+
+@pytest.mark.parametrize("path", WSDL_FILES, ids=lambda p: p.name)
+def test_each_wsdl_states_its_security_policy_and_every_binding_refers_to_it(path: Path) -> None:
+    root = etree.parse(str(path)).getroot()
+    (policy,) = root.findall(WSP + "Policy")
+    policy_id = policy.get("{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Id")
+    alternatives = policy.findall(f"{WSP}ExactlyOne/{WSP}All")
+    assert len(alternatives) == 2
+    username, certificate = alternatives
+    assert username.find(f".//{SP}HttpsToken") is not None and username.find(f".//{SP}WssUsernameToken10") is not None
+    assert certificate.find(f".//{SP}HttpsToken/{WSP}Policy/{SP}RequireClientCertificate") is not None
+    for binding in root.iter(WSDL + "binding"):
+        assert binding.find(WSP + "PolicyReference").get("URI") == f"#{policy_id}"
+
+
+def test_zeep_reads_the_wsdls_with_their_policy() -> None:
+    from zeep import Client
+
+    for path in WSDL_FILES:
+        client = Client(str(path))
+        assert client.service._operations, path.name
