@@ -149,7 +149,7 @@ def _parse_anchor(value: str) -> Head:
     return Head(int(number), link)
 
 
-def _parse_moment(value: str, *, end: bool) -> dt.datetime:
+def parse_moment(value: str, *, end: bool) -> dt.datetime:
     """`RRRR-MM-DD` (a whole day in Polish time; as an end, the day is included) or ISO 8601."""
     from zoneinfo import ZoneInfo
 
@@ -259,8 +259,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         pesel=args.pesel,
         user=args.user,
         office=args.office,
-        since=_parse_moment(args.since, end=False) if args.since else None,
-        until=_parse_moment(args.until, end=True) if args.until else None,
+        since=parse_moment(args.since, end=False) if args.since else None,
+        until=parse_moment(args.until, end=True) if args.until else None,
         include_refusals=args.refusals,
     )
     request.check()
@@ -370,9 +370,57 @@ def _add_accept(commands: Any) -> None:
     accept.set_defaults(func=cmd_accept)
 
 
-def register(subparsers: Any, *, read_config: Callable[[Path], AuditSettings] | None = None) -> None:
+def _add_report(commands: Any, report_command: Command | None) -> None:
+    report = commands.add_parser(
+        "report",
+        help="raport ujawnień: o osobie (PESEL), użytkowniku, urzędzie lub za okres (XML, CSV, PDF)",
+        description="Raport z rejestru ujawnień. Rodzaj wynika z kryterium: --pesel (dla osoby, art. 15 RODO), "
+        "--user, --office; bez nich raport za okres (--since/--until). Sporządzenie raportu jest odnotowywane "
+        "w dzienniku zdarzeń.",
+    )
+    _database_options(report)
+    report.add_argument("--pesel", help="numer PESEL osoby, której dane udostępniono")
+    report.add_argument("--user", metavar="LOGIN", help="login użytkownika, który pozyskał dane")
+    report.add_argument("--office", metavar="KOD", help="kod urzędu, który pozyskał dane")
+    report.add_argument("--since", metavar="DATA", help="od (RRRR-MM-DD albo RRRR-MM-DDTGG:MM, czas polski)")
+    report.add_argument("--until", metavar="DATA", help="do (RRRR-MM-DD – ten dzień włącznie – albo RRRR-MM-DDTGG:MM)")
+    refusals = report.add_mutually_exclusive_group()
+    refusals.add_argument("--refusals", dest="refusals", action="store_true", default=None, help="wykaż także odmowy")
+    refusals.add_argument("--no-refusals", dest="refusals", action="store_false", help="tylko ujawnienia")
+    report.add_argument(
+        "--format", choices=[f.value for f in ReportFormat], default="xml", help="format raportu (domyślnie xml)"
+    )
+    report.add_argument(
+        "--output",
+        metavar="PLIK",
+        help="plik wynikowy (domyślnie standardowe wyjście, także -); zwykły plik jest zastępowany w całości, "
+        "do urządzenia lub potoku nazwanego raport jest pisany wprost",
+    )
+    report.add_argument("--key", metavar="PEM", help="klucz prywatny punktów kontrolnych (domyślnie audit_key)")
+    if report_command is None:
+        report.add_argument("--requested-by", metavar="LOGIN", help="kto sporządza raport (domyślnie użytkownik)")
+        report.add_argument("--requester-office", metavar="KOD", help="urząd sporządzającego")
+        report.set_defaults(func=cmd_report)
+    else:
+        report.add_argument(
+            "--actor",
+            metavar="LOGIN",
+            required=True,
+            help="login audytora (rola AUDYTOR); hasło z PLATFORMA_HASLO albo z pytania; raport jest zapisywany "
+            "w rejestrze jako sporządzony przez niego",
+        )
+        report.set_defaults(func=report_command)
+
+
+def register(
+    subparsers: Any,
+    *,
+    read_config: Callable[[Path], AuditSettings] | None = None,
+    report_command: Command | None = None,
+) -> None:
     """Add the `audit` command group to `platforma`'s subparsers; `read_config` turns `--config FILE` into
-    `AuditSettings` (the hub passes its settings loader, `hub.cli.audit`)."""
+    `AuditSettings`, and `report_command` replaces `report` by one that authenticates the auditor (the hub
+    passes both, `hub.cli.audit`)."""
     audit = subparsers.add_parser(
         "audit",
         help="rejestr ujawnień i zdarzeń: weryfikacja, raporty, retencja",
@@ -415,35 +463,7 @@ def register(subparsers: Any, *, read_config: Callable[[Path], AuditSettings] | 
 
     _add_accept(commands)
 
-    report = commands.add_parser(
-        "report",
-        help="raport ujawnień: o osobie (PESEL), użytkowniku, urzędzie lub za okres (XML, CSV, PDF)",
-        description="Raport z rejestru ujawnień. Rodzaj wynika z kryterium: --pesel (dla osoby, art. 15 RODO), "
-        "--user, --office; bez nich raport za okres (--since/--until). Sporządzenie raportu jest odnotowywane "
-        "w dzienniku zdarzeń.",
-    )
-    _database_options(report)
-    report.add_argument("--pesel", help="numer PESEL osoby, której dane udostępniono")
-    report.add_argument("--user", metavar="LOGIN", help="login użytkownika, który pozyskał dane")
-    report.add_argument("--office", metavar="KOD", help="kod urzędu, który pozyskał dane")
-    report.add_argument("--since", metavar="DATA", help="od (RRRR-MM-DD albo RRRR-MM-DDTGG:MM, czas polski)")
-    report.add_argument("--until", metavar="DATA", help="do (RRRR-MM-DD – ten dzień włącznie – albo RRRR-MM-DDTGG:MM)")
-    refusals = report.add_mutually_exclusive_group()
-    refusals.add_argument("--refusals", dest="refusals", action="store_true", default=None, help="wykaż także odmowy")
-    refusals.add_argument("--no-refusals", dest="refusals", action="store_false", help="tylko ujawnienia")
-    report.add_argument(
-        "--format", choices=[f.value for f in ReportFormat], default="xml", help="format raportu (domyślnie xml)"
-    )
-    report.add_argument(
-        "--output",
-        metavar="PLIK",
-        help="plik wynikowy (domyślnie standardowe wyjście, także -); zwykły plik jest zastępowany w całości, "
-        "do urządzenia lub potoku nazwanego raport jest pisany wprost",
-    )
-    report.add_argument("--requested-by", metavar="LOGIN", help="kto sporządza raport (domyślnie użytkownik systemu)")
-    report.add_argument("--requester-office", metavar="KOD", help="urząd sporządzającego")
-    report.add_argument("--key", metavar="PEM", help="klucz prywatny punktów kontrolnych (domyślnie audit_key)")
-    report.set_defaults(func=cmd_report)
+    _add_report(commands, report_command)
 
     retention = commands.add_parser(
         "purge",

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import IO
 
 from audit.errors import ReportError
-from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, build_report
+from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, build_report, write_report
 from audit.store import AuditStore
 from contract.catalog import AUDITOR
 from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed
@@ -34,6 +35,7 @@ class ReportOrder:
     office: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    include_refusals: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -67,19 +69,47 @@ class Reports:
         since, until = _utc(order.since), _utc(order.until)
         if since is not None and until is not None and since >= until:
             raise InvalidRequest("Początek okresu raportu musi być wcześniejszy niż jego koniec.")
-        request = ReportRequest(kind, pesel=pesel, user=order.user, office=order.office, since=since, until=until)
+        request = ReportRequest(
+            kind,
+            pesel=pesel,
+            user=order.user,
+            office=order.office,
+            since=since,
+            until=until,
+            include_refusals=order.include_refusals,
+        )
         try:
             request.check()
         except ReportError as error:
             raise InvalidRequest(str(error)) from None
         return request, fmt
 
-    def build(self, caller: Caller, order: ReportOrder, *, channel: str) -> ReportFile:
-        """The report, recorded as made for `caller`; refused (and recorded) without the AUDYTOR role."""
+    def authorise(self, caller: Caller) -> None:
+        """Only auditors order reports; a refusal is recorded (guideline 7)."""
         if not caller.has_role(AUDITOR):
             what = f"raport z rejestru ujawnień (wymaga roli {AUDITOR})"
             refused = self.refusals.refused(caller, what)  # the security event (guideline 7)
             raise NotAllowed(refused.message, details=(Detail(DetailKind.ROLE, AUDITOR, text=what),))
+
+    def write(self, caller: Caller, order: ReportOrder, output: IO[bytes], *, channel: str) -> int:
+        """Write the report to a stream (the command line), recorded as made by `caller`; the entries' count."""
+        self.authorise(caller)
+        request, fmt = self.request(order)
+        try:
+            return write_report(
+                self.store,
+                request,
+                fmt,
+                output,
+                requested_by=Requester(caller.login, caller.office, channel),
+                issuer=self.issuer,
+            )
+        except ReportError as error:
+            raise InvalidRequest(str(error)) from None
+
+    def build(self, caller: Caller, order: ReportOrder, *, channel: str) -> ReportFile:
+        """The report, recorded as made for `caller`; refused (and recorded) without the AUDYTOR role."""
+        self.authorise(caller)
         request, fmt = self.request(order)
         try:
             content = build_report(

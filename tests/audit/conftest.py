@@ -149,3 +149,27 @@ def needs_pdf() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+AUDITOR_PASSWORD = "Audytor-testowy-2026!"
+
+
+def hub_config(folder: Path, audit_url: str, *, extra_hub: str = "") -> Path:
+    """A hub configuration over an audit register, with an auditor (`audytor`) and a clerk (`urzednik`) of
+    one office: `platforma audit report` is made by a logged-in auditor (password `AUDITOR_PASSWORD`)."""
+    from hub.domain.accounts import hash_password
+
+    digest = hash_password(AUDITOR_PASSWORD)
+    config = folder / "platforma.toml"
+    config.write_text(
+        f'[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///hub.sqlite"\naudit_database = "{audit_url}"\n'
+        f"{extra_hub}"
+        '[[offices]]\ncode = "PUP"\nname = "Urząd testowy"\nkind = "PUP"\n'
+        '[[groups]]\ncode = "AUDYT"\noffice = "PUP"\nname = "Audytorzy"\n'
+        '[[groups]]\ncode = "G"\noffice = "PUP"\nname = "Urzędnicy"\n'
+        f'[[users]]\nlogin = "audytor"\noffice = "PUP"\ngroup = "AUDYT"\npassword_hash = "{digest}"\n'
+        'roles = ["AUDYTOR"]\n'
+        f'[[users]]\nlogin = "urzednik"\noffice = "PUP"\ngroup = "G"\npassword_hash = "{digest}"\n',
+        encoding="utf-8",
+    )
+    return config

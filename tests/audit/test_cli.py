@@ -11,9 +11,18 @@ import pytest
 from lxml import etree
 
 from audit.checkpoints import generate_key
+from audit.records import EventKind
 from audit.store import AuditStore, CheckpointPolicy
 from hub import cli  # `platforma`: `--config` is read by the hub's settings loader (hub/cli/audit.py)
-from tests.audit.conftest import Administrator, disclosure, fill, needs_pdf, synthetic_pesel
+from tests.audit.conftest import (
+    AUDITOR_PASSWORD,
+    Administrator,
+    disclosure,
+    fill,
+    hub_config,
+    needs_pdf,
+    synthetic_pesel,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,12 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def configured(tmp_path: Path) -> Path:
     """A hub configuration with relative paths, and an audit database with 60 records and checkpoints."""
     (tmp_path / "dane").mkdir()
-    config = tmp_path / "platforma.toml"
-    config.write_text(
-        '[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///replica.sqlite"\n'
-        'audit_database = "sqlite:///dane/audit.sqlite"\naudit_key = "klucz.pem"\n'
-        "audit_checkpoint_every = 10\naudit_retention_days = 365\n",
-        encoding="utf-8",
+    config = hub_config(
+        tmp_path,
+        "sqlite:///dane/audit.sqlite",
+        extra_hub='audit_key = "klucz.pem"\naudit_checkpoint_every = 10\naudit_retention_days = 365\n',
     )
     generate_key(tmp_path / "klucz.pem")
     # As the hub opens it: with the key file, so each checkpoint is anchored beside the key (klucz.kotwice).
@@ -81,8 +88,8 @@ def test_report_to_file(configured: Path, tmp_path: Path, capsys: pytest.Capture
         pesel,
         "--output",
         str(target),
-        "--requested-by",
-        "inspektor.od",
+        "--actor",
+        "audytor",
     )
     assert code == 0 and "Zapisano raport (1 wpisów)" in err
     document = etree.parse(str(target)).getroot()
@@ -93,7 +100,9 @@ def test_report_to_file(configured: Path, tmp_path: Path, capsys: pytest.Capture
         == "Powiat testowy"
     )
     code, out, _ = run(capsys, "audit", "verify", "--config", str(configured))
-    assert code == 0 and "Sprawdzono 61 wpisów" in out  # the report was recorded in the chain
+    assert code == 0 and "Sprawdzono 62 wpisów" in out  # the auditor's login and the report were recorded
+    report = list(AuditStore(f"sqlite:///{configured.parent / 'dane' / 'audit.sqlite'}").events())[-1]
+    assert (report.kind, report.user, report.office) == (EventKind.REPORT, "audytor", "PUP")
 
 
 def test_report_csv_to_stdout_and_period(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,6 +118,8 @@ def test_report_csv_to_stdout_and_period(configured: Path, capsys: pytest.Captur
             "2026-11-02",
             "--format",
             "csv",
+            "--actor",
+            "audytor",
         ]
     )
     assert code == 0
@@ -131,6 +142,8 @@ def test_report_pdf(configured: Path, tmp_path: Path, capsys: pytest.CaptureFixt
         "pdf",
         "--output",
         str(target),
+        "--actor",
+        "audytor",
     )
     assert code == 0 and target.read_bytes().startswith(b"%PDF-")
 
@@ -164,8 +177,8 @@ def test_checkpoint_and_grants(configured: Path, capsys: pytest.CaptureFixture[s
         (["audit", "verify"], "Wskaż bazę audytu"),
         (["audit", "verify", "--config", "/nie/ma/takiego.toml"], "Nie znaleziono pliku konfiguracji"),
         (["audit", "verify", "--audit-db", "sqlite:////proc/nie-wolno/audit.sqlite"], "Błąd:"),
-        (["audit", "report", "--audit-db", "sqlite:///:memory:", "--pesel", "12"], "11 cyfr"),
-        (["audit", "report", "--audit-db", "sqlite:///:memory:", "--since", "wczoraj"], "Nieprawidłowa data"),
+        (["audit", "report", "--audit-db", "sqlite:///:memory:", "--actor", "a"], "zalogowany audytor"),
+        (["audit", "report", "--actor", "a", "--since", "wczoraj"], "Nieprawidłowa data"),
         (["audit", "purge", "--audit-db", "sqlite:///:memory:", "--older-than-days", "30"], "wymaga klucza"),
         (["audit", "verify", "--audit-db", "sqlite:///:memory:", "--key", "/nie/ma/klucza.pem"], "Nie znaleziono"),
     ],
@@ -203,3 +216,44 @@ def test_verify_prints_an_anchor_and_checks_it(configured: Path, capsys: pytest.
     assert code == 1 and "[USUNIETY]: Usunięto wpisy nr 56–60 z końca rejestru" in out
     code, _, err = run(capsys, "audit", "verify", "--config", str(configured), "--anchor", "60:xyz")
     assert code == 2 and "Kotwica ma postać" in err
+
+
+@pytest.fixture(autouse=True)
+def auditor_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORMA_HASLO", AUDITOR_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--pesel", "12"], "Numer PESEL jest nieprawidłowy"),
+        (["--pesel", "90051712345"], "Numer PESEL jest nieprawidłowy"),  # wrong check digit, as on SOAP
+        (["--since", "2026-11-03", "--until", "2026-11-01"], "wcześniejszy"),
+    ],
+    ids=["short-pesel", "bad-checksum", "backwards-period"],
+)
+def test_report_identifiers_are_checked_as_on_soap(
+    configured: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    target = tmp_path / "nie-powstanie.pdf"
+    code, _, err = run(
+        capsys, "audit", "report", "--config", str(configured), "--actor", "audytor", "--output", str(target), *argv
+    )
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert not target.exists()  # no "no disclosures" document for an identifier SOAP would refuse
+
+
+def test_a_report_needs_an_auditor_who_logs_in(
+    configured: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["audit", "report", "--config", str(configured), "--since", "2026-11-02"]
+    code, out, err = run(capsys, *base, "--actor", "urzednik")
+    assert code == 2 and "Brak uprawnień" in err and not out
+    monkeypatch.setenv("PLATFORMA_HASLO", "zle-haslo")
+    code, out, err = run(capsys, *base, "--actor", "audytor")
+    assert code == 2 and "Nieprawidłowy login lub hasło" in err and not out
+    with pytest.raises(SystemExit):  # the old self-declared identity is gone
+        run(capsys, "audit", "report", "--audit-db", "sqlite:///:memory:", "--requested-by", "ktos")
+    events = list(AuditStore(f"sqlite:///{configured.parent / 'dane' / 'audit.sqlite'}").events())
+    assert any(e.kind == EventKind.PERMISSION_REFUSED and e.user == "urzednik" for e in events)
+    assert not any(e.kind == EventKind.REPORT for e in events)

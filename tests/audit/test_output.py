@@ -18,7 +18,7 @@ import pytest
 from audit.output import PARTIAL_SUFFIX, output_stream
 from audit.store import AuditStore
 from hub import cli
-from tests.audit.conftest import fill
+from tests.audit.conftest import AUDITOR_PASSWORD, fill, hub_config
 
 NULL_DEVICE = os.makedev(1, 3)  # Linux's /dev/null: what is written to a node with these numbers is discarded
 
@@ -59,7 +59,14 @@ def register(tmp_path: Path) -> str:
 
 
 def report_to(register: str, target: Path) -> int:
-    return cli.main(["audit", "report", "--audit-db", register, "--since", "2026-11-02", "--output", str(target)])
+    """`platforma audit report` by a logged-in auditor, of the day the register's records were made."""
+    config = hub_config(Path(register.removeprefix("sqlite:///")).parent, register)
+    os.environ["PLATFORMA_HASLO"] = AUDITOR_PASSWORD
+    try:
+        arguments = ["audit", "report", "--config", str(config), "--actor", "audytor", "--since", "2026-11-02"]
+        return cli.main([*arguments, "--output", str(target)])
+    finally:
+        del os.environ["PLATFORMA_HASLO"]
 
 
 def leftovers(folder: Path) -> list[str]:
