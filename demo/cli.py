@@ -64,20 +64,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
+    """Write the synthetic powiat's feed files (and with --domains its domain databases) under --out."""
     from demo.data import generate
 
     with _progress() as progress:
-        step = _progress_factory(progress)("Generowanie danych", args.pup + args.ops + args.sr, 0)
-        summary = generate(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
+        summary = generate(
+            args.seed, Path(args.out), args.pup, args.ops, args.sr, _progress_factory(progress), domains=args.domains
+        )
     for data_set, path in summary.files.items():
         console.print(f"{data_set}: {summary.counts[data_set]} rekordów → {path}", highlight=False)
-    if args.domains:
-        from demo.data import write_domain_databases
-
-        with _progress() as progress:
-            step = _progress_factory(progress)("Bazy dziedzinowe", args.pup + args.ops + args.sr, 0)
-            domains = write_domain_databases(args.seed, Path(args.out), args.pup, args.ops, args.sr, progress=step)
-        console.print(f"Bazy dziedzinowe urzędów (schematy wzorcowe adapterów): {domains}", highlight=False)
+    for data_set, rejected in summary.rejected.items():
+        for key, reason in rejected:
+            console.print(f"{data_set}: odrzucono {key}: {reason}", highlight=False)
+    if summary.domain_urls:
+        console.print("Bazy dziedzinowe urzędów (schematy wzorcowe adapterów):", highlight=False)
+        for data_set, url in summary.domain_urls.items():
+            console.print(f"{data_set}: {url}", highlight=False)
     return 0
 
 

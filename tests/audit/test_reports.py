@@ -90,17 +90,16 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 @pytest.fixture
 def hub_core(tmp_path: Path) -> Iterator[object]:
     """A real query engine over a tiny PUP replica of two synthetic people; its register is the audit DB."""
-    from demo.data import Histories, Powiat, write_feed
+    from demo.data import Population, write_people_feed
     from hub import settings as config_module
     from hub.core import HubCore
     from hub.soap.contracts import feed_schema
     from replica.writer import Loader
 
-    powiat = Powiat(7)
-    histories = Histories(powiat)
+    powiat = Population(7)
     people = [powiat.person(30, 40), powiat.person(30, 40)]
     feed = tmp_path / "pup.xml"
-    write_feed(feed, "PUP", iter([(f"A-{n}", histories.pup(p)) for n, p in enumerate(people)]))
+    write_people_feed(feed, "PUP", powiat, people)
     (tmp_path / "platforma.toml").write_text(CONFIG, encoding="utf-8")
     config = config_module.load(tmp_path / "platforma.toml")
     loader = Loader(config.data_set("PUP").replica, "PUP", feed_schema())  # type: ignore[union-attr,arg-type]

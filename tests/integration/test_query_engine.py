@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from contract.errors import AuthenticationFailed, NotAllowed
 from contract.identifiers import Identifier
-from demo.data import Histories, Person, Powiat, write_feed
+from demo.data import Person, Population, write_people_feed
 from hub import settings as config_module
 from hub.core import HubCore
 from hub.domain.accounts import Accounts, hash_password
@@ -68,14 +68,13 @@ def twins(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[HubCore, Pers
     if request.param == "awkward":
         tmp_path = tmp_path / "dane powiatu #1"
         tmp_path.mkdir()
-    powiat = Powiat(99)
-    histories = Histories(powiat)
+    powiat = Population(99)
     first = powiat.person(30, 40)
     second = powiat.person(30, 40)
     second.surname, second.first_name, second.birth = first.surname, first.first_name, first.birth
     second.sex = first.sex
     feed = tmp_path / "pup.xml"
-    write_feed(feed, "PUP", iter([("A-1", histories.pup(first)), ("A-2", histories.pup(second))]))
+    write_people_feed(feed, "PUP", powiat, [first, second])
     (tmp_path / "platforma.toml").write_text(CONFIG, encoding="utf-8")
     config = config_module.load(tmp_path / "platforma.toml")
     loader = Loader(config.data_set("PUP").replica, "PUP", feed_schema())  # type: ignore[union-attr,arg-type]
