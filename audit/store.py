@@ -108,6 +108,25 @@ class _LastCheckpoint:
     time: dt.datetime
 
 
+@dataclass(frozen=True)
+class _State:
+    """The chain's head and its last checkpoint, as a write transaction sees them."""
+
+    head: Head
+    last: _LastCheckpoint | None
+
+
+class _Queued:
+    """One request's prepared records waiting for a group commit (`AuditStore.append`)."""
+
+    __slots__ = ("disclosures", "done", "events", "failure")
+
+    def __init__(self, disclosures: list[tuple[str | None, ...]], events: list[tuple[str | bool, ...]]) -> None:
+        self.disclosures, self.events = disclosures, events
+        self.done = False
+        self.failure: BaseException | None = None
+
+
 def _sqlite_engine(database: Path, *, access: str, immediate: bool, synchronous: str) -> Engine:
     """An engine on a SQLite file opened by URI with `mode=<access>` (`ro`, `rw` or `rwc`).
 
@@ -157,24 +176,28 @@ def _memory_engine(url: str) -> Engine:
 
 def disclosure_values(record: DisclosureRecord) -> tuple[str | None, ...]:
     """A disclosure's stored values, in the order of `schema.DISCLOSURE_FIELDS`."""
-    c = chain.clean
-    return (
+    outcome = record.outcome
+    values = (
         chain.format_time(record.time),
-        c(record.request_id),
-        c(record.user),
-        c(record.office),
-        c(record.channel),
-        c(record.identifier),
-        None if record.subject_pesel is None else c(record.subject_pesel),
-        c(record.data_set),
-        c(record.controller),
-        c(",".join(record.categories)),
-        c(record.legal_basis),
-        c(record.purpose),
-        c(Outcome(record.outcome).value),
-        c(record.digest),
-        c(record.reason),
+        record.request_id,
+        record.user,
+        record.office,
+        record.channel,
+        record.identifier,
+        record.subject_pesel,
+        record.data_set,
+        record.controller,
+        ",".join(record.categories),
+        record.legal_basis,
+        record.purpose,
+        outcome.value if outcome.__class__ is Outcome else Outcome(outcome).value,
+        record.digest,
+        record.reason,
     )
+    # One look for NUL in all the texts at once: a record almost never holds one (see `chain.clean`).
+    if "\x00" in "".join(v for v in values if v is not None):
+        return tuple(None if v is None else chain.clean(v) for v in values)
+    return values
 
 
 def event_values(record: SecurityEvent) -> tuple[str | bool, ...]:
@@ -248,7 +271,8 @@ class _LogCheckpointer:
 
     def appended(self) -> None:
         """Records were committed: a checkpoint is due within `interval`."""
-        self._wake.set()
+        if not self._wake.is_set():  # setting an Event takes its lock: once per interval, not per append
+            self._wake.set()
 
     def close(self) -> None:
         """Stop the thread (what is left in the log is copied by the last connection to close)."""
@@ -340,9 +364,7 @@ class AuditStore:
                 self._lock_key = parsed.render_as_string(hide_password=True)
                 self.writer = self.reader = create_engine(url)
             self._lock = _process_lock(self._lock_key)
-            #: The DBAPI connection of `append`, kept between appends (used only under `_lock`).
-            self._held: Any = None
-            self._checkpointer: _LogCheckpointer | None = None
+            self._writer_state()
             self._sql = _Statements.for_dialect(self.dialect)
             self._dbapi_error: type[BaseException] = self.writer.dialect.loaded_dbapi.Error
             self._opened = _time.monotonic()
@@ -357,6 +379,22 @@ class AuditStore:
             self._dispose_engines()
             raise
         self._start_anchors()
+
+    def _writer_state(self) -> None:
+        #: The DBAPI connection of `append`, kept between appends (used only under `_lock`).
+        self._held: Any = None
+        #: Requests waiting for the next group commit, and the lock of that list (held only briefly).
+        self._queued: list[_Queued] = []
+        self._queued_guard = threading.Lock()
+        #: What this store's last commit left as the chain's state, and SQLite's data_version then.
+        self._known: _State | None = None
+        self._version: Any = None
+        #: The head up to which the chain is known good: the head a check before signing reached, moved on
+        #: by each commit of this store that appended to exactly that head (its own records, linked by it).
+        self._verified: Head | None = None
+        #: The same in the transaction under way (it becomes `_verified` when committed).
+        self._transaction_good: Head | None = None
+        self._checkpointer: _LogCheckpointer | None = None
 
     # -- schema ----------------------------------------------------------------------------------------------
     def _require_tables(self) -> None:
@@ -463,28 +501,63 @@ class AuditStore:
             return self._head(connection.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
 
     def append(self, disclosures: Sequence[DisclosureRecord] = (), events: Sequence[SecurityEvent] = ()) -> None:
-        """Chain and store records atomically: committed (durable) when this returns, or nothing is."""
+        """Chain and store records atomically: committed (durable) when this returns, or nothing is.
+
+        Group commit: the records of requests that arrive while another request's transaction is under
+        way are queued, and the next thread to take the lock writes all of them in one transaction (each
+        request's records still one after another); every request returns only after that commit. With
+        several request threads one commit (one write of the index pages) serves several requests.
+        """
         if not disclosures and not events:
             return
         self._writable()
-        try:
-            with self._lock:
-                with self._raw_write() as cursor:
-                    self._append_locked(cursor, disclosures, events)
-                signed, self._signed = self._signed, []
-        except self._dbapi_error as error:
-            raise AuditStorageError(f"Nie można zapisać wpisu w rejestrze audytu: {_first_line(error)}") from error
+        # Prepared before the lock: the values do not depend on the chain, only the links do.
+        request = _Queued([disclosure_values(r) for r in disclosures], [event_values(e) for e in events])
+        with self._queued_guard:
+            self._queued.append(request)
+        signed: list[Checkpoint] = []
+        with self._lock:
+            if not request.done:
+                signed = self._write_queued()
+        if request.failure is not None:
+            raise request.failure
         if signed:
             try:
                 self._anchor(signed)
             except AnchorFileError as failure:  # the records are committed: the request goes on
                 log.error("audit: checkpoint %d signed but not anchored: %s", signed[-1].number, failure.message)
         if self._database_file is not None:
-            if self._checkpointer is None:
-                with self._lock:
-                    if self._checkpointer is None:
-                        self._checkpointer = _LogCheckpointer(self._database_file)
-            self._checkpointer.appended()
+            self._log_appended()
+
+    def _write_queued(self) -> list[Checkpoint]:
+        """Write every queued request in one transaction (under `_lock`); return the checkpoints signed."""
+        with self._queued_guard:
+            batch, self._queued = self._queued, []
+        failure: BaseException | None = None
+        try:
+            with self._raw_write() as cursor:
+                state = self._state(cursor)
+                for request in batch:
+                    state = self._append_prepared(cursor, state, request.disclosures, request.events)
+            self._known = state
+        except self._dbapi_error as error:
+            failure = AuditStorageError(f"Nie można zapisać wpisu w rejestrze audytu: {_first_line(error)}")
+            failure.__cause__ = error
+        except BaseException as error:
+            failure = error
+        for request in batch:
+            request.done, request.failure = True, failure
+        signed, self._signed = self._signed, []
+        return signed if failure is None else []
+
+    def _log_appended(self) -> None:
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            with self._lock:
+                if self._checkpointer is None:
+                    self._checkpointer = _LogCheckpointer(self._database_file)  # type: ignore[arg-type]
+                checkpointer = self._checkpointer
+        checkpointer.appended()
 
     def _writable(self) -> None:
         if self.mode is OpenMode.READ_ONLY:
@@ -493,30 +566,76 @@ class AuditStore:
     def _append_locked(
         self, cursor: Any, disclosures: Sequence[DisclosureRecord], events: Sequence[SecurityEvent]
     ) -> Head:
-        head = self._head(cursor)
-        nr, previous = head.nr, head.link
+        """Chain and insert records in the transaction under way (the caller holds the lock)."""
+        state = self._state(cursor)
+        state = self._append_prepared(
+            cursor, state, [disclosure_values(r) for r in disclosures], [event_values(e) for e in events]
+        )
+        self._known = None  # the caller commits (or not) after this
+        return state.head
+
+    def _append_prepared(
+        self,
+        cursor: Any,
+        state: _State,
+        disclosures: Sequence[tuple[str | None, ...]],
+        events: Sequence[tuple[str | bool, ...]],
+    ) -> _State:
+        """Link and insert prepared values after `state`'s head; sign a checkpoint if one is due."""
+        nr, previous = state.head.nr, state.head.link
+        link = chain.link_v2
         if disclosures:
             rows: list[tuple[Any, ...]] = []
-            for record in disclosures:
+            for values in disclosures:
                 nr += 1
-                values = disclosure_values(record)
-                current = chain.link_v2(chain.DISCLOSURE_TAG, nr, previous, values)
+                current = link(chain.DISCLOSURE_TAG, nr, previous, values)
                 rows.append((nr, previous, current, *values))
                 previous = current
             cursor.executemany(self._sql.insert_disclosure, rows)
         if events:
             rows = []
-            for item in events:
+            for event in events:
                 nr += 1
-                event = event_values(item)
-                current = chain.link_v2(chain.EVENT_TAG, nr, previous, event)
+                current = link(chain.EVENT_TAG, nr, previous, event)
                 rows.append((nr, previous, current, *event))
                 previous = current
             cursor.executemany(self._sql.insert_event, rows)
-        new_head = Head(nr, previous)
+        if self._transaction_good == state.head:  # linked to the known-good head by this store itself
+            self._transaction_good = Head(nr, previous)
+        state = _State(Head(nr, previous), state.last)
         if self.signer is not None:
-            self._checkpoint_if_due(cursor, new_head)
-        return new_head
+            made = self._checkpoint_if_due(cursor, state.head, state.last)
+            if made is not None:
+                state = _State(state.head, _LastCheckpoint(made.number, made.nr, made.link, made.time))
+        return state
+
+    def _state(self, cursor: Any) -> _State:
+        """The chain's head and last checkpoint at the start of a write transaction: what this store's last
+        commit left, unless another connection has written since (`_began`), else read from the database."""
+        known, self._known = self._known, None
+        if known is not None:
+            return known
+        return _State(self._head(cursor), self._last_checkpoint(cursor))
+
+    def _began(self, cursor: Any) -> None:
+        """A write transaction began on the held connection (under `_lock`).
+
+        SQLite tells a connection whether another one has committed since it last looked (`data_version`):
+        if not, the chain's state this store's last commit left still holds (three queries fewer per
+        append); if so, or in PostgreSQL, it is read anew.
+        """
+        self._transaction_good = self._verified
+        version = None
+        if self.dialect == "sqlite":
+            cursor.execute("PRAGMA data_version")
+            version = cursor.fetchone()[0]
+        if version is None or version != self._version:
+            self._known = None
+        self._version = version
+
+    def _committed(self) -> None:
+        """The transaction under way was committed: what it checked, and appended to that, is known good."""
+        self._verified = self._transaction_good
 
     # -- checkpoints -----------------------------------------------------------------------------------------
     def _last_checkpoint(self, cursor: Any) -> _LastCheckpoint | None:
@@ -524,10 +643,9 @@ class AuditStore:
         row = cursor.fetchone()
         return None if row is None else _LastCheckpoint(int(row[0]), int(row[1]), str(row[2]), chain.parse_time(row[3]))
 
-    def _checkpoint_if_due(self, cursor: Any, head: Head) -> Checkpoint | None:
+    def _checkpoint_if_due(self, cursor: Any, head: Head, last: _LastCheckpoint | None) -> Checkpoint | None:
         """Sign a periodic checkpoint if one is due; a refusal (broken chain) is logged, not raised, so that
         appends go on; it is not retried before another interval has passed (`_due`)."""
-        last = self._last_checkpoint(cursor)
         if not self._due(head, last):
             return None
         try:
@@ -585,9 +703,12 @@ class AuditStore:
         self._refused = None
         return checkpoint
 
-    def _check(self, source: Source, anchors: list[Anchor] | None) -> VerificationReport:
+    def _check(
+        self, source: Source, anchors: list[Anchor] | None, *, in_transaction: bool = True
+    ) -> VerificationReport:
         """The chain from the last trusted anchor to its head must verify (see `verify_before_signing`);
-        `anchors` are those of the anchor file (None: no anchor file is kept)."""
+        `anchors` are those of the anchor file (None: no anchor file is kept). In the store's own write
+        transaction the walk starts at the head known good (`_verified`), if later than the anchor."""
         keys = None if self.signer is None else TrustedKeys([self.signer.public_key])
         if self.anchors is not None and anchors is not None:
             # An existing file may lack the newest anchors (being written by another process, or lost in a
@@ -599,7 +720,8 @@ class AuditStore:
                     "kontrolne: plik przeniesiono lub usunięto, albo to pierwsze uruchomienie z kotwicami. Sprawdź "
                     "rejestr (platforma audit verify) i przyjmij jego stan: platforma audit accept --reason …"
                 )
-        report = check_before_signing(source, keys, anchors)
+        good = self._transaction_good if in_transaction else None
+        report = check_before_signing(source, keys, anchors, known_good=good)
         first = report.first_problem
         if first is not None:
             raise ChainBrokenError(
@@ -610,6 +732,8 @@ class AuditStore:
                 table=first.table,
                 checkpoint=first.checkpoint,
             )
+        if in_transaction:
+            self._transaction_good = Head(report.last_nr or 0, report.head_link)
         return report
 
     def verify_before_signing(self) -> VerificationReport:
@@ -622,7 +746,8 @@ class AuditStore:
         try:
             with self.reader.connect() as connection, connection.begin():
                 anchors = None if self.anchors is None else self.anchors.read(tail=ANCHOR_TAIL_BYTES)
-                return self._check(Source(connection.connection.dbapi_connection, self.dialect), anchors)
+                source = Source(connection.connection.dbapi_connection, self.dialect)
+                return self._check(source, anchors, in_transaction=False)
         except SQLAlchemyError as error:
             raise AuditStorageError(f"Nie można odczytać rejestru audytu: {_describe(error)}") from error
 
@@ -655,6 +780,7 @@ class AuditStore:
         self._writable()
         try:
             with self._lock:
+                self._known = None  # this transaction changes what the last append left
                 with self._raw_write() as cursor:
                     head = self._head(cursor)
                     last = self._last_checkpoint(cursor)
@@ -696,6 +822,7 @@ class AuditStore:
         )
         try:
             with self._lock:
+                self._known = None  # this transaction changes what the last append left
                 with self._raw_write() as cursor:
                     head = self._append_locked(cursor, [], [event])
                     made = self._sign(cursor, head, ACCEPTANCE_REASON, self._last_checkpoint(cursor), check=False)
@@ -723,6 +850,7 @@ class AuditStore:
         self._writable()
         try:
             with self._lock:
+                self._known = None  # this transaction changes what the last append left
                 with self._raw_write() as cursor:
                     link = None
                     for statement in self._sql.link_of:
@@ -922,18 +1050,23 @@ class _RawWrite:
         try:
             cursor = self._connection.cursor()
             cursor.execute(store._sql.begin)
+            store._began(cursor)
         except BaseException:
             self._drop()
             raise
         return cursor
 
     def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        store = self._store
         try:
             if kind is None:
                 self._connection.commit()
+                store._committed()
             else:
+                store._known = None
                 self._connection.rollback()
         except BaseException:
+            store._known = None
             self._drop()
             raise
 

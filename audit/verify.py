@@ -65,6 +65,7 @@ _TABLE_TITLES = {chain.DISCLOSURE_TAG: "rejestr ujawnień", chain.EVENT_TAG: "dz
 _FETCH = 2_000
 ANCHOR = "KOTWICA"
 """Reason of the pseudo-checkpoint made from an anchor (a head kept outside the database)."""
+_EPOCH = chain.parse_time("1970-01-01T00:00:00Z")
 
 
 class ProblemKind(enum.StrEnum):
@@ -670,8 +671,7 @@ def _verify(
     problems += _check_anchors(anchors, checkpoints)
     trusted += [_pseudo(a) for a in anchors]
     if anchor is not None and anchor.nr > 0:
-        epoch = chain.parse_time("1970-01-01T00:00:00Z")
-        trusted.append(Checkpoint(0, anchor.nr, anchor.link, epoch, ANCHOR, "", "", ""))
+        trusted.append(Checkpoint(0, anchor.nr, anchor.link, _EPOCH, ANCHOR, "", "", ""))
     acceptance = _acceptance(anchors, trusted)
     walks: list[_Walked] = []
     if acceptance is None or (up_to is not None and up_to < acceptance.nr):
@@ -714,7 +714,7 @@ def _merge(
 
 
 def check_before_signing(
-    source: Source, keys: TrustedKeys | None, anchors: Sequence[Anchor] | None
+    source: Source, keys: TrustedKeys | None, anchors: Sequence[Anchor] | None, *, known_good: Head | None = None
 ) -> VerificationReport:
     """The chain from the last trusted point to its head, as the store checks it before signing a checkpoint.
 
@@ -723,6 +723,8 @@ def check_before_signing(
     anchored checkpoint, and those anchored after it, must still be in the database as signed; the
     checkpoints after the point must be validly signed, numbered without gaps, and match the chain.
     Older anchors are `verify`'s business: signing over an intact chain from the last one is safe.
+    `known_good` is a later head the caller knows to be good (its own records, in the same database
+    session, none written by others since): the walk then starts there.
     """
     report = VerificationReport(signatures_checked=bool(keys))
     report.problems += source.column_problems()
@@ -746,9 +748,12 @@ def check_before_signing(
     report.checkpoints = len(checkpoints)
     first_number = 1 if start is None else start.number + 1
     later = [c for c in checkpoints if c.number >= first_number]
+    trusted += _check_checkpoints(later, keys, problems, first_number=first_number)
+    if known_good is not None and known_good.nr > 0 and (start is None or known_good.nr > start.nr):
+        start = Checkpoint(0, known_good.nr, known_good.link, _EPOCH, ANCHOR, "", "", "")
+        trusted = [c for c in trusted if c.nr >= start.nr]
     if start is not None and start.nr == 0:
         start = None
-    trusted += _check_checkpoints(later, keys, problems, first_number=first_number)
     if start is not None:
         trusted.append(start)
     walked = _walk(source, trusted, start=start)

@@ -105,6 +105,23 @@ def test_the_restarted_store_refuses_to_sign_over_the_forgery(
     restarted.dispose()
 
 
+def test_a_store_that_stays_open_still_sees_a_forgery_made_meanwhile(
+    anchored: AuditStore, database: Path, keys: TrustedKeys
+) -> None:
+    """Before signing, the store skips its own records while no other connection wrote; an edit by another
+    connection (the administrator's) makes it check the chain from the last anchor again."""
+    fill(anchored, 4)  # checkpoint 1 over record 12
+    admin = Administrator(database)
+    admin.run("DELETE FROM punkty_kontrolne")
+    admin.run(f"UPDATE {U} SET cel = 'Cel dopisany po fakcie' WHERE nr = 5")
+    rewrite_from(admin, 5)
+    admin.close()
+    fill(anchored, 4)  # a checkpoint is due over record 24: refused (logged), the appends themselves go on
+    assert anchored.checkpoints() == [] and anchored.head().nr == 24
+    with pytest.raises(ChainBrokenError):
+        anchored.checkpoint()
+
+
 def test_a_checkpoint_replaced_by_one_signed_with_the_hubs_own_key(
     anchored: AuditStore, database: Path, key_file: Path, signer: CheckpointSigner, keys: TrustedKeys
 ) -> None:

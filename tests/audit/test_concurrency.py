@@ -183,3 +183,43 @@ def test_the_log_is_copied_into_the_database_beside_the_appends(database: Path) 
             assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 20_000
     finally:
         store.dispose()
+
+
+def test_requests_arriving_during_a_commit_share_the_next_one(database: Path, signer: CheckpointSigner) -> None:
+    """Group commit: while one thread holds the writer's lock, three requests queue up; the next commit
+    writes all three (each request's records together) and none returns before it."""
+    store = AuditStore(f"sqlite:///{database}", signer=signer, policy=CheckpointPolicy(every_records=1000))
+    store.append([disclosure(1)])
+    transactions = []
+    original = AuditStore._raw_write
+
+    def counted(self: AuditStore) -> object:
+        transactions.append(len(self._queued))
+        return original(self)
+
+    AuditStore._raw_write = counted  # type: ignore[assignment, method-assign]
+    try:
+        returned: list[int] = []
+        with store._lock:  # a commit under way
+            threads = [
+                threading.Thread(
+                    target=lambda n=n: (store.append([disclosure(100 * n + i) for i in range(3)]), returned.append(n))
+                )
+                for n in range(1, 4)
+            ]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 10
+            while len(store._queued) < 3:
+                assert time.monotonic() < deadline, "the requests did not queue"
+                time.sleep(0.01)
+            assert returned == []  # nobody answered before the commit
+        for thread in threads:
+            thread.join(10)
+    finally:
+        AuditStore._raw_write = original  # type: ignore[method-assign]
+    assert sorted(returned) == [1, 2, 3]
+    assert transactions == [0]  # one transaction, for all three (the queue was taken before it began)
+    assert store.head().nr == 10
+    _requests_are_contiguous(store)
+    store.dispose()

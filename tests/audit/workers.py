@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from audit.checkpoints import CheckpointSigner
-from audit.store import AuditStore, CheckpointPolicy, Head
+from audit.store import AuditStore, CheckpointPolicy
 from tests.audit.conftest import disclosure, security_event
 
 
@@ -38,15 +39,15 @@ def append_many(database: str, key: str, worker: int, appends: int) -> None:
 def stall_inside_append(database: str, key: str, ready: str) -> None:
     """Start an append, insert its rows, say so in `ready`, then hang inside the transaction until killed."""
     store = _open(database, key, every=5)
-    original = AuditStore._append_locked
+    original = AuditStore._append_prepared
 
-    def stalled(self: AuditStore, connection: object, disclosures: object, events: object) -> Head:
-        head = original(self, connection, disclosures, events)  # type: ignore[arg-type]
-        _say(ready, str(head.nr))
+    def stalled(self: AuditStore, cursor: object, state: Any, disclosures: object, events: object) -> Any:
+        after = original(self, cursor, state, disclosures, events)  # type: ignore[arg-type]
+        _say(ready, str(after.head.nr))
         time.sleep(120)
-        return head
+        return after
 
-    AuditStore._append_locked = stalled  # type: ignore[method-assign]
+    AuditStore._append_prepared = stalled  # type: ignore[method-assign]
     store.append([disclosure(900_000), disclosure(900_001)], [security_event(900_000)])
 
 
