@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from lxml import etree
 from sqlalchemy.exc import SQLAlchemyError
@@ -49,12 +50,20 @@ _REFUSALS_RECORDED = (NotAllowed, UnknownLegalBasis, UnknownDataSet, UnknownCate
 
 @dataclass(frozen=True)
 class QueryRequest:
-    """A query as the core sees it (decoded from SOAP or a web form)."""
+    """A query as the core sees it (decoded from SOAP or a web form).
+
+    The evidence of the exchange, each optional: the caller's own message id (echoed in the answer), the
+    case number the query is made in, and `request_digest`, the SHA-256 of the request body as received
+    (`digest_of` the SOAP body's element). All three go into every record of the query (`evidence_note`).
+    """
 
     identifier: Identifier
     legal_basis: str
     purpose: str
     scope: Mapping[str, Sequence[str]]
+    client_message_id: str | None = None
+    case_number: str | None = None
+    request_digest: str = ""
 
 
 @dataclass
@@ -72,11 +81,37 @@ class DataSetResult:
 
 @dataclass
 class QueryAnswer:
-    """The whole answer: the hub's request id, the time, one result per data set asked."""
+    """The whole answer: the hub's request id, the time, one result per data set asked, and the caller's
+    message id and the request's digest it answers (echoed from the request)."""
 
     request_id: str
     time: dt.datetime
     results: list[DataSetResult] = field(default_factory=list)
+    client_message_id: str | None = None
+    request_digest: str = ""
+
+
+#: The names of the evidence in a disclosure record's `reason` (`evidence_note`), as in the SOAP contract.
+EVIDENCE_FIELDS = ("IdentyfikatorKomunikatuKlienta", "ZnakSprawy", "SkrotZapytania")
+
+
+def _escape(value: str) -> str:
+    return "".join(f"%{ord(c):02X}" if c in "%;=" or ord(c) < 32 else c for c in value)
+
+
+def evidence_note(request: QueryRequest) -> str:
+    """The evidence of a query as stored in its disclosure records' free-text `reason` (the register has no
+    column for it; docs/audit.md): `Name=value` pairs joined by `"; "`, in `EVIDENCE_FIELDS` order, absent
+    ones left out, `%`, `;`, `=` and control characters percent-encoded. Empty when there is none."""
+    values = (request.client_message_id, request.case_number, request.request_digest)
+    return "; ".join(f"{name}={_escape(value)}" for name, value in zip(EVIDENCE_FIELDS, values, strict=True) if value)
+
+
+def read_evidence(note: str) -> dict[str, str]:
+    """The evidence in a record's `reason` (its last line; a refusal's reason starts with the refusal)."""
+    line = note.rsplit("\n", 1)[-1]
+    pairs = (item.split("=", 1) for item in line.split("; ") if "=" in item)
+    return {name: unquote(value) for name, value in pairs if name in EVIDENCE_FIELDS}
 
 
 def digest_of(element: etree._Element) -> str:
@@ -141,7 +176,9 @@ class QueryEngine:
         except _REFUSALS_RECORDED as refusal:
             self._record_refusal(caller, request, request_id, now, refusal)
             raise
-        answer = QueryAnswer(request_id, now)
+        answer = QueryAnswer(request_id, now, client_message_id=request.client_message_id)
+        answer.request_digest = request.request_digest
+        note = evidence_note(request)
         records: list[DisclosureRecord] = []
         for code, categories in request.scope.items():
             result, subject_pesel = self._ask_one(
@@ -165,6 +202,7 @@ class QueryEngine:
                         purpose=request.purpose.strip(),
                         outcome=Outcome.DISCLOSED,
                         digest=result.digest,
+                        reason=note,
                     )
                 )
         # Guideline 6: the record is durable before any data leaves; if it cannot be written, nothing leaves.
@@ -242,6 +280,7 @@ class QueryEngine:
         refusal: PlatformError,
     ) -> None:
         records = []
+        note = evidence_note(request)
         for code, categories in request.scope.items():
             data_set = self.config.data_set(code)
             controller = self.config.office(data_set.controller).name if data_set else ""
@@ -260,7 +299,7 @@ class QueryEngine:
                     legal_basis=request.legal_basis,
                     purpose=request.purpose.strip(),
                     outcome=Outcome.REFUSED,
-                    reason=f"{refusal.code}: {', '.join(refusal.details)}",
+                    reason=f"{refusal.code}: {', '.join(refusal.details)}" + (f"\n{note}" if note else ""),
                 )
             )
         self.register.append(records)

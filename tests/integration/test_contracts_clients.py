@@ -4,6 +4,7 @@ operation of /soap/zapytania and /soap/konta and read typed faults (`Blad`) with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -232,3 +233,79 @@ def test_a_node_soap_client_calls_every_operation_and_reads_typed_faults(restart
     )
     assert result.returncode == 0, result.stderr + result.stdout
     check_lines(result.stdout)
+
+
+# -- evidence of the exchange ---------------------------------------------------------------------------------------
+
+Q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"
+
+
+def test_the_answer_echoes_the_client_id_and_names_the_digest_of_the_request_and_the_register_keeps_them(
+    restarted: tuple[Any, RunningHub],
+) -> None:
+    from zeep.plugins import HistoryPlugin
+
+    from audit.records import Outcome
+    from audit.sql import SqlDisclosureRegister
+    from hub.domain.query import read_evidence
+
+    hub = restarted[1]
+    user = hub.user("pup.kierownik")
+    history = HistoryPlugin()
+    client = Client(
+        f"{base_url(hub)}/soap/zapytania?wsdl", wsse=UsernameToken(user["login"], user["password"]), plugins=[history]
+    )
+    query = {
+        "IdentyfikatorBeneficjenta": {"Pesel": hub.person("PUP", "OPS", "SR")},
+        "PodstawaPrawna": "URPSZ-2025",
+        "Cel": "Dowód wymiany",
+        "Zbiory": {"Zbior": [{"Kod": "PUP", "Zakres": {"Kategoria": ["DANE_OSOBOWE"]}}]},
+        "ZnakSprawy": "PUP.CAZ.8120.15.2026; pilne",
+        "IdentyfikatorKomunikatuKlienta": "urn:uuid:7f9c2ba4-e88f-11e8-9f32-f2801f1b9fd1",
+    }
+    answer = client.service.ZapytanieOBeneficjenta(Zapytanie=query)
+    sent = history.last_sent["envelope"].find(f".//{Q}ZapytanieOBeneficjenta")
+    expected = hashlib.sha256(etree.tostring(sent, method="c14n", exclusive=True)).hexdigest()
+    assert answer.IdentyfikatorKomunikatuKlienta == query["IdentyfikatorKomunikatuKlienta"]
+    assert answer.SkrotZapytania == expected
+    register = SqlDisclosureRegister(f"sqlite:///{hub.demo['audit_database']}")
+    try:
+        (record,) = register.records(request_id=answer.IdentyfikatorZapytania)
+    finally:
+        register.dispose()
+    assert record.outcome == Outcome.DISCLOSED
+    assert read_evidence(record.reason) == {
+        "IdentyfikatorKomunikatuKlienta": query["IdentyfikatorKomunikatuKlienta"],
+        "ZnakSprawy": query["ZnakSprawy"],
+        "SkrotZapytania": expected,
+    }
+
+
+def test_a_refusal_keeps_the_evidence_after_the_refusal(restarted: tuple[Any, RunningHub]) -> None:
+    from audit.sql import SqlDisclosureRegister
+    from hub.domain.query import read_evidence
+
+    hub = restarted[1]
+    user = hub.user("ops.pracownik")  # may not ask OPS (the clients above changed other users' passwords)
+    client = Client(f"{base_url(hub)}/soap/zapytania?wsdl", wsse=UsernameToken(user["login"], user["password"]))
+    with pytest.raises(Fault) as refused:
+        client.service.ZapytanieOBeneficjenta(
+            Zapytanie={
+                "IdentyfikatorBeneficjenta": {"Pesel": hub.person("PUP", "OPS", "SR")},
+                "PodstawaPrawna": "UPS-2004",
+                "Cel": "Dowód wymiany przy odmowie",
+                "Zbiory": {"Zbior": [{"Kod": "OPS", "Zakres": {"Kategoria": ["DANE_OSOBOWE"]}}]},
+                "ZnakSprawy": "PUP.1.2026",
+            }
+        )
+    request_id = refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}IdentyfikatorZapytania")
+    assert refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}Kod") == "BRAK_UPRAWNIEN", etree.tostring(refused.value.detail)
+    register = SqlDisclosureRegister(f"sqlite:///{hub.demo['audit_database']}")
+    try:
+        (record,) = register.records(request_id=request_id)
+    finally:
+        register.dispose()
+    assert record.reason.startswith("BRAK_UPRAWNIEN: ZBIOR:OPS\n")
+    evidence = read_evidence(record.reason)
+    assert evidence["ZnakSprawy"] == "PUP.1.2026" and len(evidence["SkrotZapytania"]) == 64
+    assert "IdentyfikatorKomunikatuKlienta" not in evidence

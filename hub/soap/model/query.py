@@ -5,7 +5,7 @@ from __future__ import annotations
 from spyne import ComplexModel, DateTime, Enum, Unicode
 
 from contract.catalog import QUERY_NS
-from hub.soap.model.common import Date, DocumentKind, many, named, required
+from hub.soap.model.common import Date, DocumentKind, many, named, optional, required
 from hub.soap.model.ops import DaneOPS
 from hub.soap.model.pup import DanePUP
 from hub.soap.model.sr import DaneSR
@@ -27,6 +27,9 @@ LongText = named(Unicode(max_len=1000, type_name="Opis"), QUERY_NS)
 # fault code (NIEPRAWIDLOWY_PESEL) rather than a generic schema violation.
 IdentifierText = named(Unicode(max_len=200, type_name="TekstIdentyfikatora"), QUERY_NS)
 Digest = named(Unicode(pattern="[0-9a-f]{64}", type_name="SkrotSHA256"), QUERY_NS)
+# Evidence of the exchange (version 1.1): the caller's own message id, echoed; the case the query is made in.
+ClientMessageId = named(Unicode(pattern="[A-Za-z0-9._:/+-]{1,128}", type_name="IdentyfikatorKomunikatu"), QUERY_NS)
+CaseNumber = named(Unicode(min_len=1, max_len=100, pattern="[^\t\n\r]+", type_name="ZnakSprawy"), QUERY_NS)
 
 
 class UzytkownikKoncowy(QueryType):
@@ -77,6 +80,8 @@ class Zapytanie(QueryType):
         ("PodstawaPrawna", RequiredCode),
         ("Cel", required(LongText)),
         ("Zbiory", required(Zbiory)),
+        ("ZnakSprawy", optional(CaseNumber)),
+        ("IdentyfikatorKomunikatuKlienta", optional(ClientMessageId)),
     ]
 
 
@@ -100,12 +105,15 @@ class Wyniki(QueryType):
 
 
 class Odpowiedz(QueryType):
-    """The answer to a query: the hub's request id and one result per data set asked."""
+    """The answer to a query: the hub's request id, one result per data set asked, and the evidence of the
+    exchange (the caller's message id echoed, the SHA-256 of the request body answered)."""
 
     _type_info = [
         ("IdentyfikatorZapytania", RequiredCode),
         ("DataOdpowiedzi", required(DateTime)),
         ("Wyniki", Wyniki),
+        ("IdentyfikatorKomunikatuKlienta", optional(ClientMessageId)),
+        ("SkrotZapytania", optional(Digest)),
     ]
 
 

@@ -16,7 +16,7 @@ from contract import catalog
 from contract.errors import InvalidIdentifier
 from contract.identifiers import Identifier
 from hub.core import HubCore
-from hub.domain.query import QueryAnswer, QueryRequest
+from hub.domain.query import QueryAnswer, QueryRequest, digest_of
 from hub.soap.model.categories import CATEGORY_TYPES
 from hub.soap.model.query import (
     DostepneZbiory,
@@ -88,7 +88,17 @@ def request_from_xml(wrapper: etree._Element) -> QueryRequest:
     for data_set in request.iterfind(f"{q}Zbiory/{q}Zbior"):
         code = text(data_set, "Kod") or ""
         scope.setdefault(code, []).extend(c.text or "" for c in data_set.iterfind(f"{q}Zakres/{q}Kategoria"))
-    return QueryRequest(identifier, text(request, "PodstawaPrawna") or "", text(request, "Cel") or "", scope)
+    return QueryRequest(
+        identifier,
+        text(request, "PodstawaPrawna") or "",
+        text(request, "Cel") or "",
+        scope,
+        client_message_id=text(request, "IdentyfikatorKomunikatuKlienta"),
+        case_number=text(request, "ZnakSprawy"),
+        # The evidence of what was asked: the body's element as received, canonicalised (exc-c14n), the
+        # transform every XML-DSig stack has, so the caller recomputes it from what it sent (docs/integration.md).
+        request_digest=digest_of(wrapper),
+    )
 
 
 def to_request(zapytanie: Any) -> QueryRequest:
@@ -106,7 +116,14 @@ def to_request(zapytanie: Any) -> QueryRequest:
     scope: dict[str, list[str]] = {}
     for zbior in zapytanie.Zbiory.Zbior or []:
         scope.setdefault(zbior.Kod, []).extend(zbior.Zakres.Kategoria or [])
-    return QueryRequest(identifier, zapytanie.PodstawaPrawna or "", zapytanie.Cel or "", scope)
+    return QueryRequest(
+        identifier,
+        zapytanie.PodstawaPrawna or "",
+        zapytanie.Cel or "",
+        scope,
+        client_message_id=zapytanie.IdentyfikatorKomunikatuKlienta,
+        case_number=zapytanie.ZnakSprawy,
+    )
 
 
 def to_response(answer: QueryAnswer, prefixes: Mapping[str, str]) -> PreRendered:
@@ -132,6 +149,10 @@ def to_response(answer: QueryAnswer, prefixes: Mapping[str, str]) -> PreRendered
             etree.SubElement(item, q + "SkrotSHA256").text = result.digest
         if result.element is not None:
             item.append(result.element)  # `Dane<kind>`: DanePUP, DaneOPS or DaneSR, as digested
+    if answer.client_message_id:
+        etree.SubElement(root, q + "IdentyfikatorKomunikatuKlienta").text = answer.client_message_id
+    if answer.request_digest:
+        etree.SubElement(root, q + "SkrotZapytania").text = answer.request_digest
     return PreRendered(root)
 
 
