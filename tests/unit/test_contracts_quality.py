@@ -251,3 +251,26 @@ def test_zeep_reads_the_wsdls_with_their_policy() -> None:
     for path in WSDL_FILES:
         client = Client(str(path))
         assert client.service._operations, path.name
+
+
+PUBLISHED_V1_SERVICE_NAMES = {"QueryService", "AccountService", "AuditService", "FeedService"}
+
+
+@pytest.mark.parametrize("path", WSDL_FILES, ids=lambda p: p.name)
+def test_names_are_polish_and_the_english_service_names_of_version_1_stay_as_published(path: Path) -> None:
+    root = etree.parse(str(path)).getroot()
+    version = str(root.get("targetNamespace")).rsplit(":", 1)[-1]
+    (service,) = root.iter(WSDL + "service")
+    if version == "1":
+        assert service.get("name") in PUBLISHED_V1_SERVICE_NAMES
+    else:
+        assert str(service.get("name")).startswith("Usluga")
+    for node in [
+        *root.iter(WSDL + "portType"),
+        *root.iter(WSDL + "binding"),
+        *root.iterfind(f"{WSDL}service/{WSDL}port"),
+    ]:
+        assert str(node.get("name")).startswith("Usluga"), node.get("name")
+    for node in root.iter(WSDL + "operation", WSDL + "message"):
+        name = str(node.get("name"))
+        assert name.isascii() and name[0].isupper() and "Service" not in name and "Response" not in name, name

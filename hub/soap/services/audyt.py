@@ -52,6 +52,10 @@ class Raport(ComplexModel):
 class AuditService(ServiceBase):
     """Usługa audytu: raporty z rejestru ujawnień (dla roli AUDYTOR)."""
 
+    # The wsdl:service name published in version 1 (JAX-WS names its generated class after it): kept as it is,
+    # whatever the Python class is called; every other name in the WSDL is Polish (docs/contracts.md).
+    __service_name__ = "AuditService"
+
     @rpc(
         required(ZamowienieRaportu),
         _returns=Raport,

@@ -18,6 +18,10 @@ Confirmation = named(Unicode(max_len=300, type_name="Potwierdzenie"), ACCOUNTS_N
 class AccountService(ServiceBase):
     """Usługa kont: zmiana własnego hasła i wylogowanie."""
 
+    # The wsdl:service name published in version 1 (JAX-WS names its generated class after it): kept as it is,
+    # whatever the Python class is called; every other name in the WSDL is Polish (docs/contracts.md).
+    __service_name__ = "AccountService"
+
     @rpc(
         Password,
         Password,

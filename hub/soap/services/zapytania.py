@@ -159,6 +159,10 @@ def to_response(answer: QueryAnswer, prefixes: Mapping[str, str]) -> PreRendered
 class QueryService(ServiceBase):
     """Usługa zapytań o beneficjenta (tryb automatycznej wymiany danych, wytyczne pkt 1.1)."""
 
+    # The wsdl:service name published in version 1 (JAX-WS names its generated class after it): kept as it is,
+    # whatever the Python class is called; every other name in the WSDL is Polish (docs/contracts.md).
+    __service_name__ = "QueryService"
+
     @rpc(
         Zapytanie.customize(min_occurs=1, nillable=False),
         _returns=Odpowiedz,

@@ -49,6 +49,10 @@ def to_receipt(report: LoadReport) -> Pokwitowanie:
 class FeedService(ServiceBase):
     """Usługa zasilania replik (moduły zasilające urzędów, pkt 4 wytycznych)."""
 
+    # The wsdl:service name published in version 1 (JAX-WS names its generated class after it): kept as it is,
+    # whatever the Python class is called; every other name in the WSDL is Polish (docs/contracts.md).
+    __service_name__ = "FeedService"
+
     @rpc(
         Paczka.customize(min_occurs=1, nillable=False),
         _returns=Pokwitowanie,
