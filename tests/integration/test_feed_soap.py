@@ -14,8 +14,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from zeep.wsse.username import UsernameToken
 from adapters import adapter_class
 from adapters.base import ModelRecord, SourceUnavailable
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedError, FeedOptions
-from adapters.targets import SoapTarget
+from adapters.targets import ReplicaTarget, SoapTarget
 from audit import EventKind
 from audit.sql import SqlEventLog
 from replica.feed import BatchHeader
@@ -78,7 +80,12 @@ def run_feed(hub: RunningHub, data_set: str, mode: str, **options: Any) -> Any:
 
 def fingerprint(hub: RunningHub, data_set: str) -> tuple[int, str]:
     """(live people, SHA-256 over their source keys and sections): what a query can see."""
-    connection = sqlite3.connect(f"file:{replica(hub, data_set)}?mode=ro", uri=True)
+    return replica_fingerprint(replica(hub, data_set))
+
+
+def replica_fingerprint(path: Path) -> tuple[int, str]:
+    """`fingerprint` of the replica database in `path`."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = connection.execute(
             "SELECT o.id_zrodlowy, s.spis, s.tresc FROM osoby o JOIN sekcje s ON s.osoba_id = o.id "
@@ -297,6 +304,118 @@ def test_killed_feeder_resumes_without_loss_and_without_duplicates(powiat: Runni
     state.close()
     people, _digest = fingerprint(powiat, "OPS")
     assert people == applied == source_count(powiat, "OPS")
+
+
+class HoldingProxy:
+    """An HTTP proxy before the hub's feed service that passes `passes` batches (`Paczka`) and holds the next
+    one unanswered: the feeder waits there, its earlier batches applied, until the test kills it."""
+
+    def __init__(self, target: str, passes: int) -> None:
+        self.target, self.passes, self.batches = target, passes, 0
+        self.holding, self.release = threading.Event(), threading.Event()
+        proxy = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if b"<Paczka" in body:
+                    proxy.batches += 1
+                    if proxy.batches > proxy.passes:
+                        proxy.holding.set()
+                        proxy.release.wait(120)
+                        return  # never forwarded, never answered
+                answer = requests.post(
+                    proxy.target, data=body, headers={"Content-Type": self.headers["Content-Type"]}, timeout=60
+                )
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "text/xml"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/soap/zasilanie"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_killed_incremental_feed_resumes_the_same_run_and_the_replica_equals_the_source(
+    powiat: RunningHub, tmp_path: Path
+) -> None:
+    run_feed(powiat, "PUP", FULL)
+    path = domain(powiat, "PUP")
+    stamp = (dt.datetime.now().replace(microsecond=0) + dt.timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S.000000")
+    connection = sqlite3.connect(path)
+    query = "SELECT id_osoby FROM osoba WHERE czy_usunieta = 0 ORDER BY id_osoby DESC LIMIT 10"
+    keys = [key for (key,) in connection.execute(query)]
+    connection.executemany(
+        "UPDATE osoba SET nazwisko = nazwisko || '-Wznowiona', data_modyfikacji = ? WHERE id_osoby = ?",
+        [(stamp, key) for key in keys[1:]],
+    )
+    connection.execute("UPDATE osoba SET czy_usunieta = 1, data_modyfikacji = ? WHERE id_osoby = ?", (stamp, keys[0]))
+    connection.commit()
+    connection.close()
+    time.sleep(1.1)  # the changes are in the past when the run takes its upper bound
+    password = tmp_path / "haslo"
+    password.write_text(powiat.user("pup.system")["password"], encoding="utf-8")
+
+    def command(target: str) -> list[str]:
+        return [
+            sys.executable, "-m", "hub.cli", "feed", "--adapter", "pup", "--source", f"sqlite:///{path}",
+            "--target", target, "--incremental", "--login", "pup.system", "--password-file", str(password),
+            "--batch-records", "2", "--quiet",
+        ]  # fmt: skip
+
+    # Ten changed people in batches of two: five batches; the third is held until the feeder is killed.
+    proxy = HoldingProxy(feed_url(powiat), passes=2)
+    feeder = subprocess.Popen(
+        command(proxy.url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        assert proxy.holding.wait(60), feeder.communicate(timeout=5)[0].decode(errors="replace")
+        with sqlite3.connect(f"file:{replica(powiat, 'PUP')}?mode=ro", uri=True) as state:
+            run_id, number = state.execute("SELECT id_zasilenia, numer_paczki FROM stan_repliki").fetchone()
+        assert number == 2 and run_id
+        os.killpg(feeder.pid, signal.SIGKILL)  # a real kill: no handler, no clean-up, in the middle of batch 3
+        feeder.wait(timeout=10)
+    finally:
+        if feeder.poll() is None:
+            os.killpg(feeder.pid, signal.SIGKILL)
+            feeder.wait(timeout=10)
+        proxy.close()
+    assert feeder.returncode == -signal.SIGKILL
+
+    again = subprocess.run(
+        command(feed_url(powiat)), capture_output=True, text=True, timeout=120, env=dict(os.environ, COLUMNS="200")
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"Zasilenie wznowione {run_id}" in again.stdout, again.stdout
+    with sqlite3.connect(f"file:{replica(powiat, 'PUP')}?mode=ro", uri=True) as state:
+        rows = state.execute("SELECT numer_paczki FROM zasilenia WHERE id_zasilenia = ? ORDER BY 1", (run_id,))
+        numbers = [n for (n,) in rows]
+        applied, deleted = state.execute(
+            "SELECT sum(rekordy), sum(usuniete) FROM zasilenia WHERE id_zasilenia = ?", (run_id,)
+        ).fetchone()
+    assert numbers == [1, 2, 3, 4, 5] and (applied, deleted) == (9, 1)  # the same run, from number 3 on
+    # The replica the hub reads equals the source: exactly what a full run over the source gives.
+    fresh = tmp_path / "pelna.sqlite"
+    adapter = adapter_class("pup")(f"sqlite:///{path}")  # type: ignore[call-arg]
+    target = ReplicaTarget(f"sqlite:///{fresh}", "PUP")
+    try:
+        Feeder(adapter, target).run(FULL)
+    finally:
+        target.close()
+        adapter.close()
+    assert fingerprint(powiat, "PUP") == replica_fingerprint(fresh)
+    assert fingerprint(powiat, "PUP")[0] == source_count(powiat, "PUP")
 
 
 # -- bad input ------------------------------------------------------------------------------------------------

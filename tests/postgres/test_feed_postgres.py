@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -82,9 +83,8 @@ def source_people(pg: dict[str, Any], data_set: str) -> int:
 def feed(pg: dict[str, Any], data_set: str, mode: str, **options: Any) -> Any:
     source = adapter(pg, data_set)
     target = ReplicaTarget(pg["replicas"][data_set]["writer"], data_set)
-    wrapped = options.pop("target", None)
     try:
-        return Feeder(source, wrapped(target) if wrapped else target, FeedOptions(**options)).run(mode)
+        return Feeder(source, target, FeedOptions(**options)).run(mode)
     finally:
         target.close()
         source.close()
@@ -142,47 +142,52 @@ def test_incremental_run_reads_postgres_changes_and_trigger_journaled_deletions(
     assert live_people(pg["replicas"]["PUP"]["reader"]) == source_people(pg, "PUP")
 
 
-class Crash(Exception):
-    """The feeder process dies right after the replica committed a batch."""
-
-
-def test_a_feeder_that_dies_half_way_resumes_without_loss_or_duplicates(pg: dict[str, Any]) -> None:
-    before = live_people(pg["replicas"]["OPS"]["reader"])
-
-    class DiesAfterThree:
-        def __init__(self, target: Any) -> None:
-            self.target, self.sent = target, 0
-
-        def status(self, data_set: str) -> Any:
-            return self.target.status(data_set)
-
-        def send(self, header: BatchHeader, records: Any) -> LoadReport:
-            receipt = self.target.send(header, records)
-            self.sent += 1
-            if self.sent == 3:
-                raise Crash
-            return receipt
-
-        def close(self) -> None:
-            self.target.close()
-
-    with pytest.raises(Crash):
-        feed(pg, "OPS", FULL, batch_records=7, target=DiesAfterThree)
-    assert live_people(pg["replicas"]["OPS"]["reader"]) == before  # the open snapshot is invisible
-    resumed = feed(pg, "OPS", FULL, batch_records=7)
-    assert resumed.resumed
-    with psycopg.connect(pg["replicas"]["OPS"]["writer"].replace("postgresql+psycopg", "postgresql")) as c:
+def test_a_feeder_killed_half_way_resumes_without_loss_or_duplicates(pg: dict[str, Any]) -> None:
+    """`platforma feed` killed with SIGKILL after its third batch, then run again: the same run goes on."""
+    reader, writer = pg["replicas"]["OPS"]["reader"], pg["replicas"]["OPS"]["writer"]
+    feed(pg, "OPS", FULL)  # a live snapshot, which must stay what queries see until the new one is complete
+    before = live_people(reader)
+    command = [
+        sys.executable, "-m", "hub.cli", "feed", "--adapter", "ops", "--source", pg["sources"]["OPS"],
+        "--target", writer, "--full", "--batch-records", "7", "--quiet",
+    ]  # fmt: skip
+    server: PostgresServer = pg["server"]
+    watch = psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=replika_ops")
+    feeder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            # The state row locked as the writer locks it: no batch can commit while the test looks and kills.
+            row = watch.execute(
+                "SELECT id_zasilenia_roboczego, numer_paczki_roboczej FROM stan_repliki FOR UPDATE"
+            ).fetchone()
+            if row is not None and row[0] and (row[1] or 0) >= 3:
+                os.killpg(feeder.pid, signal.SIGKILL)
+                feeder.wait(timeout=10)
+                watch.rollback()
+                break
+            watch.rollback()
+            assert feeder.poll() is None, "the feeder ended before it could be killed"
+            assert time.monotonic() < deadline, "the feeder did not reach its third batch in 60 s"
+            time.sleep(0.005)
+    finally:
+        if feeder.poll() is None:
+            os.killpg(feeder.pid, signal.SIGKILL)
+            feeder.wait(timeout=10)
+        watch.close()
+    run_id, killed_after = row
+    assert feeder.returncode == -signal.SIGKILL
+    assert live_people(reader) == before  # the open snapshot is invisible
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120, env=dict(os.environ, COLUMNS="200"))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"Zasilenie wznowione {run_id}" in again.stdout, again.stdout
+    with psycopg.connect(writer.replace("postgresql+psycopg", "postgresql")) as c:
         numbers = [
-            n
-            for (n,) in c.execute(
-                "SELECT numer_paczki FROM zasilenia WHERE id_zasilenia = %s ORDER BY 1", (resumed.run_id,)
-            )
+            n for (n,) in c.execute("SELECT numer_paczki FROM zasilenia WHERE id_zasilenia = %s ORDER BY 1", (run_id,))
         ]
-        applied = c.execute("SELECT sum(rekordy) FROM zasilenia WHERE id_zasilenia = %s", (resumed.run_id,)).fetchone()
-    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 3
-    assert applied is not None and applied[0] == live_people(pg["replicas"]["OPS"]["reader"]) == source_people(
-        pg, "OPS"
-    )
+        applied = c.execute("SELECT sum(rekordy) FROM zasilenia WHERE id_zasilenia = %s", (run_id,)).fetchone()
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > killed_after  # no gap, no repeat
+    assert applied is not None and applied[0] == live_people(reader) == source_people(pg, "OPS")
 
 
 def test_a_postgres_source_that_disappears_mid_run_leaves_the_replica_as_it_was(pg: dict[str, Any]) -> None:
