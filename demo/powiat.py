@@ -191,7 +191,7 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
     document: dict[str, Any] = {
         "hub": {
             "name": "Powiat demonstracyjny (dane syntetyczne)",
-            "database": "sqlite:///replica.sqlite",
+            "database": "sqlite:///hub.sqlite",
             "audit_database": f"sqlite:///{AUDIT_DATABASE}",
             "listen": "127.0.0.1",
             "port": port,
@@ -247,7 +247,15 @@ def write_private(path: Path, text: str) -> None:
 
 
 #: What the demo writes in its folder (with the names of earlier layouts), and the folders it owns whole.
-DEMO_FILES = ("platforma.toml", "demo-state.json", "demo.json", "replica.sqlite", "audit.sqlite", "klucz-audytu.pem")
+DEMO_FILES = (
+    "platforma.toml",
+    "demo-state.json",
+    "demo.json",
+    "hub.sqlite",
+    "replica.sqlite",  # the hub database of a demo made before it was named hub.sqlite
+    "audit.sqlite",
+    "klucz-audytu.pem",
+)
 DEMO_FOLDERS = ("dziedzinowe", "replicas", "audyt", "klucze")
 _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 

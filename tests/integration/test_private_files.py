@@ -63,7 +63,7 @@ def test_the_demo_makes_every_folder_and_file_private(demo: Path) -> None:
         "platforma.toml",
         "demo.json",
         "demo-state.json",
-        "replica.sqlite",
+        "hub.sqlite",
         "audyt/audit.sqlite",
         "klucze/klucz-audytu.pem",
         "replicas/ops.sqlite",
@@ -94,7 +94,7 @@ def test_a_reused_demo_made_with_wider_modes_is_closed(demo: Path) -> None:
 
 
 def test_serve_creates_its_databases_private(demo: Path) -> None:
-    for pattern in ("replica.sqlite*", "audyt/audit.sqlite*"):
+    for pattern in ("hub.sqlite*", "audyt/audit.sqlite*"):
         for path in demo.glob(pattern):
             path.unlink()
     process = subprocess.Popen(
@@ -113,7 +113,7 @@ def test_serve_creates_its_databases_private(demo: Path) -> None:
             line = process.stdout.readline()
             assert line or process.poll() is None, "the hub exited early"
             assert time.monotonic() < deadline, "the hub did not start"
-        assert (demo / "replica.sqlite").exists() and (demo / "audyt" / "audit.sqlite").exists()
+        assert (demo / "hub.sqlite").exists() and (demo / "audyt" / "audit.sqlite").exists()
         assert_private(demo)
     finally:
         process.terminate()
