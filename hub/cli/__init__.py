@@ -135,6 +135,9 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     from hub.soap import contracts
 
     root = Path(args.dir)
+    if args.action == "faults":
+        sys.stdout.write(contracts.fault_table())  # Markdown as it is: no console wrapping
+        return 0
     if args.action == "export":
         for path in contracts.export(root):
             console.print(f"zapisano {path}", highlight=False)
@@ -198,7 +201,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     load.set_defaults(func=cmd_load)
 
     contracts = commands.add_parser("contracts", help="eksport i kontrola kontraktów WSDL/XSD")
-    contracts.add_argument("action", choices=("export", "check"), help="export: zapisz; check: porównaj")
+    contracts.add_argument(
+        "action",
+        choices=("export", "check", "faults"),
+        help="export: zapisz; check: porównaj; faults: tabela kodów błędów (docs/integration.md)",
+    )
     contracts.add_argument("--dir", default=".", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
     contracts.set_defaults(func=cmd_contracts)
 

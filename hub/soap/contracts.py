@@ -26,6 +26,7 @@ from spyne.interface.wsdl import Wsdl11
 from spyne.interface.xml_schema import XmlSchema
 
 from contract import catalog
+from contract.errors import PlatformError
 from hub.soap.model import documentation
 from hub.soap.services import SERVICES as _published_services
 
@@ -338,3 +339,25 @@ def check(root: Path) -> list[str]:
         if not path.exists() or path.read_bytes() != content:
             drift.append(name)
     return drift
+
+
+def error_classes() -> list[type[PlatformError]]:
+    """Every domain error a SOAP caller can receive, one class per code (the first declared), by code.
+
+    Every service module is imported above, and with it every domain module whose errors reach a fault."""
+    found: dict[str, type[PlatformError]] = {}
+    pending = list(PlatformError.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return [found[code] for code in sorted(found)]
+
+
+def fault_table() -> str:
+    """The fault table of docs/integration.md (Markdown): each code, its faultcode and when it is raised."""
+    rows = ["| `Kod` | faultcode | when |", "|---|---|---|"]
+    for cls in error_classes():
+        when = " ".join((cls.__doc__ or "").split("\n\n")[0].split())
+        rows.append(f"| `{cls.code}` | `soap:{'Client' if cls.client_error else 'Server'}` | {when} |")
+    return "\n".join(rows) + "\n"

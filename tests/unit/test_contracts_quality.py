@@ -274,3 +274,18 @@ def test_names_are_polish_and_the_english_service_names_of_version_1_stay_as_pub
     for node in root.iter(WSDL + "operation", WSDL + "message"):
         name = str(node.get("name"))
         assert name.isascii() and name[0].isupper() and "Service" not in name and "Response" not in name, name
+
+
+def test_the_integration_guide_lists_every_fault_code_with_its_faultcode() -> None:
+    guide = (ROOT / "docs" / "integration.md").read_text(encoding="utf-8")
+    table = guide.split("<!-- tabela kodów błędów: platforma contracts faults -->", 1)[1].split(
+        "<!-- koniec tabeli -->"
+    )[0]
+    listed = {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `") for row in table.splitlines()[2:] if row}
+    for cls in contracts.error_classes():
+        faultcode = "soap:Client" if cls.client_error else "soap:Server"
+        assert listed.get(cls.code) == faultcode, (
+            f"{cls.code} missing from docs/integration.md: platforma contracts faults"
+        )
+    spyne_codes = {code for _, code, _ in faults._SPYNE_FAULTS}
+    assert spyne_codes <= set(listed)
