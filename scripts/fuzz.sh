@@ -46,7 +46,10 @@ for target in "${targets[@]}"; do
              -artifact_prefix="$findings/")
     [[ -f "tests/fuzz/dictionaries/$target.dict" ]] && options+=(-dict="tests/fuzz/dictionaries/$target.dict")
     begin=$(date +%s)
-    "$python" "$program" "${options[@]}" "$corpus" >"$log" 2>&1
+    # libFuzzer ends the process without Python's atexit: the targets' temporary folders (the demo powiat)
+    # go in the work folder, and with it.
+    mkdir -p "$work/tmp"
+    TMPDIR="$work/tmp" "$python" "$program" "${options[@]}" "$corpus" >"$log" 2>&1
     status=$?
     took=$(($(date +%s) - begin))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
