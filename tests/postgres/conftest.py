@@ -2,7 +2,9 @@
 
 Debian's `postgresql` package (scripts/bootstrap.sh --test); initdb and postgres refuse root, so they run
 as `postgres` via runuser, with a private socket directory, fsync off, listening on 127.0.0.1 only.
-Without the binaries the tests fail under CI=true (naming the tool) and skip elsewhere.
+Without the binaries the tests fail under CI=true (the default, tests/conftest.py; naming the tool) and
+skip only where CI is set to something else; a cluster that does not start is always a failure, naming
+the cause (initdb's output, the server's log), never a skip.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ def _free_port() -> int:
 def postgres() -> Iterator[PostgresServer]:
     initdb, postgres_bin = _tool("initdb"), _tool("postgres")
     runuser = require_tool("runuser", "util-linux")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as error:  # a runtime dependency (setup.cfg): never a reason to skip
+        pytest.fail(f"psycopg is not importable ({error}); setup.cfg installs psycopg[binary]", pytrace=False)
     as_postgres = [runuser, "-u", "postgres", "--"] if os.geteuid() == 0 else []
     directory = Path(tempfile.mkdtemp(prefix="platforma-pg-", dir="/tmp"))
     data, sockets = directory / "data", directory / "run"
@@ -66,11 +72,18 @@ def postgres() -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres")
         shutil.chown(sockets, "postgres")
-    subprocess.run(
+    created = subprocess.run(
         [*as_postgres, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    if created.returncode != 0:
+        shutil.rmtree(directory, ignore_errors=True)
+        pytest.fail(
+            f"PostgreSQL 15 did not start: initdb exited with {created.returncode}:\n{created.stdout}{created.stderr}",
+            pytrace=False,
+        )
     port = _free_port()
     log = (directory / "postgres.log").open("wb")
     process = subprocess.Popen(
@@ -88,9 +101,16 @@ def postgres() -> Iterator[PostgresServer]:
         try:
             server.sql("SELECT 1")
             break
-        except Exception:
+        except Exception as error:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("PostgreSQL did not start:\n" + (directory / "postgres.log").read_text()) from None
+                if process.poll() is None:
+                    process.kill()
+                    cause = "no answer in 30 s"
+                else:
+                    cause = f"postgres exited with {process.returncode}"
+                log_text = (directory / "postgres.log").read_text(errors="replace")
+                shutil.rmtree(directory, ignore_errors=True)
+                pytest.fail(f"PostgreSQL 15 did not start ({cause}; last error: {error}):\n{log_text}", pytrace=False)
             time.sleep(0.1)
     yield server
     process.terminate()
