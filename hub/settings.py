@@ -262,6 +262,8 @@ def load(path: str | Path) -> Config:
         raise ConfigurationError(f"Plik konfiguracji {path} nie jest zapisany w UTF-8.") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"{path.name}: plik nie jest poprawnym TOML ({error}).") from None
+    except RecursionError:  # tomllib recurses per nesting level (found by tests/fuzz)
+        raise ConfigurationError(f"{path.name}: zbyt głęboko zagnieżdżone tablice lub sekcje TOML.") from None
     return parse(raw, path)
 
 
@@ -316,6 +318,8 @@ def _message(error: Mapping[str, Any]) -> str:
         bounds = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}
         limit = next(iter(context.values()), "")
         return f"wartość musi być {bounds[kind]} {limit}"
+    if kind == "value_error":  # a validator's own Polish sentence (e.g. an unparsable database URL)
+        return str(context.get("error", error.get("msg", kind)))
     if kind == "literal_error":
         return f"dozwolone wartości: {context.get('expected', '')}"
     return _MESSAGES.get(kind, str(error.get("msg", kind)))

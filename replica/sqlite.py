@@ -9,12 +9,17 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import QueuePool
 
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL, as SQLAlchemy reads it (None for another database or an in-memory one)."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # A ValueError, so that a settings validator reports it as the field's mistake (found by tests/fuzz).
+        raise ValueError(f"nieprawidłowy adres bazy danych: {url[:80]!r} (np. sqlite:///plik.sqlite)") from None
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)

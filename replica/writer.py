@@ -234,6 +234,24 @@ def _iter_feed(
         raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{line}: {error}") from error
 
 
+def checked_header(attributes: dict[str, str]) -> BatchHeader:
+    """`BatchHeader.from_attributes` on a streamed `Paczka`, read before the schema has seen its attributes
+    (tests/fuzz): a value the schema will refuse is the sender's mistake."""
+    try:
+        return BatchHeader.from_attributes(attributes)
+    except ValueError as error:
+        raise SchemaViolation(f"Nieprawidłowe atrybuty elementu Paczka: {error}") from None
+
+
+def checked_record(element: etree._Element, data_element: str) -> ParsedRecord:
+    """`parse_record` on a streamed record: lxml reports a namespace or schema error only after the events
+    read with it, so a record it will refuse may reach the parser first (tests/fuzz): the caller's mistake."""
+    try:
+        return parse_record(element, data_element)
+    except (ValueError, etree.C14NError) as error:
+        raise SchemaViolation(f"Rekord paczki nie jest zgodny ze schematem zasilania: {error}") from None
+
+
 _PESEL_CENTURIES = (1900, 2000, 2100, 2200, 1800)  # by month // 20, as python-stdnum reads them
 
 
@@ -960,7 +978,7 @@ class Loader:
         header: BatchHeader | None = None
         for attributes, element in items:
             if element is None:
-                header = BatchHeader.from_attributes(attributes)
+                header = checked_header(attributes)
                 break
         if header is None:
             raise SchemaViolation("Paczka nie zawiera elementu Paczka z rekordami.")
@@ -969,7 +987,7 @@ class Loader:
                 header.data_set, header.kind, header.batch_id, header.run_id, header.sequence, watermark, header.final
             )
         data_element = self.kind.data_element
-        records = (parse_record(element, data_element) for _a, element in items if element is not None)
+        records = (checked_record(element, data_element) for _a, element in items if element is not None)
         return self.writer.apply(header, records, progress=progress)
 
     def dispose(self) -> None:

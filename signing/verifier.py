@@ -877,12 +877,19 @@ def _detached_from_tree(sig: etree._Element) -> Iterator[None]:
             parent.text = saved
 
 
+#: What cryptography raises from a certificate whose parts are malformed: it parses names and extensions
+#: only when they are first read, so they are read here, once, where the certificate enters (tests/fuzz).
+_MALFORMED_CERTIFICATE = (ValueError, TypeError, x509.DuplicateExtension, x509.InvalidVersion)
+
+
 def _load_certificate(text: str) -> tuple[x509.Certificate, bool] | None:
+    """A KeyInfo certificate read whole (names, extensions, the facts the report shows), or None."""
     try:
         cert = x509.load_der_x509_certificate(_b64(text))
-    except ValueError:
+        describe(cert)
+        return cert, _is_ca(cert)
+    except _MALFORMED_CERTIFICATE:
         return None
-    return cert, _is_ca(cert)
 
 
 def _is_ca(cert: x509.Certificate) -> bool:

@@ -32,7 +32,7 @@ with harness.instrumented(__name__ == "__main__", "replica", "contract"):
     from contract.xmlsafe import parse_bytes
     from hub.soap.contracts import feed_schema
     from replica.feed import BatchHeader
-    from replica.writer import F, _iter_feed, parse_record, record_problem
+    from replica.writer import F, _iter_feed, checked_header, checked_record, parse_record, record_problem
 
 
 def check(data: bytes) -> None:
@@ -50,9 +50,10 @@ def _as_file(data: bytes) -> None:
     header: BatchHeader | None = None
     for attributes, element in _iter_feed(io.BytesIO(data), feed_schema()):
         if element is None:
-            header = BatchHeader.from_attributes(attributes)
+            header = checked_header(attributes)
         elif header is not None:
-            _read(element, header)
+            kind = catalog.kind(header.data_set) or catalog.PUP
+            record_problem(checked_record(element, kind.data_element))
 
 
 def _as_received(data: bytes) -> None:

@@ -13,9 +13,11 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.soap import Soap11
 
-from contract.errors import PlatformError
+from contract.errors import InvalidRequest, PlatformError
 from contract.xmlsafe import parse_bytes
 from hub.soap.services import faults
+
+_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 class PreRendered:
@@ -58,6 +60,18 @@ class HubSoap11(Soap11):
         except PlatformError as error:
             raise faults.to_fault(error) from None
         ctx.in_document = (root, {})
+
+    def decompose_incoming_envelope(self, ctx: Any, message: Any) -> None:
+        # Spyne reads the tag of the Body's first element unguarded: an envelope without a Body, or a Body
+        # without an element, must be the caller's mistake, not an AttributeError (found by tests/fuzz).
+        root = ctx.in_document[0] if isinstance(ctx.in_document, tuple) else ctx.in_document
+        is_envelope = root is not None and root.tag == f"{{{_SOAP_ENV}}}Envelope"
+        body = root.find(f"{{{_SOAP_ENV}}}Body") if is_envelope else None
+        if body is None or not any(isinstance(child.tag, str) for child in body):
+            raise faults.to_fault(
+                InvalidRequest("Komunikat nie jest kopertą SOAP 1.1 z elementem żądania w soap:Body.")
+            ) from None
+        super().decompose_incoming_envelope(ctx, message)
 
     def validate_body(self, ctx: Any, message: Any) -> None:
         if message is self.REQUEST and ctx.method_request_string not in self.app.interface.service_method_map:
