@@ -19,11 +19,12 @@ import datetime as dt
 import enum
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time as _time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,6 +301,42 @@ class _LogCheckpointer:
             connection.close()
 
 
+class _AnchorWriter:
+    """Anchors checkpoints in a thread of its own, in the order they were signed (`AuditStore._anchor_later`)."""
+
+    def __init__(self, write: Callable[[Sequence[Checkpoint]], None]) -> None:
+        self._write = write
+        self._queue: queue.Queue[list[Checkpoint] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="audit anchors", daemon=True)
+        self._thread.start()
+
+    def submit(self, signed: list[Checkpoint]) -> None:
+        self._queue.put(signed)
+
+    def flush(self) -> None:
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while True:
+            signed = self._queue.get()
+            try:
+                if signed is None:
+                    return
+                self._write_logged(signed)
+            finally:
+                self._queue.task_done()
+
+    def _write_logged(self, signed: list[Checkpoint]) -> None:
+        try:
+            self._write(signed)
+        except AnchorFileError as failure:  # the records are committed; the next check will tell
+            log.error("audit: checkpoint %d signed but not anchored: %s", signed[-1].number, failure.message)
+
+
 class AuditStore:
     """The audit database of one hub: the chained tables, their single writer and the checkpoints.
 
@@ -394,6 +431,8 @@ class AuditStore:
         self._verified: Head | None = None
         #: The same in the transaction under way (it becomes `_verified` when committed).
         self._transaction_good: Head | None = None
+        #: The thread that anchors checkpoints signed during appends (made at the first one).
+        self._anchor_writer: _AnchorWriter | None = None
         self._checkpointer: _LogCheckpointer | None = None
 
     # -- schema ----------------------------------------------------------------------------------------------
@@ -522,10 +561,7 @@ class AuditStore:
         if request.failure is not None:
             raise request.failure
         if signed:
-            try:
-                self._anchor(signed)
-            except AnchorFileError as failure:  # the records are committed: the request goes on
-                log.error("audit: checkpoint %d signed but not anchored: %s", signed[-1].number, failure.message)
+            self._anchor_later(signed)
         if self._database_file is not None:
             self._log_appended()
 
@@ -755,19 +791,34 @@ class AuditStore:
         """After their transaction committed: make it durable, then append the checkpoints' anchors.
 
         In that order, so that no anchor can name a checkpoint a power loss could still take back (with
-        SQLite's `synchronous=NORMAL` a commit is only in the operating system's cache until then).
+        SQLite's `synchronous=NORMAL` a commit is only in the operating system's cache until its log is
+        synced; a completed log checkpoint syncs the database file before the log starts over).
         """
         if self.anchors is None or not signed:
             return
         if self._database_file is not None:
-            for path in (self._database_file, self._database_file.with_name(self._database_file.name + "-wal")):
-                with contextlib.suppress(FileNotFoundError):
-                    descriptor = os.open(path, os.O_RDONLY)
-                    try:
-                        os.fsync(descriptor)
-                    finally:
-                        os.close(descriptor)
+            with contextlib.suppress(FileNotFoundError):
+                descriptor = os.open(self._database_file.with_name(self._database_file.name + "-wal"), os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
         self.anchors.append(signed)
+
+    def _anchor_later(self, signed: list[Checkpoint]) -> None:
+        """Anchor a periodic checkpoint signed during an append in a thread of its own: the two syncs
+        (~4 ms) are no part of the request's answer, which waited only for its records' commit."""
+        with self._lock:
+            if self._anchor_writer is None:
+                self._anchor_writer = _AnchorWriter(self._anchor)
+            writer = self._anchor_writer
+        writer.submit(signed)
+
+    def flush_anchors(self) -> None:
+        """Wait until the anchors of every checkpoint signed so far are written (`dispose` does too)."""
+        writer = self._anchor_writer
+        if writer is not None:
+            writer.flush()
 
     def checkpoint(self, *, force: bool = True) -> Checkpoint | None:
         """Sign a checkpoint over the current head now (`force`), or only if the policy says one is due.
@@ -793,6 +844,7 @@ class AuditStore:
                 signed, self._signed = self._signed, []
         except self._dbapi_error as error:
             raise AuditStorageError(f"Nie można zapisać punktu kontrolnego: {_first_line(error)}") from error
+        self.flush_anchors()  # in order: those signed during appends first
         self._anchor(signed)
         return made
 
@@ -829,6 +881,7 @@ class AuditStore:
                 signed, self._signed = self._signed, []
         except self._dbapi_error as error:
             raise AuditStorageError(f"Nie można zapisać przyjęcia stanu rejestru: {_first_line(error)}") from error
+        self.flush_anchors()  # in order: those signed during appends first
         self._anchor(signed)
         log.warning("audit: the register's state was accepted at record %d (checkpoint %d)", made.nr, made.number)
         return made
@@ -864,6 +917,7 @@ class AuditStore:
                 signed, self._signed = self._signed, []
         except self._dbapi_error as error:
             raise AuditStorageError(f"Nie można zapisać cięcia retencji: {_first_line(error)}") from error
+        self.flush_anchors()  # in order: those signed during appends first
         self._anchor(signed)
         return made
 
@@ -933,7 +987,10 @@ class AuditStore:
                 yield _event_from_row(row)
 
     def dispose(self) -> None:
-        """Release the database connections."""
+        """Write the anchors still pending, release the database connections."""
+        writer, self._anchor_writer = self._anchor_writer, None
+        if writer is not None:
+            writer.close()
         with self._lock:
             if self._held is not None:
                 self._held.close()

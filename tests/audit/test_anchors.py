@@ -64,6 +64,7 @@ def one_checkpoint_then_forgery(store: AuditStore, database: Path) -> None:
 
 def test_every_signed_checkpoint_is_anchored_beside_the_key(anchored: AuditStore, key_file: Path) -> None:
     fill(anchored, 12)  # 36 records: checkpoints over records 12, 24 and 36
+    anchored.flush_anchors()  # anchors of checkpoints signed during appends are written by a thread
     path = default_anchor_path(key_file)
     assert path == key_file.with_name("klucz-audytu.kotwice") and anchored.anchors is not None
     assert anchored.anchors.path == path
@@ -111,6 +112,7 @@ def test_a_store_that_stays_open_still_sees_a_forgery_made_meanwhile(
     """Before signing, the store skips its own records while no other connection wrote; an edit by another
     connection (the administrator's) makes it check the chain from the last anchor again."""
     fill(anchored, 4)  # checkpoint 1 over record 12
+    anchored.flush_anchors()
     admin = Administrator(database)
     admin.run("DELETE FROM punkty_kontrolne")
     admin.run(f"UPDATE {U} SET cel = 'Cel dopisany po fakcie' WHERE nr = 5")
@@ -126,6 +128,7 @@ def test_a_checkpoint_replaced_by_one_signed_with_the_hubs_own_key(
     anchored: AuditStore, database: Path, key_file: Path, signer: CheckpointSigner, keys: TrustedKeys
 ) -> None:
     fill(anchored, 12)  # checkpoints 1-3 over records 12, 24, 36 (each an event, the end of an append)
+    anchored.flush_anchors()
     admin = Administrator(database)
     admin.run(f"UPDATE {U} SET uzytkownik = 'ktos.inny' WHERE nr = 20")
     rewrite_from(admin, 20)
@@ -158,6 +161,7 @@ def test_a_checkpoint_replaced_by_one_signed_with_the_hubs_own_key(
 
 def test_a_chain_shorter_than_the_last_anchor(anchored: AuditStore, database: Path, keys: TrustedKeys) -> None:
     fill(anchored, 12)
+    anchored.flush_anchors()
     admin = Administrator(database)
     for table in (U, Z):
         admin.run(f"DELETE FROM {table} WHERE nr > 30")
@@ -176,6 +180,7 @@ def test_anchors_are_written_only_after_the_commit(anchored: AuditStore, databas
     unanchored = AuditStore(f"sqlite:///{database}", signer=anchored.signer, policy=CheckpointPolicy(10))
     fill(unanchored, 4)  # checkpoint 2 over record 24, signed by a store without an anchor file
     unanchored.dispose()
+    anchored.flush_anchors()
     assert anchored.anchors is not None and len(anchored.anchors.read()) == 1
     assert verify(anchored, keys, anchors=anchored.anchors).ok
     anchored.verify_before_signing()
@@ -187,6 +192,7 @@ def test_a_missing_anchor_file_stops_signing_until_the_state_is_accepted(
     anchored: AuditStore, database: Path, key_file: Path, keys: TrustedKeys
 ) -> None:
     fill(anchored, 5)
+    anchored.flush_anchors()
     assert anchored.anchors is not None
     anchored.anchors.path.unlink()
     with pytest.raises(AnchorFileError, match="nie istnieje"):
@@ -229,6 +235,7 @@ def test_the_register_the_hub_opens_anchors_beside_its_key(tmp_path: Path, key_f
     register = SqlDisclosureRegister(f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}", key_file=key_file,
                                      checkpoint_every=2)
     register.append([disclosure(1), disclosure(2)])
+    register.store.flush_anchors()
     assert AnchorFile(default_anchor_path(key_file)).read()[0].nr == 2
     register.dispose()
 
