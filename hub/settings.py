@@ -45,12 +45,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+TERYT_PATTERN = r"^[0-9]{7}$"
+Teryt = Annotated[StrictStr, Field(pattern=TERYT_PATTERN)]
+#: A code, or `*KIND` for every office (or data set) of a kind: kind-wide groups, rules and legal bases (issue 16).
+Target = Annotated[StrictStr, Field(min_length=1, max_length=65, pattern=r"^\*?[A-Za-z0-9_.\-]+$")]
+KIND_MARK = "*"
+
+
 class Office(_Frozen):
     """An office that is a data controller and whose staff use the platform."""
 
     code: Code
     name: Text
     kind: Code
+    gmina: Teryt | None = None  # the TERC code of the gmina whose unit it is (`[[gminas]]`)
 
 
 class Group(_Frozen):
@@ -70,6 +78,8 @@ class UserEntry(_Frozen):
     password_hash: Annotated[StrictStr, Field(min_length=1)]
     name: Text = ""
     roles: tuple[Code, ...] = (catalog.END_USER,)
+    # The PESEL of a person who signs documents with a qualified signature (serialNumber PNOPL-...): issue 15.
+    pesel: Annotated[StrictStr, Field(pattern=r"^[0-9]{11}$")] | None = None
 
 
 def _base(info: ValidationInfo) -> Path:
@@ -129,11 +139,15 @@ class LegalBasis(_Frozen):
 
 
 class Rule(_Frozen):
-    """(office, group, data set) -> the categories and legal bases that group may use."""
+    """(office, group, data set) -> the categories and legal bases that group may use.
 
-    office: Code
+    `office` or `data_set` may be `*KIND`: every office (data set) of that kind; a rule naming the office
+    (data set) itself overrides the kind-wide one (`hub.domain.scope.effective_rules`).
+    """
+
+    office: Target
     group: Code
-    data_set: Code
+    data_set: Target
     categories: tuple[Code, ...]
     legal_bases: tuple[Code, ...] = ()
 
@@ -146,7 +160,17 @@ class OfficeSystem(_Frozen):
     subject_cn: Annotated[StrictStr, Field(min_length=1, max_length=200)]
 
 
-_FILES = ("tls_certificate", "tls_key", "client_ca", "client_crl", "audit_key", "audit_anchors")
+_FILES = (
+    "tls_certificate",
+    "tls_key",
+    "client_ca",
+    "client_crl",
+    "audit_key",
+    "audit_anchors",
+    "seal_key",
+    "signature_trust",
+    "signature_crls",
+)
 
 
 class HubSettings(_Frozen):
@@ -177,6 +201,12 @@ class HubSettings(_Frozen):
     audit_retention_days: Annotated[StrictInt, Field(ge=1)] | None = None
     audit_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
     replay_window_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 300
+    # Documents (issue 15): the hub's seal signing receipts (PKCS#12 or PEM), the trust anchors and CRLs
+    # against which uploaded qualified signatures are verified (a folder of certificates or a trusted list).
+    seal_key: Url | None = None
+    seal_key_password: StrictStr | None = None
+    signature_trust: Url | None = None
+    signature_crls: Url | None = None
 
     @field_validator("database", "audit_database")
     @classmethod
@@ -187,6 +217,46 @@ class HubSettings(_Frozen):
     @classmethod
     def _absolute_file(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else str((_base(info) / value).resolve())
+
+
+#: The default names of a gmina's unit offices, by kind (`[powiat] office_names` overrides them).
+UNIT_NAMES = {
+    "OPS": "Ośrodek Pomocy Społecznej — gmina {gmina}",
+    "SR": "Dział Świadczeń Rodzinnych — gmina {gmina}",
+}
+Unit = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$", max_length=64)]
+
+
+class Powiat(_Frozen):
+    """The conventions of the powiat's gmina units: where their replicas (or nodes) are, how they are named.
+
+    `{code}` in a pattern is the data set's code (`OPS-0201011`), `{teryt}` the gmina's TERC, `{kind}` the
+    data set's kind; a bare path is a SQLite file relative to the configuration's folder.
+    """
+
+    name: Text = ""
+    replica: Url | None = "replicas/{code}.sqlite"
+    node: Url | None = None
+    office_names: dict[Code, Text] = Field(default_factory=dict)
+
+
+class Gmina(_Frozen):
+    """A gmina of the powiat (TERYT TERC code, name) and its units: `"OPS"`, `"SR"`, or `"OPS+SR"` for one
+    office (the OPS) that controls both data sets (SR inside the OPS)."""
+
+    teryt: Teryt
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    units: tuple[Unit, ...] = ("OPS", "SR")
+    replica: Url | None = None  # this gmina's own pattern, else `[powiat]`'s
+    node: Url | None = None
+
+    def unit_codes(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(office code, office kind, data-set kinds) per unit: `OPS-0201011`, `OPS`, `("OPS", "SR")`."""
+        units = []
+        for unit in self.units:
+            kinds = tuple(unit.split("+"))
+            units.append((f"{kinds[0]}-{self.teryt}", kinds[0], kinds))
+        return units
 
 
 class Config(_Frozen):
@@ -201,6 +271,8 @@ class Config(_Frozen):
     legal_bases: tuple[LegalBasis, ...] = ()
     rules: tuple[Rule, ...] = ()
     systems: tuple[OfficeSystem, ...] = ()
+    powiat: Powiat = Field(default_factory=Powiat)
+    gminas: tuple[Gmina, ...] = ()
     _offices: dict[str, Office] = PrivateAttr(default_factory=dict)
     _data_sets: dict[str, DataSet] = PrivateAttr(default_factory=dict)
     _legal_bases: dict[str, LegalBasis] = PrivateAttr(default_factory=dict)
@@ -229,6 +301,10 @@ class Config(_Frozen):
 
     def legal_basis(self, code: str) -> LegalBasis | None:
         return self._legal_bases.get(code)
+
+    def gmina(self, teryt: str | None) -> Gmina | None:
+        """The gmina with this TERC code, if configured."""
+        return next((g for g in self.gminas if g.teryt == teryt), None) if teryt else None
 
     def with_hub(self, **changes: Any) -> Config:
         """The same configuration with some `[hub]` settings changed (command-line options), checked again."""
@@ -268,12 +344,19 @@ def load(path: str | Path) -> Config:
 
 
 def parse(raw: Mapping[str, Any], path: Path) -> Config:
-    """Build a `Config` from an already-read TOML table: types first, then consistency, all errors at once."""
+    """Build a `Config` from an already-read TOML table: types first, then consistency, all errors at once.
+
+    `[[gminas]]` become offices and data sets, `*KIND` groups one group per office of the kind and `*KIND`
+    in a legal basis every data set of the kind (`_expand`); a mistake in what was expanded is reported
+    where it was written.
+    """
+    expanded, origin, problems = _expand(raw, path)
     try:
-        config = Config.model_validate({**raw, "path": path}, context={"base": path.parent})
+        config = Config.model_validate({**expanded, "path": path}, context={"base": path.parent})
     except ValidationError as error:
-        raise ConfigurationError(_report(error, path)) from None
-    problems = _check(config) + _check_tls(config.hub, path)
+        lines = [*problems, *_report(error, path, origin=origin).splitlines()]
+        raise ConfigurationError("\n".join(dict.fromkeys(lines))) from None
+    problems += _check(config) + _check_tls(config.hub, path)
     if problems:
         raise ConfigurationError("\n".join(problems))
     return config
@@ -320,6 +403,8 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"wartość musi być {bounds[kind]} {limit}"
     if kind == "value_error":  # a validator's own Polish sentence (e.g. an unparsable database URL)
         return str(context.get("error", error.get("msg", kind)))
+    if kind == "string_pattern_mismatch" and context.get("pattern") == TERYT_PATTERN:
+        return "kod TERYT (TERC) gminy to 7 cyfr, np. 0201011"
     if kind == "literal_error":
         return f"dozwolone wartości: {context.get('expected', '')}"
     return _MESSAGES.get(kind, str(error.get("msg", kind)))
@@ -332,15 +417,22 @@ def _shown(value: Any) -> str:
     return f" (podano {text[:60]})"
 
 
-def _report(error: ValidationError, path: Path, prefix: tuple[str, ...] = ()) -> str:
+Origin = Mapping[tuple[str, int], tuple[str, int]]
+
+
+def _report(
+    error: ValidationError, path: Path, prefix: tuple[str | int, ...] = (), origin: Origin | None = None
+) -> str:
     lines = []
     for problem in error.errors(include_url=False):
         location = prefix + tuple(problem["loc"])
+        if origin and len(location) > 1 and (location[0], location[1]) in origin:
+            location = origin[(str(location[0]), int(location[1]))] + location[2:]
         # pydantic names the member of a union it tried (`int`, `float`): not part of the file's path
         location = tuple(p for p in location if p not in ("int", "float", "constrained-int", "constrained-float"))
         shown = "" if problem["type"] == "missing" else _shown(problem.get("input"))
         lines.append(f"{path.name}:{_where(location, {})}: {_message(problem)}{shown}")
-    return "\n".join(lines)
+    return "\n".join(dict.fromkeys(lines))
 
 
 def _check_tls(hub: HubSettings, path: Path) -> list[str]:
@@ -358,7 +450,7 @@ def _check_tls(hub: HubSettings, path: Path) -> list[str]:
         if name in ("audit_key", "audit_anchors") or not value:
             continue
         file = Path(value)
-        if not file.is_file():
+        if not (file.is_file() or (name in ("signature_trust", "signature_crls") and file.is_dir())):
             problems.append(f"{where}.{name}: nie ma takiego pliku: {file}")
         elif not os.access(file, os.R_OK):
             problems.append(f"{where}.{name}: brak uprawnień do odczytu pliku {file}")
@@ -372,6 +464,9 @@ def _check(config: Config) -> list[str]:
     groups = {(g.office, g.code) for g in config.groups}
     data_sets = {d.code: d for d in config.data_sets}
     legal_bases = {b.code for b in config.legal_bases}
+    office_kinds: dict[str, set[str]] = {}
+    for office in config.offices:
+        office_kinds.setdefault(office.kind, set()).add(office.code)
     problems: list[str] = []
     for index, data_set in enumerate(config.data_sets, 1):
         where = f"{name}:data_sets[{index}]"
@@ -396,7 +491,7 @@ def _check(config: Config) -> list[str]:
             if code not in data_sets
         )
     for index, rule in enumerate(config.rules, 1):
-        problems.extend(_check_rule(f"{name}:rules[{index}]", rule, groups, data_sets, legal_bases))
+        problems.extend(_check_rule(f"{name}:rules[{index}]", rule, groups, data_sets, legal_bases, office_kinds))
     return problems
 
 
@@ -412,15 +507,28 @@ def _check_users(name: str, users: Sequence[UserEntry], groups: set[tuple[str, s
 
 
 def _check_rule(
-    where: str, rule: Rule, groups: set[tuple[str, str]], data_sets: Mapping[str, DataSet], legal_bases: set[str]
+    where: str,
+    rule: Rule,
+    groups: set[tuple[str, str]],
+    data_sets: Mapping[str, DataSet],
+    legal_bases: set[str],
+    kinds_of_offices: Mapping[str, set[str]],
 ) -> list[str]:
     problems: list[str] = []
-    if (rule.office, rule.group) not in groups:
+    if rule.office.startswith(KIND_MARK):
+        offices = {office for office, group in groups if office in kinds_of_offices.get(rule.office[1:], ())}
+        if not any((office, rule.group) in groups for office in offices):
+            problems.append(f"{where}.group: żaden urząd rodzaju {rule.office[1:]} nie ma grupy {rule.group}")
+    elif (rule.office, rule.group) not in groups:
         problems.append(f"{where}.group: nieznana grupa {rule.group} urzędu {rule.office}")
-    data_set = data_sets.get(rule.data_set)
-    if data_set is None:
+    if rule.data_set.startswith(KIND_MARK):
+        if not any(d.kind == rule.data_set[1:] for d in data_sets.values()):
+            return [*problems, f"{where}.data_set: żaden zbiór nie jest rodzaju {rule.data_set[1:]}"]
+        kind = catalog.kind(rule.data_set[1:])
+    elif rule.data_set not in data_sets:
         return [*problems, f"{where}.data_set: nieznany zbiór {rule.data_set}"]
-    kind = catalog.kind(data_set.kind)
+    else:
+        kind = catalog.kind(data_sets[rule.data_set].kind)
     if kind is not None:
         problems.extend(
             f"{where}.categories: nieznana kategoria {category} zbioru {rule.data_set}"
@@ -431,3 +539,169 @@ def _check_rule(
         f"{where}.legal_bases: nieznana podstawa prawna {code}" for code in rule.legal_bases if code not in legal_bases
     )
     return problems
+
+
+# -- the powiat at scale: gminas, kind-wide groups and legal bases (issue 16) -------------------------------------
+
+
+def _expand(
+    raw: Mapping[str, Any], path: Path
+) -> tuple[dict[str, Any], dict[tuple[str, int], tuple[str, int]], list[str]]:
+    """The raw file with `[[gminas]]` expanded into offices and data sets and `*KIND` groups and legal-basis
+    data sets into concrete ones; where each expanded entry was written; the problems found on the way."""
+    problems: list[str] = []
+    origin: dict[tuple[str, int], tuple[str, int]] = {}
+    powiat, gminas = _powiat_and_gminas(raw, path, problems)
+    result = dict(raw)
+    if "gminas" in raw:
+        result["gminas"] = [gmina for _index, gmina in gminas or ()]  # the others are reported already
+    offices = _entries(raw, "offices", origin)
+    data_sets = _entries(raw, "data_sets", origin)
+    for index, gmina in gminas or ():
+        _add_gmina(gmina, index, powiat, offices, data_sets, origin, problems, path.name)
+    result["offices"], result["data_sets"] = offices, data_sets
+    office_kinds = _by_kind(offices)
+    data_set_kinds = _by_kind(data_sets, default_to_code=True)
+    if isinstance(raw.get("groups"), list):
+        result["groups"] = _expand_groups(raw["groups"], office_kinds, origin, problems, path.name)
+    if isinstance(raw.get("legal_bases"), list):
+        result["legal_bases"] = [
+            _expand_basis(basis, index, data_set_kinds, problems, path.name)
+            for index, basis in enumerate(raw["legal_bases"], 1)
+        ]
+    return result, origin, problems
+
+
+def _powiat_and_gminas(
+    raw: Mapping[str, Any], path: Path, problems: list[str]
+) -> tuple[Powiat, list[tuple[int, Gmina]] | None]:
+    """`[powiat]` and every well-written gmina with its place in the file (the others are reported)."""
+    powiat = Powiat()
+    try:
+        powiat = Powiat.model_validate(raw.get("powiat", {}))
+    except ValidationError as error:
+        problems.extend(_report(error, path, prefix=("powiat",)).splitlines())
+    entries = raw.get("gminas", [])
+    if not isinstance(entries, list):
+        problems.append(f"{path.name}:gminas: {_MESSAGES['list_type']}")
+        return powiat, None
+    gminas: list[tuple[int, Gmina]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, 1):
+        try:
+            gmina = Gmina.model_validate(entry)
+        except ValidationError as error:
+            problems.extend(_report(error, path, prefix=("gminas", index - 1)).splitlines())
+            continue
+        if gmina.teryt in seen:
+            problems.append(f"{path.name}:gminas[{index}].teryt: gmina {gmina.teryt} podana drugi raz")
+            continue
+        seen.add(gmina.teryt)
+        unknown = [kind for unit in gmina.units for kind in unit.split("+") if catalog.kind(kind) is None]
+        problems.extend(f"{path.name}:gminas[{index}].units: nieznany rodzaj zbioru {kind}" for kind in unknown)
+        if not unknown:
+            gminas.append((index, gmina))
+    return powiat, gminas
+
+
+def _entries(raw: Mapping[str, Any], section: str, origin: dict[tuple[str, int], tuple[str, int]]) -> list[Any]:
+    entries = raw.get(section, [])
+    if not isinstance(entries, list):
+        return entries  # pydantic reports it
+    origin.update(((section, i), (section, i)) for i in range(len(entries)))
+    return list(entries)
+
+
+def _unit_url(pattern: str, code: str, gmina: Gmina, kind: str) -> str:
+    url = pattern.format(code=code, teryt=gmina.teryt, kind=kind)
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def _add_gmina(
+    gmina: Gmina,
+    index: int,
+    powiat: Powiat,
+    offices: list[Any],
+    data_sets: list[Any],
+    origin: dict[tuple[str, int], tuple[str, int]],
+    problems: list[str],
+    name: str,
+) -> None:
+    """One gmina's units: an office per unit and a data set per kind it controls, coded `KIND-TERYT`."""
+    taken_offices = {o.get("code") for o in offices if isinstance(o, Mapping)}
+    taken_sets = {d.get("code") for d in data_sets if isinstance(d, Mapping)}
+    node = gmina.node or (None if gmina.replica else powiat.node)
+    replica = None if node else (gmina.replica or powiat.replica)
+    for office, office_kind, kinds in gmina.unit_codes():
+        if office in taken_offices:
+            problems.append(f"{name}:gminas[{index}].units: urząd {office} jest już w [[offices]]")
+            continue
+        title = powiat.office_names.get(office_kind) or UNIT_NAMES.get(office_kind, "{kind} — gmina {gmina}")
+        origin[("offices", len(offices))] = ("gminas", index - 1)
+        office_name = title.format(gmina=gmina.name, kind=office_kind)
+        offices.append({"code": office, "kind": office_kind, "gmina": gmina.teryt, "name": office_name})
+        for kind in kinds:
+            code = f"{kind}-{gmina.teryt}"
+            if code in taken_sets:
+                problems.append(f"{name}:gminas[{index}].units: zbiór {code} jest już w [[data_sets]]")
+                continue
+            where = {"node": _unit_url(node, code, gmina, kind)} if node else {}
+            if replica:
+                where = {"replica": _unit_url(replica, code, gmina, kind)}
+            origin[("data_sets", len(data_sets))] = ("gminas", index - 1)
+            data_sets.append({"code": code, "kind": kind, "controller": office, **where})
+
+
+def _by_kind(entries: Sequence[Any], *, default_to_code: bool = False) -> dict[str, list[str]]:
+    """Codes of the (raw) offices or data sets, by kind."""
+    found: dict[str, list[str]] = {}
+    for entry in entries:
+        if isinstance(entry, Mapping) and isinstance(entry.get("code"), str):
+            kind = entry.get("kind", entry["code"] if default_to_code else None)
+            if isinstance(kind, str):
+                found.setdefault(kind, []).append(entry["code"])
+    return found
+
+
+def _expand_groups(
+    groups: list[Any],
+    office_kinds: Mapping[str, list[str]],
+    origin: dict[tuple[str, int], tuple[str, int]],
+    problems: list[str],
+    name: str,
+) -> list[Any]:
+    """A group written for `office = "*OPS"` becomes that group in every OPS office."""
+    result: list[Any] = []
+    for index, group in enumerate(groups):
+        office = group.get("office") if isinstance(group, Mapping) else None
+        if not (isinstance(office, str) and office.startswith(KIND_MARK)):
+            origin[("groups", len(result))] = ("groups", index)
+            result.append(group)
+            continue
+        codes = office_kinds.get(office[1:], [])
+        if not codes:
+            problems.append(f"{name}:groups[{index + 1}].office: żaden urząd nie jest rodzaju {office[1:]}")
+        for code in codes:
+            origin[("groups", len(result))] = ("groups", index)
+            result.append({**group, "office": code})
+    return result
+
+
+def _expand_basis(
+    basis: Any, index: int, data_set_kinds: Mapping[str, list[str]], problems: list[str], name: str
+) -> Any:
+    """`data_sets = ["PUP", "*OPS"]`: the basis opens PUP and every OPS data set."""
+    if not isinstance(basis, Mapping) or not isinstance(basis.get("data_sets"), list):
+        return basis
+    codes: list[Any] = []
+    for code in basis["data_sets"]:
+        if isinstance(code, str) and code.startswith(KIND_MARK):
+            found = data_set_kinds.get(code[1:], [])
+            if not found:
+                problems.append(f"{name}:legal_bases[{index}].data_sets: żaden zbiór nie jest rodzaju {code[1:]}")
+            codes.extend(found)
+        else:
+            codes.append(code)
+    if all(isinstance(code, str) for code in codes):
+        codes = list(dict.fromkeys(codes))
+    return {**basis, "data_sets": codes}

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from contract import catalog
 from contract.errors import Detail, NotAllowed, UnknownCategory, UnknownDataSet, UnknownLegalBasis
+from hub.domain.scope import effective_rules
 from hub.settings import Config, LegalBasis, Rule
 
 
@@ -43,7 +44,8 @@ class ScopeEntry:
 
 
 class RuleSource(Protocol):
-    """Where the current rules come from (the hub database: `hub.domain.rules.RuleStore`)."""
+    """Where the current rules come from (the hub database: `hub.domain.rules.RuleStore`); kind-wide rules
+    (`*OPS`) are resolved here, per office and data set (`hub.domain.scope.effective_rules`)."""
 
     def version(self) -> int: ...
 
@@ -62,7 +64,7 @@ class Policy:
         self._source = source
         self._version = -1
         self._lock = threading.Lock()
-        self._static: dict[tuple[str, str, str], Rule] = {(r.office, r.group, r.data_set): r for r in config.rules}
+        self._static: dict[tuple[str, str, str], Rule] = effective_rules(config, config.rules)
 
     @property
     def _rules(self) -> dict[tuple[str, str, str], Rule]:
@@ -70,7 +72,8 @@ class Policy:
             return self._static
         if self._source.version() != self._version:
             with self._lock:
-                self._version, self._static = self._source.rules()
+                version, rules = self._source.rules()
+                self._version, self._static = version, effective_rules(self._config, rules.values())
         return self._static
 
     def legal_bases_for(self, rule: Rule) -> tuple[str, ...]:

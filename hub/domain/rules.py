@@ -1,5 +1,8 @@
 """Scope rules in the hub database, managed by the platform administrator (guideline 3).
 
+A rule's office or data set may be `*KIND` (every OPS, every OPS unit's data set): stored as written, one
+row and one security event however many offices it covers, and resolved by the policy (`hub.domain.scope`).
+
 The configuration seeds them at the first start; afterwards `platforma policy …` changes them, each change
 a security event. A version number lets every hub process see a change at its next query.
 """
@@ -19,7 +22,7 @@ from contract import catalog
 from contract.catalog import PLATFORM_ADMIN
 from contract.errors import InvalidRequest, NotAllowed
 from hub.domain.policy import Caller
-from hub.settings import Config, Rule
+from hub.settings import KIND_MARK, Config, Rule
 from hub.storage.changes import ChangeWatch
 from hub.storage.tables import GroupRow, PolicyVersion, RuleRow
 
@@ -121,11 +124,7 @@ class RuleStore:
         """Create or replace the rule for (office, group, data set); a security event."""
         what = f"zmiana reguły ({office}, {group}, {data_set})"
         self._check_admin(actor, what)
-        target = self.config.data_set(data_set)
-        if target is None:
-            raise InvalidRequest(f"Nieznany zbiór {data_set}.")
-        kind = catalog.kind(target.kind)
-        assert kind is not None
+        kind = self._kind_of(data_set)
         unknown = [c for c in categories if kind.category(c) is None]
         if unknown:
             raise InvalidRequest(f"Nieznane kategorie zbioru {data_set}: {', '.join(unknown)}.")
@@ -133,8 +132,7 @@ class RuleStore:
         if bad_bases:
             raise InvalidRequest(f"Nieznane podstawy prawne: {', '.join(bad_bases)}.")
         with Session(self.engine) as session, session.begin():
-            if session.get(GroupRow, (office, group)) is None:
-                raise InvalidRequest(f"Urząd {office} nie ma grupy {group}.")
+            self._check_group(session, office, group)
             row = session.get(RuleRow, (office, group, data_set))
             before = "brak" if row is None else f"{row.categories} / {row.legal_bases or '*'}"
             if row is None:
@@ -170,6 +168,29 @@ class RuleStore:
                     _now(), EventKind.POLICY_CHANGE, actor.login, actor.office, actor.login, actor.source, True, what
                 )
             )
+
+    def _kind_of(self, data_set: str) -> catalog.DataSetKind:
+        """The kind of a rule's data set: a configured code, or `*KIND` when some data set is of that kind."""
+        if data_set.startswith(KIND_MARK):
+            code = data_set[1:]
+            if any(d.kind == code for d in self.config.data_sets) and (kind := catalog.kind(code)) is not None:
+                return kind
+            raise InvalidRequest(f"Żaden zbiór nie jest rodzaju {code}.")
+        target = self.config.data_set(data_set)
+        if target is None:
+            raise InvalidRequest(f"Nieznany zbiór {data_set}.")
+        found = catalog.kind(target.kind)
+        assert found is not None
+        return found
+
+    def _check_group(self, session: Session, office: str, group: str) -> None:
+        """The group exists in the office, or for `*KIND` in at least one office of the kind."""
+        if office.startswith(KIND_MARK):
+            offices = [o.code for o in self.config.offices if o.kind == office[1:]]
+            if not any(session.get(GroupRow, (code, group)) is not None for code in offices):
+                raise InvalidRequest(f"Żaden urząd rodzaju {office[1:]} nie ma grupy {group}.")
+        elif session.get(GroupRow, (office, group)) is None:
+            raise InvalidRequest(f"Urząd {office} nie ma grupy {group}.")
 
     @staticmethod
     def _bump(session: Session) -> None:
