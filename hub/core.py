@@ -9,6 +9,7 @@ from audit.sql import SqlDisclosureRegister, SqlEventLog
 from audit.store import AuditStore, CheckpointPolicy
 from contract.errors import ConfigurationError
 from hub.domain.accounts import Accounts, SecuritySettings
+from hub.domain.documents import Documents, open_documents
 from hub.domain.feeding import Feeding
 from hub.domain.policy import Policy
 from hub.domain.query import QueryEngine
@@ -30,6 +31,7 @@ class HubCore:
     rules: RuleStore
     feeding: Feeding
     reports: Reports
+    documents: Documents
 
     @classmethod
     def open(cls, config: Config, *, import_users: bool = True) -> HubCore:
@@ -66,7 +68,8 @@ class HubCore:
         query = QueryEngine(config, register, Policy(config, rules))
         feeding = Feeding(config, accounts)
         reports = Reports(register.store, accounts, issuer=settings.name)
-        return cls(config, accounts, register, query, events, rules, feeding, reports)
+        documents = open_documents(config, engine, query, events)
+        return cls(config, accounts, register, query, events, rules, feeding, reports, documents)
 
     def close(self) -> None:
         """Release every database connection."""

@@ -210,6 +210,7 @@ class Accounts:
                         failed_attempts=0,
                         must_change_password=False,
                         version=1,
+                        pesel=entry.pesel,
                     )
                 )
                 count += 1

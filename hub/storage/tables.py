@@ -40,6 +40,8 @@ class User(HubBase):
     # Bumped by every lock, unlock, password change, reset or logout: cached credentials of older versions
     # die, in every hub process.
     version: Mapped[int] = mapped_column("wersja", Integer, default=1)
+    # Matched to the serialNumber (PNOPL-...) of the certificate that signs documents (issue 15).
+    pesel: Mapped[str | None] = mapped_column("pesel", String(11), nullable=True, default=None)
 
 
 class GroupRow(HubBase):

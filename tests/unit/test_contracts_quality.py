@@ -261,7 +261,7 @@ def test_names_are_polish_and_the_english_service_names_of_version_1_stay_as_pub
     root = etree.parse(str(path)).getroot()
     version = str(root.get("targetNamespace")).rsplit(":", 1)[-1]
     (service,) = root.iter(WSDL + "service")
-    if version == "1":
+    if version == "1" and path.stem in ("zapytania", "konta", "audyt", "zasilanie"):  # published before Polish names
         assert service.get("name") in PUBLISHED_V1_SERVICE_NAMES
     else:
         assert str(service.get("name")).startswith("Usluga")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contract import catalog
 from hub.soap.model import DATA_TYPES
+from hub.soap.model.documents import DOCUMENTATION_ELEMENTS, DOCUMENTATION_TYPES
 
 # -- types -------------------------------------------------------------------------------------------------------
 # Keyed by the type's name; `<namespace part>:<name>` (e.g. `zasilanie:KodZbioru`) where two namespaces give one
@@ -378,6 +379,8 @@ def _sections() -> tuple[dict[str, str], dict[str, str]]:
 
 
 SECTION_TYPES, SECTION_ELEMENTS = _sections()
+TYPES.update(DOCUMENTATION_TYPES)  # the documents service's names (issue 15)
+ELEMENTS.update(DOCUMENTATION_ELEMENTS)
 
 
 def type_text(namespace: str, name: str) -> str | None:

@@ -34,4 +34,9 @@ SERVICES: tuple[PublishedService, ...] = (
         "hub.soap.services.audyt2",
         "Usługa audytu, wersja 2: raporty z rejestru ujawnień (pkt 6 wytycznych), typy zawężone",
     ),
+    PublishedService(
+        "dokumenty",
+        "hub.soap.services.dokumenty",
+        "Usługa dokumentów: wnioski i zaświadczenia z szablonów, podpisy kwalifikowane, poświadczenia (pkt 1.2 i 2)",
+    ),
 )

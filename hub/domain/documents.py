@@ -1,0 +1,751 @@
+"""Requests and certificates (guideline 1.2 and 2; issue 15): the workflow of one case.
+
+    submit (any user of the requesting office) → ZLOZONY, in the controller office's inbox
+    accept (a signer of the controller) → DO_PODPISU: the certificate is generated from the controller's
+        replica through the query engine with the requester's scope (a recorded disclosure)
+    refuse (a signer of the controller) → ODMOWIONY, with the reason
+    upload the signed certificate (a signer whose PESEL is in the certificate) → DOSTARCZONY
+    the requester downloads it → ODEBRANY
+
+Every transition is a row of `przejscia_spraw`; documents are stored exactly as made or received, with
+their SHA-256, never updated; each submission and delivery gets a receipt signed with the hub's seal.
+Plain Python: no SOAP here; the SOAP service and later web pages call these methods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from audit import EventKind, EventLog, SecurityEvent
+from contract import catalog, xmlsafe
+from contract.errors import (
+    ConfigurationError,
+    Detail,
+    DetailKind,
+    InvalidRequest,
+    NotAllowed,
+    PlatformError,
+)
+from contract.identifiers import Identifier
+from hub.domain.policy import Caller
+from hub.domain.query import OK, QueryEngine, QueryRequest
+from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts, ReceiptSigner
+from hub.domain.templates import Template, Templates, compile_schema, render_html
+from hub.settings import Config
+from hub.storage.documents import Case, Receipt, StoredDocument, Transition
+from hub.storage.tables import User
+from signing import (
+    RevocationSources,
+    SigningError,
+    TrustStore,
+    VerificationReport,
+    VerifierConfig,
+    XadesVerifier,
+    load_crls,
+    load_key,
+)
+from signing import constants as dsig
+
+# States of a case (stable contract values).
+SUBMITTED = "ZLOZONY"
+REFUSED = "ODMOWIONY"
+TO_SIGN = "DO_PODPISU"
+DELIVERED = "DOSTARCZONY"
+COLLECTED = "ODEBRANY"
+STATES = (SUBMITTED, REFUSED, TO_SIGN, DELIVERED, COLLECTED)
+
+# Roles of documents in a case.
+REQUEST = "WNIOSEK"
+CERTIFICATE = "ZASWIADCZENIE"
+SIGNED_CERTIFICATE = "ZASWIADCZENIE_PODPISANE"
+REQUEST_TYPE = "WNIOSEK_O_INFORMACJE"
+CHANNEL = "DOKUMENTY"
+
+
+class UnknownCase(PlatformError):
+    """A case (IdentyfikatorSprawy) that does not exist or that the caller's office is not party to."""
+
+    code = "NIEZNANA_SPRAWA"
+
+
+class WrongState(PlatformError):
+    """An operation the case's current state does not allow (e.g. signing a refused request)."""
+
+    code = "NIEDOZWOLONE_PRZEJSCIE"
+
+
+class NoDataForCertificate(PlatformError):
+    """The controller's data set holds nothing about the person: the request can only be refused."""
+
+    code = "BRAK_DANYCH_DO_ZASWIADCZENIA"
+
+
+class SignatureRefused(PlatformError):
+    """An uploaded document whose signature is not accepted: the verifier's reasons (`Szczegol`) say why."""
+
+    code = "PODPIS_ODRZUCONY"
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """What a requester fills in: the person, the legal basis, the purpose, the certificate wanted, and
+    the data sets with their categories."""
+
+    pesel: str
+    legal_basis: str
+    purpose: str
+    certificate_type: str
+    recipient_office: str
+    scope: Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as shown in an inbox or outbox."""
+
+    id: str
+    certificate_type: str
+    requester: str
+    requester_office: str
+    recipient_office: str
+    state: str
+    created: dt.datetime
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A stored document: its id, role, template version, bytes and SHA-256."""
+
+    id: str
+    case_id: str
+    role: str
+    document_type: str
+    template_version: int
+    content: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of a submission or delivery: the case, the document and its receipt."""
+
+    case: CaseView
+    document: DocumentFile
+    receipt: bytes
+
+
+@dataclass
+class SigningPolicy:
+    """How uploaded signatures are verified (`signing.XadesVerifier`), and whether they must be qualified."""
+
+    verifier: XadesVerifier | None
+    require_qualified: bool = True
+    problems: list[str] = field(default_factory=list)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def sha256(content: bytes) -> str:
+    """SHA-256 of the exact bytes stored."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def canonical(root: etree._Element) -> bytes:
+    """Exclusive C14N of a document without its enveloped signature (how generated and signed are compared)."""
+    copy = etree.fromstring(etree.tostring(root))
+    for signature in copy.findall(dsig.ds("Signature")):
+        copy.remove(signature)
+    return etree.tostring(copy, method="c14n", exclusive=True)
+
+
+def _view(case: Case) -> CaseView:
+    return CaseView(
+        case.id,
+        case.certificate_type,
+        case.requester,
+        case.requester_office,
+        case.recipient_office,
+        case.state,
+        case.created,
+        case.refusal,
+    )
+
+
+class Documents:
+    """The documents service of one hub: templates, cases, signatures, receipts."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        templates: Templates,
+        query: QueryEngine,
+        events: EventLog,
+        signing: SigningPolicy,
+        seal: ReceiptSigner | None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.templates = templates
+        self.query = query
+        self.events = events
+        self.signing = signing
+        self.seal = seal
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def document_types(self) -> list[Template]:
+        """The active version of every document type."""
+        return [t for t in self.templates.list() if t.active]
+
+    def inbox(self, caller: Caller) -> list[CaseView]:
+        """Cases addressed to the caller's office, newest first."""
+        return self._cases(Case.recipient_office == caller.office)
+
+    def outbox(self, caller: Caller) -> list[CaseView]:
+        """Cases the caller's office submitted, newest first."""
+        return self._cases(Case.requester_office == caller.office)
+
+    def _cases(self, where: object) -> list[CaseView]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(Case).where(where).order_by(Case.created.desc()))  # type: ignore[arg-type]
+            return [_view(row) for row in rows]
+
+    def case(self, caller: Caller, case_id: str) -> CaseView:
+        """One case the caller's office is party to."""
+        with Session(self.engine) as session:
+            return _view(self._party_case(session, caller, case_id))
+
+    def history(self, caller: Caller, case_id: str) -> list[Transition]:
+        """Every transition of a case, in order."""
+        with Session(self.engine) as session:
+            self._party_case(session, caller, case_id)
+            rows = session.scalars(select(Transition).where(Transition.case_id == case_id).order_by(Transition.id))
+            result = list(rows)
+            session.expunge_all()
+            return result
+
+    def document(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
+        """A document of a case (the request, the certificate to sign, the signed certificate).
+
+        The requester gets the certificate only once it is signed and delivered; collecting it the first
+        time moves the case to ODEBRANY and issues the delivery receipt (UPD)."""
+        with Session(self.engine) as session, session.begin():
+            case = self._party_case(session, caller, case_id)
+            if (
+                role == CERTIFICATE
+                and caller.office == case.requester_office
+                and caller.office != case.recipient_office
+            ):
+                role = SIGNED_CERTIFICATE
+            stored = self._stored(session, case_id, role)
+            if stored is None:
+                raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
+            if role == SIGNED_CERTIFICATE and caller.office == case.requester_office and case.state == DELIVERED:
+                self._move(session, case, caller, COLLECTED, stored.sha256, "odbiór zaświadczenia")
+                self._receipt(
+                    session,
+                    case,
+                    stored,
+                    DELIVERY,
+                    self._party(case.recipient_office),
+                    self._party(case.requester_office, caller.login),
+                )
+            return self._file(stored)
+
+    def for_signing(self, caller: Caller, case_id: str) -> DocumentFile:
+        """The generated certificate, for a signer of the controller office to sign outside the hub."""
+        with Session(self.engine) as session:
+            case = self._controller_case(session, caller, case_id, "pobranie zaświadczenia do podpisu")
+            if case.state != TO_SIGN:
+                raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
+            stored = self._stored(session, case_id, CERTIFICATE)
+            assert stored is not None
+            return self._file(stored)
+
+    def receipts(self, caller: Caller, case_id: str) -> list[bytes]:
+        """The receipts issued in a case, oldest first."""
+        with Session(self.engine) as session:
+            self._party_case(session, caller, case_id)
+            rows = session.scalars(select(Receipt).where(Receipt.case_id == case_id).order_by(Receipt.created))
+            return [row.content for row in rows]
+
+    def render(self, caller: Caller, case_id: str, role: str) -> bytes:
+        """A document rendered to HTML with the template version it was made from."""
+        stored = self.document_readonly(caller, case_id, role)
+        from_template = self.templates.get(self._template_id(stored.id))
+        return render_html(from_template, stored.content)
+
+    def document_readonly(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
+        """A document of a case, without moving the case (for rendering)."""
+        with Session(self.engine) as session:
+            case = self._party_case(session, caller, case_id)
+            stored = self._stored(session, case_id, role)
+            if stored is None:
+                raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
+            return self._file(stored)
+
+    # -- the workflow ----------------------------------------------------------------------------------------
+    def submit(self, caller: Caller, form: RequestForm) -> Submitted:
+        """Submit a request to the controller office; the request document and its receipt (UPP)."""
+        identifier = Identifier.build(pesel=form.pesel)
+        certificate = self.templates.active(form.certificate_type)
+        if certificate.metadata.get("klasa") != CERTIFICATE:
+            raise InvalidRequest(f"{form.certificate_type} nie jest rodzajem zaświadczenia.")
+        data_set = str(certificate.metadata["zbior"])
+        wanted = tuple(certificate.metadata.get("kategorie", ()))
+        self._check_form(caller, form, data_set, wanted)
+        request_template = self.templates.active(REQUEST_TYPE)
+        case_id = str(uuid.uuid4())
+        now = _now()
+        content = self._request_document(request_template, caller, form, case_id, now, identifier)
+        with Session(self.engine) as session, session.begin():
+            case = Case(
+                id=case_id,
+                certificate_type=form.certificate_type,
+                requester=caller.login,
+                requester_office=caller.office,
+                requester_group=caller.group,
+                recipient_office=form.recipient_office,
+                state=SUBMITTED,
+                created=now,
+            )
+            session.add(case)
+            session.flush()
+            stored = self._store(session, case, REQUEST, request_template, content, caller.login)
+            self._transition(session, case, caller, "", SUBMITTED, stored.sha256, "złożenie wniosku")
+            receipt = self._receipt(
+                session,
+                case,
+                stored,
+                SUBMISSION,
+                self._party(caller.office, caller.login),
+                self._party(form.recipient_office),
+            )
+            return Submitted(_view(case), self._file(stored), receipt)
+
+    def accept(self, caller: Caller, case_id: str) -> DocumentFile:
+        """Accept a request: generate the certificate from the controller's replica (a recorded disclosure
+        within the requesting group's scope); the case waits for the signature."""
+        with Session(self.engine) as session:
+            case = self._controller_case(session, caller, case_id, "przyjęcie wniosku")
+            if case.state != SUBMITTED:
+                raise WrongState(f"Wniosek w sprawie {case_id} nie czeka na rozpatrzenie (stan: {case.state}).")
+            request_doc = self._stored(session, case_id, REQUEST)
+            assert request_doc is not None
+            session.expunge_all()
+        request_root = xmlsafe.parse_bytes(request_doc.content)
+        template = self.templates.active(case.certificate_type)
+        content = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
+        with Session(self.engine) as session, session.begin():
+            current = session.get(Case, case_id, with_for_update=True)
+            assert current is not None
+            if current.state != SUBMITTED:
+                raise WrongState(f"Wniosek w sprawie {case_id} rozpatrzono w międzyczasie (stan: {current.state}).")
+            stored = self._store(session, current, CERTIFICATE, template, content, caller.login)
+            self._move(session, current, caller, TO_SIGN, stored.sha256, "przyjęcie wniosku, wytworzenie zaświadczenia")
+            return self._file(stored)
+
+    def refuse(self, caller: Caller, case_id: str, reason: str) -> CaseView:
+        """Refuse a request, with a reason the requester sees."""
+        if not reason or not reason.strip():
+            raise InvalidRequest("Podaj powód odmowy.")
+        with Session(self.engine) as session, session.begin():
+            case = self._controller_case(session, caller, case_id, "odmowa wniosku")
+            if case.state not in (SUBMITTED, TO_SIGN):
+                raise WrongState(f"Sprawy {case_id} nie można już odmówić (stan: {case.state}).")
+            case.refusal = reason.strip()
+            self._move(session, case, caller, REFUSED, "", reason.strip())
+            return _view(case)
+
+    def upload_signed(self, caller: Caller, case_id: str, signed: bytes) -> Submitted:
+        """Accept the signed certificate: verified by `signing/` (intact, whole, exactly as generated,
+        qualified, trusted, not revoked, signed by the uploading user); then delivered with a receipt (UPP)."""
+        with Session(self.engine) as session:
+            case = self._controller_case(session, caller, case_id, "przesłanie podpisanego zaświadczenia")
+            if case.state != TO_SIGN:
+                raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
+            generated = self._stored(session, case_id, CERTIFICATE)
+            user = session.get(User, caller.login)
+            assert generated is not None
+            session.expunge_all()
+        report = self._verify(signed, generated.content, user.pesel if user else None)
+        template = self.templates.get(generated.template_id)
+        with Session(self.engine) as session, session.begin():
+            current = session.get(Case, case_id, with_for_update=True)
+            assert current is not None
+            if current.state != TO_SIGN:
+                raise WrongState(f"Sprawa {case_id} nie czeka już na podpis (stan: {current.state}).")
+            stored = self._store(session, current, SIGNED_CERTIFICATE, template, signed, caller.login, report.pesel)
+            note = f"podpis: {report.signer} ({'kwalifikowany' if report.qualified else 'niekwalifikowany'})"
+            self._move(session, current, caller, DELIVERED, stored.sha256, note)
+            receipt = self._receipt(
+                session,
+                current,
+                stored,
+                SUBMISSION,
+                self._party(current.recipient_office, caller.login),
+                self._party(current.requester_office, current.requester),
+            )
+            return Submitted(_view(current), self._file(stored), receipt)
+
+    # -- checks ----------------------------------------------------------------------------------------------
+    def _check_form(self, caller: Caller, form: RequestForm, data_set: str, wanted: tuple[str, ...]) -> None:
+        if not form.purpose or not form.purpose.strip():
+            raise InvalidRequest("Podaj cel wniosku (pole Cel).")
+        if not self.config.has_office(form.recipient_office):
+            raise InvalidRequest(f"Nieznany urząd adresata: {form.recipient_office}.")
+        controller = self.config.data_set(data_set)
+        if controller is None or controller.controller != form.recipient_office:
+            raise InvalidRequest(
+                f"Zaświadczenie {form.certificate_type} wydaje administrator zbioru {data_set}, "
+                f"nie urząd {form.recipient_office}."
+            )
+        asked = set(form.scope.get(data_set, ()))
+        missing = [c for c in wanted if c not in asked]
+        if missing:
+            raise InvalidRequest(
+                f"Wniosek o zaświadczenie {form.certificate_type} musi obejmować kategorie zbioru {data_set}: "
+                + ", ".join(missing)
+                + ".",
+                details=tuple(Detail.category(data_set, c) for c in missing),
+            )
+        # Scope is decided now as it will be on acceptance (the query path records the disclosure then).
+        self.query.policy.check(caller, form.legal_basis, {data_set: list(wanted)})
+
+    def _party_case(self, session: Session, caller: Caller, case_id: str) -> Case:
+        case = session.get(Case, case_id)
+        if case is None or caller.office not in (case.requester_office, case.recipient_office):
+            raise UnknownCase(f"Nie ma sprawy {case_id} dostępnej dla urzędu {caller.office}.")
+        return case
+
+    def _controller_case(self, session: Session, caller: Caller, case_id: str, what: str) -> Case:
+        case = self._party_case(session, caller, case_id)
+        if caller.office != case.recipient_office or not caller.has_role(catalog.SIGNER):
+            self.events.record(
+                SecurityEvent(
+                    _now(),
+                    EventKind.PERMISSION_REFUSED,
+                    caller.login,
+                    caller.office,
+                    caller.login,
+                    caller.source,
+                    False,
+                    f"{what} w sprawie {case_id} (wymaga roli {catalog.SIGNER} w urzędzie {case.recipient_office})",
+                )
+            )
+            raise NotAllowed(
+                f"Wnioski rozpatruje i zaświadczenia podpisuje osoba z rolą {catalog.SIGNER} w urzędzie "
+                f"{case.recipient_office}.",
+                details=(Detail(DetailKind.ROLE, catalog.SIGNER),),
+            )
+        return case
+
+    def _verify(self, signed: bytes, generated: bytes, pesel: str | None) -> VerificationReport:
+        if self.signing.verifier is None:
+            raise ConfigurationError("Hub nie ma skonfigurowanych kotwic zaufania podpisów (signature_trust).")
+        report = self.signing.verifier.verify(signed)
+        reasons: list[Detail] = [Detail(DetailKind.DESCRIPTION, f"{r.code}: {r.message}") for r in report.reasons]
+        if report.accepted and self.signing.require_qualified and not report.qualified:
+            reasons.append(
+                Detail(
+                    DetailKind.DESCRIPTION,
+                    "PODPIS_NIEKWALIFIKOWANY: Zaświadczenie musi być podpisane "
+                    "kwalifikowanym podpisem elektronicznym (certyfikat bez QCStatements).",
+                )
+            )
+        if report.accepted and not report.coverage.whole_document:
+            reasons.append(
+                Detail(
+                    DetailKind.DESCRIPTION,
+                    "PODPIS_NIE_OBEJMUJE_CALEGO_DOKUMENTU: Podpis nie obejmuje całego dokumentu.",
+                )
+            )
+        if report.intact and not _same_content(signed, generated):
+            reasons.append(
+                Detail(
+                    DetailKind.DESCRIPTION,
+                    "TRESC_NIEZGODNA_Z_WYTWORZONA: Podpisany dokument różni się "
+                    "od zaświadczenia wytworzonego przez platformę.",
+                )
+            )
+        if report.accepted and (pesel is None or report.pesel != pesel):
+            reasons.append(
+                Detail(
+                    DetailKind.DESCRIPTION,
+                    "PODPISUJACY_NIEUPRAWNIONY: Podpis złożyła osoba inna niż "
+                    "użytkownik przesyłający zaświadczenie (PESEL z certyfikatu nie zgadza się z kontem).",
+                )
+            )
+        if reasons:
+            raise SignatureRefused(
+                "Podpis zaświadczenia nie został przyjęty: " + "; ".join(d.split(": ", 1)[-1] for d in reasons),
+                details=reasons,
+            )
+        return report
+
+    # -- building documents ---------------------------------------------------------------------------------
+    def _request_document(
+        self,
+        template: Template,
+        caller: Caller,
+        form: RequestForm,
+        case_id: str,
+        now: dt.datetime,
+        identifier: Identifier,
+    ) -> bytes:
+        d = _Builder(template)
+        root = d.root()
+        d.description(root, now, form.legal_basis, self._basis_text(form.legal_basis), self._office_name(caller.office))
+        d.parties(root, self._party(caller.office, caller.login), self._party(form.recipient_office), case_id)
+        body = d.sub(root, "TrescDokumentu")
+        d.sub(d.sub(body, "Osoba"), "Pesel", str(identifier.pesel))
+        d.sub(body, "Cel", form.purpose.strip())
+        d.sub(body, "RodzajZaswiadczenia", form.certificate_type)
+        sets = d.sub(body, "Zbiory")
+        for code, categories in form.scope.items():
+            element = d.sub(sets, "Zbior")
+            element.set("Kod", code)
+            for category in categories:
+                d.sub(element, "Kategoria", category)
+        return d.finish(root)
+
+    def _certificate_document(
+        self, template: Template, case: Case, request: etree._Element, request_sha: str, caller: Caller
+    ) -> bytes:
+        ns = "{" + str(etree.QName(request).namespace) + "}"
+        pesel = request.findtext(f"{ns}TrescDokumentu/{ns}Osoba/{ns}Pesel") or ""
+        legal_basis = request.find(f"{ns}OpisDokumentu/{ns}PodstawaPrawna")
+        basis_code = legal_basis.get("Kod", "") if legal_basis is not None else ""
+        purpose = request.findtext(f"{ns}TrescDokumentu/{ns}Cel") or ""
+        data_set = str(template.metadata["zbior"])
+        requester = Caller(case.requester, case.requester_office, case.requester_group, channel=CHANNEL)
+        query = QueryRequest(
+            identifier=Identifier.build(pesel=pesel),
+            legal_basis=basis_code,
+            purpose=purpose,
+            scope={data_set: list(template.metadata.get("kategorie", ()))},
+            case_number=case.id,
+            request_digest=request_sha,
+        )
+        # Guideline 6: a certificate is a disclosure to the requester; the query path checks the requester's
+        # scope and records it before the certificate exists.
+        answer = self.query.ask(requester, query, request_id=case.id)
+        result = answer.results[0]
+        if result.status != OK or result.element is None:
+            raise NoDataForCertificate(
+                f"Nie można wytworzyć zaświadczenia: {result.message or result.status} Odmów wniosku, podając powód."
+            )
+        d = _Builder(template)
+        root = d.root()
+        d.description(root, answer.time, basis_code, self._basis_text(basis_code), self._office_name(caller.office))
+        d.parties(
+            root,
+            self._party(case.recipient_office, caller.login),
+            self._party(case.requester_office),
+            case.id,
+            request_sha,
+        )
+        body = d.sub(root, "TrescDokumentu")
+        d.sub(d.sub(body, "Osoba"), "Pesel", pesel)
+        d.sub(
+            body,
+            "Stwierdzenie",
+            f"{self._office_name(case.recipient_office)} zaświadcza, że w zbiorze {data_set} "
+            "osoba o wskazanym numerze PESEL ma odnotowane poniższe okresy rejestracji i zmiany statusu.",
+        )
+        d.sub(body, "IdentyfikatorUjawnienia", answer.request_id)
+        body.append(result.element)
+        return d.finish(root)
+
+    def _basis_text(self, code: str) -> str:
+        basis = self.config.legal_basis(code)
+        return basis.citation if basis else code
+
+    def _office_name(self, code: str) -> str:
+        return self.config.office(code).name if self.config.has_office(code) else code
+
+    def _party(self, office: str, user: str = "") -> Party:
+        return Party(office, self._office_name(office), user)
+
+    # -- storing ---------------------------------------------------------------------------------------------
+    def _store(
+        self,
+        session: Session,
+        case: Case,
+        role: str,
+        template: Template,
+        content: bytes,
+        author: str,
+        signer_pesel: str | None = None,
+    ) -> StoredDocument:
+        self.templates.mark_used(session, template.id)
+        row = StoredDocument(
+            id=str(uuid.uuid4()),
+            case_id=case.id,
+            role=role,
+            template_id=template.id,
+            content=content,
+            sha256=sha256(content),
+            author=author,
+            created=_now(),
+            signer_pesel=signer_pesel,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def _move(self, session: Session, case: Case, caller: Caller, state: str, digest: str, note: str) -> None:
+        before = case.state
+        case.state = state
+        self._transition(session, case, caller, before, state, digest, note)
+
+    @staticmethod
+    def _transition(
+        session: Session, case: Case, caller: Caller, before: str, after: str, digest: str, note: str
+    ) -> None:
+        session.add(
+            Transition(
+                case_id=case.id,
+                time=_now(),
+                actor=caller.login,
+                office=caller.office,
+                from_state=before,
+                to_state=after,
+                sha256=digest,
+                note=note,
+            )
+        )
+
+    def _receipt(
+        self, session: Session, case: Case, stored: StoredDocument, kind: str, sender: Party, recipient: Party
+    ) -> bytes:
+        if self.seal is None:
+            raise ConfigurationError("Hub nie ma skonfigurowanej pieczęci do poświadczeń (seal_key).")
+        receipt_id = str(uuid.uuid4())
+        content = self.seal.issue(
+            ReceiptFacts(
+                kind, receipt_id, case.id, stored.id, stored.sha256, sender, recipient, _now(), self.config.hub.name
+            )
+        )
+        session.add(
+            Receipt(id=receipt_id, case_id=case.id, kind=kind, document_id=stored.id, content=content, created=_now())
+        )
+        return content
+
+    @staticmethod
+    def _stored(session: Session, case_id: str, role: str) -> StoredDocument | None:
+        return session.scalar(
+            select(StoredDocument).where(StoredDocument.case_id == case_id, StoredDocument.role == role)
+        )
+
+    def _template_id(self, document_id: str) -> int:
+        with Session(self.engine) as session:
+            row = session.get(StoredDocument, document_id)
+            assert row is not None
+            return row.template_id
+
+    def _file(self, row: StoredDocument) -> DocumentFile:
+        template = self.templates.get(row.template_id)
+        return DocumentFile(
+            row.id, row.case_id, row.role, template.document_type, template.version, row.content, row.sha256
+        )
+
+
+def _same_content(signed: bytes, generated: bytes) -> bool:
+    try:
+        return canonical(xmlsafe.parse_bytes(signed)) == canonical(xmlsafe.parse_bytes(generated))
+    except PlatformError:
+        return False
+
+
+class _Builder:
+    """Builds a document in its template's namespace, in the ePUAP shape, and validates it by the XSD."""
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.ns = "{" + template.namespace + "}"
+
+    def root(self) -> etree._Element:
+        return etree.Element(self.ns + "Dokument", nsmap={None: self.template.namespace})
+
+    def sub(self, parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+        element = etree.SubElement(parent, self.ns + tag)
+        if text is not None:
+            element.text = text
+        return element
+
+    def description(self, root: etree._Element, when: dt.datetime, basis: str, citation: str, author: str) -> None:
+        opis = self.sub(root, "OpisDokumentu")
+        self.sub(opis, "Identyfikator", str(uuid.uuid4()))
+        self.sub(opis, "RodzajDokumentu", self.template.document_type)
+        self.sub(opis, "WersjaSzablonu", str(self.template.version))
+        self.sub(opis, "Tytul", self.template.title)
+        self.sub(opis, "DataWytworzenia", when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"))
+        self.sub(opis, "PodstawaPrawna", citation).set("Kod", basis)
+        self.sub(opis, "Autor", author)
+
+    def parties(
+        self, root: etree._Element, sender: Party, recipient: Party, case_id: str, request_sha: str = ""
+    ) -> None:
+        dane = self.sub(root, "DaneDokumentu")
+        for tag, party in (("Nadawca", sender), ("Adresat", recipient)):
+            element = self.sub(dane, tag)
+            self.sub(element, "Urzad", party.office)
+            self.sub(element, "Nazwa", party.name)
+            if party.user:
+                self.sub(element, "Uzytkownik", party.user)
+        self.sub(dane, "IdentyfikatorSprawy", case_id)
+        if request_sha:
+            self.sub(dane, "SkrotWniosku", request_sha)
+
+    def finish(self, root: etree._Element) -> bytes:
+        schema = compile_schema(self.template.xsd)
+        if not schema.validate(root):
+            raise ConfigurationError(
+                f"Dokument nie jest zgodny ze schematem szablonu {self.template.document_type} "
+                f"w wersji {self.template.version}: {schema.error_log.last_error}"
+            )
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+__all__ = ["Documents", "RequestForm", "SigningPolicy"]
+
+
+def open_documents(config: Config, engine: Engine, query: QueryEngine, events: EventLog) -> Documents:
+    """The documents service as the configuration sets it up: templates seeded, the seal and trust loaded."""
+    settings = config.hub
+    templates = Templates(engine, events)
+    templates.seed()
+    verifier = None
+    if settings.signature_trust:
+        crls: tuple[x509.CertificateRevocationList, ...] = ()
+        if settings.signature_crls:
+            folder = Path(settings.signature_crls)
+            files = sorted(folder.iterdir()) if folder.is_dir() else [folder]
+            crls = load_crls([f.read_bytes() for f in files if f.is_file()])
+        verifier = XadesVerifier(
+            VerifierConfig(
+                trust=TrustStore.from_path(settings.signature_trust), revocation=RevocationSources(crls=crls)
+            )
+        )
+    seal = None
+    if settings.seal_key:
+        try:
+            seal = ReceiptSigner(load_key(settings.seal_key, settings.seal_key_password))
+        except SigningError as error:
+            raise ConfigurationError(f"Pieczęć huba (seal_key) nie daje się użyć: {error}") from None
+    return Documents(config, engine, templates, query, events, SigningPolicy(verifier), seal)
