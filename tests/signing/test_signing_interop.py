@@ -1,8 +1,9 @@
 """Interoperability both ways: our signatures verify with xmlsec1 and signxml; signxml's verify with ours.
 
-xmlsec1 (Debian package ``xmlsec1``) is a system tool: without it these tests fail under CI=true and
-skip locally. signxml is a test dependency. signxml 5.2 is used with C14N 1.1 or inclusive 1.0 only:
-its XAdES signatures with exclusive C14N carry wrong SignedProperties digests (STACK.md).
+xmlsec1 (Debian package ``xmlsec1``) is a system tool: without it these tests fail, naming it (CI=true, the
+default of tests/conftest.py), and skip only where CI is set otherwise. signxml is a test dependency.
+signxml 5.2 is used with C14N 1.1 or inclusive 1.0 only: its XAdES signatures with exclusive C14N carry
+wrong SignedProperties digests (STACK.md).
 """
 
 from __future__ import annotations
