@@ -31,6 +31,7 @@ from hub.storage.documents import TemplateVersion
 #: The document types shipped with the platform, each imported as version 1 on first start.
 SHIPPED = Path(__file__).resolve().parent.parent / "documents"
 
+_XSL = "{http://www.w3.org/1999/XSL/Transform}"
 #: lxml's sandbox for templates: no file, no network, no directories (lxml XSLTAccessControl).
 SANDBOX = etree.XSLTAccessControl(
     read_file=False, write_file=False, create_dir=False, read_network=False, write_network=False
@@ -115,8 +116,16 @@ def compile_schema(xsd: str) -> etree.XMLSchema:
 def compile_stylesheet(xsl: str) -> etree.XSLT:
     """The template's stylesheet in the sandbox (no files, no network, no extensions)."""
     try:
-        return etree.XSLT(etree.fromstring(xsl.encode(), xmlsafe.parser()), access_control=SANDBOX)
-    except (etree.XMLSyntaxError, etree.XSLTParseError) as error:
+        root = etree.fromstring(xsl.encode(), xmlsafe.parser())
+    except etree.XMLSyntaxError as error:
+        raise InvalidTemplate(f"Arkusz XSL szablonu jest nieprawidłowy: {error}") from None
+    # lxml applies XSLTAccessControl when the stylesheet runs, not to xsl:include/xsl:import while it is
+    # compiled (tested: an include of a local file was read); a template is one file, so both are refused.
+    if any(True for _ in root.iter(_XSL + "include", _XSL + "import")):
+        raise InvalidTemplate("Arkusz XSL szablonu nie może włączać innych plików (xsl:include, xsl:import).")
+    try:
+        return etree.XSLT(root, access_control=SANDBOX)
+    except etree.XSLTParseError as error:
         raise InvalidTemplate(f"Arkusz XSL szablonu jest nieprawidłowy: {error}") from None
 
 
