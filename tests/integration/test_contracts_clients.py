@@ -299,7 +299,8 @@ def test_a_refusal_keeps_the_evidence_after_the_refusal(restarted: tuple[Any, Ru
             }
         )
     request_id = refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}IdentyfikatorZapytania")
-    assert refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}Kod") == "BRAK_UPRAWNIEN", etree.tostring(refused.value.detail)
+    code = refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}Kod")
+    assert code == "BRAK_UPRAWNIEN", etree.tostring(refused.value.detail)
     register = SqlDisclosureRegister(f"sqlite:///{hub.demo['audit_database']}")
     try:
         (record,) = register.records(request_id=request_id)
