@@ -32,6 +32,7 @@ from contract.errors import (
 )
 from contract.identifiers import Identifier
 from hub.domain.policy import Caller, Policy
+from hub.domain.scope import expand_kinds, kind_target
 from hub.settings import Config
 from replica.database import ReplicaReader
 
@@ -64,6 +65,9 @@ class QueryRequest:
     client_message_id: str | None = None
     case_number: str | None = None
     request_digest: str = ""
+    # Kinds of data set asked instead of codes (`Zbior/Rodzaj`): every data set of the kind in the caller's
+    # scope, with these categories (`hub.domain.scope.expand_kinds`; issue 16).
+    kinds: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -166,24 +170,27 @@ class QueryEngine:
         now = dt.datetime.now(dt.UTC)
         if not request.purpose or not request.purpose.strip():
             raise MissingPurpose("Podaj cel pozyskania danych (pole Cel); zapytanie bez celu nie jest przyjmowane.")
-        if not request.scope:
+        asked: Mapping[str, Sequence[str]] = {**request.scope, **{kind_target(k): c for k, c in request.kinds.items()}}
+        if not asked:
             raise InvalidRequest("Wskaż co najmniej jeden zbiór danych.")
-        for code, categories in request.scope.items():
+        for code, categories in asked.items():
             if not categories:
                 raise InvalidRequest(f"Wskaż zakres (kategorie) danych żądanych ze zbioru {code}.")
+        scope: Mapping[str, Sequence[str]] = request.scope
         try:
-            self.policy.check(caller, request.legal_basis, request.scope)
+            if request.kinds:
+                in_scope = [entry.data_set for entry in self.policy.scope(caller)]
+                scope = asked = expand_kinds(self.config, in_scope, request.scope, request.kinds)
+            self.policy.check(caller, request.legal_basis, scope)
         except _REFUSALS_RECORDED as refusal:
-            self._record_refusal(caller, request, request_id, now, refusal)
+            self._record_refusal(caller, request, request_id, now, refusal, asked)
             raise
         answer = QueryAnswer(request_id, now, client_message_id=request.client_message_id)
         answer.request_digest = request.request_digest
         note = evidence_note(request)
         records: list[DisclosureRecord] = []
-        for code, categories in request.scope.items():
-            result, subject_pesel = self._ask_one(
-                code, tuple(dict.fromkeys(categories)), request.identifier, prefixes
-            )
+        for code, categories in scope.items():
+            result, subject_pesel = self._ask_one(code, tuple(dict.fromkeys(categories)), request.identifier, prefixes)
             answer.results.append(result)
             if result.status == OK:
                 records.append(
@@ -278,10 +285,11 @@ class QueryEngine:
         request_id: str,
         now: dt.datetime,
         refusal: PlatformError,
+        asked: Mapping[str, Sequence[str]],
     ) -> None:
         records = []
         note = evidence_note(request)
-        for code, categories in request.scope.items():
+        for code, categories in asked.items():
             data_set = self.config.data_set(code)
             controller = self.config.office(data_set.controller).name if data_set else ""
             records.append(

@@ -104,7 +104,8 @@ TYPES: dict[str, str] = {
     "DokumentZapytania": "Dokument tożsamości wskazany w zapytaniu: rodzaj i numer.",
     "Zakres": "Kategorie danych żądane z jednego zbioru.",
     "Zbior": "Jeden zbiór danych, o który pyta zapytanie, z żądanym zakresem.",
-    "Zbiory": "Zbiory danych, o które pyta zapytanie (od 1 do 16).",
+    "Zbiory": "Zbiory danych, o które pyta zapytanie (od 1 do 16 pozycji; pozycja z Rodzaj obejmuje wszystkie "
+    "zbiory tego rodzaju w zakresie uprawnień).",
     "WynikZbioru": "Wynik jednego zbioru: status i – gdy OK – dokładnie dozwolone sekcje danych ze skrótem SHA-256.",
     "Wyniki": "Wyniki zbiorów, po jednym na każdy zbiór z zapytania.",
     "StatusWyniku": "Status wyniku zbioru (lista zamknięta): OK – dane w odpowiedzi; BRAK_DANYCH – zbiór nie zna "
@@ -125,6 +126,7 @@ TYPES: dict[str, str] = {
     "ListaZbiorow": "Żądanie operacji ListaZbiorow (bez parametrów).",
     "ListaZbiorowOdpowiedz": "Odpowiedź operacji ListaZbiorow.",
     "DostepneZbiory": "Zbiory, o które może pytać użytkownik.",
+    "KodTERYT": "Kod gminy w rejestrze TERYT (TERC): 7 cyfr (województwo, powiat, gmina, rodzaj gminy).",
     "ZbiorOpis": "Zbiór dostępny dla użytkownika: kod, nazwa, administrator, dozwolone kategorie i podstawy prawne.",
     "KategorieOpis": "Kategorie danych zbioru dozwolone dla użytkownika.",
     "KategoriaOpis": "Kategoria danych: kod i nazwa.",
@@ -271,7 +273,9 @@ ELEMENTS: dict[str, str] = {
     "Cel": "Cel pozyskania danych (niepusty), zapisywany w rejestrze ujawnień.",
     "Zapytanie/Zbiory": "Zbiory danych i zakres danych z każdego z nich.",
     "Zbiory/Zbior": "Zbiór danych i zakres danych z niego.",
-    "Zbior/Kod": "Kod zbioru danych (lista otwarta: ListaZbiorow).",
+    "Zbior/Kod": "Kod zbioru danych (lista otwarta: ListaZbiorow); zamiast niego można podać Rodzaj.",
+    "Zbior/Rodzaj": "Rodzaj zbioru (np. OPS, SR) zamiast kodu: platforma pyta każdy zbiór tego rodzaju w zakresie "
+    "uprawnień użytkownika i zwraca osobny wynik każdego (wersja 1.2).",
     "Zakres": "Kategorie danych żądane ze zbioru.",
     "Zakres/Kategoria": "Kod kategorii danych zbioru (dla PUP, OPS i SR wartości typów KategoriaPUP, KategoriaOPS, "
     "KategoriaSR); zapytanie o więcej niż dozwolone jest odrzucane w całości.",
@@ -298,6 +302,9 @@ ELEMENTS: dict[str, str] = {
     "ListaZbiorowOdpowiedz/Zbiory": "Zbiory dostępne dla użytkownika.",
     "DostepneZbiory/Zbior": "Zbiór dostępny dla użytkownika.",
     "ZbiorOpis/Kod": "Kod zbioru.",
+    "ZbiorOpis/Rodzaj": "Rodzaj zbioru (PUP, OPS, SR, …): wartość Zbior/Rodzaj zapytania o wszystkie zbiory rodzaju.",
+    "ZbiorOpis/Gmina": "Kod TERYT (TERC) gminy, której jednostką jest administrator zbioru (brak dla urzędów powiatu).",
+    "ZbiorOpis/NazwaGminy": "Nazwa gminy, której jednostką jest administrator zbioru.",
     "ZbiorOpis/Nazwa": "Nazwa rodzaju zbioru.",
     "Kategorie": "Kategorie danych dozwolone dla użytkownika.",
     "KategorieOpis/Kategoria": "Kategoria danych.",

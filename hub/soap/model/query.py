@@ -63,9 +63,11 @@ class Zakres(QueryType):
 
 
 class Zbior(QueryType):
-    """One data set asked for, with the scope asked of it."""
+    """One data set asked for (`Kod`), or every data set of a kind in the caller's scope (`Rodzaj`, version
+    1.2), with the scope asked of it."""
 
-    _type_info = [("Kod", RequiredCode), ("Zakres", required(Zakres))]
+    # `Rodzaj` at the end of the sequence: a compatible addition (docs/contracts.md, Rules)
+    _type_info = [("Kod", optional(Code)), ("Zakres", required(Zakres)), ("Rodzaj", optional(Code))]
 
 
 class Zbiory(QueryType):
@@ -129,8 +131,12 @@ class KodyPodstaw(QueryType):
     _type_info = [("PodstawaPrawna", many(Code))]
 
 
+TerytCode = named(Unicode(pattern="[0-9]{7}", type_name="KodTERYT"), QUERY_NS)
+
+
 class ZbiorOpis(QueryType):
-    """A data set the caller may ask, with the categories and legal bases open to the caller."""
+    """A data set the caller may ask, with the categories and legal bases open to the caller; its kind and,
+    for a gmina's unit, the gmina (version 1.2)."""
 
     _type_info = [
         ("Kod", RequiredCode),
@@ -138,6 +144,9 @@ class ZbiorOpis(QueryType):
         ("Administrator", Name),
         ("Kategorie", KategorieOpis),
         ("PodstawyPrawne", KodyPodstaw),
+        ("Rodzaj", optional(Code)),
+        ("Gmina", optional(TerytCode)),
+        ("NazwaGminy", optional(Name)),
     ]
 
 

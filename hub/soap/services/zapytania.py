@@ -13,10 +13,11 @@ from lxml import etree
 from spyne import Application, ServiceBase, rpc
 
 from contract import catalog
-from contract.errors import InvalidIdentifier
+from contract.errors import InvalidIdentifier, InvalidRequest
 from contract.identifiers import Identifier
 from hub.core import HubCore
 from hub.domain.query import QueryAnswer, QueryRequest, digest_of
+from hub.domain.scope import grouped
 from hub.soap.model.categories import CATEGORY_TYPES
 from hub.soap.model.query import (
     DostepneZbiory,
@@ -85,20 +86,29 @@ def request_from_xml(wrapper: etree._Element) -> QueryRequest:
         document_number=text(document, "Numer"),
     )
     scope: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
     for data_set in request.iterfind(f"{q}Zbiory/{q}Zbior"):
-        code = text(data_set, "Kod") or ""
-        scope.setdefault(code, []).extend(c.text or "" for c in data_set.iterfind(f"{q}Zakres/{q}Kategoria"))
+        categories = (c.text or "" for c in data_set.iterfind(f"{q}Zakres/{q}Kategoria"))
+        _asked(scope, kinds, text(data_set, "Kod"), text(data_set, "Rodzaj")).extend(categories)
     return QueryRequest(
         identifier,
         text(request, "PodstawaPrawna") or "",
         text(request, "Cel") or "",
         scope,
+        kinds=kinds,
         client_message_id=text(request, "IdentyfikatorKomunikatuKlienta"),
         case_number=text(request, "ZnakSprawy"),
         # The evidence of what was asked: the body's element as received, canonicalised (exc-c14n), the
         # transform every XML-DSig stack has, so the caller recomputes it from what it sent (docs/integration.md).
         request_digest=digest_of(wrapper),
     )
+
+
+def _asked(scope: dict[str, list[str]], kinds: dict[str, list[str]], code: str | None, kind: str | None) -> list[str]:
+    """The list to which a `Zbior`'s categories go: its code's, or its kind's (`Rodzaj`, version 1.2)."""
+    if (code is None) == (kind is None):
+        raise InvalidRequest("Każdy Zbior zapytania podaje dokładnie jedno z pól: Kod albo Rodzaj.")
+    return scope.setdefault(code, []) if code is not None else kinds.setdefault(kind or "", [])
 
 
 def to_request(zapytanie: Any) -> QueryRequest:
@@ -114,13 +124,15 @@ def to_request(zapytanie: Any) -> QueryRequest:
         document_number=document.Numer if document is not None else None,
     )
     scope: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
     for zbior in zapytanie.Zbiory.Zbior or []:
-        scope.setdefault(zbior.Kod, []).extend(zbior.Zakres.Kategoria or [])
+        _asked(scope, kinds, zbior.Kod, zbior.Rodzaj).extend(zbior.Zakres.Kategoria or [])
     return QueryRequest(
         identifier,
         zapytanie.PodstawaPrawna or "",
         zapytanie.Cel or "",
         scope,
+        kinds=kinds,
         client_message_id=zapytanie.IdentyfikatorKomunikatuKlienta,
         case_number=zapytanie.ZnakSprawy,
     )
@@ -188,19 +200,19 @@ class QueryService(ServiceBase):
         _out_variable_name="Zbiory",
     )
     def data_sets(ctx: Any) -> DostepneZbiory:
-        """Zbiory i kategorie danych, o które może pytać użytkownik, z dopuszczalnymi podstawami prawnymi."""
+        """Zbiory i kategorie danych, o które może pytać użytkownik, z dopuszczalnymi podstawami prawnymi,
+        według rodzaju i gminy."""
         core = hub_core(ctx)
+        entries = ((e.data_set, e.categories, e.legal_bases) for e in core.query.policy.scope(caller_of(ctx)))
         zbiory = []
-        for entry in core.query.policy.scope(caller_of(ctx)):
-            data_set = core.config.data_set(entry.data_set)
-            assert data_set is not None
-            kind = catalog.kind(data_set.kind)
+        for entry in grouped(core.config, entries):
+            kind = catalog.kind(entry.kind)
             assert kind is not None
             zbiory.append(
                 ZbiorOpis(
-                    Kod=data_set.code,
+                    Kod=entry.code,
                     Nazwa=kind.title,
-                    Administrator=core.config.office(data_set.controller).name,
+                    Administrator=entry.controller,
                     Kategorie=KategorieOpis(
                         Kategoria=[
                             KategoriaOpis(Kod=c.code, Nazwa=c.title)
@@ -209,6 +221,9 @@ class QueryService(ServiceBase):
                         ]
                     ),
                     PodstawyPrawne=KodyPodstaw(PodstawaPrawna=list(entry.legal_bases)),
+                    Rodzaj=entry.kind,
+                    Gmina=entry.gmina,
+                    NazwaGminy=entry.gmina_name,
                 )
             )
         return DostepneZbiory(Zbior=zbiory)
