@@ -8,7 +8,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text, create_engine, event
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -101,4 +104,25 @@ def hub_engine(url: str) -> Engine:
     else:
         engine = create_engine(url)
     HubBase.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Bring a hub database made by an earlier version up to the tables' columns: Alembic compares the
+    database with the declared tables and each column a newer version added (always nullable or with a
+    default, so old rows stay valid) is added in place. Other differences are left for a written migration.
+    Returns `table.column` of each column added."""
+    added: list[str] = []
+    with engine.begin() as connection:
+        context = MigrationContext.configure(connection)
+        operations = Operations(context)
+        for difference in compare_metadata(context, HubBase.metadata):
+            if isinstance(difference, tuple) and difference[0] == "add_column":
+                _kind, schema, table, column = difference
+                # Nullable unless the database can fill it (a server default): old rows must stay valid.
+                nullable = column.nullable or column.server_default is None
+                added_column = Column(column.name, column.type, nullable=nullable, server_default=column.server_default)
+                operations.add_column(table, added_column, schema=schema)
+                added.append(f"{table}.{column.name}")
+    return added
