@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from spyne.interface.xml_schema import XmlSchema
 
 from contract import catalog
 from contract.errors import PlatformError
+from hub.domain.templates import SHIPPED as _SHIPPED_DOCUMENTS
 from hub.soap.model import documentation
 from hub.soap.services import SERVICES as _published_services
 
@@ -294,6 +296,20 @@ def schemas() -> dict[str, bytes]:
     return dict(_schema_files())
 
 
+def document_schemas(folder: Path = _SHIPPED_DOCUMENTS) -> dict[str, bytes]:
+    """The XSD of every shipped document type (`hub/documents/<type>/schemat.xsd`), by published file name:
+    `dokumenty-<type folder>-<namespace version>.xsd` (issue 15: published under xsd/ and checked for drift).
+
+    The bytes are the shipped file's: a document type's schema is written by hand, in its own namespace."""
+    files = {}
+    for metadata_file in sorted(folder.glob("*/metadane.json")):
+        namespace = str(json.loads(metadata_file.read_text(encoding="utf-8"))["przestrzen_nazw"])
+        version = namespace.rsplit(":", 1)[-1]
+        name = f"dokumenty-{metadata_file.parent.name}-{version}.xsd"
+        files[name] = (metadata_file.parent / "schemat.xsd").read_bytes()
+    return files
+
+
 def export(root: Path) -> list[Path]:
     """Write wsdl/ and xsd/ under `root`; return the files written."""
     written = []
@@ -303,7 +319,7 @@ def export(root: Path) -> list[Path]:
         path = root / "wsdl" / f"{service}.wsdl"
         path.write_bytes(wsdl(service))
         written.append(path)
-    for name, content in schemas().items():
+    for name, content in {**schemas(), **document_schemas()}.items():
         path = root / "xsd" / name
         path.write_bytes(content)
         written.append(path)
@@ -332,7 +348,7 @@ def feed_schema() -> etree.XMLSchema:
 def check(root: Path) -> list[str]:
     """Names of checked-in contract files that differ from (or are missing against) the exported ones."""
     expected = {f"wsdl/{s}.wsdl": wsdl(s) for s in SERVICES}
-    expected.update({f"xsd/{name}": content for name, content in schemas().items()})
+    expected.update({f"xsd/{name}": content for name, content in {**schemas(), **document_schemas()}.items()})
     drift = []
     for name, content in expected.items():
         path = root / name
