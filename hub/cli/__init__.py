@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "hub.cli.admin": ("users", "groups", "policy", "events"),
     "signing.cli": ("sign", "verify"),
     "hub.cli.audit": ("audit",),
+    "hub.cli.documents": ("templates", "documents"),
     "adapters.cli": ("feed",),
     "demo.cli": ("demo", "demo-data", "demo-domains"),
 }
