@@ -277,6 +277,13 @@ def _documents_fetch(core: HubCore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _documents_pdf(core: HubCore, args: argparse.Namespace) -> int:
+    content = core.documents.pdf(_actor(core, args), args.case_id, args.role)
+    Path(args.out).write_bytes(content)
+    console.print(f"Zapisano wizualizację PDF ({len(content)} B): {args.out}", highlight=False)
+    return 0
+
+
 def _documents_accept(core: HubCore, args: argparse.Namespace) -> int:
     document = core.documents.accept(_actor(core, args), args.case_id)
     if args.json:
@@ -381,6 +388,12 @@ def _register_documents(commands: Any) -> None:
     fetch.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
     fetch.add_argument("--role", choices=ROLES, default=CERTIFICATE, help="który dokument (domyślnie zaświadczenie)")
     fetch.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy")
+    pdf = _add(
+        actions, "pdf", "zapisz wizualizację PDF dokumentu z weryfikacją podpisów", _documents_pdf, json_output=False
+    )
+    pdf.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
+    pdf.add_argument("--role", choices=ROLES, default=CERTIFICATE, help="który dokument (domyślnie zaświadczenie)")
+    pdf.add_argument("--out", required=True, metavar="PLIK", help="plik PDF")
     accept = _add(actions, "accept", "przyjmij wniosek: platforma wytworzy zaświadczenie", _documents_accept)
     accept.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
     refuse = _add(actions, "refuse", "odmów wniosku z podaniem powodu", _documents_refuse, json_output=False)

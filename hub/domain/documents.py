@@ -42,6 +42,7 @@ from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts, ReceiptSigner
 from hub.domain.templates import Template, Templates, compile_schema, render_html
+from hub.domain.visualisation import document_html, pdf_from_html, signature_count
 from hub.settings import Config
 from hub.storage.documents import Case, Receipt, StoredDocument, Transition
 from hub.storage.tables import User
@@ -288,6 +289,25 @@ class Documents:
         stored = self.document_readonly(caller, case_id, role)
         from_template = self.templates.get(self._template_id(stored.id))
         return render_html(from_template, stored.content)
+
+    def pdf(self, caller: Caller, case_id: str, role: str) -> bytes:
+        """A document as PDF: its template version's visualisation, then the verification of its signatures.
+
+        As with the XML, the requesting office sees the certificate only once it is signed and delivered;
+        reading the PDF does not collect the certificate (the XML download does)."""
+        with Session(self.engine) as session:
+            case = self._party_case(session, caller, case_id)
+            if role == CERTIFICATE and caller.office == case.requester_office != case.recipient_office:
+                role = SIGNED_CERTIFICATE
+            stored = self._stored(session, case_id, role)
+            if stored is None:
+                raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
+            content, template_id = stored.content, stored.template_id
+        template = self.templates.get(template_id)
+        verifier = self.signing.verifier
+        reports = [verifier.verify(content)] if verifier is not None and signature_count(content) else []
+        html = document_html(template, content, reports, verifier_missing=verifier is None)
+        return pdf_from_html(html)
 
     def document_readonly(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
         """A document of a case, without moving the case (for rendering)."""

@@ -370,3 +370,29 @@ def test_receipts_verify_offline_with_platforma_verify_and_xmlsec1(docs: Documen
         receipts[0].replace(b'<p:SkrotDokumentu Algorytm="SHA-256">', b'<p:SkrotDokumentu Algorytm="SHA-256">0', 1)
     )
     assert verify_offline(docs, tampered).returncode != 0
+
+
+def test_the_pdf_shows_the_persons_data_and_the_verified_signer(docs: DocumentsHub) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    pesel = docs.person("PUP", "OPS")
+    case_id, certificate = accepted_case(docs, pesel)
+    unsigned = docs.client("pup.podpisujacy").service.PobierzPDF(IdentyfikatorSprawy=case_id, Rola="ZASWIADCZENIE")
+    assert "nie zawiera podpisu" in _pdf_text(pypdf, unsigned.Tresc)
+    docs.client("pup.podpisujacy").service.PrzeslijPodpisany(
+        IdentyfikatorSprawy=case_id, Tresc=sign(certificate, docs.signer, docs.pki)
+    )
+    answer = docs.client("ops.pracownik").service.PobierzPDF(IdentyfikatorSprawy=case_id, Rola="ZASWIADCZENIE")
+    assert answer.Tresc.startswith(b"%PDF")
+    text = _pdf_text(pypdf, answer.Tresc)
+    first_period = etree.fromstring(certificate).findtext(f".//{MODEL}OkresRejestracji/{MODEL}DataOd")
+    assert pesel in text and first_period and first_period in text, text
+    assert "Anna Podpisująca" in text and f"PESEL {SIGNER_PESEL}" in text
+    assert "PODPIS WAŻNY (kwalifikowany)" in text, text
+
+
+def _pdf_text(pypdf: Any, content: bytes) -> str:
+    import io
+
+    return " ".join(
+        " ".join((page.extract_text() or "").split()) for page in pypdf.PdfReader(io.BytesIO(content)).pages
+    )

@@ -209,6 +209,9 @@ def test_a_certificate_is_accepted_signed_with_a_pkcs12_key_and_collected_from_t
         check=False,
     )
     assert verified.returncode == 0 and "Anna Podpisująca" in verified.stdout
+    pdf = tmp_path / "zaswiadczenie.pdf"
+    code, _, err = platforma(hub, capsys, monkeypatch, "ops.pracownik", "documents", "pdf", case_id, "--out", str(pdf))
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF"), err
 
 
 def test_a_key_of_another_person_is_refused_with_the_verifiers_reason(

@@ -12,6 +12,7 @@
         <p>Wystawca: <xsl:value-of select="d:DaneDokumentu/d:Nadawca/d:Nazwa"/></p>
         <p>Adresat: <xsl:value-of select="d:DaneDokumentu/d:Adresat/d:Nazwa"/></p>
         <p>Podstawa prawna: <xsl:value-of select="d:OpisDokumentu/d:PodstawaPrawna"/></p>
+        <p>Osoba: PESEL <xsl:value-of select="d:TrescDokumentu/d:Osoba/d:Pesel"/></p>
         <p><xsl:value-of select="d:TrescDokumentu/d:Stwierdzenie"/></p>
         <h2>Okresy rejestracji</h2>
         <table border="1">

@@ -110,6 +110,16 @@ class Potwierdzenie(DocumentsType):
     ]
 
 
+class Wizualizacja(DocumentsType):
+    """A document rendered to PDF with its template version, ending with the verification of its signatures."""
+
+    _type_info = [
+        ("IdentyfikatorSprawy", required(CaseId)),
+        ("Rola", required(Role)),
+        ("Tresc", required(ByteArray)),
+    ]
+
+
 class Poswiadczenia(DocumentsType):
     """The receipts of a case (signed XML), oldest first."""
 
@@ -137,6 +147,8 @@ _TYPES: dict[str, str] = {
     "SHA-256, wersja szablonu.",
     "Potwierdzenie": "Wynik złożenia lub doręczenia: sprawa, dokument i poświadczenie podpisane pieczęcią huba.",
     "Poswiadczenia": "Poświadczenia sprawy (podpisany XML, UPP i UPD), od najstarszego.",
+    "Wizualizacja": "Dokument w postaci PDF według wersji szablonu, z której powstał, zakończony podsumowaniem "
+    "podpisów i ich weryfikacji.",
 }
 # Each operation: its parameters and its answer's element.
 OPERATIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -151,6 +163,7 @@ OPERATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "PrzeslijPodpisany": (("IdentyfikatorSprawy", "Tresc"), "Potwierdzenie"),
     "PobierzPoswiadczenia": (("IdentyfikatorSprawy",), "Poswiadczenia"),
     "ZmienSzablon": (("RodzajDokumentu", "Wersja", "Schemat", "Wizualizacja"), "RodzajDokumentu"),
+    "PobierzPDF": (("IdentyfikatorSprawy", "Rola"), "Wizualizacja"),
 }
 _PARAMETERS = {
     "Wniosek": "Wniosek o zaświadczenie.",
@@ -202,6 +215,9 @@ DOCUMENTATION_ELEMENTS: dict[str, str] = {
     "Potwierdzenie/Dokument": "Dokument złożony lub doręczony.",
     "Potwierdzenie/Poswiadczenie": "Poświadczenie (UPP) podpisane pieczęcią huba, do weryfikacji offline.",
     "Poswiadczenia/Poswiadczenie": "Poświadczenie podpisane pieczęcią huba (XML, base64).",
+    "Wizualizacja/IdentyfikatorSprawy": "Identyfikator sprawy.",
+    "Wizualizacja/Rola": "Rola wizualizowanego dokumentu (wnioskodawca otrzymuje zaświadczenie podpisane).",
+    "Wizualizacja/Tresc": "Plik PDF (base64).",
 }
 for _operation, (_parameters, _answer) in OPERATIONS.items():
     DOCUMENTATION_TYPES[f"dokumenty:{_operation}"] = f"Żądanie operacji {_operation}."

@@ -27,6 +27,7 @@ from hub.soap.model.documents import (
     Sprawa,
     Sprawy,
     Text,
+    Wizualizacja,
     Wniosek,
 )
 from hub.soap.services.application import caller_of, hub_core, soap_application
@@ -211,6 +212,20 @@ class DocumentService(ServiceBase):
     def receipts(ctx: Any, case_id: str) -> Poswiadczenia:
         """Poświadczenia przedłożenia i doręczenia wydane w sprawie."""
         return Poswiadczenia(Poswiadczenie=[[r] for r in _core(ctx).documents.receipts(caller_of(ctx), case_id)])
+
+    @rpc(
+        required(CaseId),
+        required(Role),
+        _returns=Wizualizacja,
+        _operation_name="PobierzPDF",
+        _in_variable_names={"case_id": "IdentyfikatorSprawy", "role": "Rola"},
+        _out_message_name="PobierzPDFOdpowiedz",
+        _out_variable_name="Wizualizacja",
+    )
+    def pdf(ctx: Any, case_id: str, role: str) -> Wizualizacja:
+        """Dokument sprawy jako PDF według jego wersji szablonu, z podsumowaniem weryfikacji podpisów."""
+        content = _core(ctx).documents.pdf(caller_of(ctx), case_id, str(role))
+        return Wizualizacja(IdentyfikatorSprawy=case_id, Rola=str(role), Tresc=[content])
 
     @rpc(
         required(Code),
