@@ -28,6 +28,7 @@ def _open(
     checkpoint_every: int,
     checkpoint_minutes: float,
     synchronous: str,
+    anchor_file: str | Path | None,
 ) -> AuditStore:
     if store is not None:
         return store
@@ -36,6 +37,7 @@ def _open(
         key_file=key_file,
         policy=CheckpointPolicy(checkpoint_every, checkpoint_minutes),
         synchronous=synchronous,
+        anchor_file=anchor_file,
     )
 
 
@@ -43,7 +45,8 @@ class SqlDisclosureRegister:
     """Appends disclosure records to the chained `rejestr_ujawnien` table, one transaction per request.
 
     `key_file` is the hub's checkpoint signing key (PEM, Ed25519 or RSA); a checkpoint is signed after
-    `checkpoint_every` records or `checkpoint_minutes` minutes. `store` shares an already open database.
+    `checkpoint_every` records or `checkpoint_minutes` minutes, and its head appended to `anchor_file`
+    (default: beside the key; `audit.anchors`). `store` shares an already open database.
     """
 
     def __init__(
@@ -55,8 +58,9 @@ class SqlDisclosureRegister:
         checkpoint_minutes: float = 10.0,
         synchronous: str = "NORMAL",
         store: AuditStore | None = None,
+        anchor_file: str | Path | None = None,
     ) -> None:
-        self.store = _open(url, store, key_file, checkpoint_every, checkpoint_minutes, synchronous)
+        self.store = _open(url, store, key_file, checkpoint_every, checkpoint_minutes, synchronous, anchor_file)
         self.engine = self.store.reader
         if self.store.signer is None:
             log.warning("disclosure register: no checkpoint key configured, the chain's head is not signed")
@@ -86,8 +90,9 @@ class SqlEventLog:
         checkpoint_minutes: float = 10.0,
         synchronous: str = "NORMAL",
         store: AuditStore | None = None,
+        anchor_file: str | Path | None = None,
     ) -> None:
-        self.store = _open(url, store, key_file, checkpoint_every, checkpoint_minutes, synchronous)
+        self.store = _open(url, store, key_file, checkpoint_every, checkpoint_minutes, synchronous, anchor_file)
         self.engine = self.store.reader
 
     def record(self, event: SecurityEvent) -> None:
