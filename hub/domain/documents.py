@@ -325,7 +325,7 @@ class Documents:
         certificate = self.templates.active(form.certificate_type)
         if certificate.metadata.get("klasa") != CERTIFICATE:
             raise InvalidRequest(f"{form.certificate_type} nie jest rodzajem zaświadczenia.")
-        data_set = str(certificate.metadata["zbior"])
+        data_set = self._certificate_data_set(certificate, form.recipient_office)
         wanted = tuple(certificate.metadata.get("kategorie", ()))
         self._check_form(caller, form, data_set, wanted)
         request_template = self.templates.active(REQUEST_TYPE)
@@ -551,7 +551,7 @@ class Documents:
         legal_basis = request.find(f"{ns}OpisDokumentu/{ns}PodstawaPrawna")
         basis_code = legal_basis.get("Kod", "") if legal_basis is not None else ""
         purpose = request.findtext(f"{ns}TrescDokumentu/{ns}Cel") or ""
-        data_set = str(template.metadata["zbior"])
+        data_set = self._certificate_data_set(template, case.recipient_office)
         requester = Caller(case.requester, case.requester_office, case.requester_group, channel=CHANNEL)
         query = QueryRequest(
             identifier=Identifier.build(pesel=pesel),
@@ -584,12 +584,37 @@ class Documents:
         d.sub(
             body,
             "Stwierdzenie",
-            f"{self._office_name(case.recipient_office)} zaświadcza, że w zbiorze {data_set} "
-            "osoba o wskazanym numerze PESEL ma odnotowane poniższe okresy rejestracji i zmiany statusu.",
+            self._statement(template, case.recipient_office, data_set),
         )
         d.sub(body, "IdentyfikatorUjawnienia", answer.request_id)
         body.append(result.element)
         return d.finish(root)
+
+    def _certificate_data_set(self, template: Template, recipient_office: str) -> str:
+        """The data set a certificate type is made from: named (`zbior`), or of a kind (`rodzaj_zbioru`) and
+        controlled by the addressed office (each gmina's OPS or SR unit issues from its own data set)."""
+        if "zbior" in template.metadata:
+            return str(template.metadata["zbior"])
+        kind = str(template.metadata.get("rodzaj_zbioru", ""))
+        for data_set in self.config.data_sets:
+            if data_set.kind == kind and data_set.controller == recipient_office:
+                return str(data_set.code)
+        raise InvalidRequest(
+            f"Zaświadczenie {template.document_type} wydaje urząd administrujący zbiorem rodzaju {kind}; "
+            f"urząd {recipient_office} takiego zbioru nie ma."
+        )
+
+    def _statement(self, template: Template, office: str, data_set: str) -> str:
+        """The certificate's statement, from the template's metadata (`{urzad}`, `{zbior}` replaced; no
+        format(): a template editor's text must not reach Python's formatting)."""
+        text = str(
+            template.metadata.get(
+                "stwierdzenie",
+                "{urzad} zaświadcza, że w zbiorze {zbior} osoba o wskazanym numerze PESEL ma odnotowane poniższe "
+                "okresy rejestracji i zmiany statusu.",
+            )
+        )
+        return text.replace("{urzad}", self._office_name(office)).replace("{zbior}", data_set)
 
     def _basis_text(self, code: str) -> str:
         basis = self.config.legal_basis(code)

@@ -1,0 +1,150 @@
+"""Certificates of OPS benefits received and of SR family benefits paid (issue 15, item 1), through the same
+workflow as PUP's: PUP's management requests, the controller's signer accepts (the certificate generated
+from that office's replica within the requester's scope), signs with her own key, PUP collects; the
+certificate's section equals what a query answers, and its PDF names the person and the signer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sys
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from lxml import etree
+
+from contract.errors import InvalidRequest
+from contract.identifiers import Identifier
+from hub import settings
+from hub.core import HubCore
+from hub.domain.accounts import hash_password
+from hub.domain.documents import CERTIFICATE, RequestForm
+from hub.domain.query import QueryRequest
+from signing import XadesSigner, load_key
+from tests.integration.test_documents import SEAL_PASSWORD, _configure, _p12, _run
+from tests.signing.pki import build_pki, synthetic_pesel
+
+Q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"
+SIGNERS = {
+    "OPS": ("ops.podpisujacy", "Olga", "Opiekuńcza", synthetic_pesel(dt.date(1982, 2, 3), 211, female=True)),
+    "SR": ("sr.podpisujacy", "Stefan", "Rodzinny", synthetic_pesel(dt.date(1979, 7, 21), 317, female=False)),
+}
+
+
+@dataclass
+class Office:
+    """A configured demo hub (not served), its users' passwords and each signer's PKCS#12."""
+
+    directory: Path
+    demo: dict[str, Any]
+    passwords: dict[str, str]
+    keys: dict[str, Path]
+
+    def core(self) -> HubCore:
+        return HubCore.open(settings.load(self.directory / "platforma.toml"))
+
+    def person(self, data_set: str) -> str:
+        return str(next(b["pesel"] for b in self.demo["beneficiaries"] if data_set in b["data_sets"]))
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
+    directory = tmp_path_factory.mktemp("zaswiadczenia")
+    demo = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
+    _run([*demo, "--pup", "300", "--ops", "150", "--sr", "200"], directory / "demo.log")
+    state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
+    passwords = {u["login"]: u["password"] for u in state["users"]}
+    pki = build_pki(dt.datetime.now(dt.UTC))
+    _configure(directory, pki, passwords)
+    path = directory / "platforma.toml"
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    keys = {}
+    for office, (login, given, surname, pesel) in SIGNERS.items():
+        passwords[login] = f"Dokumenty-{login}-2026!"
+        group = "PRACOWNICY_SOCJALNI" if office == "OPS" else "REFERENCI"
+        config["users"].append(
+            {
+                "login": login,
+                "office": office,
+                "group": group,
+                "roles": ["UZYTKOWNIK", "PODPISUJACY"],
+                "password_hash": hash_password(passwords[login]),
+                "pesel": pesel,
+            }
+        )
+        keys[office] = directory / f"{login}.p12"
+        _p12(pki.signer(given, surname, pesel=pesel), [pki.qualified_ca.cert], keys[office])
+    path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    yield Office(directory, state, passwords, keys)
+
+
+def _caller(core: HubCore, hub: Office, login: str) -> Any:
+    return core.accounts.authenticate(login, hub.passwords[login], channel="CLI", source="test")
+
+
+@pytest.mark.parametrize(
+    ("certificate_type", "office", "category", "section"),
+    [
+        ("ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS", "SWIADCZENIA", "DaneOPS"),
+        ("ZASWIADCZENIE_SR_WYPLACONE_SWIADCZENIA", "SR", "WYPLACONE_SWIADCZENIA", "DaneSR"),
+    ],
+)
+def test_a_certificate_of_the_offices_benefits_goes_through_the_workflow(
+    hub: Office, certificate_type: str, office: str, category: str, section: str
+) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    pesel = hub.person(office)
+    signer_login, given, surname, _pesel = SIGNERS[office]
+    core = hub.core()
+    try:
+        requester = _caller(core, hub, "pup.kierownik")
+        form = RequestForm(
+            pesel, "URPSZ-2025", "Ustalenie uprawnień do świadczeń", certificate_type, office, {office: [category]}
+        )
+        case_id = core.documents.submit(requester, form).case.id
+        signer = _caller(core, hub, signer_login)
+        generated = core.documents.accept(signer, case_id)
+        signed = XadesSigner(load_key(str(hub.keys[office]), SEAL_PASSWORD)).sign_enveloped(generated.content)
+        delivered = core.documents.upload_signed(signer, case_id, signed)
+        assert delivered.case.state == "DOSTARCZONY"
+        collected = core.documents.document(requester, case_id, CERTIFICATE)
+        assert collected.content == signed and collected.document_type == certificate_type
+        answer = core.query.ask(
+            requester,
+            QueryRequest(
+                Identifier.build(pesel=pesel), "URPSZ-2025", "Porównanie z zaświadczeniem", {office: [category]}
+            ),
+        )
+        in_certificate = etree.fromstring(collected.content).find(f".//{Q}{section}")
+        assert in_certificate is not None and answer.results[0].element is not None
+        assert etree.tostring(in_certificate, method="c14n", exclusive=True) == etree.tostring(
+            answer.results[0].element, method="c14n", exclusive=True
+        )
+        pdf = core.documents.pdf(requester, case_id, CERTIFICATE)
+        text = " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        assert pesel in text and f"{given} {surname}" in text and "PODPIS WAŻNY (kwalifikowany)" in text
+    finally:
+        core.close()
+
+
+def test_a_benefits_certificate_from_an_office_without_such_a_data_set_is_refused(hub: Office) -> None:
+    core = hub.core()
+    try:
+        form = RequestForm(
+            hub.person("SR"),
+            "URPSZ-2025",
+            "Ustalenie uprawnień",
+            "ZASWIADCZENIE_SR_WYPLACONE_SWIADCZENIA",
+            "PUP",
+            {"SR": ["WYPLACONE_SWIADCZENIA"]},
+        )
+        with pytest.raises(InvalidRequest, match="takiego zbioru nie ma"):
+            core.documents.submit(_caller(core, hub, "pup.kierownik"), form)
+    finally:
+        core.close()
