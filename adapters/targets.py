@@ -41,18 +41,26 @@ class ReplicaTarget:
 
     def __init__(self, url: str, kind: str, *, data_set: str | None = None, controller: str | None = None) -> None:
         from contract.errors import PlatformError
+        from replica.runlock import RunLock
         from replica.writer import ReplicaWriter
 
+        try:
+            # One run per replica at a time, held until `close` (or this process's end): before anything is read.
+            self.lock = RunLock(url, data_set or kind)
+        except PlatformError as error:
+            raise FeedError(f"{error.message} [{error.code}]", fault_code=error.code) from error
         try:
             self.writer = ReplicaWriter(
                 url, kind, data_set=data_set, controller=controller, duplicates="refuse", bulk=True
             )
         except PlatformError as error:
+            self.lock.release()
             raise FeedError(f"{error.message} [{error.code}]", fault_code=error.code) from error
         try:
             self.writer.verify(data_set or kind)
         except PlatformError as error:
             self.writer.dispose()
+            self.lock.release()
             raise FeedError(f"{error.message} [{error.code}]", fault_code=error.code) from error
 
     def status(self, data_set: str) -> ReplicaStatus:
@@ -69,8 +77,9 @@ class ReplicaTarget:
             raise FeedError(error.message, fault_code=error.code) from error
 
     def close(self) -> None:
-        """Release the replica's connections."""
+        """Release the replica's connections and the run's lock."""
         self.writer.dispose()
+        self.lock.release()
 
 
 class SoapTarget:

@@ -28,7 +28,7 @@ from typing import IO, Any
 from lxml import etree
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from stdnum.exceptions import InvalidComponent
 from stdnum.pl import pesel as stdnum_pesel
 
@@ -63,6 +63,7 @@ from replica.feed import (
     ReplicaIdentity,
     ReplicaStatus,
 )
+from replica.runlock import busy
 from replica.sections import pack_sections
 
 M = "{" + catalog.MODEL_NS + "}"
@@ -437,6 +438,10 @@ class ReplicaWriter:
                 if not optimistic:
                     raise
                 report, generation, old_generation = self._transaction(header, records, progress, checked=True)
+        except OperationalError as error:
+            if "locked" not in str(error).lower():
+                raise
+            raise busy(self.identity.data_set or self.kind.code) from error  # another writer held it too long
         except self._integrity_errors as error:
             raise DuplicatePerson(
                 "Paczka zawiera osobę, która już występuje w zasilanym zbiorze (ten sam identyfikator źródłowy "

@@ -35,6 +35,7 @@ from contract.identifiers import Identifier
 from demo.data import DomainSummary, write_domain_databases
 from replica.database import Person, ReplicaReader
 from replica.feed import BatchHeader, LoadReport
+from replica.runlock import ReplicaBusy, RunLock
 from tests.postgres.conftest import PostgresServer
 
 WRITER, READER = "zasilacz", "hub_czytelnik"
@@ -278,3 +279,16 @@ def test_people_already_loaded_are_reported_one_by_one_through_copy(pg: dict[str
     server: PostgresServer = pg["server"]
     server.sql(f"CREATE DATABASE replika_duplikaty OWNER {WRITER}")
     check_people_already_loaded_are_reported_one_by_one(server.url("replika_duplikaty", WRITER))
+
+
+def test_a_second_run_of_a_postgresql_replica_is_refused_while_the_first_holds_it(pg: dict[str, Any]) -> None:
+    url = pg["replicas"]["SR"]["writer"]
+    first = RunLock(url, "SR")
+    try:
+        with pytest.raises(ReplicaBusy) as refused:
+            RunLock(url, "SR")
+        assert refused.value.code == "REPLIKA_ZAJETA"
+        RunLock(pg["replicas"]["OPS"]["writer"], "OPS").release()  # another replica is not held
+    finally:
+        first.release()
+    RunLock(url, "SR").release()  # free once released (a killed holder's session ends the same way)
