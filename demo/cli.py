@@ -28,6 +28,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             sizes=DemoSizes(args.pup, args.ops, args.sr),
             port=args.port,
             progress=_progress_factory(progress),
+            gminas=args.gminas,
         )
     config = config_module.load(state["config"])
     sock, workers = (None, []) if args.no_serve else _workers(state["config"], "127.0.0.1", args.port, args.workers, [])
@@ -47,7 +48,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         people = Table(title="Przykładowi beneficjenci (PESEL)")
         people.add_column("PESEL")
         people.add_column("znany w zbiorach")
-        for person in state["beneficiaries"]:
+        for person in state["beneficiaries"] + state.get("moved", [])[:5]:
             people.add_row(person["pesel"], ", ".join(person["data_sets"]))
         console.print(people)
         console.print(f"Plik dla skryptów i integratorów: {path}", highlight=False)
@@ -101,6 +102,13 @@ def cmd_demo_domains(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gmina_count(text: str) -> int:
+    count = int(text)
+    if not 1 <= count <= 99:
+        raise argparse.ArgumentTypeError("liczba gmin od 1 do 99")
+    return count
+
+
 def register(commands: Any) -> None:
     """Add `demo`, `demo-data` and `demo-domains` to the `platforma` command."""
     demo = commands.add_parser(
@@ -115,6 +123,12 @@ def register(commands: Any) -> None:
     demo.add_argument("--pup", type=int, default=5000, help="liczba osób w zbiorze PUP (domyślnie 5000)")
     demo.add_argument("--ops", type=int, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
     demo.add_argument("--sr", type=int, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
+    demo.add_argument(
+        "--gminas",
+        type=_gmina_count,
+        default=3,
+        help="liczba gmin powiatu, każda z OPS i SR (domyślnie 3; pierwsza: OPS, SR; kolejne: OPS-TERYT, SR-TERYT)",
+    )
     demo.add_argument("--no-serve", action="store_true", help="tylko przygotuj dane i demo.json, nie uruchamiaj")
     demo.add_argument("--workers", type=int, default=1, help="liczba procesów roboczych (domyślnie 1)")
     demo.set_defaults(func=cmd_demo)

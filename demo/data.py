@@ -41,6 +41,7 @@ __all__ = [
     "membership",
     "write_domain_databases",
     "write_feed",
+    "write_people_database",
     "write_people_feed",
 ]
 
@@ -242,6 +243,12 @@ def generate(
                 adapter.close()
             summary.files[kind], summary.counts[kind], summary.rejected[kind] = feed.path, feed.records, feed.rejected
     return summary
+
+
+def write_people_database(url: str, kind: str, population: Population, people: Sequence[Person]) -> None:
+    """One office's domain database (a SQLite file made anew at `url`) holding exactly these people's rows:
+    a gmina's unit in the demo powiat (`demo.powiat.write_gmina_units`)."""
+    _write_database(url, kind, SAMPLES[kind](population), people, None, 2000)
 
 
 def write_people_feed(path: Path, kind: str, population: Population, people: Sequence[Person]) -> DemoFeed:

@@ -15,29 +15,62 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
 from adapters import adapter_class
+from adapters.base import ModelRecord
 from adapters.feeder import FULL, Feeder, FeedSummary
 from adapters.targets import ReplicaTarget
 from audit.checkpoints import generate_key
 from contract import catalog
 from contract.errors import ConfigurationError
-from demo.data import write_domain_databases
+from demo.data import KINDS, Population, membership, write_domain_databases, write_people_database
 from hub import settings as config_module
 from hub.domain.accounts import hash_password
 from replica.database import LAYOUT
+from replica.feed import BatchHeader, LoadReport, ReplicaStatus
 
 OFFICES = (
     ("PUP", "Powiatowy Urząd Pracy", "PUP"),
     ("OPS", "Ośrodek Pomocy Społecznej", "OPS"),
     ("SR", "Dział Świadczeń Rodzinnych", "SR"),
 )
+
+# The demo powiat's gminas (issue 16): invented names, TERC codes in a voivodeship that does not exist (99), so
+# nobody takes them for real ones. The first gmina's units keep the codes OPS and SR (the README's example,
+# the demo's users); the others' are coded KIND-TERYT (`OPS-9901022`) by the `[[gminas]]` convention.
+GMINA_NAMES = (
+    "Zielonka",
+    "Brzozów",
+    "Lipowa Wola",
+    "Dębina",
+    "Olszanka",
+    "Jaworze",
+    "Kamionka",
+    "Wierzbno",
+    "Sosnowa Góra",
+    "Modrzewie",
+)
+DEFAULT_GMINAS = 3
+MOVED_PER_GMINA = 4  # people of the first gmina who moved to each other gmina
+
+
+def gmina_list(count: int) -> list[tuple[str, str]]:
+    """(TERC, name) of the demo's `count` gminas: `9901012`, `9901022`, … (type 2: a rural gmina)."""
+    return [
+        (f"9901{i:02d}2", GMINA_NAMES[i - 1] if i <= len(GMINA_NAMES) else f"Gmina Demonstracyjna {i}")
+        for i in range(1, count + 1)
+    ]
+
+
+def _kind_wide(code: str) -> str:
+    """The first gmina's unit codes in rules and groups stand for every unit of the kind (`*OPS`)."""
+    return "*" + code if code in ("OPS", "SR") else code
 
 # Legal bases cite acts as promulgated; the deployment's data protection officer names the exact provisions
 # (the registry is configuration, never code: docs/operations.md).
@@ -46,20 +79,20 @@ LEGAL_BASES = (
         "code": "URPSZ-2025",
         "name": "Ustawa o rynku pracy i służbach zatrudnienia",
         "citation": "Ustawa z dnia 20 marca 2025 r. o rynku pracy i służbach zatrudnienia (Dz.U. 2025 poz. 620)",
-        "data_sets": ["PUP", "OPS", "SR"],
+        "data_sets": ["PUP", "*OPS", "*SR"],
     },
     {
         "code": "UPS-2004",
         "name": "Ustawa o pomocy społecznej",
         "citation": "Ustawa z dnia 12 marca 2004 r. o pomocy społecznej (Dz.U. 2004 nr 64 poz. 593, z późn. zm.)",
-        "data_sets": ["PUP", "SR"],
+        "data_sets": ["PUP", "*SR"],
     },
     {
         "code": "USR-2003",
         "name": "Ustawa o świadczeniach rodzinnych",
         "citation": "Ustawa z dnia 28 listopada 2003 r. o świadczeniach rodzinnych (Dz.U. 2003 nr 228 poz. 2255, "
         "z późn. zm.)",
-        "data_sets": ["PUP", "OPS"],
+        "data_sets": ["PUP", "*OPS"],
     },
 )
 
@@ -165,8 +198,15 @@ def _pick_beneficiaries(known_to: dict[str, tuple[str, ...]]) -> list[dict[str, 
     return chosen
 
 
-def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict[str, Any]]]:
-    """The demo's platforma.toml (relative paths) and the users with their demo passwords."""
+def write_config(
+    directory: Path, seed: int, port: int, gminas: int = DEFAULT_GMINAS
+) -> tuple[Path, list[dict[str, Any]]]:
+    """The demo's platforma.toml (relative paths) and the users with their demo passwords.
+
+    Groups and rules of the OPS and SR are written for every unit of the kind (`*OPS`, `*SR`); the first
+    gmina's units are explicit offices (codes OPS, SR), the others `[[gminas]]`.
+    """
+    places = gmina_list(gminas)
     users: list[dict[str, Any]] = []
     for office, group, _name, login, _scope, _bases in GROUPS:
         users.append(
@@ -199,14 +239,22 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
             "credential_cache_seconds": 60,
             "audit_key": AUDIT_KEY,
         },
-        "offices": [{"code": c, "name": n, "kind": k} for c, n, k in OFFICES],
+        "powiat": {"name": "Powiat demonstracyjny", "replica": "replicas/{code}.sqlite"},
+        "offices": [
+            {"code": c, "name": n, "kind": k} | ({} if c == "PUP" else {"gmina": places[0][0]}) for c, n, k in OFFICES
+        ],
         "data_sets": [
             {"code": code, "kind": code, "controller": code, "replica": f"sqlite:///replicas/{code.lower()}.sqlite"}
             for code in ("PUP", "OPS", "SR")
         ],
-        "groups": [{"code": g, "office": o, "name": n} for o, g, n, _l, _s, _b in GROUPS]
+        # The first gmina's units are the explicit OPS and SR above (units = []); the others' are made by convention.
+        "gminas": [
+            {"teryt": teryt, "name": name, "units": ["OPS", "SR"] if number else []}
+            for number, (teryt, name) in enumerate(places)
+        ],
+        "groups": [{"code": g, "office": _kind_wide(o), "name": n} for o, g, n, _l, _s, _b in GROUPS]
         + [
-            {"code": g, "office": o, "name": n}
+            {"code": g, "office": _kind_wide(o), "name": n}
             for o, g, n in dict.fromkeys((o, g, n) for o, g, n, _l, _r in SERVICE_ACCOUNTS)
         ],
         "users": [
@@ -222,9 +270,9 @@ def write_config(directory: Path, seed: int, port: int) -> tuple[Path, list[dict
         "legal_bases": list(LEGAL_BASES),
         "rules": [
             {
-                "office": o,
+                "office": _kind_wide(o),
                 "group": g,
-                "data_set": data_set,
+                "data_set": _kind_wide(data_set),
                 "categories": categories,
                 "legal_bases": bases.get(data_set, []),
             }
@@ -286,8 +334,12 @@ def prepare(
     sizes: DemoSizes = DemoSizes(),
     port: int = 8080,
     progress: Callable[[str, int, int], Callable[[int], None]] | None = None,
+    gminas: int = DEFAULT_GMINAS,
 ) -> dict[str, Any]:
-    """Create (or reuse) the demo in `directory`; return the contents of demo.json (without URLs)."""
+    """Create (or reuse) the demo in `directory`; return the contents of demo.json (without URLs).
+
+    A demo made earlier is reused as it is, with the gminas it was made with (`--gminas` applies to a new one).
+    """
     directory = directory.resolve()
     directory.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
     state_path = directory / "demo-state.json"
@@ -308,21 +360,14 @@ def prepare(
     # through the adapters (guideline 4), as the offices' feeding modules do.
     summary = write_domain_databases(seed, directory / "dziedzinowe", sizes.pup, sizes.ops, sizes.sr, progress=step)
     generate_key(directory / AUDIT_KEY)
-    config_path, users = write_config(directory, seed, port)
+    config_path, users = write_config(directory, seed, port, gminas)
     config = config_module.load(config_path)
     reports: list[FeedSummary] = []
     for data_set in ("PUP", "OPS", "SR"):
-        target = config.data_set(data_set)
-        assert target is not None and target.replica is not None
         count = summary.counts[data_set]
         step = progress(f"Zasilanie repliki {data_set} (moduł zasilający)", count, 0) if progress else None
-        adapter = adapter_class(data_set.lower())(summary.urls[data_set])  # type: ignore[call-arg]
-        replica = ReplicaTarget(target.replica, target.kind, data_set=target.code, controller=target.controller)
-        try:
-            reports.append(Feeder(adapter, replica, progress=step).run(FULL))
-        finally:
-            replica.close()
-            adapter.close()
+        reports.append(_feed(config, data_set, summary.urls[data_set], step))
+    units = write_gmina_units(directory / "dziedzinowe", config, seed, sizes, summary.known_to, progress)
     state = {
         "config": str(config_path),
         "seed": seed,
@@ -334,21 +379,121 @@ def prepare(
             data_set: [key for key, _reason in r.rejected]
             for data_set, r in zip(("PUP", "OPS", "SR"), reports, strict=True)
         },
-        "domain_databases": summary.urls,
+        "domain_databases": summary.urls | units.urls,
         "audit_database": AUDIT_DATABASE,
         "uklad_replik": LAYOUT,
+        "offices": offices_of(config),
+        "moved": units.moved,
     }
+    state["loaded"].update(units.loaded)
     write_private(state_path, json.dumps(state, ensure_ascii=False, indent=2))
     make_private(directory)
     return state
 
 
+def _feed(config: config_module.Config, code: str, source: str, step: Callable[[int], None] | None) -> FeedSummary:
+    """One unit's full run: its kind's adapter over its domain database, into its replica."""
+    target = config.data_set(code)
+    assert target is not None and target.replica is not None
+    adapter = adapter_class(target.kind.lower())(source)  # type: ignore[call-arg]
+    replica = ReplicaTarget(target.replica, target.kind, data_set=target.code, controller=target.controller)
+    try:
+        return Feeder(adapter, _UnitTarget(replica, target.code), progress=step).run(FULL)
+    finally:
+        replica.close()
+        adapter.close()
+
+
+@dataclass
+class _UnitTarget:
+    """A replica target that names the unit's data set in each batch (`OPS-9901022`): the feeder names the
+    adapter's kind, which is the data set's code only for the first gmina's units and the PUP."""
+
+    replica: ReplicaTarget
+    data_set: str
+
+    def status(self, data_set: str) -> ReplicaStatus:
+        return self.replica.status(self.data_set)
+
+    def send(self, header: BatchHeader, records: Sequence[ModelRecord]) -> LoadReport:
+        return self.replica.send(replace(header, data_set=self.data_set), records)
+
+    def close(self) -> None:
+        self.replica.close()
+
+
+@dataclass
+class GminaUnits:
+    """What `write_gmina_units` made: domain databases and people fed per data set, and who moved where."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+    loaded: dict[str, int] = field(default_factory=dict)
+    moved: list[dict[str, Any]] = field(default_factory=list)
+
+
+def write_gmina_units(
+    folder: Path,
+    config: config_module.Config,
+    seed: int,
+    sizes: DemoSizes,
+    known_to: dict[str, tuple[str, ...]],
+    progress: Callable[[str, int, int], Callable[[int], None]] | None = None,
+) -> GminaUnits:
+    """The OPS and SR units of the gminas after the first: each knows a few people of its own and a few who
+    moved there from the first gmina (known to its OPS and SR too), so a query by kind finds some people in
+    two units. Each unit's domain database is fed into its replica by its adapter, as for the first gmina."""
+    units = GminaUnits()
+    others = [g for g in config.gminas if g.units]  # the first gmina's units are fed with the PUP
+    if not others:
+        return units
+    # The first gmina's people, made again from the seed (the same people write_domain_databases wrote).
+    first = [person for person, sets in membership(Population(seed), sizes.pup, sizes.ops, sizes.sr) if sets == KINDS]
+    for number, gmina in enumerate(others, start=2):
+        population = Population(seed * 1000 + number)
+        population._next_key = 1_000_000 * number  # keys apart from the first gmina's people who moved here
+        moved = first[number - 2 :: len(others)][:MOVED_PER_GMINA]
+        own = [population.parent_with_children() for _ in range(max(3, sizes.ops // (2 * len(others) + 4)))]
+        for person in moved:
+            known_to[person.pesel] = (*known_to.get(person.pesel, ()), f"OPS-{gmina.teryt}", f"SR-{gmina.teryt}")
+            units.moved.append({"pesel": person.pesel, "data_sets": list(known_to[person.pesel])})
+        for kind in ("OPS", "SR"):
+            code = f"{kind}-{gmina.teryt}"
+            url = f"sqlite:///{folder / (code.lower() + '-dziedzinowa.sqlite')}"
+            people = moved + (own if kind == "OPS" else own[: len(own) // 2 + 1])
+            step = progress(f"Jednostka {code} ({gmina.name})", len(people), 0) if progress else None
+            write_people_database(url, kind, population, people)
+            units.urls[code] = url
+            units.loaded[code] = _feed(config, code, url, step).applied
+    return units
+
+
+def offices_of(config: config_module.Config) -> list[dict[str, Any]]:
+    """demo.json's offices: code, name, kind, gmina (TERC and name, none for the powiat's PUP), data sets."""
+    listed = []
+    for office in config.offices:
+        gmina = config.gmina(office.gmina)
+        listed.append(
+            {
+                "code": office.code,
+                "name": office.name,
+                "kind": office.kind,
+                "gmina": office.gmina,
+                "gmina_name": gmina.name if gmina else None,
+                "data_sets": [d.code for d in config.data_sets if d.controller == office.code],
+            }
+        )
+    return listed
+
+
 def write_demo_json(directory: Path, state: dict[str, Any], base_url: str) -> Path:
-    """demo.json: service WSDLs, users, and people known to one, two and three data sets."""
+    """demo.json: service WSDLs, users, offices with their gminas and data sets, and people known to one,
+    two and three data sets, and people who moved between gminas (known to several units of a kind)."""
     document = {
         "wsdl": {name: f"{base_url}/soap/{name}?wsdl" for name in ("zapytania", "konta", "audyt", "zasilanie")},
         "users": state["users"],
+        "offices": state.get("offices", []),
         "beneficiaries": state["beneficiaries"],
+        "moved": state.get("moved", []),
         "config": state["config"],
         "audit_database": str(Path(state["config"]).parent / _audit_database(state)),
     }

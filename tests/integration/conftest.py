@@ -80,7 +80,8 @@ def start_demo_hub(directory: Path, *extra: str) -> RunningHub:
 
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    running = start_demo_hub(tmp_path_factory.mktemp("powiat"))
+    # One gmina (its units OPS and SR): the powiat these tests were written for; many gminas: test_powiat_query.py
+    running = start_demo_hub(tmp_path_factory.mktemp("powiat"), "--gminas", "1")
     yield running
     running.process.terminate()
     try:

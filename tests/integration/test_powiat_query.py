@@ -1,0 +1,90 @@
+"""A powiat of twenty gminas over real SOAP (issue 16): `platforma demo --gminas 20` configures and feeds 40
+units (a few people each); zeep, generated from the served WSDL, asks every OPS unit at once by kind."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from zeep import Client
+from zeep.exceptions import Fault
+from zeep.wsse.username import UsernameToken
+
+from audit.records import Outcome
+from audit.sql import SqlDisclosureRegister
+from tests.integration.conftest import MODEL, RunningHub, start_demo_hub
+
+PURPOSE = "Ustalenie, czy osoba korzysta z pomocy społecznej w powiecie"
+
+
+@pytest.fixture(scope="module")
+def powiat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    running = start_demo_hub(tmp_path_factory.mktemp("powiat20"), "--gminas", "20")
+    yield running
+    running.process.terminate()
+    try:
+        running.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+
+
+def client(hub: RunningHub, login: str) -> Client:
+    return Client(hub.wsdl, wsse=UsernameToken(login, hub.user(login)["password"]))
+
+
+def by_kind(pesel: str, kind: str, categories: list[str], basis: str = "URPSZ-2025") -> dict[str, Any]:
+    return {
+        "IdentyfikatorBeneficjenta": {"Pesel": pesel},
+        "PodstawaPrawna": basis,
+        "Cel": PURPOSE,
+        "Zbiory": {"Zbior": [{"Rodzaj": kind, "Zakres": {"Kategoria": categories}}]},
+    }
+
+
+def test_the_demo_powiat_lists_forty_units_with_their_gminas(powiat: RunningHub) -> None:
+    offices = {o["code"]: o for o in powiat.demo["offices"]}
+    assert len(offices) == 41
+    assert offices["OPS"]["gmina"] == "9901012" and offices["OPS"]["data_sets"] == ["OPS"]
+    assert offices["SR-9901202"]["gmina_name"] == "Gmina Demonstracyjna 20"
+    assert offices["PUP"]["gmina"] is None
+
+
+def test_a_query_by_kind_from_pup_answers_every_ops_unit_in_one_answer_with_a_record_per_disclosing_unit(
+    powiat: RunningHub,
+) -> None:
+    moved = powiat.demo["moved"][0]
+    answer = client(powiat, "pup.kierownik").service.ZapytanieOBeneficjenta(
+        Zapytanie=by_kind(moved["pesel"], "OPS", ["DANE_OSOBOWE", "SWIADCZENIA"])
+    )
+    statuses = {w.Zbior: w.Status for w in answer.Wyniki.Wynik}
+    ops_units = {d for o in powiat.demo["offices"] if o["kind"] == "OPS" for d in o["data_sets"]}
+    assert set(statuses) == ops_units and len(ops_units) == 20
+    known = {code for code in moved["data_sets"] if code in ops_units}
+    assert len(known) == 2
+    assert {code for code, status in statuses.items() if status == "OK"} == known
+    assert all(status == "BRAK_DANYCH" for code, status in statuses.items() if code not in known)
+    register = SqlDisclosureRegister(f"sqlite:///{powiat.demo['audit_database']}")
+    records = list(register.records(request_id=answer.IdentyfikatorZapytania))
+    assert sorted(r.data_set for r in records) == sorted(known)
+    assert all(r.outcome == Outcome.DISCLOSED and r.subject_pesel == moved["pesel"] for r in records)
+
+
+def test_a_kind_outside_the_groups_scope_is_refused_without_naming_any_unit(powiat: RunningHub) -> None:
+    pesel = powiat.demo["moved"][0]["pesel"]
+    with pytest.raises(Fault) as refused:
+        client(powiat, "pup.posrednik").service.ZapytanieOBeneficjenta(
+            Zapytanie=by_kind(pesel, "SR", ["DANE_OSOBOWE"])
+        )
+    detail = refused.value.detail
+    assert detail.find(f"{MODEL}Blad/{MODEL}Kod").text == "BRAK_UPRAWNIEN"
+    assert [d.text for d in detail.iter(f"{MODEL}Szczegol")] == ["ZBIOR:*SR"]
+
+
+def test_lista_zbiorow_groups_the_scope_by_kind_and_gmina(powiat: RunningHub) -> None:
+    listed = client(powiat, "pup.posrednik").service.ListaZbiorow()  # zeep unwraps DostepneZbiory to its list
+    assert [z.Rodzaj for z in listed] == ["OPS"] * 20
+    assert [z.Gmina for z in listed] == sorted(z.Gmina for z in listed)
+    assert (listed[0].Kod, listed[0].Gmina, listed[0].NazwaGminy) == ("OPS", "9901012", "Zielonka")
+    assert listed[1].Kod == "OPS-9901022"
