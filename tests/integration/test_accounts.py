@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from audit.sql import SqlEventLog
 from contract.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
 from hub.cli import main
 from hub.domain.accounts import Accounts, SecuritySettings, hash_password
-from hub.domain.policy import Caller
 from hub.settings import Group, UserEntry
 from hub.storage.tables import hub_engine
 
@@ -63,26 +63,64 @@ def kinds(accounts: Accounts) -> list[tuple[str, str, str]]:
 
 
 def test_each_guideline_event_appears_exactly_when_it_happens(accounts: Accounts) -> None:
+    """The whole event list after each step (a doubled or missing event anywhere fails it)."""
+    expected: list[tuple[str, str, str]] = []
+
+    def then(*events: tuple[str, str, str]) -> None:
+        expected.extend(events)
+        assert kinds(accounts) == expected
+
     accounts.authenticate("ops.jan", STRONG, source="10.0.0.7")
-    assert kinds(accounts) == [("LOGOWANIE", "ops.jan", "ops.jan")]
+    then(("LOGOWANIE", "ops.jan", "ops.jan"))
     for _ in range(3):
         accounts.authenticate("ops.jan", STRONG)  # the same session: no new login
-    assert len(kinds(accounts)) == 1
+    then()
     with pytest.raises(AuthenticationFailed):
         accounts.authenticate("ops.jan", "zle-haslo")
-    assert kinds(accounts)[-1] == ("NIEUDANE_LOGOWANIE", "ops.jan", "ops.jan")
+    then(("NIEUDANE_LOGOWANIE", "ops.jan", "ops.jan"))
     accounts.change_password("ops.jan", STRONG, NEWER)
-    assert kinds(accounts)[-1] == ("ZMIANA_HASLA", "ops.jan", "ops.jan")
-    assert len(kinds(accounts)) == 3  # verifying the old password is not a login
+    then(("ZMIANA_HASLA", "ops.jan", "ops.jan"))  # verifying the old password is not a login
     caller = accounts.authenticate("ops.jan", NEWER)
+    then(("LOGOWANIE", "ops.jan", "ops.jan"))
     accounts.logout(caller)
-    assert [k for k, _u, _a in kinds(accounts)[-2:]] == ["LOGOWANIE", "WYLOGOWANIE"]
+    then(("WYLOGOWANIE", "ops.jan", "ops.jan"))
     admin = accounts.authenticate("ops.admin", STRONG)
+    then(("LOGOWANIE", "ops.admin", "ops.admin"))
     accounts.lock(admin, "ops.jan")
+    then(("BLOKADA", "ops.jan", "ops.admin"))
     accounts.unlock(admin, "ops.jan")
-    assert kinds(accounts)[-2:] == [("BLOKADA", "ops.jan", "ops.admin"), ("ODBLOKOWANIE", "ops.jan", "ops.admin")]
+    then(("ODBLOKOWANIE", "ops.jan", "ops.admin"))
     first = next(accounts.events.events())  # type: ignore[attr-defined]
     assert first.source == "10.0.0.7" and first.office == "OPS" and first.success
+
+
+def test_a_timed_lock_is_lifted_by_the_system_when_it_expires(tmp_path: Path) -> None:
+    now = [dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)]
+    events = SqlEventLog(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    accounts = Accounts(
+        hub_engine(f"sqlite:///{tmp_path / 'hub.sqlite'}"),
+        events=events,
+        settings=SecuritySettings(cache_seconds=60, max_failed_logins=2, lock_minutes=15),
+        clock=lambda: now[0],
+    )
+    accounts.import_groups([Group(code="G", office="OPS", name="Grupa")])
+    accounts.import_users([UserEntry(login="ops.jan", office="OPS", group="G", password_hash=hash_password(STRONG))])
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate("ops.jan", "zgadywane-haslo")
+    now[0] += dt.timedelta(minutes=14)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate("ops.jan", STRONG)  # still locked
+    now[0] += dt.timedelta(minutes=2)
+    assert accounts.authenticate("ops.jan", STRONG).login == "ops.jan"
+    assert kinds(accounts) == [
+        ("NIEUDANE_LOGOWANIE", "ops.jan", "ops.jan"),
+        ("NIEUDANE_LOGOWANIE", "ops.jan", "ops.jan"),
+        ("BLOKADA", "ops.jan", "system"),
+        ("NIEUDANE_LOGOWANIE", "ops.jan", "ops.jan"),
+        ("ODBLOKOWANIE", "ops.jan", "system"),
+        ("LOGOWANIE", "ops.jan", "ops.jan"),
+    ]
 
 
 def test_brute_force_locks_the_account_and_the_right_password_no_longer_works(accounts: Accounts) -> None:
@@ -182,11 +220,6 @@ def test_system_may_act_only_for_users_of_its_own_office(accounts: Accounts) -> 
         accounts.act_for("OPS", "pup.ewa", "system-ops")
     refusal = list(accounts.events.events(kind=EventKind.PERMISSION_REFUSED))  # type: ignore[attr-defined]
     assert refusal and refusal[-1].actor == "system-ops" and refusal[-1].user == "pup.ewa"
-
-
-def test_callers_are_plain_values() -> None:
-    caller = Caller("a", "OPS", "G", roles=frozenset({"AUDYTOR"}))
-    assert caller.has_role("AUDYTOR") and not caller.has_role("UZYTKOWNIK")
 
 
 # -- the administration commands refuse offices the configuration does not name ----------------------------------
