@@ -331,6 +331,21 @@ def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _documents_seal(core: HubCore, args: argparse.Namespace) -> int:
+    delivered = core.documents.seal_certificate(_actor(core, args), args.case_id)
+    if args.json:
+        data = _case_dict(delivered.case)
+        data["dokument"] = _document_dict(delivered.document)
+        _print_json(data)
+    else:
+        console.print(
+            f"Zaświadczenie opieczętowane pieczęcią huba i doręczone (sprawa {delivered.case.id}, "
+            f"SHA-256 {delivered.document.sha256}).",
+            highlight=False,
+        )
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------------------------
 def _common(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
     parser.add_argument("--config", required=True, help="plik konfiguracji TOML")
@@ -409,6 +424,8 @@ def _register_documents(commands: Any) -> None:
         help="plik z hasłem lub PIN-em (inaczej PLATFORMA_HASLO_KLUCZA lub pytanie)",
     )
     sign.add_argument("--receipt", metavar="PLIK", help="zapisz poświadczenie przedłożenia (UPP)")
+    seal = _add(actions, "seal", "opieczętuj zaświadczenie pieczęcią przechowywaną przez hub i doręcz", _documents_seal)
+    seal.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
 
 
 def register(commands: Any) -> None:

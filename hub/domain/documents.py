@@ -403,6 +403,36 @@ class Documents:
             assert generated is not None
             session.expunge_all()
         report = self._verify(signed, generated.content, user.pesel if user else None)
+        note = f"podpis: {report.signer} ({'kwalifikowany' if report.qualified else 'niekwalifikowany'})"
+        return self._deliver(caller, case_id, generated, signed, report, note)
+
+    def seal_certificate(self, caller: Caller, case_id: str) -> Submitted:
+        """The second way of signing (issue 15, item 4b): on a signer's request the hub seals the generated
+        certificate with the seal it holds (`seal_key`, PKCS#12); the sealed document is verified as an
+        upload is (intact, whole, exactly as generated, trusted, not revoked), then delivered."""
+        with Session(self.engine) as session:
+            case = self._controller_case(session, caller, case_id, "opieczętowanie zaświadczenia")
+            if case.state != TO_SIGN:
+                raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
+            generated = self._stored(session, case_id, CERTIFICATE)
+            assert generated is not None
+            session.expunge_all()
+        if self.seal is None:
+            raise ConfigurationError("Hub nie ma skonfigurowanej pieczęci (seal_key).")
+        signed = self.seal.seal(generated.content)
+        # A seal names no person: the PESEL and qualified-signature checks are for people's signatures.
+        report = self._verify(signed, generated.content, None, person=False)
+        return self._deliver(caller, case_id, generated, signed, report, f"pieczęć: {report.signer}")
+
+    def _deliver(
+        self,
+        caller: Caller,
+        case_id: str,
+        generated: StoredDocument,
+        signed: bytes,
+        report: VerificationReport,
+        note: str,
+    ) -> Submitted:
         template = self.templates.get(generated.template_id)
         with Session(self.engine) as session, session.begin():
             current = session.get(Case, case_id, with_for_update=True)
@@ -410,7 +440,6 @@ class Documents:
             if current.state != TO_SIGN:
                 raise WrongState(f"Sprawa {case_id} nie czeka już na podpis (stan: {current.state}).")
             stored = self._store(session, current, SIGNED_CERTIFICATE, template, signed, caller.login, report.pesel)
-            note = f"podpis: {report.signer} ({'kwalifikowany' if report.qualified else 'niekwalifikowany'})"
             self._move(session, current, caller, DELIVERED, stored.sha256, note)
             receipt = self._receipt(
                 session,
@@ -474,12 +503,12 @@ class Documents:
             )
         return case
 
-    def _verify(self, signed: bytes, generated: bytes, pesel: str | None) -> VerificationReport:
+    def _verify(self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True) -> VerificationReport:
         if self.signing.verifier is None:
             raise ConfigurationError("Hub nie ma skonfigurowanych kotwic zaufania podpisów (signature_trust).")
         report = self.signing.verifier.verify(signed)
         reasons: list[Detail] = [Detail(DetailKind.DESCRIPTION, f"{r.code}: {r.message}") for r in report.reasons]
-        if report.accepted and self.signing.require_qualified and not report.qualified:
+        if person and report.accepted and self.signing.require_qualified and not report.qualified:
             reasons.append(
                 Detail(
                     DetailKind.DESCRIPTION,
@@ -502,7 +531,7 @@ class Documents:
                     "od zaświadczenia wytworzonego przez platformę.",
                 )
             )
-        if report.accepted and (pesel is None or report.pesel != pesel):
+        if person and report.accepted and (pesel is None or report.pesel != pesel):
             reasons.append(
                 Detail(
                     DetailKind.DESCRIPTION,

@@ -82,3 +82,7 @@ class ReceiptSigner:
     def issue(self, facts: ReceiptFacts) -> bytes:
         """The signed receipt."""
         return self._signer.sign_enveloped(receipt_xml(facts))
+
+    def seal(self, document: bytes) -> bytes:
+        """A document sealed by the hub (enveloped XAdES over the whole document; issue 15, item 4b)."""
+        return self._signer.sign_enveloped(document)

@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 import tomli_w
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from contract.errors import InvalidRequest
+from contract.errors import InvalidRequest, NotAllowed
 from contract.identifiers import Identifier
 from hub import settings
 from hub.core import HubCore
 from hub.domain.accounts import hash_password
-from hub.domain.documents import CERTIFICATE, RequestForm
+from hub.domain.documents import CERTIFICATE, RequestForm, SignatureRefused
 from hub.domain.query import QueryRequest
 from signing import XadesSigner, load_key
 from tests.integration.test_documents import SEAL_PASSWORD, _configure, _p12, _run
@@ -80,6 +81,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         )
         keys[office] = directory / f"{login}.p12"
         _p12(pki.signer(given, surname, pesel=pesel), [pki.qualified_ca.cert], keys[office])
+    # A second certificate of OPS's signer, revoked on the qualified CA's CRL (signature_crls).
+    revoked = pki.signer(*SIGNERS["OPS"][1:3], pesel=SIGNERS["OPS"][3])
+    keys["OPS-revoked"] = directory / "uniewazniony.p12"
+    _p12(revoked, [pki.qualified_ca.cert], keys["OPS-revoked"])
+    (directory / "crl").mkdir()
+    crl = pki.crl([(revoked.cert, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))])
+    (directory / "crl" / "ca.crl").write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    config["hub"]["signature_crls"] = "crl"
     path.write_text(tomli_w.dumps(config), encoding="utf-8")
     yield Office(directory, state, passwords, keys)
 
@@ -146,5 +155,43 @@ def test_a_benefits_certificate_from_an_office_without_such_a_data_set_is_refuse
         )
         with pytest.raises(InvalidRequest, match="takiego zbioru nie ma"):
             core.documents.submit(_caller(core, hub, "pup.kierownik"), form)
+    finally:
+        core.close()
+
+
+def _accepted(core: HubCore, hub: Office, pesel: str) -> tuple[Any, str, bytes]:
+    """An OPS benefits certificate requested by PUP and accepted by OPS's signer: the signer, case, content."""
+    form = RequestForm(
+        pesel, "URPSZ-2025", "Ustalenie uprawnień", "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS", {"OPS": ["SWIADCZENIA"]}
+    )
+    case_id = core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+    signer = _caller(core, hub, "ops.podpisujacy")
+    return signer, case_id, core.documents.accept(signer, case_id).content
+
+
+def test_a_signature_with_a_revoked_certificate_is_refused(hub: Office) -> None:
+    core = hub.core()
+    try:
+        signer, case_id, content = _accepted(core, hub, hub.person("OPS"))
+        signed = XadesSigner(load_key(str(hub.keys["OPS-revoked"]), SEAL_PASSWORD)).sign_enveloped(content)
+        with pytest.raises(SignatureRefused) as refused:
+            core.documents.upload_signed(signer, case_id, signed)
+        assert "CERTYFIKAT_UNIEWAZNIONY" in str(refused.value.details)
+        assert core.documents.case(signer, case_id).state == "DO_PODPISU"
+    finally:
+        core.close()
+
+
+def test_the_hub_seals_a_certificate_with_the_seal_it_holds(hub: Office) -> None:
+    core = hub.core()
+    try:
+        signer, case_id, _content = _accepted(core, hub, hub.person("OPS"))
+        with pytest.raises(NotAllowed):
+            core.documents.seal_certificate(_caller(core, hub, "pup.kierownik"), case_id)
+        sealed = core.documents.seal_certificate(signer, case_id)
+        assert sealed.case.state == "DOSTARCZONY" and b"SignatureValue" in sealed.document.content
+        assert "pieczęć: Pieczęć Platformy" in [t.note for t in core.documents.history(signer, case_id)]
+        report = core.documents.signing.verifier.verify(sealed.document.content)  # type: ignore[union-attr]
+        assert report.accepted and report.coverage.whole_document
     finally:
         core.close()
