@@ -22,6 +22,7 @@ status is 1 only when a correctness check fails (a non-200 or non-OK answer, a m
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
@@ -42,6 +43,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+
+from lxml import etree
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -130,8 +133,9 @@ def log_tail(path: Path | None, lines: int = 30) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def start_hub(directory: Path, sizes: tuple[int, int, int], workers: int = 1) -> Server:
-    """Start `platforma demo --port 0` in DIR (after removing the previous run's demo.json)."""
+def start_hub(directory: Path, sizes: tuple[int, int, int], workers: int = 1, gminas: int = 1) -> Server:
+    """Start `platforma demo --port 0` in DIR (after removing the previous run's demo.json); one gmina unless
+    told (the query measurements ask the first gmina's units; `--by-kind` asks twenty)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "demo.json").unlink(missing_ok=True)  # a previous run's file names a stale port
     if not (directory / "demo-state.json").exists():
@@ -139,6 +143,7 @@ def start_hub(directory: Path, sizes: tuple[int, int, int], workers: int = 1) ->
     command = [
         *_platforma(), "demo", "--dir", str(directory), "--port", "0",
         "--pup", str(sizes[0]), "--ops", str(sizes[1]), "--sr", str(sizes[2]), "--workers", str(workers),
+        "--gminas", str(gminas),
     ]  # fmt: skip
     log = directory / "hub.log"
     env = dict(os.environ, COLUMNS="200", PYTHONUNBUFFERED="1")
@@ -577,6 +582,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--fresh", action="store_true", help="delete DIR first and generate the demo again (after a schema change)"
     )
     parser.add_argument("--no-install", action="store_true", help="never call apt-get to install wrk")
+    parser.add_argument(
+        "--by-kind",
+        action="store_true",
+        help="instead: a query by kind over the OPS units of a 20-gmina powiat against the same person asked of "
+        "one unit (issue 16; target: at least 0.25 of the one-unit rate)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 2, 1
@@ -592,7 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the report. Exit 1 if a correctness check fails, 2 on setup errors."""
     args = parse_args(argv)
     try:
-        return bench(args)
+        return bench_by_kind(args) if args.by_kind else bench(args)
     except BenchError as error:
         print(f"bench/query.py: {error}", file=sys.stderr)
         return 2
@@ -739,6 +750,80 @@ def bench(args: argparse.Namespace) -> int:
     print(f"  disclosure record for every answer: {'yes' if recorded_all else 'NO'}")
     print(f"  => target {'MET' if fast and clean and recorded_all else 'NOT MET'}")
     return 0 if clean and recorded_all else 1
+
+
+
+# -- a query by kind over the units of a powiat (issue 16) ------------------------------------------------------
+GMINAS = 20
+
+
+def by_kind_envelope(demo: dict[str, Any], pesel: str, zbior: str) -> bytes:
+    """pup.kierownik asks about `pesel` with one `Zbior` (`<z:Kod>OPS</z:Kod>` or `<z:Rodzaj>OPS</z:Rodzaj>`)."""
+    user = next(u for u in demo["users"] if u["login"] == LOGIN)
+    categories = "<z:Kategoria>DANE_OSOBOWE</z:Kategoria><z:Kategoria>SWIADCZENIA</z:Kategoria>"
+    envelope = QUERY_TEMPLATE.format(
+        login=escape(LOGIN),
+        password=escape(user["password"]),
+        pesel=escape(pesel),
+        basis=LEGAL_BASIS,
+        purpose=escape(PURPOSE),
+        categories=categories,
+    ).replace("<z:Kod>PUP</z:Kod>", "" if "Rodzaj" in zbior else zbior)
+    if "Rodzaj" in zbior:
+        envelope = envelope.replace("</z:Zakres></z:Zbior>", "</z:Zakres>" + zbior + "</z:Zbior>")
+    return envelope.encode("utf-8")
+
+
+def closed_loop(endpoint: str, body: bytes, seconds: float, connections: int) -> tuple[float, bytes]:
+    """Queries per second of `connections` clients each posting `body` in a loop for `seconds`; one answer."""
+    deadline = time.monotonic() + seconds
+
+    def client() -> tuple[int, bytes]:
+        done, answer = 0, b""
+        while time.monotonic() < deadline:
+            status, answer = post(endpoint, body)
+            if status != 200:
+                raise BenchError(f"the hub answered {status}: {answer[:300]!r}")
+            done += 1
+        return done, answer
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
+        results = list(pool.map(lambda _n: client(), range(connections)))
+    return sum(n for n, _a in results) / (time.monotonic() - started), results[0][1]
+
+
+def bench_by_kind(args: argparse.Namespace) -> int:
+    """A query by kind (every OPS unit of a 20-gmina powiat, the person known to two of them) against the
+    same person asked of one unit (`Kod` OPS), side by side on one hub; prints both rates and their ratio."""
+    directory: Path = (OUT / f"demo-gminas{GMINAS}-ops{args.ops}").resolve()
+    if args.fresh and directory.exists():
+        shutil.rmtree(directory)
+    sizes = (min(args.pup, 2000), args.ops, args.sr)
+    with running(start_hub(directory, sizes, args.hub_workers, gminas=GMINAS)) as hub:
+        demo = wait_for_hub(hub, directory, args.generate_timeout)
+        moved = demo.get("moved") or []
+        if not moved:
+            raise BenchError("demo.json names no person who moved between gminas (a demo made before issue 16?)")
+        pesel = str(moved[0]["pesel"])
+        one = by_kind_envelope(demo, pesel, "<z:Kod>OPS</z:Kod>")
+        kind = by_kind_envelope(demo, pesel, "<z:Rodzaj>OPS</z:Rodzaj>")
+        q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"
+        rates: dict[str, float] = {}
+        for name, body, units in (("one unit (Kod OPS)", one, 1), (f"by kind ({GMINAS} OPS units)", kind, GMINAS)):
+            if args.warmup:
+                closed_loop(hub.endpoint, body, args.warmup, args.concurrency[0])
+            rate, answer = closed_loop(hub.endpoint, body, args.duration, args.concurrency[0])
+            results = etree.fromstring(answer).findall(f".//{q}Wynik")
+            ok = sum(1 for r in results if r.findtext(f"{q}Status") == "OK")
+            if len(results) != units or ok < 1:
+                print(f"FAIL: {name}: {len(results)} results, {ok} OK (expected {units})")
+                return 1
+            rates[name] = rate
+            print(f"{name:<28} {rate:8.1f} queries/s  ({len(results)} results, {ok} OK per answer)")
+        ratio = rates[f"by kind ({GMINAS} OPS units)"] / rates["one unit (Kod OPS)"]
+        print(f"ratio by kind / one unit: {ratio:.2f} (target >= 0.25; connections: {args.concurrency[0]})")
+    return 0
 
 
 if __name__ == "__main__":
