@@ -44,6 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from contract.errors import ConfigurationError
 from contract.identifiers import Identifier, normalise_name
+from replica.feed import ReplicaIdentity
 from replica.sections import unpack_sections
 from replica.sqlite import read_only_engine, read_only_sqlite, sqlite_file
 
@@ -287,8 +288,9 @@ class WalCheckpointer:
 class ReplicaReader:
     """Finds people and reads their sections; never writes (the engine is read-only)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, expected: ReplicaIdentity | None = None) -> None:
         self.url = url
+        self.expected = expected
         self.engine = read_only_engine(url)
         self._generations: bool | None = None
         self._sql: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
@@ -318,8 +320,43 @@ class ReplicaReader:
         checked once (`check_layout`)."""
         if self._generations is None:
             check_layout(self.engine, self.url)
-            self._generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
+            generations = inspect(self.engine).has_table(ReplicaState.__tablename__)
+            if generations and self.expected is not None:
+                self._check_identity(self.expected)
+            self._generations = generations
         return self._generations
+
+    def _check_identity(self, expected: ReplicaIdentity) -> None:
+        """Refuse to answer from a replica that records another data set or kind than the configuration
+        names for it (a file copied over another office's, a URL pointing at the wrong database): its people
+        would be disclosed as that office's (guideline 5)."""
+        columns = {column["name"] for column in inspect(self.engine).get_columns(ReplicaState.__tablename__)}
+        if not set(IDENTITY_COLUMNS) <= columns:
+            return  # written before replicas recorded what they hold
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(*(ReplicaState.__table__.c[name] for name in IDENTITY_COLUMNS)).where(
+                    ReplicaState.__table__.c.id == STATE_ROW
+                )
+            ).one_or_none()
+        if row is None:
+            return
+        recorded = ReplicaIdentity(*row)
+        wrong = [
+            (name, mine, theirs)
+            for name, mine, theirs in (
+                ("zbiór", recorded.data_set, expected.data_set),
+                ("rodzaj", recorded.kind, expected.kind),
+                ("administrator", recorded.controller, expected.controller),
+            )
+            if mine is not None and theirs is not None and mine != theirs
+        ]
+        if wrong:
+            raise ConfigurationError(
+                f"Replika {make_url(self.url).render_as_string(hide_password=True)} zawiera "
+                f"{recorded.describe()}, a konfiguracja wskazuje ją dla: {expected.describe()}; "
+                "zbiór nie jest udostępniany."
+            )
 
     def _live(self) -> Any:
         """The filter on the live generation (a replica written before generations existed has none)."""

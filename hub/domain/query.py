@@ -35,6 +35,7 @@ from hub.domain.policy import Caller, Policy
 from hub.domain.scope import expand_kinds, kind_target
 from hub.settings import Config
 from replica.database import ReplicaReader
+from replica.feed import ReplicaIdentity
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,11 @@ class QueryEngine:
         self.replicas: dict[str, ReplicaReader] = (
             dict(replicas)
             if replicas is not None
-            else {d.code: ReplicaReader(d.replica) for d in config.data_sets if d.replica is not None}
+            else {
+                d.code: ReplicaReader(d.replica, expected=ReplicaIdentity(d.code, d.kind, d.controller))
+                for d in config.data_sets
+                if d.replica is not None
+            }
         )
 
     def ask(

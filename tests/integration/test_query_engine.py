@@ -125,6 +125,21 @@ def test_a_replica_in_the_old_layout_answers_unavailable_and_discloses_nothing(t
     assert list(core.register.records(request_id=answer.request_id)) == []
 
 
+def test_a_replica_of_another_data_set_answers_unavailable_and_discloses_nothing(twins) -> None:  # type: ignore[no-untyped-def]
+    """The configuration names a replica that records another data set (a file copied over it, a URL to the
+    wrong office's database): its people are not disclosed as this data set's."""
+    core, first, _second = twins
+    connection = sqlite3.connect(core.query.replicas["PUP"]._file)
+    connection.execute("UPDATE stan_repliki SET zbior = 'SR', rodzaj = 'SR'")
+    connection.commit()
+    connection.close()
+    request = QueryRequest(Identifier.build(pesel=first.pesel), "L", "Cel testowy", {"PUP": ["DANE_OSOBOWE"]})
+    answer = core.query.ask(CALLER, request)
+    result = answer.results[0]
+    assert (result.status, result.element) == (UNAVAILABLE, None)
+    assert list(core.register.records(request_id=answer.request_id)) == []
+
+
 def test_refusal_is_recorded_and_nothing_is_read(twins) -> None:  # type: ignore[no-untyped-def]
     core, first, _ = twins
     request = QueryRequest(Identifier.build(pesel=first.pesel), "L", "Cel", {"PUP": ["HISTORIA_ZATRUDNIENIA"]})
