@@ -40,7 +40,9 @@ def cmd_feed(args: argparse.Namespace) -> int:
     try:
         cls: Any = adapter_class(args.adapter)
         adapter = cls(args.source, Path(args.mapping) if args.mapping else None)
-        target = open_target(args.target, login=args.login, password=_password(args), kind=adapter.kind)
+        target = open_target(
+            args.target, login=args.login, password=_password(args), kind=adapter.kind, data_set=args.data_set
+        )
     except BaseException as error:
         for reader in started:
             reader.close()
@@ -64,7 +66,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
     try:
         with progress:
             task = progress.add_task(
-                f"Zasilanie {adapter.kind} ({'pełne' if args.full else 'przyrostowe'})", total=None
+                f"Zasilanie {args.data_set or adapter.kind} ({'pełne' if args.full else 'przyrostowe'})", total=None
             )
             feeder = Feeder(
                 adapter,
@@ -73,6 +75,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
                 progress=lambda n: progress.advance(task, n),
                 total=lambda n: progress.update(task, total=n),
                 started=started,
+                data_set=args.data_set,
             )
             summary = feeder.run(mode)
     except AdapterError as error:
@@ -117,6 +120,11 @@ def register(subparsers: Any) -> None:
         help="URL bazy dziedzinowej (sqlite:///…, postgresql+psycopg://…, oracle+oracledb://…)",
     )
     feed.add_argument("--target", required=True, help="adres usługi zasilania huba albo URL bazy repliki")
+    feed.add_argument(
+        "--data-set",
+        metavar="KOD",
+        help="kod zasilanego zbioru, gdy różni się od rodzaju adaptera (jednostka gminy, np. OPS-0201011)",
+    )
     mode = feed.add_mutually_exclusive_group(required=True)
     mode.add_argument("--full", action="store_true", help="zasilenie pełne (zastępuje replikę atomowo)")
     mode.add_argument("--incremental", action="store_true", help="zmiany od ostatniego znacznika")

@@ -85,8 +85,11 @@ class Feeder:
         total: Callable[[int], None] | None = None,
         on_batch: Callable[[BatchHeader, LoadReport], None] | None = None,
         started: Sequence[ReaderProcess] = (),
+        data_set: str | None = None,
     ) -> None:
         self.adapter = adapter
+        #: The data set fed: by default the adapter's kind's code; a gmina's unit names its own (`OPS-0201011`).
+        self.data_set = data_set or adapter.kind
         #: Reader processes started beforehand without work (`ReaderProcess(preload=...)`): the run gives
         #: them theirs, or stops them if it needs fewer.
         self.started = list(started)
@@ -99,7 +102,7 @@ class Feeder:
 
     def plan(self, mode: str) -> tuple[str, int, Watermark, tuple[str, dict[str, Any]], bool]:
         """(run id, next number, watermark, (adapter method, its arguments), resumed) for a run."""
-        status = self.target.status(self.adapter.kind)
+        status = self.target.status(self.data_set)
         size = self.options.source_batch
         read: tuple[str, dict[str, Any]]
         if mode == FULL:
@@ -112,7 +115,7 @@ class Feeder:
         live = Watermark.decode(status.watermark)
         if live is None:
             raise FeedError(
-                f"Replika zbioru {self.adapter.kind} nie ma jeszcze zasilenia pełnego z tego adaptera; "
+                f"Replika zbioru {self.data_set} nie ma jeszcze zasilenia pełnego z tego adaptera; "
                 "uruchom najpierw zasilenie pełne (--full)."
             )
         if not live.complete and status.run_id:
@@ -192,7 +195,7 @@ class Feeder:
             # The last batch completes the run: its watermark has no position (next run starts anew).
             watermark = mark.at(None if final else last_position).encode()
             header = BatchHeader(
-                self.adapter.kind, mode, f"{run_id[:54]}-{sequence}", run_id, sequence, watermark, final
+                self.data_set, mode, f"{run_id[:54]}-{sequence}", run_id, sequence, watermark, final
             )
             report = self.target.send(header, batch_records)
             summary.batches += 1

@@ -22,13 +22,16 @@ F = "{" + FEED_NS + "}"
 M = "{" + MODEL_NS + "}"
 
 
-def open_target(url: str, *, login: str | None = None, password: str | None = None, kind: str = "") -> Any:
-    """A target for `--target`: an http(s) URL is the hub's feed service; anything else a replica URL."""
+def open_target(
+    url: str, *, login: str | None = None, password: str | None = None, kind: str = "", data_set: str | None = None
+) -> Any:
+    """A target for `--target`: an http(s) URL is the hub's feed service; anything else a replica URL (of
+    `data_set`, by default the kind's own)."""
     if url.startswith(("http://", "https://")):
         if not login or password is None:
             raise FeedError("Do zasilania przez SOAP podaj login i hasło systemu urzędu (--login, --password-file).")
         return SoapTarget(url, login, password)
-    return ReplicaTarget(url, kind)
+    return ReplicaTarget(url, kind, data_set=data_set)
 
 
 class ReplicaTarget:

@@ -15,15 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
 from adapters import adapter_class
-from adapters.base import ModelRecord
 from adapters.feeder import FULL, Feeder, FeedSummary
 from adapters.targets import ReplicaTarget
 from audit.checkpoints import generate_key
@@ -33,7 +32,6 @@ from demo.data import KINDS, Population, membership, write_domain_databases, wri
 from hub import settings as config_module
 from hub.domain.accounts import hash_password
 from replica.database import LAYOUT
-from replica.feed import BatchHeader, LoadReport, ReplicaStatus
 
 OFFICES = (
     ("PUP", "Powiatowy Urząd Pracy", "PUP"),
@@ -398,28 +396,10 @@ def _feed(config: config_module.Config, code: str, source: str, step: Callable[[
     adapter = adapter_class(target.kind.lower())(source)  # type: ignore[call-arg]
     replica = ReplicaTarget(target.replica, target.kind, data_set=target.code, controller=target.controller)
     try:
-        return Feeder(adapter, _UnitTarget(replica, target.code), progress=step).run(FULL)
+        return Feeder(adapter, replica, progress=step, data_set=target.code).run(FULL)
     finally:
         replica.close()
         adapter.close()
-
-
-@dataclass
-class _UnitTarget:
-    """A replica target that names the unit's data set in each batch (`OPS-9901022`): the feeder names the
-    adapter's kind, which is the data set's code only for the first gmina's units and the PUP."""
-
-    replica: ReplicaTarget
-    data_set: str
-
-    def status(self, data_set: str) -> ReplicaStatus:
-        return self.replica.status(self.data_set)
-
-    def send(self, header: BatchHeader, records: Sequence[ModelRecord]) -> LoadReport:
-        return self.replica.send(replace(header, data_set=self.data_set), records)
-
-    def close(self) -> None:
-        self.replica.close()
 
 
 @dataclass
