@@ -10,7 +10,7 @@ from typing import Any
 
 from audit import chain
 from audit.checkpoints import Checkpoint
-from audit.schema import CHECKPOINTS, DISCLOSURES, FORMATS, INDEX_STATE, INDEXED
+from audit.schema import CHECKPOINTS, FORMATS
 
 _CHECKPOINT_COLUMNS = "nr_punktu, nr, skrot, czas, powod, algorytm, odcisk_klucza, podpis"
 
@@ -53,23 +53,3 @@ def formats(dbapi: Any, dialect: str) -> list[tuple[int, int]]:
     if not noted or noted[0][0] > 1:
         noted.insert(0, (1, chain.FORMAT_1))
     return noted
-
-
-def index_watermark(dbapi: Any, dialect: str) -> int | None:
-    """SQLite: the disclosures up to this number must be flagged indexed (`schema.disclosure_lookup`);
-    None where there is no such bookkeeping (PostgreSQL, or a register from before it)."""
-    if dialect != "sqlite":
-        return None
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (INDEX_STATE,))
-        if not cursor.fetchone()[0]:
-            return None
-        cursor.execute(f"SELECT count(*) FROM pragma_table_info('{DISCLOSURES}') WHERE name = ?", (INDEXED,))  # noqa: S608
-        if not cursor.fetchone()[0]:
-            return None
-        cursor.execute(f"SELECT do_nr FROM {INDEX_STATE} WHERE id = 1")  # noqa: S608 - constant names
-        row = cursor.fetchone()
-        return 0 if row is None else int(row[0])
-    finally:
-        cursor.close()

@@ -30,14 +30,9 @@ def message_sql(
     formats: Formats,
     nullable: Sequence[str] = (),
     flags: Sequence[str] = (),
-    guard: str = "",
 ) -> str:
-    """A SQL expression giving the whole hashed message of a row as bytes, or NULL for a mistyped row.
-
-    `guard` (SQLite) is one more condition a row must meet to get its message, such as the index flag's
-    agreement with the watermark (`audit.verify`).
-    """
-    spec = _Fields(tag, tuple(fields), tuple(nullable), tuple(flags), dialect, guard)
+    """A SQL expression giving the whole hashed message of a row as bytes, or NULL for a mistyped row."""
+    spec = _Fields(tag, tuple(fields), tuple(nullable), tuple(flags), dialect)
     expressions = [(first, spec.message(version)) for first, version in formats]
     if len(expressions) == 1:
         return expressions[0][1]
@@ -49,15 +44,9 @@ class _Fields:
     """The fields of one table and how each is typed (text, text or NULL, a flag)."""
 
     def __init__(
-        self,
-        tag: str,
-        fields: tuple[str, ...],
-        nullable: tuple[str, ...],
-        flags: tuple[str, ...],
-        dialect: str,
-        guard: str,
+        self, tag: str, fields: tuple[str, ...], nullable: tuple[str, ...], flags: tuple[str, ...], dialect: str
     ) -> None:
-        self.tag, self.fields, self.nullable, self.flags, self.guard = tag, fields, nullable, flags, guard
+        self.tag, self.fields, self.nullable, self.flags = tag, fields, nullable, flags
         self.sqlite = dialect == "sqlite"
         self.text = tuple(f for f in fields if f not in nullable and f not in flags)
 
@@ -103,8 +92,6 @@ class _Fields:
             conditions += [f"{f} >= '' AND {f} < x''" for f in self.text]
         conditions += [f"({f} IS NULL OR ({f} >= '' AND {f} < x''))" for f in self.nullable]
         conditions += [f"(typeof({f}) = 'integer' AND {f} IN (0, 1))" for f in self.flags]
-        if self.guard:
-            conditions.append(f"({self.guard})")
         return " AND ".join(conditions)
 
     # -- format 1 --------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from audit.errors import AuditStorageError, ReportError
 from audit.labels import category_title
 from audit.records import EventKind, Outcome, SecurityEvent
-from audit.schema import DisclosureRow, disclosure_lookup
+from audit.schema import DisclosureRow
 from audit.store import AuditStore
 from audit.templates import PDF_TEMPLATE
 
@@ -141,25 +141,25 @@ def _local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(_zone())
 
 
-def _query(request: ReportRequest, dialect: str) -> Select[Any]:
-    criteria = []
+def _query(request: ReportRequest) -> Select[Any]:
+    query = select(DisclosureRow)
     if request.pesel is not None:
-        criteria.append(DisclosureRow.subject_pesel == request.pesel)
+        query = query.where(DisclosureRow.subject_pesel == request.pesel)
     if request.user is not None:
-        criteria.append(DisclosureRow.user == request.user)
+        query = query.where(DisclosureRow.user == request.user)
     if request.office is not None:
-        criteria.append(DisclosureRow.office == request.office)
+        query = query.where(DisclosureRow.office == request.office)
     if request.since is not None:
-        criteria.append(DisclosureRow.time >= request.since)
+        query = query.where(DisclosureRow.time >= request.since)
     if request.until is not None:
-        criteria.append(DisclosureRow.time < request.until)
+        query = query.where(DisclosureRow.time < request.until)
     if not request.with_refusals:
-        criteria.append(DisclosureRow.outcome == Outcome.DISCLOSED.value)
-    return select(DisclosureRow).where(disclosure_lookup(dialect, *criteria))
+        query = query.where(DisclosureRow.outcome == Outcome.DISCLOSED.value)
+    return query
 
 
-def _entries(session: Session, request: ReportRequest, dialect: str) -> Iterator[ReportEntry]:
-    query = _query(request, dialect).order_by(DisclosureRow.nr).execution_options(yield_per=2000)
+def _entries(session: Session, request: ReportRequest) -> Iterator[ReportEntry]:
+    query = _query(request).order_by(DisclosureRow.nr).execution_options(yield_per=2000)
     for row in session.scalars(query):
         yield ReportEntry(
             nr=row.nr,
@@ -390,10 +390,9 @@ def write_report(
     made = now or dt.datetime.now(dt.UTC)
     try:
         with store.reader.connect() as connection, connection.begin(), Session(connection) as session:
-            query = _query(request, store.dialect)
-            count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            count = session.scalar(select(func.count()).select_from(_query(request).subquery())) or 0
             context = _Context(request, requested_by, issuer, made, count, labels)
-            _WRITERS[ReportFormat(fmt)](context, _entries(session, request, store.dialect), output)
+            _WRITERS[ReportFormat(fmt)](context, _entries(session, request), output)
     except SQLAlchemyError as error:
         raise AuditStorageError(f"Nie można odczytać rejestru ujawnień: {getattr(error, 'orig', error)}") from error
     store.append(

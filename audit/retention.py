@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from audit.checkpoints import TrustedKeys
 from audit.errors import AuditStorageError, ChainBrokenError
 from audit.records import EventKind, SecurityEvent
-from audit.schema import DisclosureRow, EventRow, disclosure_lookup
+from audit.schema import DisclosureRow, EventRow
 from audit.store import AuditStore
 from audit.verify import verify
 
@@ -39,12 +39,8 @@ def cut_for(store: AuditStore, cutoff: dt.datetime) -> int:
     try:
         with store.reader.connect() as connection:
             newer = [
-                connection.scalar(
-                    select(func.min(DisclosureRow.nr)).where(
-                        disclosure_lookup(store.dialect, DisclosureRow.time >= cutoff)
-                    )
-                ),
-                connection.scalar(select(func.min(EventRow.nr)).where(EventRow.time >= cutoff)),
+                connection.scalar(select(func.min(model.nr)).where(model.time >= cutoff))
+                for model in (DisclosureRow, EventRow)
             ]
             kept = [n for n in newer if n is not None]
             if kept:

@@ -20,20 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    ColumnElement,
-    Index,
-    Integer,
-    String,
-    Text,
-    and_,
-    select,
-    text,
-    true,
-    union_all,
-)
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -44,7 +31,6 @@ DISCLOSURES = "rejestr_ujawnien"
 EVENTS = "zdarzenia_bezpieczenstwa"
 CHECKPOINTS = "punkty_kontrolne"
 FORMATS = "format_lancucha"
-INDEX_STATE = "stan_indeksu"
 CHAINED_TABLES = (DISCLOSURES, EVENTS)
 
 CUT_REASON = "USUNIECIE"
@@ -77,36 +63,13 @@ EVENT_BOOLEAN_FIELDS = ("sukces",)
 
 
 def _sqlite_types(
-    table: str, texts: tuple[str, ...], nullable: tuple[str, ...] = (), flags: tuple[str, ...] = ()
+    table: str, text: tuple[str, ...], nullable: tuple[str, ...] = (), flags: tuple[str, ...] = ()
 ) -> Any:
     """A SQLite CHECK that every value has the storage type the writer gives it (not created elsewhere)."""
-    conditions = [f"typeof({c}) = 'text'" for c in texts]
+    conditions = [f"typeof({c}) = 'text'" for c in text]
     conditions += [f"typeof({c}) IN ('text', 'null')" for c in nullable]
     conditions += [f"(typeof({c}) = 'integer' AND {c} IN (0, 1))" for c in flags]
     return CheckConstraint(" AND ".join(conditions), name=f"ck_{table}_typy").ddl_if(dialect="sqlite")
-
-
-INDEXED = "w_indeksie"
-"""SQLite: the disclosure's flag 'in the lookup indexes' (0 when written, 1 once indexed; never back)."""
-DISCLOSURE_LOOKUPS = ("czas", "id_zapytania", "uzytkownik", "urzad", "pesel_osoby")
-"""The disclosure columns reports look records up by (each has an index)."""
-
-
-def _lookup_indexes() -> tuple[Any, ...]:
-    """The lookup indexes of the disclosures: whole in PostgreSQL; in SQLite only over indexed rows.
-
-    SQLite writes every page an append touches to the log at each commit: a row and five index entries
-    were six pages (~50 us of the ~100 us an append cost, bench/audit.py). So an append writes the row
-    alone (`w_indeksie = 0`) and the store's own thread enters the rows into these partial indexes in
-    batches, half a second later (`AuditStore.index_pending`); the few rows not yet indexed are found by
-    number, past the watermark in `stan_indeksu` (`disclosure_lookup`).
-    """
-    whole = tuple(Index(f"ix_{DISCLOSURES}_{c}", c).ddl_if(dialect="postgresql") for c in DISCLOSURE_LOOKUPS)
-    partial = tuple(
-        Index(f"ix_{DISCLOSURES}_{c}_zindeksowane", c, sqlite_where=text(f"{INDEXED} = 1")).ddl_if(dialect="sqlite")
-        for c in DISCLOSURE_LOOKUPS
-    )
-    return whole + partial
 
 
 _LINKS = ("skrot_poprzedniego", "skrot_wpisu")
@@ -140,13 +103,13 @@ class DisclosureRow(AuditBase):
     nr: Mapped[int] = mapped_column("nr", Integer, primary_key=True, autoincrement=False)
     previous: Mapped[str] = mapped_column("skrot_poprzedniego", String(64))
     link: Mapped[str] = mapped_column("skrot_wpisu", String(64))
-    time: Mapped[dt.datetime] = mapped_column("czas", UtcTime())
-    request_id: Mapped[str] = mapped_column("id_zapytania", String(64))
-    user: Mapped[str] = mapped_column("uzytkownik", String(120))
-    office: Mapped[str] = mapped_column("urzad", String(32))
+    time: Mapped[dt.datetime] = mapped_column("czas", UtcTime(), index=True)
+    request_id: Mapped[str] = mapped_column("id_zapytania", String(64), index=True)
+    user: Mapped[str] = mapped_column("uzytkownik", String(120), index=True)
+    office: Mapped[str] = mapped_column("urzad", String(32), index=True)
     channel: Mapped[str] = mapped_column("kanal", String(32))
     identifier: Mapped[str] = mapped_column("identyfikator", Text)
-    subject_pesel: Mapped[str | None] = mapped_column("pesel_osoby", String(11))
+    subject_pesel: Mapped[str | None] = mapped_column("pesel_osoby", String(11), index=True)
     data_set: Mapped[str] = mapped_column("zbior", String(32))
     controller: Mapped[str] = mapped_column("administrator", Text)
     categories: Mapped[str] = mapped_column("kategorie", Text)
@@ -155,17 +118,13 @@ class DisclosureRow(AuditBase):
     outcome: Mapped[str] = mapped_column("wynik", String(16))
     digest: Mapped[str] = mapped_column("skrot_sha256", String(64))
     reason: Mapped[str] = mapped_column("powod", Text)
-    # Bookkeeping, not content: no hash covers it; `audit verify` checks it agrees with `stan_indeksu`.
-    indexed: Mapped[int] = mapped_column(INDEXED, Integer, server_default=text("1"), deferred=True)
 
     __table_args__ = (
         _sqlite_types(
             DISCLOSURES,
             _LINKS + tuple(f for f in DISCLOSURE_FIELDS if f not in DISCLOSURE_NULLABLE_FIELDS),
             DISCLOSURE_NULLABLE_FIELDS,
-            (INDEXED,),
         ),
-        *_lookup_indexes(),
     )
 
 
@@ -210,32 +169,6 @@ class CheckpointRow(AuditBase):
     __table_args__ = (Index("ix_punkty_kontrolne_powod_nr", "powod", "nr"),)
 
 
-class IndexStateRow(AuditBase):
-    """SQLite: the disclosures numbered up to `do_nr` are all in the lookup indexes (`w_indeksie = 1`)."""
-
-    __tablename__ = INDEX_STATE
-
-    id: Mapped[int] = mapped_column("id", Integer, primary_key=True, autoincrement=False)
-    up_to: Mapped[int] = mapped_column("do_nr", Integer)
-
-    __table_args__ = (CheckConstraint("id = 1", name="ck_stan_indeksu_jeden"),)
-
-
-def disclosure_lookup(dialect: str, *criteria: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The disclosures meeting `criteria` on lookup columns, so that the lookup indexes serve them.
-
-    In SQLite the indexes cover only rows flagged indexed; the rest (the last moments' appends) lie past
-    the watermark and are found by number: `nr IN (indexed rows that match, later rows that match)`.
-    """
-    if dialect != "sqlite" or not criteria:
-        return and_(true(), *criteria)
-    row = DisclosureRow
-    watermark = select(IndexStateRow.up_to).where(IndexStateRow.id == 1).scalar_subquery()
-    indexed = select(row.nr).where(row.indexed == 1, *criteria)
-    recent = select(row.nr).where(row.nr > watermark, row.indexed == 0, *criteria)
-    return row.nr.in_(union_all(indexed, recent))
-
-
 class ChainFormatRow(AuditBase):
     """'From record `from_nr` on, links are computed in format `version`' (`audit.chain`); never changed.
 
@@ -253,32 +186,17 @@ _REFUSE_UPDATE = "Rejestr audytu jest tylko do dopisywania: zmiana wpisu jest ni
 _REFUSE_DELETE = "Rejestr audytu jest tylko do dopisywania: usunąć można tylko wpisy objęte cięciem retencji."
 _REFUSE_CHECKPOINT = "Punkty kontrolne rejestru audytu nie mogą być zmieniane ani usuwane."
 _REFUSE_FORMAT = "Formaty łańcucha rejestru audytu nie mogą być zmieniane ani usuwane."
-_REFUSE_INDEX = "Stan indeksu rejestru audytu może się tylko przesuwać naprzód."
-OBSOLETE_SQLITE_TRIGGERS = (f"{DISCLOSURES}_bez_zmian",)
-"""Triggers of older SQLite registers that `sqlite_guards` replaced (dropped when the hub opens one)."""
-OBSOLETE_SQLITE_INDEXES = tuple(f"ix_{DISCLOSURES}_{c}" for c in DISCLOSURE_LOOKUPS)
-"""Whole lookup indexes of older SQLite registers, replaced by the partial ones (`_lookup_indexes`)."""
 
 
 def sqlite_guards() -> list[str]:
     """SQLite triggers that refuse UPDATE and DELETE on the audit tables (idempotent)."""
     statements: list[str] = []
     cut = f"(SELECT coalesce(max(nr), 0) FROM {CHECKPOINTS} WHERE powod = '{CUT_REASON}')"  # noqa: S608 - constant names
-    content = ", ".join(("nr", *_LINKS, *DISCLOSURE_FIELDS))
-    statements += [
-        # Only the index flag may change, and only from 0 to 1 (the store's indexing; `disclosure_lookup`).
-        f"CREATE TRIGGER IF NOT EXISTS {DISCLOSURES}_bez_zmian_tresci BEFORE UPDATE OF {content} ON {DISCLOSURES} "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSE_UPDATE}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {DISCLOSURES}_indeks_raz BEFORE UPDATE OF {INDEXED} ON {DISCLOSURES} "
-        f"WHEN NOT (OLD.{INDEXED} = 0 AND NEW.{INDEXED} = 1) BEGIN SELECT RAISE(ABORT, '{_REFUSE_UPDATE}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {EVENTS}_bez_zmian BEFORE UPDATE ON {EVENTS} "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSE_UPDATE}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {INDEX_STATE}_naprzod BEFORE UPDATE ON {INDEX_STATE} "
-        f"WHEN NEW.do_nr < OLD.do_nr OR NEW.id <> OLD.id BEGIN SELECT RAISE(ABORT, '{_REFUSE_INDEX}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {INDEX_STATE}_bez_usuwania BEFORE DELETE ON {INDEX_STATE} "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSE_INDEX}'); END",
-    ]
     for table in CHAINED_TABLES:
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_bez_zmian BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{_REFUSE_UPDATE}'); END"
+        )
         statements.append(
             f"CREATE TRIGGER IF NOT EXISTS {table}_bez_usuwania BEFORE DELETE ON {table} "
             f"WHEN OLD.nr > {cut} BEGIN SELECT RAISE(ABORT, '{_REFUSE_DELETE}'); END"

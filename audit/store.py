@@ -47,20 +47,14 @@ from audit.schema import (
     CHECKPOINTS,
     CUT_REASON,
     DISCLOSURE_FIELDS,
-    DISCLOSURE_LOOKUPS,
     DISCLOSURES,
     EVENT_FIELDS,
     EVENTS,
     FORMATS,
-    INDEX_STATE,
-    INDEXED,
-    OBSOLETE_SQLITE_INDEXES,
-    OBSOLETE_SQLITE_TRIGGERS,
     AuditBase,
     ChainFormatRow,
     DisclosureRow,
     EventRow,
-    disclosure_lookup,
     postgresql_guards,
     sqlite_guards,
 )
@@ -261,8 +255,7 @@ _FALLBACK_CHECKPOINT_PAGES = 20_000
 
 
 class _LogCheckpointer:
-    """Copies a SQLite audit database's write-ahead log into the database in a thread of its own, after
-    entering the latest disclosures into the lookup indexes (`index_pending`).
+    """Copies a SQLite audit database's write-ahead log into the database in a thread of its own.
 
     SQLite checkpoints the log from the connection that commits, once it holds 1,000 pages: every ~140
     appends one request waited for that copy and its fsync (~9 ms on the development machine). Here a
@@ -302,41 +295,11 @@ class _LogCheckpointer:
                 if self._stop.wait(self.interval):
                     return
                 self._wake.clear()
-                try:
-                    index_pending(connection)
-                except sqlite3.Error as error:  # reports find unindexed rows by number all the same
-                    log.warning("audit: indexing pass failed: %s", _first_line(error))
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error:
             return
         finally:
             connection.close()
-
-
-#: Rows one indexing pass enters at most (it holds the write lock meanwhile: ~0.1 s for 20,000).
-_INDEX_BATCH = 20_000
-
-
-def index_pending(connection: sqlite3.Connection) -> int:
-    """SQLite: flag the disclosures past the watermark indexed (they enter the partial lookup indexes) and
-    move the watermark, in one transaction on `connection` (in autocommit mode); return how many."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        (watermark,) = connection.execute(f"SELECT do_nr FROM {INDEX_STATE} WHERE id = 1").fetchone()  # noqa: S608
-        (last,) = connection.execute(f"SELECT coalesce(max(nr), 0) FROM {DISCLOSURES}").fetchone()  # noqa: S608
-        top = min(int(last), int(watermark) + _INDEX_BATCH)
-        changed = 0
-        if top > watermark:
-            changed = connection.execute(
-                f"UPDATE {DISCLOSURES} SET {INDEXED} = 1 WHERE nr > ? AND nr <= ? AND {INDEXED} = 0",  # noqa: S608
-                (watermark, top),
-            ).rowcount
-            connection.execute(f"UPDATE {INDEX_STATE} SET do_nr = ? WHERE id = 1", (top,))  # noqa: S608
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    return changed
 
 
 class _AnchorWriter:
@@ -506,40 +469,17 @@ class AuditStore:
             legacy = [t for t in CHAINED_TABLES if t in existing and not _has_column(connection, t, "nr")]
             if legacy:
                 _rename_legacy(connection, legacy)
-            elif self.dialect == "sqlite" and DISCLOSURES in existing:
-                _upgrade_sqlite_lookups(connection)
             created = not all(t in existing for t in (*CHAINED_TABLES, CHECKPOINTS, FORMATS)) or bool(legacy)
-            tables = [t for t in AuditBase.metadata.sorted_tables if self.dialect == "sqlite" or t.name != INDEX_STATE]
-            AuditBase.metadata.create_all(connection, tables=tables)
+            AuditBase.metadata.create_all(connection)
             if self.dialect == "sqlite":
                 for statement in sqlite_guards():
                     connection.exec_driver_sql(statement)
-                connection.exec_driver_sql(
-                    f"INSERT OR IGNORE INTO {INDEX_STATE} (id, do_nr) SELECT 1, coalesce(max(nr), 0) FROM {DISCLOSURES}"  # noqa: S608 - constant names
-                )
             elif self.dialect == "postgresql" and created:
                 for statement in postgresql_guards():
                     connection.exec_driver_sql(statement)
             self._record_format(connection)
             if legacy:
                 self._copy_legacy(connection, legacy)
-
-    def index_pending(self) -> int:
-        """SQLite: enter the disclosures appended since the last pass into the lookup indexes; how many.
-
-        The store's log thread does this half a second after appends (`schema._lookup_indexes`); reports
-        find the rows not yet entered all the same, by number.
-        """
-        if self.dialect != "sqlite":
-            return 0
-        self._writable()
-        connection = self.writer.raw_connection()
-        try:
-            return index_pending(connection.dbapi_connection)  # type: ignore[arg-type]
-        except sqlite3.Error as error:
-            raise AuditStorageError(f"Nie można zaindeksować rejestru audytu: {_first_line(error)}") from error
-        finally:
-            connection.close()
 
     def _record_format(self, connection: Connection) -> None:
         """Note from which record on links are written in the current format (once per register).
@@ -1013,12 +953,11 @@ class AuditStore:
     # -- reading ---------------------------------------------------------------------------------------------
     def disclosures(self, *, request_id: str | None = None, pesel: str | None = None) -> Iterator[DisclosureRecord]:
         """Disclosure records in chain order, optionally only those of one request or one person."""
-        criteria = []
+        query = select(DisclosureRow).order_by(DisclosureRow.nr)
         if request_id is not None:
-            criteria.append(DisclosureRow.request_id == request_id)
+            query = query.where(DisclosureRow.request_id == request_id)
         if pesel is not None:
-            criteria.append(DisclosureRow.subject_pesel == pesel)
-        query = select(DisclosureRow).where(disclosure_lookup(self.dialect, *criteria)).order_by(DisclosureRow.nr)
+            query = query.where(DisclosureRow.subject_pesel == pesel)
         with Session(self.reader) as session:
             for row in session.scalars(query):
                 yield _disclosure_from_row(row)
@@ -1214,10 +1153,8 @@ class _Statements:
     def for_dialect(cls, dialect: str) -> _Statements:
         mark = "?" if dialect == "sqlite" else "%s"
 
-        def insert(table: str, columns: Sequence[str], constants: dict[str, str] | None = None) -> str:
-            names = [*columns, *(constants or {})]
-            values = [*(mark for _ in columns), *(constants or {}).values()]
-            return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"  # noqa: S608 - constants
+        def insert(table: str, columns: Sequence[str]) -> str:
+            return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})"  # noqa: S608 - constant names
 
         chained = ("nr", "skrot_poprzedniego", "skrot_wpisu")
         if dialect == "sqlite":
@@ -1230,10 +1167,7 @@ class _Statements:
             begin=begin,
             heads=tuple(f"SELECT nr, skrot_wpisu FROM {t} ORDER BY nr DESC LIMIT 1" for t in CHAINED_TABLES),  # noqa: S608 - constant names
             last_checkpoint=f"SELECT nr_punktu, nr, skrot, czas FROM {CHECKPOINTS} ORDER BY nr_punktu DESC LIMIT 1",  # noqa: S608 - constant names
-            # SQLite: not yet in the lookup indexes (`schema._lookup_indexes`); PostgreSQL indexes at once.
-            insert_disclosure=insert(
-                DISCLOSURES, (*chained, *DISCLOSURE_FIELDS), {INDEXED: "0"} if dialect == "sqlite" else None
-            ),
+            insert_disclosure=insert(DISCLOSURES, (*chained, *DISCLOSURE_FIELDS)),
             insert_event=insert(EVENTS, (*chained, *EVENT_FIELDS)),
             insert_checkpoint=insert(
                 CHECKPOINTS, ("nr_punktu", "nr", "skrot", "czas", "powod", "algorytm", "odcisk_klucza", "podpis")
@@ -1256,24 +1190,6 @@ def read_checkpoints(connection: Connection) -> list[Checkpoint]:
 def read_formats(connection: Connection) -> list[tuple[int, int]]:
     """The chain's formats noted in the database (see `AuditStore.formats`), read on an open connection."""
     return reading.formats(connection.connection.dbapi_connection, connection.dialect.name)
-
-
-def _upgrade_sqlite_lookups(connection: Connection) -> None:
-    """A SQLite register from before partial lookup indexes: its rows count as indexed; the whole indexes
-    and the trigger that refused every update give way to the partial ones (`schema._lookup_indexes`)."""
-    if not _has_column(connection, DISCLOSURES, INDEXED):
-        connection.exec_driver_sql(
-            f"ALTER TABLE {DISCLOSURES} ADD COLUMN {INDEXED} INTEGER NOT NULL DEFAULT 1 CHECK ({INDEXED} IN (0, 1))"
-        )
-    for trigger in OBSOLETE_SQLITE_TRIGGERS:
-        connection.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{trigger}"')
-    for index in OBSOLETE_SQLITE_INDEXES:
-        connection.exec_driver_sql(f'DROP INDEX IF EXISTS "{index}"')
-    for column in DISCLOSURE_LOOKUPS:  # create_all makes indexes only with a table it makes
-        connection.exec_driver_sql(
-            f"CREATE INDEX IF NOT EXISTS ix_{DISCLOSURES}_{column}_zindeksowane ON {DISCLOSURES} ({column}) "
-            f"WHERE {INDEXED} = 1"
-        )
 
 
 def _has_column(connection: Connection, table: str, column: str) -> bool:

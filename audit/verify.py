@@ -58,7 +58,6 @@ from audit.schema import (
     EVENT_BOOLEAN_FIELDS,
     EVENT_FIELDS,
     EVENTS,
-    INDEXED,
 )
 
 TABLE_NAMES = {chain.DISCLOSURE_TAG: DISCLOSURES, chain.EVENT_TAG: EVENTS}
@@ -160,25 +159,10 @@ def _seals(row: Row, nr: int) -> bool:
     return row.message is not None and chain.relink(row.message, nr=nr) == row.link
 
 
-def _select(
-    dialect: str,
-    where: str = "",
-    formats: Sequence[tuple[int, int]] = ((1, chain.CURRENT_FORMAT),),
-    watermark: int | None = None,
-) -> str:
-    """Both chained tables in number order: (nr, stored predecessor, stored link, tag, message as bytes).
-
-    With a `watermark` (SQLite), a disclosure numbered up to it must be flagged indexed, else a report that
-    looks it up would miss it (`schema.disclosure_lookup`): such a row gets no message, a changed record.
-    """
-    guard = "" if watermark is None else f"{INDEXED} = 1 OR ({INDEXED} = 0 AND nr > {int(watermark)})"
+def _select(dialect: str, where: str = "", formats: Sequence[tuple[int, int]] = ((1, chain.CURRENT_FORMAT),)) -> str:
+    """Both chained tables in number order: (nr, stored predecessor, stored link, tag, message as bytes)."""
     disclosures = message_sql(
-        chain.DISCLOSURE_TAG,
-        DISCLOSURE_FIELDS,
-        dialect=dialect,
-        formats=formats,
-        nullable=DISCLOSURE_NULLABLE_FIELDS,
-        guard=guard,
+        chain.DISCLOSURE_TAG, DISCLOSURE_FIELDS, dialect=dialect, formats=formats, nullable=DISCLOSURE_NULLABLE_FIELDS
     )
     events = message_sql(chain.EVENT_TAG, EVENT_FIELDS, dialect=dialect, formats=formats, flags=EVENT_BOOLEAN_FIELDS)
     columns = "nr, skrot_poprzedniego, skrot_wpisu"
@@ -196,7 +180,6 @@ class Source:
     def __init__(self, dbapi: Any, dialect: str) -> None:
         self.dbapi, self.dialect = dbapi, dialect
         self.formats = reading.formats(dbapi, dialect)
-        self.watermark = reading.index_watermark(dbapi, dialect)
         self._statements = itertools.count()
 
     def checkpoints(self, *, from_number: int = 1) -> list[Checkpoint]:
@@ -206,7 +189,7 @@ class Source:
         """The records numbered `start` to `up_to` (either may be open), streamed in batches."""
         bounds = [f"nr >= {int(start)}"] if start is not None else []
         bounds += [f"nr <= {int(up_to)}"] if up_to is not None else []
-        sql = _select(self.dialect, f"WHERE {' AND '.join(bounds)}" if bounds else "", self.formats, self.watermark)
+        sql = _select(self.dialect, f"WHERE {' AND '.join(bounds)}" if bounds else "", self.formats)
         if self.dialect == "postgresql":  # server-side: rows are streamed
             cursor: Any = self.dbapi.cursor(name=f"weryfikacja_rejestru_{next(self._statements)}")
             cursor.itersize = _FETCH
@@ -224,7 +207,7 @@ class Source:
 
     def with_link(self, link: str) -> list[Row]:
         """The records whose stored link is `link` (to tell a changed record from a moved one)."""
-        sql = _select(self.dialect, "WHERE skrot_wpisu = :wartosc", self.formats, self.watermark)
+        sql = _select(self.dialect, "WHERE skrot_wpisu = :wartosc", self.formats)
         if self.dialect == "sqlite":
             sql = sql.replace(":wartosc", "?")
         else:  # psycopg reads every '%' as a placeholder when parameters are given

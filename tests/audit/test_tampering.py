@@ -325,7 +325,7 @@ def test_values_of_another_storage_type_are_refused(store: AuditStore, database:
 
     fill(store, 1)
     db = sqlite3.connect(str(database))
-    for trigger in ("rejestr_ujawnien_bez_zmian_tresci", "zdarzenia_bezpieczenstwa_bez_zmian"):
+    for trigger in ("rejestr_ujawnien_bez_zmian", "zdarzenia_bezpieczenstwa_bez_zmian"):
         db.execute(f"DROP TRIGGER {trigger}")  # the CHECKs on storage types stay
     for statement in (
         f"UPDATE {U} SET pesel_osoby = CAST(pesel_osoby AS BLOB) WHERE nr = 1",
