@@ -75,7 +75,7 @@ class DemoHub:
 def demo_hub() -> DemoHub:
     """Made once per process: the demo powiat, its core, and the query service's WSGI application."""
     folder = Path(tempfile.mkdtemp(prefix="fuzz-soap-"))
-    state = prepare(folder, sizes=SIZES)
+    state = prepare(folder, sizes=SIZES, gminas=1)  # one gmina: the PUP, OPS and SR the seeds name
     passwords = {user["login"]: user["password"] for user in state["users"]}
     core = HubCore.open(_cheap_hashes(settings.load(state["config"]), passwords))
     # The hash an unknown login is checked against (so that it takes as long as a known one).
