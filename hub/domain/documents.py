@@ -41,7 +41,7 @@ from contract.identifiers import Identifier
 from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts, ReceiptSigner
-from hub.domain.templates import Template, Templates, compile_schema, render_html
+from hub.domain.templates import Template, Templates, render_html
 from hub.domain.visualisation import document_html, pdf_from_html, signature_count
 from hub.settings import Config
 from hub.storage.documents import Case, Receipt, StoredDocument, Transition
@@ -288,7 +288,7 @@ class Documents:
         """A document rendered to HTML with the template version it was made from."""
         stored = self.document_readonly(caller, case_id, role)
         from_template = self.templates.get(self._template_id(stored.id))
-        return render_html(from_template, stored.content)
+        return render_html(from_template, stored.content, self.templates.compiled.stylesheet(from_template.xsl))
 
     def pdf(self, caller: Caller, case_id: str, role: str) -> bytes:
         """A document as PDF: its template version's visualisation, then the verification of its signatures.
@@ -306,7 +306,13 @@ class Documents:
         template = self.templates.get(template_id)
         verifier = self.signing.verifier
         reports = [verifier.verify(content)] if verifier is not None and signature_count(content) else []
-        html = document_html(template, content, reports, verifier_missing=verifier is None)
+        html = document_html(
+            template,
+            content,
+            reports,
+            verifier_missing=verifier is None,
+            stylesheet=self.templates.compiled.stylesheet(template.xsl),
+        )
         return pdf_from_html(html)
 
     def document_readonly(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
@@ -433,13 +439,15 @@ class Documents:
         report: VerificationReport,
         note: str,
     ) -> Submitted:
-        template = self.templates.get(generated.template_id)
         with Session(self.engine) as session, session.begin():
             current = session.get(Case, case_id, with_for_update=True)
             assert current is not None
             if current.state != TO_SIGN:
                 raise WrongState(f"Sprawa {case_id} nie czeka już na podpis (stan: {current.state}).")
-            stored = self._store(session, current, SIGNED_CERTIFICATE, template, signed, caller.login, report.pesel)
+            # The generated certificate's version, already marked used when the certificate was stored.
+            stored = self._store(
+                session, current, SIGNED_CERTIFICATE, generated.template_id, signed, caller.login, report.pesel
+            )
             self._move(session, current, caller, DELIVERED, stored.sha256, note)
             receipt = self._receipt(
                 session,
@@ -556,7 +564,7 @@ class Documents:
         now: dt.datetime,
         identifier: Identifier,
     ) -> bytes:
-        d = _Builder(template)
+        d = _Builder(template, self.templates.compiled.schema(template.xsd))
         root = d.root()
         d.description(root, now, form.legal_basis, self._basis_text(form.legal_basis), self._office_name(caller.office))
         d.parties(root, self._party(caller.office, caller.login), self._party(form.recipient_office), case_id)
@@ -598,7 +606,7 @@ class Documents:
             raise NoDataForCertificate(
                 f"Nie można wytworzyć zaświadczenia: {result.message or result.status} Odmów wniosku, podając powód."
             )
-        d = _Builder(template)
+        d = _Builder(template, self.templates.compiled.schema(template.xsd))
         root = d.root()
         d.description(root, answer.time, basis_code, self._basis_text(basis_code), self._office_name(caller.office))
         d.parties(
@@ -661,17 +669,24 @@ class Documents:
         session: Session,
         case: Case,
         role: str,
-        template: Template,
+        template: Template | int,
         content: bytes,
         author: str,
         signer_pesel: str | None = None,
     ) -> StoredDocument:
-        self.templates.mark_used(session, template.id)
+        """Insert a document, freezing its template version first unless it is known to be frozen (a version
+        read as used stays used: `used` is never reset)."""
+        if isinstance(template, Template):
+            template_id = template.id
+            if not template.used:
+                self.templates.mark_used(session, template_id)
+        else:
+            template_id = template
         row = StoredDocument(
             id=str(uuid.uuid4()),
             case_id=case.id,
             role=role,
-            template_id=template.id,
+            template_id=template_id,
             content=content,
             sha256=sha256(content),
             author=author,
@@ -733,10 +748,8 @@ class Documents:
             return row.template_id
 
     def _file(self, row: StoredDocument) -> DocumentFile:
-        template = self.templates.get(row.template_id)
-        return DocumentFile(
-            row.id, row.case_id, row.role, template.document_type, template.version, row.content, row.sha256
-        )
+        document_type, version = self.templates.identity(row.template_id)
+        return DocumentFile(row.id, row.case_id, row.role, document_type, version, row.content, row.sha256)
 
 
 def _same_content(signed: bytes, generated: bytes) -> bool:
@@ -749,8 +762,9 @@ def _same_content(signed: bytes, generated: bytes) -> bool:
 class _Builder:
     """Builds a document in its template's namespace, in the ePUAP shape, and validates it by the XSD."""
 
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, schema: etree.XMLSchema) -> None:
         self.template = template
+        self.schema = schema
         self.ns = "{" + template.namespace + "}"
 
     def root(self) -> etree._Element:
@@ -787,7 +801,7 @@ class _Builder:
             self.sub(dane, "SkrotWniosku", request_sha)
 
     def finish(self, root: etree._Element) -> bytes:
-        schema = compile_schema(self.template.xsd)
+        schema = self.schema
         if not schema.validate(root):
             raise ConfigurationError(
                 f"Dokument nie jest zgodny ze schematem szablonu {self.template.document_type} "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,9 +130,49 @@ def compile_stylesheet(xsl: str) -> etree.XSLT:
         raise InvalidTemplate(f"Arkusz XSL szablonu jest nieprawidłowy: {error}") from None
 
 
-def render_html(template: Template, document: bytes) -> bytes:
-    """The document rendered to HTML by its template's XSL, in the sandbox; `RenderingRefused` on failure."""
-    transform = compile_stylesheet(template.xsl)
+class CompiledTemplates:
+    """Schemas and stylesheets compiled once per template text and thread, not once per document.
+
+    Keyed by the XSD or XSL text itself, so a change of a version no document was made from yet compiles
+    anew, and a version in use (immutable) compiles once. Per thread, because an lxml schema or stylesheet
+    keeps the error log of its last run on itself. Compiling the certificate's XSD was 0.3 ms of each
+    certificate (bench/documents.py, issue 15).
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._local = threading.local()
+
+    def _cache(self) -> dict[str, Any]:
+        cache: dict[str, Any] | None = getattr(self._local, "cache", None)
+        if cache is None:
+            cache = self._local.cache = {}
+        if len(cache) > self._size:
+            cache.clear()
+        return cache
+
+    def schema(self, xsd: str) -> etree.XMLSchema:
+        """The compiled schema of an XSD text (`compile_schema`)."""
+        cache = self._cache()
+        key = "xsd:" + xsd
+        if key not in cache:
+            cache[key] = compile_schema(xsd)
+        return cache[key]
+
+    def stylesheet(self, xsl: str) -> etree.XSLT:
+        """The compiled, sandboxed stylesheet of an XSL text (`compile_stylesheet`)."""
+        cache = self._cache()
+        key = "xsl:" + xsl
+        if key not in cache:
+            cache[key] = compile_stylesheet(xsl)
+        return cache[key]
+
+
+def render_html(template: Template, document: bytes, stylesheet: etree.XSLT | None = None) -> bytes:
+    """The document rendered to HTML by its template's XSL, in the sandbox; `RenderingRefused` on failure.
+
+    `stylesheet` is the template's XSL already compiled (`CompiledTemplates.stylesheet`), if the caller has it."""
+    transform = stylesheet if stylesheet is not None else compile_stylesheet(template.xsl)
     try:
         result = transform(etree.ElementTree(xmlsafe.parse_bytes(document)))
     except etree.XSLTApplyError as error:
@@ -153,6 +194,9 @@ class Templates:
         self.engine = engine
         self.events = events
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.compiled = CompiledTemplates()
+        # A version's type and number never change (only an unused version's XSD and XSL may).
+        self._identities: dict[int, tuple[str, int]] = {}
 
     def seed(self, folder: Path = SHIPPED) -> int:
         """Import each shipped document type as version 1 (active) when the database has none of it."""
@@ -208,6 +252,14 @@ class Templates:
             if row is None:
                 raise UnknownTemplate(f"Nieznana wersja szablonu: {template_id}.")
             return _template(row)
+
+    def identity(self, template_id: int) -> tuple[str, int]:
+        """The document type and version number of a version by its id (read once: they never change)."""
+        known = self._identities.get(template_id)
+        if known is None:
+            template = self.get(template_id)
+            known = self._identities[template_id] = (template.document_type, template.version)
+        return known
 
     def version(self, document_type: str, version: int) -> Template:
         """One version by type and number."""

@@ -57,10 +57,16 @@ def _signature_section(reports: Sequence[VerificationReport], found: int, verifi
 
 
 def document_html(
-    template: Template, document: bytes, reports: Sequence[VerificationReport], *, verifier_missing: bool = False
+    template: Template,
+    document: bytes,
+    reports: Sequence[VerificationReport],
+    *,
+    verifier_missing: bool = False,
+    stylesheet: etree.XSLT | None = None,
 ) -> bytes:
-    """The template's HTML of the document with the signature section appended as the last part of the body."""
-    page = lxml.html.document_fromstring(render_html(template, document))
+    """The template's HTML of the document with the signature section appended as the last part of the body
+    (`stylesheet`: the template's XSL already compiled, if the caller has it)."""
+    page = lxml.html.document_fromstring(render_html(template, document, stylesheet))
     head = page.find("head")
     if head is None:
         head = lxml.html.Element("head")
