@@ -13,7 +13,8 @@ answers the same queries with three registers, measured in interleaved rounds wi
 
 It prints queries/s of each and the ratios chained/off (target above 0.8 for the default, NORMAL); then
 the same with two request threads sharing the engine (as the hub runs), where concurrent appends share
-one commit (group commit). The registers' checkpoint key, and so its anchor file, is in a folder of its own.
+one commit (group commit). Each register has a checkpoint key of its own, and so an anchor file of its own,
+in a folder apart from the registers.
 
 Part 2 — `audit verify` on 1,000,000 records (disclosures and events, checkpoints every 1,000 records),
 run in a fresh process, so its peak memory (ru_maxrss) is its own; it also verifies a 100,000-record
@@ -161,10 +162,14 @@ def measure_queries(
 
     config_path, known = build_powiat(directory, args.people)
     config = config_module.load(config_path)
-    key = directory / "klucz" / "klucz-audytu.pem"  # its anchor file beside it, not beside the registers
-    generate_key(key)
-    normal = SqlDisclosureRegister(f"sqlite:///{directory / 'audit-normal.sqlite'}", key_file=key)
-    full = SqlDisclosureRegister(f"sqlite:///{directory / 'audit-full.sqlite'}", key_file=key, synchronous="FULL")
+    # One key per register: a register's anchors go beside its key, and a file of anchors serves one register.
+    keys = {name: directory / "klucze" / f"audyt-{name}.pem" for name in ("normal", "full")}
+    for key in keys.values():
+        generate_key(key)
+    normal = SqlDisclosureRegister(f"sqlite:///{directory / 'audit-normal.sqlite'}", key_file=keys["normal"])
+    full = SqlDisclosureRegister(
+        f"sqlite:///{directory / 'audit-full.sqlite'}", key_file=keys["full"], synchronous="FULL"
+    )
     variants = {"chained (NORMAL)": normal, "chained (FULL)": full, "off": NoRegister()}
     engines = {name: QueryEngine(config, register) for name, register in variants.items()}  # type: ignore[arg-type]
     caller = Caller("ops.pracownik", "OPS", "PRACOWNICY_SOCJALNI")
