@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from lxml import etree
 from zeep import Client
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
@@ -88,3 +89,26 @@ def test_lista_zbiorow_groups_the_scope_by_kind_and_gmina(powiat: RunningHub) ->
     assert [z.Gmina for z in listed] == sorted(z.Gmina for z in listed)
     assert (listed[0].Kod, listed[0].Gmina, listed[0].NazwaGminy) == ("OPS", "9901012", "Zielonka")
     assert listed[1].Kod == "OPS-9901022"
+
+
+def test_the_persons_report_lists_the_disclosures_of_every_unit(powiat: RunningHub) -> None:
+    """GDPR art. 15 across the powiat: a person known to two gminas' OPS units sees both disclosures."""
+    moved = powiat.demo["moved"][1] if len(powiat.demo["moved"]) > 1 else powiat.demo["moved"][0]
+    answer = client(powiat, "pup.kierownik").service.ZapytanieOBeneficjenta(
+        Zapytanie=by_kind(moved["pesel"], "OPS", ["DANE_OSOBOWE"])
+    )
+    disclosed = sorted(w.Zbior for w in answer.Wyniki.Wynik if w.Status == "OK")
+    assert len(disclosed) >= 2
+    auditor = Client(
+        powiat.wsdl.replace("/zapytania?", "/audyt?"),
+        wsse=UsernameToken("audytor", powiat.user("audytor")["password"]),
+    )
+    report = auditor.service.RaportUjawnien(Zamowienie={"Rodzaj": "OSOBA", "Pesel": moved["pesel"], "Format": "xml"})
+    root = etree.fromstring(report.Tresc)
+    r = "{urn:pl:platforma-komunikacyjna:raport:1}"
+    rows = [
+        (entry.findtext(f"{r}Zbior"), entry.findtext(f"{r}IdZapytania"))
+        for entry in root.iter(f"{r}Wpis")
+        if entry.findtext(f"{r}IdZapytania") == answer.IdentyfikatorZapytania
+    ]
+    assert sorted(data_set for data_set, _ in rows) == disclosed
