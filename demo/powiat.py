@@ -26,6 +26,7 @@ from adapters import adapter_class
 from adapters.feeder import FULL, Feeder, FeedSummary
 from adapters.targets import ReplicaTarget
 from audit.checkpoints import generate_key
+from audit.store import AuditStore
 from contract import catalog
 from contract.errors import ConfigurationError
 from demo.data import KINDS, Population, membership, write_domain_databases, write_people_database
@@ -325,6 +326,21 @@ def make_private(directory: Path) -> None:
                 path.chmod(PRIVATE_FILE)
 
 
+def _anchor_an_older_register(state: dict[str, Any]) -> None:
+    """A demo register made before checkpoints were anchored outside the database has signed checkpoints
+    and no anchor file, which the hub refuses (docs/audit.md): for the demo's synthetic register its state
+    is accepted once, recorded in the register as an operator's acceptance would be."""
+    hub = config_module.load(state["config"]).hub
+    if hub.audit_key is None:
+        return
+    store = AuditStore(hub.audit_database, key_file=hub.audit_key, anchor_file=hub.audit_anchors)
+    try:
+        if store.anchors is not None and not store.anchors.exists() and store.checkpoints():
+            store.accept("platforma demo", "katalog demonstracji sprzed kotwic punktów kontrolnych")
+    finally:
+        store.dispose()
+
+
 def prepare(
     directory: Path,
     *,
@@ -349,6 +365,7 @@ def prepare(
                 "Usuń go albo wskaż inny (--dir) i uruchom demonstrację ponownie: powstanie od nowa."
             )
         make_private(directory)
+        _anchor_an_older_register(state)
         return state
     for folder in ("dziedzinowe", "replicas", Path(AUDIT_DATABASE).parent, Path(AUDIT_KEY).parent):
         (directory / folder).mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
