@@ -30,6 +30,7 @@ from audit.store import AuditStore
 from contract import catalog
 from contract.errors import ConfigurationError
 from demo.data import KINDS, Population, membership, write_domain_databases, write_people_database
+from demo.documents import DOCUMENT_FOLDERS, add_demo_json_entries, prepare_documents
 from hub import settings as config_module
 from hub.domain.accounts import hash_password
 from replica.database import LAYOUT
@@ -303,7 +304,7 @@ DEMO_FILES = (
     "audit.sqlite",
     "klucz-audytu.pem",
 )
-DEMO_FOLDERS = ("dziedzinowe", "replicas", "audyt", "klucze")
+DEMO_FOLDERS = ("dziedzinowe", "replicas", "audyt", "klucze", *DOCUMENT_FOLDERS)
 _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
@@ -401,6 +402,8 @@ def prepare(
         "moved": units.moved,
     }
     state["loaded"].update(units.loaded)
+    # Issue 15: the test PKI, the hub seal, signers and a few documents (demo/documents.py).
+    state.update(prepare_documents(directory, state, seed))
     write_private(state_path, json.dumps(state, ensure_ascii=False, indent=2))
     make_private(directory)
     return state
@@ -494,6 +497,7 @@ def write_demo_json(directory: Path, state: dict[str, Any], base_url: str) -> Pa
         "config": state["config"],
         "audit_database": str(Path(state["config"]).parent / _audit_database(state)),
     }
+    add_demo_json_entries(document, state, base_url)  # issue 15: documents WSDL, signers' keys, trust
     path = directory.resolve() / "demo.json"
     write_private(path, json.dumps(document, ensure_ascii=False, indent=2))
     return path

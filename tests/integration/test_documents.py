@@ -85,9 +85,13 @@ def _p12(issued: Issued, chain: list[Any], path: Path) -> None:
 
 
 def _configure(directory: Path, pki: TestPKI, passwords: dict[str, str]) -> None:
-    """Seal, trust anchors and the PUP signer and template editor in the demo's platforma.toml."""
+    """Seal, trust anchors and the PUP signer and template editor in the demo's platforma.toml.
+
+    The tests sign with their own PKI (they issue strangers', revoked and non-qualified certificates): its
+    anchors and seal replace the demo's, and the demo's CRL (of the demo's CA) is dropped. A signer the demo
+    already made (`passwords` from demo.json) keeps its account: the demo gives it the same PESEL."""
     trust = directory / "zaufane"
-    trust.mkdir()
+    trust.mkdir(exist_ok=True)
     (trust / "root.pem").write_bytes(pki.root.cert_pem())
     (trust / "ca.pem").write_bytes(pki.qualified_ca.cert_pem())
     seal = pki.signer("Pieczęć", "Platformy", qualified=False)
@@ -95,11 +99,14 @@ def _configure(directory: Path, pki: TestPKI, passwords: dict[str, str]) -> None
     path = directory / "platforma.toml"
     config = tomllib.loads(path.read_text(encoding="utf-8"))
     config["hub"].update(seal_key="pieczec.p12", seal_key_password=SEAL_PASSWORD, signature_trust="zaufane")
+    config["hub"].pop("signature_crls", None)
     for login, roles, pesel in (
         ("pup.podpisujacy", ["UZYTKOWNIK", "PODPISUJACY"], SIGNER_PESEL),
         ("pup.inny", ["UZYTKOWNIK", "PODPISUJACY"], OTHER_PESEL),
         ("pup.redaktor", ["REDAKTOR_SZABLONOW"], None),
     ):
+        if login in passwords:
+            continue
         passwords[login] = f"Dokumenty-{login}-2026!"
         user = {"login": login, "office": "PUP", "group": "KIEROWNICTWO", "roles": roles}
         user["password_hash"] = hash_password(passwords[login])

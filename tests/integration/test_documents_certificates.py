@@ -67,6 +67,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     config = tomllib.loads(path.read_text(encoding="utf-8"))
     keys = {}
     for office, (login, given, surname, pesel) in SIGNERS.items():
+        keys[office] = directory / f"{login}.p12"
+        _p12(pki.signer(given, surname, pesel=pesel), [pki.qualified_ca.cert], keys[office])
+        if login in passwords:
+            continue  # made by the demo (demo/documents.py) with this PESEL
         passwords[login] = f"Dokumenty-{login}-2026!"
         group = "PRACOWNICY_SOCJALNI" if office == "OPS" else "REFERENCI"
         config["users"].append(
@@ -79,13 +83,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
                 "pesel": pesel,
             }
         )
-        keys[office] = directory / f"{login}.p12"
-        _p12(pki.signer(given, surname, pesel=pesel), [pki.qualified_ca.cert], keys[office])
     # A second certificate of OPS's signer, revoked on the qualified CA's CRL (signature_crls).
     revoked = pki.signer(*SIGNERS["OPS"][1:3], pesel=SIGNERS["OPS"][3])
     keys["OPS-revoked"] = directory / "uniewazniony.p12"
     _p12(revoked, [pki.qualified_ca.cert], keys["OPS-revoked"])
-    (directory / "crl").mkdir()
+    (directory / "crl").mkdir(exist_ok=True)
     crl = pki.crl([(revoked.cert, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))])
     (directory / "crl" / "ca.crl").write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     config["hub"]["signature_crls"] = "crl"
