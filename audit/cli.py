@@ -403,6 +403,12 @@ def _add_report(commands: Any, report_command: Command | None) -> None:
         report.set_defaults(func=cmd_report)
     else:
         report.add_argument(
+            "--unit",
+            metavar="KOD",
+            help="udostępnienia ze zbiorów jednostki (urzędu) jako administratora, np. OPS-0201011",
+        )
+        report.add_argument("--gmina", metavar="TERYT", help="udostępnienia ze zbiorów wszystkich jednostek gminy")
+        report.add_argument(
             "--actor",
             metavar="LOGIN",
             required=True,

@@ -43,6 +43,7 @@ class ReportKind(enum.StrEnum):
     USER = "UZYTKOWNIK"
     OFFICE = "URZAD"
     PERIOD = "OKRES"
+    DATA_SETS = "ZBIORY"  # the disclosures from a unit's (or a gmina's units') data sets: the controller's view
 
 
 class ReportFormat(enum.StrEnum):
@@ -58,6 +59,7 @@ _TITLES = {
     ReportKind.USER: "Zestawienie danych osobowych pozyskanych przez użytkownika",
     ReportKind.OFFICE: "Zestawienie danych osobowych pozyskanych przez urząd",
     ReportKind.PERIOD: "Zestawienie ujawnień danych osobowych w okresie",
+    ReportKind.DATA_SETS: "Zestawienie udostępnień danych ze zbiorów administratora",
 }
 
 
@@ -76,6 +78,7 @@ class ReportRequest:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     include_refusals: bool | None = None
+    data_sets: tuple[str, ...] = ()
 
     @property
     def with_refusals(self) -> bool:
@@ -90,6 +93,8 @@ class ReportRequest:
         attribute = needed.get(self.kind)
         if attribute is not None and not getattr(self, attribute):
             raise ReportError(f"Raport rodzaju {self.kind.value} wymaga podania: {names[attribute]}.")
+        if self.kind is ReportKind.DATA_SETS and not self.data_sets:
+            raise ReportError("Raport rodzaju ZBIORY wymaga podania kodów zbiorów (jednostki albo gminy).")
         if self.kind is ReportKind.PERIOD and self.since is None and self.until is None:
             raise ReportError("Raport za okres wymaga podania początku lub końca okresu.")
         if self.pesel is not None and not (len(self.pesel) == 11 and self.pesel.isdigit()):
@@ -149,6 +154,8 @@ def _query(request: ReportRequest) -> Select[Any]:
         query = query.where(DisclosureRow.user == request.user)
     if request.office is not None:
         query = query.where(DisclosureRow.office == request.office)
+    if request.data_sets:
+        query = query.where(DisclosureRow.data_set.in_(request.data_sets))
     if request.since is not None:
         query = query.where(DisclosureRow.time >= request.since)
     if request.until is not None:
@@ -210,6 +217,8 @@ def _write_xml(context: _Context, entries: Iterator[ReportEntry], output: IO[byt
             for name, value in (("Pesel", request.pesel), ("Uzytkownik", request.user), ("Urzad", request.office)):
                 if value is not None:
                     etree.SubElement(criteria, _R + name).text = value
+            for code in request.data_sets:
+                etree.SubElement(criteria, _R + "Zbior").text = code
             if request.since is not None:
                 etree.SubElement(criteria, _R + "Od").text = _local(request.since).isoformat()
             if request.until is not None:
@@ -366,6 +375,8 @@ def _describe_criteria(request: ReportRequest) -> str:
     for name, value in (("pesel", request.pesel), ("uzytkownik", request.user), ("urzad", request.office)):
         if value is not None:
             parts.append(f"{name}={value}")
+    if request.data_sets:
+        parts.append(f"zbiory={','.join(request.data_sets)}")
     if request.since is not None:
         parts.append(f"od={request.since.isoformat()}")
     if request.until is not None:

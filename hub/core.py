@@ -67,7 +67,7 @@ class HubCore:
         rules.seed(config.rules)
         query = QueryEngine(config, register, Policy(config, rules))
         feeding = Feeding(config, accounts)
-        reports = Reports(register.store, accounts, issuer=settings.name)
+        reports = Reports(register.store, accounts, issuer=settings.name, config=config)
         documents = open_documents(config, engine, query, events)
         return cls(config, accounts, register, query, events, rules, feeding, reports, documents)
 

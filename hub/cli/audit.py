@@ -37,6 +37,8 @@ def audit_settings(path: Path) -> audit_cli.AuditSettings:
 
 
 def _kind(args: argparse.Namespace) -> str:
+    if args.unit or args.gmina:
+        return "ZBIORY"
     if args.pesel:
         return "OSOBA"
     if args.user:
@@ -60,6 +62,8 @@ def _report(args: argparse.Namespace) -> int:
         since=audit_cli.parse_moment(args.since, end=False) if args.since else None,
         until=audit_cli.parse_moment(args.until, end=True) if args.until else None,
         include_refusals=args.refusals,
+        unit=args.unit,
+        gmina=args.gmina,
     )
     if not args.config:
         raise AuditError("Raport sporządza zalogowany audytor: podaj --config PLIK (konfiguracja hubu) i --actor.")

@@ -16,6 +16,7 @@ from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed
 from contract.identifiers import validate_pesel
 from hub.domain.feeding import RefusalRecorder
 from hub.domain.policy import Caller
+from hub.settings import Config
 
 MEDIA_TYPES = {
     ReportFormat.XML: "application/xml",
@@ -36,6 +37,10 @@ class ReportOrder:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     include_refusals: bool | None = None
+    #: A unit's (office's) or a gmina's disclosures, as a controller sees them (kind ZBIORY): the data sets
+    #: they control are looked up in the configuration.
+    unit: str | None = None
+    gmina: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,32 @@ class ReportFile:
 class Reports:
     """Builds disclosure reports for callers with the AUDYTOR role."""
 
-    def __init__(self, store: AuditStore, refusals: RefusalRecorder, issuer: str) -> None:
+    def __init__(
+        self, store: AuditStore, refusals: RefusalRecorder, issuer: str, config: Config | None = None
+    ) -> None:
         self.store = store
         self.refusals = refusals
         self.issuer = issuer
+        self.config = config
+
+    def _data_sets(self, order: ReportOrder) -> tuple[str, ...]:
+        """The data sets a unit or a gmina controls (kind ZBIORY), from the configuration."""
+        if not (order.unit or order.gmina):
+            return ()
+        if self.config is None:
+            raise InvalidRequest("Raport jednostki albo gminy wymaga konfiguracji huba.")
+        if order.unit:
+            if not self.config.has_office(order.unit):
+                raise InvalidRequest(f"Nieznana jednostka (urząd) {order.unit}.")
+            offices = {order.unit}
+        else:
+            offices = {o.code for o in self.config.offices if o.gmina == order.gmina}
+            if not offices:
+                raise InvalidRequest(f"Nieznana gmina {order.gmina} (kod TERYT z sekcji gminas konfiguracji).")
+        codes = tuple(sorted(d.code for d in self.config.data_sets if d.controller in offices))
+        if not codes:
+            raise InvalidRequest("Wskazana jednostka albo gmina nie administruje żadnym zbiorem.")
+        return codes
 
     def request(self, order: ReportOrder) -> tuple[ReportRequest, ReportFormat]:
         """The checked report request: identifiers validated as on the query path, criteria complete."""
@@ -77,6 +104,7 @@ class Reports:
             since=since,
             until=until,
             include_refusals=order.include_refusals,
+            data_sets=self._data_sets(order),
         )
         try:
             request.check()

@@ -3,7 +3,9 @@ units (a few people each); zeep, generated from the served WSDL, asks every OPS 
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,3 +114,38 @@ def test_the_persons_report_lists_the_disclosures_of_every_unit(powiat: RunningH
         if entry.findtext(f"{r}IdZapytania") == answer.IdentyfikatorZapytania
     ]
     assert sorted(data_set for data_set, _ in rows) == disclosed
+
+
+def _audit_report(hub: RunningHub, *criteria: str) -> etree._Element:
+    command = [sys.executable, "-m", "hub.cli", "audit", "report", "--config", str(hub.directory / "platforma.toml")]
+    result = subprocess.run(
+        [*command, "--actor", "audytor", "--format", "xml", *criteria],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PLATFORMA_HASLO": hub.user("audytor")["password"]},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    return etree.fromstring(result.stdout)
+
+
+def test_reports_per_unit_and_per_gmina_list_the_disclosures_from_their_data_sets(powiat: RunningHub) -> None:
+    """Guideline 5/6 at the scale of a powiat: each unit, and each gmina, sees what was disclosed from its
+    own data sets, and nothing of another unit's."""
+    moved = powiat.demo["moved"][0]
+    answer = client(powiat, "pup.kierownik").service.ZapytanieOBeneficjenta(
+        Zapytanie=by_kind(moved["pesel"], "OPS", ["DANE_OSOBOWE"])
+    )
+    unit = next(w.Zbior for w in answer.Wyniki.Wynik if w.Status == "OK" and w.Zbior != "OPS")
+    office = next(o for o in powiat.demo["offices"] if unit in o["data_sets"])
+    r = "{urn:pl:platforma-komunikacyjna:raport:1}"
+    by_unit = _audit_report(powiat, "--unit", office["code"])
+    assert by_unit.findtext(f"{r}Naglowek/{r}Rodzaj") == "ZBIORY"
+    data_sets = {e.findtext(f"{r}Zbior") for e in by_unit.iter(f"{r}Wpis")}
+    assert data_sets == {unit}
+    assert answer.IdentyfikatorZapytania in {e.findtext(f"{r}IdZapytania") for e in by_unit.iter(f"{r}Wpis")}
+    by_gmina = _audit_report(powiat, "--gmina", office["gmina"])
+    gmina_sets = {d for o in powiat.demo["offices"] if o["gmina"] == office["gmina"] for d in o["data_sets"]}
+    assert {e.findtext(f"{r}Zbior") for e in by_gmina.iter(f"{r}Wpis")} <= gmina_sets
+    assert unit in {e.findtext(f"{r}Zbior") for e in by_gmina.iter(f"{r}Wpis")}
+    assert sorted(c.text for c in by_gmina.iter(f"{r}Kryteria") for c in c.iter(f"{r}Zbior")) == sorted(gmina_sets)
