@@ -176,6 +176,25 @@ def _memory_engine(url: str) -> Engine:
     return engine
 
 
+def _limits(table: Any, fields: tuple[str, ...]) -> tuple[int | None, ...]:
+    """Each field's declared length (String(n)), or None where unbounded."""
+    return tuple(getattr(table.c[name].type, "length", None) for name in fields)
+
+
+_DISCLOSURE_LIMITS = _limits(DisclosureRow.__table__, DISCLOSURE_FIELDS)
+_EVENT_LIMITS = _limits(EventRow.__table__, EVENT_FIELDS)
+
+
+def _fitted(values: tuple[Any, ...], limits: tuple[int | None, ...]) -> tuple[Any, ...]:
+    """Values cut to their column's declared length, alike on every database: SQLite ignores declared
+    lengths and PostgreSQL refuses a longer value, which lost a failed login typed longer than any account's
+    name (found by the parity tests). The link covers the value as stored."""
+    pairs = tuple(zip(values, limits, strict=True))
+    if all(limit is None or not isinstance(value, str) or len(value) <= limit for value, limit in pairs):
+        return values
+    return tuple(value[:limit] if limit is not None and isinstance(value, str) else value for value, limit in pairs)
+
+
 def disclosure_values(record: DisclosureRecord) -> tuple[str | None, ...]:
     """A disclosure's stored values, in the order of `schema.DISCLOSURE_FIELDS`."""
     outcome = record.outcome
@@ -198,14 +217,15 @@ def disclosure_values(record: DisclosureRecord) -> tuple[str | None, ...]:
     )
     # One look for NUL in all the texts at once: a record almost never holds one (see `chain.clean`).
     if "\x00" in "".join(v for v in values if v is not None):
-        return tuple(None if v is None else chain.clean(v) for v in values)
-    return values
+        cleaned: tuple[str | None, ...] = tuple(None if v is None else chain.clean(v) for v in values)
+        return _fitted(cleaned, _DISCLOSURE_LIMITS)
+    return _fitted(values, _DISCLOSURE_LIMITS)
 
 
 def event_values(record: SecurityEvent) -> tuple[str | bool, ...]:
     """An event's stored and hashed values, in the order of `schema.EVENT_FIELDS` (the flag a bool)."""
     c = chain.clean
-    return (
+    values = (
         chain.format_time(record.time),
         c(EventKind(record.kind).value),
         c(record.user),
@@ -215,6 +235,7 @@ def event_values(record: SecurityEvent) -> tuple[str | bool, ...]:
         bool(record.success),
         c(record.details),
     )
+    return _fitted(values, _EVENT_LIMITS)
 
 
 def _disclosure_from_row(row: DisclosureRow) -> DisclosureRecord:
