@@ -16,6 +16,7 @@ from adapters.base import AdapterError
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.reader import ReaderProcess
 from adapters.targets import open_target
+from contract.arguments import positive_integer
 
 console = Console()
 errors = Console(stderr=True)
@@ -134,16 +135,22 @@ def register(subparsers: Any) -> None:
         "--password-file", help="plik z hasłem systemu (albo zmienna środowiskowa PLATFORMA_FEED_PASSWORD)"
     )
     feed.add_argument(
-        "--batch-records", type=int, help="najwięcej rekordów w paczce (domyślnie 500 dla SOAP, 1000 dla bazy repliki)"
+        "--batch-records",
+        type=positive_integer,
+        help="najwięcej rekordów w paczce (domyślnie 500 dla SOAP, 1000 dla bazy repliki)",
     )
-    feed.add_argument("--batch-bytes", type=int, help="najwięcej bajtów XML w paczce (domyślnie 900000 dla SOAP)")
+    feed.add_argument(
+        "--batch-bytes", type=positive_integer, help="najwięcej bajtów XML w paczce (domyślnie 900000 dla SOAP)"
+    )
     feed.add_argument(
         "--no-parallel", action="store_true", help="czytaj źródło w tym samym procesie (domyślnie osobny proces)"
     )
-    feed.add_argument("--source-batch", type=int, default=1000, help="osób czytanych naraz ze źródła (domyślnie 1000)")
+    feed.add_argument(
+        "--source-batch", type=positive_integer, default=1000, help="osób czytanych naraz ze źródła (domyślnie 1000)"
+    )
     feed.add_argument(
         "--readers",
-        type=int,
+        type=positive_integer,
         help="procesów czytających źródło, każdy co n-tą partię (domyślnie przy --full 2, a na maszynie "
         "z jednym CPU i przy --incremental 1)",
     )

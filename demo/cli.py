@@ -11,6 +11,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from contract.arguments import count, port_number, positive_integer
 from hub.cli import _progress, _progress_factory, _workers, console
 
 
@@ -118,11 +119,11 @@ def register(commands: Any) -> None:
         "i uruchamia hub na 127.0.0.1.",
     )
     demo.add_argument("--dir", default="demo", help="katalog demonstracji (domyślnie ./demo)")
-    demo.add_argument("--port", type=int, default=8080, help="port (domyślnie 8080; 0 = dowolny wolny)")
+    demo.add_argument("--port", type=port_number, default=8080, help="port (domyślnie 8080; 0 = dowolny wolny)")
     demo.add_argument("--seed", type=int, default=1, help="ziarno generatora danych (domyślnie 1)")
-    demo.add_argument("--pup", type=int, default=5000, help="liczba osób w zbiorze PUP (domyślnie 5000)")
-    demo.add_argument("--ops", type=int, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
-    demo.add_argument("--sr", type=int, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
+    demo.add_argument("--pup", type=count, default=5000, help="liczba osób w zbiorze PUP (domyślnie 5000)")
+    demo.add_argument("--ops", type=count, default=2000, help="liczba osób w zbiorze OPS (domyślnie 2000)")
+    demo.add_argument("--sr", type=count, default=3000, help="liczba osób w zbiorze SR (domyślnie 3000)")
     demo.add_argument(
         "--gminas",
         type=_gmina_count,
@@ -130,7 +131,7 @@ def register(commands: Any) -> None:
         help="liczba gmin powiatu, każda z OPS i SR (domyślnie 3; pierwsza: OPS, SR; kolejne: OPS-TERYT, SR-TERYT)",
     )
     demo.add_argument("--no-serve", action="store_true", help="tylko przygotuj dane i demo.json, nie uruchamiaj")
-    demo.add_argument("--workers", type=int, default=1, help="liczba procesów roboczych (domyślnie 1)")
+    demo.add_argument("--workers", type=positive_integer, default=1, help="liczba procesów roboczych (domyślnie 1)")
     demo.set_defaults(func=cmd_demo)
 
     data = commands.add_parser(
@@ -138,9 +139,9 @@ def register(commands: Any) -> None:
     )
     data.add_argument("--seed", type=int, required=True, help="ziarno: te same dane dla tego samego ziarna")
     data.add_argument("--out", required=True, help="katalog wyjściowy (pup.xml, ops.xml, sr.xml)")
-    data.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
-    data.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
-    data.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
+    data.add_argument("--pup", type=count, default=5000, help="liczba osób PUP (domyślnie 5000)")
+    data.add_argument("--ops", type=count, default=2000, help="liczba osób OPS (domyślnie 2000)")
+    data.add_argument("--sr", type=count, default=3000, help="liczba osób SR (domyślnie 3000)")
     data.add_argument(
         "--domains",
         action="store_true",
@@ -156,9 +157,9 @@ def register(commands: Any) -> None:
     )
     domains.add_argument("--seed", type=int, required=True, help="ziarno: te same dane dla tego samego ziarna")
     domains.add_argument("--out", required=True, help="katalog baz SQLite (pup-dziedzinowa.sqlite, …)")
-    domains.add_argument("--pup", type=int, default=5000, help="liczba osób PUP (domyślnie 5000)")
-    domains.add_argument("--ops", type=int, default=2000, help="liczba osób OPS (domyślnie 2000)")
-    domains.add_argument("--sr", type=int, default=3000, help="liczba osób SR (domyślnie 3000)")
+    domains.add_argument("--pup", type=count, default=5000, help="liczba osób PUP (domyślnie 5000)")
+    domains.add_argument("--ops", type=count, default=2000, help="liczba osób OPS (domyślnie 2000)")
+    domains.add_argument("--sr", type=count, default=3000, help="liczba osób SR (domyślnie 3000)")
     domains.add_argument("--pup-url", help="URL bazy PUP zamiast SQLite (np. postgresql+psycopg://…)")
     domains.add_argument("--ops-url", help="URL bazy OPS zamiast SQLite")
     domains.add_argument("--sr-url", help="URL bazy SR zamiast SQLite")

@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+#: Batch numbers a replica stores (a 32-bit column on every database).
+MAX_SEQUENCE = 2**31
+
 FULL = "PELNA"
 INCREMENTAL = "PRZYROSTOWA"
 
@@ -100,6 +103,8 @@ class BatchHeader:
     def from_attributes(cls, attributes: dict[str, str]) -> BatchHeader:
         """The header of a `Paczka` element's attributes (see xsd/zasilanie-1.xsd)."""
         number = attributes.get("NumerPaczki")
+        if number and not 0 < int(number) < MAX_SEQUENCE:
+            raise ValueError(f"NumerPaczki poza zakresem 1–{MAX_SEQUENCE - 1}")
         final = attributes.get("Koniec")
         run_id = attributes.get("IdZasilenia")
         return cls(

@@ -11,11 +11,12 @@ import socket
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from contract.arguments import port_number, positive_integer
 from contract.errors import PlatformError
 from hub import __version__
 
@@ -167,9 +168,34 @@ def _command_modules(argv: Sequence[str] | None, own: Collection[str]) -> list[s
     return list(COMMAND_MODULES)
 
 
+_ARGPARSE_MESSAGES = (
+    ("the following arguments are required:", "wymagane są argumenty:"),
+    ("unrecognized arguments:", "nieznane argumenty:"),
+    ("invalid choice:", "nieprawidłowy wybór:"),
+    ("choose from", "dozwolone:"),
+    ("expected one argument", "oczekiwano jednej wartości"),
+    ("invalid int value:", "oczekiwano liczby całkowitej, podano"),
+    ("invalid float value:", "oczekiwano liczby, podano"),
+    ("not allowed with argument", "nie można podać razem z"),
+    ("one of the arguments", "podaj jeden z argumentów"),
+    ("is required", "jest wymagany"),
+    ("argument ", "argument "),
+)
+
+
+class PolishArgumentParser(argparse.ArgumentParser):
+    """argparse with its usage errors in Polish (the messages a person reads; the help texts are ours)."""
+
+    def error(self, message: str) -> NoReturn:
+        for english, polish in _ARGPARSE_MESSAGES:
+            message = message.replace(english, polish)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: błąd: {message}\n")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The `platforma` parser; with `argv`, only the command modules its command needs (`_command_modules`)."""
-    parser = argparse.ArgumentParser(
+    parser = PolishArgumentParser(
         prog="platforma",
         description="Platforma komunikacyjna: wymiana danych o wspólnych beneficjentach PUP, OPS i SR (SOAP).",
     )
@@ -180,7 +206,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="uruchom hub (usługi SOAP) według pliku konfiguracji")
     serve.add_argument("--config", required=True, help="plik konfiguracji TOML (np. platforma.toml)")
     serve.add_argument("--listen", help="adres nasłuchu (domyślnie z konfiguracji, 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (0 = dowolny wolny; domyślnie z konfiguracji)")
+    serve.add_argument("--port", type=port_number, help="port (0 = dowolny wolny; domyślnie z konfiguracji)")
     serve.add_argument("--tls-cert", help="certyfikat serwera TLS (PEM)")
     serve.add_argument("--tls-key", help="klucz prywatny serwera TLS (PEM)")
     serve.add_argument(
@@ -190,7 +216,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--client-crl", help="lista odwołanych certyfikatów klientów (CRL, PEM lub DER); wczytywana ponownie po zmianie"
     )
     serve.add_argument(
-        "--workers", type=int, help="liczba procesów roboczych na wspólnym gnieździe (domyślnie z konfiguracji, 1)"
+        "--workers",
+        type=positive_integer,
+        help="liczba procesów roboczych na wspólnym gnieździe (domyślnie z konfiguracji, 1)",
     )
     serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # used by the first process for the others
     serve.set_defaults(func=cmd_serve)
@@ -247,6 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except EOFError:  # a password prompt with no terminal behind it
+        errors.print(
+            "Błąd: brak hasła: ustaw zmienną PLATFORMA_HASLO albo uruchom polecenie w terminalu.", highlight=False
+        )
+        return 2
     except OSError as error:
         errors.print(f"Błąd systemu plików lub sieci: {error}", highlight=False)
         return 2

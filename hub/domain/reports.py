@@ -94,6 +94,10 @@ class Reports:
             raise InvalidRequest(f"Nieznany format raportu: {order.format} (dozwolone: XML, CSV, PDF).") from None
         pesel = validate_pesel(order.pesel) if order.pesel else None
         since, until = _utc(order.since), _utc(order.until)
+        for moment in (since, until):
+            # Times are compared in Polish local time; a moment at the very edge of the calendar cannot be.
+            if moment is not None and not _EARLIEST <= moment <= _LATEST:
+                raise InvalidRequest("Okres raportu musi mieścić się między rokiem 1900 a 9998.")
         if since is not None and until is not None and since >= until:
             raise InvalidRequest("Początek okresu raportu musi być wcześniejszy niż jego koniec.")
         request = ReportRequest(
@@ -151,6 +155,10 @@ class Reports:
             raise InvalidRequest(str(error)) from None
         name = f"raport-{request.kind.value.lower()}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.{fmt.value}"
         return ReportFile(name, MEDIA_TYPES[fmt], content)
+
+
+_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9998, 12, 31, tzinfo=dt.UTC)
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

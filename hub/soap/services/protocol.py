@@ -13,7 +13,7 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.soap import Soap11
 
-from contract.errors import InvalidRequest, PlatformError
+from contract.errors import InvalidRequest, PlatformError, SchemaViolation
 from contract.xmlsafe import parse_bytes
 from hub.soap.services import faults
 
@@ -46,7 +46,17 @@ class HubSoap11(Soap11):
             ctx.in_object = [ctx.in_body_doc]
             self.event_manager.fire_event("after_deserialize", ctx)
             return
-        super().deserialize(ctx, message)
+        try:
+            super().deserialize(ctx, message)
+        except (ValueError, OverflowError):
+            # A schema-valid value Python cannot hold (`2020-01-01T24:00:00Z`, a year past 9999): the caller's
+            # mistake, answered as a fault, never an empty 500 (found by trying the running hub).
+            raise faults.to_fault(
+                SchemaViolation(
+                    "Wartość w żądaniu (data, czas albo liczba) jest poprawna według schematu, ale nie do przyjęcia, "
+                    "np. godzina 24:00 albo rok spoza zakresu 1–9999."
+                )
+            ) from None
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         transport = ctx.transport

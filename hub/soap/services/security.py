@@ -53,12 +53,22 @@ def security_header(header: Iterable[etree._Element] | etree._Element | None) ->
         elements = [header] if header.tag == f"{{{WSSE}}}Security" else list(header)
     else:
         elements = header
-    return next((e for e in elements if e.tag == f"{{{WSSE}}}Security"), None)
+    found = [e for e in elements if e.tag == f"{{{WSSE}}}Security"]
+    if len(found) > 1:
+        # Two identities in one message: which one asks would be ambiguous (and a second one's wrong password
+        # neither refused nor counted). WS-Security allows several headers only for different actors.
+        raise AuthenticationFailed("Komunikat zawiera więcej niż jeden nagłówek WS-Security; dołącz dokładnie jeden.")
+    return found[0] if found else None
 
 
 def username_token(security: etree._Element | None) -> UsernameToken:
     """The UsernameToken of the Security header, or a Polish authentication error."""
-    token = security.find(f"{{{WSSE}}}UsernameToken") if security is not None else None
+    tokens = security.findall(f"{{{WSSE}}}UsernameToken") if security is not None else []
+    if len(tokens) > 1:
+        raise AuthenticationFailed(
+            "Nagłówek WS-Security zawiera więcej niż jeden UsernameToken; dołącz dokładnie jeden."
+        )
+    token = tokens[0] if tokens else None
     if token is not None:
         login = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
         password = token.find(f"{{{WSSE}}}Password")

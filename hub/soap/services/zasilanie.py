@@ -19,7 +19,7 @@ from hub.core import HubCore
 from hub.soap.model.common import required
 from hub.soap.model.feed import DataSetCode, Odrzucenie, Odrzucone, Paczka, Pokwitowanie, StanRepliki, ZasilenieOtwarte
 from hub.soap.services.application import caller_of, hub_core, soap_application
-from replica.writer import BatchHeader, LoadReport, parse_record
+from replica.writer import LoadReport, checked_header, parse_record
 
 SERVICE_NAME = "UslugaZasilania"
 F = "{" + catalog.FEED_NS + "}"
@@ -65,7 +65,7 @@ class FeedService(ServiceBase):
         feeding = hub_core(ctx).feeding
         caller = caller_of(ctx)
         element = _batch_element(ctx)
-        header = BatchHeader.from_attributes(dict(element.attrib))
+        header = checked_header(dict(element.attrib))
         data_element = feeding.data_element(caller, header.data_set)
         records = (parse_record(record, data_element) for record in element.iterchildren(F + "Rekord"))
         return to_receipt(feeding.apply(caller, header, records))
