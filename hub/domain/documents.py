@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -274,7 +275,8 @@ class Documents:
             if case.state != TO_SIGN:
                 raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
             stored = self._stored(session, case_id, CERTIFICATE)
-            assert stored is not None
+            if stored is None:
+                raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
             return self._file(stored)
 
     def receipts(self, caller: Caller, case_id: str) -> list[bytes]:
@@ -365,25 +367,38 @@ class Documents:
 
     def accept(self, caller: Caller, case_id: str) -> DocumentFile:
         """Accept a request: generate the certificate from the controller's replica (a recorded disclosure
-        within the requesting group's scope); the case waits for the signature."""
-        with Session(self.engine) as session:
+        within the requesting group's scope); the case waits for the signature.
+
+        The case is claimed first (moved to DO_PODPISU by one conditional UPDATE), so that of two signers
+        accepting at once only one reads the replica and records a disclosure; if generating fails, the
+        claim is withdrawn."""
+        with Session(self.engine) as session, session.begin():
             case = self._controller_case(session, caller, case_id, "przyjęcie wniosku")
             if case.state != SUBMITTED:
                 raise WrongState(f"Wniosek w sprawie {case_id} nie czeka na rozpatrzenie (stan: {case.state}).")
             request_doc = self._stored(session, case_id, REQUEST)
             assert request_doc is not None
+            self._move(session, case, caller, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
             session.expunge_all()
-        request_root = xmlsafe.parse_bytes(request_doc.content)
-        template = self.templates.active(case.certificate_type)
-        content = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
-        with Session(self.engine) as session, session.begin():
-            current = session.get(Case, case_id, with_for_update=True)
-            assert current is not None
-            if current.state != SUBMITTED:
-                raise WrongState(f"Wniosek w sprawie {case_id} rozpatrzono w międzyczasie (stan: {current.state}).")
-            stored = self._store(session, current, CERTIFICATE, template, content, caller.login)
-            self._move(session, current, caller, TO_SIGN, stored.sha256, "przyjęcie wniosku, wytworzenie zaświadczenia")
-            return self._file(stored)
+        try:
+            request_root = xmlsafe.parse_bytes(request_doc.content)
+            template = self.templates.active(case.certificate_type)
+            content = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
+            with Session(self.engine) as session, session.begin():
+                current = session.get(Case, case_id)
+                assert current is not None
+                stored = self._store(session, current, CERTIFICATE, template, content, caller.login)
+                self._transition(
+                    session, current, caller, TO_SIGN, TO_SIGN, stored.sha256, "wytworzenie zaświadczenia"
+                )
+                return self._file(stored)
+        except BaseException:
+            with Session(self.engine) as session, session.begin():
+                current = session.get(Case, case_id)
+                if current is not None and current.state == TO_SIGN:
+                    note = "wycofanie przyjęcia: nie wytworzono zaświadczenia"
+                    self._move(session, current, caller, SUBMITTED, "", note)
+            raise
 
     def refuse(self, caller: Caller, case_id: str, reason: str) -> CaseView:
         """Refuse a request, with a reason the requester sees."""
@@ -406,7 +421,8 @@ class Documents:
                 raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
             generated = self._stored(session, case_id, CERTIFICATE)
             user = session.get(User, caller.login)
-            assert generated is not None
+            if generated is None:
+                raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
             session.expunge_all()
         report = self._verify(signed, generated.content, user.pesel if user else None)
         note = f"podpis: {report.signer} ({'kwalifikowany' if report.qualified else 'niekwalifikowany'})"
@@ -421,7 +437,8 @@ class Documents:
             if case.state != TO_SIGN:
                 raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
             generated = self._stored(session, case_id, CERTIFICATE)
-            assert generated is not None
+            if generated is None:
+                raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
             session.expunge_all()
         if self.seal is None:
             raise ConfigurationError("Hub nie ma skonfigurowanej pieczęci (seal_key).")
@@ -440,7 +457,7 @@ class Documents:
         note: str,
     ) -> Submitted:
         with Session(self.engine) as session, session.begin():
-            current = session.get(Case, case_id, with_for_update=True)
+            current = session.get(Case, case_id)
             assert current is not None
             if current.state != TO_SIGN:
                 raise WrongState(f"Sprawa {case_id} nie czeka już na podpis (stan: {current.state}).")
@@ -698,7 +715,18 @@ class Documents:
         return row
 
     def _move(self, session: Session, case: Case, caller: Caller, state: str, digest: str, note: str) -> None:
+        """Move the case on, if it is still in the state it was read in: one conditional UPDATE, so that of
+        two requests racing for the same transition (two uploads, two acceptances) exactly one wins, on every
+        database (SQLite ignores SELECT … FOR UPDATE); the loser's transaction changes nothing."""
         before = case.state
+        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Case)
+            .where(Case.id == case.id, Case.state == before)
+            .values(state=state)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            raise WrongState(f"Sprawę {case.id} zmieniono w międzyczasie; odśwież jej stan i spróbuj ponownie.")
         case.state = state
         self._transition(session, case, caller, before, state, digest, note)
 

@@ -30,6 +30,7 @@ from zeep import Client
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
+from audit.sql import SqlDisclosureRegister
 from hub.domain.accounts import hash_password
 from signing import constants as c
 from tests.conftest import require_tool
@@ -403,3 +404,39 @@ def _pdf_text(pypdf: Any, content: bytes) -> str:
     return " ".join(
         " ".join((page.extract_text() or "").split()) for page in pypdf.PdfReader(io.BytesIO(content)).pages
     )
+
+
+def test_racing_signers_move_a_case_once_and_disclose_once(docs: DocumentsHub) -> None:
+    """Ten concurrent acceptances and ten concurrent uploads of the same signed certificate: one of each
+    wins; the replica is read and the disclosure recorded once, and one delivery receipt is issued."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pesel = docs.person("PUP", "OPS", "SR")
+    case_id = submit(docs, pesel).Sprawa.IdentyfikatorSprawy
+
+    def attempt(call: Any) -> str:
+        try:
+            call()
+            return "OK"
+        except Fault as fault:
+            return fault_code(fault) or "?"
+
+    clients = [docs.client("pup.podpisujacy").service for _ in range(10)]
+    with ThreadPoolExecutor(10) as pool:
+        accepted = list(pool.map(lambda s: attempt(lambda: s.PrzyjmijWniosek(IdentyfikatorSprawy=case_id)), clients))
+    assert accepted.count("OK") == 1 and set(accepted) <= {"OK", "NIEDOZWOLONE_PRZEJSCIE"}, accepted
+    certificate = clients[0].PobierzDoPodpisu(IdentyfikatorSprawy=case_id).Tresc
+    signed = sign(certificate, docs.signer, docs.pki)
+    with ThreadPoolExecutor(10) as pool:
+        uploaded = list(
+            pool.map(lambda s: attempt(lambda: s.PrzeslijPodpisany(IdentyfikatorSprawy=case_id, Tresc=signed)), clients)
+        )
+    assert uploaded.count("OK") == 1 and set(uploaded) <= {"OK", "NIEDOZWOLONE_PRZEJSCIE"}, uploaded
+    receipts = docs.client("ops.pracownik").service.PobierzPoswiadczenia(IdentyfikatorSprawy=case_id)
+    kinds = [etree.QName(etree.fromstring(r)).localname for r in (receipts or [])]
+    assert len(kinds) == 2, kinds  # one UPP for the submission, one for the single delivery
+    register = SqlDisclosureRegister(f"sqlite:///{docs.directory / 'audyt' / 'audit.sqlite'}")
+    try:
+        assert len(list(register.records(request_id=case_id))) == 1
+    finally:
+        register.dispose()
