@@ -95,7 +95,9 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "d
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise InvalidInput(f"{what.capitalize()} nie jest poprawnym XML: {exc.msg}", code="NIEPRAWIDLOWY_XML") from exc
+        # The parser's own words are English: say where, in Polish (a clerk reads this).
+        where = f" (wiersz {exc.lineno}, kolumna {exc.offset})" if exc.lineno else ""
+        raise InvalidInput(f"{what.capitalize()} nie jest poprawnym XML{where}.", code="NIEPRAWIDLOWY_XML") from exc
     docinfo = root.getroottree().docinfo
     # Belt and braces: should a DOCTYPE slip past the byte scan, the parsed document is refused all the same.
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:

@@ -531,6 +531,11 @@ class Documents:
     def _verify(self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True) -> VerificationReport:
         if self.signing.verifier is None:
             raise ConfigurationError("Hub nie ma skonfigurowanych kotwic zaufania podpisów (signature_trust).")
+        if not signed.strip():
+            raise SignatureRefused(
+                "Podpis zaświadczenia nie został przyjęty: przesłany dokument jest pusty.",
+                details=(Detail(DetailKind.DESCRIPTION, "BRAK_PODPISU: przesłany dokument jest pusty."),),
+            )
         report = self.signing.verifier.verify(signed)
         reasons: list[Detail] = [Detail(DetailKind.DESCRIPTION, f"{r.code}: {r.message}") for r in report.reasons]
         if person and report.accepted and self.signing.require_qualified and not report.qualified:

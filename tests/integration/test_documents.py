@@ -440,3 +440,11 @@ def test_racing_signers_move_a_case_once_and_disclose_once(docs: DocumentsHub) -
         assert len(list(register.records(request_id=case_id))) == 1
     finally:
         register.dispose()
+
+
+@pytest.mark.parametrize("content", [b"", b"hello", "<?xml version='1.0' encoding='latin-1'?><a>\u0142</a>".encode()])
+def test_an_empty_or_broken_upload_is_refused_in_polish(docs: DocumentsHub, content: bytes) -> None:
+    case_id, _certificate = accepted_case(docs, docs.person("PUP", "OPS", "SR"))
+    refused = upload_refused(docs, case_id, content)
+    assert fault_code(refused) == "PODPIS_ODRZUCONY", refused.message
+    assert refused.code.endswith("Client") and "expected" not in refused.message and "Invalid" not in refused.message

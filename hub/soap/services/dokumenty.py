@@ -198,7 +198,7 @@ class DocumentService(ServiceBase):
     )
     def upload_signed(ctx: Any, case_id: str, content: Any) -> Potwierdzenie:
         """Przyjmuje podpisane zaświadczenie po weryfikacji podpisu; doręcza je wnioskodawcy."""
-        data = b"".join(content) if isinstance(content, list | tuple) else bytes(content)
+        data = b"".join(content) if isinstance(content, list | tuple) else bytes(content or b"")
         return _confirmation(_core(ctx).documents.upload_signed(caller_of(ctx), case_id, data))
 
     @rpc(
