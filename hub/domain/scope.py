@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from contract import catalog
-from contract.errors import Detail, NotAllowed, UnknownDataSet
+from contract.errors import Detail, DetailKind, NotAllowed, UnknownCategory, UnknownDataSet
 from hub.settings import KIND_MARK, Config, Rule
 
 RuleKey = tuple[str, str, str]
@@ -105,6 +105,19 @@ def expand_kinds(
         raise UnknownDataSet(
             "Nieznany rodzaj zbioru danych: " + ", ".join(unknown) + ".",
             details=tuple(Detail.data_set_code(kind_target(k)) for k in unknown),
+        )
+    strange = [
+        (kind, category)
+        for kind, categories in kinds.items()
+        for category in categories
+        if (known := catalog.kind(kind)) is not None and known.category(category) is None
+    ]
+    if strange:  # the caller's mistake, said as such before any question of scope
+        raise UnknownCategory(
+            "Nieznana kategoria danych: "
+            + ", ".join(f"{category} (rodzaj {kind})" for kind, category in strange)
+            + ".",
+            details=tuple(Detail(DetailKind.CATEGORY, category, kind_target(kind)) for kind, category in strange),
         )
     empty: list[str] = []
     for kind, categories in kinds.items():

@@ -120,3 +120,12 @@ def test_an_unknown_kind_and_a_kind_without_categories_are_the_callers_mistakes(
     assert unknown.value.details == ("ZBIOR:*XYZ",)
     with pytest.raises(InvalidRequest):
         engine.ask(CALLER, _by_kind({"OPS": []}))
+
+
+def test_an_unknown_category_of_a_kind_is_named_as_such_not_as_a_refusal(config: settings.Config) -> None:
+    from contract.errors import UnknownCategory
+    from hub.domain.scope import expand_kinds
+
+    with pytest.raises(UnknownCategory) as unknown:
+        expand_kinds(config, [], {}, {"OPS": ["DANE_OSOBOWE", "NIE_MA"]})
+    assert unknown.value.code == "NIEZNANA_KATEGORIA" and "NIE_MA" in unknown.value.message
