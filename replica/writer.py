@@ -540,7 +540,7 @@ class ReplicaWriter:
                 report.rejected.append(
                     Rejection(
                         key,
-                        f"Ten numer PESEL ma w replice inna osoba (identyfikator {owner}), przesłana wcześniej w tym "
+                        f"Ten numer PESEL ma w replice inną osobę (identyfikator {owner}), przesłana wcześniej w tym "
                         "zasileniu pełnym; osobę usunięto przy publikacji migawki.",
                     )
                 )
@@ -775,7 +775,7 @@ class ReplicaWriter:
             owner = taken.get(record.pesel or "")
             if owner is not None and not record.deleted:
                 report.rejected.append(
-                    Rejection(record.source_key, f"Ten numer PESEL ma w replice inna osoba (identyfikator {owner}).")
+                    Rejection(record.source_key, f"Ten numer PESEL ma w replice inną osobę (identyfikator {owner}).")
                 )
                 continue
             accepted.append(record)

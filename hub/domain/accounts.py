@@ -130,6 +130,12 @@ def check_password_strength(password: str, settings: SecuritySettings, hints: It
     """Refuse short or guessable passwords (zxcvbn knows the common-password lists), in Polish."""
     if len(password) < settings.min_password_length:
         raise WeakPassword(f"Hasło musi mieć co najmniej {settings.min_password_length} znaków.")
+    hints = [hint for hint in hints if hint]
+    lowered = password.casefold()
+    for hint in hints[:2]:  # the login and the user's name, whole (their parts only lower zxcvbn's score)
+        # zxcvbn lowers the score of a password built on the login, not always below the bar: say it plainly.
+        if len(hint) >= 3 and hint.casefold() in lowered:
+            raise WeakPassword("Hasło nie może zawierać loginu ani nazwy użytkownika.")
     result = zxcvbn(password[:100], user_inputs=[h for h in hints if h])
     if result["score"] < settings.min_password_score:
         raise WeakPassword(

@@ -273,3 +273,9 @@ def test_admin_commands_refuse_an_office_that_is_not_configured(
     assert platforma(admin_config, "groups", "add", "PUP", "G", "Grupa") == 0
     assert platforma(admin_config, "users", "add", "pup.jan", "--office", "PUP", "--group", "G") == 0
     assert accounts.authenticate("pup.jan", NEWER).office == "PUP"
+
+
+def test_a_password_containing_the_login_is_refused(accounts: Accounts) -> None:
+    with pytest.raises(WeakPassword, match="loginu"):
+        accounts.change_password("ops.jan", STRONG, "Ops.Jan-Zielony-Parasol-42")
+    assert accounts.authenticate("ops.jan", STRONG).login == "ops.jan"  # unchanged

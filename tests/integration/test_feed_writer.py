@@ -141,7 +141,7 @@ def check_people_already_loaded_are_reported_one_by_one(url: str) -> None:
         assert checks == [2]  # the constraint refused it; written again, checked, refused
         last = full("run", 3, [person(6, None)], final=True)
         assert last.loaded == 1 and last.snapshot_live and last.deleted == 1
-        assert [(r.source_key, "inna osoba (identyfikator SYR-1)" in r.reason) for r in last.rejected] == [
+        assert [(r.source_key, "inną osobę (identyfikator SYR-1)" in r.reason) for r in last.rejected] == [
             ("SYR-3", True)
         ]
         assert writer.status().people == 4  # 1, 2, 4, 6

@@ -79,7 +79,8 @@ def username_token(security: etree._Element | None) -> UsernameToken:
                 login,
                 password.text or "",
                 password.get("Type", PASSWORD_TEXT),
-                None if nonce is None else (nonce.text or "").strip(),
+                # Base64 ignores whitespace: a nonce re-wrapped with a line break is the same nonce.
+                None if nonce is None else "".join((nonce.text or "").split()),
                 None if created is None else created.text or "",
             )
     raise AuthenticationRequired(
