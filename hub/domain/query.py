@@ -12,7 +12,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
 from lxml import etree
@@ -133,6 +133,29 @@ def digest_of(element: etree._Element) -> str:
 ANSWER_PREFIXES: Mapping[str, str] = {catalog.QUERY_NS: "z", catalog.MODEL_NS: "m"}
 
 
+_NAMED_IN_DATA = "Osoba wymieniona w udostępnionych danych innej osoby (np. dziecko): wpis dla raportu z art. 15 RODO."
+
+
+def named_people(element: etree._Element | None, subject_pesel: str | None) -> list[tuple[str, tuple[str, ...]]]:
+    """Every other person identified by PESEL in what was disclosed (the children of DANE_DZIECI), with the
+    categories naming them: each gets a record of their own, so the per-person report (GDPR art. 15) finds
+    what was disclosed about them too."""
+    if element is None:
+        return []
+    found: dict[str, list[str]] = {}
+    for section in element:
+        category = None
+        for kind in catalog.kinds():
+            category = next((c.code for c in kind.categories if c.element == etree.QName(section).localname), None)
+            if category is not None:
+                break
+        for value in section.iter(_PESEL):
+            pesel = (value.text or "").strip()
+            if pesel and pesel != subject_pesel and category is not None and category not in found.get(pesel, []):
+                found.setdefault(pesel, []).append(category)
+    return [(pesel, tuple(categories)) for pesel, categories in found.items()]
+
+
 class QueryEngine:
     """Answers queries from the configured replicas under the configured policy."""
 
@@ -216,6 +239,15 @@ class QueryEngine:
                         digest=result.digest,
                         reason=note,
                     )
+                )
+                records.extend(
+                    replace(
+                        records[-1],
+                        subject_pesel=pesel,
+                        categories=categories,
+                        reason=_NAMED_IN_DATA + (f"\n{note}" if note else ""),
+                    )
+                    for pesel, categories in named_people(result.element, subject_pesel)
                 )
         # Guideline 6: the record is durable before any data leaves; if it cannot be written, nothing leaves.
         self.register.append(records)

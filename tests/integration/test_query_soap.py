@@ -20,6 +20,7 @@ from hub.domain.query import digest_of
 from tests.integration.conftest import MODEL, RunningHub
 
 Q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"
+M = "{urn:pl:platforma-komunikacyjna:model:1}"
 PURPOSE = "Ustalenie sytuacji osoby w postępowaniu administracyjnym"
 ALL_PUP = ["DANE_OSOBOWE", "OKRESY_REJESTRACJI", "POBRANE_ZASILKI", "WIZYTY"]
 SECTION_ELEMENTS = {
@@ -151,8 +152,15 @@ def test_disclosure_records_match_what_was_sent_digest_included(hub: RunningHub)
     scope = {"PUP": ["DANE_OSOBOWE", "POBRANE_ZASILKI"], "SR": ["DANE_DZIECI", "WYPLACONE_SWIADCZENIA"]}
     root = raw_answer(hub, "ops.pracownik", query(pesel, "UPS-2004", scope))
     request_id = root.findtext(f".//{Q}IdentyfikatorZapytania")
-    records = {r.data_set: r for r in register(hub).records(request_id=request_id)}
+    written = list(register(hub).records(request_id=request_id))
+    records = {r.data_set: r for r in written if r.subject_pesel == pesel}
     assert set(records) == {"PUP", "SR"}
+    # Each child named in DANE_DZIECI has a record of its own (GDPR art. 15 reports find it by its PESEL).
+    children = sorted(p.text or "" for p in root.iter(f"{M}Pesel") if p.text != pesel)
+    named = [r for r in written if r.subject_pesel != pesel]
+    assert sorted(r.subject_pesel or "" for r in named) == children
+    assert all(r.data_set == "SR" and r.categories == ("DANE_DZIECI",) for r in named)
+    assert all(r.digest == records["SR"].digest for r in named)
     for result in root.iter(f"{Q}Wynik"):
         code = result.findtext(f"{Q}Zbior")
         data = result.find(f"{Q}Dane{code}")
