@@ -82,6 +82,10 @@ class DataSetResult:
     element: etree._Element | None = None
     digest: str = ""
     categories: tuple[str, ...] = ()
+    #: Every other person identified by PESEL in what was disclosed (the children of DANE_DZIECI), with the
+    #: categories naming them: each gets a record of their own, so the per-person report (GDPR art. 15)
+    #: finds what was disclosed about them too.
+    named_people: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -134,26 +138,6 @@ ANSWER_PREFIXES: Mapping[str, str] = {catalog.QUERY_NS: "z", catalog.MODEL_NS: "
 
 
 _NAMED_IN_DATA = "Osoba wymieniona w udostępnionych danych innej osoby (np. dziecko): wpis dla raportu z art. 15 RODO."
-
-
-def named_people(element: etree._Element | None, subject_pesel: str | None) -> list[tuple[str, tuple[str, ...]]]:
-    """Every other person identified by PESEL in what was disclosed (the children of DANE_DZIECI), with the
-    categories naming them: each gets a record of their own, so the per-person report (GDPR art. 15) finds
-    what was disclosed about them too."""
-    if element is None:
-        return []
-    found: dict[str, list[str]] = {}
-    for section in element:
-        category = None
-        for kind in catalog.kinds():
-            category = next((c.code for c in kind.categories if c.element == etree.QName(section).localname), None)
-            if category is not None:
-                break
-        for value in section.iter(_PESEL):
-            pesel = (value.text or "").strip()
-            if pesel and pesel != subject_pesel and category is not None and category not in found.get(pesel, []):
-                found.setdefault(pesel, []).append(category)
-    return [(pesel, tuple(categories)) for pesel, categories in found.items()]
 
 
 class QueryEngine:
@@ -247,7 +231,7 @@ class QueryEngine:
                         categories=categories,
                         reason=_NAMED_IN_DATA + (f"\n{note}" if note else ""),
                     )
-                    for pesel, categories in named_people(result.element, subject_pesel)
+                    for pesel, categories in result.named_people
                 )
         # Guideline 6: the record is durable before any data leaves; if it cannot be written, nothing leaves.
         self.register.append(records)
@@ -288,12 +272,18 @@ class QueryEngine:
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None
         data = etree.Element(_Q + kind.data_element, nsmap={p: ns for ns, p in prefixes.items()})
         subject_pesel: str | None = None
+        named: dict[str, list[str]] = {}
         for category in kind.categories:  # the model's order, not the caller's
             if category.code in categories and category.element in stored:
                 section = etree.fromstring(stored[category.element])
                 data.append(section)
                 if category.code == catalog.PERSONAL_DATA:
                     subject_pesel = section.findtext(_PESEL)
+                    continue
+                for value in section.iter(_PESEL):
+                    pesel = (value.text or "").strip()
+                    if pesel and category.code not in named.setdefault(pesel, []):
+                        named[pesel].append(category.code)
         if subject_pesel is None and catalog.PERSONAL_DATA not in categories:
             subject_pesel = identifier.pesel or self._pesel_of(reader, people[0])
         return (
@@ -304,6 +294,7 @@ class QueryEngine:
                 element=data,
                 digest=digest_of(data),
                 categories=tuple(c.code for c in kind.categories if c.code in categories),
+                named_people=tuple((p, tuple(c)) for p, c in named.items() if p != subject_pesel),
             ),
             subject_pesel,
         )

@@ -4,6 +4,7 @@ ListaPodstawPrawnych. A thin translation between SOAP objects and `hub.domain.qu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -262,7 +263,9 @@ def build_application(core: HubCore | None, *, identify: Any = authenticate_list
     )
 
 
+@functools.cache
 def answer_prefixes(application: Application) -> dict[str, str]:
-    """The prefixes (namespace -> prefix) the application's envelopes use for the query and model namespaces."""
+    """The prefixes (namespace -> prefix) the application's envelopes use for the query and model namespaces:
+    fixed once the application is built, so read once per application, not per request."""
     wanted = (catalog.QUERY_NS, catalog.MODEL_NS)
     return {ns: p for ns, p in application.interface.prefmap.items() if ns in wanted}
