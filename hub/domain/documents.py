@@ -379,6 +379,7 @@ class Documents:
             request_doc = self._stored(session, case_id, REQUEST)
             assert request_doc is not None
             self._move(session, case, caller, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
+            session.flush()  # the transition is written before the objects are detached for use after commit
             session.expunge_all()
         try:
             request_root = xmlsafe.parse_bytes(request_doc.content)

@@ -197,3 +197,34 @@ def test_the_hub_seals_a_certificate_with_the_seal_it_holds(hub: Office) -> None
         assert report.accepted and report.coverage.whole_document
     finally:
         core.close()
+
+
+def test_every_transition_of_a_case_is_recorded_with_its_actor_and_hash(hub: Office) -> None:
+    """Issue 15, item 3: every transition is recorded — the acceptance too (it was lost: the claim's
+    transition was expunged from the session before its commit), and a refusal after it."""
+    core = hub.core()
+    try:
+        signer, case_id, _content = _accepted(core, hub, hub.person("OPS"))
+        request_sha = core.documents.document(signer, case_id, "WNIOSEK").sha256
+        generated_sha = core.documents.document(signer, case_id, CERTIFICATE).sha256
+        sealed = core.documents.seal_certificate(signer, case_id)
+        history = core.documents.history(signer, case_id)
+        assert [(t.from_state, t.to_state, t.actor, t.office, t.sha256) for t in history] == [
+            ("", "ZLOZONY", "pup.kierownik", "PUP", request_sha),
+            ("ZLOZONY", "DO_PODPISU", "ops.podpisujacy", "OPS", request_sha),
+            ("DO_PODPISU", "DO_PODPISU", "ops.podpisujacy", "OPS", generated_sha),
+            ("DO_PODPISU", "DOSTARCZONY", "ops.podpisujacy", "OPS", sealed.document.sha256),
+        ]
+        assert history[1].note == "przyjęcie wniosku"
+
+        _signer, refused_case, _ = _accepted(core, hub, hub.person("OPS"))
+        core.documents.refuse(signer, refused_case, "Brak podstawy prawnej")
+        moves = [(t.from_state, t.to_state) for t in core.documents.history(signer, refused_case)]
+        assert moves == [
+            ("", "ZLOZONY"),
+            ("ZLOZONY", "DO_PODPISU"),
+            ("DO_PODPISU", "DO_PODPISU"),
+            ("DO_PODPISU", "ODMOWIONY"),
+        ]
+    finally:
+        core.close()
