@@ -218,13 +218,14 @@ def _documents_list(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _case_documents(core: HubCore, args: argparse.Namespace, actor: Any) -> list[DocumentFile]:
-    found = []
+    found: dict[str, DocumentFile] = {}  # by id: the requester asking for the certificate gets the signed one
     for role in ROLES:
         try:
-            found.append(core.documents.document_readonly(actor, args.case_id, role))
+            document = core.documents.document_readonly(actor, args.case_id, role)
         except WrongState:
             continue
-    return found
+        found.setdefault(document.id, document)
+    return list(found.values())
 
 
 def _documents_show(core: HubCore, args: argparse.Namespace) -> int:

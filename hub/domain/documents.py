@@ -247,17 +247,15 @@ class Documents:
         time moves the case to ODEBRANY and issues the delivery receipt (UPD)."""
         with Session(self.engine) as session, session.begin():
             case = self._party_case(session, caller, case_id)
-            if (
-                role == CERTIFICATE
-                and caller.office == case.requester_office
-                and caller.office != case.recipient_office
-            ):
-                role = SIGNED_CERTIFICATE
+            role = _readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
             if role == SIGNED_CERTIFICATE and caller.office == case.requester_office and case.state == DELIVERED:
-                self._move(session, case, caller, COLLECTED, stored.sha256, "odbiór zaświadczenia")
+                try:
+                    self._move(session, case, caller, COLLECTED, stored.sha256, "odbiór zaświadczenia")
+                except WrongState:
+                    return self._file(stored)  # collected by a parallel download, which got the receipt
                 self._receipt(
                     session,
                     case,
@@ -299,8 +297,7 @@ class Documents:
         reading the PDF does not collect the certificate (the XML download does)."""
         with Session(self.engine) as session:
             case = self._party_case(session, caller, case_id)
-            if role == CERTIFICATE and caller.office == case.requester_office != case.recipient_office:
-                role = SIGNED_CERTIFICATE
+            role = _readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
@@ -318,9 +315,10 @@ class Documents:
         return pdf_from_html(html)
 
     def document_readonly(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
-        """A document of a case, without moving the case (for rendering)."""
+        """A document of a case, without moving the case (for rendering); the same documents as `document`."""
         with Session(self.engine) as session:
             case = self._party_case(session, caller, case_id)
+            role = _readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
@@ -784,6 +782,14 @@ class Documents:
     def _file(self, row: StoredDocument) -> DocumentFile:
         document_type, version = self.templates.identity(row.template_id)
         return DocumentFile(row.id, row.case_id, row.role, document_type, version, row.content, row.sha256)
+
+
+def _readable_role(case: Case, caller: Caller, role: str) -> str:
+    """The requesting office sees the certificate only once it is signed and delivered: asking for the
+    certificate, it gets the signed one (or none yet); the controller office sees both."""
+    if role == CERTIFICATE and caller.office == case.requester_office != case.recipient_office:
+        return SIGNED_CERTIFICATE
+    return role
 
 
 def _same_content(signed: bytes, generated: bytes) -> bool:

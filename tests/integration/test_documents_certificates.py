@@ -9,8 +9,10 @@ import datetime as dt
 import io
 import json
 import sys
+import threading
 import tomllib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from contract.identifiers import Identifier
 from hub import settings
 from hub.core import HubCore
 from hub.domain.accounts import hash_password
-from hub.domain.documents import CERTIFICATE, RequestForm, SignatureRefused
+from hub.domain.documents import CERTIFICATE, RequestForm, SignatureRefused, WrongState
 from hub.domain.query import QueryRequest
 from signing import XadesSigner, load_key
 from tests.integration.test_documents import SEAL_PASSWORD, _configure, _p12, _run
@@ -226,5 +228,56 @@ def test_every_transition_of_a_case_is_recorded_with_its_actor_and_hash(hub: Off
             ("DO_PODPISU", "DO_PODPISU"),
             ("DO_PODPISU", "ODMOWIONY"),
         ]
+    finally:
+        core.close()
+
+
+def test_the_requester_sees_no_unsigned_certificate_on_any_path(hub: Office) -> None:
+    """Before the signature the certificate is the controller's alone: the XML download, the PDF, the HTML
+    rendering and `documents show` (document_readonly) all answer the requester alike (the rendering path
+    returned the unsigned certificate)."""
+    core = hub.core()
+    try:
+        signer, case_id, content = _accepted(core, hub, hub.person("OPS"))
+        requester = _caller(core, hub, "pup.kierownik")
+        for read in (core.documents.document, core.documents.document_readonly, core.documents.render):
+            with pytest.raises(WrongState):
+                read(requester, case_id, CERTIFICATE)
+        assert core.documents.document_readonly(signer, case_id, CERTIFICATE).content == content
+        core.documents.seal_certificate(signer, case_id)
+        shown = core.documents.document_readonly(requester, case_id, CERTIFICATE)
+        assert shown.role == "ZASWIADCZENIE_PODPISANE" and b"SignatureValue" in shown.content
+        assert core.documents.case(requester, case_id).state == "DOSTARCZONY"  # reading to show is not collecting
+    finally:
+        core.close()
+
+
+def test_parallel_downloads_of_a_delivered_certificate_all_get_it_and_one_receipt_is_issued(hub: Office) -> None:
+    """Two windows of the requesting office collecting at once, both having read the case as DOSTARCZONY
+    (held at a barrier): both get the document (the loser of the DOSTARCZONY -> ODEBRANY move got
+    WrongState), one transition and one delivery receipt (UPD)."""
+    core = hub.core()
+    try:
+        signer, case_id, _content = _accepted(core, hub, hub.person("OPS"))
+        sealed = core.documents.seal_certificate(signer, case_id)
+        requester = _caller(core, hub, "pup.kierownik")
+        receipts_before = len(core.documents.receipts(requester, case_id))
+        barrier = threading.Barrier(2, timeout=10)
+        stored = core.documents._stored
+
+        def both_read_the_case(session: Any, case: str, role: str) -> Any:
+            row = stored(session, case, role)
+            barrier.wait()
+            return row
+
+        core.documents._stored = both_read_the_case  # type: ignore[method-assign]
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(core.documents.document, requester, case_id, CERTIFICATE) for _ in range(2)]
+            results = [f.result().content for f in futures]
+        core.documents._stored = stored  # type: ignore[method-assign]
+        assert results == [sealed.document.content] * 2
+        moves = [t.to_state for t in core.documents.history(requester, case_id)]
+        assert moves.count("ODEBRANY") == 1 and moves[-1] == "ODEBRANY"
+        assert len(core.documents.receipts(requester, case_id)) == receipts_before + 1
     finally:
         core.close()
