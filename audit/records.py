@@ -59,6 +59,8 @@ class EventKind(enum.StrEnum):
     PURGE = "USUNIECIE_ZAPISOW"
     ACCEPTANCE = "PRZYJECIE_STANU_REJESTRU"
     """An operator accepted the audit register's state after investigating a finding (`AuditStore.accept`)."""
+    TEMPLATE_CHANGE = "ZMIANA_SZABLONU"
+    """A template editor made, imported, changed or activated a version of a document template (guideline 2)."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from contract.errors import InvalidRequest
 from hub.cli.admin import _actor, _with_core
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
-from hub.domain.templates import Template
+from hub.domain.templates import Template, metadata_from_json
 from signing import SigningError, XadesSigner, load_key
 
 console = Console()
@@ -58,14 +58,8 @@ def _template_dict(template: Template, *, content: bool = False) -> dict[str, An
     return data
 
 
-def _template_of(core: HubCore, document_type: str, version: int | None) -> Template:
-    templates = core.documents.templates
-    return templates.version(document_type, version) if version else templates.active(document_type)
-
-
 def _templates_list(core: HubCore, args: argparse.Namespace) -> int:
-    _actor(core, args)
-    versions = core.documents.templates.list()
+    versions = core.documents.templates.versions(_actor(core, args))
     if args.json:
         _print_json([_template_dict(t) for t in versions])
         return 0
@@ -87,8 +81,7 @@ def _templates_list(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _templates_show(core: HubCore, args: argparse.Namespace) -> int:
-    _actor(core, args)
-    template = _template_of(core, args.document_type, args.version)
+    template = core.documents.templates.template(_actor(core, args), args.document_type, args.version)
     if args.json:
         _print_json(_template_dict(template, content=True))
         return 0
@@ -110,13 +103,12 @@ def _templates_show(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _templates_export(core: HubCore, args: argparse.Namespace) -> int:
-    _actor(core, args)
-    template = _template_of(core, args.document_type, args.version)
-    content = json.dumps(template.to_file(), ensure_ascii=False, indent=2) + "\n"
+    template = core.documents.templates.template(_actor(core, args), args.document_type, args.version)
+    content = template.export_file()
     if args.out == "-":
-        sys.stdout.write(content)
+        sys.stdout.write(content.decode("utf-8"))
         return 0
-    Path(args.out).write_text(content, encoding="utf-8")
+    Path(args.out).write_bytes(content)
     console.print(f"Zapisano szablon {template.document_type} w wersji {template.version}: {args.out}", highlight=False)
     return 0
 
@@ -140,14 +132,12 @@ def _templates_import(core: HubCore, args: argparse.Namespace) -> int:
 
 def _templates_new_version(core: HubCore, args: argparse.Namespace) -> int:
     actor = _actor(core, args)
-    templates = core.documents.templates
-    current = templates.active(args.document_type)
-    xsd = Path(args.xsd).read_text(encoding="utf-8") if args.xsd else current.xsd
-    xsl = Path(args.xsl).read_text(encoding="utf-8") if args.xsl else current.xsl
-    metadata = json.loads(Path(args.metadata).read_text(encoding="utf-8")) if args.metadata else {}
     if not (args.xsd or args.xsl or args.metadata):
         raise InvalidRequest("Podaj co najmniej jeden z plików: --xsd, --xsl, --metadata.")
-    return _report_new(templates.new_version(actor, args.document_type, xsd, xsl, metadata), args)
+    xsd = Path(args.xsd).read_text(encoding="utf-8") if args.xsd else None
+    xsl = Path(args.xsl).read_text(encoding="utf-8") if args.xsl else None
+    metadata = metadata_from_json(Path(args.metadata).read_text(encoding="utf-8")) if args.metadata else None
+    return _report_new(core.documents.templates.new_version(actor, args.document_type, xsd, xsl, metadata), args)
 
 
 def _templates_activate(core: HubCore, args: argparse.Namespace) -> int:
@@ -159,6 +149,33 @@ def _templates_activate(core: HubCore, args: argparse.Namespace) -> int:
             f"Aktywna wersja szablonu {template.document_type}: {template.version}; z niej powstają nowe dokumenty.",
             highlight=False,
         )
+    return 0
+
+
+def _templates_history(core: HubCore, args: argparse.Namespace) -> int:
+    history = core.documents.templates.history(_actor(core, args), args.document_type)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "czas": e.time,
+                    "rodzaj": e.document_type,
+                    "wersja": e.version,
+                    "czynnosc": e.action.value,
+                    "kto": e.actor,
+                    "urzad": e.office,
+                    "sha256": e.sha256,
+                }
+                for e in history
+            ]
+        )
+        return 0
+    table = Table(title=f"Historia szablonu {args.document_type}")
+    for column in ("czas (UTC)", "wersja", "czynność", "kto", "urząd", "SHA-256 pliku"):
+        table.add_column(column)
+    for e in history:
+        table.add_row(e.time.strftime("%Y-%m-%d %H:%M:%S"), str(e.version), e.action.value, e.actor, e.office, e.sha256)
+    console.print(table)
     return 0
 
 
@@ -371,10 +388,14 @@ def _add(commands: Any, name: str, help_text: str, action: Any, *, json_output: 
 def _register_templates(commands: Any) -> None:
     templates = commands.add_parser("templates", help="szablony dokumentów: wersje, eksport, import, aktywacja")
     actions = templates.add_subparsers(dest="templates_command", metavar="AKCJA", required=True)
-    _add(actions, "list", "wszystkie wersje szablonów (kto i kiedy je utworzył)", _templates_list)
+    _add(actions, "list", "wszystkie wersje szablonów (kto i kiedy je utworzył; redaktor szablonów)", _templates_list)
     for name, help_text, action in (
-        ("show", "metadane wersji szablonu (z --json także schemat i wizualizacja)", _templates_show),
-        ("export", "zapisz wersję szablonu jako jeden plik (JSON)", _templates_export),
+        (
+            "show",
+            "metadane wersji szablonu (z --json także schemat i wizualizacja; redaktor szablonów)",
+            _templates_show,
+        ),
+        ("export", "zapisz wersję szablonu jako jeden plik (JSON; redaktor szablonów)", _templates_export),
     ):
         parser = _add(actions, name, help_text, action, json_output=name == "show")
         parser.add_argument("document_type", metavar="RODZAJ", help="rodzaj dokumentu, np. WNIOSEK_O_INFORMACJE")
@@ -391,6 +412,10 @@ def _register_templates(commands: Any) -> None:
     activate = _add(actions, "activate", "włącz wersję szablonu (redaktor szablonów; zdarzenie)", _templates_activate)
     activate.add_argument("document_type", metavar="RODZAJ", help="rodzaj dokumentu")
     activate.add_argument("version", type=int, metavar="WERSJA", help="numer wersji")
+    history = _add(
+        actions, "history", "kto, co i kiedy zmienił w szablonach rodzaju (redaktor szablonów)", _templates_history
+    )
+    history.add_argument("document_type", metavar="RODZAJ", help="rodzaj dokumentu")
 
 
 def _register_documents(commands: Any) -> None:

@@ -1,17 +1,23 @@
 """Document templates (guideline 2; issue 15): versioned XSD + XSL + metadata in the hub database.
 
 A version is immutable once a document was made from it; a document always names its version and is
-rendered with it. Only template editors (`REDAKTOR_SZABLONOW`) make, change and activate versions; each
-change and each activation is a recorded security event (`ZMIANA_POLITYKI`: a template decides what a
-certificate discloses, as a rule does). Rendering is sandboxed: XSLT without file or network access and
-without extension functions.
+rendered with it. Only template editors (`REDAKTOR_SZABLONOW`) read the versions, make, import, change and
+activate them; each of these changes is a row of the type's history (`zmiany_szablonow`) and a recorded
+security event `ZMIANA_SZABLONU`, each refusal an `ODMOWA_UPRAWNIEN`. A template is one file and reaches
+nothing outside it: its XSD includes and imports no other schema, its XSL includes nothing, calls neither
+`document()` nor extension functions (all refused when it is compiled), and runs in lxml's sandbox without
+file or network access (the second line, should a way past the checks be found).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import hashlib
 import json
+import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,18 +31,50 @@ from audit import EventKind, EventLog
 from audit.records import SecurityEvent
 from contract import xmlsafe
 from contract.catalog import TEMPLATE_EDITOR
-from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed, PlatformError
+from contract.errors import Detail, DetailKind, ForbiddenXml, InvalidRequest, MalformedXml, NotAllowed, PlatformError
 from hub.domain.policy import Caller
-from hub.storage.documents import TemplateVersion
+from hub.storage.documents import TemplateChange, TemplateVersion
 
 #: The document types shipped with the platform, each imported as version 1 on first start.
 SHIPPED = Path(__file__).resolve().parent.parent / "documents"
 
 _XSL = "{http://www.w3.org/1999/XSL/Transform}"
+_XS = "{http://www.w3.org/2001/XMLSchema}"
 #: lxml's sandbox for templates: no file, no network, no directories (lxml XSLTAccessControl).
 SANDBOX = etree.XSLTAccessControl(
     read_file=False, write_file=False, create_dir=False, read_network=False, write_network=False
 )
+# XSLT 1.0, 12.1: document() reads any URI, the only function of the language that leaves the document. A
+# function called with a prefix is an extension function (EXSLT's dyn:evaluate would even build a call to
+# document() at run time). Axis steps (`child::x`) and names (`d:Tytul`) are no calls: a prefix is
+# followed by a name and an opening parenthesis only in a call.
+_DOCUMENT_CALL = re.compile(r"(?<![\w.:-])(?:[A-Za-z_][\w.-]*:)?document\s*\(")
+_EXTENSION_CALL = re.compile(r"(?<![\w.:-])[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*\s*\(")
+_TEMPLATE_VALUE = re.compile(r"\{([^{}]*)\}")
+#: Metadata whose value must be text, and the one that must be a list of codes (`metadane.json`).
+_TEXT_METADATA = (
+    "rodzaj",
+    "klasa",
+    "przestrzen_nazw",
+    "tytul",
+    "opis",
+    "autor",
+    "podstawa_prawna",
+    "zbior",
+    "rodzaj_zbioru",
+    "stwierdzenie",
+)
+SYSTEM_AUTHOR = "platforma"
+"""The author of the shipped versions, imported on first start."""
+
+
+class TemplateAction(enum.StrEnum):
+    """What a change of a document type's templates did (the type's history, `zmiany_szablonow`)."""
+
+    NEW_VERSION = "UTWORZENIE"
+    IMPORT = "IMPORT"
+    CHANGE = "ZMIANA"
+    ACTIVATION = "AKTYWACJA"
 
 
 class TemplateInUse(PlatformError):
@@ -52,7 +90,9 @@ class UnknownTemplate(PlatformError):
 
 
 class InvalidTemplate(PlatformError):
-    """A template whose XSD or XSL cannot be used (not well-formed, not a schema, not a stylesheet)."""
+    """A template that cannot be used, so nothing is stored: an XSD or XSL that is not well-formed, not a schema
+    or stylesheet, or reaches outside the template (includes, `document()`, extension functions), or metadata
+    that do not fit its schema."""
 
     code = "NIEPRAWIDLOWY_SZABLON"
 
@@ -90,6 +130,15 @@ class Template:
         """The version as one JSON-ready object (export/import of a template as one file)."""
         return {"rodzaj": self.document_type, "metadane": self.metadata, "schemat": self.xsd, "wizualizacja": self.xsl}
 
+    def export_file(self) -> bytes:
+        """The version as one file (JSON in UTF-8), as `platforma templates export` writes it and `import` reads it."""
+        return (json.dumps(self.to_file(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    @property
+    def file_sha256(self) -> str:
+        """SHA-256 (hex) of the one-file export: names the version's XSD, XSL and metadata together."""
+        return hashlib.sha256(self.export_file()).hexdigest()
+
 
 def _template(row: TemplateVersion) -> Template:
     return Template(
@@ -106,24 +155,64 @@ def _template(row: TemplateVersion) -> Template:
     )
 
 
+def _parse(text: str, what: str) -> etree._Element:
+    """A template's XSD or XSL parsed as any document from outside: no DTD, no entities, no network."""
+    try:
+        return xmlsafe.parse_bytes(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidTemplate(f"{what} szablonu zawiera znaki, których nie da się zapisać w UTF-8.") from None
+    except (ForbiddenXml, MalformedXml) as error:
+        raise InvalidTemplate(f"{what} szablonu jest nieprawidłowy: {error.message}") from None
+
+
 def compile_schema(xsd: str) -> etree.XMLSchema:
     """The template's schema, parsed without DTDs, entities or network; `InvalidTemplate` if unusable."""
+    root = _parse(xsd, "Schemat XSD")
+    # libxml2 loads an xs:include, xs:redefine, xs:override or an xs:import's schemaLocation while it compiles
+    # the schema, from a file or over the network: a template is one file, so none may point elsewhere.
+    reaching = root.iter(_XS + "include", _XS + "redefine", _XS + "override", _XS + "import")
+    if any(node.tag != _XS + "import" or node.get("schemaLocation") is not None for node in reaching):
+        raise InvalidTemplate(
+            "Schemat XSD szablonu nie może wczytywać innych plików (xs:include, xs:redefine, xs:override, "
+            "xs:import ze schemaLocation)."
+        )
     try:
-        return etree.XMLSchema(etree.fromstring(xsd.encode(), xmlsafe.parser()))
-    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as error:
+        return etree.XMLSchema(root)
+    except etree.XMLSchemaParseError as error:
         raise InvalidTemplate(f"Schemat XSD szablonu jest nieprawidłowy: {error}") from None
+
+
+def _expressions(root: etree._Element) -> list[str]:
+    """The XPath a stylesheet may evaluate: every attribute of an XSLT instruction, and the {…} parts of
+    the attributes of literal result elements (XSLT 1.0, 7.6.2: attribute value templates)."""
+    found = []
+    for element in root.iter(etree.Element):
+        for value in element.attrib.values():
+            if str(element.tag).startswith(_XSL):
+                found.append(value)
+            else:
+                found.extend(_TEMPLATE_VALUE.findall(value))
+    return found
 
 
 def compile_stylesheet(xsl: str) -> etree.XSLT:
     """The template's stylesheet in the sandbox (no files, no network, no extensions)."""
-    try:
-        root = etree.fromstring(xsl.encode(), xmlsafe.parser())
-    except etree.XMLSyntaxError as error:
-        raise InvalidTemplate(f"Arkusz XSL szablonu jest nieprawidłowy: {error}") from None
+    root = _parse(xsl, "Arkusz XSL")
     # lxml applies XSLTAccessControl when the stylesheet runs, not to xsl:include/xsl:import while it is
     # compiled (tested: an include of a local file was read); a template is one file, so both are refused.
     if any(True for _ in root.iter(_XSL + "include", _XSL + "import")):
         raise InvalidTemplate("Arkusz XSL szablonu nie może włączać innych plików (xsl:include, xsl:import).")
+    expressions = _expressions(root)
+    if any(_DOCUMENT_CALL.search(e) for e in expressions):
+        raise InvalidTemplate(
+            "Arkusz XSL szablonu nie może wczytywać innych dokumentów, plików ani zasobów sieci (funkcja document())."
+        )
+    extension_elements = any(
+        "extension-element-prefixes" in e.attrib or _XSL + "extension-element-prefixes" in e.attrib
+        for e in root.iter(etree.Element)
+    )
+    if extension_elements or any(_EXTENSION_CALL.search(e) for e in expressions):
+        raise InvalidTemplate("Arkusz XSL szablonu nie może używać funkcji ani elementów rozszerzeń (np. EXSLT).")
     try:
         return etree.XSLT(root, access_control=SANDBOX)
     except etree.XSLTParseError as error:
@@ -187,8 +276,61 @@ def render_html(template: Template, document: bytes, stylesheet: etree.XSLT | No
     return etree.tostring(result, method="html", encoding="UTF-8")
 
 
+@dataclass(frozen=True)
+class TemplateHistoryEntry:
+    """One change in a document type's history: what was done to which version, by whom, when, and the SHA-256
+    of the version's one-file export as the change left it."""
+
+    time: dt.datetime
+    document_type: str
+    version: int
+    action: TemplateAction
+    actor: str
+    office: str
+    sha256: str
+
+
+def _target_namespace(xsd: str) -> str | None:
+    return _parse(xsd, "Schemat XSD").get("targetNamespace")
+
+
+def metadata_from_json(text: str) -> dict[str, Any]:
+    """Metadata changes given as a JSON object (`platforma templates new-version --metadata`, SOAP `Metadane`)."""
+    try:
+        metadata = json.loads(text)
+    except ValueError:
+        raise InvalidTemplate("Metadane szablonu nie są poprawnym obiektem JSON.") from None
+    if not isinstance(metadata, dict):
+        raise InvalidTemplate("Metadane szablonu muszą być obiektem JSON (pary nazwa: wartość).")
+    return metadata
+
+
+def check_metadata(metadata: dict[str, Any], namespace: str | None, previous: dict[str, Any]) -> None:
+    """Refuse metadata no document can be made with: a text field that is not text, categories that are not a
+    list of codes, a namespace other than the schema's, or a class other than the type's (`InvalidTemplate`)."""
+    for name in _TEXT_METADATA:
+        if name in metadata and not isinstance(metadata[name], str):
+            raise InvalidTemplate(f"Pole metadanych „{name}” musi być tekstem.")
+    categories = metadata.get("kategorie", [])
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise InvalidTemplate("Pole metadanych „kategorie” musi być listą kodów kategorii.")
+    if metadata.get("przestrzen_nazw") != namespace:
+        raise InvalidTemplate(
+            "Przestrzeń nazw w metadanych szablonu (przestrzen_nazw) różni się od przestrzeni docelowej jego "
+            "schematu XSD (targetNamespace); dokument nie byłby zgodny ze schematem."
+        )
+    try:
+        json.dumps(metadata, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidTemplate("Metadane szablonu zawierają znaki, których nie da się zapisać w UTF-8.") from None
+    if metadata.get("klasa") != previous.get("klasa"):
+        raise InvalidTemplate(
+            f"Klasa dokumentu ({previous.get('klasa')}) nie zmienia się między wersjami szablonu; utwórz nowy rodzaj."
+        )
+
+
 class Templates:
-    """The template store: versions, activation, immutability once used, rendering."""
+    """The template store: versions, activation, immutability once used, history, rendering."""
 
     def __init__(self, engine: Engine, events: EventLog, *, clock: Any = None) -> None:
         self.engine = engine
@@ -209,19 +351,20 @@ class Templates:
                 )
                 if known is not None:
                     continue
-                session.add(
-                    TemplateVersion(
-                        document_type=metadata["rodzaj"],
-                        version=1,
-                        xsd=(metadata_file.parent / "schemat.xsd").read_text(encoding="utf-8"),
-                        xsl=(metadata_file.parent / "wizualizacja.xsl").read_text(encoding="utf-8"),
-                        metadata_json=json.dumps(metadata, ensure_ascii=False),
-                        author="platforma",
-                        created=self._now(),
-                        active=True,
-                        used=False,
-                    )
+                row = TemplateVersion(
+                    document_type=metadata["rodzaj"],
+                    version=1,
+                    xsd=(metadata_file.parent / "schemat.xsd").read_text(encoding="utf-8"),
+                    xsl=(metadata_file.parent / "wizualizacja.xsl").read_text(encoding="utf-8"),
+                    metadata_json=json.dumps(metadata, ensure_ascii=False),
+                    author=SYSTEM_AUTHOR,
+                    created=self._now(),
+                    active=True,
+                    used=False,
                 )
+                session.add(row)
+                session.flush()
+                self._history(session, _template(row), TemplateAction.IMPORT, SYSTEM_AUTHOR, "")
                 count += 1
         return count
 
@@ -232,6 +375,11 @@ class Templates:
                 select(TemplateVersion).order_by(TemplateVersion.document_type, TemplateVersion.version)
             )
             return [_template(row) for row in rows]
+
+    def versions(self, caller: Caller) -> Sequence[Template]:
+        """Every version of every document type, for a template editor (`list`, authorised)."""
+        self._authorise(caller, "lista wersji szablonów")
+        return self.list()
 
     def active(self, document_type: str) -> Template:
         """The active version of a document type."""
@@ -273,16 +421,88 @@ class Templates:
                 raise UnknownTemplate(f"Szablon {document_type} nie ma wersji {version}.")
             return _template(row)
 
+    def template(self, caller: Caller, document_type: str, version: int | None = None) -> Template:
+        """One version for a template editor: the given one, or the active one when `version` is None."""
+        self._authorise(caller, f"odczyt szablonu {document_type}")
+        return self.version(document_type, version) if version is not None else self.active(document_type)
+
+    def export(self, caller: Caller, document_type: str, version: int | None = None) -> bytes:
+        """One version as one file (`Template.export_file`), for a template editor; the active one by default."""
+        return self.template(caller, document_type, version).export_file()
+
+    def history(self, caller: Caller, document_type: str) -> Sequence[TemplateHistoryEntry]:
+        """Who made, imported, changed and activated which version of a document type, and when, oldest first.
+
+        A version made before the history was kept appears as made by its author when it was created."""
+        self._authorise(caller, f"historia szablonu {document_type}")
+        with Session(self.engine) as session:
+            versions = session.scalars(
+                select(TemplateVersion).where(TemplateVersion.document_type == document_type)
+            ).all()
+            if not versions:
+                raise UnknownTemplate(f"Nieznany rodzaj dokumentu: {document_type}.")
+            rows = session.scalars(
+                select(TemplateChange).where(TemplateChange.document_type == document_type).order_by(TemplateChange.id)
+            ).all()
+            entries = [
+                TemplateHistoryEntry(
+                    _utc(r.time), r.document_type, r.version, TemplateAction(r.action), r.actor, r.office, r.sha256
+                )
+                for r in rows
+            ]
+            creating = (TemplateAction.NEW_VERSION.value, TemplateAction.IMPORT.value)
+            recorded = {r.version for r in rows if r.action in creating}
+            for row in versions:
+                if row.version not in recorded:
+                    template = _template(row)
+                    entries.append(
+                        TemplateHistoryEntry(
+                            _utc(template.created),
+                            document_type,
+                            template.version,
+                            TemplateAction.NEW_VERSION,
+                            template.author,
+                            "",
+                            template.file_sha256,
+                        )
+                    )
+        return sorted(entries, key=lambda e: (e.time, e.version))
+
     def mark_used(self, session: Session, template_id: int) -> None:
         """Freeze a version: a document is being made from it (in the caller's transaction)."""
         session.execute(update(TemplateVersion).where(TemplateVersion.id == template_id).values(used=True))
 
-    def new_version(self, caller: Caller, document_type: str, xsd: str, xsl: str, metadata: dict[str, Any]) -> Template:
-        """A new, inactive version of a document type (the next number), checked and recorded."""
+    def new_version(
+        self,
+        caller: Caller,
+        document_type: str,
+        xsd: str | None = None,
+        xsl: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Template:
+        """A new, inactive version of a document type (the next number), checked and recorded; what is not given
+        is taken from the active version, metadata merged over it. At least one of the three must be given."""
         self._authorise(caller, f"nowa wersja szablonu {document_type}")
+        return self._new_version(caller, document_type, xsd, xsl, metadata, TemplateAction.NEW_VERSION)
+
+    def _new_version(
+        self,
+        caller: Caller,
+        document_type: str,
+        xsd: str | None,
+        xsl: str | None,
+        metadata: dict[str, Any] | None,
+        action: TemplateAction,
+    ) -> Template:
+        if xsd is None and xsl is None and metadata is None:
+            raise InvalidRequest("Podaj co najmniej jedno z: schemat XSD, wizualizację XSL, zmiany metadanych.")
+        current = self.active(document_type)
+        xsd = current.xsd if xsd is None else xsd
+        xsl = current.xsl if xsl is None else xsl
         compile_schema(xsd)
         compile_stylesheet(xsl)
-        metadata = {**self.active(document_type).metadata, **metadata, "rodzaj": document_type}
+        merged = {**current.metadata, **(metadata or {}), "rodzaj": document_type}
+        check_metadata(merged, _target_namespace(xsd), current.metadata)
         with Session(self.engine) as session, session.begin():
             last = session.scalar(
                 select(TemplateVersion.version)
@@ -294,7 +514,7 @@ class Templates:
                 version=(last or 0) + 1,
                 xsd=xsd,
                 xsl=xsl,
-                metadata_json=json.dumps(metadata, ensure_ascii=False),
+                metadata_json=json.dumps(merged, ensure_ascii=False),
                 author=caller.login,
                 created=self._now(),
                 active=False,
@@ -303,7 +523,9 @@ class Templates:
             session.add(row)
             session.flush()
             made = _template(row)
-        self._record(caller, f"szablon {document_type}: nowa wersja {made.version}")
+            self._history(session, made, action, caller.login, caller.office)
+        what = "import wersji" if action is TemplateAction.IMPORT else "nowa wersja"
+        self._record(caller, made, f"{what} {made.version}")
         return made
 
     def change(self, caller: Caller, document_type: str, version: int, *, xsd: str | None, xsl: str | None) -> Template:
@@ -324,12 +546,15 @@ class Templates:
                 )
             if xsd is not None:
                 compile_schema(xsd)
+                metadata = json.loads(row.metadata_json)
+                check_metadata(metadata, _target_namespace(xsd), metadata)
             if xsl is not None:
                 compile_stylesheet(xsl)
             row.xsd = xsd if xsd is not None else row.xsd
             row.xsl = xsl if xsl is not None else row.xsl
             made = _template(row)
-        self._record(caller, f"szablon {document_type}: zmiana wersji {version}")
+            self._history(session, made, TemplateAction.CHANGE, caller.login, caller.office)
+        self._record(caller, made, f"zmiana wersji {version}")
         return made
 
     def activate(self, caller: Caller, document_type: str, version: int) -> Template:
@@ -348,18 +573,25 @@ class Templates:
             )
             row.active = True
             made = _template(row)
-        self._record(caller, f"szablon {document_type}: aktywacja wersji {version}")
+            self._history(session, made, TemplateAction.ACTIVATION, caller.login, caller.office)
+        self._record(caller, made, f"aktywacja wersji {version}")
         return made
 
     def import_file(self, caller: Caller, content: bytes) -> Template:
-        """A new version from one exported file (`Template.to_file` as JSON)."""
+        """A new, inactive version from one exported file (`Template.export_file`: JSON)."""
+        self._authorise(caller, "import szablonu z pliku")
         try:
             data = json.loads(content)
-            return self.new_version(caller, data["rodzaj"], data["schemat"], data["wizualizacja"], data["metadane"])
+            fields = [data["rodzaj"], data["schemat"], data["wizualizacja"]]
+            metadata = data["metadane"]
         except (ValueError, KeyError, TypeError):
+            fields, metadata = [], None
+        if len(fields) != 3 or not all(isinstance(f, str) for f in fields) or not isinstance(metadata, dict):
             raise InvalidRequest(
                 "Plik szablonu nie jest eksportem szablonu (JSON z rodzajem, metadanymi, schematem i wizualizacją)."
-            ) from None
+            )
+        document_type, xsd, xsl = fields
+        return self._new_version(caller, document_type, xsd, xsl, metadata, TemplateAction.IMPORT)
 
     def _authorise(self, caller: Caller, what: str) -> None:
         if not caller.has_role(TEMPLATE_EDITOR):
@@ -380,16 +612,35 @@ class Templates:
                 details=(Detail(DetailKind.ROLE, TEMPLATE_EDITOR),),
             )
 
-    def _record(self, caller: Caller, what: str) -> None:
+    def _history(self, session: Session, template: Template, action: TemplateAction, actor: str, office: str) -> None:
+        """A row of the type's history, in the transaction of the change it records."""
+        session.add(
+            TemplateChange(
+                document_type=template.document_type,
+                version=template.version,
+                action=action.value,
+                actor=actor,
+                office=office,
+                time=self._now(),
+                sha256=template.file_sha256,
+            )
+        )
+
+    def _record(self, caller: Caller, template: Template, what: str) -> None:
         self.events.record(
             SecurityEvent(
                 self._now(),
-                EventKind.POLICY_CHANGE,
+                EventKind.TEMPLATE_CHANGE,
                 caller.login,
                 caller.office,
                 caller.login,
                 caller.source,
                 True,
-                what,
+                f"szablon {template.document_type}: {what} (SHA-256 pliku {template.file_sha256})",
             )
         )
+
+
+def _utc(time: dt.datetime) -> dt.datetime:
+    """A stored time made comparable: SQLite gives it back naive (in UTC)."""
+    return time if time.tzinfo is not None else time.replace(tzinfo=dt.UTC)

@@ -1,6 +1,7 @@
-"""The documents' tables (issue 15; guideline 1.2 and 2): template versions, cases, their documents, every
-transition and every receipt. Documents, transitions and receipts are append-only: rows are inserted, never
-updated; a case's `state` is the one mutable column, and each change of it has its transition row."""
+"""The documents' tables (issue 15; guideline 1.2 and 2): template versions and their history, cases, their
+documents, every transition and every receipt. Template changes, documents, transitions and receipts are
+append-only: rows are inserted, never updated; a case's `state` is the one mutable column, and each change of it
+has its transition row."""
 
 from __future__ import annotations
 
@@ -28,6 +29,22 @@ class TemplateVersion(HubBase):
     created: Mapped[dt.datetime] = mapped_column("utworzono", DateTime(timezone=True))
     active: Mapped[bool] = mapped_column("aktywna", Boolean, default=False)
     used: Mapped[bool] = mapped_column("uzyta", Boolean, default=False)
+
+
+class TemplateChange(HubBase):
+    """One change of a document type's templates (append-only): which version was made, imported, changed or
+    activated, by whom, when, and the SHA-256 of the version's one-file export as the change left it."""
+
+    __tablename__ = "zmiany_szablonow"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_type: Mapped[str] = mapped_column("rodzaj", String(64), index=True)
+    version: Mapped[int] = mapped_column("wersja", Integer)
+    action: Mapped[str] = mapped_column("czynnosc", String(16))  # UTWORZENIE, IMPORT, ZMIANA, AKTYWACJA
+    actor: Mapped[str] = mapped_column("kto", String(120))
+    office: Mapped[str] = mapped_column("urzad", String(32))
+    time: Mapped[dt.datetime] = mapped_column("czas", DateTime(timezone=True))
+    sha256: Mapped[str] = mapped_column("skrot_sha256", String(64))
 
 
 class Case(HubBase):
