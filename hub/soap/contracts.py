@@ -310,6 +310,17 @@ def document_schemas(folder: Path = _SHIPPED_DOCUMENTS) -> dict[str, bytes]:
     return files
 
 
+@functools.cache
+def _published_schemas() -> dict[str, bytes]:
+    return dict(sorted({**schemas(), **document_schemas()}.items()))
+
+
+def published_schemas() -> dict[str, bytes]:
+    """Every XSD under xsd/, by file name: the contracts' (`schemas`) and the document types'
+    (`document_schemas`); the hub serves exactly these at `/xsd/<file>`."""
+    return dict(_published_schemas())
+
+
 def export(root: Path) -> list[Path]:
     """Write wsdl/ and xsd/ under `root`; return the files written."""
     written = []
@@ -319,7 +330,7 @@ def export(root: Path) -> list[Path]:
         path = root / "wsdl" / f"{service}.wsdl"
         path.write_bytes(wsdl(service))
         written.append(path)
-    for name, content in {**schemas(), **document_schemas()}.items():
+    for name, content in published_schemas().items():
         path = root / "xsd" / name
         path.write_bytes(content)
         written.append(path)
@@ -348,7 +359,7 @@ def feed_schema() -> etree.XMLSchema:
 def check(root: Path) -> list[str]:
     """Names of checked-in contract files that differ from (or are missing against) the exported ones."""
     expected = {f"wsdl/{s}.wsdl": wsdl(s) for s in SERVICES}
-    expected.update({f"xsd/{name}": content for name, content in {**schemas(), **document_schemas()}.items()})
+    expected.update({f"xsd/{name}": content for name, content in published_schemas().items()})
     drift = []
     for name, content in expected.items():
         path = root / name

@@ -179,13 +179,14 @@ class ContractWsgiApplication(WsgiApplication):
 
 
 class SchemaFiles(resource.Resource):
-    """`/xsd/<file>`: the exported schemas (`hub.soap.contracts.schemas`), the bytes of `xsd/<file>`."""
+    """`/xsd/<file>`: the published schemas, the contracts' and the document types'
+    (`hub.soap.contracts.published_schemas`), the bytes of `xsd/<file>`."""
 
     isLeaf = True
 
     def render_GET(self, request: server.Request) -> bytes:
         name = (request.postpath or [b""])[0].decode("utf-8", errors="replace")
-        files = contracts.schemas()
+        files = contracts.published_schemas()
         if len(request.postpath or []) != 1 or name not in files:
             request.setResponseCode(404)
             request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")

@@ -1,9 +1,10 @@
 """The documents service's contract types (`urn:pl:platforma-komunikacyjna:dokumenty:1`; issue 15): document
-types, requests, cases, documents and receipts. Types only; `hub.soap.services.dokumenty` uses them."""
+types, template versions and their history, requests, cases, documents and receipts. Types only;
+`hub.soap.services.dokumenty` uses them."""
 
 from __future__ import annotations
 
-from spyne import ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
+from spyne import Boolean, ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
 
 from hub.soap.model.common import PeselType, many, named, optional, required
 
@@ -17,6 +18,12 @@ State = named(
     Enum("ZLOZONY", "ODMOWIONY", "DO_PODPISU", "DOSTARCZONY", "ODEBRANY", type_name="StanSprawy"), DOCUMENTS_NS
 )
 Role = named(Enum("WNIOSEK", "ZASWIADCZENIE", "ZASWIADCZENIE_PODPISANE", type_name="RolaDokumentu"), DOCUMENTS_NS)
+# A template's XSD or XSL is longer than a Tekst (the shipped schemas are 3.5 kB); the hub's max_request_bytes
+# bounds the whole request anyway.
+TemplateText = named(Unicode(max_len=1_000_000, type_name="TrescSzablonu"), DOCUMENTS_NS)
+# A version number as the hub stores it (an SQL INTEGER): a larger one is the caller's mistake, not ours.
+VersionNumber = named(Integer(ge=1, le=2_147_483_647, type_name="NumerWersji"), DOCUMENTS_NS)
+TemplateAction = named(Enum("UTWORZENIE", "IMPORT", "ZMIANA", "AKTYWACJA", type_name="CzynnoscSzablonu"), DOCUMENTS_NS)
 
 
 class DocumentsType(ComplexModel):
@@ -44,6 +51,56 @@ class RodzajeDokumentow(DocumentsType):
     """The document types the platform makes."""
 
     _type_info = [("RodzajDokumentu", many(RodzajDokumentu))]
+
+
+class Szablon(DocumentsType):
+    """One template version: its type and number, whether it is active and frozen, who made it and when."""
+
+    _type_info = [
+        ("RodzajDokumentu", required(Code)),
+        ("Wersja", required(VersionNumber)),
+        ("Aktywna", required(Boolean)),
+        ("Uzyta", required(Boolean)),
+        ("AutorZmiany", required(Text)),
+        ("Utworzono", required(DateTime)),
+        ("Tytul", required(Text)),
+    ]
+
+
+class Szablony(DocumentsType):
+    """Every version of every document type, by type and version."""
+
+    _type_info = [("Szablon", many(Szablon))]
+
+
+class EksportSzablonu(DocumentsType):
+    """One template version as one file (the export `platforma templates export` writes and import reads)."""
+
+    _type_info = [
+        ("Szablon", required(Szablon)),
+        ("PlikSzablonu", required(ByteArray)),
+        ("SkrotSHA256", required(Digest)),
+    ]
+
+
+class ZmianaSzablonu(DocumentsType):
+    """One change in a document type's history: what was done to which version, by whom, when."""
+
+    _type_info = [
+        ("Czas", required(DateTime)),
+        ("RodzajDokumentu", required(Code)),
+        ("Wersja", required(VersionNumber)),
+        ("Czynnosc", required(TemplateAction)),
+        ("Kto", required(Text)),
+        ("Urzad", optional(Code)),
+        ("SkrotSHA256", required(Digest)),
+    ]
+
+
+class ZmianySzablonu(DocumentsType):
+    """The history of a document type's templates, oldest first."""
+
+    _type_info = [("ZmianaSzablonu", many(ZmianaSzablonu))]
 
 
 class ZbiorWniosku(DocumentsType):
@@ -149,6 +206,18 @@ _TYPES: dict[str, str] = {
     "Poswiadczenia": "Poświadczenia sprawy (podpisany XML, UPP i UPD), od najstarszego.",
     "Wizualizacja": "Dokument w postaci PDF według wersji szablonu, z której powstał, zakończony podsumowaniem "
     "podpisów i ich weryfikacji.",
+    "TrescSzablonu": "Tekst części szablonu (schemat XSD, arkusz XSL albo metadane JSON), do 1 000 000 znaków; całe "
+    "zapytanie ogranicza ponadto limit rozmiaru zapytania huba.",
+    "NumerWersji": "Numer wersji szablonu: liczba całkowita od 1 (kolejne wersje rodzaju dokumentu).",
+    "CzynnoscSzablonu": "Czynność na wersji szablonu (lista zamknięta): UTWORZENIE (nowa wersja), IMPORT (nowa "
+    "wersja z pliku eksportu), ZMIANA (zmiana wersji, z której nie wytworzono dokumentu), AKTYWACJA.",
+    "Szablon": "Wersja szablonu rodzaju dokumentu (wytyczne pkt 2): numer, czy aktywna, czy użyta (wtedy niezmienna), "
+    "kto ją utworzył i kiedy, tytuł.",
+    "Szablony": "Wszystkie wersje szablonów wszystkich rodzajów dokumentów, według rodzaju i numeru wersji.",
+    "EksportSzablonu": "Wersja szablonu jako jeden plik (JSON z rodzajem, metadanymi, schematem XSD i arkuszem XSL), "
+    "ten sam, który zapisuje polecenie platforma templates export i przyjmuje ImportujSzablon.",
+    "ZmianaSzablonu": "Jedna zmiana w historii szablonów rodzaju dokumentu: co zrobiono z którą wersją, kto i kiedy.",
+    "ZmianySzablonu": "Historia szablonów rodzaju dokumentu (kto, co i kiedy zmienił), od najstarszej zmiany.",
 }
 # Each operation: its parameters and its answer's element.
 OPERATIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -164,6 +233,12 @@ OPERATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "PobierzPoswiadczenia": (("IdentyfikatorSprawy",), "Poswiadczenia"),
     "ZmienSzablon": (("RodzajDokumentu", "Wersja", "Schemat", "Wizualizacja"), "RodzajDokumentu"),
     "PobierzPDF": (("IdentyfikatorSprawy", "Rola"), "Wizualizacja"),
+    "ListaSzablonow": ((), "Szablony"),
+    "PobierzSzablon": (("RodzajDokumentu", "Wersja"), "EksportSzablonu"),
+    "ImportujSzablon": (("PlikSzablonu",), "Szablon"),
+    "NowaWersjaSzablonu": (("RodzajDokumentu", "Schemat", "Wizualizacja", "Metadane"), "Szablon"),
+    "AktywujSzablon": (("RodzajDokumentu", "Wersja"), "Szablon"),
+    "HistoriaSzablonu": (("RodzajDokumentu",), "ZmianySzablonu"),
 }
 _PARAMETERS = {
     "Wniosek": "Wniosek o zaświadczenie.",
@@ -175,6 +250,14 @@ _PARAMETERS = {
     "Wersja": "Numer wersji szablonu.",
     "Schemat": "Nowy schemat XSD szablonu (gdy się zmienia).",
     "Wizualizacja": "Nowy arkusz XSL szablonu (gdy się zmienia).",
+    "PlikSzablonu": "Plik szablonu w postaci eksportu (JSON w UTF-8, base64), np. z PobierzSzablon lub polecenia "
+    "platforma templates export; staje się nową, nieaktywną wersją rodzaju, który wskazuje.",
+    "Metadane": 'Zmiany metadanych jako obiekt JSON (np. {"tytul": "…"}), jak plik --metadata polecenia '
+    "platforma templates new-version; pozostałe metadane pochodzą z wersji aktywnej.",
+    # Where an operation gives a parameter another meaning (keyed `Operation/Parameter`).
+    "PobierzSzablon/Wersja": "Numer wersji szablonu; bez niego wersja aktywna.",
+    "NowaWersjaSzablonu/Schemat": "Schemat XSD nowej wersji; bez niego schemat wersji aktywnej.",
+    "NowaWersjaSzablonu/Wizualizacja": "Arkusz XSL nowej wersji; bez niego arkusz wersji aktywnej.",
 }
 DOCUMENTATION_TYPES: dict[str, str] = {f"dokumenty:{name}": text for name, text in _TYPES.items()}
 DOCUMENTATION_ELEMENTS: dict[str, str] = {
@@ -218,10 +301,31 @@ DOCUMENTATION_ELEMENTS: dict[str, str] = {
     "Wizualizacja/IdentyfikatorSprawy": "Identyfikator sprawy.",
     "Wizualizacja/Rola": "Rola wizualizowanego dokumentu (wnioskodawca otrzymuje zaświadczenie podpisane).",
     "Wizualizacja/Tresc": "Plik PDF (base64).",
+    "Szablon/RodzajDokumentu": "Kod rodzaju dokumentu.",
+    "Szablon/Wersja": "Numer wersji szablonu.",
+    "Szablon/Aktywna": "Czy z tej wersji powstają nowe dokumenty (jedna aktywna wersja w rodzaju).",
+    "Szablon/Uzyta": "Czy z tej wersji wytworzono już dokument; wersja użyta jest niezmienna.",
+    "Szablon/AutorZmiany": "Login użytkownika, który utworzył wersję (platforma: wzór dostawcy).",
+    "Szablon/Utworzono": "Chwila utworzenia wersji (UTC).",
+    "Szablon/Tytul": "Tytuł dokumentu z metadanych wersji.",
+    "Szablony/Szablon": "Wersja szablonu.",
+    "EksportSzablonu/Szablon": "Wyeksportowana wersja szablonu.",
+    "EksportSzablonu/PlikSzablonu": "Plik szablonu (JSON w UTF-8, base64), bajt w bajt jak z platforma templates "
+    "export.",
+    "EksportSzablonu/SkrotSHA256": "Skrót SHA-256 pliku szablonu (ten sam, który podaje HistoriaSzablonu).",
+    "ZmianaSzablonu/Czas": "Chwila zmiany (UTC).",
+    "ZmianaSzablonu/RodzajDokumentu": "Kod rodzaju dokumentu.",
+    "ZmianaSzablonu/Wersja": "Numer wersji, której dotyczy zmiana.",
+    "ZmianaSzablonu/Czynnosc": "Co zrobiono z wersją.",
+    "ZmianaSzablonu/Kto": "Login użytkownika, który dokonał zmiany (platforma: wzór dostawcy).",
+    "ZmianaSzablonu/Urzad": "Kod urzędu użytkownika, który dokonał zmiany.",
+    "ZmianaSzablonu/SkrotSHA256": "Skrót SHA-256 pliku szablonu tej wersji (jak w PobierzSzablon) po zmianie.",
+    "ZmianySzablonu/ZmianaSzablonu": "Zmiana szablonu.",
 }
 for _operation, (_parameters, _answer) in OPERATIONS.items():
     DOCUMENTATION_TYPES[f"dokumenty:{_operation}"] = f"Żądanie operacji {_operation}."
     DOCUMENTATION_TYPES[f"dokumenty:{_operation}Odpowiedz"] = f"Odpowiedź operacji {_operation}."
     DOCUMENTATION_ELEMENTS[f"{_operation}Odpowiedz/{_answer}"] = _TYPES[_answer]
     for _parameter in _parameters:
-        DOCUMENTATION_ELEMENTS[f"{_operation}/{_parameter}"] = _PARAMETERS[_parameter]
+        _text = _PARAMETERS.get(f"{_operation}/{_parameter}", _PARAMETERS[_parameter])
+        DOCUMENTATION_ELEMENTS[f"{_operation}/{_parameter}"] = _text

@@ -1,24 +1,27 @@
 """The documents service `/soap/dokumenty` (`urn:pl:platforma-komunikacyjna:dokumenty:1`; guideline 1.2 and
-2, issue 15): document types, requests, inbox and outbox, certificates to sign and signed, receipts.
+2, issue 15): document types, requests, inbox and outbox, certificates to sign and signed, receipts, and the
+administration of templates (versions, export and import as one file, activation, history).
 
-A thin translation to `hub.domain.documents.Documents`: permission checks, states and signatures are there.
+A thin translation to `hub.domain.documents.Documents` and its `Templates`: permission checks, states,
+signatures and the checks of a template are there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from spyne import Application, ByteArray, Integer, ServiceBase, rpc
+from spyne import Application, ByteArray, ServiceBase, rpc
 
 from hub.core import HubCore
 from hub.domain.documents import CaseView, DocumentFile, RequestForm, Submitted
-from hub.domain.templates import Template
-from hub.soap.model.common import required
+from hub.domain.templates import Template, TemplateHistoryEntry, metadata_from_json
+from hub.soap.model.common import optional, required
 from hub.soap.model.documents import (
     DOCUMENTS_NS,
     CaseId,
     Code,
     Dokument,
+    EksportSzablonu,
     Poswiadczenia,
     Potwierdzenie,
     RodzajDokumentu,
@@ -26,9 +29,15 @@ from hub.soap.model.documents import (
     Role,
     Sprawa,
     Sprawy,
+    Szablon,
+    Szablony,
+    TemplateText,
     Text,
+    VersionNumber,
     Wizualizacja,
     Wniosek,
+    ZmianaSzablonu,
+    ZmianySzablonu,
 )
 from hub.soap.services.application import caller_of, hub_core, soap_application
 
@@ -47,6 +56,35 @@ def _type(template: Template) -> RodzajDokumentu:
         PodstawaPrawna=meta.get("podstawa_prawna"),
         PrzestrzenNazw=template.namespace,
     )
+
+
+def _version(template: Template) -> Szablon:
+    return Szablon(
+        RodzajDokumentu=template.document_type,
+        Wersja=template.version,
+        Aktywna=template.active,
+        Uzyta=template.used,
+        AutorZmiany=template.author,
+        Utworzono=template.created,
+        Tytul=template.title,
+    )
+
+
+def _change(entry: TemplateHistoryEntry) -> ZmianaSzablonu:
+    return ZmianaSzablonu(
+        Czas=entry.time,
+        RodzajDokumentu=entry.document_type,
+        Wersja=entry.version,
+        Czynnosc=entry.action.value,
+        Kto=entry.actor,
+        Urzad=entry.office or None,
+        SkrotSHA256=entry.sha256,
+    )
+
+
+def _bytes(content: Any) -> bytes:
+    """A ByteArray parameter as bytes (Spyne gives a list of chunks)."""
+    return b"".join(content) if isinstance(content, list | tuple) else bytes(content or b"")
 
 
 def _case(case: CaseView) -> Sprawa:
@@ -198,8 +236,7 @@ class DocumentService(ServiceBase):
     )
     def upload_signed(ctx: Any, case_id: str, content: Any) -> Potwierdzenie:
         """Przyjmuje podpisane zaświadczenie po weryfikacji podpisu; doręcza je wnioskodawcy."""
-        data = b"".join(content) if isinstance(content, list | tuple) else bytes(content or b"")
-        return _confirmation(_core(ctx).documents.upload_signed(caller_of(ctx), case_id, data))
+        return _confirmation(_core(ctx).documents.upload_signed(caller_of(ctx), case_id, _bytes(content)))
 
     @rpc(
         required(CaseId),
@@ -229,9 +266,9 @@ class DocumentService(ServiceBase):
 
     @rpc(
         required(Code),
-        required(Integer),
-        Text,
-        Text,
+        required(VersionNumber),
+        TemplateText,
+        TemplateText,
         _returns=RodzajDokumentu,
         _operation_name="ZmienSzablon",
         _in_variable_names={
@@ -249,6 +286,97 @@ class DocumentService(ServiceBase):
         """Zmienia wersję szablonu, z której nie wytworzono jeszcze dokumentu (rola REDAKTOR_SZABLONOW)."""
         templates = _core(ctx).documents.templates
         return _type(templates.change(caller_of(ctx), document_type, version, xsd=xsd, xsl=xsl))
+
+    @rpc(
+        _returns=Szablony,
+        _operation_name="ListaSzablonow",
+        _out_message_name="ListaSzablonowOdpowiedz",
+        _out_variable_name="Szablony",
+    )
+    def template_versions(ctx: Any) -> Szablony:
+        """Wszystkie wersje szablonów wszystkich rodzajów dokumentów (rola REDAKTOR_SZABLONOW)."""
+        return Szablony(Szablon=[_version(t) for t in _core(ctx).documents.templates.versions(caller_of(ctx))])
+
+    @rpc(
+        required(Code),
+        optional(VersionNumber),
+        _returns=EksportSzablonu,
+        _operation_name="PobierzSzablon",
+        _in_variable_names={"document_type": "RodzajDokumentu", "version": "Wersja"},
+        _out_message_name="PobierzSzablonOdpowiedz",
+        _out_variable_name="EksportSzablonu",
+    )
+    def export_template(ctx: Any, document_type: str, version: int | None) -> EksportSzablonu:
+        """Wersja szablonu (domyślnie aktywna) jako jeden plik, jak z platforma templates export (rola
+        REDAKTOR_SZABLONOW)."""
+        template = _core(ctx).documents.templates.template(caller_of(ctx), document_type, version)
+        return EksportSzablonu(
+            Szablon=_version(template), PlikSzablonu=[template.export_file()], SkrotSHA256=template.file_sha256
+        )
+
+    @rpc(
+        required(ByteArray),
+        _returns=Szablon,
+        _operation_name="ImportujSzablon",
+        _in_variable_names={"content": "PlikSzablonu"},
+        _out_message_name="ImportujSzablonOdpowiedz",
+        _out_variable_name="Szablon",
+    )
+    def import_template(ctx: Any, content: Any) -> Szablon:
+        """Nowa, nieaktywna wersja szablonu z pliku eksportu (rola REDAKTOR_SZABLONOW)."""
+        return _version(_core(ctx).documents.templates.import_file(caller_of(ctx), _bytes(content)))
+
+    @rpc(
+        required(Code),
+        optional(TemplateText),
+        optional(TemplateText),
+        optional(TemplateText),
+        _returns=Szablon,
+        _operation_name="NowaWersjaSzablonu",
+        _in_variable_names={
+            "document_type": "RodzajDokumentu",
+            "xsd": "Schemat",
+            "xsl": "Wizualizacja",
+            "metadata": "Metadane",
+        },
+        _out_message_name="NowaWersjaSzablonuOdpowiedz",
+        _out_variable_name="Szablon",
+    )
+    def new_template_version(
+        ctx: Any, document_type: str, xsd: str | None, xsl: str | None, metadata: str | None
+    ) -> Szablon:
+        """Nowa, nieaktywna wersja szablonu; czego nie podano, pochodzi z wersji aktywnej (rola
+        REDAKTOR_SZABLONOW)."""
+        changes = metadata_from_json(metadata) if metadata is not None else None
+        templates = _core(ctx).documents.templates
+        return _version(templates.new_version(caller_of(ctx), document_type, xsd, xsl, changes))
+
+    @rpc(
+        required(Code),
+        required(VersionNumber),
+        _returns=Szablon,
+        _operation_name="AktywujSzablon",
+        _in_variable_names={"document_type": "RodzajDokumentu", "version": "Wersja"},
+        _out_message_name="AktywujSzablonOdpowiedz",
+        _out_variable_name="Szablon",
+    )
+    def activate_template(ctx: Any, document_type: str, version: int) -> Szablon:
+        """Włącza wersję szablonu: z niej powstają odtąd nowe dokumenty (rola REDAKTOR_SZABLONOW; zdarzenie
+        ZMIANA_SZABLONU)."""
+        return _version(_core(ctx).documents.templates.activate(caller_of(ctx), document_type, version))
+
+    @rpc(
+        required(Code),
+        _returns=ZmianySzablonu,
+        _operation_name="HistoriaSzablonu",
+        _in_variable_names={"document_type": "RodzajDokumentu"},
+        _out_message_name="HistoriaSzablonuOdpowiedz",
+        _out_variable_name="ZmianySzablonu",
+    )
+    def template_history(ctx: Any, document_type: str) -> ZmianySzablonu:
+        """Historia szablonów rodzaju dokumentu: kto, co i kiedy zmienił (rola REDAKTOR_SZABLONOW)."""
+        history = _core(ctx).documents.templates.history(caller_of(ctx), document_type)
+        return ZmianySzablonu(ZmianaSzablonu=[_change(e) for e in history])
 
 
 def build_application(core: HubCore | None) -> Application:
