@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 from stdnum.exceptions import ValidationError
 from stdnum.pl import pesel as stdnum_pesel
@@ -169,6 +170,7 @@ class CertificateFacts:
     key_usage_present: bool
     non_repudiation: bool
     digital_signature: bool
+    sha256: str = ""  # SHA-256 of the certificate's DER, hex: which certificate exactly (e.g. an office's seal)
 
     @property
     def signer_name(self) -> str:
@@ -230,4 +232,5 @@ def describe(cert: x509.Certificate) -> CertificateFacts:
         key_usage_present=key_usage is not None,
         non_repudiation=bool(key_usage and key_usage.content_commitment),
         digital_signature=bool(key_usage and key_usage.digital_signature),
+        sha256=cert.fingerprint(hashes.SHA256()).hex(),
     )

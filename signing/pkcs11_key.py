@@ -12,8 +12,9 @@ Path attributes used: ``token``, ``object``, ``id``, ``serial``; query attribute
 from __future__ import annotations
 
 import hashlib
+import hmac
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -32,6 +33,75 @@ from .keys import SUPPORTED_CURVES, signature_method_for
 # RFC 8017, 9.2 note 1: the DER prefix of DigestInfo for SHA-256, for tokens that only offer raw
 # CKM_RSA_PKCS.
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+
+
+@dataclass
+class _Login:
+    """The session that logged this process in to one token, and how many keys' sessions rely on it."""
+
+    session: Any
+    pin_digest: bytes
+    users: int = 0
+
+
+@dataclass
+class _Module:
+    """What this process shares about one PKCS#11 module: one lock for every call, one login per token.
+
+    python-pkcs11 initialises a module with C_Initialize(NULL_PTR), and so promises the module that no two
+    threads call it at once (PKCS#11 v2.40 base specification, 5.4 and 6.6.2: without CKF_OS_LOCKING_OK the
+    application serialises its calls); the module is loaded once per process (`pkcs11.lib` keeps it), so its
+    lock is per process and module too: every key of one module (the hub's seal and the offices' seals in one
+    HSM) signs under it, whichever request thread asks. Login state belongs to the application and the token,
+    not to a session (5.6: C_Login on a second session is CKR_USER_ALREADY_LOGGED_IN, C_Logout on any session
+    logs all of them out), so each token has one login session, kept while any key of the token is open.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    logins: dict[int, _Login] = field(default_factory=dict)
+
+    def open_session(self, token: Any, pin: str) -> Any:
+        """A session for one key, in a token this process is logged in to (with this PIN); call under `lock`."""
+        digest = hashlib.sha256(pin.encode("utf-8")).digest()
+        login = self.logins.get(token.slot.slot_id)
+        if login is None:
+            login = _Login(token.open(user_pin=pin), digest)
+            self.logins[token.slot.slot_id] = login
+        elif not hmac.compare_digest(login.pin_digest, digest):
+            raise InvalidKey(
+                "Nieprawidłowy PIN tokenu (inny niż PIN, którym już się do niego zalogowano).", code="ZLY_PIN"
+            )
+        try:
+            session = token.open()  # logged in already: the login of the login session
+        except pkcs11.exceptions.PKCS11Error:
+            self._release_login(token.slot.slot_id)
+            raise
+        login.users += 1
+        return session
+
+    def close_session(self, session: Any) -> None:
+        """Close one key's session, and the token's login session after its last key; call under `lock`."""
+        slot_id = session.token.slot.slot_id
+        try:
+            session.close()
+        finally:
+            self.logins[slot_id].users -= 1
+            self._release_login(slot_id)
+
+    def _release_login(self, slot_id: int) -> None:
+        login = self.logins.get(slot_id)
+        if login is not None and login.users <= 0:
+            del self.logins[slot_id]
+            login.session.close()
+
+
+_MODULES: dict[str, _Module] = {}
+_MODULES_GUARD = threading.Lock()
+
+
+def _module(module_path: str) -> _Module:
+    with _MODULES_GUARD:
+        return _MODULES.setdefault(str(Path(module_path).resolve()), _Module())
 
 
 @dataclass(frozen=True)
@@ -104,15 +174,24 @@ class TokenKey:
     """A private key held in a PKCS#11 token, usable as a :class:`signing.keys.SigningKey`."""
 
     def __init__(
-        self, session: Any, private_key: Any, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]
+        self,
+        session: Any,
+        private_key: Any,
+        certificate: x509.Certificate,
+        chain: tuple[x509.Certificate, ...],
+        module: _Module | None = None,
     ) -> None:
         self._session = session
         self._key = private_key
-        self._lock = threading.Lock()
+        # One call at a time per module (C_SignInit/C_Sign of one session among them; see `_Module`).
+        self._module = module
+        self._lock = module.lock if module is not None else threading.Lock()
+        self._closed = False
         self.certificate = certificate
         self.chain = chain
         self.signature_method = signature_method_for(certificate.public_key())
-        mechanisms = session.token.slot.get_mechanisms()
+        with self._lock:
+            mechanisms = session.token.slot.get_mechanisms()
         public_key = certificate.public_key()
         self._is_rsa = isinstance(public_key, rsa.RSAPublicKey)
         if self._is_rsa:
@@ -156,8 +235,15 @@ class TokenKey:
             raise InvalidKey("Klucz w tokenie nie pasuje do certyfikatu.", code="KLUCZ_NIE_PASUJE") from exc
 
     def close(self) -> None:
-        """Close the token session."""
-        self._session.close()
+        """Close the key's session (and the token's login, after the token's last key)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._module is not None:
+                self._module.close_session(self._session)
+            else:  # made without `open_token_key`: the session is the caller's own
+                self._session.close()
 
     def __enter__(self) -> TokenKey:
         return self
@@ -183,31 +269,42 @@ def open_token_key(uri: str, *, pin: str | None = None, certificates: bytes | No
         raise InvalidKey(
             f"Nie można załadować biblioteki PKCS#11 {where.module_path}.", code="BRAK_MODULU_PKCS11"
         ) from exc
+    module = _module(where.module_path)
+    with module.lock:
+        session = _open_session(library, module, where, user_pin)
+        try:
+            attrs: dict[str, Any] = {"object_class": ObjectClass.PRIVATE_KEY}
+            if where.object:
+                attrs["label"] = where.object
+            if where.id:
+                attrs["id"] = where.id
+            private_key = session.get_key(**attrs)
+            certificate, chain = _certificate(session, where, certificates)
+        except pkcs11.exceptions.PKCS11Error as exc:
+            module.close_session(session)
+            raise _translate(exc) from exc
+        except InvalidKey:
+            module.close_session(session)
+            raise
+    try:
+        return TokenKey(session, private_key, certificate, chain, module)
+    except InvalidKey:
+        with module.lock:
+            module.close_session(session)
+        raise
+
+
+def _open_session(library: Any, module: _Module, where: Pkcs11Uri, user_pin: str) -> Any:
+    """A session with the token the URI names, in which this process is logged in as the token's user."""
     search: dict[str, Any] = {}
     if where.token:
         search["token_label"] = where.token
     if where.serial:
         search["token_serial"] = where.serial.encode("ascii")
     try:
-        token = library.get_token(**search)
-        session = token.open(user_pin=user_pin)
+        return module.open_session(library.get_token(**search), user_pin)
     except pkcs11.exceptions.PKCS11Error as exc:
         raise _translate(exc) from exc
-    try:
-        attrs: dict[str, Any] = {"object_class": ObjectClass.PRIVATE_KEY}
-        if where.object:
-            attrs["label"] = where.object
-        if where.id:
-            attrs["id"] = where.id
-        private_key = session.get_key(**attrs)
-        certificate, chain = _certificate(session, where, certificates)
-        return TokenKey(session, private_key, certificate, chain)
-    except pkcs11.exceptions.PKCS11Error as exc:
-        session.close()
-        raise _translate(exc) from exc
-    except InvalidKey:
-        session.close()
-        raise
 
 
 def _certificate(

@@ -232,6 +232,51 @@ class TestPKI:
         self.issued.append(issued)
         return issued
 
+    def seal(
+        self,
+        organisation: str,
+        *,
+        identifier: str | None = None,
+        key_kind: str = "p256",
+        public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None = None,
+        issuer: Issued | None = None,
+    ) -> Issued:
+        """Issue an organisation's electronic seal certificate (qualified, QcType eseal, EN 319 412-5).
+
+        The subject names the organisation (CN and O, ETSI EN 319 412-3, 4.2.1), with its identifier when
+        given (``NTRPL-…``); no person, no PESEL. With ``public_key`` the key lives elsewhere (a token) and
+        ``Issued.key`` is a throwaway."""
+        issuer = issuer or self.qualified_ca
+        key = new_key(key_kind)
+        subject_key = public_key or key.public_key()
+        attributes = [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, organisation),
+        ]
+        if identifier:
+            attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, identifier))
+        usage = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(attributes))
+            .issuer_name(issuer.cert.subject)
+            .public_key(subject_key)
+            .serial_number(self._next_serial())
+            .not_valid_before(self.now - dt.timedelta(days=365))
+            .not_valid_after(self.now + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
+            .add_extension(
+                x509.UnrecognizedExtension(QC_STATEMENTS_OID, qc_statements_der(types=("eseal",))), critical=False
+            )
+        )
+        issued = Issued(key, builder.sign(issuer.key, hashes.SHA256()))
+        self.issued.append(issued)
+        return issued
+
     def crl(
         self,
         revoked: list[tuple[x509.Certificate, dt.datetime]],

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,3 +182,39 @@ def test_uri_parsing(tmp_path: Path) -> None:
     with pytest.raises(InvalidKey) as no_module:
         load_key("pkcs11:token=X;object=y", "1234")
     assert no_module.value.code == "BRAK_MODULU_PKCS11"
+
+
+def test_two_keys_of_one_token_open_at_once_and_closing_one_leaves_the_other_signing(
+    token: Token, live_verifier: XadesVerifier
+) -> None:
+    """Login belongs to the process and the token, not to a session (PKCS#11 v2.40, 5.6): the second key's
+    C_Login was CKR_USER_ALREADY_LOGGED_IN, and closing the first key (C_Logout) logged the second out."""
+    first = load_key(token.rsa_uri, PIN)
+    second = load_key(token.ec_uri, PIN, str(token.ec_cert_file))
+    with pytest.raises(InvalidKey) as other_pin:
+        load_key(token.rsa_uri, "0000")  # the token is logged in already: a wrong PIN is still wrong
+    assert other_pin.value.code == "ZLY_PIN"
+    first.close()  # type: ignore[attr-defined]
+    with second:  # type: ignore[attr-defined]
+        signed = XadesSigner(second).sign_enveloped(wniosek(), signing_time=NOW)
+    assert live_verifier.verify(signed).accepted
+
+
+def test_keys_of_one_module_sign_from_many_threads_at_once(token: Token, live_verifier: XadesVerifier) -> None:
+    """The module was initialised without CKF_OS_LOCKING_OK: its calls are serialised per module, so the keys
+    of one token (two sessions) sign from request threads at once and every signature verifies."""
+    keys = [load_key(token.rsa_uri, PIN), load_key(token.ec_uri, PIN, str(token.ec_cert_file))]
+    signers = [XadesSigner(key) for key in keys]
+    barrier = threading.Barrier(8)
+
+    def sign(index: int) -> bytes:
+        barrier.wait()
+        return signers[index % 2].sign_enveloped(wniosek(), signing_time=NOW)
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            signed = list(pool.map(sign, range(8)))
+    finally:
+        for key in keys:
+            key.close()  # type: ignore[attr-defined]
+    assert all(live_verifier.verify(document).accepted for document in signed)
