@@ -1,10 +1,12 @@
-"""The demo's documents (issue 15, item 9): a test PKI, the hub's seal, signers in PUP and OPS, and a few
-cases in various states, so that scripts can play both sides with nothing but `demo.json` and the WSDL.
+"""The demo's documents (issue 15, item 9): a test PKI, the hub's seal, each office's seal, signers in PUP and
+OPS, and a few cases in various states, so that scripts can play both sides with nothing but `demo.json` and
+the WSDL.
 
 The PKI is `signing.testpki`'s (a root, a qualified CA whose certificates carry QCStatements, a CRL), all
-invented. Each signer's key is a PKCS#12 with its chain in `klucze/`, private to the owner (0600) like the
-demo's other keys (docs/security.md "Files and permissions"); the trust anchors the hub uses are in
-`zaufane/`, the CRL in `crl/`.
+invented. Each signer's key and each office's seal (its certificate naming the office, `[[seals]]`) is a
+PKCS#12 with its chain in `klucze/`, private to the owner (0600) like the demo's other keys
+(docs/security.md "Files and permissions"); the trust anchors the hub uses are in `zaufane/`, the CRL in
+`crl/`.
 """
 
 from __future__ import annotations
@@ -97,14 +99,35 @@ def _pkcs12(path: Path, issued: Issued, pki: TestPKI, password: str, name: str) 
     _write_private(path, blob)
 
 
-def _write_pki(directory: Path, seed: int, users: list[dict[str, Any]]) -> dict[str, str]:
-    """The PKI's files and the signers' keys; the signers join `users` with their PESEL and key."""
+def office_seal(code: str) -> str:
+    """Where the demo keeps an office's seal (relative to the demo's folder)."""
+    return f"{KEYS}/pieczec-{code}.p12"
+
+
+def _write_office_seals(
+    directory: Path, pki: TestPKI, seed: int, offices: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """A seal for every office (the gminas' units too), its certificate naming the office; the `[[seals]]`."""
+    seals = []
+    for office in offices:
+        password = _secret(seed, "pieczec:" + office["code"])
+        seal = pki.seal(office["name"])  # ECDSA P-256: quick to make for a powiat of many gminas
+        _pkcs12(directory / office_seal(office["code"]), seal, pki, password, "pieczec-" + office["code"])
+        seals.append({"office": office["code"], "key": office_seal(office["code"]), "password": password})
+    return seals
+
+
+def _write_pki(
+    directory: Path, seed: int, users: list[dict[str, Any]], offices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The PKI's files, the seals and the signers' keys; the signers join `users` with their PESEL and key."""
     pki = build_pki(dt.datetime.now(dt.UTC))
     _write_private(directory / TRUST / "root.pem", pki.root.cert_pem())
     _write_private(directory / TRUST / "ca.pem", pki.qualified_ca.cert_pem())
     seal_password = _secret(seed, "pieczec")
-    # The hub's seal names no person (no PESEL) and is not a qualified signature of anyone.
+    # The hub's seal names no person (no PESEL) and is not a qualified signature of anyone; it signs receipts.
     _pkcs12(directory / SEAL, pki.signer("Pieczęć", "Platformy", qualified=False), pki, seal_password, "pieczec")
+    seals = _write_office_seals(directory, pki, seed, offices)
     for signer in SIGNERS:
         issued = pki.signer(signer.given, signer.surname, pesel=signer.pesel)
         password = _secret(seed, signer.login)
@@ -124,13 +147,14 @@ def _write_pki(directory: Path, seed: int, users: list[dict[str, Any]]) -> dict[
         )
     crl = pki.crl([]).public_bytes(serialization.Encoding.PEM)
     _write_private(directory / CRLS / "ca.crl", crl)
-    return {"seal_password": seal_password}
+    return {"seal_password": seal_password, "seals": seals}
 
 
-def _configure(config_path: Path, users: list[dict[str, Any]], seal_password: str) -> None:
-    """The seal, trust anchors, CRLs and signers in the demo's platforma.toml."""
+def _configure(config_path: Path, users: list[dict[str, Any]], seal_password: str, seals: list[dict[str, str]]) -> None:
+    """The hub's seal, the offices' seals, trust anchors, CRLs and signers in the demo's platforma.toml."""
     document = tomllib.loads(config_path.read_text(encoding="utf-8"))
     document["hub"].update(seal_key=SEAL, seal_key_password=seal_password, signature_trust=TRUST, signature_crls=CRLS)
+    document["seals"] = seals
     for user in users:
         if "pesel" in user:
             document["users"].append(
@@ -155,7 +179,7 @@ def _form(core: HubCore, pesel: str, basis: str, certificate: str, office: str, 
 
 def _cases(core: HubCore, users: list[dict[str, Any]], beneficiaries: list[dict[str, Any]]) -> list[dict[str, str]]:
     """A few cases in various states: submitted, to sign, refused, delivered (signed by PUP's signer) and
-    collected (sealed by the hub), and one request of PUP to OPS waiting in OPS's inbox."""
+    collected (sealed by the hub with PUP's seal), and one request of PUP to OPS waiting in OPS's inbox."""
     by_login = {u["login"]: u for u in users}
 
     def caller(login: str) -> Caller:
@@ -193,12 +217,12 @@ def _cases(core: HubCore, users: list[dict[str, Any]], beneficiaries: list[dict[
 
 
 def prepare_documents(directory: Path, state: dict[str, Any], seed: int) -> dict[str, Any]:
-    """The PKI, the seal, the signers (added to `state["users"]`) and a few cases; the entries for the
+    """The PKI, the seals, the signers (added to `state["users"]`) and a few cases; the entries for the
     demo's state: `trust` (the folder of trust anchors the hub uses) and `documents` (the cases made)."""
     users: list[dict[str, Any]] = state["users"]
-    secrets = _write_pki(directory, seed, users)
+    secrets = _write_pki(directory, seed, users, state["offices"])
     config_path = Path(state["config"])
-    _configure(config_path, users, secrets["seal_password"])
+    _configure(config_path, users, secrets["seal_password"], secrets["seals"])
     core = HubCore.open(config_module.load(config_path))
     try:
         cases = _cases(core, users, state["beneficiaries"])

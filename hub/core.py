@@ -15,6 +15,7 @@ from hub.domain.policy import Policy
 from hub.domain.query import QueryEngine
 from hub.domain.reports import Reports
 from hub.domain.rules import RuleStore
+from hub.domain.seals import open_seals
 from hub.settings import Config
 from hub.storage.tables import hub_engine
 
@@ -37,6 +38,9 @@ class HubCore:
     def open(cls, config: Config, *, import_users: bool = True) -> HubCore:
         """Open the hub's databases and replicas; seed users, groups and rules from the configuration."""
         settings = config.hub
+        # The seals' keys first (issue 15, item 4b): a wrong PIN or a missing token stops the start in one line
+        # before any database is touched.
+        seals = open_seals(config)
         # One chain for disclosures and security events (audit/): both writers share one store.
         store = AuditStore(
             settings.audit_database,
@@ -68,11 +72,12 @@ class HubCore:
         query = QueryEngine(config, register, Policy(config, rules))
         feeding = Feeding(config, accounts)
         reports = Reports(register.store, accounts, issuer=settings.name, config=config)
-        documents = open_documents(config, engine, query, events)
+        documents = open_documents(config, engine, query, events, seals)
         return cls(config, accounts, register, query, events, rules, feeding, reports, documents)
 
     def close(self) -> None:
-        """Release every database connection."""
+        """Release every database connection and the seals' token sessions."""
+        self.documents.close()
         self.query.close()
         self.feeding.close()
         self.register.dispose()

@@ -1,14 +1,16 @@
 """The hub's configuration: one TOML file read once at start-up into frozen, typed settings (pydantic v2).
 
 Offices, user groups, demo users, data sets (each a replica URL or a node URL), the registry of legal
-bases and the scope rules (guideline 3). Relative SQLite URLs and file paths are resolved against the
-file's folder. Every mistake is reported at once, one Polish line each, as `plik:sekcja.pole: what is
-wrong`; nothing else in the code reads the file again: the objects made here are passed down.
+bases, the scope rules (guideline 3) and the offices' seals. Relative SQLite URLs and file paths are
+resolved against the file's folder. Every mistake is reported at once, one Polish line each, as
+`plik:sekcja.pole: what is wrong`; nothing else in the code reads the file again: the objects made here
+are passed down.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -152,6 +154,41 @@ class Rule(_Frozen):
     legal_bases: tuple[Code, ...] = ()
 
 
+PKCS11_SCHEME = "pkcs11:"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+EnvName = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=ENV_PATTERN)]
+
+
+def _key_source(value: str, base: Path) -> str:
+    """A key file relative to the configuration's folder, or a `pkcs11:` URI (RFC 7512) as it is."""
+    return value if value.startswith(PKCS11_SCHEME) else str((base / value).resolve())
+
+
+class Seal(_Frozen):
+    """An office's electronic seal held by the hub (issue 15, item 4b), with which it seals the certificates
+    the office issues: a PKCS#12 or PEM file, or a key in a PKCS#11 token (`pkcs11:` URI).
+
+    `password` is the file's password or the token's PIN; `password_env` names the environment variable
+    that holds it instead (read once, when the configuration is loaded). `certificate`: a PEM file with the
+    seal's certificate and its chain, for a token that does not hold them."""
+
+    office: Code
+    key: Url
+    password: StrictStr | None = Field(default=None, repr=False)
+    password_env: EnvName | None = None
+    certificate: Url | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _key_file(cls, value: str, info: ValidationInfo) -> str:
+        return _key_source(value, _base(info))
+
+    @field_validator("certificate")
+    @classmethod
+    def _certificate_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else str((_base(info) / value).resolve())
+
+
 class OfficeSystem(_Frozen):
     """A domain system that authenticates with a TLS client certificate, mapped to its office."""
 
@@ -201,10 +238,13 @@ class HubSettings(_Frozen):
     audit_retention_days: Annotated[StrictInt, Field(ge=1)] | None = None
     audit_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
     replay_window_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 300
-    # Documents (issue 15): the hub's seal signing receipts (PKCS#12 or PEM), the trust anchors and CRLs
+    # Documents (issue 15): the hub's seal signing receipts (PKCS#12, PEM or a `pkcs11:` URI; its password or
+    # PIN in the file or in the environment variable `seal_key_password_env` names), the trust anchors and CRLs
     # against which uploaded qualified signatures are verified (a folder of certificates or a trusted list).
+    # The offices' own seals, which seal their certificates, are `[[seals]]`.
     seal_key: Url | None = None
-    seal_key_password: StrictStr | None = None
+    seal_key_password: StrictStr | None = Field(default=None, repr=False)
+    seal_key_password_env: EnvName | None = None
     signature_trust: Url | None = None
     signature_crls: Url | None = None
 
@@ -216,7 +256,11 @@ class HubSettings(_Frozen):
     @field_validator(*_FILES)
     @classmethod
     def _absolute_file(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else str((_base(info) / value).resolve())
+        if value is None:
+            return None
+        if info.field_name == "seal_key":
+            return _key_source(value, _base(info))
+        return str((_base(info) / value).resolve())
 
 
 #: The default names of a gmina's unit offices, by kind (`[powiat] office_names` overrides them).
@@ -271,6 +315,7 @@ class Config(_Frozen):
     legal_bases: tuple[LegalBasis, ...] = ()
     rules: tuple[Rule, ...] = ()
     systems: tuple[OfficeSystem, ...] = ()
+    seals: tuple[Seal, ...] = ()
     powiat: Powiat = Field(default_factory=Powiat)
     gminas: tuple[Gmina, ...] = ()
     _offices: dict[str, Office] = PrivateAttr(default_factory=dict)
@@ -291,6 +336,10 @@ class Config(_Frozen):
 
     def data_set(self, code: str) -> DataSet | None:
         return self._data_sets.get(code)
+
+    def seal(self, office: str) -> Seal | None:
+        """The seal the hub holds for an office (`[[seals]]`), if any."""
+        return next((seal for seal in self.seals if seal.office == office), None)
 
     def system(self, subject_cn: str) -> OfficeSystem | None:
         """The office system whose TLS client certificate has this subject common name."""
@@ -322,8 +371,10 @@ class Config(_Frozen):
 # -- loading -----------------------------------------------------------------------------------------------------
 
 
-def load(path: str | Path) -> Config:
-    """Read and check a configuration file; raise `ConfigurationError` with every problem in Polish."""
+def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and check a configuration file; raise `ConfigurationError` with every problem in Polish.
+
+    `environ` (the process's environment by default) gives the passwords and PINs named by `*_env` fields."""
     path = Path(path).resolve()
     try:
         with path.open("rb") as handle:
@@ -340,10 +391,10 @@ def load(path: str | Path) -> Config:
         raise ConfigurationError(f"{path.name}: plik nie jest poprawnym TOML ({error}).") from None
     except RecursionError:  # tomllib recurses per nesting level (found by tests/fuzz)
         raise ConfigurationError(f"{path.name}: zbyt głęboko zagnieżdżone tablice lub sekcje TOML.") from None
-    return parse(raw, path)
+    return parse(raw, path, environ)
 
 
-def parse(raw: Mapping[str, Any], path: Path) -> Config:
+def parse(raw: Mapping[str, Any], path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Build a `Config` from an already-read TOML table: types first, then consistency, all errors at once.
 
     `[[gminas]]` become offices and data sets, `*KIND` groups one group per office of the kind and `*KIND`
@@ -351,6 +402,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     where it was written.
     """
     expanded, origin, problems = _expand(raw, path)
+    expanded = _secrets_from_environment(expanded, os.environ if environ is None else environ, path.name, problems)
     try:
         config = Config.model_validate({**expanded, "path": path}, context={"base": path.parent})
     except ValidationError as error:
@@ -372,7 +424,7 @@ _MESSAGES = {
     "float_parsing": "oczekiwano liczby",
     "string_type": "oczekiwano tekstu w cudzysłowie",
     "bool_type": "oczekiwano wartości logicznej (true albo false)",
-    "tuple_type": "oczekiwano listy w nawiasach kwadratowych, np. [\"A\", \"B\"]",
+    "tuple_type": 'oczekiwano listy w nawiasach kwadratowych, np. ["A", "B"]',
     "list_type": "oczekiwano listy w nawiasach kwadratowych",
     "model_type": "oczekiwano sekcji (tabeli TOML)",
     "model_attributes_type": "oczekiwano sekcji (tabeli TOML)",
@@ -405,6 +457,8 @@ def _message(error: Mapping[str, Any]) -> str:
         return str(context.get("error", error.get("msg", kind)))
     if kind == "string_pattern_mismatch" and context.get("pattern") == TERYT_PATTERN:
         return "kod TERYT (TERC) gminy to 7 cyfr, np. 0201011"
+    if kind == "string_pattern_mismatch" and context.get("pattern") == ENV_PATTERN:
+        return "nazwa zmiennej środowiskowej: litery bez znaków diakrytycznych, cyfry i _, np. PIN_PIECZECI_PUP"
     if kind == "literal_error":
         return f"dozwolone wartości: {context.get('expected', '')}"
     return _MESSAGES.get(kind, str(error.get("msg", kind)))
@@ -447,7 +501,7 @@ def _check_tls(hub: HubSettings, path: Path) -> list[str]:
         problems.append(f"{where}.client_crl: lista CRL wymaga certyfikatów CA klientów (client_ca)")
     for name in _FILES:
         value = getattr(hub, name)
-        if name in ("audit_key", "audit_anchors") or not value:
+        if name in ("audit_key", "audit_anchors") or not value or value.startswith(PKCS11_SCHEME):
             continue
         file = Path(value)
         if not (file.is_file() or (name in ("signature_trust", "signature_crls") and file.is_dir())):
@@ -484,6 +538,7 @@ def _check(config: Config) -> list[str]:
         if group.office not in offices:
             problems.append(f"{name}:groups[{index}].office: nieznany urząd {group.office}")
     problems.extend(_check_users(name, config.users, groups))
+    problems.extend(_check_seals(name, config.seals, offices))
     for index, basis in enumerate(config.legal_bases, 1):
         problems.extend(
             f"{name}:legal_bases[{index}].data_sets: nieznany zbiór {code}"
@@ -503,6 +558,31 @@ def _check_users(name: str, users: Sequence[UserEntry], groups: set[tuple[str, s
         problems.extend(
             f"{name}:users[{index}].roles: nieznana rola {role}" for role in user.roles if role not in catalog.ROLES
         )
+    return problems
+
+
+def _check_seals(name: str, seals: Sequence[Seal], offices: set[str]) -> list[str]:
+    """Each seal belongs to one configured office, and its files can be read (the keys are opened later, by
+    the documents service at start: `hub.domain.seals`)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, seal in enumerate(seals, 1):
+        where = f"{name}:seals[{index}]"
+        if seal.office not in offices:
+            problems.append(f"{where}.office: nieznany urząd {seal.office}")
+        elif seal.office in seen:
+            problems.append(f"{where}.office: urząd {seal.office} ma już pieczęć w [[seals]]")
+        seen.add(seal.office)
+        files = [("certificate", seal.certificate)]
+        if not seal.key.startswith(PKCS11_SCHEME):
+            files.insert(0, ("key", seal.key))
+        for field_name, value in files:
+            if value is None:
+                continue
+            if not Path(value).is_file():
+                problems.append(f"{where}.{field_name}: nie ma takiego pliku: {value} (pieczęć urzędu {seal.office})")
+            elif not os.access(value, os.R_OK):
+                problems.append(f"{where}.{field_name}: brak uprawnień do odczytu pliku {value}")
     return problems
 
 
@@ -650,6 +730,49 @@ def _add_gmina(
                 where = {"replica": _unit_url(replica, code, gmina, kind)}
             origin[("data_sets", len(data_sets))] = ("gminas", index - 1)
             data_sets.append({"code": code, "kind": kind, "controller": office, **where})
+
+
+def _secrets_from_environment(
+    raw: dict[str, Any], environ: Mapping[str, str], name: str, problems: list[str]
+) -> dict[str, Any]:
+    """Passwords and PINs named by `[hub] seal_key_password_env` and `[[seals]] password_env`, read from the
+    environment once, here, so that a PIN need not be written in the file (nothing else reads the environment).
+    """
+    result = dict(raw)
+    hub = raw.get("hub")
+    if isinstance(hub, Mapping):
+        result["hub"] = _secret(hub, "seal_key_password", environ, f"{name}:hub", "pieczęć huba", problems)
+    seals = raw.get("seals")
+    if isinstance(seals, list):
+        result["seals"] = [
+            _secret(seal, "password", environ, f"{name}:seals[{index}]", _seal_owner(seal), problems)
+            if isinstance(seal, Mapping)
+            else seal
+            for index, seal in enumerate(seals, 1)
+        ]
+    return result
+
+
+def _seal_owner(seal: Mapping[str, Any]) -> str:
+    return f"pieczęć urzędu {seal.get('office')}" if isinstance(seal.get("office"), str) else "pieczęć"
+
+
+def _secret(
+    table: Mapping[str, Any], field: str, environ: Mapping[str, str], where: str, owner: str, problems: list[str]
+) -> Mapping[str, Any]:
+    """`table` with `field` read from the environment variable its `<field>_env` names (if it names one)."""
+    variable = table.get(f"{field}_env")
+    if not isinstance(variable, str) or not re.fullmatch(ENV_PATTERN, variable):
+        return table  # absent, or a wrong type or name pydantic reports
+    if field in table:
+        problems.append(
+            f"{where}.{field}_env: podaj hasło w pliku ({field}) albo nazwę zmiennej ({field}_env), nie oba"
+        )
+        return table
+    if variable not in environ:
+        problems.append(f"{where}.{field}_env: zmienna środowiskowa {variable} nie jest ustawiona ({owner})")
+        return table
+    return {**table, field: environ[variable]}
 
 
 def _by_kind(entries: Sequence[Any], *, default_to_code: bool = False) -> dict[str, list[str]]:

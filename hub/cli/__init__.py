@@ -271,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: Any = args.func(args)
         return int(result or 0)
     except PlatformError as error:
-        errors.print(f"Błąd: {error.message}", highlight=False, markup=False)
+        # soft_wrap: one problem stays one line however narrow the terminal (or 80 columns in a log file)
+        errors.print(f"Błąd: {error.message}", highlight=False, markup=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

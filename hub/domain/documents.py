@@ -41,7 +41,8 @@ from contract.errors import (
 from contract.identifiers import Identifier
 from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
-from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts, ReceiptSigner
+from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
+from hub.domain.seals import OfficeSeal, Seals, open_seals
 from hub.domain.templates import Template, Templates, render_html
 from hub.domain.visualisation import document_html, pdf_from_html, signature_count
 from hub.settings import Config
@@ -49,13 +50,11 @@ from hub.storage.documents import Case, Receipt, StoredDocument, Transition
 from hub.storage.tables import User
 from signing import (
     RevocationSources,
-    SigningError,
     TrustStore,
     VerificationReport,
     VerifierConfig,
     XadesVerifier,
     load_crls,
-    load_key,
 )
 from signing import constants as dsig
 
@@ -198,7 +197,7 @@ class Documents:
         query: QueryEngine,
         events: EventLog,
         signing: SigningPolicy,
-        seal: ReceiptSigner | None,
+        seals: Seals,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -206,7 +205,12 @@ class Documents:
         self.query = query
         self.events = events
         self.signing = signing
-        self.seal = seal
+        self.seals = seals
+        self.seal = seals.receipts  # the hub's own seal: receipts
+
+    def close(self) -> None:
+        """Close the seals' token sessions."""
+        self.seals.close()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def document_types(self) -> list[Template]:
@@ -429,8 +433,10 @@ class Documents:
 
     def seal_certificate(self, caller: Caller, case_id: str) -> Submitted:
         """The second way of signing (issue 15, item 4b): on a signer's request the hub seals the generated
-        certificate with the seal it holds (`seal_key`, PKCS#12); the sealed document is verified as an
-        upload is (intact, whole, exactly as generated, trusted, not revoked), then delivered."""
+        certificate with the seal it holds for the issuing office (`[[seals]]`: a PKCS#12 or PEM file, or a
+        PKCS#11 token); an office without one is `BRAK_PIECZECI_URZEDU` (`hub.domain.seals`). The sealed
+        document is verified as an upload is (intact, whole, exactly as generated, trusted, not revoked) and
+        its certificate must be the office's seal; then it is delivered."""
         with Session(self.engine) as session:
             case = self._controller_case(session, caller, case_id, "opieczętowanie zaświadczenia")
             if case.state != TO_SIGN:
@@ -439,11 +445,10 @@ class Documents:
             if generated is None:
                 raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
             session.expunge_all()
-        if self.seal is None:
-            raise ConfigurationError("Hub nie ma skonfigurowanej pieczęci (seal_key).")
-        signed = self.seal.seal(generated.content)
+        seal = self.seals.of(case.recipient_office, self._office_name(case.recipient_office))
+        signed = seal.seal(generated.content)
         # A seal names no person: the PESEL and qualified-signature checks are for people's signatures.
-        report = self._verify(signed, generated.content, None, person=False)
+        report = self._verify(signed, generated.content, None, person=False, seal=seal)
         return self._deliver(caller, case_id, generated, signed, report, f"pieczęć: {report.signer}")
 
     def _deliver(
@@ -527,7 +532,9 @@ class Documents:
             )
         return case
 
-    def _verify(self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True) -> VerificationReport:
+    def _verify(
+        self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True, seal: OfficeSeal | None = None
+    ) -> VerificationReport:
         if self.signing.verifier is None:
             raise ConfigurationError("Hub nie ma skonfigurowanych kotwic zaufania podpisów (signature_trust).")
         if not signed.strip():
@@ -566,6 +573,14 @@ class Documents:
                     DetailKind.DESCRIPTION,
                     "PODPISUJACY_NIEUPRAWNIONY: Podpis złożyła osoba inna niż "
                     "użytkownik przesyłający zaświadczenie (PESEL z certyfikatu nie zgadza się z kontem).",
+                )
+            )
+        if seal is not None and (report.certificate is None or report.certificate.sha256 != seal.sha256):
+            reasons.append(
+                Detail(
+                    DetailKind.DESCRIPTION,
+                    f"PIECZEC_INNA_NIZ_URZEDU: Dokument opieczętowano certyfikatem innym niż pieczęć urzędu "
+                    f"{seal.office} skonfigurowana w hubie.",
                 )
             )
         if reasons:
@@ -853,8 +868,11 @@ class _Builder:
 __all__ = ["Documents", "RequestForm", "SigningPolicy"]
 
 
-def open_documents(config: Config, engine: Engine, query: QueryEngine, events: EventLog) -> Documents:
-    """The documents service as the configuration sets it up: templates seeded, the seal and trust loaded."""
+def open_documents(
+    config: Config, engine: Engine, query: QueryEngine, events: EventLog, seals: Seals | None = None
+) -> Documents:
+    """The documents service as the configuration sets it up: templates seeded, the trust anchors loaded, the
+    seals opened (once, at start, `hub.domain.seals.open_seals`) unless given."""
     settings = config.hub
     templates = Templates(engine, events)
     templates.seed()
@@ -870,10 +888,5 @@ def open_documents(config: Config, engine: Engine, query: QueryEngine, events: E
                 trust=TrustStore.from_path(settings.signature_trust), revocation=RevocationSources(crls=crls)
             )
         )
-    seal = None
-    if settings.seal_key:
-        try:
-            seal = ReceiptSigner(load_key(settings.seal_key, settings.seal_key_password))
-        except SigningError as error:
-            raise ConfigurationError(f"Pieczęć huba (seal_key) nie daje się użyć: {error}") from None
-    return Documents(config, engine, templates, query, events, SigningPolicy(verifier), seal)
+    seals = open_seals(config) if seals is None else seals
+    return Documents(config, engine, templates, query, events, SigningPolicy(verifier), seals)

@@ -74,7 +74,8 @@ def receipt_xml(facts: ReceiptFacts) -> bytes:
 
 
 class ReceiptSigner:
-    """Signs receipts with the hub's seal key (PKCS#12, PEM or a PKCS#11 token via `signing.load_key`)."""
+    """Signs receipts with the hub's seal key (PKCS#12, PEM or a PKCS#11 token via `signing.load_key`); the
+    offices' certificates are sealed with the offices' own seals (`hub.domain.seals`)."""
 
     def __init__(self, seal: SigningKey) -> None:
         self._signer = XadesSigner(seal)
@@ -82,7 +83,3 @@ class ReceiptSigner:
     def issue(self, facts: ReceiptFacts) -> bytes:
         """The signed receipt."""
         return self._signer.sign_enveloped(receipt_xml(facts))
-
-    def seal(self, document: bytes) -> bytes:
-        """A document sealed by the hub (enveloped XAdES over the whole document; issue 15, item 4b)."""
-        return self._signer.sign_enveloped(document)

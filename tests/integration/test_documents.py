@@ -86,7 +86,7 @@ def _p12(issued: Issued, chain: list[Any], path: Path) -> None:
 
 
 def _configure(directory: Path, pki: TestPKI, passwords: dict[str, str]) -> None:
-    """Seal, trust anchors and the PUP signer and template editor in the demo's platforma.toml.
+    """Seals, trust anchors and the PUP signer and template editor in the demo's platforma.toml.
 
     The tests sign with their own PKI (they issue strangers', revoked and non-qualified certificates): its
     anchors and seal replace the demo's, and the demo's CRL (of the demo's CA) is dropped. A signer the demo
@@ -101,6 +101,12 @@ def _configure(directory: Path, pki: TestPKI, passwords: dict[str, str]) -> None
     config = tomllib.loads(path.read_text(encoding="utf-8"))
     config["hub"].update(seal_key="pieczec.p12", seal_key_password=SEAL_PASSWORD, signature_trust="zaufane")
     config["hub"].pop("signature_crls", None)
+    # The offices named in [[offices]] seal with seals of this PKI too (the demo's chain to the demo's root).
+    config["seals"] = []
+    for office in config["offices"]:
+        seal_file = f"pieczec-{office['code']}.p12"
+        _p12(pki.seal(office["name"]), [pki.qualified_ca.cert], directory / seal_file)
+        config["seals"].append({"office": office["code"], "key": seal_file, "password": SEAL_PASSWORD})
     for login, roles, pesel in (
         ("pup.podpisujacy", ["UZYTKOWNIK", "PODPISUJACY"], SIGNER_PESEL),
         ("pup.inny", ["UZYTKOWNIK", "PODPISUJACY"], OTHER_PESEL),

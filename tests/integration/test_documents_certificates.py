@@ -186,7 +186,7 @@ def test_a_signature_with_a_revoked_certificate_is_refused(hub: Office) -> None:
         core.close()
 
 
-def test_the_hub_seals_a_certificate_with_the_seal_it_holds(hub: Office) -> None:
+def test_the_hub_seals_a_certificate_with_the_seal_it_holds_for_the_office(hub: Office) -> None:
     core = hub.core()
     try:
         signer, case_id, _content = _accepted(core, hub, hub.person("OPS"))
@@ -194,7 +194,8 @@ def test_the_hub_seals_a_certificate_with_the_seal_it_holds(hub: Office) -> None
             core.documents.seal_certificate(_caller(core, hub, "pup.kierownik"), case_id)
         sealed = core.documents.seal_certificate(signer, case_id)
         assert sealed.case.state == "DOSTARCZONY" and b"SignatureValue" in sealed.document.content
-        assert "pieczęć: Pieczęć Platformy" in [t.note for t in core.documents.history(signer, case_id)]
+        # OPS's own seal (`[[seals]]`), not the hub's: tests/integration/test_office_seals.py for the rest.
+        assert "pieczęć: Ośrodek Pomocy Społecznej" in [t.note for t in core.documents.history(signer, case_id)]
         report = core.documents.signing.verifier.verify(sealed.document.content)  # type: ignore[union-attr]
         assert report.accepted and report.coverage.whole_document
     finally:
