@@ -1,6 +1,7 @@
 """The contracts as integrators meet them: the served WSDLs and schemas are the checked-in files (across a
 restart), and clients generated from the served WSDL — zeep, PHP's SoapClient, node-soap — call every
-operation of /soap/zapytania and /soap/konta and read typed faults (`Blad`) with their codes."""
+operation of /soap/zapytania and /soap/konta, and a template operation of /soap/dokumenty, and read typed
+faults (`Blad`) with their codes."""
 
 from __future__ import annotations
 
@@ -32,13 +33,14 @@ def base_url(hub: RunningHub) -> str:
 
 
 def served(hub: RunningHub) -> dict[str, bytes]:
-    """Every WSDL (`/soap/<service>?wsdl`) and schema (`/xsd/<file>`) the hub serves, by checked-in file name."""
+    """Every WSDL (`/soap/<service>?wsdl`) and schema (`/xsd/<file>`, document types' too) the hub serves, by
+    checked-in file name."""
     files = {}
     for service in contracts.SERVICES:
         answer = requests.get(f"{base_url(hub)}/soap/{service}?wsdl", timeout=30)
         assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/xml")
         files[f"wsdl/{service}.wsdl"] = answer.content
-    for name in contracts.schemas():
+    for name in contracts.published_schemas():
         answer = requests.get(f"{base_url(hub)}/xsd/{name}", timeout=30)
         assert answer.status_code == 200
         files[f"xsd/{name}"] = answer.content
@@ -54,7 +56,7 @@ def checked_in(hub: RunningHub) -> dict[str, bytes]:
         assert content.count(placeholder) == 1
         address = f'location="{base_url(hub)}/soap/{service}"'.encode()
         files[f"wsdl/{service}.wsdl"] = content.replace(placeholder, address)
-    for name in contracts.schemas():
+    for name in contracts.published_schemas():
         files[f"xsd/{name}"] = (ROOT / "xsd" / name).read_bytes()
     return files
 
@@ -89,7 +91,9 @@ def test_the_served_contracts_are_the_checked_in_files_across_a_restart(
     first_served, second = restarted
     again = served(second)
     assert again == checked_in(second)
-    assert set(again) == set(first_served) and len(again) == len(contracts.SERVICES) + len(contracts.schemas())
+    assert set(again) == set(first_served) and len(again) == len(contracts.SERVICES) + len(
+        contracts.published_schemas()
+    )
     for name, content in again.items():  # the same bytes both times, the port aside
         port_free = content.replace(base_url(second).encode(), b"HUB")
         assert port_free == first_served[name].replace(_address_of(first_served, name), b"HUB"), name
@@ -116,6 +120,7 @@ EXPECTED = [
     ("ZmianaHasla", "OK", None),
     ("Wylogowanie", "OK", None),
     ("Wylogowanie", "BLAD", "BRAK_UWIERZYTELNIENIA"),
+    ("PobierzSzablon", "BLAD", "BRAK_UPRAWNIEN"),
 ]
 NEW_PASSWORD = "Nowe-Haslo-Klienta-2026!"
 
@@ -131,6 +136,7 @@ def arguments(hub: RunningHub, account: str) -> list[str]:
         account_user["password"],
         hub.person("PUP", "OPS", "SR"),
         NEW_PASSWORD,
+        f"{base_url(hub)}/soap/dokumenty?wsdl",
     ]
 
 
@@ -140,12 +146,15 @@ def check_lines(output: str) -> None:
     by_code = {line.get("kod"): line for line in lines}
     assert by_code["NIEZNANY_ZBIOR"]["szczegoly"] == [["ZBIOR", "ZUS", None]]
     assert by_code["NIEZNANY_ZBIOR"]["faultcode"].endswith("Client")
+    assert by_code["BRAK_UPRAWNIEN"]["szczegoly"] == [["ROLA", "REDAKTOR_SZABLONOW", None]]  # a template operation
     assert next(line for line in lines if line["operacja"] == "ZapytanieOBeneficjenta")["odpowiedz"] == "OK"
 
 
 def zeep_calls(hub: RunningHub, account: str) -> str:
     """The same calls as the PHP and node clients, with zeep; the fault detail parsed as the WSDL's `Blad`."""
-    wsdl, konta_wsdl, login, password, account_login, account_password, pesel, new = arguments(hub, account)
+    wsdl, konta_wsdl, login, password, account_login, account_password, pesel, new, dokumenty_wsdl = arguments(
+        hub, account
+    )
     lines: list[dict[str, Any]] = []
 
     def call(client: Client, name: str, summary: Any, **kwargs: Any) -> None:
@@ -180,6 +189,8 @@ def zeep_calls(hub: RunningHub, account: str) -> str:
     call(accounts, "ZmianaHasla", str, StareHaslo=account_password, NoweHaslo=new)
     call(Client(konta_wsdl, wsse=UsernameToken(account_login, new)), "Wylogowanie", str)
     call(Client(konta_wsdl), "Wylogowanie", str)
+    documents = Client(dokumenty_wsdl, wsse=UsernameToken(login, password))  # not a template editor
+    call(documents, "PobierzSzablon", str, RodzajDokumentu="WNIOSEK_O_INFORMACJE", Wersja=1)
     return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
 
 

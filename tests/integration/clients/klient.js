@@ -1,11 +1,12 @@
 // A minimal node-soap client of the platform, generated from the served WSDL: calls every operation of
 // /soap/zapytania and /soap/konta once successfully and once with a fault, and prints one JSON line per call
 // ({"operacja", "wynik": "OK"|"BLAD", "faultcode", "kod", "szczegoly": [[Rodzaj, Wartosc, Zbior], ...]}).
-// Usage: node klient.js ZAPYTANIA_WSDL KONTA_WSDL QUERY_LOGIN QUERY_PASSWORD ACCOUNT_LOGIN ACCOUNT_PASSWORD PESEL NEW_PASSWORD
+// Then a template operation of /soap/dokumenty (PobierzSzablon) as a user who is not a template editor: a typed fault.
+// Usage: node klient.js ZAPYTANIA_WSDL KONTA_WSDL QUERY_LOGIN QUERY_PASSWORD ACCOUNT_LOGIN ACCOUNT_PASSWORD PESEL NEW_PASSWORD DOKUMENTY_WSDL
 'use strict';
 const soap = require('soap');
 
-const [queriesWsdl, accountsWsdl, queryLogin, queryPassword, accountLogin, accountPassword, pesel, newPassword] =
+const [queriesWsdl, accountsWsdl, queryLogin, queryPassword, accountLogin, accountPassword, pesel, newPassword, documentsWsdl] =
   process.argv.slice(2);
 
 async function client(wsdl, credentials) {
@@ -58,6 +59,8 @@ function query(set) {
   await call('ZmianaHasla', accounts, { StareHaslo: accountPassword, NoweHaslo: newPassword }, (a) => a);
   await call('Wylogowanie', await client(accountsWsdl, [accountLogin, newPassword]), {}, (a) => a);
   await call('Wylogowanie', await client(accountsWsdl, null), {}, (a) => a);
+  const documents = await client(documentsWsdl, [queryLogin, queryPassword]);
+  await call('PobierzSzablon', documents, { RodzajDokumentu: 'WNIOSEK_O_INFORMACJE', Wersja: 1 }, (a) => a.EksportSzablonu.SkrotSHA256);
 })().catch((error) => {
   console.error(error);
   process.exit(1);

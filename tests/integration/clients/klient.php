@@ -2,7 +2,8 @@
 // A minimal PHP client of the platform (SoapClient, generated from the served WSDL): calls every operation of
 // /soap/zapytania and /soap/konta once successfully and once with a fault, and prints one JSON line per call
 // ({"operacja", "wynik": "OK"|"BLAD", "faultcode", "kod", "szczegoly": [[Rodzaj, Wartosc, Zbior], ...]}).
-// Usage: php klient.php ZAPYTANIA_WSDL KONTA_WSDL QUERY_LOGIN QUERY_PASSWORD ACCOUNT_LOGIN ACCOUNT_PASSWORD PESEL NEW_PASSWORD
+// Then a template operation of /soap/dokumenty (PobierzSzablon) as a user who is not a template editor: a typed fault.
+// Usage: php klient.php ZAPYTANIA_WSDL KONTA_WSDL QUERY_LOGIN QUERY_PASSWORD ACCOUNT_LOGIN ACCOUNT_PASSWORD PESEL NEW_PASSWORD DOKUMENTY_WSDL
 
 const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
 
@@ -44,7 +45,7 @@ function call(string $name, SoapClient $client, array $arguments, callable $summ
     }
 }
 
-[$_, $queriesWsdl, $accountsWsdl, $queryLogin, $queryPassword, $accountLogin, $accountPassword, $pesel, $newPassword] = $argv;
+[$_, $queriesWsdl, $accountsWsdl, $queryLogin, $queryPassword, $accountLogin, $accountPassword, $pesel, $newPassword, $documentsWsdl] = $argv;
 $count = fn($answer) => count(is_array($answer->Zbiory->Zbior ?? null) ? $answer->Zbiory->Zbior : [$answer->Zbiory->Zbior]);
 $query = fn(string $set) => ['Zapytanie' => [
     'IdentyfikatorBeneficjenta' => ['Pesel' => $pesel],
@@ -67,3 +68,6 @@ call('ZmianaHasla', $accounts, ['StareHaslo' => $accountPassword, 'NoweHaslo' =>
 call('ZmianaHasla', $accounts, ['StareHaslo' => $accountPassword, 'NoweHaslo' => $newPassword], fn($a) => $a);
 call('Wylogowanie', client($accountsWsdl, [$accountLogin, $newPassword]), [], fn($a) => $a);
 call('Wylogowanie', client($accountsWsdl, null), [], fn($a) => $a);
+
+$documents = client($documentsWsdl, [$queryLogin, $queryPassword]);
+call('PobierzSzablon', $documents, ['RodzajDokumentu' => 'WNIOSEK_O_INFORMACJE', 'Wersja' => 1], fn($a) => $a->EksportSzablonu->SkrotSHA256);
