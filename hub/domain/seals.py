@@ -57,7 +57,12 @@ class OfficeSeal:
 
     def seal(self, document: bytes) -> bytes:
         """The document sealed: enveloped XAdES over the whole document."""
-        return self.signer.sign_enveloped(document)
+        try:
+            return self.signer.sign_enveloped(document)
+        except InvalidKey as error:  # a token gone since the start (an HSM restarted, a card pulled out)
+            raise ConfigurationError(
+                f"Pieczęć urzędu {self.office} nie daje się użyć: {error.message.rstrip('.')} [{error.code}]"
+            ) from None
 
 
 class Seals:

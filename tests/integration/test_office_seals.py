@@ -35,7 +35,7 @@ from hub.core import HubCore
 from hub.domain.accounts import hash_password
 from hub.domain.documents import CERTIFICATE, RequestForm, SignatureRefused
 from hub.domain.seals import NoOfficeSeal, OfficeSeal
-from signing import XadesSigner, load_key
+from signing import InvalidKey, XadesSigner, load_key
 from signing import constants as c
 from signing.testpki import Issued, TestPKI, build_pki, synthetic_pesel
 from tests.conftest import missing, require_tool
@@ -326,6 +326,25 @@ def test_a_seal_that_is_not_the_offices_configured_certificate_is_refused(
     with pytest.raises(SignatureRefused) as refused:
         hub.core.documents.seal_certificate(signer, case_id)
     assert any(d.startswith("PIECZEC_INNA_NIZ_URZEDU") for d in refused.value.details)
+    assert hub.core.documents.case(signer, case_id).state == "DO_PODPISU"
+
+
+def test_a_token_gone_since_the_start_is_a_configuration_error_naming_the_office(
+    hub: SealedHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HSM restarted or a card pulled out: the token's error, in Polish, not the signing library's exception."""
+    signer, case_id = _accepted(hub, "PUP")
+
+    def gone(_data: bytes) -> bytes:
+        raise InvalidKey("Błąd tokenu PKCS#11: DeviceRemoved.", code="BLAD_TOKENU")
+
+    monkeypatch.setattr(hub.core.documents.seals.of("PUP").signer.key, "sign", gone)
+    with pytest.raises(ConfigurationError) as refused:
+        hub.core.documents.seal_certificate(signer, case_id)
+    assert (
+        refused.value.message
+        == "Pieczęć urzędu PUP nie daje się użyć: Błąd tokenu PKCS#11: DeviceRemoved [BLAD_TOKENU]"
+    )
     assert hub.core.documents.case(signer, case_id).state == "DO_PODPISU"
 
 
