@@ -25,6 +25,7 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit import EventKind, EventLog
@@ -64,6 +65,8 @@ _TEXT_METADATA = (
     "rodzaj_zbioru",
     "stwierdzenie",
 )
+_NUMBERING_ATTEMPTS = 32
+"""How often a new version is numbered again when another took its number (far more than editors at once)."""
 SYSTEM_AUTHOR = "platforma"
 """The author of the shipped versions, imported on first start."""
 
@@ -503,6 +506,24 @@ class Templates:
         compile_stylesheet(xsl)
         merged = {**current.metadata, **(metadata or {}), "rodzaj": document_type}
         check_metadata(merged, _target_namespace(xsd), current.metadata)
+        metadata_json = json.dumps(merged, ensure_ascii=False)
+        # Two editors making a version of one type at once both read the same last number; the unique
+        # (rodzaj, wersja) refuses the second insert, which counts again (8 at once were BLAD_WEWNETRZNY for 3).
+        for attempt in range(_NUMBERING_ATTEMPTS):
+            try:
+                made = self._insert_next(caller, document_type, xsd, xsl, metadata_json, action)
+                break
+            except IntegrityError:
+                if attempt == _NUMBERING_ATTEMPTS - 1:
+                    raise
+        what = "import wersji" if action is TemplateAction.IMPORT else "nowa wersja"
+        self._record(caller, made, f"{what} {made.version}")
+        return made
+
+    def _insert_next(
+        self, caller: Caller, document_type: str, xsd: str, xsl: str, metadata_json: str, action: TemplateAction
+    ) -> Template:
+        """Insert the type's next version and its history row in one transaction."""
         with Session(self.engine) as session, session.begin():
             last = session.scalar(
                 select(TemplateVersion.version)
@@ -514,7 +535,7 @@ class Templates:
                 version=(last or 0) + 1,
                 xsd=xsd,
                 xsl=xsl,
-                metadata_json=json.dumps(merged, ensure_ascii=False),
+                metadata_json=metadata_json,
                 author=caller.login,
                 created=self._now(),
                 active=False,
@@ -524,8 +545,6 @@ class Templates:
             session.flush()
             made = _template(row)
             self._history(session, made, action, caller.login, caller.office)
-        what = "import wersji" if action is TemplateAction.IMPORT else "nowa wersja"
-        self._record(caller, made, f"{what} {made.version}")
         return made
 
     def change(self, caller: Caller, document_type: str, version: int, *, xsd: str | None, xsl: str | None) -> Template:

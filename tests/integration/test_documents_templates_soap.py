@@ -1,10 +1,11 @@
 """Templates administered over SOAP (issue 15 items 2 and 7), with zeep from nothing but the served WSDL of
 /soap/dokumenty: a template editor lists the versions, exports one as a file, imports a modified file as a new
 version, activates it; a new certificate is made from it and names it, an older one keeps rendering with its
-own version; a version in use, a template reaching a file or the network, a malformed file and unknown types
-are refused as soap:Client faults with nothing written; anyone else is refused (BRAK_UPRAWNIEN) and the refusal
-recorded (ODMOWA_UPRAWNIEN); every change is a ZMIANA_SZABLONU event naming its actor. The document types'
-schemas are served at /xsd/<file> as checked in, and a certificate validates against the one fetched.
+own version; editors making versions at once each get a number; a version in use, a template reaching a file
+or the network, a malformed file and unknown types are refused as soap:Client faults with nothing written;
+anyone else is refused (BRAK_UPRAWNIEN) and the refusal recorded (ODMOWA_UPRAWNIEN); every change is a
+ZMIANA_SZABLONU event naming its actor. The document types' schemas are served at /xsd/<file> as checked in,
+and a certificate validates against the one fetched.
 
 The hub is the demo powiat with PUP's signer and template editor, served as in test_documents.py."""
 
@@ -17,7 +18,9 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +191,27 @@ def test_a_new_version_takes_what_is_not_given_from_the_active_one_and_an_unused
     details = [e.details for e in events(hub, EventKind.TEMPLATE_CHANGE) if e.actor == EDITOR]
     assert any(d.startswith(f"szablon WNIOSEK_O_INFORMACJE: nowa wersja {made.Wersja} ") for d in details)
     assert any(d.startswith(f"szablon WNIOSEK_O_INFORMACJE: zmiana wersji {made.Wersja} ") for d in details)
+
+
+def test_editors_making_versions_of_one_type_at_once_each_get_their_own_number(hub: DocumentsHub) -> None:
+    """Eight new versions of one type requested in parallel: each is made, numbered once, in the history."""
+    clients = [service(hub) for _ in range(8)]
+    for client in clients:  # logged in first (a login is a password hash), so the eight calls below do collide
+        client.ListaSzablonow()
+    ready = threading.Barrier(len(clients))
+
+    def make(index: int) -> Any:
+        ready.wait()
+        return clients[index].NowaWersjaSzablonu(
+            RodzajDokumentu="ZASWIADCZENIE_OPS_SWIADCZENIA", Metadane=json.dumps({"opis": f"Równolegle {index}."})
+        )
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        made = list(pool.map(make, range(len(clients))))
+    numbers = sorted(m.Wersja for m in made)
+    assert numbers == list(range(numbers[0], numbers[0] + len(clients))), numbers
+    history = service(hub).HistoriaSzablonu(RodzajDokumentu="ZASWIADCZENIE_OPS_SWIADCZENIA")
+    assert sorted(c.Wersja for c in history if c.Czynnosc == "UTWORZENIE") == numbers
 
 
 def test_a_version_a_document_was_made_from_cannot_be_changed(hub: DocumentsHub) -> None:
