@@ -32,6 +32,7 @@ from zeep.helpers import serialize_object
 
 from audit import EventKind, SecurityEvent
 from audit.sql import SqlEventLog
+from hub.cli import main
 from hub.soap import contracts
 from tests.conftest import ROOT
 from tests.integration.conftest import MODEL
@@ -212,6 +213,24 @@ def test_editors_making_versions_of_one_type_at_once_each_get_their_own_number(h
     assert numbers == list(range(numbers[0], numbers[0] + len(clients))), numbers
     history = service(hub).HistoriaSzablonu(RodzajDokumentu="ZASWIADCZENIE_OPS_SWIADCZENIA")
     assert sorted(c.Wersja for c in history if c.Czynnosc == "UTWORZENIE") == numbers
+
+
+def test_the_command_line_shows_the_same_history_to_an_editor_only(
+    hub: DocumentsHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`platforma templates history` runs the same domain function on the served hub's database."""
+    over_soap = [
+        (c.Wersja, c.Czynnosc, c.Kto, c.SkrotSHA256) for c in service(hub).HistoriaSzablonu(RodzajDokumentu=CERTIFICATE)
+    ]
+    config = str(hub.directory / "platforma.toml")
+    monkeypatch.setenv("PLATFORMA_HASLO", hub.passwords[EDITOR])
+    capsys.readouterr()
+    assert main(["templates", "history", CERTIFICATE, "--config", config, "--as", EDITOR, "--json"]) == 0
+    shown = [(e["wersja"], e["czynnosc"], e["kto"], e["sha256"]) for e in json.loads(capsys.readouterr().out)]
+    assert shown == over_soap
+    monkeypatch.setenv("PLATFORMA_HASLO", hub.passwords[SIGNER])
+    assert main(["templates", "history", CERTIFICATE, "--config", config, "--as", SIGNER]) == 2
+    assert "redaktor szablonów" in capsys.readouterr().err
 
 
 def test_a_version_a_document_was_made_from_cannot_be_changed(hub: DocumentsHub) -> None:
