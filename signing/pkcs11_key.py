@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from pkcs11 import Attribute, CertificateType, Mechanism, ObjectClass
+from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
 
 from .errors import InvalidKey
 from .keys import SUPPORTED_CURVES, signature_method_for
@@ -190,10 +190,14 @@ class TokenKey:
         self.certificate = certificate
         self.chain = chain
         self.signature_method = signature_method_for(certificate.public_key())
-        with self._lock:
-            mechanisms = session.token.slot.get_mechanisms()
         public_key = certificate.public_key()
         self._is_rsa = isinstance(public_key, rsa.RSAPublicKey)
+        with self._lock:
+            mechanisms = session.token.slot.get_mechanisms()
+            key_type = private_key.key_type
+        if key_type != (KeyType.RSA if self._is_rsa else KeyType.EC):
+            # An EC key under an RSA certificate (or the reverse): the probe below would be a token error.
+            raise InvalidKey("Klucz w tokenie nie pasuje do certyfikatu.", code="KLUCZ_NIE_PASUJE")
         if self._is_rsa:
             self._mechanism = (
                 Mechanism.SHA256_RSA_PKCS if Mechanism.SHA256_RSA_PKCS in mechanisms else Mechanism.RSA_PKCS

@@ -105,7 +105,7 @@ def _configure(directory: Path, pki: TestPKI, passwords: dict[str, str]) -> None
     config["seals"] = []
     for office in config["offices"]:
         seal_file = f"pieczec-{office['code']}.p12"
-        _p12(pki.seal(office["name"]), [pki.qualified_ca.cert], directory / seal_file)
+        _p12(pki.seal(office["name"], key_kind="rsa2048"), [pki.qualified_ca.cert], directory / seal_file)
         config["seals"].append({"office": office["code"], "key": seal_file, "password": SEAL_PASSWORD})
     for login, roles, pesel in (
         ("pup.podpisujacy", ["UZYTKOWNIK", "PODPISUJACY"], SIGNER_PESEL),

@@ -162,6 +162,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SealedHub]:
     seals["OPS"] = ops_seal
     (directory / "pieczec-OPS.pem").write_bytes(ops_seal.public_bytes(serialization.Encoding.PEM))
     _bare_key(directory / "sam-klucz.p12", pki.seal("Klucz bez certyfikatu"))
+    other = pki.seal("Inny urząd", key_kind="p256").cert  # an EC certificate, as the token's key, of another key
+    (directory / "pieczec-innego-klucza.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM))
     config["hub"].update(seal_key=HUB_SEAL, seal_key_password_env=HUB_PIN)
     config["hub"].pop("seal_key_password")
     config["seals"] = [
@@ -417,7 +419,14 @@ MISCONFIGURED = [
     ),
     ("klucz-bez-certyfikatu-w-pliku", _seal(2, key="sam-klucz.p12"), PINS, "seals[2].key", "[BRAK_CERTYFIKATU]"),
     (
-        "certyfikat-innego-klucza",
+        "certyfikat-innego-klucza",  # an EC key, the certificate of another EC key: the probe signature fails
+        _seal(1, key=PUP_SEAL.replace("pieczec-pup", "bez-certyfikatu"), certificate="pieczec-innego-klucza.pem"),
+        PINS,
+        "seals[1].certificate",
+        "[KLUCZ_NIE_PASUJE]",
+    ),
+    (
+        "certyfikat-klucza-rsa",  # an EC key, OPS's RSA certificate: another kind of key altogether
         _seal(1, key=PUP_SEAL.replace("pieczec-pup", "bez-certyfikatu"), certificate="pieczec-OPS.pem"),
         PINS,
         "seals[1].certificate",
