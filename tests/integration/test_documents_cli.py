@@ -190,8 +190,10 @@ def test_a_certificate_is_accepted_signed_with_a_pkcs12_key_and_collected_from_t
     code, out, _ = platforma(hub, capsys, monkeypatch, "ops.pracownik", "documents", "show", case_id, "--json")
     shown = json.loads(out)
     assert shown["stan"] == "ODEBRANY"
-    assert [t["do_stanu"] for t in shown["przejscia"]] == ["ZLOZONY", "DO_PODPISU", "DOSTARCZONY", "ODEBRANY"]
-    assert [d["rola"] for d in shown["dokumenty"]] == ["WNIOSEK", "ZASWIADCZENIE", "ZASWIADCZENIE_PODPISANE"]
+    moves = [t["do_stanu"] for t in shown["przejscia"]]
+    assert moves == ["ZLOZONY", "DO_PODPISU", "DO_PODPISU", "DOSTARCZONY", "ODEBRANY"]  # accepted, generated
+    # the requesting office is shown the signed certificate, never the generated one awaiting a signature
+    assert [d["rola"] for d in shown["dokumenty"]] == ["WNIOSEK", "ZASWIADCZENIE_PODPISANE"]
     verified = subprocess.run(
         [
             sys.executable,
