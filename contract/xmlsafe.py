@@ -12,16 +12,11 @@ from contract.errors import ForbiddenXml, MalformedXml
 
 
 def parser(**extra: Any) -> etree.XMLParser:
-    """A parser that never loads a DTD, resolves an entity or touches the network."""
+    """A parser that never loads a DTD, resolves an entity or touches the network; comments and processing
+    instructions are dropped unless `extra` keeps them."""
+    options: dict[str, Any] = {"remove_pis": True, "remove_comments": True, **extra}
     return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_pis=True,
-        remove_comments=True,
-        **extra,
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, **options
     )
 
 
@@ -36,8 +31,9 @@ def check_tree(root: etree._Element) -> None:
         )
 
 
-def parse_bytes(data: bytes) -> etree._Element:
-    """Parse a whole document with the hardened parser and the checks above."""
+def parse_bytes(data: bytes, *, keep_comments: bool = False) -> etree._Element:
+    """Parse a whole document with the hardened parser and the checks above (`keep_comments`: and its
+    comments and processing instructions, for comparing documents exactly)."""
     # libxml2 may open an external DTD named in a DOCTYPE even with load_dtd=False, so a DOCTYPE is
     # refused before parsing, also in UTF-16/32 documents (recognised by their byte-order mark).
     probe = data
@@ -53,7 +49,7 @@ def parse_bytes(data: bytes) -> etree._Element:
     if b"<!DOCTYPE" in probe or b"<!ENTITY" in probe:
         raise ForbiddenXml("Dokument XML zawiera deklarację DTD lub encji, której platforma nie przyjmuje.")
     try:
-        root = etree.fromstring(data, parser())
+        root = etree.fromstring(data, parser(remove_comments=False, remove_pis=False) if keep_comments else parser())
     except etree.XMLSyntaxError as error:
         raise MalformedXml(f"Dokument nie jest poprawnym XML (wiersz {error.lineno}).") from error
     check_tree(root)

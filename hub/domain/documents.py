@@ -39,6 +39,7 @@ from contract.errors import (
     PlatformError,
 )
 from contract.identifiers import Identifier
+from contract.text import visible_text
 from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
@@ -166,11 +167,15 @@ def sha256(content: bytes) -> str:
 
 
 def canonical(root: etree._Element) -> bytes:
-    """Exclusive C14N of a document without its enveloped signature (how generated and signed are compared)."""
-    copy = etree.fromstring(etree.tostring(root))
-    for signature in copy.findall(dsig.ds("Signature")):
-        copy.remove(signature)
-    return etree.tostring(copy, method="c14n", exclusive=True)
+    """Exclusive C14N of a whole document without its enveloped signature, comments and processing
+    instructions included, inside the root and around it (how generated and signed are compared: a signature
+    does not cover comments, so a comment added after signing must not pass as part of what was signed)."""
+    copy = etree.ElementTree(
+        etree.fromstring(etree.tostring(root.getroottree()), xmlsafe.parser(remove_comments=False, remove_pis=False))
+    )
+    for signature in copy.getroot().findall(dsig.ds("Signature")):
+        copy.getroot().remove(signature)
+    return etree.tostring(copy, method="c14n", exclusive=True, with_comments=True)
 
 
 def _view(case: Case) -> CaseView:
@@ -251,7 +256,7 @@ class Documents:
         time moves the case to ODEBRANY and issues the delivery receipt (UPD)."""
         with Session(self.engine) as session, session.begin():
             case = self._party_case(session, caller, case_id)
-            role = _readable_role(case, caller, role)
+            role = self._readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
@@ -301,7 +306,7 @@ class Documents:
         reading the PDF does not collect the certificate (the XML download does)."""
         with Session(self.engine) as session:
             case = self._party_case(session, caller, case_id)
-            role = _readable_role(case, caller, role)
+            role = self._readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
@@ -322,7 +327,7 @@ class Documents:
         """A document of a case, without moving the case (for rendering); the same documents as `document`."""
         with Session(self.engine) as session:
             case = self._party_case(session, caller, case_id)
-            role = _readable_role(case, caller, role)
+            role = self._readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
@@ -337,9 +342,9 @@ class Documents:
             raise InvalidRequest(f"{form.certificate_type} nie jest rodzajem zaświadczenia.")
         data_set = self._certificate_data_set(certificate, form.recipient_office)
         wanted = tuple(certificate.metadata.get("kategorie", ()))
-        self._check_form(caller, form, data_set, wanted)
-        request_template = self.templates.active(REQUEST_TYPE)
         case_id = str(uuid.uuid4())
+        self._check_form(caller, form, data_set, wanted, case_id)
+        request_template = self.templates.active(REQUEST_TYPE)
         now = _now()
         content = self._request_document(request_template, caller, form, case_id, now, identifier)
         with Session(self.engine) as session, session.begin():
@@ -390,10 +395,9 @@ class Documents:
             with Session(self.engine) as session, session.begin():
                 current = session.get(Case, case_id)
                 assert current is not None
+                self._hold(session, current, TO_SIGN)
                 stored = self._store(session, current, CERTIFICATE, template, content, caller.login)
-                self._transition(
-                    session, current, caller, TO_SIGN, TO_SIGN, stored.sha256, "wytworzenie zaświadczenia"
-                )
+                self._transition(session, current, caller, TO_SIGN, TO_SIGN, stored.sha256, "wytworzenie zaświadczenia")
                 return self._file(stored)
         except BaseException:
             with Session(self.engine) as session, session.begin():
@@ -405,14 +409,15 @@ class Documents:
 
     def refuse(self, caller: Caller, case_id: str, reason: str) -> CaseView:
         """Refuse a request, with a reason the requester sees."""
-        if not reason or not reason.strip():
+        reason = visible_text(reason or "", "Powod")
+        if not reason:
             raise InvalidRequest("Podaj powód odmowy.")
         with Session(self.engine) as session, session.begin():
             case = self._controller_case(session, caller, case_id, "odmowa wniosku")
             if case.state not in (SUBMITTED, TO_SIGN):
                 raise WrongState(f"Sprawy {case_id} nie można już odmówić (stan: {case.state}).")
-            case.refusal = reason.strip()
-            self._move(session, case, caller, REFUSED, "", reason.strip())
+            case.refusal = reason
+            self._move(session, case, caller, REFUSED, "", reason)
             return _view(case)
 
     def upload_signed(self, caller: Caller, case_id: str, signed: bytes) -> Submitted:
@@ -481,8 +486,10 @@ class Documents:
             return Submitted(_view(current), self._file(stored), receipt)
 
     # -- checks ----------------------------------------------------------------------------------------------
-    def _check_form(self, caller: Caller, form: RequestForm, data_set: str, wanted: tuple[str, ...]) -> None:
-        if not form.purpose or not form.purpose.strip():
+    def _check_form(
+        self, caller: Caller, form: RequestForm, data_set: str, wanted: tuple[str, ...], case_id: str
+    ) -> None:
+        if not visible_text(form.purpose or "", "Cel"):
             raise InvalidRequest("Podaj cel wniosku (pole Cel).")
         if not self.config.has_office(form.recipient_office):
             raise InvalidRequest(f"Nieznany urząd adresata: {form.recipient_office}.")
@@ -501,36 +508,99 @@ class Documents:
                 + ".",
                 details=tuple(Detail.category(data_set, c) for c in missing),
             )
-        # Scope is decided now as it will be on acceptance (the query path records the disclosure then).
-        self.query.policy.check(caller, form.legal_basis, {data_set: list(wanted)})
+        # Everything the request names is checked now, as a query naming it would be (unknown data sets and
+        # categories, the group's rules, the legal basis), and a refusal is recorded the same way; scope is
+        # decided again on acceptance, when the query path records the disclosure.
+        self.query.check_scope(
+            caller,
+            QueryRequest(
+                identifier=Identifier.build(pesel=form.pesel),
+                legal_basis=form.legal_basis,
+                purpose=form.purpose,
+                scope={code: list(categories) for code, categories in form.scope.items()},
+                case_number=case_id,
+            ),
+            request_id=case_id,
+        )
+        elsewhere = sorted(
+            code
+            for code in form.scope
+            if (named := self.config.data_set(code)) is not None and named.controller != form.recipient_office
+        )
+        if elsewhere:
+            raise InvalidRequest(
+                f"Wniosek do urzędu {form.recipient_office} może dotyczyć tylko zbiorów, których jest on "
+                f"administratorem; {', '.join(elsewhere)} do nich nie należ{'y' if len(elsewhere) == 1 else 'ą'}.",
+                details=tuple(Detail.data_set_code(code) for code in elsewhere),
+            )
 
     def _party_case(self, session: Session, caller: Caller, case_id: str) -> Case:
+        """A case the caller's office is party to. Another office gets the answer a missing case gets (its
+        existence is not revealed), and its attempt on an existing case is recorded."""
         case = session.get(Case, case_id)
         if case is None or caller.office not in (case.requester_office, case.recipient_office):
+            if case is not None:
+                self._record_refusal(
+                    caller, f"sprawa {case_id} innego urzędu (urząd {caller.office} nie jest jej stroną)"
+                )
             raise UnknownCase(f"Nie ma sprawy {case_id} dostępnej dla urzędu {caller.office}.")
         return case
 
     def _controller_case(self, session: Session, caller: Caller, case_id: str, what: str) -> Case:
+        """A case the caller may decide: a signer of the controller office who is not the request's author
+        (the person asking is not the one checking the request and signing what it gets)."""
         case = self._party_case(session, caller, case_id)
         if caller.office != case.recipient_office or not caller.has_role(catalog.SIGNER):
-            self.events.record(
-                SecurityEvent(
-                    _now(),
-                    EventKind.PERMISSION_REFUSED,
-                    caller.login,
-                    caller.office,
-                    caller.login,
-                    caller.source,
-                    False,
-                    f"{what} w sprawie {case_id} (wymaga roli {catalog.SIGNER} w urzędzie {case.recipient_office})",
-                )
+            self._record_refusal(
+                caller,
+                f"{what} w sprawie {case_id} (wymaga roli {catalog.SIGNER} w urzędzie {case.recipient_office})",
             )
             raise NotAllowed(
                 f"Wnioski rozpatruje i zaświadczenia podpisuje osoba z rolą {catalog.SIGNER} w urzędzie "
                 f"{case.recipient_office}.",
                 details=(Detail(DetailKind.ROLE, catalog.SIGNER),),
             )
+        if caller.login == case.requester:
+            self._record_refusal(caller, f"{what} w sprawie {case_id}: własny wniosek (zasada dwóch osób)")
+            raise NotAllowed(
+                "Własnego wniosku nie można rozpatrzyć ani podpisać zaświadczenia, o które się wnioskowało; "
+                f"zrobi to inna osoba z rolą {catalog.SIGNER} w urzędzie {case.recipient_office}.",
+                details=(Detail(DetailKind.DESCRIPTION, "ZASADA_DWOCH_OSOB: autor wniosku nie rozpatruje go"),),
+            )
         return case
+
+    def _readable_role(self, case: Case, caller: Caller, role: str) -> str:
+        """Which document a reader gets. The requesting office sees the certificate only once it is signed
+        and delivered (asking for the certificate, it gets the signed one, or none yet), and only the
+        requesting group, to whose scope it was disclosed, sees it at all; the controller office sees both."""
+        if caller.office != case.requester_office or caller.office == case.recipient_office:
+            return role
+        if role not in (CERTIFICATE, SIGNED_CERTIFICATE):
+            return role
+        if caller.group != case.requester_group:
+            self._record_refusal(
+                caller, f"zaświadczenie w sprawie {case.id} dla grupy {case.requester_group} (grupa {caller.group})"
+            )
+            raise NotAllowed(
+                f"Zaświadczenie udostępniono grupie {case.requester_group} urzędu {case.requester_office}; "
+                "inne grupy go nie otrzymują.",
+                details=(Detail(DetailKind.DESCRIPTION, f"GRUPA: {case.requester_group}"),),
+            )
+        return SIGNED_CERTIFICATE
+
+    def _record_refusal(self, caller: Caller, what: str) -> None:
+        self.events.record(
+            SecurityEvent(
+                _now(),
+                EventKind.PERMISSION_REFUSED,
+                caller.login,
+                caller.office,
+                caller.login,
+                caller.source,
+                False,
+                what,
+            )
+        )
 
     def _verify(
         self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True, seal: OfficeSeal | None = None
@@ -750,6 +820,20 @@ class Documents:
         self._transition(session, case, caller, before, state, digest, note)
 
     @staticmethod
+    def _hold(session: Session, case: Case, state: str) -> None:
+        """Make sure the case is still in `state` and keep it so until the caller's commit: a conditional
+        UPDATE takes the row's write lock (a refusal that came in meanwhile makes this a WrongState)."""
+        held: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Case)
+            .where(Case.id == case.id, Case.state == state)
+            .values(state=state)
+            .execution_options(synchronize_session=False)
+        )
+        if held.rowcount != 1:
+            session.refresh(case)
+            raise WrongState(f"Sprawa {case.id} zmieniła w międzyczasie stan (stan: {case.state}); nic nie zapisano.")
+
+    @staticmethod
     def _transition(
         session: Session, case: Case, caller: Caller, before: str, after: str, digest: str, note: str
     ) -> None:
@@ -799,17 +883,10 @@ class Documents:
         return DocumentFile(row.id, row.case_id, row.role, document_type, version, row.content, row.sha256)
 
 
-def _readable_role(case: Case, caller: Caller, role: str) -> str:
-    """The requesting office sees the certificate only once it is signed and delivered: asking for the
-    certificate, it gets the signed one (or none yet); the controller office sees both."""
-    if role == CERTIFICATE and caller.office == case.requester_office != case.recipient_office:
-        return SIGNED_CERTIFICATE
-    return role
-
-
 def _same_content(signed: bytes, generated: bytes) -> bool:
     try:
-        return canonical(xmlsafe.parse_bytes(signed)) == canonical(xmlsafe.parse_bytes(generated))
+        exactly = xmlsafe.parse_bytes(signed, keep_comments=True), xmlsafe.parse_bytes(generated, keep_comments=True)
+        return canonical(exactly[0]) == canonical(exactly[1])
     except PlatformError:
         return False
 

@@ -31,6 +31,7 @@ from contract.errors import (
     UnknownLegalBasis,
 )
 from contract.identifiers import Identifier
+from contract.text import visible_text
 from hub.domain.policy import Caller, Policy
 from hub.domain.scope import expand_kinds, kind_target
 from hub.settings import Config
@@ -180,7 +181,7 @@ class QueryEngine:
         """
         request_id = request_id or str(uuid.uuid4())
         now = dt.datetime.now(dt.UTC)
-        if not request.purpose or not request.purpose.strip():
+        if not visible_text(request.purpose or "", "Cel"):
             raise MissingPurpose("Podaj cel pozyskania danych (pole Cel); zapytanie bez celu nie jest przyjmowane.")
         asked: Mapping[str, Sequence[str]] = {**request.scope, **{kind_target(k): c for k, c in request.kinds.items()}}
         if not asked:
@@ -236,6 +237,15 @@ class QueryEngine:
         # Guideline 6: the record is durable before any data leaves; if it cannot be written, nothing leaves.
         self.register.append(records)
         return answer
+
+    def check_scope(self, caller: Caller, request: QueryRequest, request_id: str) -> None:
+        """Check a request's whole scope as `ask` does, recording a refusal the same way; nothing is read (a
+        request for a certificate names what it asks for before anything is disclosed)."""
+        try:
+            self.policy.check(caller, request.legal_basis, request.scope)
+        except _REFUSALS_RECORDED as refusal:
+            self._record_refusal(caller, request, request_id, dt.datetime.now(dt.UTC), refusal, request.scope)
+            raise
 
     def _ask_one(
         self, code: str, categories: tuple[str, ...], identifier: Identifier, prefixes: Mapping[str, str]

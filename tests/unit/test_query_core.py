@@ -346,6 +346,10 @@ def test_a_refused_query_reads_nothing_and_records_the_refusal(
     ("purpose", "scope", "error"),
     [
         pytest.param("   ", {"PUP": ["DANE_OSOBOWE"]}, MissingPurpose, id="a query without a purpose"),
+        pytest.param("\u200b\u2060\u200b", {"PUP": ["DANE_OSOBOWE"]}, MissingPurpose, id="an invisible purpose"),
+        pytest.param(
+            "Ustalenie \u202eynowelunu\u202c", {"PUP": ["DANE_OSOBOWE"]}, InvalidRequest, id="a reversed purpose"
+        ),
         pytest.param(PURPOSE, {}, InvalidRequest, id="a query without a data set"),
         pytest.param(PURPOSE, {"PUP": []}, InvalidRequest, id="a data set asked without categories"),
     ],

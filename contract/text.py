@@ -1,0 +1,34 @@
+"""Free text a person types and another person reads (a purpose, a refusal reason): what it may hold.
+
+The XML schema admits any character XML 1.0 does; a reader must still see what was stored. So a text is
+refused when it holds a C0/C1 control other than tab and line breaks, or a bidirectional override, embedding
+or isolate (U+202A–U+202E, U+2066–U+2069: the clerk would see a different order of words than the one
+stored and recorded), and it counts as empty when nothing in it is visible (only spaces, zero-width
+characters, joiners or marks of direction).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from contract.errors import Detail, DetailKind, InvalidRequest
+
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible_text(value: str, field: str) -> str:
+    """`value` stripped, or "" when nothing in it is visible; `InvalidRequest` naming the field and the
+    character's code point when it holds a control or a bidirectional override."""
+    for character in value:
+        category = unicodedata.category(character)
+        if (category == "Cc" and character not in _ALLOWED_CONTROLS) or character in _BIDI_CONTROLS:
+            name = f"U+{ord(character):04X}"
+            raise InvalidRequest(
+                f"Pole {field} zawiera niedozwolony znak sterujący {name} "
+                "(znaki sterujące i znaki zmiany kierunku tekstu nie są przyjmowane).",
+                details=(Detail(DetailKind.DESCRIPTION, f"{field}: {name}"),),
+            )
+    if not any(unicodedata.category(c)[0] not in "ZC" for c in value):
+        return ""
+    return value.strip()
