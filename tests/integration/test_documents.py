@@ -32,6 +32,7 @@ from zeep.wsse.username import UsernameToken
 
 from audit.sql import SqlDisclosureRegister
 from hub.domain.accounts import hash_password
+from hub.domain.documents import canonical
 from signing import constants as c
 from tests.conftest import require_tool
 from tests.integration.conftest import MODEL
@@ -454,3 +455,34 @@ def test_an_empty_or_broken_upload_is_refused_in_polish(docs: DocumentsHub, cont
     refused = upload_refused(docs, case_id, content)
     assert fault_code(refused) == "PODPIS_ODRZUCONY", refused.message
     assert refused.code.endswith("Client") and "expected" not in refused.message and "Invalid" not in refused.message
+
+
+def test_a_signer_has_the_certificate_sealed_over_soap_and_it_verifies_offline(
+    docs: DocumentsHub, tmp_path: Path
+) -> None:
+    """OpieczetujZaswiadczenie (issue 15, 4b over SOAP): PUP's signer has the hub seal the certificate with
+    PUP's seal; OPS collects it; xmlsec1 and platforma verify accept it; OPS cannot seal, nor can anyone twice."""
+    case_id, generated = accepted_case(docs, docs.person("PUP", "OPS"))
+    with pytest.raises(Fault) as refused:
+        docs.client("ops.pracownik").service.OpieczetujZaswiadczenie(IdentyfikatorSprawy=case_id)
+    assert fault_code(refused.value) == "BRAK_UPRAWNIEN" and refused.value.code.endswith("Client")
+    sealed = docs.client("pup.podpisujacy").service.OpieczetujZaswiadczenie(IdentyfikatorSprawy=case_id)
+    assert sealed.Sprawa.Stan == "DOSTARCZONY" and sealed.Dokument.Rola == "ZASWIADCZENIE_PODPISANE"
+    assert b"SignatureValue" in sealed.Dokument.Tresc and b"SignatureValue" in _one(sealed.Poswiadczenie)
+    with pytest.raises(Fault) as again:
+        docs.client("pup.podpisujacy").service.OpieczetujZaswiadczenie(IdentyfikatorSprawy=case_id)
+    assert fault_code(again.value) == "NIEDOZWOLONE_PRZEJSCIE"
+    collected = docs.client("ops.pracownik").service.PobierzDokument(IdentyfikatorSprawy=case_id, Rola="ZASWIADCZENIE")
+    assert collected.Tresc == sealed.Dokument.Tresc
+    path = tmp_path / "opieczetowane.xml"
+    path.write_bytes(collected.Tresc)
+    checked = xmlsec1(docs, path)
+    assert checked.returncode == 0, checked.stderr
+    verified = verify_offline(docs, path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert canonical(etree.fromstring(collected.Tresc)) == canonical(etree.fromstring(generated))
+
+
+def _one(value: Any) -> bytes:
+    """zeep unwraps a list of one element."""
+    return bytes(value[0] if isinstance(value, list) else value)

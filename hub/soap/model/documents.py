@@ -230,6 +230,7 @@ OPERATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "OdmowWniosku": (("IdentyfikatorSprawy", "Powod"), "Sprawa"),
     "PobierzDoPodpisu": (("IdentyfikatorSprawy",), "Dokument"),
     "PrzeslijPodpisany": (("IdentyfikatorSprawy", "Tresc"), "Potwierdzenie"),
+    "OpieczetujZaswiadczenie": (("IdentyfikatorSprawy",), "Potwierdzenie"),
     "PobierzPoswiadczenia": (("IdentyfikatorSprawy",), "Poswiadczenia"),
     "ZmienSzablon": (("RodzajDokumentu", "Wersja", "Schemat", "Wizualizacja"), "RodzajDokumentu"),
     "PobierzPDF": (("IdentyfikatorSprawy", "Rola"), "Wizualizacja"),

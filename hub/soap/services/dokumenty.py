@@ -240,6 +240,19 @@ class DocumentService(ServiceBase):
 
     @rpc(
         required(CaseId),
+        _returns=Potwierdzenie,
+        _operation_name="OpieczetujZaswiadczenie",
+        _in_variable_names={"case_id": "IdentyfikatorSprawy"},
+        _out_message_name="OpieczetujZaswiadczenieOdpowiedz",
+        _out_variable_name="Potwierdzenie",
+    )
+    def seal(ctx: Any, case_id: str) -> Potwierdzenie:
+        """Opatruje wytworzone zaświadczenie pieczęcią urzędu, którą przechowuje platforma (zamiast podpisu
+        osoby; urząd bez pieczęci: BRAK_PIECZECI_URZEDU); po weryfikacji doręcza je wnioskodawcy."""
+        return _confirmation(_core(ctx).documents.seal_certificate(caller_of(ctx), case_id))
+
+    @rpc(
+        required(CaseId),
         _returns=Poswiadczenia,
         _operation_name="PobierzPoswiadczenia",
         _in_variable_names={"case_id": "IdentyfikatorSprawy"},
