@@ -158,7 +158,7 @@ GROUPS: tuple[tuple[str, str, str, str, dict[str, list[str]], dict[str, list[str
 )
 
 
-# Accounts that do not query: feeding systems, administrators, the auditor.
+# Accounts that do not query: feeding systems, administrators, the auditor, the template editor.
 # (office, group code, group name, login, roles)
 SERVICE_ACCOUNTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("PUP", "SYSTEMY", "Systemy dziedzinowe PUP", "pup.system", ("SYSTEM_ZASILAJACY",)),
@@ -168,6 +168,7 @@ SERVICE_ACCOUNTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("OPS", "ADMINISTRACJA", "Administratorzy OPS", "ops.admin", ("ADMINISTRATOR_URZEDU",)),
     ("PUP", "PLATFORMA", "Administratorzy platformy", "platforma.admin", ("ADMINISTRATOR_PLATFORMY",)),
     ("PUP", "AUDYT", "Audytorzy", "audytor", ("AUDYTOR",)),
+    ("PUP", "SZABLONY", "Redaktorzy szablonów dokumentów", "redaktor", ("REDAKTOR_SZABLONOW",)),
 )
 
 

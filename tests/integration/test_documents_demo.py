@@ -110,3 +110,14 @@ def test_a_script_plays_both_sides_with_nothing_but_demo_json(demo: RunningHub, 
         path.write_bytes(content)
         verified = verify_offline(state["trust"], path)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_demo_has_a_template_editor_who_lists_the_templates_from_the_wsdl(demo: RunningHub) -> None:
+    """The demo's template editor (`redaktor`, REDAKTOR_SZABLONOW) can use the template operations with nothing
+    but demo.json and the WSDL; every shipped document type has an active version."""
+    state = demo.demo
+    editors = [u for u in state["users"] if "REDAKTOR_SZABLONOW" in u["roles"]]
+    assert [u["login"] for u in editors] == ["redaktor"]
+    versions = client(state, editors[0]).ListaSzablonow()
+    active = {v.RodzajDokumentu for v in versions if v.Aktywna}
+    assert {"WNIOSEK_O_INFORMACJE", "ZASWIADCZENIE_PUP_REJESTRACJA"} <= active
