@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from signing import SigningKey, XadesSigner
+from contract.errors import ConfigurationError
+from signing import InvalidKey, SigningKey, XadesSigner
 
 RECEIPT_NS = "urn:pl:platforma-komunikacyjna:dokumenty:poswiadczenia:1"
 _P = "{" + RECEIPT_NS + "}"
@@ -81,5 +82,12 @@ class ReceiptSigner:
         self._signer = XadesSigner(seal)
 
     def issue(self, facts: ReceiptFacts) -> bytes:
-        """The signed receipt."""
-        return self._signer.sign_enveloped(receipt_xml(facts))
+        """The signed receipt; a seal that cannot sign (a token gone since the start) is a `ConfigurationError`
+        in Polish, and the caller's transaction writes nothing."""
+        try:
+            return self._signer.sign_enveloped(receipt_xml(facts))
+        except InvalidKey as error:
+            raise ConfigurationError(
+                f"Pieczęć huba (seal_key) nie daje się użyć do poświadczenia: {error.message.rstrip('.')} "
+                f"[{error.code}]"
+            ) from None

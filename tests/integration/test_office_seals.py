@@ -350,6 +350,28 @@ def test_a_token_gone_since_the_start_is_a_configuration_error_naming_the_office
     assert hub.core.documents.case(signer, case_id).state == "DO_PODPISU"
 
 
+def test_a_hub_seal_gone_while_a_receipt_is_issued_is_a_configuration_error_and_nothing_is_delivered(
+    hub: SealedHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The office's seal signs, then the hub's token is gone when the delivery receipt is signed: the token's
+    error in Polish (it was the signing library's exception), and the delivery's transaction writes nothing."""
+    signer, case_id = _accepted(hub, "PUP")
+    receipts = hub.core.documents.seals.receipts
+    assert receipts is not None and receipts._signer.key is not hub.core.documents.seals.of("PUP").signer.key
+
+    def gone(_data: bytes) -> bytes:
+        raise InvalidKey("Błąd tokenu PKCS#11: DeviceRemoved.", code="BLAD_TOKENU")
+
+    monkeypatch.setattr(receipts._signer.key, "sign", gone)
+    with pytest.raises(ConfigurationError) as refused:
+        hub.core.documents.seal_certificate(signer, case_id)
+    assert refused.value.message == (
+        "Pieczęć huba (seal_key) nie daje się użyć do poświadczenia: Błąd tokenu PKCS#11: DeviceRemoved [BLAD_TOKENU]"
+    )
+    assert hub.core.documents.case(signer, case_id).state == "DO_PODPISU"
+    assert [t.to_state for t in hub.core.documents.history(signer, case_id)][-1] == "DO_PODPISU"
+
+
 @pytest.mark.parametrize(
     ("problem", "reason"), [("uniewazniona", "CERTYFIKAT_UNIEWAZNIONY"), ("obca", "BRAK_ZAUFANIA")]
 )
