@@ -33,6 +33,7 @@ checkpoint: from the last trusted anchor to the head.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import itertools
 import time
@@ -159,7 +160,8 @@ def _seals(row: Row, nr: int) -> bool:
     return row.message is not None and chain.relink(row.message, nr=nr) == row.link
 
 
-def _select(dialect: str, where: str = "", formats: Sequence[tuple[int, int]] = ((1, chain.CURRENT_FORMAT),)) -> str:
+@functools.lru_cache(maxsize=32)
+def _select(dialect: str, where: str = "", formats: tuple[tuple[int, int], ...] = ((1, chain.CURRENT_FORMAT),)) -> str:
     """Both chained tables in number order: (nr, stored predecessor, stored link, tag, message as bytes)."""
     disclosures = message_sql(
         chain.DISCLOSURE_TAG, DISCLOSURE_FIELDS, dialect=dialect, formats=formats, nullable=DISCLOSURE_NULLABLE_FIELDS
@@ -187,16 +189,23 @@ class Source:
 
     def batches(self, *, start: int | None = None, up_to: int | None = None) -> Iterator[list[Any]]:
         """The records numbered `start` to `up_to` (either may be open), streamed in batches."""
-        bounds = [f"nr >= {int(start)}"] if start is not None else []
-        bounds += [f"nr <= {int(up_to)}"] if up_to is not None else []
-        sql = _select(self.dialect, f"WHERE {' AND '.join(bounds)}" if bounds else "", self.formats)
+        bounds = [(">=", int(start))] if start is not None else []
+        bounds += [("<=", int(up_to))] if up_to is not None else []
+        parameters: tuple[int, ...] = ()
+        if self.dialect == "sqlite":
+            # Placeholders: the store's walk before each checkpoint prepares the same statement (from its cache).
+            where = " AND ".join(f"nr {comparison} ?" for comparison, _ in bounds)
+            parameters = tuple(value for _, value in bounds) * 2  # both tables
+        else:
+            where = " AND ".join(f"nr {comparison} {value}" for comparison, value in bounds)
+        sql = _select(self.dialect, f"WHERE {where}" if bounds else "", tuple(self.formats))
         if self.dialect == "postgresql":  # server-side: rows are streamed
             cursor: Any = self.dbapi.cursor(name=f"weryfikacja_rejestru_{next(self._statements)}")
             cursor.itersize = _FETCH
         else:
             cursor = self.dbapi.cursor()
         try:
-            cursor.execute(sql)
+            cursor.execute(sql, parameters) if parameters else cursor.execute(sql)
             while True:
                 batch = cursor.fetchmany(_FETCH)
                 if not batch:
@@ -207,7 +216,7 @@ class Source:
 
     def with_link(self, link: str) -> list[Row]:
         """The records whose stored link is `link` (to tell a changed record from a moved one)."""
-        sql = _select(self.dialect, "WHERE skrot_wpisu = :wartosc", self.formats)
+        sql = _select(self.dialect, "WHERE skrot_wpisu = :wartosc", tuple(self.formats))
         if self.dialect == "sqlite":
             sql = sql.replace(":wartosc", "?")
         else:  # psycopg reads every '%' as a placeholder when parameters are given
