@@ -50,6 +50,7 @@ from audit.schema import (
     CUT_REASON,
     DISCLOSURE_FIELDS,
     DISCLOSURES,
+    DROPPED_SQLITE_INDEXES,
     EVENT_FIELDS,
     EVENTS,
     FORMATS,
@@ -532,6 +533,8 @@ class AuditStore:
             if self.dialect == "sqlite":
                 for statement in sqlite_guards():
                     connection.exec_driver_sql(statement)
+                for index in DROPPED_SQLITE_INDEXES:
+                    connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
             elif self.dialect == "postgresql" and created:
                 for statement in postgresql_guards():
                     connection.exec_driver_sql(statement)
@@ -1007,7 +1010,8 @@ class AuditStore:
 
     # -- reading ---------------------------------------------------------------------------------------------
     def disclosures(self, *, request_id: str | None = None, pesel: str | None = None) -> Iterator[DisclosureRecord]:
-        """Disclosure records in chain order, optionally only those of one request or one person."""
+        """Disclosure records in chain order, optionally only those of one request or one person (by PESEL
+        through its index; by request a scan: no report asks for one, and an index costs every append)."""
         query = select(DisclosureRow).order_by(DisclosureRow.nr)
         if request_id is not None:
             query = query.where(DisclosureRow.request_id == request_id)

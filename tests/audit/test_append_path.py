@@ -1,15 +1,19 @@
 """The append path's short ways (bench/audit.py): the stored values and the hashed bytes are the same as the
-general way gives them, for the usual record and for the odd ones."""
+general way gives them, for the usual record and for the odd ones; a register keeps only the lookup indexes
+its readers use."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from audit import chain
 from audit.records import Outcome
+from audit.sql import SqlDisclosureRegister
 from audit.store import AuditStore, disclosure_values
 from audit.verify import verify
 from tests.audit.conftest import disclosure
@@ -78,3 +82,19 @@ def test_an_odd_record_is_stored_as_linked_and_verifies(store: AuditStore) -> No
     assert verify(store).ok
     stored = list(store.disclosures())
     assert stored[1].user == "u" * 120 and stored[1].reason == "x\ufffdy" and stored[1].subject_pesel is None
+
+
+def test_an_older_register_loses_the_request_index_and_still_finds_a_request(tmp_path: Path) -> None:
+    path = tmp_path / "audyt.sqlite"
+    register = SqlDisclosureRegister(f"sqlite:///{path}")
+    register.append([disclosure(1), disclosure(2)])
+    register.dispose()
+    with sqlite3.connect(path) as db:  # as a register made before the index was dropped
+        db.execute("CREATE INDEX ix_rejestr_ujawnien_id_zapytania ON rejestr_ujawnien (id_zapytania)")
+    register = SqlDisclosureRegister(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_rejestr_ujawnien_id_zapytania" not in indexes
+    assert {"ix_rejestr_ujawnien_pesel_osoby", "ix_rejestr_ujawnien_uzytkownik"} <= indexes
+    assert [r.request_id for r in register.records(request_id="zap-000002")] == ["zap-000002"]
+    register.dispose()
