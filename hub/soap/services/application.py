@@ -12,7 +12,7 @@ from contract.errors import PlatformError
 from hub.soap.model.fault import Blad
 from hub.soap.services import faults
 from hub.soap.services.protocol import HubSoap11
-from hub.soap.services.security import authenticate_listener
+from hub.soap.services.security import UNDERSTOOD_HEADERS, authenticate_listener
 
 if TYPE_CHECKING:
     from hub.core import HubCore
@@ -59,14 +59,17 @@ def soap_application(
     identify: Callable[[Any], None] = authenticate_listener,
     types: Sequence[type] = (),
 ) -> HubApplication:
-    """A SOAP 1.1 application of the hub: hardened parser, schema-validated requests, Polish faults, and
-        the caller identified before any operation runs. `core=None` builds it for contract export only; `types` are
-    published in the contract although no operation names them."""
+    """A SOAP 1.1 application of the hub: hardened parser, the envelope rules (one request, no mandatory
+    header left unprocessed), schema-validated requests, Polish faults, and the caller identified before any
+    operation runs. `core=None` builds it for contract export only; `types` are published in the contract
+    although no operation names them."""
     application = HubApplication(
         list(services),
         tns=tns,
         name=name,
-        in_protocol=HubSoap11(validator="lxml", raw_requests=frozenset(raw_requests)),
+        in_protocol=HubSoap11(
+            validator="lxml", raw_requests=frozenset(raw_requests), understood_headers=UNDERSTOOD_HEADERS
+        ),
         out_protocol=HubSoap11(),
         classes=(Blad, *types),  # Blad: every operation's wsdl:fault (hub.soap.contracts declares it)
     )

@@ -2,13 +2,15 @@
 
 `soap:Client` for the caller's mistake, `soap:Server` for ours; the fault string is a Polish sentence;
 `detail` carries `Blad` (hub.soap.model.fault, declared as every operation's `wsdl:fault`) with the stable
-machine code, the message, the structured details and the request id.
+machine code, the message, the structured details and the request id; the one fault without it is
+`soap:MustUnderstand`, about a header block, not the Body (SOAP 1.1 §4.4).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
@@ -30,6 +32,7 @@ from contract.errors import (
 
 log = logging.getLogger(__name__)
 _M = "{" + MODEL_NS + "}"
+_BLOCKS_NAMED = 5  # header blocks a MustUnderstand fault names, at most
 
 # Spyne's own faults (raised before our code runs), mapped to our codes and Polish sentences.
 _SPYNE_FAULTS: tuple[tuple[str, str, str], ...] = (
@@ -78,6 +81,24 @@ def internal_fault(request_id: str | None = None) -> HubFault:
     message = "Wystąpił błąd po stronie platformy; zgłoś go administratorowi, podając identyfikator zapytania."
     return HubFault(
         faultcode="Server", faultstring=message, detail=error_detail(InternalError.code, message, (), request_id)
+    )
+
+
+def must_understand_fault(blocks: Sequence[etree._Element]) -> HubFault:
+    """The `soap:MustUnderstand` fault naming each header block not understood (SOAP 1.1 §4.4.1). It has no
+    `detail`: SOAP 1.1 §4.4 keeps `detail` for errors of the Body, so its faultcode is its stable code."""
+    named = [etree.QName(block) for block in blocks]
+    listed = ", ".join(
+        f"{q.localname[:60]} " + (f"z przestrzeni nazw {q.namespace[:200]}" if q.namespace else "bez przestrzeni nazw")
+        for q in named[:_BLOCKS_NAMED]
+    ) + (", …" if len(named) > _BLOCKS_NAMED else "")
+    which = "obowiązkowego nagłówka" if len(named) == 1 else "obowiązkowych nagłówków"
+    return HubFault(
+        faultcode="MustUnderstand",
+        faultstring=(
+            f'Platforma nie obsługuje {which} SOAP (soap:mustUnderstand="1"): {listed}. Komunikatu nie '
+            'przetworzono; usuń nagłówek albo oznacz go jako nieobowiązkowy (soap:mustUnderstand="0").'
+        ),
     )
 
 

@@ -32,6 +32,10 @@ WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utilit
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
 _MAX_NONCE = 1024  # characters of a Nonce (16 random bytes are 24 in Base64)
 
+#: The header blocks `identify` processes, on every service: any other one marked soap:mustUnderstand="1" for
+#: the hub is refused with a soap:MustUnderstand fault before the caller is identified (HubSoap11).
+UNDERSTOOD_HEADERS = frozenset({f"{{{WSSE}}}Security", END_USER})
+
 
 @dataclass(frozen=True)
 class UsernameToken:
