@@ -153,7 +153,9 @@ class _Errors(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         error = record.exc_info[1] if record.exc_info else None
-        if error is None or (isinstance(error, Fault) and str(error.faultcode).startswith("Client")):
+        if error is None or (
+            isinstance(error, Fault) and str(error.faultcode).startswith(("Client", "MustUnderstand"))
+        ):
             return
         self.exceptions.append(error)
 
@@ -192,7 +194,8 @@ def check(data: bytes) -> None:
     if fault is None:
         raise harness.Finding(f"HTTP 500 without a SOAP Fault: {payload[:300]!r}", cause)
     faultcode = fault.findtext("faultcode") or ""
-    if not faultcode.endswith("Client"):
+    # soap:MustUnderstand is the caller's doing too: a mandatory header the hub does not process (SOAP 1.1 4.2.3)
+    if not faultcode.endswith(("Client", "MustUnderstand")):
         blad = fault.findtext(f"detail/{MODEL}Blad/{MODEL}Kod")
         raise harness.Finding(f"{faultcode} fault ({blad}) for a caller's input", cause)
     if logged.exceptions:
