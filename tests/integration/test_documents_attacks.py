@@ -946,3 +946,16 @@ def test_the_persons_report_from_the_command_line_shows_the_certificate_as_a_dis
     lines = [line for line in result.stdout.splitlines() if case_id in line]
     assert len(lines) == 1, result.stdout
     assert all(part in lines[0] for part in ("ops.pracownik", "DOKUMENTY", "UJAWNIENIE", "HISTORIA_STATUSOW"))
+
+
+def test_a_data_set_named_twice_in_a_request_is_asked_once_with_all_its_categories(powiat: Powiat) -> None:
+    """Two `Zbior` elements for PUP: the last one silently won (and the message said the first one's categories
+    were missing); now they are merged as a query merges them, each category once in the request document."""
+    split = [
+        {"Kod": "PUP", "Kategoria": [CATEGORIES[0]]},
+        {"Kod": "PUP", "Kategoria": [*CATEGORIES[1:], CATEGORIES[0]]},
+    ]
+    made = submit(powiat, Zbior=split)
+    request = etree.fromstring(bytes(made.Dokument.Tresc))
+    named = [c.text for c in request.iterfind(".//{*}Zbior[@Kod='PUP']/{*}Kategoria")]
+    assert named == CATEGORIES

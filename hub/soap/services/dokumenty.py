@@ -145,13 +145,16 @@ class DocumentService(ServiceBase):
     )
     def submit(ctx: Any, request: Any) -> Potwierdzenie:
         """Składa wniosek o zaświadczenie do urzędu administratora zbioru; zwraca poświadczenie przedłożenia."""
+        scope: dict[str, list[str]] = {}
+        for named in request.Zbior or ():  # a data set named twice is asked once, as in a query
+            scope.setdefault(named.Kod, []).extend(named.Kategoria or ())
         form = RequestForm(
             pesel=request.Pesel,
             legal_basis=request.PodstawaPrawna,
             purpose=request.Cel,
             certificate_type=request.RodzajZaswiadczenia,
             recipient_office=request.Adresat,
-            scope={z.Kod: list(z.Kategoria or ()) for z in request.Zbior or ()},
+            scope={code: list(dict.fromkeys(categories)) for code, categories in scope.items()},
         )
         return _confirmation(_core(ctx).documents.submit(caller_of(ctx), form))
 
