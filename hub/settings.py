@@ -170,13 +170,16 @@ class Seal(_Frozen):
 
     `password` is the file's password or the token's PIN; `password_env` names the environment variable
     that holds it instead (read once, when the configuration is loaded). `certificate`: a PEM file with the
-    seal's certificate and its chain, for a token that does not hold them."""
+    seal's certificate and its chain, for a token that does not hold them. `organization`: the name the seal
+    certificate gives its holder (subject O or CN), when it is not the office's configured name; the hub
+    refuses to start with a seal whose certificate names another organisation."""
 
     office: Code
     key: Url
     password: StrictStr | None = Field(default=None, repr=False)
     password_env: EnvName | None = None
     certificate: Url | None = None
+    organization: Text | None = None
 
     @field_validator("key")
     @classmethod

@@ -14,11 +14,14 @@ from any thread, and a token key serialises its calls into the PKCS#11 module (`
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
 
 from contract.errors import ConfigurationError, PlatformError
 from hub.domain.receipts import ReceiptSigner
@@ -109,17 +112,66 @@ def open_seals(config: Config) -> Seals:
         password = "seal_key_password_env" if settings.seal_key_password_env else "seal_key_password"
         fields = {"password": password, "key": "seal_key", "certificate": "seal_key"}
         hub_key = _open(settings.seal_key, settings.seal_key_password, None, f"{name}:hub", fields, "huba", problems)
+        _check_private(settings.seal_key, f"{name}:hub.seal_key", "huba", problems)
     offices: dict[str, SigningKey] = {}
+    holders: dict[bytes, str] = {}  # seal certificate (SHA-256) -> the office it was configured for first
     for index, seal in enumerate(config.seals, 1):
         where = f"{name}:seals[{index}]"
+        _check_private(seal.key, f"{where}.key", f"urzędu {seal.office}", problems)
         key = _open(seal.key, seal.password, seal.certificate, where, _fields(seal), f"urzędu {seal.office}", problems)
-        if key is not None:
-            offices[seal.office] = key
+        if key is None:
+            continue
+        expected = seal.organization or (
+            config.office(seal.office).name if config.has_office(seal.office) else seal.office
+        )
+        named = _holder_names(key.certificate)
+        fingerprint = key.certificate.fingerprint(hashes.SHA256())
+        if _normal(expected) not in {_normal(n) for n in named}:
+            problems.append(
+                f"{where}.key: certyfikat pieczęci urzędu {seal.office} wystawiono dla "
+                f"{' / '.join(named) or 'podmiotu bez nazwy'}, nie dla {expected!r} (jeśli to ta sama instytucja "
+                "pod inną nazwą, podaj ją w polu organization) [PIECZEC_INNEGO_PODMIOTU]"
+            )
+        elif fingerprint in holders:
+            problems.append(
+                f"{where}.key: ta sama pieczęć jest już skonfigurowana dla urzędu {holders[fingerprint]}; "
+                f"urząd {seal.office} potrzebuje własnej [PIECZEC_INNEGO_PODMIOTU]"
+            )
+        holders.setdefault(fingerprint, seal.office)
+        offices[seal.office] = key
     seals = Seals(hub_key, offices)
     if problems:
         seals.close()
         raise ConfigurationError("\n".join(problems))
     return seals
+
+
+def _check_private(source: str, where: str, whose: str, problems: list[str]) -> None:
+    """A seal's key file must not be readable or writable by other users (0600, or 0640 with a group: the
+    demo writes 0600); a token (`pkcs11:`) keeps its keys itself."""
+    if source.startswith("pkcs11:"):
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(source).st_mode)
+    except OSError:
+        return  # opening it says what is wrong with a missing file
+    if mode & 0o007:
+        problems.append(
+            f"{where}: plik klucza pieczęci {whose} ({source}) mogą czytać lub zmieniać wszyscy użytkownicy "
+            f"systemu (uprawnienia {mode:04o}); ustaw 0600 poleceniem chmod 600 [KLUCZ_DOSTEPNY_DLA_WSZYSTKICH]"
+        )
+
+
+def _holder_names(certificate: x509.Certificate) -> list[str]:
+    """The names a seal certificate gives its holder: organizationName, then commonName."""
+    names: list[str] = []
+    for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
+        names.extend(str(a.value) for a in certificate.subject.get_attributes_for_oid(oid))
+    return list(dict.fromkeys(names))
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.casefold().split())
 
 
 def _fields(seal: Seal) -> dict[str, str]:

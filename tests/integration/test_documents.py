@@ -75,6 +75,9 @@ def _run(command: list[str], log: Path) -> None:
 
 
 def _p12(issued: Issued, chain: list[Any], path: Path) -> None:
+    """A PKCS#12 with the key and the chain, 0600 as the demo writes keys (the hub refuses a seal others read)."""
+    path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_bytes(
         pkcs12.serialize_key_and_certificates(
             b"pieczec",

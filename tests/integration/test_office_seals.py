@@ -13,6 +13,7 @@ import copy
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ import tomli_w
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 from contract.errors import ConfigurationError
 from hub import settings
@@ -135,6 +137,8 @@ def _token_seal(library: Any, token: str, label: str, issue: Callable[[Any], Iss
 def _bare_key(path: Path, issued: Issued) -> None:
     """A PKCS#12 holding a key and no certificate."""
     encryption = serialization.BestAvailableEncryption(SEAL_PASSWORD.encode())
+    path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_bytes(pkcs12.serialize_key_and_certificates(b"klucz", issued.key, None, None, encryption))
 
 
@@ -455,6 +459,13 @@ MISCONFIGURED = [
         "[KLUCZ_NIE_PASUJE]",
     ),
     ("zly-pin-huba", _no_change, {**PINS, HUB_PIN: "0000"}, "hub.seal_key_password_env", "pieczęć huba"),
+    (  # the certificate names the office's organisation, not the one the configuration expects
+        "pieczec-innego-podmiotu",
+        _seal(2, organization="Miejski Ośrodek Pomocy Społecznej w Innym Mieście"),
+        PINS,
+        "seals[2].key",
+        "[PIECZEC_INNEGO_PODMIOTU]",
+    ),
 ]
 
 
@@ -477,6 +488,41 @@ def test_a_misconfigured_seal_stops_the_start_with_one_polish_line(
     if where.startswith("seals"):
         office = hub.config["seals"][int(where[6]) - 1]["office"]
         assert f"urzędu {office}" in message
+
+
+def test_a_seal_key_file_others_may_read_stops_the_start_a_group_may_read_it(hub: SealedHub) -> None:
+    """A seal's private key readable by every user of the machine (0644) is refused at start naming the field;
+    0640 (a group, as docs/deployment.md allows) and 0600 are accepted."""
+    for mode, refused in ((0o644, True), (0o604, True), (0o640, False), (0o600, False)):
+        copied = hub.directory / f"pieczec-OPS-{mode:o}.p12"
+        shutil.copy(hub.directory / "pieczec-OPS.p12", copied)
+        copied.chmod(mode)
+        path = hub.variant(f"uprawnienia-{mode:o}", _seal(2, key=copied.name))
+        if refused:
+            message = _start_error(path, PINS)
+            assert message == (
+                f"{path.name}:seals[2].key: plik klucza pieczęci urzędu OPS ({copied}) mogą czytać lub zmieniać "
+                f"wszyscy użytkownicy systemu (uprawnienia {mode:04o}); ustaw 0600 poleceniem chmod 600 "
+                "[KLUCZ_DOSTEPNY_DLA_WSZYSTKICH]"
+            )
+        else:
+            HubCore.open(settings.load(path, environ={**hub.environment, **PINS})).close()
+
+
+def test_one_seal_for_two_offices_is_refused_and_another_name_is_accepted_when_configured(hub: SealedHub) -> None:
+    """OPS's seal configured for SR too: SR's certificates would carry OPS's seal (found at start). A seal whose
+    certificate names the institution otherwise than the configuration is accepted once `organization` says so."""
+    ops_name = load_key(str(hub.directory / "pieczec-OPS.p12"), SEAL_PASSWORD).certificate.subject
+    organization = ops_name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+
+    def twice(config: dict[str, Any]) -> None:
+        config["seals"].append({**config["seals"][1], "office": "SR", "organization": organization})
+
+    message = _start_error(hub.variant("jedna-pieczec-dwa-urzedy", twice), PINS)
+    assert "seals[3].key" in message and "urzędu OPS" in message and "[PIECZEC_INNEGO_PODMIOTU]" in message
+
+    renamed = hub.variant("inna-nazwa", _seal(2, organization=str(organization).upper()))
+    HubCore.open(settings.load(renamed, environ={**hub.environment, **PINS})).close()
 
 
 def test_platforma_serve_with_a_wrong_pin_prints_one_line_and_no_traceback(hub: SealedHub) -> None:
