@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,9 @@ REQUEST_TYPE = "WNIOSEK_O_INFORMACJE"
 CHANNEL = "DOKUMENTY"
 
 
+_log = logging.getLogger(__name__)
+
+
 class UnknownCase(PlatformError):
     """A case (IdentyfikatorSprawy) that does not exist or that the caller's office is not party to."""
 
@@ -91,6 +95,14 @@ class NoDataForCertificate(PlatformError):
     """The controller's data set holds nothing about the person: the request can only be refused."""
 
     code = "BRAK_DANYCH_DO_ZASWIADCZENIA"
+
+
+class DocumentTampered(PlatformError):
+    """A stored document whose bytes no longer match the SHA-256 stored with them (changed behind the hub's back):
+    it is not served, sealed or verified against. Ours (soap:Server): the caller did nothing wrong."""
+
+    code = "NARUSZONA_INTEGRALNOSC_DOKUMENTU"
+    client_error = False
 
 
 class SignatureRefused(PlatformError):
@@ -868,9 +880,18 @@ class Documents:
 
     @staticmethod
     def _stored(session: Session, case_id: str, role: str) -> StoredDocument | None:
-        return session.scalar(
+        """A case's document of a role, its bytes checked against the SHA-256 stored when it was made (the
+        same bytes the receipts name); `DocumentTampered` if they differ."""
+        row = session.scalar(
             select(StoredDocument).where(StoredDocument.case_id == case_id, StoredDocument.role == role)
         )
+        if row is not None and sha256(row.content) != row.sha256:
+            _log.error("Dokument %s sprawy %s (%s) nie zgadza się ze swoim skrótem SHA-256.", row.id, case_id, role)
+            raise DocumentTampered(
+                f"Dokument {role} sprawy {case_id} w bazie huba nie zgadza się ze skrótem SHA-256 zapisanym przy jego "
+                "wytworzeniu (zmieniono go poza platformą); nie udostępniono go. Zgłoś to administratorowi."
+            )
+        return row
 
     def _template_id(self, document_id: str) -> int:
         with Session(self.engine) as session:

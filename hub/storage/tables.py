@@ -90,7 +90,9 @@ class PolicyVersion(HubBase):
 
 
 def hub_engine(url: str) -> Engine:
-    """The engine of the hub's database, with its schema created."""
+    """The engine of the hub's database, with its schema created and its append-only tables guarded."""
+    # Imported here: the documents' tables (and so their guards) are declared on this module's base.
+    from hub.storage.guards import install_guards
     path = sqlite_file(url)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +111,7 @@ def hub_engine(url: str) -> Engine:
         engine = create_engine(url)
     HubBase.metadata.create_all(engine)
     add_missing_columns(engine)
+    install_guards(engine)
     return engine
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import sqlite3
 import sys
 import threading
 import tomllib
@@ -27,7 +28,7 @@ from contract.identifiers import Identifier
 from hub import settings
 from hub.core import HubCore
 from hub.domain.accounts import hash_password
-from hub.domain.documents import CERTIFICATE, RequestForm, SignatureRefused, WrongState
+from hub.domain.documents import CERTIFICATE, DocumentTampered, RequestForm, SignatureRefused, WrongState
 from hub.domain.query import QueryRequest
 from signing import XadesSigner, load_key
 from tests.integration.test_documents import SEAL_PASSWORD, _configure, _p12, _run
@@ -282,3 +283,37 @@ def test_parallel_downloads_of_a_delivered_certificate_all_get_it_and_one_receip
         assert len(core.documents.receipts(requester, case_id)) == receipts_before + 1
     finally:
         core.close()
+
+
+def test_a_document_changed_behind_the_hubs_back_is_never_served_or_sealed(hub: Office) -> None:
+    """The owner of hub.sqlite drops the append-only trigger and rewrites a generated certificate: its bytes no
+    longer match the SHA-256 stored (and named by the receipts), so it is neither served, nor sealed, nor read
+    for signing (NARUSZONA_INTEGRALNOSC_DOKUMENTU, ours: soap:Server), and the case does not move; the next start
+    puts the trigger back."""
+    core = hub.core()
+    try:
+        signer, case_id, content = _accepted(core, hub, hub.person("OPS"))
+        with sqlite3.connect(hub.directory / "hub.sqlite") as connection:
+            connection.execute("DROP TRIGGER dokumenty_tylko_dopisywanie_update")
+            forged = content.replace(b"<Stwierdzenie>", b"<Stwierdzenie>Nieprawda. ", 1)
+            assert forged != content
+            connection.execute(
+                "UPDATE dokumenty SET tresc = ? WHERE sprawa = ? AND rola = 'ZASWIADCZENIE'", (forged, case_id)
+            )
+        for attempt in (
+            lambda: core.documents.seal_certificate(signer, case_id),
+            lambda: core.documents.for_signing(signer, case_id),
+            lambda: core.documents.document(signer, case_id, CERTIFICATE),
+            lambda: core.documents.pdf(signer, case_id, CERTIFICATE),
+        ):
+            with pytest.raises(DocumentTampered) as refused:
+                attempt()
+            assert refused.value.code == "NARUSZONA_INTEGRALNOSC_DOKUMENTU" and not refused.value.client_error
+            assert "nie zgadza się ze skrótem SHA-256" in refused.value.message
+        assert core.documents.case(signer, case_id).state == "DO_PODPISU"
+    finally:
+        core.close()
+    hub.core().close()  # a restart installs the guards again
+    with sqlite3.connect(hub.directory / "hub.sqlite") as connection:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "dokumenty_tylko_dopisywanie_update" in names
