@@ -15,20 +15,31 @@ from contract.errors import Detail, DetailKind, InvalidRequest
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: XML 1.0, 2.2: the two non-characters XML cannot carry (text typed into a JSON file or a terminal can).
+_NOT_XML = frozenset("\ufffe\uffff")
+
+
+def forbidden_character(value: str) -> str | None:
+    """The code point (`U+000B`) of the first control, bidirectional override or character XML cannot carry
+    in `value`, or None."""
+    for character in value:
+        if (unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS) or (
+            character in _BIDI_CONTROLS or character in _NOT_XML
+        ):
+            return f"U+{ord(character):04X}"
+    return None
 
 
 def visible_text(value: str, field: str) -> str:
     """`value` stripped, or "" when nothing in it is visible; `InvalidRequest` naming the field and the
     character's code point when it holds a control or a bidirectional override."""
-    for character in value:
-        category = unicodedata.category(character)
-        if (category == "Cc" and character not in _ALLOWED_CONTROLS) or character in _BIDI_CONTROLS:
-            name = f"U+{ord(character):04X}"
-            raise InvalidRequest(
-                f"Pole {field} zawiera niedozwolony znak sterujący {name} "
-                "(znaki sterujące i znaki zmiany kierunku tekstu nie są przyjmowane).",
-                details=(Detail(DetailKind.DESCRIPTION, f"{field}: {name}"),),
-            )
+    name = forbidden_character(value)
+    if name is not None:
+        raise InvalidRequest(
+            f"Pole {field} zawiera niedozwolony znak sterujący {name} "
+            "(znaki sterujące i znaki zmiany kierunku tekstu nie są przyjmowane).",
+            details=(Detail(DetailKind.DESCRIPTION, f"{field}: {name}"),),
+        )
     if not any(unicodedata.category(c)[0] not in "ZC" for c in value):
         return ""
     return value.strip()

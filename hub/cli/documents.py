@@ -130,13 +130,23 @@ def _templates_import(core: HubCore, args: argparse.Namespace) -> int:
     return _report_new(core.documents.templates.import_file(actor, Path(args.file).read_bytes()), args)
 
 
+def _text_file(path: str) -> str:
+    """A template's file as text: UTF-8, as the hub stores templates and exports them."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidRequest(
+            f"Plik {path} nie jest tekstem w UTF-8 (bajt nr {error.start + 1}); zapisz go w UTF-8 i podaj ponownie."
+        ) from None
+
+
 def _templates_new_version(core: HubCore, args: argparse.Namespace) -> int:
     actor = _actor(core, args)
     if not (args.xsd or args.xsl or args.metadata):
         raise InvalidRequest("Podaj co najmniej jeden z plików: --xsd, --xsl, --metadata.")
-    xsd = Path(args.xsd).read_text(encoding="utf-8") if args.xsd else None
-    xsl = Path(args.xsl).read_text(encoding="utf-8") if args.xsl else None
-    metadata = metadata_from_json(Path(args.metadata).read_text(encoding="utf-8")) if args.metadata else None
+    xsd = _text_file(args.xsd) if args.xsd else None
+    xsl = _text_file(args.xsl) if args.xsl else None
+    metadata = metadata_from_json(_text_file(args.metadata)) if args.metadata else None
     return _report_new(core.documents.templates.new_version(actor, args.document_type, xsd, xsl, metadata), args)
 
 

@@ -45,7 +45,7 @@ from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
 from hub.domain.seals import OfficeSeal, Seals, open_seals
-from hub.domain.templates import Template, Templates, render_html
+from hub.domain.templates import Template, Templates, render_html, schema_mismatch
 from hub.domain.visualisation import document_html, pdf_from_html, signature_count
 from hub.settings import Config
 from hub.storage.documents import Case, Receipt, StoredDocument, Transition
@@ -793,11 +793,15 @@ class Documents:
         signer_pesel: str | None = None,
     ) -> StoredDocument:
         """Insert a document, freezing its template version first unless it is known to be frozen (a version
-        read as used stays used: `used` is never reset)."""
+        read as used stays used: `used` is never reset). A version changed since the document was made from it
+        is not frozen and nothing is stored (`WrongState`): the document was validated by what it replaced."""
         if isinstance(template, Template):
             template_id = template.id
-            if not template.used:
-                self.templates.mark_used(session, template_id)
+            if not template.used and not self.templates.freeze(session, template):
+                raise WrongState(
+                    f"Wersję {template.version} szablonu {template.document_type} zmieniono w trakcie wytwarzania "
+                    "dokumentu; nic nie zapisano, spróbuj ponownie."
+                )
         else:
             template_id = template
         row = StoredDocument(
@@ -954,11 +958,13 @@ class _Builder:
             self.sub(dane, "SkrotWniosku", request_sha)
 
     def finish(self, root: etree._Element) -> bytes:
-        schema = self.schema
-        if not schema.validate(root):
+        where = schema_mismatch(self.schema, root)
+        if where is not None:
+            # The template editor's doing, not the signer's: the version's schema does not accept what the
+            # platform makes (libxml2's English report stays out of the message).
             raise ConfigurationError(
-                f"Dokument nie jest zgodny ze schematem szablonu {self.template.document_type} "
-                f"w wersji {self.template.version}: {schema.error_log.last_error}"
+                f"Dokument nie powstał: schemat szablonu {self.template.document_type} w wersji "
+                f"{self.template.version} go nie przyjmuje ({where}); redaktor szablonów musi wskazać inną wersję."
             )
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 

@@ -5,8 +5,8 @@ rendered with it. Only template editors (`REDAKTOR_SZABLONOW`) read the versions
 activate them; each of these changes is a row of the type's history (`zmiany_szablonow`) and a recorded
 security event `ZMIANA_SZABLONU`, each refusal an `ODMOWA_UPRAWNIEN`. A template is one file and reaches
 nothing outside it: its XSD includes and imports no other schema, its XSL includes nothing, calls neither
-`document()` nor extension functions (all refused when it is compiled), and runs in lxml's sandbox without
-file or network access (the second line, should a way past the checks be found).
+`document()` nor extension functions (all refused when it is compiled, `hub.domain.stylesheet_check`), and
+runs in lxml's sandbox without file or network access (the second line, should a way past the checks be found).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,25 +33,27 @@ from audit.records import SecurityEvent
 from contract import xmlsafe
 from contract.catalog import TEMPLATE_EDITOR
 from contract.errors import Detail, DetailKind, ForbiddenXml, InvalidRequest, MalformedXml, NotAllowed, PlatformError
+from contract.text import forbidden_character
 from hub.domain.policy import Caller
-from hub.storage.documents import TemplateChange, TemplateVersion
+from hub.domain.stylesheet_check import reaching_out
+from hub.storage.documents import StoredDocument, TemplateChange, TemplateVersion
 
 #: The document types shipped with the platform, each imported as version 1 on first start.
 SHIPPED = Path(__file__).resolve().parent.parent / "documents"
 
 _XSL = "{http://www.w3.org/1999/XSL/Transform}"
 _XS = "{http://www.w3.org/2001/XMLSchema}"
+_DS = "{http://www.w3.org/2000/09/xmldsig#}"
 #: lxml's sandbox for templates: no file, no network, no directories (lxml XSLTAccessControl).
 SANDBOX = etree.XSLTAccessControl(
     read_file=False, write_file=False, create_dir=False, read_network=False, write_network=False
 )
-# XSLT 1.0, 12.1: document() reads any URI, the only function of the language that leaves the document. A
-# function called with a prefix is an extension function (EXSLT's dyn:evaluate would even build a call to
-# document() at run time). Axis steps (`child::x`) and names (`d:Tytul`) are no calls: a prefix is
-# followed by a name and an opening parenthesis only in a call.
-_DOCUMENT_CALL = re.compile(r"(?<![\w.:-])(?:[A-Za-z_][\w.-]*:)?document\s*\(")
-_EXTENSION_CALL = re.compile(r"(?<![\w.:-])[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*\s*\(")
-_TEMPLATE_VALUE = re.compile(r"\{([^{}]*)\}")
+#: A document type's code (`rodzaj`), as the shipped ones and the column (64 characters) have it.
+_TYPE_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+#: Metadata that name the data set a type's documents are made from: the same in every version of a type.
+_SOURCE_METADATA = ("zbior", "rodzaj_zbioru")
+#: How deep metadata may nest (the shipped ones nest 1 level: a list of categories).
+_METADATA_DEPTH = 8
 #: Metadata whose value must be text, and the one that must be a list of codes (`metadane.json`).
 _TEXT_METADATA = (
     "rodzaj",
@@ -182,20 +184,32 @@ def compile_schema(xsd: str) -> etree.XMLSchema:
     try:
         return etree.XMLSchema(root)
     except etree.XMLSchemaParseError as error:
-        raise InvalidTemplate(f"Schemat XSD szablonu jest nieprawidłowy: {error}") from None
+        # libxml2's report is English for a programmer; the editor gets the line it points at.
+        raise InvalidTemplate(
+            f"Schemat XSD szablonu nie jest poprawnym schematem XML Schema{_at_line(error.error_log)}."
+        ) from None
 
 
-def _expressions(root: etree._Element) -> list[str]:
-    """The XPath a stylesheet may evaluate: every attribute of an XSLT instruction, and the {…} parts of
-    the attributes of literal result elements (XSLT 1.0, 7.6.2: attribute value templates)."""
-    found = []
-    for element in root.iter(etree.Element):
-        for value in element.attrib.values():
-            if str(element.tag).startswith(_XSL):
-                found.append(value)
-            else:
-                found.extend(_TEMPLATE_VALUE.findall(value))
-    return found
+def schema_mismatch(schema: etree.XMLSchema, root: etree._Element) -> str | None:
+    """None if the schema accepts the document; otherwise where it does not, in Polish ("element
+    Dokument/TrescDokumentu/Stwierdzenie"), without libxml2's English."""
+    try:
+        if schema.validate(root):
+            return None
+    except etree.XMLSchemaValidateError:  # e.g. a counted repetition libxml2 cannot turn into an automaton
+        return "walidator nie umie sprawdzić dokumentu tym schematem"
+    for entry in schema.error_log:
+        found = root.xpath(entry.path) if entry.path else []
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+            names = [etree.QName(e).localname for e in (*reversed(list(found[0].iterancestors())), found[0])]
+            return "element " + "/".join(names)
+    return "dokument"
+
+
+def _at_line(log: etree._ListErrorLog) -> str:
+    """Where a library's error log points, as a Polish phrase (" (wiersz 3)"), or "" when it does not say."""
+    lines = [entry.line for entry in log if entry.line > 0]
+    return f" (wiersz {lines[0]})" if lines else ""
 
 
 def compile_stylesheet(xsl: str) -> etree.XSLT:
@@ -205,21 +219,21 @@ def compile_stylesheet(xsl: str) -> etree.XSLT:
     # compiled (tested: an include of a local file was read); a template is one file, so both are refused.
     if any(True for _ in root.iter(_XSL + "include", _XSL + "import")):
         raise InvalidTemplate("Arkusz XSL szablonu nie może włączać innych plików (xsl:include, xsl:import).")
-    expressions = _expressions(root)
-    if any(_DOCUMENT_CALL.search(e) for e in expressions):
+    if root.tag not in (_XSL + "stylesheet", _XSL + "transform") and root.get(_XSL + "version") is None:
         raise InvalidTemplate(
-            "Arkusz XSL szablonu nie może wczytywać innych dokumentów, plików ani zasobów sieci (funkcja document())."
+            "Wizualizacja szablonu nie jest arkuszem XSLT (jej korzeniem nie jest element arkusza z przestrzeni nazw "
+            "XSLT)."
         )
-    extension_elements = any(
-        "extension-element-prefixes" in e.attrib or _XSL + "extension-element-prefixes" in e.attrib
-        for e in root.iter(etree.Element)
-    )
-    if extension_elements or any(_EXTENSION_CALL.search(e) for e in expressions):
-        raise InvalidTemplate("Arkusz XSL szablonu nie może używać funkcji ani elementów rozszerzeń (np. EXSLT).")
+    reason = reaching_out(root)
+    if reason is not None:
+        raise InvalidTemplate(reason)
     try:
         return etree.XSLT(root, access_control=SANDBOX)
     except etree.XSLTParseError as error:
-        raise InvalidTemplate(f"Arkusz XSL szablonu jest nieprawidłowy: {error}") from None
+        # libxslt's report is English for a programmer; the editor gets the line it points at.
+        raise InvalidTemplate(
+            f"Arkusz XSL szablonu nie jest poprawnym arkuszem XSLT 1.0{_at_line(error.error_log)}."
+        ) from None
 
 
 class CompiledTemplates:
@@ -301,7 +315,7 @@ def metadata_from_json(text: str) -> dict[str, Any]:
     """Metadata changes given as a JSON object (`platforma templates new-version --metadata`, SOAP `Metadane`)."""
     try:
         metadata = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # Python's decoder recurses per level: 50,000 "[" overflow it
         raise InvalidTemplate("Metadane szablonu nie są poprawnym obiektem JSON.") from None
     if not isinstance(metadata, dict):
         raise InvalidTemplate("Metadane szablonu muszą być obiektem JSON (pary nazwa: wartość).")
@@ -310,7 +324,9 @@ def metadata_from_json(text: str) -> dict[str, Any]:
 
 def check_metadata(metadata: dict[str, Any], namespace: str | None, previous: dict[str, Any]) -> None:
     """Refuse metadata no document can be made with: a text field that is not text, categories that are not a
-    list of codes, a namespace other than the schema's, or a class other than the type's (`InvalidTemplate`)."""
+    list of codes, text a reader would not see as stored, a namespace other than the schema's, or a class other
+    than the type's (`InvalidTemplate`)."""
+    _check_metadata_text(metadata, "", 0)
     for name in _TEXT_METADATA:
         if name in metadata and not isinstance(metadata[name], str):
             raise InvalidTemplate(f"Pole metadanych „{name}” musi być tekstem.")
@@ -330,6 +346,31 @@ def check_metadata(metadata: dict[str, Any], namespace: str | None, previous: di
         raise InvalidTemplate(
             f"Klasa dokumentu ({previous.get('klasa')}) nie zmienia się między wersjami szablonu; utwórz nowy rodzaj."
         )
+
+
+def _check_metadata_text(value: Any, field: str, depth: int) -> None:
+    """Metadata text goes into every document made from the version (`Tytul`) and into answers, and XML cannot
+    carry a control: each name and text is held to the rule for free text (`contract.text`); and metadata nest
+    no deeper than `_METADATA_DEPTH`."""
+    if depth > _METADATA_DEPTH:
+        raise InvalidTemplate(f"Metadane szablonu są zagnieżdżone zbyt głęboko (najwyżej {_METADATA_DEPTH} poziomów).")
+    if isinstance(value, str):
+        character = forbidden_character(value)
+        if character is not None:
+            raise InvalidTemplate(
+                f"Pole metadanych „{field}” zawiera niedozwolony znak {character} (znaki sterujące i znaki zmiany "
+                "kierunku tekstu nie są przyjmowane).",
+                details=(Detail(DetailKind.DESCRIPTION, f"{field}: {character}"),),
+            )
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            character = forbidden_character(name)
+            if character is not None:
+                raise InvalidTemplate(f"Nazwa pola metadanych zawiera niedozwolony znak {character}.")
+            _check_metadata_text(item, field or name, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_metadata_text(item, field, depth + 1)
 
 
 class Templates:
@@ -475,6 +516,50 @@ class Templates:
         """Freeze a version: a document is being made from it (in the caller's transaction)."""
         session.execute(update(TemplateVersion).where(TemplateVersion.id == template_id).values(used=True))
 
+    def freeze(self, session: Session, template: Template) -> bool:
+        """Freeze a version a document was made from, in the transaction that stores the document, if its XSD
+        and XSL are still those the document was made with; False (nothing frozen) if they changed meanwhile.
+
+        One conditional UPDATE, as `change` is one (`uzyta` still false): of a change and a document made from
+        the version at once exactly one takes effect, on SQLite too (which ignores SELECT … FOR UPDATE). Before,
+        a certificate made by a schema replaced meanwhile was stored under the schema that replaced it."""
+        frozen: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(TemplateVersion)
+            .where(
+                TemplateVersion.id == template.id,
+                TemplateVersion.xsd == template.xsd,
+                TemplateVersion.xsl == template.xsl,
+            )
+            .values(used=True)
+            .execution_options(synchronize_session=False)
+        )
+        return frozen.rowcount == 1
+
+    def _check_generates(
+        self, session: Session, document_type: str, xsd: str, metadata: dict[str, Any], version: int | None = None
+    ) -> None:
+        """Refuse a schema that does not accept the documents the platform makes of the type: the type's last
+        stored document, as the generator would make it from this version (its namespace, number and title; no
+        signature), must be valid by it. A type no document was made of yet is not checked (the generator
+        needs an answer of the query engine); its first document then fails in Polish instead."""
+        sample = session.scalar(
+            select(StoredDocument.content)
+            .join(TemplateVersion, StoredDocument.template_id == TemplateVersion.id)
+            .where(TemplateVersion.document_type == document_type)
+            .order_by(StoredDocument.created.desc(), StoredDocument.id)
+            .limit(1)
+        )
+        if sample is None:
+            return
+        root = _as_made_by(xmlsafe.parse_bytes(sample), str(metadata.get("przestrzen_nazw")), metadata, version)
+        where = schema_mismatch(self.compiled.schema(xsd), root)
+        if where is not None:
+            raise InvalidTemplate(
+                f"Schemat XSD szablonu {document_type} nie przyjmuje dokumentu, jaki platforma wytwarza z tego "
+                f"rodzaju (sprawdzono na ostatnim wytworzonym dokumencie: {where}); z takiej wersji nie powstałby "
+                "żaden dokument."
+            )
+
     def new_version(
         self,
         caller: Caller,
@@ -499,13 +584,24 @@ class Templates:
     ) -> Template:
         if xsd is None and xsl is None and metadata is None:
             raise InvalidRequest("Podaj co najmniej jedno z: schemat XSD, wizualizację XSL, zmiany metadanych.")
+        if not _TYPE_CODE.fullmatch(document_type):
+            # Not echoed: a name that is no code may hold what neither the database nor XML can carry.
+            raise UnknownTemplate("Nieznany rodzaj dokumentu (kod rodzaju to wielkie litery, cyfry i podkreślenia).")
         current = self.active(document_type)
+        if metadata is not None and metadata.get("rodzaj", document_type) != document_type:
+            raise InvalidTemplate(
+                f"Metadane szablonu (pole „rodzaj”) wskazują inny rodzaj dokumentu niż {document_type}, którego "
+                "wersją miałyby być; szablon jednego rodzaju nie staje się wersją innego."
+            )
         xsd = current.xsd if xsd is None else xsd
         xsl = current.xsl if xsl is None else xsl
         compile_schema(xsd)
         compile_stylesheet(xsl)
         merged = {**current.metadata, **(metadata or {}), "rodzaj": document_type}
         check_metadata(merged, _target_namespace(xsd), current.metadata)
+        self._check_same_kind(document_type, merged, current.metadata)
+        with Session(self.engine) as session:
+            self._check_generates(session, document_type, xsd, merged)
         metadata_json = json.dumps(merged, ensure_ascii=False)
         # Two editors making a version of one type at once both read the same last number; the unique
         # (rodzaj, wersja) refuses the second insert, which counts again (8 at once were BLAD_WEWNETRZNY for 3).
@@ -519,6 +615,34 @@ class Templates:
         what = "import wersji" if action is TemplateAction.IMPORT else "nowa wersja"
         self._record(caller, made, f"{what} {made.version}")
         return made
+
+    def _check_same_kind(self, document_type: str, metadata: dict[str, Any], previous: dict[str, Any]) -> None:
+        """Refuse a version that would make the type another one: made from another data set than its versions
+        are, or in a namespace another type's versions have (the documents of the two could not be told apart;
+        PUP's exported certificate imported as OPS's was stored as OPS's next version)."""
+        for name in _SOURCE_METADATA:
+            if metadata.get(name) != previous.get(name):
+                raise InvalidTemplate(
+                    f"Dokumenty rodzaju {document_type} powstają ze zbioru wskazanego w metadanych (pole „{name}”: "
+                    f"{previous.get(name) or 'brak'}), który nie zmienia się między wersjami szablonu; utwórz nowy "
+                    "rodzaj."
+                )
+        namespace = str(metadata.get("przestrzen_nazw"))
+        with Session(self.engine) as session:
+            others = session.execute(
+                select(TemplateVersion.document_type, TemplateVersion.metadata_json).where(
+                    TemplateVersion.document_type != document_type,
+                    TemplateVersion.metadata_json.contains(
+                        json.dumps(namespace, ensure_ascii=False)[1:-1], autoescape=True
+                    ),
+                )
+            ).all()
+        owner = next((t for t, m in others if json.loads(m).get("przestrzen_nazw") == namespace), None)
+        if owner is not None:
+            raise InvalidTemplate(
+                f"Przestrzeń nazw {namespace} ma już rodzaj dokumentu {owner}; dokumentów dwóch rodzajów nie dałoby "
+                "się odróżnić."
+            )
 
     def _insert_next(
         self, caller: Caller, document_type: str, xsd: str, xsl: str, metadata_json: str, action: TemplateAction
@@ -550,6 +674,10 @@ class Templates:
     def change(self, caller: Caller, document_type: str, version: int, *, xsd: str | None, xsl: str | None) -> Template:
         """Change a version no document was made from; a version in use is refused (`SZABLON_W_UZYCIU`)."""
         self._authorise(caller, f"zmiana szablonu {document_type} w wersji {version}")
+        in_use = TemplateInUse(
+            f"Z wersji {version} szablonu {document_type} wytworzono już dokumenty; wersji tej nie można "
+            "zmienić (dokument zawsze wizualizuje się wersją, z której powstał). Utwórz nową wersję."
+        )
         with Session(self.engine) as session, session.begin():
             row = session.scalar(
                 select(TemplateVersion)
@@ -559,25 +687,33 @@ class Templates:
             if row is None:
                 raise UnknownTemplate(f"Szablon {document_type} nie ma wersji {version}.")
             if row.used:
-                raise TemplateInUse(
-                    f"Z wersji {version} szablonu {document_type} wytworzono już dokumenty; wersji tej nie można "
-                    "zmienić (dokument zawsze wizualizuje się wersją, z której powstał). Utwórz nową wersję."
-                )
+                raise in_use
             if xsd is not None:
                 compile_schema(xsd)
                 metadata = json.loads(row.metadata_json)
                 check_metadata(metadata, _target_namespace(xsd), metadata)
+                self._check_generates(session, document_type, xsd, metadata, version)
             if xsl is not None:
                 compile_stylesheet(xsl)
-            row.xsd = xsd if xsd is not None else row.xsd
-            row.xsl = xsl if xsl is not None else row.xsl
+            # Only while no document was made from it: one conditional UPDATE, which `freeze` (a document
+            # stored) and this change cannot both pass (both succeeded, racing, before).
+            changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(TemplateVersion)
+                .where(TemplateVersion.id == row.id, TemplateVersion.used.is_(False))
+                .values(xsd=row.xsd if xsd is None else xsd, xsl=row.xsl if xsl is None else xsl)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:
+                raise in_use
+            session.refresh(row)
             made = _template(row)
             self._history(session, made, TemplateAction.CHANGE, caller.login, caller.office)
         self._record(caller, made, f"zmiana wersji {version}")
         return made
 
     def activate(self, caller: Caller, document_type: str, version: int) -> Template:
-        """Make a version the one new documents are made from; recorded as a security event."""
+        """Make a version the one new documents are made from (if its schema accepts them, `_check_generates`);
+        recorded as a security event."""
         self._authorise(caller, f"aktywacja szablonu {document_type} w wersji {version}")
         with Session(self.engine) as session, session.begin():
             row = session.scalar(
@@ -587,6 +723,7 @@ class Templates:
             )
             if row is None:
                 raise UnknownTemplate(f"Szablon {document_type} nie ma wersji {version}.")
+            self._check_generates(session, document_type, row.xsd, json.loads(row.metadata_json), version)
             session.execute(
                 update(TemplateVersion).where(TemplateVersion.document_type == document_type).values(active=False)
             )
@@ -603,7 +740,7 @@ class Templates:
             data = json.loads(content)
             fields = [data["rodzaj"], data["schemat"], data["wizualizacja"]]
             metadata = data["metadane"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested 50,000 deep
             fields, metadata = [], None
         if len(fields) != 3 or not all(isinstance(f, str) for f in fields) or not isinstance(metadata, dict):
             raise InvalidRequest(
@@ -658,6 +795,25 @@ class Templates:
                 f"szablon {template.document_type}: {what} (SHA-256 pliku {template.file_sha256})",
             )
         )
+
+
+def _as_made_by(root: etree._Element, namespace: str, metadata: dict[str, Any], version: int | None) -> etree._Element:
+    """A stored document as the generator would make it from another version of its type: the elements of its
+    template's namespace moved to `namespace` (the data of the query engine keep theirs), that version's
+    number and title, and no signature (the generator makes none)."""
+    old = etree.QName(root).namespace
+    for signature in root.findall(_DS + "Signature"):
+        root.remove(signature)
+    for element in root.iter(etree.Element):
+        if etree.QName(element).namespace == old:
+            element.tag = etree.QName(namespace, etree.QName(element).localname).text
+    ns = "{" + namespace + "}"
+    if version is not None:
+        for number in root.iterfind(f"{ns}OpisDokumentu/{ns}WersjaSzablonu"):
+            number.text = str(version)
+    for title in root.iterfind(f"{ns}OpisDokumentu/{ns}Tytul"):
+        title.text = str(metadata.get("tytul", ""))
+    return root
 
 
 def _utc(time: dt.datetime) -> dt.datetime:

@@ -32,7 +32,10 @@ from zeep.helpers import serialize_object
 
 from audit import EventKind, SecurityEvent
 from audit.sql import SqlEventLog
+from hub import settings
 from hub.cli import main
+from hub.core import HubCore
+from hub.domain.documents import RequestForm, WrongState
 from hub.soap import contracts
 from tests.conftest import ROOT
 from tests.integration.conftest import MODEL
@@ -245,6 +248,45 @@ def test_a_version_a_document_was_made_from_cannot_be_changed(hub: DocumentsHub)
     assert "nie można" in fault.message
     again = service(hub).PobierzSzablon(RodzajDokumentu=CERTIFICATE, Wersja=version.Szablon.Wersja)
     assert again.PlikSzablonu == version.PlikSzablonu
+
+
+def test_a_version_changed_while_a_certificate_is_made_from_it_stays_changed_and_the_certificate_is_not_stored(
+    hub: DocumentsHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ZmienSzablon made to land between the acceptance's reading of the unused active version and its storing
+    of the certificate (both succeeded, racing, in the templates attack pass): the change holds, the certificate
+    made by what it replaced is not stored (NIEDOZWOLONE_PRZEJSCIE, the case back to ZLOZONY), the version
+    stays unused; accepted again, the certificate is made from the changed version, which is then in use."""
+    before = service(hub).PobierzSzablon(RodzajDokumentu=CERTIFICATE).Szablon.Wersja
+    made = service(hub).NowaWersjaSzablonu(RodzajDokumentu=CERTIFICATE, Metadane=json.dumps({"opis": "Wyścig."}))
+    service(hub).AktywujSzablon(RodzajDokumentu=CERTIFICATE, Wersja=made.Wersja)
+    xsl = json.loads(service(hub).PobierzSzablon(RodzajDokumentu=CERTIFICATE).PlikSzablonu)["wizualizacja"]
+    pesel = next(str(b["pesel"]) for b in hub.demo["beneficiaries"] if "PUP" in b["data_sets"])
+    core = HubCore.open(settings.load(hub.directory / "platforma.toml"))
+    try:
+        scope = {"PUP": ["OKRESY_REJESTRACJI", "HISTORIA_STATUSOW"]}
+        form = RequestForm(pesel, "UPS-2004", "Ustalenie sytuacji osoby", CERTIFICATE, "PUP", scope)
+        requester = core.accounts.authenticate("ops.pracownik", hub.passwords["ops.pracownik"], channel="CLI")
+        case_id = core.documents.submit(requester, form).case.id
+        signer = core.accounts.authenticate(SIGNER, hub.passwords[SIGNER], channel="CLI")
+        generate = core.documents._certificate_document
+
+        def changed_meanwhile(*args: Any) -> bytes:
+            content = generate(*args)
+            service(hub).ZmienSzablon(RodzajDokumentu=CERTIFICATE, Wersja=made.Wersja, Wizualizacja=xsl + "<!--2-->")
+            return content
+
+        monkeypatch.setattr(core.documents, "_certificate_document", changed_meanwhile)
+        with pytest.raises(WrongState, match="zmieniono w trakcie"):
+            core.documents.accept(signer, case_id)
+        monkeypatch.undo()
+        assert core.documents.case(signer, case_id).state == "ZLOZONY"
+        assert not listed(hub)[(CERTIFICATE, made.Wersja)]["Uzyta"]
+        assert core.documents.accept(signer, case_id).template_version == made.Wersja
+        assert listed(hub)[(CERTIFICATE, made.Wersja)]["Uzyta"]
+    finally:
+        core.close()
+        service(hub).AktywujSzablon(RodzajDokumentu=CERTIFICATE, Wersja=before)
 
 
 def reading(target: str) -> str:

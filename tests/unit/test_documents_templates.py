@@ -5,7 +5,9 @@ edit, each change is in the type's history and recorded as ZMIANA_SZABLONU."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,9 +27,10 @@ from hub.domain.templates import (
     TemplateInUse,
     Templates,
     UnknownTemplate,
+    metadata_from_json,
     render_html,
 )
-from hub.storage.documents import TemplateChange, TemplateVersion
+from hub.storage.documents import StoredDocument, TemplateChange, TemplateVersion
 from hub.storage.tables import HubBase
 
 REQUEST = "WNIOSEK_O_INFORMACJE"
@@ -320,3 +323,183 @@ def test_a_version_made_before_the_history_was_kept_appears_as_made_by_its_autho
         (2, TemplateAction.NEW_VERSION, EDITOR.login),
     ]
     assert history[1].sha256 == second.file_sha256
+
+
+# -- the templates attack pass (tests/integration/test_templates_attacks.py) ------------------------------------
+CERTIFICATE = "ZASWIADCZENIE_PUP_REJESTRACJA"
+OPS_CERTIFICATE = "ZASWIADCZENIE_OPS_SWIADCZENIA"
+#: The words of libxml2's and libxslt's reports that must not reach an editor.
+LIBRARY_ENGLISH = ("is not", "element", "Expected", "unknown", "stylesheet", "required", "missing")
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "line"),
+    [
+        ("xsd", '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n\n<xs:element/></xs:schema>', 3),
+        (
+            "xsl",
+            '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n<xsl:nieznany/>'
+            "</xsl:stylesheet>",
+            2,
+        ),
+        ("xsl", "<html><body>nie arkusz</body></html>", None),
+    ],
+    ids=["schema-element-without-name", "unknown-xsl-instruction", "not-a-stylesheet"],
+)
+def test_a_schema_or_stylesheet_that_does_not_compile_is_refused_in_polish_naming_only_its_line(
+    store: tuple[Templates, Events], field: str, text: str, line: int | None
+) -> None:
+    templates, _events = store
+    with pytest.raises(InvalidTemplate) as refused:
+        templates.new_version(EDITOR, REQUEST, **{field: text})
+    message = refused.value.message
+    assert not [w for w in LIBRARY_ENGLISH if w in message.replace("element arkusza", "")], message
+    assert (f"(wiersz {line})" in message) if line else "wiersz" not in message
+    assert stored_versions(templates) == 4
+
+
+@pytest.mark.parametrize(
+    ("metadata", "words"),
+    [
+        ({"tytul": "Zaświadczenie\u0000"}, "„tytul” zawiera niedozwolony znak U+0000"),
+        ({"opis": "Opis\u000b"}, "„opis” zawiera niedozwolony znak U+000B"),
+        ({"tytul": "Zaświadczenie \u202eynowelunu\u202c"}, "U+202E"),
+        ({"kategorie": ["OKRESY\u001f"]}, "„kategorie” zawiera niedozwolony znak U+001F"),
+        ({"inne": {"a": ["\u2066"]}}, "„inne” zawiera niedozwolony znak U+2066"),
+        ({"pole\u0000": "x"}, "Nazwa pola metadanych zawiera niedozwolony znak U+0000"),
+        ({"opis": "\uffff"}, "U+FFFF"),
+        ({"inne": [[[[[[[[["głęboko"]]]]]]]]]}, "zbyt głęboko"),
+    ],
+    ids=["nul", "vertical-tab", "direction-override", "in-a-list", "nested", "in-a-name", "not-xml", "too-deep"],
+)
+def test_metadata_a_reader_would_not_see_as_stored_are_refused_on_every_route(
+    store: tuple[Templates, Events], metadata: dict[str, object], words: str
+) -> None:
+    templates, _events = store
+    with pytest.raises(InvalidTemplate, match=re.escape(words)):
+        templates.new_version(EDITOR, REQUEST, metadata=metadata)
+    exported = json.loads(templates.export(EDITOR, REQUEST))
+    exported["metadane"].update(metadata)
+    with pytest.raises(InvalidTemplate, match=re.escape(words)):
+        templates.import_file(EDITOR, json.dumps(exported).encode())
+    assert stored_versions(templates) == 4
+
+
+def test_json_nested_deeper_than_python_reads_is_the_callers_mistake(store: tuple[Templates, Events]) -> None:
+    templates, _events = store
+    deep = "[" * 50_000 + "]" * 50_000
+    with pytest.raises(InvalidTemplate, match="JSON"):
+        metadata_from_json('{"opis": ' + deep + "}")
+    with pytest.raises(InvalidRequest, match="nie jest eksportem"):
+        templates.import_file(EDITOR, ('{"rodzaj": "' + REQUEST + '", "x": ' + deep + "}").encode())
+
+
+@pytest.mark.parametrize("document_type", ["\ud800", "zaswiadczenie", "A" * 65, ""])
+def test_a_type_whose_name_is_no_code_is_unknown_and_not_echoed(
+    store: tuple[Templates, Events], document_type: str
+) -> None:
+    templates, _events = store
+    exported = json.loads(templates.export(EDITOR, REQUEST))
+    with pytest.raises(UnknownTemplate) as refused:
+        templates.import_file(EDITOR, json.dumps({**exported, "rodzaj": document_type}).encode())
+    assert document_type not in refused.value.message or not document_type
+    with pytest.raises(UnknownTemplate):
+        templates.new_version(EDITOR, document_type, xsl=stylesheet("x"))
+
+
+@pytest.mark.parametrize("claim", ["another-types-file", "metadata-naming-another-type", "another-types-namespace"])
+def test_a_template_of_one_type_does_not_become_a_version_of_another(
+    store: tuple[Templates, Events], claim: str
+) -> None:
+    templates, _events = store
+    pup = json.loads(templates.export(EDITOR, CERTIFICATE))
+    ops = json.loads(templates.export(EDITOR, OPS_CERTIFICATE))
+    if claim == "another-types-file":
+        # PUP's export as OPS's, both names changed: its data set (and namespace) are PUP's
+        metadata = {**pup["metadane"], "rodzaj": OPS_CERTIFICATE}
+        imported, words = {**pup, "rodzaj": OPS_CERTIFICATE, "metadane": metadata}, "zbioru wskazanego w metadanych"
+    elif claim == "metadata-naming-another-type":
+        imported, words = {**pup, "metadane": {**pup["metadane"], "rodzaj": OPS_CERTIFICATE}}, "inny rodzaj"
+    else:
+        namespace = pup["metadane"]["przestrzen_nazw"]
+        schema = ops["schemat"].replace(ops["metadane"]["przestrzen_nazw"], namespace)
+        imported = {**ops, "schemat": schema, "metadane": {**ops["metadane"], "przestrzen_nazw": namespace}}
+        words = f"ma już rodzaj dokumentu {CERTIFICATE}"
+    with pytest.raises(InvalidTemplate, match=words):
+        templates.import_file(EDITOR, json.dumps(imported).encode())
+    assert stored_versions(templates) == 4
+
+
+def test_a_change_and_a_document_made_from_the_version_exclude_each_other(store: tuple[Templates, Events]) -> None:
+    """`freeze` (a document stored) and `change` are each one conditional UPDATE: a document made from what a
+    change replaced is not stored, and a version frozen first is not changed."""
+    templates, _events = store
+    read = templates.active(REQUEST)
+    templates.change(EDITOR, REQUEST, read.version, xsd=None, xsl=stylesheet("zmieniona"))
+    with Session(templates.engine) as session, session.begin():
+        assert not templates.freeze(session, read)
+    assert not templates.active(REQUEST).used
+    changed = templates.active(REQUEST)
+    with Session(templates.engine) as session, session.begin():
+        assert templates.freeze(session, changed)
+    with pytest.raises(TemplateInUse):
+        templates.change(EDITOR, REQUEST, read.version, xsd=None, xsl=stylesheet("jeszcze raz"))
+    assert templates.active(REQUEST).xsl == changed.xsl
+
+
+def _request_made(templates: Templates) -> None:
+    """A request document stored as the platform makes it (the sample a new schema must accept)."""
+    ns = templates.active(REQUEST).namespace
+    content = (
+        f'<Dokument xmlns="{ns}"><OpisDokumentu><Identyfikator>1</Identyfikator><RodzajDokumentu>{REQUEST}'
+        "</RodzajDokumentu><WersjaSzablonu>1</WersjaSzablonu><Tytul>Wniosek</Tytul><DataWytworzenia>"
+        '2025-01-01T00:00:00Z</DataWytworzenia><PodstawaPrawna Kod="UPS">Ustawa</PodstawaPrawna><Autor>PUP</Autor>'
+        "</OpisDokumentu><DaneDokumentu><Nadawca><Urzad>OPS</Urzad><Nazwa>OPS</Nazwa></Nadawca><Adresat><Urzad>PUP"
+        "</Urzad><Nazwa>PUP</Nazwa></Adresat><IdentyfikatorSprawy>s</IdentyfikatorSprawy></DaneDokumentu>"
+        "<TrescDokumentu><Osoba><Pesel>44051401359</Pesel></Osoba><Cel>Cel</Cel><RodzajZaswiadczenia>"
+        f'{CERTIFICATE}</RodzajZaswiadczenia><Zbiory><Zbior Kod="PUP"><Kategoria>K</Kategoria></Zbior></Zbiory>'
+        '</TrescDokumentu><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/></Dokument>'
+    ).encode()
+    etree.fromstring(content)
+    with Session(templates.engine) as session, session.begin():
+        session.add(
+            StoredDocument(
+                id="d1",
+                case_id="s",
+                role="WNIOSEK",
+                template_id=templates.active(REQUEST).id,
+                content=content,
+                sha256="",
+                author="x",
+                created=dt.datetime.now(dt.UTC),
+            )
+        )
+
+
+def test_a_schema_that_does_not_accept_the_documents_the_platform_makes_is_refused(
+    store: tuple[Templates, Events],
+) -> None:
+    """Made, changed to or activated: the type's last document, as made from that version, must be valid by it
+    (an acceptance under such a schema failed with libxml2's English, or escaped as BLAD_WEWNETRZNY)."""
+    templates, _events = store
+    _request_made(templates)
+    first = templates.active(REQUEST)
+    demanding = first.xsd.replace(
+        '<xs:element name="Cel"', '<xs:element name="Dopisek" type="xs:string"/><xs:element name="Cel"'
+    )
+    assert demanding != first.xsd
+    with pytest.raises(InvalidTemplate, match="element Dokument/TrescDokumentu/Cel"):
+        templates.new_version(EDITOR, REQUEST, xsd=demanding)
+    unused = templates.new_version(EDITOR, REQUEST, xsl=stylesheet("druga"))
+    with pytest.raises(InvalidTemplate, match="nie przyjmuje dokumentu"):
+        templates.change(EDITOR, REQUEST, unused.version, xsd=demanding, xsl=None)
+    with Session(templates.engine) as session, session.begin():  # stored before the check existed
+        session.get(TemplateVersion, unused.id).xsd = demanding  # type: ignore[union-attr]
+    with pytest.raises(InvalidTemplate, match="nie przyjmuje dokumentu"):
+        templates.activate(EDITOR, REQUEST, unused.version)
+    assert templates.active(REQUEST).version == first.version
+    namespace = "urn:pl:platforma-komunikacyjna:dokumenty:wniosek-o-informacje:2"
+    moved = templates.new_version(
+        EDITOR, REQUEST, xsd=first.xsd.replace(first.namespace, namespace), metadata={"przestrzen_nazw": namespace}
+    )
+    assert templates.activate(EDITOR, REQUEST, moved.version).namespace == namespace
