@@ -27,6 +27,7 @@ from pathlib import Path
 from audit.chain import format_time, parse_time
 from audit.checkpoints import Checkpoint
 from audit.errors import AnchorFileError
+from contract.oserrors import reason
 
 HEADER = "# platforma-komunikacyjna: kotwice rejestru audytu (format 1): nr_punktu nr skrot czas powod sha256_podpisu"
 _LINE = re.compile(r"^(\d+) (\d+) ([0-9a-f]{64}) (\S+Z) ([A-Z_]+) ([0-9a-f]{64})$")
@@ -104,7 +105,7 @@ class AnchorFile:
         except FileNotFoundError:
             return []
         except OSError as error:
-            raise AnchorFileError(f"Nie można odczytać pliku kotwic {self.path}: {error.strerror}.") from error
+            raise AnchorFileError(f"Nie można odczytać pliku kotwic {self.path}: {reason(error)}.") from error
         lines = data.split(b"\n")
         if start > 0:
             lines = lines[1:]  # the first line read may be cut short
@@ -144,7 +145,7 @@ class AnchorFile:
         except FileExistsError:
             return
         except OSError as error:
-            raise AnchorFileError(f"Nie można utworzyć pliku kotwic {self.path}: {error.strerror}.") from error
+            raise AnchorFileError(f"Nie można utworzyć pliku kotwic {self.path}: {reason(error)}.") from error
         try:
             os.write(descriptor, (HEADER + "\n").encode())
             os.fsync(descriptor)
@@ -173,7 +174,7 @@ class AnchorFile:
             if created:
                 _sync_folder(self.path.parent)
         except OSError as error:
-            raise AnchorFileError(f"Nie można dopisać kotwicy do pliku {self.path}: {error.strerror}.") from error
+            raise AnchorFileError(f"Nie można dopisać kotwicy do pliku {self.path}: {reason(error)}.") from error
 
     def _ends_with_newline(self, descriptor: int) -> bool:
         size = os.fstat(descriptor).st_size

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from audit.chain import format_time
 from audit.errors import AuditKeyError
+from contract.oserrors import reason
 
 ED25519 = "Ed25519"
 RSA_SHA256 = "RSA-PKCS1v15-SHA256"
@@ -160,7 +161,7 @@ def _read(path: str | Path, what: str) -> bytes:
     except FileNotFoundError as error:
         raise AuditKeyError(f"Nie znaleziono pliku {what}: {path}.") from error
     except OSError as error:
-        raise AuditKeyError(f"Nie można odczytać pliku {what} {path}: {error.strerror}.") from error
+        raise AuditKeyError(f"Nie można odczytać pliku {what} {path}: {reason(error)}.") from error
 
 
 def load_public_key(path: str | Path) -> PublicKey:

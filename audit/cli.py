@@ -29,6 +29,7 @@ from audit.retention import cut_for, purge
 from audit.schema import postgresql_grants, postgresql_guards
 from audit.store import AuditStore, CheckpointPolicy, Head, OpenMode
 from audit.verify import VerificationReport, verify
+from contract.oserrors import reason
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -77,7 +78,7 @@ def _guarded(command: Command) -> Command:
         except PermissionError as error:
             return _fail(f"brak dostępu do pliku {error.filename}.")
         except OSError as error:
-            return _fail(f"operacja na pliku nie powiodła się ({error.strerror}).")
+            return _fail(f"operacja na pliku nie powiodła się ({reason(error)}).")
 
     return run
 

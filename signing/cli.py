@@ -18,6 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from contract.oserrors import reason
+
 from . import constants as c
 from .errors import InvalidInput, SigningError
 from .keys import load_key
@@ -55,7 +57,7 @@ def _guarded(command: Command) -> Command:
         except PermissionError as exc:
             return _fail(f"brak dostępu do pliku {exc.filename}.")
         except OSError as exc:
-            return _fail(f"operacja na pliku nie powiodła się ({exc.strerror}).")
+            return _fail(f"operacja na pliku nie powiodła się ({reason(exc)}).")
         except ValueError as exc:
             return _fail(f"nieprawidłowa wartość: {exc}.")
         except Exception as exc:  # the CLI promise: a sentence, never a traceback

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from contract.oserrors import reason
+
 from . import constants as c
 from .errors import InvalidKey
 
@@ -183,7 +185,7 @@ def load_key(source: str, password: str | None = None, certificate_file: str | N
     try:
         data = Path(source).read_bytes()
     except OSError as exc:
-        raise InvalidKey(f"Nie można odczytać pliku klucza {source}: {exc.strerror}.", code="BRAK_PLIKU") from exc
+        raise InvalidKey(f"Nie można odczytać pliku klucza {source}: {reason(exc)}.", code="BRAK_PLIKU") from exc
     if b"-----BEGIN" in data:
         return load_pem(data, password, extra_certs)
     return load_pkcs12(data, password, extra_certs)

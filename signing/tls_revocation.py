@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from OpenSSL import SSL
 from OpenSSL.crypto import X509, X509Store, X509StoreContext, X509StoreContextError, X509StoreFlags
 
+from contract.oserrors import reason
+
 from .certificates import display_name
 from .errors import InvalidInput
 
@@ -167,7 +169,7 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     try:
         status = os.stat(path)
     except OSError as exc:
-        raise InvalidInput(f"Nie można odczytać listy CRL {path}: {exc.strerror}.", code="BRAK_PLIKU") from exc
+        raise InvalidInput(f"Nie można odczytać listy CRL {path}: {reason(exc)}.", code="BRAK_PLIKU") from exc
     return (status.st_size, status.st_mtime_ns, status.st_ino)
 
 
@@ -176,7 +178,7 @@ def _read_authorities(path: Path) -> tuple[x509.Certificate, ...]:
         data = path.read_bytes()
         authorities = tuple(x509.load_pem_x509_certificates(data))
     except OSError as exc:
-        raise InvalidInput(f"Nie można odczytać pliku {path}: {exc.strerror}.", code="BRAK_PLIKU") from exc
+        raise InvalidInput(f"Nie można odczytać pliku {path}: {reason(exc)}.", code="BRAK_PLIKU") from exc
     except ValueError as exc:
         raise InvalidInput(
             f"Plik {path} nie zawiera certyfikatów CA klientów w formacie PEM.", code="NIEPRAWIDLOWY_CERTYFIKAT"
@@ -189,7 +191,7 @@ def _read_crls(path: Path) -> tuple[x509.CertificateRevocationList, ...]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"Nie można odczytać listy CRL {path}: {exc.strerror}.", code="BRAK_PLIKU") from exc
+        raise InvalidInput(f"Nie można odczytać listy CRL {path}: {reason(exc)}.", code="BRAK_PLIKU") from exc
     try:
         if b"-----BEGIN" in data:
             blocks = _PEM_CRL.findall(data)
