@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from contract.arguments import port_number, positive_integer
 from contract.errors import PlatformError
+from contract.oserrors import reason
 from hub import __version__
 
 #: Modules that add commands (each by its `register(commands)`), with the commands each adds: a command
@@ -282,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except OSError as error:
-        errors.print(f"Błąd systemu plików lub sieci: {error}", highlight=False)
+        where = f" ({error.filename})" if error.filename else ""
+        errors.print(f"Błąd systemu plików lub sieci{where}: {reason(error)}.", highlight=False, soft_wrap=True)
         return 2
     except Exception as error:  # a bug: say so plainly; the traceback only with --verbose
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)

@@ -229,3 +229,18 @@ def test_a_key_of_another_person_is_refused_with_the_verifiers_reason(
     assert code == 2 and "inna niż" in err
     code, out, _ = platforma(hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "show", case_id)
     assert code == 0 and "DO_PODPISU" in out
+
+
+def test_a_template_file_that_cannot_be_read_is_one_polish_line_naming_it(
+    hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A missing file or a folder given as a file: exit 2, the path and the reason in Polish (the message
+    quoted the C library's English, "[Errno 2] No such file or directory")."""
+    missing = tmp_path / "nie-ma.json"
+    code, _, err = platforma(hub, capsys, monkeypatch, "pup.redaktor", "templates", "import", str(missing))
+    assert code == 2
+    assert err.strip() == f"Błąd systemu plików lub sieci ({missing}): nie ma takiego pliku lub katalogu."
+    code, _, err = platforma(
+        hub, capsys, monkeypatch, "pup.redaktor", "templates", "new-version", CERTIFICATE_TYPE, "--xsl", str(tmp_path)
+    )
+    assert code == 2 and "to jest katalog, nie plik" in err and "Errno" not in err
