@@ -250,6 +250,13 @@ class HubSettings(_Frozen):
     seal_key_password_env: EnvName | None = None
     signature_trust: Url | None = None
     signature_crls: Url | None = None
+    # Rendering of documents (HTML and PDF, `hub.domain.rendering`): each runs in a worker process, killed after
+    # `render_timeout_seconds` (a stylesheet can run for ever) and limited to `render_memory_mb` of address space
+    # (a worker maps about 380 MB once weasyprint and its fonts are loaded, so less renders nothing);
+    # `render_processes` render at once, as many as `threads` may ask for.
+    render_timeout_seconds: Annotated[Number, Field(gt=0, le=600)] = 10
+    render_memory_mb: Annotated[StrictInt, Field(ge=384, le=65_536)] = 512
+    render_processes: Annotated[StrictInt, Field(ge=1, le=64)] = 2
 
     @field_validator("database", "audit_database")
     @classmethod

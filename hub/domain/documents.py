@@ -44,9 +44,10 @@ from contract.text import visible_text
 from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
+from hub.domain.rendering import Renderer, RenderLimits, SignatureSection
 from hub.domain.seals import OfficeSeal, Seals, open_seals
-from hub.domain.templates import Template, Templates, render_html, schema_mismatch
-from hub.domain.visualisation import document_html, pdf_from_html, signature_count
+from hub.domain.templates import Template, Templates, schema_mismatch
+from hub.domain.visualisation import signature_count
 from hub.settings import Config
 from hub.storage.documents import Case, Receipt, StoredDocument, Transition
 from hub.storage.tables import User
@@ -215,6 +216,7 @@ class Documents:
         events: EventLog,
         signing: SigningPolicy,
         seals: Seals,
+        renderer: Renderer,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -224,10 +226,12 @@ class Documents:
         self.signing = signing
         self.seals = seals
         self.seal = seals.receipts  # the hub's own seal: receipts
+        self.renderer = renderer  # HTML and PDF, in worker processes bounded in time and memory
 
     def close(self) -> None:
-        """Close the seals' token sessions."""
+        """Close the seals' token sessions and stop the rendering processes."""
         self.seals.close()
+        self.renderer.close()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def document_types(self) -> list[Template]:
@@ -309,7 +313,7 @@ class Documents:
         """A document rendered to HTML with the template version it was made from."""
         stored = self.document_readonly(caller, case_id, role)
         from_template = self.templates.get(self._template_id(stored.id))
-        return render_html(from_template, stored.content, self.templates.compiled.stylesheet(from_template.xsl))
+        return self.renderer.html(from_template, stored.content)
 
     def pdf(self, caller: Caller, case_id: str, role: str) -> bytes:
         """A document as PDF: its template version's visualisation, then the verification of its signatures.
@@ -325,15 +329,9 @@ class Documents:
             content, template_id = stored.content, stored.template_id
         template = self.templates.get(template_id)
         verifier = self.signing.verifier
-        reports = [verifier.verify(content)] if verifier is not None and signature_count(content) else []
-        html = document_html(
-            template,
-            content,
-            reports,
-            verifier_missing=verifier is None,
-            stylesheet=self.templates.compiled.stylesheet(template.xsl),
-        )
-        return pdf_from_html(html)
+        found = signature_count(content)
+        reports = (verifier.verify(content).render(),) if verifier is not None and found else ()
+        return self.renderer.pdf(template, content, SignatureSection(found, reports, verifier_missing=verifier is None))
 
     def document_readonly(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
         """A document of a case, without moving the case (for rendering); the same documents as `document`."""
@@ -993,4 +991,5 @@ def open_documents(
             )
         )
     seals = open_seals(config) if seals is None else seals
-    return Documents(config, engine, templates, query, events, SigningPolicy(verifier), seals)
+    limits = RenderLimits(settings.render_timeout_seconds, settings.render_memory_mb, settings.render_processes)
+    return Documents(config, engine, templates, query, events, SigningPolicy(verifier), seals, Renderer(limits))

@@ -103,7 +103,8 @@ class InvalidTemplate(PlatformError):
 
 
 class RenderingRefused(PlatformError):
-    """A template that failed while rendering, e.g. by reaching for a file or the network (sandbox)."""
+    """A document that could not be rendered: its template failed (reached for a file or the network, an XSLT
+    error, no content) or its rendering ran past the time or memory bound (`[hub] render_*`)."""
 
     code = "BLAD_WIZUALIZACJI"
 
@@ -274,23 +275,79 @@ class CompiledTemplates:
         return cache[key]
 
 
-def render_html(template: Template, document: bytes, stylesheet: etree.XSLT | None = None) -> bytes:
-    """The document rendered to HTML by its template's XSL, in the sandbox; `RenderingRefused` on failure.
+#: What a terminating xsl:message says once `runnable_stylesheet` has put it there (XSLT 1.0, 13: the message's
+#: own text is the template editor's, possibly with the document's data, and is never passed on).
+STOPPED_BY_MESSAGE = "platforma:xsl-message-terminate"
 
-    `stylesheet` is the template's XSL already compiled (`CompiledTemplates.stylesheet`), if the caller has it."""
-    transform = stylesheet if stylesheet is not None else compile_stylesheet(template.xsl)
+
+def runnable_stylesheet(xsl: str) -> etree.XSLT:
+    """The template's stylesheet as rendering runs it: checked and compiled as `compile_stylesheet` does, with
+    each xsl:message taken out (XSLT 1.0, 13: a message does not change the result, and libxslt logs it as an
+    error, which failed every rendering) unless it ends the transformation (terminate="yes"), whose text is
+    replaced by `STOPPED_BY_MESSAGE` so that the refusal can say what stopped it."""
+    root = _parse(xsl, "Arkusz XSL")
+    for message in list(root.iter(_XSL + "message")):
+        if (message.get("terminate") or "").strip() == "yes":
+            for child in list(message):
+                message.remove(child)
+            message.text = STOPPED_BY_MESSAGE
+        else:
+            _remove_keeping_tail(message)
+    return compile_stylesheet(etree.tostring(root, encoding="unicode"))
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent, tail = element.getparent(), element.tail or ""
+    if parent is None:
+        return
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def render_html(template: Template, document: bytes, stylesheet: etree.XSLT | None = None) -> bytes:
+    """The document rendered to HTML by its template's XSL, in the sandbox; `RenderingRefused` on failure, with
+    one Polish sentence saying why (never libxslt's English, which names files and paths).
+
+    `stylesheet` is the template's XSL already compiled (`runnable_stylesheet`), if the caller has it."""
+    transform = stylesheet if stylesheet is not None else runnable_stylesheet(template.xsl)
+    subject = f"Szablon {template.document_type} w wersji {template.version}"
     try:
         result = transform(etree.ElementTree(xmlsafe.parse_bytes(document)))
-    except etree.XSLTApplyError as error:
+        failed = any(e.level_name in ("ERROR", "FATAL") for e in transform.error_log)
+    except etree.XSLTApplyError:
+        failed = True
+    if failed:
+        raise RenderingRefused(f"{subject} {_why_failed(transform.error_log)}; wizualizacja nie powstała.")
+    if result.getroot() is None:
+        # A stylesheet whose templates match nothing in the document (e.g. one kept when the namespace changed)
+        # gives an empty result, which lxml serialises as None.
         raise RenderingRefused(
-            f"Szablon {template.document_type} w wersji {template.version} nie dał się zastosować: {error}"
-        ) from None
-    if transform.error_log and any(e.level_name == "ERROR" for e in transform.error_log):
-        raise RenderingRefused(
-            f"Szablon {template.document_type} w wersji {template.version} próbował sięgnąć poza piaskownicę "
-            "(plik, sieć) lub zawiódł; wizualizacja nie powstała."
+            f"{subject} nie dał dla tego dokumentu żadnej treści (arkusz XSL nie pasuje do dokumentu, np. po zmianie "
+            "przestrzeni nazw); wizualizacja nie powstała."
         )
     return etree.tostring(result, method="html", encoding="UTF-8")
+
+
+def _why_failed(log: etree._ListErrorLog) -> str:
+    """What stopped a transformation, in Polish, from libxslt's log (its messages are stable English, the
+    sandbox's from libxslt's security.c and documents.c)."""
+    messages = [entry.message for entry in log]
+    if STOPPED_BY_MESSAGE in messages:
+        return 'zakończył wizualizację instrukcją xsl:message terminate="yes"'
+    if any(" refused" in m or " denied" in m for m in messages):
+        return (
+            "próbował odczytać plik lub zasób sieci (np. funkcją document()), na co piaskownica wizualizacji nie "
+            "pozwala"
+        )
+    if any("recursion" in m for m in messages):
+        return "wywołuje swoje szablony zbyt głęboko (rekurencja bez końca)"
+    if any(entry.domain_name == "XPATH" for entry in log):
+        return "używa wyrażenia XPath lub funkcji, których XSLT 1.0 nie zna lub nie może obliczyć"
+    return "nie dał się zastosować do dokumentu (błąd wykonania arkusza XSL)"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
 """A document's visualisation as PDF (issue 15, item 6): the HTML its template version's XSL renders (in the
 sandbox), with a last section summarising the signatures found and their verification, as desktop
-verifiers print; weasyprint makes the PDF and fetches nothing (a template's `<img src="http://…">` or
-stylesheet link gets no answer: the PDF is made from the document alone)."""
+verifiers print; weasyprint makes the PDF and fetches nothing (a template's `<img src="http://…">`,
+stylesheet link, CSS `@import` or `url()` gets no answer: the PDF is made from the document alone).
+
+These functions run in a rendering process bounded in time and memory (`hub.domain.rendering`).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,9 +16,8 @@ import lxml.html
 from lxml import etree
 
 from contract import xmlsafe
-from contract.errors import ConfigurationError, PlatformError
+from contract.errors import ConfigurationError
 from hub.domain.templates import RenderingRefused, Template, render_html
-from signing import VerificationReport
 from signing import constants as dsig
 
 _STYLE = """
@@ -31,7 +34,7 @@ def signature_count(document: bytes) -> int:
     return sum(1 for _ in xmlsafe.parse_bytes(document).iter(dsig.ds("Signature")))
 
 
-def _signature_section(reports: Sequence[VerificationReport], found: int, verifier_missing: bool) -> Any:
+def _signature_section(reports: Sequence[str], found: int, verifier_missing: bool) -> Any:
     section = lxml.html.Element("section", {"class": "podpisy"})
     heading = etree.SubElement(section, "h2")
     heading.text = "Podpisy elektroniczne i ich weryfikacja"
@@ -47,7 +50,7 @@ def _signature_section(reports: Sequence[VerificationReport], found: int, verifi
         return section
     summary.text = f"Podpisów w dokumencie: {found}. Wynik weryfikacji przez platformę:"
     for number, report in enumerate(reports, 1):
-        lines = report.render().splitlines()
+        lines = report.splitlines()
         title = etree.SubElement(section, "h3")
         title.text = f"Podpis {number}: {lines[0].split(': ', 1)[-1]}"
         items = etree.SubElement(section, "ul")
@@ -59,28 +62,31 @@ def _signature_section(reports: Sequence[VerificationReport], found: int, verifi
 def document_html(
     template: Template,
     document: bytes,
-    reports: Sequence[VerificationReport],
+    reports: Sequence[str],
     *,
     verifier_missing: bool = False,
     stylesheet: etree.XSLT | None = None,
 ) -> bytes:
     """The template's HTML of the document with the signature section appended as the last part of the body
-    (`stylesheet`: the template's XSL already compiled, if the caller has it)."""
-    page = lxml.html.document_fromstring(render_html(template, document, stylesheet))
+    (`reports`: each signature's verification report as `VerificationReport.render` gives it; `stylesheet`: the
+    template's XSL already compiled, if the caller has it)."""
+    html = render_html(template, document, stylesheet)
+    try:
+        page = lxml.html.document_fromstring(html)
+    except etree.ParserError:  # "Document is empty": only white space came out
+        page = None
+    body = page.find("body") if page is not None else None
+    if page is None or body is None:
+        raise RenderingRefused(
+            f"Wizualizacja szablonu {template.document_type} w wersji {template.version} nie ma treści (body)."
+        )
     head = page.find("head")
     if head is None:
         head = lxml.html.Element("head")
         page.insert(0, head)
     etree.SubElement(head, "style").text = _STYLE
-    body = page.find("body")
-    if body is None:
-        raise RenderingRefused(f"Wizualizacja szablonu {template.document_type} nie ma treści (body).")
     body.append(_signature_section(reports, signature_count(document), verifier_missing))
     return bytes(lxml.html.tostring(page, encoding="UTF-8", doctype="<!DOCTYPE html>"))
-
-
-def _no_fetch(url: str, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
-    raise PlatformError(f"Wizualizacja nie pobiera zasobów zewnętrznych ({url[:80]}).")
 
 
 def pdf_from_html(html: bytes) -> bytes:
@@ -91,5 +97,19 @@ def pdf_from_html(html: bytes) -> bytes:
         raise ConfigurationError(
             f"Wizualizacja PDF wymaga pakietu weasyprint i bibliotek systemowych Pango ({error})."
         ) from error
-    result = weasyprint.HTML(string=html.decode("utf-8"), url_fetcher=_no_fetch).write_pdf()
+    result = weasyprint.HTML(string=html.decode("utf-8"), url_fetcher=_refusing_fetcher()).write_pdf()
     return bytes(result)
+
+
+@functools.cache
+def _refusing_fetcher() -> Any:
+    """A weasyprint fetcher that fetches nothing. weasyprint 70 takes a `URLFetcher` (a bare function fails on
+    its `_fail_on_errors`); an ordinary exception from `fetch` is a resource that could not be had, which
+    weasyprint leaves out of the PDF (a `FatalURLFetchingError` would stop the rendering)."""
+    from weasyprint.urls import URLFetcher, URLFetchingError
+
+    class NothingFetched(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            raise URLFetchingError("Wizualizacja nie pobiera zasobów spoza dokumentu.")
+
+    return NothingFetched()
