@@ -199,8 +199,12 @@ def schema_mismatch(schema: etree.XMLSchema, root: etree._Element) -> str | None
             return None
     except etree.XMLSchemaValidateError:  # e.g. a counted repetition libxml2 cannot turn into an automaton
         return "walidator nie umie sprawdzić dokumentu tym schematem"
+    prefixes = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
     for entry in schema.error_log:
-        found = root.xpath(entry.path) if entry.path else []
+        try:  # libxml2's path may use a prefix the document does not declare ("Undefined namespace prefix")
+            found = root.xpath(entry.path, namespaces=prefixes) if entry.path else []
+        except etree.XPathError:
+            continue
         if isinstance(found, list) and found and isinstance(found[0], etree._Element):
             names = [etree.QName(e).localname for e in (*reversed(list(found[0].iterancestors())), found[0])]
             return "element " + "/".join(names)

@@ -29,6 +29,7 @@ from hub.domain.templates import (
     UnknownTemplate,
     metadata_from_json,
     render_html,
+    schema_mismatch,
 )
 from hub.storage.documents import StoredDocument, TemplateChange, TemplateVersion
 from hub.storage.tables import HubBase
@@ -503,3 +504,25 @@ def test_a_schema_that_does_not_accept_the_documents_the_platform_makes_is_refus
         EDITOR, REQUEST, xsd=first.xsd.replace(first.namespace, namespace), metadata={"przestrzen_nazw": namespace}
     )
     assert templates.activate(EDITOR, REQUEST, moved.version).namespace == namespace
+
+
+_NESTED_SCHEMA = b"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x" xmlns="urn:x"
+  elementFormDefault="qualified"><xs:element name="Dokument"><xs:complexType><xs:sequence><xs:element name="A">
+  <xs:complexType><xs:sequence><xs:element name="B" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+  </xs:sequence></xs:complexType></xs:element></xs:schema>"""
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        (b'<Dokument xmlns="urn:x"><A><C/></A></Dokument>', "element Dokument/A/C"),
+        (b'<p:Dokument xmlns:p="urn:x"><p:A><p:C/></p:A></p:Dokument>', "element Dokument/A/C"),
+        (b'<Dokument xmlns="urn:x"><A xmlns:q="urn:x"><q:C/></A></Dokument>', "dokument"),
+    ],
+    ids=["default-namespace", "prefixed-at-the-root", "prefix-declared-below-the-root"],
+)
+def test_where_a_schema_refuses_a_document_is_said_whatever_its_prefixes(document: bytes, where: str) -> None:
+    """libxml2's error path uses the document's prefixes; xpath() over it raised 'Undefined namespace prefix'
+    (BLAD_WEWNETRZNY when a new version was checked against the last stored document)."""
+    schema = etree.XMLSchema(etree.fromstring(_NESTED_SCHEMA))
+    assert schema_mismatch(schema, etree.fromstring(document)) == where
