@@ -18,13 +18,13 @@ import json
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,15 @@ _TEXT_METADATA = (
     "zbior",
     "rodzaj_zbioru",
     "stwierdzenie",
+)
+_KEPT_VERSIONS = 256
+"""How many used versions `Templates` keeps in memory (a powiat has a few dozen)."""
+#: The id and flags of a type's active version, and of a version by id (`Templates.active`, `Templates.get`).
+_ACTIVE_FLAGS = select(TemplateVersion.id.label("id"), TemplateVersion.used.label("used")).where(
+    TemplateVersion.document_type == bindparam("document_type"), TemplateVersion.active.is_(True)
+)
+_FLAGS = select(TemplateVersion.active.label("active"), TemplateVersion.used.label("used")).where(
+    TemplateVersion.id == bindparam("id")
 )
 _NUMBERING_ATTEMPTS = 32
 """How often a new version is numbered again when another took its number (far more than editors at once)."""
@@ -444,6 +453,10 @@ class Templates:
         self.compiled = CompiledTemplates()
         # A version's type and number never change (only an unused version's XSD and XSL may).
         self._identities: dict[int, tuple[str, int]] = {}
+        # Used versions by id: their XSD, XSL and metadata never change again (`uzyta` is never reset, and the
+        # database's triggers refuse a change, hub/storage/guards.py), so every process and hub sharing the
+        # database may keep them; whether a version is active is read every time.
+        self._used: dict[int, Template] = {}
 
     def seed(self, folder: Path = SHIPPED) -> int:
         """Import each shipped document type as version 1 (active) when the database has none of it."""
@@ -487,7 +500,15 @@ class Templates:
         return self.list()
 
     def active(self, document_type: str) -> Template:
-        """The active version of a document type."""
+        """The active version of a document type.
+
+        One narrow query (id and flags) when the version is used and so kept (`_used`); reading and parsing
+        the whole row every time was 0.2 ms of each certificate (bench/documents.py)."""
+        with self.engine.connect() as connection:
+            flags = connection.execute(_ACTIVE_FLAGS, {"document_type": document_type}).first()
+        kept = self._used.get(flags.id) if flags is not None and flags.used else None
+        if kept is not None:
+            return kept if kept.active else replace(kept, active=True)
         with Session(self.engine) as session:
             row = session.scalar(
                 select(TemplateVersion).where(
@@ -496,15 +517,28 @@ class Templates:
             )
             if row is None:
                 raise UnknownTemplate(f"Nieznany rodzaj dokumentu: {document_type}.")
-            return _template(row)
+            return self._keep(_template(row))
 
     def get(self, template_id: int) -> Template:
         """One version by its id."""
+        with self.engine.connect() as connection:
+            flags = connection.execute(_FLAGS, {"id": template_id}).first()
+        kept = self._used.get(template_id) if flags is not None and flags.used else None
+        if kept is not None and flags is not None:
+            return kept if kept.active == flags.active else replace(kept, active=bool(flags.active))
         with Session(self.engine) as session:
             row = session.get(TemplateVersion, template_id)
             if row is None:
                 raise UnknownTemplate(f"Nieznana wersja szablonu: {template_id}.")
-            return _template(row)
+            return self._keep(_template(row))
+
+    def _keep(self, template: Template) -> Template:
+        """Keep a used version (immutable) for the next `active` or `get`."""
+        if template.used:
+            if len(self._used) >= _KEPT_VERSIONS:
+                self._used.clear()
+            self._used[template.id] = template
+        return template
 
     def identity(self, template_id: int) -> tuple[str, int]:
         """The document type and version number of a version by its id (read once: they never change)."""
@@ -573,11 +607,11 @@ class Templates:
                     )
         return sorted(entries, key=lambda e: (e.time, e.version))
 
-    def mark_used(self, session: Session, template_id: int) -> None:
+    def mark_used(self, session: Session | Connection, template_id: int) -> None:
         """Freeze a version: a document is being made from it (in the caller's transaction)."""
         session.execute(update(TemplateVersion).where(TemplateVersion.id == template_id).values(used=True))
 
-    def freeze(self, session: Session, template: Template) -> bool:
+    def freeze(self, session: Session | Connection, template: Template) -> bool:
         """Freeze a version a document was made from, in the transaction that stores the document, if its XSD
         and XSL are still those the document was made with; False (nothing frozen) if they changed meanwhile.
 
