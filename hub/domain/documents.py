@@ -19,15 +19,16 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import CursorResult, Table, and_, bindparam, insert, inspect, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from audit import EventKind, EventLog, SecurityEvent
 from contract import catalog, xmlsafe
@@ -170,6 +171,77 @@ class SigningPolicy:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _CaseRow:
+    """A case read with SQLAlchemy Core on the certificate path (the ORM's `session.get`, identity map and
+    flushes were about half of each certificate's time beyond its signatures, bench/documents.py)."""
+
+    id: str
+    certificate_type: str
+    requester: str
+    requester_office: str
+    requester_group: str
+    recipient_office: str
+    state: str
+    created: dt.datetime
+    refusal: str | None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A stored document as the workflow uses it (inserted or read with Core)."""
+
+    id: str
+    case_id: str
+    role: str
+    template_id: int
+    content: bytes
+    sha256: str
+
+
+_AnyCase = TypeVar("_AnyCase", Case, _CaseRow)
+_AnyDocument = TypeVar("_AnyDocument", StoredDocument, _Stored)
+_CASE_FIELDS = tuple(f for f in _CaseRow.__dataclass_fields__)
+#: A case and its document of a role, in one round trip (the document absent while it is being made).
+_CASE_WITH_DOCUMENT = (
+    select(
+        *(getattr(Case, name).label(name) for name in _CASE_FIELDS),
+        StoredDocument.id.label("document_id"),
+        StoredDocument.template_id.label("template_id"),
+        StoredDocument.content.label("content"),
+        StoredDocument.sha256.label("sha256"),
+    )
+    .outerjoin(StoredDocument, and_(StoredDocument.case_id == Case.id, StoredDocument.role == bindparam("role")))
+    .where(Case.id == bindparam("case_id"))
+)
+#: A case moved on only if it is still in the state it was read in (`Documents._swap`).
+_MOVE = (
+    update(Case)
+    .where(Case.id == bindparam("case_id"), Case.state == bindparam("before"))
+    .values({Case.state: bindparam("after")})
+    .execution_options(synchronize_session=False)
+)
+_STATE = select(Case.state).where(Case.id == bindparam("case_id"))
+_USER_PESEL = select(User.pesel).where(User.login == bindparam("login"))
+
+
+class _Insert:
+    """A Core INSERT into a mapped table, its values named as the model's attributes (a Core insert names
+    columns, which here are Polish)."""
+
+    def __init__(self, model: type[Any]) -> None:
+        self.statement = insert(cast(Table, model.__table__))
+        self.names = {column.key: column.columns[0].name for column in inspect(model).column_attrs}
+
+    def __call__(self, executor: Session | Connection, **values: object) -> None:
+        executor.execute(self.statement, {self.names[key]: value for key, value in values.items()})
+
+
+_INSERT_DOCUMENT = _Insert(StoredDocument)
+_INSERT_TRANSITION = _Insert(Transition)
+_INSERT_RECEIPT = _Insert(Receipt)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -183,15 +255,20 @@ def canonical(root: etree._Element) -> bytes:
     """Exclusive C14N of a whole document without its enveloped signature, comments and processing
     instructions included, inside the root and around it (how generated and signed are compared: a signature
     does not cover comments, so a comment added after signing must not pass as part of what was signed)."""
-    copy = etree.ElementTree(
-        etree.fromstring(etree.tostring(root.getroottree()), xmlsafe.parser(remove_comments=False, remove_pis=False))
+    copy = etree.fromstring(
+        etree.tostring(root.getroottree()), xmlsafe.parser(remove_comments=False, remove_pis=False)
     )
-    for signature in copy.getroot().findall(dsig.ds("Signature")):
-        copy.getroot().remove(signature)
-    return etree.tostring(copy, method="c14n", exclusive=True, with_comments=True)
+    return _canonical_in_place(copy)
 
 
-def _view(case: Case) -> CaseView:
+def _canonical_in_place(root: etree._Element) -> bytes:
+    """`canonical` of a tree the caller owns and gives up (its enveloped signatures are removed from it)."""
+    for signature in root.findall(dsig.ds("Signature")):
+        root.remove(signature)
+    return etree.tostring(root.getroottree(), method="c14n", exclusive=True, with_comments=True)
+
+
+def _view(case: Case | _CaseRow) -> CaseView:
     return CaseView(
         case.id,
         case.certificate_type,
@@ -283,7 +360,7 @@ class Documents:
                     return self._file(stored)  # collected by a parallel download, which got the receipt
                 self._receipt(
                     session,
-                    case,
+                    case.id,
                     stored,
                     DELIVERY,
                     self._party(case.recipient_office),
@@ -370,11 +447,11 @@ class Documents:
             )
             session.add(case)
             session.flush()
-            stored = self._store(session, case, REQUEST, request_template, content, caller.login)
-            self._transition(session, case, caller, "", SUBMITTED, stored.sha256, "złożenie wniosku")
+            stored = self._store(session, case_id, REQUEST, request_template, content, caller.login)
+            self._transition(session, case_id, caller, "", SUBMITTED, stored.sha256, "złożenie wniosku")
             receipt = self._receipt(
                 session,
-                case,
+                case_id,
                 stored,
                 SUBMISSION,
                 self._party(caller.office, caller.login),
@@ -386,35 +463,37 @@ class Documents:
         """Accept a request: generate the certificate from the controller's replica (a recorded disclosure
         within the requesting group's scope); the case waits for the signature.
 
-        The case is claimed first (moved to DO_PODPISU by one conditional UPDATE), so that of two signers
-        accepting at once only one reads the replica and records a disclosure; if generating fails, the
-        claim is withdrawn."""
-        with Session(self.engine) as session, session.begin():
-            case = self._controller_case(session, caller, case_id, "przyjęcie wniosku")
+        The case is claimed first (moved to DO_PODPISU by one conditional UPDATE, committed), so that of two
+        signers accepting at once only one reads the replica and records a disclosure; if generating fails,
+        the claim is withdrawn."""
+        with self.engine.begin() as connection:
+            case, request_doc = self._decidable(connection, caller, case_id, REQUEST, "przyjęcie wniosku")
             if case.state != SUBMITTED:
                 raise WrongState(f"Wniosek w sprawie {case_id} nie czeka na rozpatrzenie (stan: {case.state}).")
-            request_doc = self._stored(session, case_id, REQUEST)
             assert request_doc is not None
-            self._move(session, case, caller, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
-            session.flush()  # the transition is written before the objects are detached for use after commit
-            session.expunge_all()
+            self._checked(request_doc)
+            self._advance(connection, case_id, caller, SUBMITTED, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
         try:
             request_root = xmlsafe.parse_bytes(request_doc.content)
             template = self.templates.active(case.certificate_type)
             content = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
-            with Session(self.engine) as session, session.begin():
-                current = session.get(Case, case_id)
-                assert current is not None
-                self._hold(session, current, TO_SIGN)
-                stored = self._store(session, current, CERTIFICATE, template, content, caller.login)
-                self._transition(session, current, caller, TO_SIGN, TO_SIGN, stored.sha256, "wytworzenie zaświadczenia")
-                return self._file(stored)
+            with self.engine.begin() as connection:
+                # Still DO_PODPISU, and kept so until the commit (the row's write lock): a refusal that came in
+                # meanwhile makes this a WrongState and nothing is stored.
+                state = self._swap(connection, case_id, TO_SIGN, TO_SIGN)
+                if state is not None:
+                    raise WrongState(
+                        f"Sprawa {case_id} zmieniła w międzyczasie stan (stan: {state}); nic nie zapisano."
+                    )
+                stored = self._store(connection, case_id, CERTIFICATE, template, content, caller.login)
+                note = "wytworzenie zaświadczenia"
+                self._transition(connection, case_id, caller, TO_SIGN, TO_SIGN, stored.sha256, note)
+            return self._file(stored)
         except BaseException:
-            with Session(self.engine) as session, session.begin():
-                current = session.get(Case, case_id)
-                if current is not None and current.state == TO_SIGN:
+            with self.engine.begin() as connection:
+                if self._swap(connection, case_id, TO_SIGN, SUBMITTED) is None:
                     note = "wycofanie przyjęcia: nie wytworzono zaświadczenia"
-                    self._move(session, current, caller, SUBMITTED, "", note)
+                    self._transition(connection, case_id, caller, TO_SIGN, SUBMITTED, "", note)
             raise
 
     def refuse(self, caller: Caller, case_id: str, reason: str) -> CaseView:
@@ -433,18 +512,12 @@ class Documents:
     def upload_signed(self, caller: Caller, case_id: str, signed: bytes) -> Submitted:
         """Accept the signed certificate: verified by `signing/` (intact, whole, exactly as generated,
         qualified, trusted, not revoked, signed by the uploading user); then delivered with a receipt (UPP)."""
-        with Session(self.engine) as session:
-            case = self._controller_case(session, caller, case_id, "przesłanie podpisanego zaświadczenia")
-            if case.state != TO_SIGN:
-                raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
-            generated = self._stored(session, case_id, CERTIFICATE)
-            user = session.get(User, caller.login)
-            if generated is None:
-                raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
-            session.expunge_all()
-        report = self._verify(signed, generated.content, user.pesel if user else None)
+        with self.engine.connect() as connection:
+            case, generated = self._to_sign(connection, caller, case_id, "przesłanie podpisanego zaświadczenia")
+            pesel = connection.scalar(_USER_PESEL, {"login": caller.login})
+        report = self._verify(signed, generated.content, pesel)
         note = f"podpis: {report.signer} ({'kwalifikowany' if report.qualified else 'niekwalifikowany'})"
-        return self._deliver(caller, case_id, generated, signed, report, note)
+        return self._deliver(caller, case, generated, signed, report, note)
 
     def seal_certificate(self, caller: Caller, case_id: str) -> Submitted:
         """The second way of signing (issue 15, item 4b): on a signer's request the hub seals the generated
@@ -452,48 +525,51 @@ class Documents:
         PKCS#11 token); an office without one is `BRAK_PIECZECI_URZEDU` (`hub.domain.seals`). The sealed
         document is verified as an upload is (intact, whole, exactly as generated, trusted, not revoked) and
         its certificate must be the office's seal; then it is delivered."""
-        with Session(self.engine) as session:
-            case = self._controller_case(session, caller, case_id, "opieczętowanie zaświadczenia")
-            if case.state != TO_SIGN:
-                raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
-            generated = self._stored(session, case_id, CERTIFICATE)
-            if generated is None:
-                raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
-            session.expunge_all()
+        with self.engine.connect() as connection:
+            case, generated = self._to_sign(connection, caller, case_id, "opieczętowanie zaświadczenia")
         seal = self.seals.of(case.recipient_office, self._office_name(case.recipient_office))
         signed = seal.seal(generated.content)
         # A seal names no person: the PESEL and qualified-signature checks are for people's signatures.
         report = self._verify(signed, generated.content, None, person=False, seal=seal)
-        return self._deliver(caller, case_id, generated, signed, report, f"pieczęć: {report.signer}")
+        return self._deliver(caller, case, generated, signed, report, f"pieczęć: {report.signer}")
+
+    def _to_sign(self, connection: Connection, caller: Caller, case_id: str, what: str) -> tuple[_CaseRow, _Stored]:
+        """A case waiting for the caller's signature and its generated certificate (checked against its SHA-256)."""
+        case, generated = self._decidable(connection, caller, case_id, CERTIFICATE, what)
+        if case.state != TO_SIGN:
+            raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
+        if generated is None:
+            raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
+        return case, self._checked(generated)
 
     def _deliver(
         self,
         caller: Caller,
-        case_id: str,
-        generated: StoredDocument,
+        case: _CaseRow,
+        generated: _Stored,
         signed: bytes,
         report: VerificationReport,
         note: str,
     ) -> Submitted:
-        with Session(self.engine) as session, session.begin():
-            current = session.get(Case, case_id)
-            assert current is not None
-            if current.state != TO_SIGN:
-                raise WrongState(f"Sprawa {case_id} nie czeka już na podpis (stan: {current.state}).")
+        with self.engine.begin() as connection:
+            # One conditional UPDATE: of two deliveries racing, one moves the case and the other stores nothing.
+            state = self._swap(connection, case.id, TO_SIGN, DELIVERED)
+            if state is not None:
+                raise WrongState(f"Sprawa {case.id} nie czeka już na podpis (stan: {state}).")
             # The generated certificate's version, already marked used when the certificate was stored.
             stored = self._store(
-                session, current, SIGNED_CERTIFICATE, generated.template_id, signed, caller.login, report.pesel
+                connection, case.id, SIGNED_CERTIFICATE, generated.template_id, signed, caller.login, report.pesel
             )
-            self._move(session, current, caller, DELIVERED, stored.sha256, note)
+            self._transition(connection, case.id, caller, TO_SIGN, DELIVERED, stored.sha256, note)
             receipt = self._receipt(
-                session,
-                current,
+                connection,
+                case.id,
                 stored,
                 SUBMISSION,
-                self._party(current.recipient_office, caller.login),
-                self._party(current.requester_office, current.requester),
+                self._party(case.recipient_office, caller.login),
+                self._party(case.requester_office, case.requester),
             )
-            return Submitted(_view(current), self._file(stored), receipt)
+        return Submitted(_view(replace(case, state=DELIVERED)), self._file(stored), receipt)
 
     # -- checks ----------------------------------------------------------------------------------------------
     def _check_form(
@@ -545,9 +621,12 @@ class Documents:
             )
 
     def _party_case(self, session: Session, caller: Caller, case_id: str) -> Case:
-        """A case the caller's office is party to. Another office gets the answer a missing case gets (its
-        existence is not revealed), and its attempt on an existing case is recorded."""
-        case = session.get(Case, case_id)
+        """A case the caller's office is party to (`_party_check`)."""
+        return self._party_check(caller, case_id, session.get(Case, case_id))
+
+    def _party_check(self, caller: Caller, case_id: str, case: _AnyCase | None) -> _AnyCase:
+        """The case if the caller's office is party to it. Another office gets the answer a missing case gets
+        (its existence is not revealed), and its attempt on an existing case is recorded."""
         if case is None or caller.office not in (case.requester_office, case.recipient_office):
             if case is not None:
                 self._record_refusal(
@@ -557,9 +636,25 @@ class Documents:
         return case
 
     def _controller_case(self, session: Session, caller: Caller, case_id: str, what: str) -> Case:
-        """A case the caller may decide: a signer of the controller office who is not the request's author
-        (the person asking is not the one checking the request and signing what it gets)."""
-        case = self._party_case(session, caller, case_id)
+        """A case the caller may decide (`_controller_check`)."""
+        return self._controller_check(caller, case_id, session.get(Case, case_id), what)
+
+    def _decidable(
+        self, connection: Connection, caller: Caller, case_id: str, role: str, what: str
+    ) -> tuple[_CaseRow, _Stored | None]:
+        """A case the caller may decide and its document of `role` as stored (not yet checked against its
+        SHA-256: `_checked`), in one query."""
+        row = connection.execute(_CASE_WITH_DOCUMENT, {"case_id": case_id, "role": role}).first()
+        found = None if row is None else _CaseRow(*(row._mapping[name] for name in _CASE_FIELDS))
+        case = self._controller_check(caller, case_id, found, what)
+        if row is None or row.document_id is None:
+            return case, None
+        return case, _Stored(row.document_id, case_id, role, row.template_id, row.content, row.sha256)
+
+    def _controller_check(self, caller: Caller, case_id: str, found: _AnyCase | None, what: str) -> _AnyCase:
+        """The case if the caller may decide it: a signer of the controller office who is not the request's
+        author (the person asking is not the one checking the request and signing what it gets)."""
+        case = self._party_check(caller, case_id, found)
         if caller.office != case.recipient_office or not caller.has_role(catalog.SIGNER):
             self._record_refusal(
                 caller,
@@ -697,7 +792,7 @@ class Documents:
         return d.finish(root)
 
     def _certificate_document(
-        self, template: Template, case: Case, request: etree._Element, request_sha: str, caller: Caller
+        self, template: Template, case: _CaseRow, request: etree._Element, request_sha: str, caller: Caller
     ) -> bytes:
         ns = "{" + str(etree.QName(request).namespace) + "}"
         pesel = request.findtext(f"{ns}TrescDokumentu/{ns}Osoba/{ns}Pesel") or ""
@@ -782,116 +877,137 @@ class Documents:
     # -- storing ---------------------------------------------------------------------------------------------
     def _store(
         self,
-        session: Session,
-        case: Case,
+        executor: Session | Connection,
+        case_id: str,
         role: str,
         template: Template | int,
         content: bytes,
         author: str,
         signer_pesel: str | None = None,
-    ) -> StoredDocument:
+    ) -> _Stored:
         """Insert a document, freezing its template version first unless it is known to be frozen (a version
         read as used stays used: `used` is never reset). A version changed since the document was made from it
         is not frozen and nothing is stored (`WrongState`): the document was validated by what it replaced."""
         if isinstance(template, Template):
             template_id = template.id
-            if not template.used and not self.templates.freeze(session, template):
+            if not template.used and not self.templates.freeze(executor, template):
                 raise WrongState(
                     f"Wersję {template.version} szablonu {template.document_type} zmieniono w trakcie wytwarzania "
                     "dokumentu; nic nie zapisano, spróbuj ponownie."
                 )
         else:
             template_id = template
-        row = StoredDocument(
-            id=str(uuid.uuid4()),
-            case_id=case.id,
+        stored = _Stored(str(uuid.uuid4()), case_id, role, template_id, content, sha256(content))
+        _INSERT_DOCUMENT(
+            executor,
+            id=stored.id,
+            case_id=case_id,
             role=role,
             template_id=template_id,
             content=content,
-            sha256=sha256(content),
+            sha256=stored.sha256,
             author=author,
             created=_now(),
             signer_pesel=signer_pesel,
         )
-        session.add(row)
-        session.flush()
-        return row
+        return stored
 
     def _move(self, session: Session, case: Case, caller: Caller, state: str, digest: str, note: str) -> None:
+        """Move a case read by the ORM on (`_advance`); the object takes the new state without a second UPDATE."""
+        self._advance(session, case.id, caller, case.state, state, digest, note)
+        set_committed_value(case, "state", state)
+
+    def _advance(
+        self,
+        executor: Session | Connection,
+        case_id: str,
+        caller: Caller,
+        before: str,
+        state: str,
+        digest: str,
+        note: str,
+    ) -> None:
         """Move the case on, if it is still in the state it was read in: one conditional UPDATE, so that of
         two requests racing for the same transition (two uploads, two acceptances) exactly one wins, on every
         database (SQLite ignores SELECT … FOR UPDATE); the loser's transaction changes nothing."""
-        before = case.state
-        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Case)
-            .where(Case.id == case.id, Case.state == before)
-            .values(state=state)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:
-            raise WrongState(f"Sprawę {case.id} zmieniono w międzyczasie; odśwież jej stan i spróbuj ponownie.")
-        case.state = state
-        self._transition(session, case, caller, before, state, digest, note)
+        if self._swap(executor, case_id, before, state) is not None:
+            raise WrongState(f"Sprawę {case_id} zmieniono w międzyczasie; odśwież jej stan i spróbuj ponownie.")
+        self._transition(executor, case_id, caller, before, state, digest, note)
 
     @staticmethod
-    def _hold(session: Session, case: Case, state: str) -> None:
-        """Make sure the case is still in `state` and keep it so until the caller's commit: a conditional
-        UPDATE takes the row's write lock (a refusal that came in meanwhile makes this a WrongState)."""
-        held: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Case)
-            .where(Case.id == case.id, Case.state == state)
-            .values(state=state)
-            .execution_options(synchronize_session=False)
+    def _swap(executor: Session | Connection, case_id: str, before: str, after: str) -> str | None:
+        """One conditional UPDATE of the case's state (from `before` to `after`, which may be the same: then it
+        takes the row's write lock until the commit). None if it took effect, else the case's current state."""
+        moved: CursorResult[Any] = executor.execute(  # type: ignore[assignment]
+            _MOVE, {"case_id": case_id, "before": before, "after": after}
         )
-        if held.rowcount != 1:
-            session.refresh(case)
-            raise WrongState(f"Sprawa {case.id} zmieniła w międzyczasie stan (stan: {case.state}); nic nie zapisano.")
+        if moved.rowcount == 1:
+            return None
+        return str(executor.scalar(_STATE, {"case_id": case_id}))
 
     @staticmethod
     def _transition(
-        session: Session, case: Case, caller: Caller, before: str, after: str, digest: str, note: str
+        executor: Session | Connection,
+        case_id: str,
+        caller: Caller,
+        before: str,
+        after: str,
+        digest: str,
+        note: str,
     ) -> None:
-        session.add(
-            Transition(
-                case_id=case.id,
-                time=_now(),
-                actor=caller.login,
-                office=caller.office,
-                from_state=before,
-                to_state=after,
-                sha256=digest,
-                note=note,
-            )
+        _INSERT_TRANSITION(
+            executor,
+            case_id=case_id,
+            time=_now(),
+            actor=caller.login,
+            office=caller.office,
+            from_state=before,
+            to_state=after,
+            sha256=digest,
+            note=note,
         )
 
     def _receipt(
-        self, session: Session, case: Case, stored: StoredDocument, kind: str, sender: Party, recipient: Party
+        self,
+        executor: Session | Connection,
+        case_id: str,
+        stored: _Stored | StoredDocument,
+        kind: str,
+        sender: Party,
+        recipient: Party,
     ) -> bytes:
         if self.seal is None:
             raise ConfigurationError("Hub nie ma skonfigurowanej pieczęci do poświadczeń (seal_key).")
         receipt_id = str(uuid.uuid4())
         content = self.seal.issue(
             ReceiptFacts(
-                kind, receipt_id, case.id, stored.id, stored.sha256, sender, recipient, _now(), self.config.hub.name
+                kind, receipt_id, case_id, stored.id, stored.sha256, sender, recipient, _now(), self.config.hub.name
             )
         )
-        session.add(
-            Receipt(id=receipt_id, case_id=case.id, kind=kind, document_id=stored.id, content=content, created=_now())
+        _INSERT_RECEIPT(
+            executor, id=receipt_id, case_id=case_id, kind=kind, document_id=stored.id, content=content, created=_now()
         )
         return content
 
-    @staticmethod
-    def _stored(session: Session, case_id: str, role: str) -> StoredDocument | None:
-        """A case's document of a role, its bytes checked against the SHA-256 stored when it was made (the
-        same bytes the receipts name); `DocumentTampered` if they differ."""
+    @classmethod
+    def _stored(cls, session: Session, case_id: str, role: str) -> StoredDocument | None:
+        """A case's document of a role, checked (`_checked`)."""
         row = session.scalar(
             select(StoredDocument).where(StoredDocument.case_id == case_id, StoredDocument.role == role)
         )
-        if row is not None and sha256(row.content) != row.sha256:
-            _log.error("Dokument %s sprawy %s (%s) nie zgadza się ze swoim skrótem SHA-256.", row.id, case_id, role)
+        return None if row is None else cls._checked(row)
+
+    @staticmethod
+    def _checked(row: _AnyDocument) -> _AnyDocument:
+        """A stored document whose bytes match the SHA-256 stored when it was made (the same bytes the receipts
+        name); `DocumentTampered` if they differ."""
+        if sha256(row.content) != row.sha256:
+            _log.error(
+                "Dokument %s sprawy %s (%s) nie zgadza się ze swoim skrótem SHA-256.", row.id, row.case_id, row.role
+            )
             raise DocumentTampered(
-                f"Dokument {role} sprawy {case_id} w bazie huba nie zgadza się ze skrótem SHA-256 zapisanym przy jego "
-                "wytworzeniu (zmieniono go poza platformą); nie udostępniono go. Zgłoś to administratorowi."
+                f"Dokument {row.role} sprawy {row.case_id} w bazie huba nie zgadza się ze skrótem SHA-256 zapisanym "
+                "przy jego wytworzeniu (zmieniono go poza platformą); nie udostępniono go. Zgłoś to administratorowi."
             )
         return row
 
@@ -901,15 +1017,17 @@ class Documents:
             assert row is not None
             return row.template_id
 
-    def _file(self, row: StoredDocument) -> DocumentFile:
+    def _file(self, row: _Stored | StoredDocument) -> DocumentFile:
         document_type, version = self.templates.identity(row.template_id)
         return DocumentFile(row.id, row.case_id, row.role, document_type, version, row.content, row.sha256)
 
 
 def _same_content(signed: bytes, generated: bytes) -> bool:
+    # Each document parsed once, with its comments and processing instructions, and canonicalised in place
+    # (`canonical` copies its argument first: four parses where two do).
     try:
         exactly = xmlsafe.parse_bytes(signed, keep_comments=True), xmlsafe.parse_bytes(generated, keep_comments=True)
-        return canonical(exactly[0]) == canonical(exactly[1])
+        return _canonical_in_place(exactly[0]) == _canonical_in_place(exactly[1])
     except PlatformError:
         return False
 
