@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy import CursorResult, Table, and_, bindparam, insert, inspect, select, update
+from sqlalchemy import CursorResult, Row, Select, Table, and_, bindparam, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -50,7 +50,7 @@ from hub.domain.seals import OfficeSeal, Seals, open_seals
 from hub.domain.templates import Template, Templates, schema_mismatch
 from hub.domain.visualisation import signature_count
 from hub.settings import Config
-from hub.storage.documents import Case, Receipt, StoredDocument, Transition
+from hub.storage.documents import Case, Receipt, StoredDocument, TemplateVersion, Transition
 from hub.storage.tables import User
 from signing import (
     RevocationSources,
@@ -213,6 +213,13 @@ _CASE_WITH_DOCUMENT = (
     )
     .outerjoin(StoredDocument, and_(StoredDocument.case_id == Case.id, StoredDocument.role == bindparam("role")))
     .where(Case.id == bindparam("case_id"))
+)
+#: The same and, for an acceptance, the id and `uzyta` of the active version of the certificate's type (no
+#: second round trip to `Templates.active` when that version is used, and so kept in memory).
+_CLAIM = _CASE_WITH_DOCUMENT.add_columns(
+    TemplateVersion.id.label("active_template"), TemplateVersion.used.label("active_used")
+).outerjoin(
+    TemplateVersion, and_(TemplateVersion.document_type == Case.certificate_type, TemplateVersion.active.is_(True))
 )
 #: A case moved on only if it is still in the state it was read in (`Documents._swap`).
 _MOVE = (
@@ -467,15 +474,16 @@ class Documents:
         signers accepting at once only one reads the replica and records a disclosure; if generating fails,
         the claim is withdrawn."""
         with self.engine.begin() as connection:
-            case, request_doc = self._decidable(connection, caller, case_id, REQUEST, "przyjęcie wniosku")
+            case, request_doc, row = self._decidable(connection, caller, case_id, REQUEST, "przyjęcie wniosku", _CLAIM)
             if case.state != SUBMITTED:
                 raise WrongState(f"Wniosek w sprawie {case_id} nie czeka na rozpatrzenie (stan: {case.state}).")
             assert request_doc is not None
             self._checked(request_doc)
             self._advance(connection, case_id, caller, SUBMITTED, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
+        kept = self.templates.kept(row.active_template) if row.active_used else None
         try:
             request_root = xmlsafe.parse_bytes(request_doc.content)
-            template = self.templates.active(case.certificate_type)
+            template = kept or self.templates.active(case.certificate_type)
             content = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
             with self.engine.begin() as connection:
                 # Still DO_PODPISU, and kept so until the commit (the row's write lock): a refusal that came in
@@ -535,7 +543,7 @@ class Documents:
 
     def _to_sign(self, connection: Connection, caller: Caller, case_id: str, what: str) -> tuple[_CaseRow, _Stored]:
         """A case waiting for the caller's signature and its generated certificate (checked against its SHA-256)."""
-        case, generated = self._decidable(connection, caller, case_id, CERTIFICATE, what)
+        case, generated, _ = self._decidable(connection, caller, case_id, CERTIFICATE, what)
         if case.state != TO_SIGN:
             raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
         if generated is None:
@@ -640,16 +648,23 @@ class Documents:
         return self._controller_check(caller, case_id, session.get(Case, case_id), what)
 
     def _decidable(
-        self, connection: Connection, caller: Caller, case_id: str, role: str, what: str
-    ) -> tuple[_CaseRow, _Stored | None]:
+        self,
+        connection: Connection,
+        caller: Caller,
+        case_id: str,
+        role: str,
+        what: str,
+        statement: Select[Any] = _CASE_WITH_DOCUMENT,
+    ) -> tuple[_CaseRow, _Stored | None, Row[Any]]:
         """A case the caller may decide and its document of `role` as stored (not yet checked against its
-        SHA-256: `_checked`), in one query."""
-        row = connection.execute(_CASE_WITH_DOCUMENT, {"case_id": case_id, "role": role}).first()
+        SHA-256: `_checked`), in one query (`statement`, whose whole row is returned too)."""
+        row = connection.execute(statement, {"case_id": case_id, "role": role}).first()
         found = None if row is None else _CaseRow(*(row._mapping[name] for name in _CASE_FIELDS))
         case = self._controller_check(caller, case_id, found, what)
-        if row is None or row.document_id is None:
-            return case, None
-        return case, _Stored(row.document_id, case_id, role, row.template_id, row.content, row.sha256)
+        assert row is not None
+        if row.document_id is None:
+            return case, None, row
+        return case, _Stored(row.document_id, case_id, role, row.template_id, row.content, row.sha256), row
 
     def _controller_check(self, caller: Caller, case_id: str, found: _AnyCase | None, what: str) -> _AnyCase:
         """The case if the caller may decide it: a signer of the controller office who is not the request's

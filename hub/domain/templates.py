@@ -540,6 +540,12 @@ class Templates:
             self._used[template.id] = template
         return template
 
+    def kept(self, template_id: int) -> Template | None:
+        """A used version already in memory, as active (for a caller that has just read it used and active in its
+        own query, saving `active` its round trip); None when not kept yet."""
+        kept = self._used.get(template_id)
+        return kept if kept is None or kept.active else replace(kept, active=True)
+
     def identity(self, template_id: int) -> tuple[str, int]:
         """The document type and version number of a version by its id (read once: they never change)."""
         known = self._identities.get(template_id)
