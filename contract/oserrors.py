@@ -1,5 +1,5 @@
-"""Why a file could not be read or written, in Polish: `OSError.strerror` is the C library's English
-("No such file or directory"), and a clerk or an operator reads Polish messages only."""
+"""Why a file could not be read or written (or a socket opened), in Polish: `OSError.strerror` is the C
+library's English ("No such file or directory"), and a clerk or an operator reads Polish messages only."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ _REASONS = {
     errno.EINVAL: "nieprawidłowa operacja na tym pliku",
     errno.EPIPE: "odbiorca zamknął potok",
     errno.EDQUOT: "przekroczony przydział miejsca na dysku",
+    errno.EADDRINUSE: "adres i port są już zajęte przez inny proces",
+    errno.EADDRNOTAVAIL: "tego adresu nie ma na tym komputerze",
+    errno.ECONNREFUSED: "połączenie odrzucone",
+    errno.ETIMEDOUT: "przekroczony czas oczekiwania na połączenie",
+    errno.EHOSTUNREACH: "host jest nieosiągalny",
+    errno.ENETUNREACH: "sieć jest nieosiągalna",
 }
 
 
@@ -32,4 +38,4 @@ def reason(error: OSError) -> str:
     if known is not None:
         return known
     name = errno.errorcode.get(error.errno, "") if error.errno is not None else ""
-    return f"błąd systemu plików {name}".rstrip() if name else "błąd systemu plików"
+    return f"błąd systemowy {name}" if name else "błąd systemowy"

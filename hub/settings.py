@@ -257,6 +257,9 @@ class HubSettings(_Frozen):
     render_timeout_seconds: Annotated[Number, Field(gt=0, le=600)] = 10
     render_memory_mb: Annotated[StrictInt, Field(ge=384, le=65_536)] = 512
     render_processes: Annotated[StrictInt, Field(ge=1, le=64)] = 2
+    # A request claimed for acceptance whose certificate is not stored after this long (the process making it
+    # died) goes back to ZLOZONY; every hub process looks every few seconds (`Documents.release_abandoned_claims`).
+    claim_timeout_seconds: Annotated[Number, Field(gt=0, le=3600)] = 5
 
     @field_validator("database", "audit_database")
     @classmethod

@@ -70,6 +70,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = config.hub.port if args.port is None else args.port
     scheme = "https" if config.hub.tls_certificate else "http"
     if args.listen_fd is not None:  # a worker started by another `serve`: share its socket, print nothing
+        from hub.soap.server import follow_parent
+
+        follow_parent()
         sock = socket.socket(fileno=args.listen_fd)
         serve(HubCore.open(config), listen, port, sock=sock)
         return 0
@@ -83,8 +86,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         if value
     ]
-    sock, workers = _workers(str(config.path), listen, port, args.workers or config.hub.workers, tls_args)
+    # Opened before the workers start: the first opening of an empty database creates its tables and seeds it,
+    # and two processes doing that at once collide (PostgreSQL: a duplicate type, one worker gone).
     core = HubCore.open(config)
+    sock, workers = _workers(str(config.path), listen, port, args.workers or config.hub.workers, tls_args)
 
     def ready(actual: int) -> None:
         base = f"{scheme}://{listen}:{actual}"

@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy import CursorResult, Row, Select, Table, and_, bindparam, insert, inspect, select, update
+from sqlalchemy import CursorResult, Row, Select, Table, and_, bindparam, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -1025,6 +1025,51 @@ class Documents:
                 "przy jego wytworzeniu (zmieniono go poza platformą); nie udostępniono go. Zgłoś to administratorowi."
             )
         return row
+
+    def release_abandoned_claims(self, older_than: dt.timedelta) -> list[str]:
+        """Cases claimed for acceptance (DO_PODPISU) whose certificate was never stored, the claim older than
+        `older_than`: the process that claimed them died (kill -9, a lost connection) between the claim and the
+        certificate. Each goes back to ZLOZONY by one conditional UPDATE with its transition (actor `system`), so
+        that a signer can accept it again; an acceptance still under way then stores nothing (`_hold`). Run by
+        every hub process on a timer; returns the cases released."""
+        cutoff = _now() - older_than
+        claimed = (
+            select(Transition.case_id)
+            .where(Transition.to_state == TO_SIGN, Transition.from_state == SUBMITTED)
+            .group_by(Transition.case_id)
+            .having(func.max(Transition.time) < cutoff)
+        )
+        generated = select(StoredDocument.case_id).where(StoredDocument.role == CERTIFICATE)
+        released: list[str] = []
+        with Session(self.engine) as session:
+            stale = session.scalars(
+                select(Case.id).where(Case.state == TO_SIGN, Case.id.in_(claimed), Case.id.not_in(generated))
+            ).all()
+        for case_id in stale:
+            with Session(self.engine) as session, session.begin():
+                moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                    update(Case)
+                    .where(Case.id == case_id, Case.state == TO_SIGN, Case.id.not_in(generated))
+                    .values(state=SUBMITTED)
+                    .execution_options(synchronize_session=False)
+                )
+                if moved.rowcount != 1:
+                    continue
+                session.add(
+                    Transition(
+                        case_id=case_id,
+                        time=_now(),
+                        actor="system",
+                        office="",
+                        from_state=TO_SIGN,
+                        to_state=SUBMITTED,
+                        sha256="",
+                        note="wycofanie przyjęcia: wytwarzanie zaświadczenia przerwane (proces huba zakończony)",
+                    )
+                )
+            released.append(case_id)
+            _log.warning("Sprawa %s wróciła do stanu ZLOZONY: przerwane wytwarzanie zaświadczenia.", case_id)
+        return released
 
     def _template_id(self, document_id: str) -> int:
         with Session(self.engine) as session:

@@ -8,6 +8,8 @@ limit are refused here, before they are stored, with a SOAP fault.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import datetime as dt
 import html
 import importlib
 import logging
@@ -306,7 +308,29 @@ def spawn_workers(
     """Start `count` more hub processes serving the same socket (one Python process is one core's worth)."""
     command = [sys.executable, "-m", "hub.cli", "serve", "--config", config_path, "--listen-fd", str(sock.fileno())]
     command += extra or []
-    return [subprocess.Popen(command, pass_fds=(sock.fileno(),)) for _ in range(count)]
+    environment = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
+    return [subprocess.Popen(command, pass_fds=(sock.fileno(),), env=environment) for _ in range(count)]
+
+
+#: The environment variable through which a worker learns which process started it (`follow_parent`).
+PARENT_VARIABLE = "PLATFORMA_PROCES_NADRZEDNY"
+
+
+def follow_parent() -> None:
+    """In a worker: end with the process that started it, even when that one is killed with SIGKILL and has no
+    chance to stop its workers (Linux PR_SET_PDEATHSIG), so that a restart finds the port free. A worker whose
+    parent is already gone when it starts ends at once."""
+    expected = os.environ.get(PARENT_VARIABLE)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the first process still stops its workers when it stops
+        return
+    if expected is not None and str(os.getppid()) != expected:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def serve(
@@ -336,6 +360,14 @@ def serve(
         reactor.addSystemEventTrigger("before", "shutdown", _stop_worker, worker)
     if on_ready is not None:
         reactor.callWhenRunning(on_ready, actual)
+    # A request claimed by a process that died before its certificate was stored goes back to the inbox.
+    claims = task.LoopingCall(
+        lambda: threads.deferToThread(
+            core.documents.release_abandoned_claims, dt.timedelta(seconds=core.config.hub.claim_timeout_seconds)
+        ).addErrback(lambda failure: log.error("releasing abandoned claims failed: %s", failure.value))
+    )
+    claims.clock = reactor
+    claims.start(2, now=False).addErrback(lambda failure: log.error("claims timer stopped: %s", failure.value))
     # Signed checkpoints also when traffic is low (audit/: every N records or M minutes).
     checkpoints = task.LoopingCall(lambda: threads.deferToThread(core.register.store.checkpoint, force=False))
     checkpoints.clock = reactor

@@ -26,8 +26,9 @@ def test_common_errors_are_named_in_polish(code: int, expected: str) -> None:
 
 def test_an_unlisted_error_names_its_errno_not_the_english_text() -> None:
     said = reason(OSError(errno.EXDEV, "Invalid cross-device link"))
-    assert said == "błąd systemu plików EXDEV" and "Invalid" not in said
-    assert reason(OSError("no errno")) == "błąd systemu plików"
+    assert said == "błąd systemowy EXDEV" and "Invalid" not in said
+    assert reason(OSError("no errno")) == "błąd systemowy"
+    assert reason(OSError(errno.EADDRINUSE, "Address already in use")) == "adres i port są już zajęte przez inny proces"
 
 
 def test_a_missing_key_file_is_reported_in_polish_by_the_signing_command(tmp_path: Path) -> None:
