@@ -1030,7 +1030,7 @@ class Documents:
         """Cases claimed for acceptance (DO_PODPISU) whose certificate was never stored, the claim older than
         `older_than`: the process that claimed them died (kill -9, a lost connection) between the claim and the
         certificate. Each goes back to ZLOZONY by one conditional UPDATE with its transition (actor `system`), so
-        that a signer can accept it again; an acceptance still under way then stores nothing (`_hold`). Run by
+        that a signer can accept it again; an acceptance still under way then stores nothing (`accept`: `_swap`). Run by
         every hub process on a timer; returns the cases released."""
         cutoff = _now() - older_than
         claimed = (
