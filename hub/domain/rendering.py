@@ -145,6 +145,17 @@ class Renderer:
             pool.stop()
             pool.join(timeout=10)
 
+    def _retire(self) -> None:
+        """After a rendering ran out of memory: new renderings go to a new pool, the old one finishes what it
+        runs and ends. A worker that came near its bound keeps that peak (VmPeak) for life, and a later failure
+        of any kind in it would be told as one more lack of memory (tested: the second of two such renderings
+        in one worker was told as an XPath error)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+            threading.Thread(target=pool.join, daemon=True, name="wizualizacja-koniec-puli").start()
+
     def _job(self, template: Template, document: bytes, signatures: SignatureSection | None) -> _Job:
         cpu = int(self.limits.timeout_seconds) + _CPU_GRACE_SECONDS
         return _Job(template, document, signatures, cpu, self.limits.memory_mb)
@@ -169,6 +180,7 @@ class Renderer:
         if not isinstance(result, _Outcome):
             result = _Outcome(failure=type(result).__name__)
         if result.out_of_memory:
+            self._retire()
             raise RenderingRefused(
                 f"Wizualizacja dokumentu ({subject}) przekroczyła limit pamięci ({self.limits.memory_mb} MB) i "
                 "została przerwana."
