@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from audit import EventKind, EventLog, SecurityEvent
+from audit import EventLog
 from contract import catalog, xmlsafe
 from contract.errors import (
     ConfigurationError,
@@ -709,18 +709,7 @@ class Documents:
         return SIGNED_CERTIFICATE
 
     def _record_refusal(self, caller: Caller, what: str) -> None:
-        self.events.record(
-            SecurityEvent(
-                _now(),
-                EventKind.PERMISSION_REFUSED,
-                caller.login,
-                caller.office,
-                caller.login,
-                caller.source,
-                False,
-                what,
-            )
-        )
+        self.events.record(caller.refusal(what, _now()))
 
     def _verify(
         self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True, seal: OfficeSeal | None = None

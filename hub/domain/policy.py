@@ -6,11 +6,13 @@ caller's scope is refused whole (`NotAllowed` lists every element that was not a
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from audit import EventKind, SecurityEvent
 from contract import catalog
 from contract.errors import Detail, NotAllowed, UnknownCategory, UnknownDataSet, UnknownLegalBasis
 from hub.domain.scope import effective_rules
@@ -32,6 +34,13 @@ class Caller:
     def has_role(self, role: str) -> bool:
         """Whether the caller holds the role (see `contract.catalog.ROLES`)."""
         return role in self.roles
+
+    def refusal(self, what: str, time: dt.datetime | None = None) -> SecurityEvent:
+        """The security event recording that this caller was refused `what` (ODMOWA_UPRAWNIEN; guideline 7)."""
+        when = time if time is not None else dt.datetime.now(dt.UTC)
+        return SecurityEvent(
+            when, EventKind.PERMISSION_REFUSED, self.login, self.office, self.login, self.source, False, what
+        )
 
 
 @dataclass(frozen=True)

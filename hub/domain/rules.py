@@ -98,18 +98,7 @@ class RuleStore:
 
     def _check_admin(self, actor: Caller, what: str) -> None:
         if not actor.has_role(PLATFORM_ADMIN):
-            self.events.record(
-                SecurityEvent(
-                    _now(),
-                    EventKind.PERMISSION_REFUSED,
-                    actor.login,
-                    actor.office,
-                    actor.login,
-                    actor.source,
-                    False,
-                    what,
-                )
-            )
+            self.events.record(actor.refusal(what, _now()))
             raise NotAllowed(f"Brak uprawnień: {what} (wymaga roli {PLATFORM_ADMIN}).", details=(what,))
 
     def set_rule(

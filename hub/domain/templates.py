@@ -852,18 +852,7 @@ class Templates:
 
     def _authorise(self, caller: Caller, what: str) -> None:
         if not caller.has_role(TEMPLATE_EDITOR):
-            self.events.record(
-                SecurityEvent(
-                    self._now(),
-                    EventKind.PERMISSION_REFUSED,
-                    caller.login,
-                    caller.office,
-                    caller.login,
-                    caller.source,
-                    False,
-                    f"{what} (wymaga roli {TEMPLATE_EDITOR})",
-                )
-            )
+            self.events.record(caller.refusal(f"{what} (wymaga roli {TEMPLATE_EDITOR})", self._now()))
             raise NotAllowed(
                 f"Szablony dokumentów zmienia tylko redaktor szablonów (rola {TEMPLATE_EDITOR}).",
                 details=(Detail(DetailKind.ROLE, TEMPLATE_EDITOR),),
