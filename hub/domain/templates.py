@@ -251,9 +251,10 @@ def compile_stylesheet(xsl: str) -> etree.XSLT:
 
 
 class CompiledTemplates:
-    """Schemas and stylesheets compiled once per template text and thread, not once per document.
+    """Schemas compiled once per template text and thread, not once per document (stylesheets are compiled in
+    the rendering workers, `hub.domain.rendering`).
 
-    Keyed by the XSD or XSL text itself, so a change of a version no document was made from yet compiles
+    Keyed by the XSD text itself, so a change of a version no document was made from yet compiles
     anew, and a version in use (immutable) compiles once. Per thread, because an lxml schema or stylesheet
     keeps the error log of its last run on itself. Compiling the certificate's XSD was 0.3 ms of each
     certificate (bench/documents.py, issue 15).
@@ -274,18 +275,9 @@ class CompiledTemplates:
     def schema(self, xsd: str) -> etree.XMLSchema:
         """The compiled schema of an XSD text (`compile_schema`)."""
         cache = self._cache()
-        key = "xsd:" + xsd
-        if key not in cache:
-            cache[key] = compile_schema(xsd)
-        return cache[key]
-
-    def stylesheet(self, xsl: str) -> etree.XSLT:
-        """The compiled, sandboxed stylesheet of an XSL text (`compile_stylesheet`)."""
-        cache = self._cache()
-        key = "xsl:" + xsl
-        if key not in cache:
-            cache[key] = compile_stylesheet(xsl)
-        return cache[key]
+        if xsd not in cache:
+            cache[xsd] = compile_schema(xsd)
+        return cache[xsd]
 
 
 #: What a terminating xsl:message says once `runnable_stylesheet` has put it there (XSLT 1.0, 13: the message's
