@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy import CursorResult, Row, Select, Table, and_, bindparam, func, insert, inspect, select, update
+from sqlalchemy import CursorResult, Row, Select, Table, and_, bindparam, exists, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -262,9 +262,7 @@ def canonical(root: etree._Element) -> bytes:
     """Exclusive C14N of a whole document without its enveloped signature, comments and processing
     instructions included, inside the root and around it (how generated and signed are compared: a signature
     does not cover comments, so a comment added after signing must not pass as part of what was signed)."""
-    copy = etree.fromstring(
-        etree.tostring(root.getroottree()), xmlsafe.parser(remove_comments=False, remove_pis=False)
-    )
+    copy = etree.fromstring(etree.tostring(root.getroottree()), xmlsafe.parser(remove_comments=False, remove_pis=False))
     return _canonical_in_place(copy)
 
 
@@ -1022,23 +1020,22 @@ class Documents:
         that a signer can accept it again; an acceptance still under way then stores nothing (`accept`: `_swap`). Run by
         every hub process on a timer; returns the cases released."""
         cutoff = _now() - older_than
-        claimed = (
-            select(Transition.case_id)
-            .where(Transition.to_state == TO_SIGN, Transition.from_state == SUBMITTED)
-            .group_by(Transition.case_id)
-            .having(func.max(Transition.time) < cutoff)
+        # Correlated with each case in DO_PODPISU (both looked up by the indexed case id), so the timer reads
+        # only the claimed cases' rows, not every transition and certificate the hub ever stored.
+        claimed_at = (
+            select(func.max(Transition.time))
+            .where(Transition.case_id == Case.id, Transition.to_state == TO_SIGN, Transition.from_state == SUBMITTED)
+            .scalar_subquery()
         )
-        generated = select(StoredDocument.case_id).where(StoredDocument.role == CERTIFICATE)
+        generated = exists().where(StoredDocument.case_id == Case.id, StoredDocument.role == CERTIFICATE)
         released: list[str] = []
         with Session(self.engine) as session:
-            stale = session.scalars(
-                select(Case.id).where(Case.state == TO_SIGN, Case.id.in_(claimed), Case.id.not_in(generated))
-            ).all()
+            stale = session.scalars(select(Case.id).where(Case.state == TO_SIGN, ~generated, claimed_at < cutoff)).all()
         for case_id in stale:
             with Session(self.engine) as session, session.begin():
                 moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                     update(Case)
-                    .where(Case.id == case_id, Case.state == TO_SIGN, Case.id.not_in(generated))
+                    .where(Case.id == case_id, Case.state == TO_SIGN, ~generated)
                     .values(state=SUBMITTED)
                     .execution_options(synchronize_session=False)
                 )

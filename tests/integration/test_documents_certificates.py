@@ -317,3 +317,41 @@ def test_a_document_changed_behind_the_hubs_back_is_never_served_or_sealed(hub: 
     with sqlite3.connect(hub.directory / "hub.sqlite") as connection:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert "dokumenty_tylko_dopisywanie_update" in names
+
+
+def test_a_claim_abandoned_by_a_dead_process_goes_back_to_the_inbox_and_nothing_else_does(hub: Office) -> None:
+    """release_abandoned_claims on SQLite (tests/postgres/test_production_attacks.py kills a real worker): a case
+    left DO_PODPISU without its certificate past the timeout returns to ZLOZONY with a transition by `system`; a
+    case whose certificate was stored, and a fresh claim, stay as they are."""
+    core = hub.core()
+    try:
+        _signer, with_certificate, _content = _accepted(core, hub, hub.person("OPS"))
+        form = RequestForm(
+            hub.person("OPS"),
+            "URPSZ-2025",
+            "Ustalenie",
+            "ZASWIADCZENIE_OPS_SWIADCZENIA",
+            "OPS",
+            {"OPS": ["SWIADCZENIA"]},
+        )
+        requester = _caller(core, hub, "pup.kierownik")
+        abandoned = core.documents.submit(requester, form).case.id
+        fresh = core.documents.submit(requester, form).case.id
+        long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat(" ")
+        with sqlite3.connect(hub.directory / "hub.sqlite") as connection:  # claimed by a process that then died
+            for case_id, when in ((abandoned, long_ago), (fresh, dt.datetime.now(dt.UTC).isoformat(" "))):
+                connection.execute("UPDATE sprawy_dokumentow SET stan = 'DO_PODPISU' WHERE id = ?", (case_id,))
+                connection.execute(
+                    "INSERT INTO przejscia_spraw (sprawa, czas, kto, urzad, ze_stanu, do_stanu, skrot_sha256, uwagi) "
+                    "VALUES (?, ?, 'ops.podpisujacy', 'OPS', 'ZLOZONY', 'DO_PODPISU', '', 'przyjęcie wniosku')",
+                    (case_id, when),
+                )
+        assert core.documents.release_abandoned_claims(dt.timedelta(seconds=60)) == [abandoned]
+        assert core.documents.case(requester, abandoned).state == "ZLOZONY"
+        last = core.documents.history(requester, abandoned)[-1]
+        assert (last.from_state, last.to_state, last.actor) == ("DO_PODPISU", "ZLOZONY", "system")
+        assert core.documents.case(requester, fresh).state == "DO_PODPISU"
+        assert core.documents.case(requester, with_certificate).state == "DO_PODPISU"
+        assert core.documents.release_abandoned_claims(dt.timedelta(seconds=60)) == []
+    finally:
+        core.close()
