@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -36,8 +37,12 @@ EXIT_ERROR = 2
 Command = Callable[[argparse.Namespace], int]
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, args: argparse.Namespace | None = None, code: str = "BLAD") -> int:
     print(f"Błąd: {message}", file=sys.stderr)
+    if args is not None and getattr(args, "json", False):
+        # Whoever asked for JSON parses standard output: an error is JSON there too, never nothing.
+        error = {"code": code, "message": message[:1].upper() + message[1:]}
+        print(json.dumps({"accepted": False, "valid": False, "error": error}, ensure_ascii=False, indent=2))
     return EXIT_ERROR
 
 
@@ -46,22 +51,23 @@ def _guarded(command: Command) -> Command:
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
+        fail = functools.partial(_fail, args=args)
         try:
             return command(args)
         except SigningError as exc:
-            return _fail(exc.message)
+            return fail(exc.message, code=exc.code)
         except FileNotFoundError as exc:
-            return _fail(f"nie znaleziono pliku {exc.filename}.")
+            return fail(f"nie znaleziono pliku {exc.filename}.", code="BRAK_PLIKU")
         except IsADirectoryError as exc:
-            return _fail(f"{exc.filename} jest katalogiem, a nie plikiem.")
+            return fail(f"{exc.filename} jest katalogiem, a nie plikiem.", code="BRAK_PLIKU")
         except PermissionError as exc:
-            return _fail(f"brak dostępu do pliku {exc.filename}.")
+            return fail(f"brak dostępu do pliku {exc.filename}.", code="BRAK_DOSTEPU")
         except OSError as exc:
-            return _fail(f"operacja na pliku nie powiodła się ({reason(exc)}).")
+            return fail(f"operacja na pliku nie powiodła się ({reason(exc)}).", code="BLAD_PLIKU")
         except ValueError as exc:
-            return _fail(f"nieprawidłowa wartość: {exc}.")
+            return fail(f"nieprawidłowa wartość: {exc}.", code="NIEPRAWIDLOWE_DANE")
         except Exception as exc:  # the CLI promise: a sentence, never a traceback
-            return _fail(f"nieoczekiwany błąd ({type(exc).__name__}: {exc}).")
+            return fail(f"nieoczekiwany błąd ({type(exc).__name__}: {exc}).")
 
     return run
 
@@ -97,11 +103,11 @@ def run_verify(args: argparse.Namespace) -> int:
     for location in args.trust or []:
         path = Path(location)
         if not path.exists():
-            return _fail(f"nie znaleziono katalogu ani listy zaufania {location}.")
+            return _fail(f"nie znaleziono katalogu ani listy zaufania {location}.", args, "BRAK_PLIKU")
         store = store.merged(TrustStore.from_path(path))
     crls = load_crls([Path(name).read_bytes() for name in args.crl or []])
     if args.crl and len(crls) != len(args.crl):
-        return _fail("nie można odczytać jednej z podanych list CRL.")
+        return _fail("nie można odczytać jednej z podanych list CRL.", args, "NIEPRAWIDLOWA_CRL")
     ocsp = tuple(Path(name).read_bytes() for name in args.ocsp or [])
     intermediates = []
     for name in args.intermediate or []:
@@ -115,11 +121,21 @@ def run_verify(args: argparse.Namespace) -> int:
         trust_claimed_signing_time=args.trust_signing_time,
     )
     document_path = Path(args.document)
-    document = document_path.read_bytes()
+    document = _read_at_most(document_path, config.max_document_bytes + 1)
     detached = Path(args.data).read_bytes() if args.data else _detached_beside(document, document_path)
     report = XadesVerifier(config).verify(document, detached=detached)
     print(report.to_json() if args.json else report.render())
     return EXIT_OK if report.accepted else EXIT_NOT_ACCEPTED
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """The first ``limit`` bytes of ``path``: enough for the verifier to refuse what is too big.
+
+    Reading a whole file first would let /dev/zero or a huge file exhaust the memory before the size
+    check (safexml.DEFAULT_MAX_BYTES) is reached.
+    """
+    with path.open("rb") as stream:
+        return stream.read(limit)
 
 
 def _parse_time(text: str) -> datetime:

@@ -137,6 +137,40 @@ def _crl_valid(crl: x509.CertificateRevocationList, issuer: x509.Certificate) ->
     return crl.issuer == issuer.subject and crl.is_signature_valid(public_key)
 
 
+def _crl_scope(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> str | None:
+    """How far ``crl`` speaks of ``cert``: "" in full, a Polish note when in part, None when not at all.
+
+    RFC 5280, 5.2.4, 5.2.5 and 6.3.3 (b): a CRL limited to CA (or end-entity, or attribute) certificates
+    says nothing of other certificates, and a delta CRL or one for some reasons only cannot show that a
+    certificate is not revoked. An indirect CRL's entries may be other issuers' (not followed here).
+    """
+    try:
+        point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        point = None
+    except ValueError:
+        return None
+    if point is not None:
+        try:
+            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except (x509.ExtensionNotFound, ValueError):
+            is_ca = False
+        if (
+            point.indirect_crl
+            or point.only_contains_attribute_certs
+            or (point.only_contains_ca_certs and not is_ca)
+            or (point.only_contains_user_certs and is_ca)
+        ):
+            return None
+        if point.only_some_reasons:
+            return "lista CRL obejmuje tylko niektóre przyczyny unieważnienia"
+    try:
+        crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
+    except x509.ExtensionNotFound:
+        return ""
+    return "lista CRL jest przyrostowa (delta CRL), bez pełnej listy bazowej"
+
+
 def _from_crl(
     cert: x509.Certificate,
     issuer: x509.Certificate,
@@ -145,7 +179,8 @@ def _from_crl(
     sources: RevocationSources | None = None,
 ) -> RevocationStatus | None:
     valid = sources.crl_signed_by(crl, issuer) if sources is not None else _crl_valid(crl, issuer)
-    if not valid:
+    scope = _crl_scope(crl, cert)
+    if not valid or scope is None:
         return None
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     if entry is not None:
@@ -154,6 +189,8 @@ def _from_crl(
         except x509.ExtensionNotFound:
             reason = None
         return RevocationStatus(RevocationState.REVOKED, "CRL", entry.revocation_date_utc, reason, crl.last_update_utc)
+    if scope:
+        return RevocationStatus(RevocationState.UNKNOWN, "CRL", produced_at=crl.last_update_utc, note=scope)
     next_update = crl.next_update_utc
     if next_update is not None and next_update < at:
         return RevocationStatus(

@@ -27,7 +27,9 @@ from urllib.parse import unquote
 import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from lxml import etree
 
 from . import constants as c
@@ -37,6 +39,7 @@ from .c14n import SUPPORTED as SUPPORTED_C14N
 from .c14n import XML_NS, canonicalize, canonicalize_document
 from .certificates import CertificateFacts, describe, display_name
 from .errors import InvalidInput
+from .keys import RSA_MIN_BITS
 from .report import Coverage, Reason, VerificationReport
 from .revocation import RevocationSources, RevocationState, RevocationStatus, check_revocation
 from .safexml import DEFAULT_MAX_BYTES, parse_xml
@@ -180,6 +183,7 @@ class XadesVerifier:
                 code="WIELE_PODPISOW",
             )
         sig = signatures[0]
+        _check_structure(sig)
         ids = _check_unique_ids(root)
         signed_info = _one(sig, c.ds("SignedInfo"), "ds:SignedInfo")
         c14n_method = _one(signed_info, c.ds("CanonicalizationMethod"), "ds:CanonicalizationMethod").get(
@@ -229,6 +233,7 @@ class XadesVerifier:
         signing_time = properties.signing_time or now
         self._check_signing_time(properties, now, findings)
         self._check_certificate(facts, signing_time, now, findings)
+        _check_key(signer_cert, findings)
         return self._check_trust(
             findings, now, signer_cert, keyinfo_certs, facts, signing_time, intact, report_base, properties
         )
@@ -678,6 +683,77 @@ def _report(findings: _Findings, now: datetime, **fields: Any) -> VerificationRe
     )
 
 
+def _check_structure(sig: etree._Element) -> None:
+    """The element order of XML Signature 1.1, 4 (its schema), which xmlsec enforces and the lxml core must too.
+
+    Without it the lxml core reads the first SignatureValue or DigestValue, or Transform of any
+    Transforms, where xmlsec (and xmlsec1, signxml) refuse the signature, so "valid" would differ by core.
+    """
+
+    def children(element: etree._Element) -> list[str]:
+        names = []
+        for child in element:
+            if isinstance(child.tag, str):
+                qname = etree.QName(child)
+                names.append(qname.localname if qname.namespace == c.DS_NS else "?")
+        return names
+
+    def refuse(name: str) -> None:
+        raise InvalidInput(
+            f"Element ds:{name} podpisu ma niedozwolony układ elementów (XML Signature 1.1, 4).",
+            code="NIEPRAWIDLOWA_STRUKTURA",
+        )
+
+    tags = children(sig)
+    after = tags[3:] if tags[2:3] == ["KeyInfo"] else tags[2:]
+    if tags[:2] != ["SignedInfo", "SignatureValue"] or any(name != "Object" for name in after):
+        refuse("Signature")
+    signed_info = sig.find(c.ds("SignedInfo"))
+    assert signed_info is not None  # the first child, as just checked
+    tags = children(signed_info)
+    if tags[:2] != ["CanonicalizationMethod", "SignatureMethod"] or not tags[2:] or set(tags[2:]) != {"Reference"}:
+        refuse("SignedInfo")
+    for reference in signed_info.iterfind(c.ds("Reference")):
+        tags = children(reference)
+        if tags not in (["DigestMethod", "DigestValue"], ["Transforms", "DigestMethod", "DigestValue"]):
+            refuse("Reference")
+        transforms = reference.find(c.ds("Transforms"))
+        if transforms is not None and (not len(transforms) or set(children(transforms)) != {"Transform"}):
+            refuse("Transforms")
+
+
+def _check_key(cert: x509.Certificate, findings: _Findings) -> None:
+    """ETSI TS 119 312 via the signer's own limits: RSA keys of at least 2048 bits; no TLS-server or TSA key.
+
+    RFC 5280, 4.2.1.12: with extendedKeyUsage present, the key serves only the purposes it lists; a key
+    limited to TLS servers, time-stamping or OCSP is not a document signer's.
+    """
+    public_key = cert.public_key()
+    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < RSA_MIN_BITS:
+        findings.fail(
+            "ZA_SLABY_KLUCZ",
+            f"Klucz RSA certyfikatu podpisującego ma {public_key.key_size} bitów; wymagane co najmniej {RSA_MIN_BITS} "
+            "(ETSI TS 119 312).",
+        )
+    try:
+        purposes = set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except (x509.ExtensionNotFound, ValueError):
+        return
+    if purposes and purposes <= _NOT_FOR_DOCUMENTS:
+        findings.fail(
+            "NIEDOZWOLONE_UZYCIE_KLUCZA",
+            "Rozszerzenie extendedKeyUsage certyfikatu ogranicza klucz do serwerów TLS, znakowania czasem lub OCSP; "
+            "nie służy on do podpisywania dokumentów.",
+        )
+
+
+_NOT_FOR_DOCUMENTS = {
+    ExtendedKeyUsageOID.SERVER_AUTH,
+    ExtendedKeyUsageOID.TIME_STAMPING,
+    ExtendedKeyUsageOID.OCSP_SIGNING,
+}
+
+
 def _one(parent: etree._Element, tag: str, name: str) -> etree._Element:
     found = parent.findall(tag)
     if len(found) != 1:
@@ -756,12 +832,15 @@ def _reference_digest(ref: _Reference, sig: etree._Element, root: etree._Element
     if c.ENVELOPED in ref.transforms and _is_within(ref.target, sig):
         # The transform removes the whole Signature subtree, and the target with it.
         return hasher(b"").digest()
+    # Only URI="" selects the whole document with the comments and PIs around the root element; "#id"
+    # naming the root element selects that element's subtree alone (XML-DSig 1.1, 4.4.3.3).
+    whole_document = ref.uri == "" and ref.target is root
     if c.ENVELOPED in ref.transforms and _is_within(sig, ref.target):
         with _detached_from_tree(sig):
-            if ref.target is root:
+            if whole_document:
                 return hasher(canonicalize_document(root, c14n)).digest()
             return hasher(canonicalize(ref.target, c14n, reference=True)).digest()
-    if ref.kind == "document" and ref.target is root:
+    if whole_document:
         return hasher(canonicalize_document(root, c14n)).digest()
     return hasher(canonicalize(ref.target, c14n, reference=True)).digest()
 

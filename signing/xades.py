@@ -59,7 +59,11 @@ def parse_signing_time(text: str) -> datetime:
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as exc:
+        # 0001-01-01T00:00:00+14:00 is a valid xsd:dateTime whose UTC time falls outside datetime's range.
+        raise ValueError(f"signing time out of range: {text}") from exc
 
 
 def build_qualifying_properties(
