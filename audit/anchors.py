@@ -33,6 +33,12 @@ HEADER = "# platforma-komunikacyjna: kotwice rejestru audytu (format 1): nr_punk
 _LINE = re.compile(r"^(\d+) (\d+) ([0-9a-f]{64}) (\S+Z) ([A-Z_]+) ([0-9a-f]{64})$")
 
 
+def looks_like_anchors(start: bytes) -> bool:
+    """True if these first bytes of a file are those of an anchor file (its header, or an anchor line)."""
+    first = start.split(b"\n", 1)[0].decode(errors="replace")
+    return start.startswith(HEADER.encode()) or _LINE.match(first) is not None
+
+
 def signature_digest(signature: str) -> str:
     """SHA-256 (hex) of a checkpoint's signature as stored (base64 text)."""
     return hashlib.sha256(signature.encode()).hexdigest()
@@ -89,6 +95,13 @@ class AnchorFile:
         """True if the file exists (it is made with the first checkpoint signed)."""
         return self.path.exists()
 
+    def is_empty(self) -> bool:
+        """True if the file does not exist or has not a byte (not even the header `create` writes first)."""
+        try:
+            return self.path.stat().st_size == 0
+        except FileNotFoundError:
+            return True
+
     def read(self, *, tail: int | None = None) -> list[Anchor]:
         """The anchors in the file, ordered by checkpoint number; none if there is no file yet.
 
@@ -109,6 +122,10 @@ class AnchorFile:
         lines = data.split(b"\n")
         if start > 0:
             lines = lines[1:]  # the first line read may be cut short
+        # The last line without its newline is one another process is writing now (a reader sees an append
+        # of several hundred bytes part-written), or one a crash tore: not an anchor yet. Torn by a crash, it
+        # is kept apart by the next append (`append`) and then refused as unreadable.
+        lines = lines[:-1]
         try:
             texts = [line.decode() for line in lines]
         except UnicodeDecodeError as error:

@@ -145,7 +145,8 @@ def _anchors_for_verify(args: argparse.Namespace, settings: AuditSettings) -> tu
 def _parse_anchor(value: str) -> Head:
     """`NR:SKROT` as printed by an earlier `audit verify`."""
     number, _, link = value.partition(":")
-    if not number.isdigit() or len(link) != 64 or any(c not in "0123456789abcdef" for c in link):
+    # ASCII only: `str.isdigit` also takes '²' or Arabic-Indic digits, which `int` refuses or reads otherwise.
+    if not (number.isascii() and number.isdigit()) or len(link) != 64 or any(c not in "0123456789abcdef" for c in link):
         raise AuditError("Kotwica ma postać NR:SKROT (numer wpisu i 64 znaki szesnastkowe), jak wypisuje verify.")
     return Head(int(number), link)
 
@@ -159,11 +160,17 @@ def parse_moment(value: str, *, end: bool) -> dt.datetime:
             day = dt.date.fromisoformat(value)
             if end:
                 day += dt.timedelta(days=1)
-            return dt.datetime.combine(day, dt.time(), ZoneInfo("Europe/Warsaw"))
-        moment = dt.datetime.fromisoformat(value)
+            moment = dt.datetime.combine(day, dt.time(), ZoneInfo("Europe/Warsaw"))
+        else:
+            moment = dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo("Europe/Warsaw"))
+        moment.astimezone(dt.UTC)  # the register compares in UTC: a moment at the calendar's edge does not fit
     except ValueError as error:
         raise AuditError(f"Nieprawidłowa data {value!r}: podaj RRRR-MM-DD albo RRRR-MM-DDTGG:MM.") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Warsaw"))
+    except OverflowError as error:
+        raise AuditError(f"Data {value!r} wykracza poza zakres dat obsługiwanych przez rejestr.") from error
+    return moment
 
 
 # -- commands ----------------------------------------------------------------------------------------------------
@@ -289,6 +296,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
         raise AuditError("Podaj --older-than-days DNI albo audit_retention_days w konfiguracji.")
     if days < 1:
         raise AuditError("Okres przechowywania musi wynosić co najmniej jeden dzień.")
+    try:
+        dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    except OverflowError as error:
+        raise AuditError(
+            f"Okres przechowywania {days} dni jest zbyt długi: sięga przed początek kalendarza."
+        ) from error
     if settings.key is None:
         raise AuditError("Usuwanie wpisów wymaga klucza punktów kontrolnych: --key PLIK albo audit_key.")
     store = _open(settings, with_key=True)

@@ -66,3 +66,10 @@ class ReportError(AuditError):
     """A report was asked for with missing or contradictory criteria, or in a format that cannot be made."""
 
     code = "BLAD_RAPORTU"
+
+
+class OutputFileError(AuditError):
+    """A command's output file was refused before anything was written: it is the register itself, one of
+    its files, an anchor file or a key, which a report must never replace."""
+
+    code = "BLEDNY_PLIK_WYNIKOWY"

@@ -1,5 +1,8 @@
 """Where an `audit` command writes its output: atomically into a regular file, straight into anything else.
 
+A regular file that is the register itself (an SQLite database or its log), an anchor file or a PEM key is
+refused: a mistyped `--output` must not replace the evidence, or the key, with a report.
+
 A report written to a file must never be seen half-made, so it is written beside the target as
 `<name>.czesciowy` and renamed over it. Renaming is only right for a regular file (or a name that does not
 exist yet): renamed over a device such as `/dev/null`, a FIFO or a socket, it would replace that special
@@ -18,8 +21,44 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from audit.anchors import looks_like_anchors
+from audit.errors import OutputFileError
+
 STDOUT = "-"
 PARTIAL_SUFFIX = ".czesciowy"
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _precious(final: Path) -> str | None:
+    """What `final` is if a report must not replace it: the audit database (or any SQLite database, or its
+    log), an anchor file or a PEM key; None for anything else (a new file, an earlier report)."""
+    try:
+        with final.open("rb") as handle:
+            start = handle.read(512)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    if start.startswith(_SQLITE_MAGIC):
+        return "baza danych SQLite (np. rejestr audytu)"
+    for suffix in _SQLITE_COMPANIONS:
+        base = final.with_name(final.name.removesuffix(suffix))
+        if final.name.endswith(suffix) and _is_sqlite(base):
+            return f"plik pomocniczy bazy danych {base.name}"
+    if looks_like_anchors(start):
+        return "plik kotwic rejestru audytu"
+    if start.startswith(b"-----BEGIN"):
+        return "plik klucza lub certyfikatu PEM"
+    return None
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False
 
 
 def is_special(target: str | Path) -> bool:
@@ -49,6 +88,10 @@ def output_stream(target: str | Path | None) -> Iterator[IO[bytes]]:
     final = Path(os.path.realpath(target))
     if final.is_dir():
         raise IsADirectoryError(errno.EISDIR, "to jest katalog", str(target))
+    what = _precious(final)
+    if what is not None:
+        # `--output audit.sqlite` replaced the register by the report about it, and exited 0.
+        raise OutputFileError(f"Plik {target} to {what}: nie zastępuję go raportem. Podaj inny plik (--output).")
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     try:
         with partial.open("wb") as handle:

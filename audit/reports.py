@@ -31,6 +31,8 @@ from audit.records import EventKind, Outcome, SecurityEvent
 from audit.schema import DisclosureRow
 from audit.store import AuditStore
 from audit.templates import PDF_TEMPLATE
+from contract.errors import InvalidPesel
+from contract.identifiers import validate_pesel
 
 REPORT_NS = "urn:pl:platforma-komunikacyjna:raport:1"
 _R = "{" + REPORT_NS + "}"
@@ -97,8 +99,13 @@ class ReportRequest:
             raise ReportError("Raport rodzaju ZBIORY wymaga podania kodów zbiorów (jednostki albo gminy).")
         if self.kind is ReportKind.PERIOD and self.since is None and self.until is None:
             raise ReportError("Raport za okres wymaga podania początku lub końca okresu.")
-        if self.pesel is not None and not (len(self.pesel) == 11 and self.pesel.isdigit()):
-            raise ReportError("Numer PESEL musi składać się z 11 cyfr.")
+        if self.pesel is not None:
+            if not (len(self.pesel) == 11 and self.pesel.isascii() and self.pesel.isdigit()):
+                raise ReportError("Numer PESEL musi składać się z 11 cyfr.")
+            try:  # as on SOAP: a number that cannot be anyone's yields no "no disclosures" document
+                validate_pesel(self.pesel)
+            except InvalidPesel as error:
+                raise ReportError(error.message) from None
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise ReportError("Początek okresu musi być wcześniejszy niż jego koniec.")
 

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, delete, event, insert, inspect, select, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
@@ -433,7 +433,7 @@ class AuditStore:
         self._signed: list[Checkpoint] = []
         #: Where and when signing was last refused (a broken chain), so that appends do not retry each time.
         self._refused: tuple[int, float] | None = None
-        parsed = make_url(url)
+        parsed = _parse_url(url)
         self.dialect = parsed.get_backend_name()
         self._database_file: Path | None = None
         try:
@@ -468,7 +468,7 @@ class AuditStore:
                 self._require_tables()
             if mode is not OpenMode.READ_ONLY:
                 self._install()
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, ImportError) as error:  # ImportError: the URL's database driver is not installed
             self._dispose_engines()
             raise AuditStorageError(f"Nie można otworzyć bazy audytu: {_describe(error)}") from error
         except AuditStorageError:
@@ -810,7 +810,8 @@ class AuditStore:
             # An existing file may lack the newest anchors (being written by another process, or lost in a
             # crash): checkpoints after the last anchor are checked by their signatures. A missing file is
             # not that: it was made when the register had no checkpoint yet (`_start_anchors`).
-            if not anchors and not self.anchors.exists() and source.checkpoints():
+            # An emptied file (`: > kotwice`, a truncating log rotation) is a missing one, as the message says.
+            if not anchors and self.anchors.is_empty() and source.checkpoints():
                 raise AnchorFileError(
                     f"Plik kotwic {self.anchors.path} nie istnieje albo jest pusty, a rejestr ma już podpisane punkty "
                     "kontrolne: plik przeniesiono lub usunięto, albo to pierwsze uruchomienie z kotwicami. Sprawdź "
@@ -1058,9 +1059,11 @@ class AuditStore:
             checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             checkpointer.close()
-        self.writer.dispose()
+        # The reader's connections first: the last connection to close copies the log into the database
+        # file and removes it, which a read-only one cannot do (a copy of `audit.sqlite` alone was empty).
         if self.reader is not self.writer:
             self.reader.dispose()
+        self.writer.dispose()
 
     # -- upgrade of a register written before the chain ------------------------------------------------------
     def _copy_legacy(self, connection: Connection, tables: list[str]) -> None:
@@ -1276,7 +1279,19 @@ def _first_line(error: BaseException) -> str:
     return (str(error) or type(error).__name__).splitlines()[0]
 
 
-def _describe(error: SQLAlchemyError) -> str:
+def _parse_url(url: str) -> URL:
+    """The database URL, or `AuditStorageError` (the URL is not echoed: it may hold a password)."""
+    try:
+        return make_url(url)
+    except ArgumentError as error:
+        raise AuditStorageError(
+            "Nieprawidłowy adres bazy audytu: podaj np. sqlite:///audit.sqlite albo postgresql://…"
+        ) from error
+
+
+def _describe(error: SQLAlchemyError | ImportError) -> str:
     """A short description of a database error, without the SQL statement and its parameters."""
+    if isinstance(error, ImportError):
+        return f"brak sterownika bazy danych ({error.name})."
     original = getattr(error, "orig", None)
     return str(original if original is not None else error).splitlines()[0]
