@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -29,8 +30,12 @@ from audit.checkpoints import Checkpoint
 from audit.errors import AnchorFileError
 from contract.oserrors import reason
 
+log = logging.getLogger(__name__)
+
 HEADER = "# platforma-komunikacyjna: kotwice rejestru audytu (format 1): nr_punktu nr skrot czas powod sha256_podpisu"
 _LINE = re.compile(r"^(\d+) (\d+) ([0-9a-f]{64}) (\S+Z) ([A-Z_]+) ([0-9a-f]{64})$")
+#: What a write cut short by a crash leaves of an anchor line: a proper beginning of one (never a whole one).
+_TORN = re.compile(r"^\d+(?: (?:\d+(?: (?:[0-9a-f]{1,64}(?: (?:\S+(?: (?:[A-Z_]+(?: [0-9a-f]{0,63})?)?)?)?)?)?)?)?)?$")
 
 
 def looks_like_anchors(start: bytes) -> bool:
@@ -124,7 +129,7 @@ class AnchorFile:
             lines = lines[1:]  # the first line read may be cut short
         # The last line without its newline is one another process is writing now (a reader sees an append
         # of several hundred bytes part-written), or one a crash tore: not an anchor yet. Torn by a crash, it
-        # is kept apart by the next append (`append`) and then refused as unreadable.
+        # is kept apart by the next append (`append`) and then passed over (`_parse`).
         lines = lines[:-1]
         try:
             texts = [line.decode() for line in lines]
@@ -137,6 +142,12 @@ class AnchorFile:
         if not line.strip() or line.startswith("#"):
             return None
         match = _LINE.match(line)
+        if match is None and _TORN.match(line):
+            # The beginning of an anchor whose write a crash cut short, kept apart by the next append: that
+            # checkpoint was never anchored (its signing did not finish). Passing over it is no weaker than the
+            # file itself: whoever can write here can delete lines too. Anything else is a changed file.
+            log.warning("Plik kotwic %s: wiersz %d to początek kotwicy przerwany awarią; pominięty.", self.path, number)
+            return None
         try:
             if match is None:
                 raise ValueError(line[:40])

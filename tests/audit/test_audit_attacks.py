@@ -101,6 +101,43 @@ def test_an_anchor_line_caught_half_written_is_not_taken_for_a_damaged_file(
         hub.dispose()
 
 
+def test_an_anchor_line_torn_by_a_crash_does_not_stop_signing_once_the_next_one_is_appended(
+    filled: Path, key_file: Path, keys: TrustedKeys
+) -> None:
+    # The hub died in the middle of writing checkpoint 5's anchor: half a line, no newline. The next append keeps
+    # it apart on its own line; it used to be refused as a changed file from then on by verify, by the hub before
+    # every checkpoint and by `audit accept`, the documented way out (only a hand edit of the file helped).
+    anchors = AnchorFile(key_file.with_name(key_file.stem + ".kotwice"))
+    whole = anchors.path.read_bytes()
+    last = whole.rstrip(b"\n").rsplit(b"\n", 1)[1]
+    anchors.path.write_bytes(whole[: len(whole) - len(last) // 2 - 1])  # the crash: checkpoint 5 half anchored
+    hub = AuditStore(f"sqlite:///{filled}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
+    try:
+        fill(hub, 4)  # 12 more records: checkpoint 6 signed and anchored after the torn line
+        hub.flush_anchors()
+        lines = anchors.path.read_bytes().split(b"\n")
+        assert lines[-3] == last[: len(last) - len(last) // 2] and lines[-2].startswith(b"6 "), lines[-3:]
+        report = verify(hub, keys, anchors=anchors)
+        assert report.ok and report.anchors == 5, report.problems  # checkpoints 1-4 and 6
+        hub.verify_before_signing()
+        fill(hub, 4)
+        hub.flush_anchors()
+        assert [a.number for a in anchors.read()] == [1, 2, 3, 4, 6, 7]
+    finally:
+        hub.dispose()
+
+
+def test_a_line_in_the_middle_of_the_anchor_file_that_is_no_anchor_is_still_a_changed_file(
+    filled: Path, key_file: Path
+) -> None:
+    anchors = AnchorFile(key_file.with_name(key_file.stem + ".kotwice"))
+    lines = anchors.path.read_text().split("\n")
+    lines.insert(2, "to nie jest kotwica")
+    anchors.path.write_text("\n".join(lines))
+    with pytest.raises(AnchorFileError, match="nieczytelny"):
+        anchors.read()
+
+
 def test_an_emptied_anchor_file_stops_signing_as_a_missing_one_does(filled: Path, key_file: Path) -> None:
     # `: > klucz-audytu.kotwice` (or a log rotation that truncates) and then the database owner's forgery: the
     # last checkpoint deleted, the last records edited and relinked. A deleted file stops the hub from signing;
