@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
@@ -184,8 +185,16 @@ class Adapter(abc.ABC):
         """Release the source's connections."""
 
 
+#: Characters XML 1.0 does not allow (section 2.2, `Char`), and lone surrogates (text that was not valid
+#: UTF-8 at the source): a section holding one is no XML, and the hub refuses the whole batch that carries it.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def escape(text: str) -> str:
-    """Escape character data as exclusive C14N writes it (&, <, >, CR)."""
+    """Escape character data as exclusive C14N writes it (&, <, >, CR); a character XML does not allow is a
+    `RowProblem` (the person is rejected, not the batch)."""
+    if NOT_XML.search(text) is not None:
+        raise RowProblem("tekst zawiera znak niedozwolony w XML (znak sterujący, np. NUL)")
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:

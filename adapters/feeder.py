@@ -21,6 +21,7 @@ from replica.sections import sections_size
 
 __all__ = ["FULL", "INCREMENTAL", "FeedError", "FeedOptions", "FeedSummary", "Feeder", "Target"]
 
+
 class FeedError(AdapterError):
     """The run cannot go on (the target refused a batch, or there is nothing to continue from)."""
 
@@ -194,9 +195,7 @@ class Feeder:
             nonlocal sequence
             # The last batch completes the run: its watermark has no position (next run starts anew).
             watermark = mark.at(None if final else last_position).encode()
-            header = BatchHeader(
-                self.data_set, mode, f"{run_id[:54]}-{sequence}", run_id, sequence, watermark, final
-            )
+            header = BatchHeader(self.data_set, mode, f"{run_id[:54]}-{sequence}", run_id, sequence, watermark, final)
             report = self.target.send(header, batch_records)
             summary.batches += 1
             summary.sent += len(batch_records)

@@ -21,6 +21,7 @@ import abc
 import datetime as dt
 import itertools
 import keyword
+import re
 from collections import defaultdict, namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -180,10 +181,16 @@ def source_engine(url: str) -> Engine:
         raise SourceUnavailable(f"Nie można otworzyć bazy dziedzinowej ({type(error).__name__}).") from error
 
 
+_DECODE_TEXT = re.compile(r" with text '.*", re.DOTALL)
+
+
 def unavailable(error: Exception) -> SourceUnavailable:
     """The adapters' error for a database error (the driver's class, never the values of the rows)."""
     origin = getattr(error, "orig", None) or error
     first_line = str(origin).strip().splitlines()[0][:200] if str(origin).strip() else ""
+    # SQLite quotes the text it could not decode ("Could not decode to UTF-8 column 'nazwisko' with text
+    # '...'"): a person's data, which the operator's console and logs must not show.
+    first_line = _DECODE_TEXT.sub(" (tekst zapisany w innym kodowaniu niż UTF-8, np. Windows-1250)", first_line)
     return SourceUnavailable(
         f"Baza dziedzinowa jest niedostępna lub nie daje się odczytać ({type(origin).__name__}: {first_line})."
     )

@@ -13,10 +13,15 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import MODEL_NS, RowProblem, escape
+from adapters.base import MODEL_NS, NOT_XML, RowProblem, escape
 
 _CENT = Decimal("0.01")
 MAX_TEXT = 500
+#: The model's `Numer` (house, flat, identity document): at most 40 characters.
+MAX_NUMBER = 40
+#: The model's `Kwota`: at most 12 digits (xs:totalDigits), 2 of them after the point.
+AMOUNT_DIGITS = 12
+_BINARY = (bytes, bytearray, memoryview)
 
 
 def section(name: str, body: str) -> tuple[str, bytes]:
@@ -44,6 +49,8 @@ def el(name: str, value: Any) -> str:
     """`<m:name>value</m:name>`, or nothing for None."""
     if value is None:
         return ""
+    if isinstance(value, _BINARY):
+        raise RowProblem(f"wartość binarna (BLOB) zamiast tekstu: {name}")
     key = (name, value)
     found = _FORMATTED.get(key)
     if found is not None:
@@ -52,25 +59,56 @@ def el(name: str, value: Any) -> str:
     return _remember(key, f"<m:{name}>{escape(text)}</m:{name}>")
 
 
-def text(name: str, value: Any, what: str, *, required: bool = False) -> str:
-    """A text element (at most 500 characters, trimmed); a required one must not be empty."""
+def text(name: str, value: Any, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    """A text element (at most `limit` characters, trimmed); a required one must not be empty."""
     if value is not None:
         found = _FORMATTED.get((name, value))
         if found is not None:
             return found
-    formatted = _text_element(name, value, what, required)
+    formatted = _text_element(name, value, what, required, limit)
     return _remember((name, value), formatted) if formatted else formatted
 
 
-def _text_element(name: str, value: Any, what: str, required: bool) -> str:
+def _text_element(name: str, value: Any, what: str, required: bool, limit: int = MAX_TEXT) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RowProblem(f"brak wymaganej wartości: {what}")
         return ""
-    trimmed = str(value).strip()
-    if len(trimmed) > MAX_TEXT:
-        raise RowProblem(f"wartość dłuższa niż {MAX_TEXT} znaków: {what}")
+    trimmed = _source_text(value, what).strip()
+    if len(trimmed) > limit:
+        raise RowProblem(f"wartość dłuższa niż {limit} znaków: {what}")
     return f"<m:{name}>{escape(trimmed)}</m:{name}>"
+
+
+def _source_text(value: Any, what: str) -> str:
+    """A source value as text: a BLOB is refused (its `str` would be `b'...'`: a name silently changed), as
+    is a character XML does not allow (named by field)."""
+    if isinstance(value, _BINARY):
+        raise RowProblem(f"wartość binarna (BLOB) zamiast tekstu: {what}")
+    text = value if isinstance(value, str) else str(value)
+    if NOT_XML.search(text) is not None:
+        raise RowProblem(f"tekst zawiera znak niedozwolony w XML (znak sterujący, np. NUL): {what}")
+    return text
+
+
+def document_number_text(value: Any, what: str) -> str:
+    """An identity document's number as the model and the replica keep it: no spaces, upper case, at most
+    40 characters."""
+    number = _source_text(value, what).replace(" ", "").upper()
+    if len(number) > MAX_NUMBER:
+        raise RowProblem(f"wartość dłuższa niż {MAX_NUMBER} znaków: {what}")
+    return number
+
+
+def pesel_text(value: Any, what: str) -> str | None:
+    """A PESEL as text, or None for none: eleven ASCII digits (the model's pattern; `str.isdigit` would also
+    take other scripts' digits), or a `RowProblem`."""
+    if not value:
+        return None
+    text = _source_text(value, what).strip()
+    if not (len(text) == 11 and text.isascii() and text.isdigit()):
+        raise RowProblem(f"PESEL nie składa się z 11 cyfr: {what}")
+    return text
 
 
 def wrap(name: str, body: str) -> str:
@@ -105,13 +143,28 @@ def amount(name: str, value: Any, what: str) -> str:
     """A required amount with two decimal places."""
     if value is None:
         raise RowProblem(f"brak wymaganej kwoty: {what}")
-    if isinstance(value, (int, float)) and abs(value) < 1e12:  # exact to the cent at this magnitude
-        return f"<m:{name}>{value:.2f}</m:{name}>"
+    return f"<m:{name}>{_amount_text(value, what)}</m:{name}>"
+
+
+def _amount_text(value: Any, what: str | None) -> str:
+    """An amount with two decimal places that the model's `Kwota` takes, or a `RowProblem`: not a number
+    ('NaN' quantizes without an error), or more than 12 digits."""
+    if isinstance(value, (int, float)) and abs(value) < 1e10:
+        return f"{value:.2f}"  # exact to the cent, and at most 12 digits, at this magnitude (NaN is not <)
+    problem = f"nieprawidłowa kwota: {what} = {value}" if what else f"nieprawidłowa kwota: {value}"
     try:
         number = Decimal(str(value)).quantize(_CENT)
     except ArithmeticError as error:
-        raise RowProblem(f"nieprawidłowa kwota: {what} = {value}") from error
-    return f"<m:{name}>{number}</m:{name}>"
+        raise RowProblem(problem) from error
+    if not number.is_finite() or _digits(number) > AMOUNT_DIGITS:
+        raise RowProblem(problem)
+    return str(number)
+
+
+def _digits(number: Decimal) -> int:
+    """The digits xs:totalDigits counts (trailing zeros of the fraction and leading zeros not included)."""
+    _sign, digits, exponent = number.normalize().as_tuple()
+    return len(digits) + max(0, int(exponent))
 
 
 def flag(name: str, value: Any) -> str:
@@ -162,8 +215,8 @@ def address(kind: str, post: Any, town: Any, street: Any, house: Any, flat: Any,
         + post_code(post, what)
         + text("Miejscowosc", town, f"{what}: miejscowość", required=True)
         + text("Ulica", street, f"{what}: ulica")
-        + text("NrDomu", house, f"{what}: numer domu")
-        + text("NrLokalu", flat, f"{what}: numer lokalu"),
+        + text("NrDomu", house, f"{what}: numer domu", limit=MAX_NUMBER)
+        + text("NrLokalu", flat, f"{what}: numer lokalu", limit=MAX_NUMBER),
     )
 
 
@@ -184,18 +237,14 @@ def personal(
     """The content of `DaneOsobowe` (or `Dziecko`) in model order, from already translated codes."""
     document = ""
     if document_kind and document_number:
-        document = wrap(
-            "DokumentTozsamosci",
-            el("Rodzaj", document_kind) + el("Numer", str(document_number).replace(" ", "").upper()),
-        )
-    pesel_text = str(pesel).strip() if pesel else None
-    if pesel_text is not None and not (len(pesel_text) == 11 and pesel_text.isdigit()):
-        raise RowProblem(f"PESEL nie składa się z 11 cyfr: {what}")
+        number = document_number_text(document_number, f"{what}: numer dokumentu")
+        document = wrap("DokumentTozsamosci", el("Rodzaj", document_kind) + el("Numer", number))
+    pesel_value = pesel_text(pesel, what)
     return (
         text("Nazwisko", surname, f"{what}: nazwisko", required=True)
         + text("Imie", first_name, f"{what}: imię", required=True)
         + text("DrugieImie", second_name, f"{what}: drugie imię")
-        + el("Pesel", pesel_text)
+        + el("Pesel", pesel_value)
         + date("DataUrodzenia", birth_date, f"{what}: data urodzenia", required=True)
         + document
         + el("Plec", sex)
@@ -224,9 +273,9 @@ class Lookup(dict[Any, str]):
         return formatted
 
 
-def text_lookup(name: str, what: str, *, required: bool = False) -> Lookup:
-    """value -> the element exactly as `text(name, value, what, required=...)` writes it."""
-    return Lookup(lambda value: _text_element(name, value, what, required))
+def text_lookup(name: str, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> Lookup:
+    """value -> the element exactly as `text(name, value, what, required=..., limit=...)` writes it."""
+    return Lookup(lambda value: _text_element(name, value, what, required, limit))
 
 
 def date_lookup(name: str, what: str, *, required: bool = False) -> Lookup:
@@ -257,7 +306,7 @@ def _iso(value: Any) -> str:
 
 
 def _escaped(value: Any) -> str:
-    trimmed = "" if value is None else str(value).strip()
+    trimmed = "" if value is None else _source_text(value, "historia osoby").strip()
     if not trimmed:
         raise RowProblem("brak wymaganej wartości")
     if len(trimmed) > MAX_TEXT:
@@ -268,12 +317,7 @@ def _escaped(value: Any) -> str:
 def _money(value: Any) -> str:
     if value is None:
         raise RowProblem("brak wymaganej kwoty")
-    if isinstance(value, (int, float)) and abs(value) < 1e12:
-        return f"{value:.2f}"
-    try:
-        return str(Decimal(str(value)).quantize(_CENT))
-    except ArithmeticError as error:
-        raise RowProblem(f"nieprawidłowa kwota: {value}") from error
+    return _amount_text(value, None)
 
 
 #: ISO[value]: a date as xs:date text (RowProblem when impossible or missing).

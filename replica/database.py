@@ -39,7 +39,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from contract.errors import ConfigurationError
@@ -193,9 +193,19 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
 
     else:
         engine = create_engine(url)
-    ReplicaBase.metadata.create_all(engine)
-    check_layout(engine, url)
-    _add_identity_columns(engine)
+    try:
+        ReplicaBase.metadata.create_all(engine)
+        check_layout(engine, url)
+        _add_identity_columns(engine)
+    except SQLAlchemyError as error:
+        # Not a replica at all (a PDF, a folder, a database it may not write): one sentence, not a traceback.
+        engine.dispose()
+        origin = getattr(error, "orig", None) or error
+        raise ConfigurationError(
+            f"Nie można otworzyć bazy repliki {make_url(url).render_as_string(hide_password=True)} do zapisu "
+            f"({type(origin).__name__}: {str(origin).strip()[:200]}). Sprawdź, czy adres wskazuje bazę repliki "
+            "(albo miejsce na nową), a nie inny plik lub folder."
+        ) from error
     return engine
 
 
@@ -310,6 +320,13 @@ class ReplicaReader:
         if connection is None:
             assert self._file is not None  # only SQLite replicas read this way
             connection = read_only_sqlite(self._file)
+            try:
+                # A new connection opens the file as it is now: one moved over the replica since the first
+                # check (another office's replica) is refused here, before it answers anyone.
+                self._check_connection(connection)
+            except BaseException:
+                connection.close()
+                raise
             with self._opened_lock:
                 self._opened.append(connection)
             self._local.connection = connection
@@ -341,7 +358,25 @@ class ReplicaReader:
             ).one_or_none()
         if row is None:
             return
-        recorded = ReplicaIdentity(*row)
+        self._refuse_other(ReplicaIdentity(*row), expected)
+
+    def _check_connection(self, connection: sqlite3.Connection) -> None:
+        """`_check_identity` on a thread's own driver connection (see `_thread_connection`)."""
+        if self.expected is None:
+            return
+        table = ReplicaState.__tablename__
+        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if not set(IDENTITY_COLUMNS) <= columns:
+            return  # written before replicas recorded what they hold (or no state yet: nobody is found)
+        row = connection.execute(
+            f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM {table} WHERE id = ?",  # noqa: S608 - our own names
+            (STATE_ROW,),
+        ).fetchone()
+        if row is not None:
+            self._refuse_other(ReplicaIdentity(*row), self.expected)
+
+    def _refuse_other(self, recorded: ReplicaIdentity, expected: ReplicaIdentity) -> None:
+        """Raise `ConfigurationError` when the replica records another data set, kind or controller."""
         # A feeder that was not told the data set's own code records its kind's code (`platforma feed
         # --adapter ops` into a gmina's OPS-… replica): then only the kind can be compared.
         named = recorded.data_set is not None and recorded.data_set != recorded.kind

@@ -167,10 +167,8 @@ class PupAdapter(SqlAdapter):
         document_kind = (f.document_kind[document] or None) if document is not None else None
         sex_xml = f.sex[sex]
         marital_xml = f.marital[marital] if marital is not None else ""
-        pesel_text = str(pesel).strip() if pesel else None
-        if pesel_text is not None and not (len(pesel_text) == 11 and pesel_text.isdigit()):
-            raise RowProblem("PESEL nie składa się z 11 cyfr: osoba")
-        number_text = str(number).replace(" ", "").upper() if number else None
+        pesel_text = x.pesel_text(pesel, "osoba")
+        number_text = x.document_number_text(number, "osoba: numer dokumentu") if number else None
         personal = (
             f.surname[surname]
             + f.first_name[first_name]
@@ -193,7 +191,7 @@ class PupAdapter(SqlAdapter):
             str(key),
             False,
             self.data_element,
-            pesel or None,
+            pesel_text,
             surname,
             first_name,
             x.as_date(birth_date),
@@ -373,8 +371,8 @@ class _Formats:
         self.post_code = x.Lookup(lambda value: x.post_code(value, "adres"))
         self.town = x.text_lookup("Miejscowosc", "adres: miejscowość", required=True)
         self.street = x.text_lookup("Ulica", "adres: ulica")
-        self.house = x.text_lookup("NrDomu", "adres: numer domu")
-        self.flat = x.text_lookup("NrLokalu", "adres: numer lokalu")
+        self.house = x.text_lookup("NrDomu", "adres: numer domu", limit=x.MAX_NUMBER)
+        self.flat = x.text_lookup("NrLokalu", "adres: numer lokalu", limit=x.MAX_NUMBER)
         self.document_kind = x.Lookup(lambda value: mapping.optional_code("rodzaj_dokumentu", value, _DOCUMENT) or "")
         self.sex = x.Lookup(lambda value: x.el("Plec", code("plec", value, "osoba: płeć")))
         self.marital = x.Lookup(
