@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from audit import cli
 from audit.checkpoints import CheckpointSigner, TrustedKeys, generate_key
 from audit.records import DisclosureRecord, EventKind, Outcome, SecurityEvent
 from audit.store import AuditStore, CheckpointPolicy
@@ -173,3 +174,24 @@ def hub_config(folder: Path, audit_url: str, *, extra_hub: str = "") -> Path:
         encoding="utf-8",
     )
     return config
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, signer: CheckpointSigner) -> Path:
+    return tmp_path / "klucz-audytu.pem"  # written by the `signer` fixture
+
+
+@pytest.fixture
+def anchored(database: Path, key_file: Path) -> Iterator[AuditStore]:
+    """A store as the hub opens it (key file, so anchors beside the key), checkpoints every 10 records."""
+    store = AuditStore(f"sqlite:///{database}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
+    yield store
+    store.dispose()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`python -m audit.cli …` in this process: its exit code, output and errors (an uncaught exception, a
+    traceback for the user, fails the test)."""
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -11,12 +11,10 @@ checkpoint over the forgery.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from audit import cli
 from audit.anchors import Anchor, AnchorFile, default_anchor_path
 from audit.checkpoints import CheckpointSigner, TrustedKeys
 from audit.errors import AnchorFileError, ChainBrokenError
@@ -24,23 +22,10 @@ from audit.records import EventKind
 from audit.sql import SqlDisclosureRegister
 from audit.store import AuditStore, CheckpointPolicy
 from audit.verify import ProblemKind, verify
-from tests.audit.conftest import Administrator, disclosure, fill, security_event
+from tests.audit.conftest import Administrator, disclosure, fill, run, security_event
 from tests.audit.test_tampering import rewrite_from
 
 U, Z = "rejestr_ujawnien", "zdarzenia_bezpieczenstwa"
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, signer: CheckpointSigner) -> Path:
-    return tmp_path / "klucz-audytu.pem"  # written by the `signer` fixture
-
-
-@pytest.fixture
-def anchored(database: Path, key_file: Path) -> Iterator[AuditStore]:
-    """A store as the hub opens it (key file, so anchors beside the key), checkpoints every 10 records."""
-    store = AuditStore(f"sqlite:///{database}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
-    yield store
-    store.dispose()
 
 
 def reopen(database: Path, key_file: Path) -> AuditStore:
@@ -232,8 +217,9 @@ def test_accepting_a_tampered_state_lets_the_hub_go_on_and_keeps_the_finding(
 
 
 def test_the_register_the_hub_opens_anchors_beside_its_key(tmp_path: Path, key_file: Path) -> None:
-    register = SqlDisclosureRegister(f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}", key_file=key_file,
-                                     checkpoint_every=2)
+    register = SqlDisclosureRegister(
+        f"sqlite:///{tmp_path / 'dane' / 'audit.sqlite'}", key_file=key_file, checkpoint_every=2
+    )
     register.append([disclosure(1), disclosure(2)])
     register.store.flush_anchors()
     assert AnchorFile(default_anchor_path(key_file)).read()[0].nr == 2
@@ -241,12 +227,6 @@ def test_the_register_the_hub_opens_anchors_beside_its_key(tmp_path: Path, key_f
 
 
 # -- the commands -------------------------------------------------------------------------------------------------
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_audit_verify_checks_the_anchor_file_by_default(
     anchored: AuditStore, database: Path, key_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -269,8 +249,17 @@ def test_audit_accept_records_who_and_why(
     with pytest.raises(SystemExit):  # --reason is required
         run(capsys, "audit", "accept", "--audit-db", url, "--key", str(key_file))
     code, out, _ = run(
-        capsys, "audit", "accept", "--audit-db", url, "--key", str(key_file), "--operator", "inspektor.od",
-        "--reason", "zgloszenie 2026/17",
+        capsys,
+        "audit",
+        "accept",
+        "--audit-db",
+        url,
+        "--key",
+        str(key_file),
+        "--operator",
+        "inspektor.od",
+        "--reason",
+        "zgloszenie 2026/17",
     )
     assert code == 0 and "Przyjęto stan rejestru" in out
     code, out, _ = run(capsys, "audit", "verify", "--audit-db", url, "--key", str(key_file))

@@ -8,36 +8,21 @@ nothing lost or half-written, tampering detected and named.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from audit import cli
 from audit.anchors import AnchorFile
-from audit.checkpoints import CheckpointSigner, TrustedKeys
+from audit.checkpoints import TrustedKeys
 from audit.errors import AnchorFileError
 from audit.records import EventKind
 from audit.store import AuditStore, CheckpointPolicy, OpenMode
 from audit.verify import verify
 from hub import cli as platforma
-from tests.audit.conftest import AUDITOR_PASSWORD, Administrator, fill, hub_config
+from tests.audit.conftest import AUDITOR_PASSWORD, Administrator, fill, hub_config, run
 from tests.audit.test_tampering import rewrite_from
 
 LINK = "a" * 64
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, signer: CheckpointSigner) -> Path:
-    return tmp_path / "klucz-audytu.pem"  # written by the `signer` fixture
-
-
-@pytest.fixture
-def anchored(database: Path, key_file: Path) -> Iterator[AuditStore]:
-    """A store as the hub opens it (key file, so anchors beside the key), checkpoints every 10 records."""
-    store = AuditStore(f"sqlite:///{database}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
-    yield store
-    store.dispose()
 
 
 @pytest.fixture
@@ -46,13 +31,6 @@ def filled(anchored: AuditStore, database: Path) -> Path:
     fill(anchored)
     anchored.dispose()
     return database
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """`python -m audit.cli …` in this process: an uncaught exception (a traceback for the user) fails the test."""
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def refused(code: int, err: str, message: str) -> bool:

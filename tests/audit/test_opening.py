@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from audit import cli
 from audit.checkpoints import generate_key
 from audit.errors import AuditStorageError, RegisterNotFoundError
 from audit.store import AuditStore, OpenMode
 from audit.verify import verify
-from tests.audit.conftest import disclosure, fill
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.audit.conftest import disclosure, fill, run
 
 
 @pytest.mark.parametrize(
