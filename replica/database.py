@@ -126,6 +126,9 @@ class Load(ReplicaBase):
     deleted: Mapped[int] = mapped_column("usuniete", Integer, default=0)
     rejected: Mapped[int] = mapped_column("odrzucone", Integer, default=0)
     digest: Mapped[str] = mapped_column("skrot", String(64))
+    #: SHA-256 of what the batch offered (every record as sent, rejected ones too), whatever the replica held:
+    #: a batch number sent again is a retry only with this digest (`replica.writer.offered_digest`).
+    offered_digest: Mapped[str | None] = mapped_column("skrot_paczki", String(64))
     watermark: Mapped[str | None] = mapped_column("znacznik", String(WATERMARK_LENGTH))
     generation: Mapped[int | None] = mapped_column("generacja", Integer)
 
@@ -156,7 +159,7 @@ class ReplicaState(ReplicaBase):
     controller: Mapped[str | None] = mapped_column("administrator", String(64))
 
 
-#: The state's identity columns, added to a replica created before they existed (`_add_identity_columns`).
+#: The state's identity columns, added to a replica created before they existed (`_add_columns`).
 IDENTITY_COLUMNS = ("zbior", "rodzaj", "administrator")
 
 
@@ -196,7 +199,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     try:
         ReplicaBase.metadata.create_all(engine)
         check_layout(engine, url)
-        _add_identity_columns(engine)
+        _add_columns(engine)
     except SQLAlchemyError as error:
         # Not a replica at all (a PDF, a folder, a database it may not write): one sentence, not a traceback.
         engine.dispose()
@@ -209,21 +212,22 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     return engine
 
 
-def _add_identity_columns(engine: Engine) -> None:
-    """Add the state's identity columns to a replica created before they existed (nullable: the identity
-    is recorded by the next batch, `replica.writer.ReplicaWriter`)."""
-    present = {column["name"] for column in inspect(engine).get_columns(ReplicaState.__tablename__)}
-    missing = [name for name in IDENTITY_COLUMNS if name not in present]
-    if not missing:
-        return
-    table = ReplicaState.__table__
+def _add_columns(engine: Engine) -> None:
+    """Add the columns a replica created before they existed lacks (all nullable): the state's identity (recorded
+    by the next batch, `replica.writer.ReplicaWriter`) and the digest of what a batch offered."""
     preparer = engine.dialect.identifier_preparer
-    with engine.begin() as connection:
-        for name in missing:
-            column_type = table.c[name].type.compile(dialect=engine.dialect)
-            connection.exec_driver_sql(
-                f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(name)} {column_type}"
-            )
+    for model, names in ((ReplicaState, IDENTITY_COLUMNS), (Load, ("skrot_paczki",))):
+        table = model.__table__
+        present = {column["name"] for column in inspect(engine).get_columns(model.__tablename__)}
+        missing = [name for name in names if name not in present]
+        if not missing:
+            continue
+        with engine.begin() as connection:
+            for name in missing:
+                column_type = table.c[name].type.compile(dialect=engine.dialect)
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(name)} {column_type}"
+                )
 
 
 class WalCheckpointer:

@@ -64,7 +64,7 @@ from replica.feed import (
     ReplicaStatus,
 )
 from replica.runlock import busy
-from replica.sections import pack_sections
+from replica.sections import PackedSections, pack_sections
 
 M = "{" + catalog.MODEL_NS + "}"
 F = "{" + catalog.FEED_NS + "}"
@@ -475,13 +475,15 @@ class ReplicaWriter:
             watermark=header.watermark,
         )
         known = self._indexes_present
+        offered = hashlib.sha256()
+        records = offered_records(records, offered)
         try:
             with self.engine.begin() as connection:
                 state = self._lock_state(connection)
                 identity = self._check_identity(state, header.data_set)
                 if identity:
                     connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**identity))
-                if self._already_applied(connection, state, header, report):
+                if self._already_applied(connection, state, header, report, records, offered):
                     return report, 0, 0
                 generation = self._target_generation(connection, state, header)
                 if header.kind == FULL:
@@ -490,7 +492,7 @@ class ReplicaWriter:
                 if header.kind == INCREMENTAL or header.final:
                     # Before people become findable: the deferred indexes (built by sorting after a first load).
                     self._deferred_indexes(connection, report, present=True)
-                self._record(connection, header, report, generation)
+                self._record(connection, header, report, generation, offered.hexdigest())
                 new_state = self._advance(state, header, generation, report)
                 connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
                 return report, generation, state["generacja"]
@@ -587,9 +589,19 @@ class ReplicaWriter:
         return dict(row)
 
     def _already_applied(
-        self, connection: Connection, state: dict[str, Any], header: BatchHeader, report: LoadReport
+        self,
+        connection: Connection,
+        state: dict[str, Any],
+        header: BatchHeader,
+        report: LoadReport,
+        records: Iterable[RecordLike],
+        offered: Any,
     ) -> bool:
-        """True for a batch of a run that was applied before (a retry): acknowledge it, apply nothing."""
+        """True for a batch of a run that was applied before (a retry): acknowledge it, apply nothing.
+
+        A retry offers what the batch applied then (the same `skrot_paczki`); the same number of the run with
+        other records (a second feeder resuming the run, a feeder that rebuilt its batch) is refused, never
+        acknowledged while its people are left out. A batch recorded before the digest existed cannot tell."""
         if header.run_id is None or header.sequence is None:
             return False
         previous = (
@@ -609,6 +621,14 @@ class ReplicaWriter:
                     "wznów zasilenie od stanu zwróconego przez operację StanZasilenia.",
                 )
             return False
+        for _record in records:  # what this batch offers (`offered_records` digests it on the way)
+            pass
+        if previous["skrot_paczki"] is not None and previous["skrot_paczki"] != offered.hexdigest():
+            raise BatchOutOfOrder(
+                f"Paczka nr {header.sequence} zasilenia {header.run_id} została już przyjęta z inną treścią; "
+                "ponowienie paczki musi zawierać te same rekordy. Nowe rekordy wyślij w kolejnej paczce "
+                "(stan zwraca operacja StanZasilenia).",
+            )
         report.repeated = True
         report.loaded = previous["rekordy"]
         report.deleted = previous["usuniete"]
@@ -794,9 +814,10 @@ class ReplicaWriter:
         sections.clear()
 
     @staticmethod
-    def _record(connection: Connection, header: BatchHeader, report: LoadReport, generation: int) -> None:
+    def _record(connection: Connection, header: BatchHeader, report: LoadReport, generation: int, offered: str) -> None:
         connection.execute(
             insert(Load).values(
+                offered_digest=offered,
                 batch_id=header.batch_id,
                 run_id=header.run_id,
                 sequence=header.sequence,
@@ -998,3 +1019,32 @@ class Loader:
     def dispose(self) -> None:
         """Release the replica's connections."""
         self.writer.dispose()
+
+
+def offered_records(records: Iterable[RecordLike], digest: Any) -> Iterator[RecordLike]:
+    """The records, each added to `digest` (a hashlib object) as it passes: what a batch offers, rejected records
+    too, independent of what the replica holds (`ReplicaWriter._already_applied`)."""
+    update = digest.update
+    for record in records:
+        fields = (
+            record.source_key,
+            "U" if record.deleted else "",
+            record.pesel or "",
+            record.surname,
+            record.first_name,
+            "" if record.birth_date is None else record.birth_date.isoformat(),
+            record.document_kind or "",
+            record.document_number or "",
+        )
+        sections = record.sections
+        bodies: tuple[bytes, ...]
+        if isinstance(sections, PackedSections):  # as `pack_sections` makes them: nothing to unpack
+            contents, bodies = sections.contents, (sections.content,)
+        else:
+            contents = " ".join(f"{name}:{len(body)}" for name, body in sections)
+            bodies = tuple(body for _name, body in sections)
+        update("\x1f".join((*fields, contents, "")).encode("utf-8", "surrogatepass"))
+        for body in bodies:
+            update(body)
+        update(b"\x1d")
+        yield record

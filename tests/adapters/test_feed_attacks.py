@@ -31,7 +31,7 @@ from hub.cli import main
 from hub.soap.contracts import feed_schema
 from replica.database import ReplicaReader
 from replica.feed import INCREMENTAL, BatchHeader, ReplicaIdentity
-from replica.writer import Loader, ParsedRecord, ReplicaWriter
+from replica.writer import BatchOutOfOrder, Loader, ParsedRecord, ReplicaWriter
 from tests.conftest import FIXTURES
 
 FEED = "urn:pl:platforma-komunikacyjna:zasilanie:1"
@@ -473,20 +473,45 @@ def test_a_replayed_batch_is_acknowledged_and_applied_once(tmp_path: Path) -> No
     assert [key for key, _c, _s in live_people(tmp_path / "pup.sqlite")] == ["A-1", "A-2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a batch number already applied is acknowledged as a repeat whatever it carries; the "
-    "replica keeps no digest of what a batch offered (only of what it applied), so telling a retry from "
-    "different content needs a new column (see the report)",
-)
-def test_a_batch_number_reused_with_other_people_is_not_acknowledged_as_applied(tmp_path: Path) -> None:
+def test_a_batch_number_reused_with_other_people_is_refused_and_a_true_retry_still_acknowledged(tmp_path: Path) -> None:
+    # A second feeder resuming the same run (or one that rebuilt its batch) sent number 1 again with another
+    # person: it was acknowledged as a repeat (Powtorzona) and the person silently left out.
     writer = ReplicaWriter(f"sqlite:///{tmp_path / 'pup.sqlite'}", "PUP", duplicates="refuse")
     try:
         writer.apply(BatchHeader("PUP", "PELNA", "p-1", "pelne", 1), [person("A-1", "Pierwsza")])
         header = BatchHeader("PUP", INCREMENTAL, "z-1", "zmiany", 1, "v1;I;od=;do=")
         writer.apply(header, [person("A-2", "Druga")])
-        other = writer.apply(header, [person("A-3", "Trzecia")])  # a second feeder resuming the same run
-        # Either refused, or applied: never acknowledged while A-3 is silently left out.
-        assert not other.repeated or "A-3" in [key for key, _c, _s in live_people(tmp_path / "pup.sqlite")]
+        with pytest.raises(BatchOutOfOrder, match="została już przyjęta z inną treścią"):
+            writer.apply(header, [person("A-3", "Trzecia")])
+        with pytest.raises(BatchOutOfOrder):  # the same person with another surname is other content too
+            writer.apply(header, [person("A-2", "Druga-Zmieniona")])
+        assert [key for key, _c, _s in live_people(tmp_path / "pup.sqlite")] == ["A-1", "A-2"]
+        retry = writer.apply(header, [person("A-2", "Druga")])  # the feeder's own retry: the same records
+        assert retry.repeated and retry.loaded == 1
+        following = writer.apply(BatchHeader("PUP", INCREMENTAL, "z-2", "zmiany", 2, "v1;I;od=;do="),
+                                 [person("A-3", "Trzecia")])  # fmt: skip
+        assert not following.repeated
+        assert [key for key, _c, _s in live_people(tmp_path / "pup.sqlite")] == ["A-1", "A-2", "A-3"]
+    finally:
+        writer.dispose()
+
+
+def test_a_batch_applied_by_a_replica_without_the_offered_digest_is_still_acknowledged(tmp_path: Path) -> None:
+    # A replica written before `skrot_paczki` existed: the column is added when it is opened for writing, and a
+    # batch recorded without it cannot be told from a retry (acknowledged, as before).
+    path = tmp_path / "pup.sqlite"
+    writer = ReplicaWriter(f"sqlite:///{path}", "PUP", duplicates="refuse")
+    header = BatchHeader("PUP", "PELNA", "p-1", "pelne", 1)
+    try:
+        writer.apply(header, [person("A-1", "Pierwsza")])
+    finally:
+        writer.dispose()
+    with sqlite3.connect(path) as database:
+        database.execute("ALTER TABLE zasilenia DROP COLUMN skrot_paczki")
+    writer = ReplicaWriter(f"sqlite:///{path}", "PUP", duplicates="refuse")
+    try:
+        assert writer.apply(header, [person("A-9", "Inna")]).repeated
+        with sqlite3.connect(path) as database:
+            assert database.execute("SELECT skrot_paczki FROM zasilenia").fetchall() == [(None,)]
     finally:
         writer.dispose()
