@@ -56,6 +56,11 @@ class ReplicaBase(DeclarativeBase):
     """Declarative base of the replica schema (Polish table names, as the controller's DBA sees them)."""
 
 
+#: The longest name the replica keeps (as its search key): no person's name is longer, though the model's
+#: text type allows 500 characters; a longer one is a rejected record (`replica.writer.record_problem`).
+NAME_KEY_LENGTH = 200
+
+
 class Person(ReplicaBase):
     """A person known to the data set, with the identifiers a query may use."""
 
@@ -65,8 +70,8 @@ class Person(ReplicaBase):
     generation: Mapped[int] = mapped_column("generacja", Integer, default=1)
     source_key: Mapped[str] = mapped_column("id_zrodlowy", String(64))
     pesel: Mapped[str | None] = mapped_column(String(11))
-    surname_key: Mapped[str] = mapped_column("nazwisko_klucz", String(200))
-    first_name_key: Mapped[str] = mapped_column("imie_klucz", String(200))
+    surname_key: Mapped[str] = mapped_column("nazwisko_klucz", String(NAME_KEY_LENGTH))
+    first_name_key: Mapped[str] = mapped_column("imie_klucz", String(NAME_KEY_LENGTH))
     birth_date: Mapped[dt.date] = mapped_column("data_urodzenia", Date)
     document_kind: Mapped[str | None] = mapped_column("dokument_rodzaj", String(20))
     document_number: Mapped[str | None] = mapped_column("dokument_numer", String(40))

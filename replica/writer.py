@@ -44,6 +44,7 @@ from contract.errors import (
 )
 from contract.identifiers import normalise_name
 from replica.database import (
+    NAME_KEY_LENGTH,
     STATE_ROW,
     Load,
     Person,
@@ -301,6 +302,9 @@ def record_problem(record: RecordLike) -> str | None:
         )
     if record.pesel and not pesel_is_valid(record.pesel):
         return "Nieprawidłowy numer PESEL."
+    for field, value in (("Nazwisko", record.surname), ("Imię", record.first_name)):
+        if len(name_key(value)) > NAME_KEY_LENGTH:
+            return f"{field} ma więcej niż {NAME_KEY_LENGTH} znaków; replika takiego nie przechowuje."
     return None
 
 

@@ -7,6 +7,7 @@ has SELECT only (DESIGN.md, Security; guideline 5 and 8).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -36,6 +37,7 @@ from demo.data import DomainSummary, write_domain_databases
 from replica.database import Person, ReplicaReader
 from replica.feed import BatchHeader, LoadReport
 from replica.runlock import ReplicaBusy, RunLock
+from replica.writer import BatchOutOfOrder, ParsedRecord, ReplicaWriter
 from tests.postgres.conftest import PostgresServer
 
 WRITER, READER = "zasilacz", "hub_czytelnik"
@@ -292,3 +294,34 @@ def test_a_second_run_of_a_postgresql_replica_is_refused_while_the_first_holds_i
     finally:
         first.release()
     RunLock(url, "SR").release()  # free once released (a killed holder's session ends the same way)
+
+
+def test_a_name_longer_than_the_replica_keeps_rejects_that_person_alone_and_a_retry_is_told_apart(
+    postgres: PostgresServer,
+) -> None:
+    """The model's text allows 500 characters, the replica's name key 200: a 300-character surname made
+    PostgreSQL refuse the whole batch (varchar(200)); now that person alone is rejected with a reason. The same
+    replica on PostgreSQL keeps what each batch offered (`skrot_paczki`): the same number with another person is
+    refused, the true retry acknowledged."""
+    postgres.sql("CREATE DATABASE dlugie_nazwiska")
+    url = postgres.url("dlugie_nazwiska")
+    writer = ReplicaWriter(url, "PUP", duplicates="refuse")
+    try:
+        header = BatchHeader("PUP", "PELNA", "p-1", "pelne", 1)
+        people = [_person("A-1", "Pierwsza"), _person("A-2", "Długa" * 60), _person("A-3", "Trzecia")]
+        report = writer.apply(header, people)
+        assert report.loaded == 2 and [r.source_key for r in report.rejected] == ["A-2"], report
+        assert "więcej niż 200 znaków" in report.rejected[0].reason
+        with pytest.raises(BatchOutOfOrder, match="z inną treścią"):
+            writer.apply(header, [_person("A-9", "Inna")])
+        assert writer.apply(header, people).repeated
+    finally:
+        writer.dispose()
+        postgres.sql("DROP DATABASE dlugie_nazwiska WITH (FORCE)")
+
+
+def _person(key: str, surname: str) -> ParsedRecord:
+    section = f'<m:DaneOsobowe xmlns:m="urn:pl:platforma-komunikacyjna:model:1"><m:Nazwisko>{surname}</m:Nazwisko>'
+    section += "<m:Imie>Anna</m:Imie><m:DataUrodzenia>1990-05-17</m:DataUrodzenia></m:DaneOsobowe>"
+    return ParsedRecord(key, False, None, surname, "Anna", dt.date(1990, 5, 17), None, None,
+                        (("DaneOsobowe", section.encode()),))  # fmt: skip
