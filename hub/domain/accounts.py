@@ -50,6 +50,7 @@ _WRONG_PASSWORD = "błędne hasło"  # noqa: S105 - the detail of a failed-login
 _RESERVATION_WAIT_SECONDS = 2.0
 _RESERVATION_POLL_SECONDS = 0.02
 _NONCE_PURGE_SECONDS = 60  # how often a process deletes the expired nonces
+_ZXCVBN_MAX_LENGTH = 72  # characters zxcvbn accepts at most
 
 
 def hash_password(password: str) -> str:
@@ -136,7 +137,9 @@ def check_password_strength(password: str, settings: SecuritySettings, hints: It
         # zxcvbn lowers the score of a password built on the login, not always below the bar: say it plainly.
         if len(hint) >= 3 and hint.casefold() in lowered:
             raise WeakPassword("Hasło nie może zawierać loginu ani nazwy użytkownika.")
-    result = zxcvbn(password[:100], user_inputs=[h for h in hints if h])
+    # zxcvbn refuses (ValueError) anything past its limit of 72 characters: a longer passphrase was an internal
+    # error, though the contract allows 200; its first 72 characters are what zxcvbn can judge.
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=[h[:_ZXCVBN_MAX_LENGTH] for h in hints if h])
     if result["score"] < settings.min_password_score:
         raise WeakPassword(
             "Hasło jest zbyt łatwe do odgadnięcia (popularne hasło, słowo ze słownika, dane użytkownika "
@@ -242,6 +245,12 @@ class Accounts:
         A verification that is not a login (the old password of a password change) passes
         `record_login=False`; its failures still count and are recorded as failed logins.
         """
+        return self._authenticated(login, password, channel, source, record_login)[0]
+
+    def _authenticated(
+        self, login: str, password: str, channel: str, source: str, record_login: bool
+    ) -> tuple[Caller, int]:
+        """`authenticate`, with the credential version the password was found valid for."""
         tag = hmac.new(self._key, f"{login}\0{password}".encode(), hashlib.sha256).digest()
         now = time.monotonic()
         with self._lock:
@@ -249,11 +258,11 @@ class Accounts:
         if cached is not None and cached[1] > now and hmac.compare_digest(cached[0], tag):
             caller = self._still_valid(cached[2], cached[3])
             if caller is not None:
-                return replace(caller, channel=channel, source=source)
+                return replace(caller, channel=channel, source=source), cached[3]
         caller, version = self._verify(login, password, channel, source, record_login)
         with self._lock:
             self._cache[login] = (tag, now + self.cache_seconds, caller, version)
-        return caller
+        return caller, version
 
     def _still_valid(self, caller: Caller, version: int) -> Caller | None:
         # The hot path of every request. If the hub database has not changed since this thread last
@@ -540,18 +549,38 @@ class Accounts:
     # -- passwords ---------------------------------------------------------------------------------------------
     def change_password(self, login: str, old: str, new: str, source: str = "") -> None:
         """Change a password, proving the old one; clears a forced change."""
-        self.authenticate(login, old, channel="ZMIANA_HASLA", source=source, record_login=False)
+        _caller, version = self._authenticated(login, old, "ZMIANA_HASLA", source, record_login=False)
         if new == old:
             raise WeakPassword("Nowe hasło musi się różnić od dotychczasowego.")
-        with Session(self.engine) as session, session.begin():
-            user = session.get(User, login, with_for_update=True)
-            assert user is not None
-            check_password_strength(new, self.settings, (user.login, user.name, *user.login.split(".")))
-            user.password_hash = hash_password(new)
-            user.must_change_password = False
-            user.version += 1
-            self._event(EventKind.PASSWORD_CHANGE, user.login, user.office, source=source)
+        with self.engine.connect() as connection:
+            name, office = connection.execute(select(User.name, User.office).where(User.login == login)).one()
+        check_password_strength(new, self.settings, (login, name, *login.split(".")))
+        # Only the credential version the old password was checked against is changed: of two changes racing
+        # with the same old password, both read it valid, and each overwrote the other, both confirmed.
+        change = (
+            update(User)
+            .where(User.login == login, User.version == version, User.active.is_(True), User.locked.is_(False))
+            .values(
+                {User.password_hash: hash_password(new), User.must_change_password: False, User.version: version + 1}
+            )
+        )
+        with self.engine.begin() as connection:
+            changed = connection.execute(change).rowcount == 1
         self.forget(login)
+        if not changed:
+            self._event(
+                EventKind.PASSWORD_CHANGE,
+                login,
+                office,
+                source=source,
+                success=False,
+                details="konto zmienione w trakcie zmiany hasła",
+            )
+            raise AuthenticationFailed(
+                "Hasła nie zmieniono: w tym samym czasie konto zmieniło się (inna zmiana hasła, blokada albo "
+                "wylogowanie). Zaloguj się ponownie i sprawdź, które hasło obowiązuje."
+            )
+        self._event(EventKind.PASSWORD_CHANGE, login, office, source=source)
 
     # -- administration -------------------------------------------------------------------------------------------
     def _may_administer(self, actor: Caller, office: str, what: str) -> None:

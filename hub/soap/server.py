@@ -96,6 +96,14 @@ class ClientCertificateWSGIResource(WSGIResource):
     def render(self, request: server.Request) -> Any:
         response = _WSGIResponse(self._reactor, self._threadpool, self._application, request)
         response.environ.pop(CLIENT_CN, None)
+        if not response.environ.get("CONTENT_LENGTH") and request.content is not None:
+            # A chunked body (Transfer-Encoding: chunked, as JAX-WS and CXF send larger requests) has no
+            # Content-Length: Twisted passes an empty one and Spyne read nothing, "not XML". The body is
+            # already whole here (LimitedRequest), so its size is known.
+            content = request.content
+            position = content.tell()
+            response.environ["CONTENT_LENGTH"] = str(content.seek(0, os.SEEK_END))
+            content.seek(position)
         peer = _peer_common_name(request)
         if peer:
             response.environ[CLIENT_CN] = peer

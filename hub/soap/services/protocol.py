@@ -178,6 +178,15 @@ def _check_one_request(body: etree._Element) -> None:
     requests = _elements(body)
     if not requests:  # Spyne would read the tag of a missing element unguarded (found by tests/fuzz)
         raise faults.to_fault(InvalidRequest(_NOT_AN_ENVELOPE))
+    if etree.QName(requests[0]).namespace == _SOAP_ENV:
+        # A soap:Fault (or another envelope element) is no request: Spyne took a Fault for an answer, named no
+        # operation and failed on that, an empty HTTP 500 (found by trying the running hub).
+        raise faults.to_fault(
+            InvalidRequest(
+                f"Element soap:Body zawiera {_names(requests[:1])} z przestrzeni nazw koperty SOAP, a nie żądanie "
+                "operacji usługi. Komunikatu nie przetworzono."
+            )
+        )
     if len(requests) > 1:
         raise faults.to_fault(
             InvalidRequest(

@@ -8,6 +8,7 @@ Created and a wsu:Timestamp are optional; when present they are checked against 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ def username_token(security: etree._Element | None) -> UsernameToken:
         )
     token = tokens[0] if tokens else None
     if token is not None:
+        _at_most_one(token, (f"{{{WSSE}}}Username", f"{{{WSSE}}}Password", f"{{{WSSE}}}Nonce", f"{{{WSU}}}Created"))
         login = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
         password = token.find(f"{{{WSSE}}}Password")
         if login and password is not None:
@@ -92,9 +94,33 @@ def username_token(security: etree._Element | None) -> UsernameToken:
     )
 
 
+def _at_most_one(parent: etree._Element, tags: Iterable[str]) -> None:
+    """Each of `tags` at most once in `parent` (UsernameToken Profile 1.1, 4; SOAP Message Security 1.1, 10): a
+    second Username, Password, Nonce, Created or Timestamp would leave which one counts to the reader (the hub
+    read the first, another reader may read the last), as two Security headers would."""
+    for tag in tags:
+        if len(parent.findall(tag)) > 1:
+            name = etree.QName(tag).localname
+            raise AuthenticationFailed(
+                f"Nagłówek WS-Security zawiera więcej niż jeden element {name}; dołącz dokładnie jeden."
+            )
+
+
+# xsd:dateTime (XML Schema 1.0, 3.2.7) as WSS writes it: `T` between date and time, seconds, an optional
+# fraction and zone. `datetime.fromisoformat` alone also took ISO 8601's other forms (`2025-03-01 08:00:00`,
+# a date alone, week dates), which no WS-Security stack writes.
+_XSD_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
 def _moment(text: str) -> dt.datetime:
     """An xsd:dateTime of a wsu element; WSS 1.1 writes them in UTC, so one without a zone is UTC."""
-    moment = dt.datetime.fromisoformat(text.strip())
+    text = text.strip()
+    if not _XSD_DATE_TIME.fullmatch(text):
+        raise ValueError(text)
+    moment = dt.datetime.fromisoformat(text)  # a fraction past microseconds is cut
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -102,7 +128,10 @@ def token_stamps(security: etree._Element | None, token: UsernameToken | None) -
     """The Nonce, Created and Timestamp of the header; `ValueError` naming the element that is malformed."""
     created = expires = None
     timestamp = security.find(f"{{{WSU}}}Timestamp") if security is not None else None
+    if security is not None:
+        _at_most_one(security, (f"{{{WSU}}}Timestamp",))
     if timestamp is not None:
+        _at_most_one(timestamp, (f"{{{WSU}}}Created", f"{{{WSU}}}Expires"))
         created, expires = timestamp.findtext(f"{{{WSU}}}Created"), timestamp.findtext(f"{{{WSU}}}Expires")
     stamps: dict[str, Any] = {}
     for name, text, what in (
@@ -116,9 +145,12 @@ def token_stamps(security: etree._Element | None, token: UsernameToken | None) -
             except ValueError:
                 raise ValueError(what) from None
     if token is not None and token.nonce is not None:
-        if not token.nonce or len(token.nonce) > _MAX_NONCE:
+        if not token.nonce or len(token.nonce) > _MAX_NONCE or not _BASE64.fullmatch(token.nonce):
             raise ValueError("wsse:Nonce")
         stamps["nonce"] = token.nonce
+    made, until = stamps.get("timestamp_created"), stamps.get("timestamp_expires")
+    if made is not None and until is not None and until <= made:
+        raise ValueError("wsu:Timestamp/wsu:Expires (wcześniejszy niż wsu:Created albo równy mu)")
     return TokenStamps(**stamps)
 
 
