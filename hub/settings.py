@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,7 +37,16 @@ from replica.sqlite import resolve_sqlite_url, sqlite_file
 
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Text = Annotated[StrictStr, Field(max_length=500)]
-Url = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+
+
+def _no_nul(value: str) -> str:
+    """A path or URL with a NUL byte names no file (the C library would cut it there): say so in Polish."""
+    if "\x00" in value:
+        raise ValueError("znak NUL (\\0) w ścieżce lub adresie: usuń go")
+    return value
+
+
+Url = Annotated[StrictStr, Field(min_length=1, max_length=2000), AfterValidator(_no_nul)]
 Seconds = Annotated[StrictInt, Field(ge=0)]
 Number = StrictInt | StrictFloat
 
@@ -390,8 +400,7 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     `environ` (the process's environment by default) gives the passwords and PINs named by `*_env` fields."""
     path = Path(path).resolve()
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+        raw = tomllib.loads(_text(path))
     except FileNotFoundError:
         raise ConfigurationError(f"Nie znaleziono pliku konfiguracji: {path}") from None
     except IsADirectoryError:
@@ -405,6 +414,24 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     except RecursionError:  # tomllib recurses per nesting level (found by tests/fuzz)
         raise ConfigurationError(f"{path.name}: zbyt głęboko zagnieżdżone tablice lub sekcje TOML.") from None
     return parse(raw, path, environ)
+
+
+#: A configuration is a few hundred lines (the demo powiat's, 1,000 gminas included, is under 1 MB): more is
+#: not a configuration, and reading /dev/zero would never end.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+_BOM = "\ufeff"
+
+
+def _text(path: Path) -> str:
+    """The file's text: a regular file (a FIFO or a device would block or never end), at most
+    `MAX_CONFIG_BYTES`, UTF-8 with or without the BOM Windows editors write first."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise ConfigurationError(f"{path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo).")
+    with path.open("rb") as handle:
+        content = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(content) > MAX_CONFIG_BYTES:
+        raise ConfigurationError(f"{path.name}: plik jest za duży jak na konfigurację (ponad {MAX_CONFIG_BYTES} B).")
+    return content.decode("utf-8").removeprefix(_BOM)
 
 
 def parse(raw: Mapping[str, Any], path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -421,7 +448,7 @@ def parse(raw: Mapping[str, Any], path: Path, environ: Mapping[str, str] | None 
     except ValidationError as error:
         lines = [*problems, *_report(error, path, origin=origin).splitlines()]
         raise ConfigurationError("\n".join(dict.fromkeys(lines))) from None
-    problems += _check(config) + _check_tls(config.hub, path)
+    problems += _duplicates(config, origin) + _check(config) + _check_tls(config.hub, path)
     if problems:
         raise ConfigurationError("\n".join(problems))
     return config
@@ -560,6 +587,36 @@ def _check(config: Config) -> list[str]:
         )
     for index, rule in enumerate(config.rules, 1):
         problems.extend(_check_rule(f"{name}:rules[{index}]", rule, groups, data_sets, legal_bases, office_kinds))
+    return problems
+
+
+def _duplicates(config: Config, origin: Origin) -> list[str]:
+    """Each code once per section: a second office, data set, group, user, system or rule with the same key
+    would silently replace the first (the look-ups keep one), so the hub would act on another than written.
+    An entry expanded from `[[gminas]]` or a `*KIND` group is named where it was written (`origin`)."""
+    sections: tuple[tuple[str, str, Sequence[Any], Any], ...] = (
+        ("offices", "code", config.offices, lambda o: o.code),
+        ("data_sets", "code", config.data_sets, lambda d: d.code),
+        ("groups", "code", config.groups, lambda g: (g.office, g.code)),
+        ("users", "login", config.users, lambda u: u.login),
+        ("legal_bases", "code", config.legal_bases, lambda b: b.code),
+        ("systems", "subject_cn", config.systems, lambda s: s.subject_cn),
+        ("rules", "data_set", config.rules, lambda r: (r.office, r.group, r.data_set)),
+    )
+    problems: list[str] = []
+    for section, field_name, entries, key in sections:
+        first: dict[Any, int] = {}
+        for index, entry in enumerate(entries, 1):
+            seen = first.setdefault(key(entry), index)
+            if seen != index:
+                where, number = origin.get((section, index - 1), (section, index - 1))
+                earlier, earlier_number = origin.get((section, seen - 1), (section, seen - 1))
+                value = key(entry)
+                shown = " / ".join(value) if isinstance(value, tuple) else value
+                problems.append(
+                    f"{config.path.name}:{where}[{number + 1}].{field_name}: powtórzony wpis "
+                    f"{earlier}[{earlier_number + 1}] ({shown})"
+                )
     return problems
 
 

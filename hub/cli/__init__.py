@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import socket
@@ -37,6 +38,10 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 #: account that runs them (umask 077, docs/security.md). SQLite creates a database's -wal and -shm files on
 #: its own, later, so only the process's umask reaches them all.
 PRIVATE_FILE_COMMANDS = frozenset({"serve", "demo", "feed"})
+#: The commands whose files are meant for others (WSDL and XSD for integrators). Every other command may
+#: create the hub's databases (`users list` on a new configuration) or write a certificate, a PDF or a report
+#: with a person's data (`documents fetch --out`), so it runs with umask 077 too.
+PUBLIC_FILE_COMMANDS = frozenset({"contracts"})
 
 console = Console(stderr=False)
 errors = Console(stderr=True)
@@ -185,12 +190,39 @@ _ARGPARSE_MESSAGES = (
     ("not allowed with argument", "nie można podać razem z"),
     ("one of the arguments", "podaj jeden z argumentów"),
     ("is required", "jest wymagany"),
+    ("ambiguous option:", "niejednoznaczna opcja:"),
+    ("could match", "pasuje do"),
+    ("expected at least one argument", "oczekiwano co najmniej jednej wartości"),
     ("argument ", "argument "),
 )
 
 
+class PolishHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with its one English word, "usage:", in Polish."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Any,
+        groups: Any,
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "użycie: " if prefix is None else prefix)
+
+
 class PolishArgumentParser(argparse.ArgumentParser):
-    """argparse with its usage errors in Polish (the messages a person reads; the help texts are ours)."""
+    """argparse with its usage errors and help headings in Polish (the messages a person reads; the help texts
+    are ours). Sub-commands' parsers are made by this class too (argparse uses the parent's class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", PolishHelpFormatter)
+        add_help = kwargs.pop("add_help", True)
+        kwargs["add_help"] = False  # ours below, with its help in Polish
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "argumenty pozycyjne"
+        self._optionals.title = "opcje"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="pokaż tę pomoc i zakończ")
 
     def error(self, message: str) -> NoReturn:
         for english, polish in _ARGPARSE_MESSAGES:
@@ -205,25 +237,36 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="platforma",
         description="Platforma komunikacyjna: wymiana danych o wspólnych beneficjentach PUP, OPS i SR (SOAP).",
     )
-    parser.add_argument("--version", action="version", version=f"platforma {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"platforma {__version__}", help="pokaż wersję programu i zakończ"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="więcej komunikatów diagnostycznych")
-    commands = parser.add_subparsers(dest="command", metavar="POLECENIE")
+    commands = parser.add_subparsers(
+        dest="command", metavar="POLECENIE", help="polecenie (jego opcje: platforma POLECENIE --help)"
+    )
 
     serve = commands.add_parser("serve", help="uruchom hub (usługi SOAP) według pliku konfiguracji")
-    serve.add_argument("--config", required=True, help="plik konfiguracji TOML (np. platforma.toml)")
-    serve.add_argument("--listen", help="adres nasłuchu (domyślnie z konfiguracji, 127.0.0.1)")
-    serve.add_argument("--port", type=port_number, help="port (0 = dowolny wolny; domyślnie z konfiguracji)")
-    serve.add_argument("--tls-cert", help="certyfikat serwera TLS (PEM)")
-    serve.add_argument("--tls-key", help="klucz prywatny serwera TLS (PEM)")
+    serve.add_argument("--config", required=True, metavar="PLIK", help="plik konfiguracji TOML (np. platforma.toml)")
+    serve.add_argument("--listen", metavar="ADRES", help="adres nasłuchu (domyślnie z konfiguracji, 127.0.0.1)")
     serve.add_argument(
-        "--client-ca", help="certyfikaty CA klientów (PEM); z nim serwer wymaga certyfikatu klienta (mTLS)"
+        "--port", type=port_number, metavar="PORT", help="port (0 = dowolny wolny; domyślnie z konfiguracji)"
+    )
+    serve.add_argument("--tls-cert", metavar="PLIK", help="certyfikat serwera TLS (PEM)")
+    serve.add_argument("--tls-key", metavar="PLIK", help="klucz prywatny serwera TLS (PEM)")
+    serve.add_argument(
+        "--client-ca",
+        metavar="PLIK",
+        help="certyfikaty CA klientów (PEM); z nim serwer wymaga certyfikatu klienta (mTLS)",
     )
     serve.add_argument(
-        "--client-crl", help="lista odwołanych certyfikatów klientów (CRL, PEM lub DER); wczytywana ponownie po zmianie"
+        "--client-crl",
+        metavar="PLIK",
+        help="lista odwołanych certyfikatów klientów (CRL, PEM lub DER); wczytywana ponownie po zmianie",
     )
     serve.add_argument(
         "--workers",
         type=positive_integer,
+        metavar="LICZBA",
         help="liczba procesów roboczych na wspólnym gnieździe (domyślnie z konfiguracji, 1)",
     )
     serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # used by the first process for the others
@@ -241,7 +284,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         choices=("export", "check", "faults"),
         help="export: zapisz; check: porównaj; faults: tabela kodów błędów (docs/integration.md)",
     )
-    contracts.add_argument("--dir", default=".", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
+    contracts.add_argument("--dir", default=".", metavar="KATALOG", help="katalog z wsdl/ i xsd/ (domyślnie bieżący)")
     contracts.set_defaults(func=cmd_contracts)
 
     for module_name in _command_modules(argv, own=dict(commands.choices)):
@@ -271,30 +314,80 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    if args.command in PRIVATE_FILE_COMMANDS:
-        os.umask(0o077)
+    umask = os.umask(0o077) if args.command not in PUBLIC_FILE_COMMANDS else None
+    try:
+        return _run(args)
+    finally:
+        if umask is not None and args.command not in PRIVATE_FILE_COMMANDS:
+            os.umask(umask)  # main() called in a process that goes on (tests, scripts) gets its umask back
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every failure is one Polish line on standard error (and JSON with `--json`)."""
     try:
         result: Any = args.func(args)
         return int(result or 0)
     except PlatformError as error:
-        # soft_wrap: one problem stays one line however narrow the terminal (or 80 columns in a log file)
-        errors.print(f"Błąd: {error.message}", highlight=False, markup=False, soft_wrap=True)
-        return 2
+        return _fail(args, error.code, error.message, 2)
     except KeyboardInterrupt:
         return 130
     except EOFError:  # a password prompt with no terminal behind it
-        errors.print(
-            "Błąd: brak hasła: ustaw zmienną PLATFORMA_HASLO albo uruchom polecenie w terminalu.", highlight=False
+        return _fail(
+            args, "BRAK_HASLA", "brak hasła: ustaw zmienną PLATFORMA_HASLO albo uruchom polecenie w terminalu."
         )
-        return 2
+    except socket.gaierror:  # an OSError whose errno is the resolver's, not the C library's
+        return _fail(args, "BLAD_SIECI", f"nieznany adres: {_UNKNOWN_HOST}.")
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
-        errors.print(f"Błąd systemu plików lub sieci{where}: {reason(error)}.", highlight=False, soft_wrap=True)
-        return 2
+        return _fail(args, "BLAD_SYSTEMU_PLIKOW", f"Błąd systemu plików lub sieci{where}: {reason(error)}.", prefix="")
     except Exception as error:  # a bug: say so plainly; the traceback only with --verbose
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
-        errors.print(
-            f"Nieoczekiwany błąd ({type(error).__name__}): {error}. Uruchom z opcją -v, aby zobaczyć szczegóły.",
-            highlight=False,
-        )
-        return 3
+        known = _database_error(error) or _listen_error(error)
+        if known is not None:
+            return _fail(args, *known)
+        message = f"Nieoczekiwany błąd ({type(error).__name__}): {error}. Uruchom z opcją -v, aby zobaczyć szczegóły."
+        return _fail(args, "BLAD_WEWNETRZNY", message, 3, prefix="")
+
+
+_UNKNOWN_HOST = "to nie jest adres IP ani nazwa hosta, którą da się odnaleźć"
+_CONFLICT = (
+    "zapis koliduje z równoczesną zmianą (np. ten sam login lub kod dodany w tej chwili innym poleceniem); "
+    "sprawdź stan i w razie potrzeby powtórz polecenie."
+)
+_DATABASE = "baza danych huba jest niedostępna lub zajęta; sprawdź adres bazy w konfiguracji i powtórz polecenie."
+
+
+def _database_error(error: Exception) -> tuple[str, str] | None:
+    """A database error's code and Polish message, instead of SQLAlchemy's English and its SQL. Looked up in
+    `sys.modules`: a command that never opened a database need not import SQLAlchemy to report its errors."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is None:
+        return None
+    if isinstance(error, exc.IntegrityError):  # two commands at once: the other wrote the same key first
+        return "KONFLIKT_ZAPISU", _CONFLICT
+    if isinstance(error, exc.OperationalError):
+        return "BLAD_BAZY_DANYCH", _DATABASE
+    return None
+
+
+def _listen_error(error: Exception) -> tuple[str, str] | None:
+    """Twisted's `CannotListenError` (the port is taken, the address is not this computer's) in Polish."""
+    twisted_errors = sys.modules.get("twisted.internet.error")
+    if twisted_errors is None or not isinstance(error, twisted_errors.CannotListenError):
+        return None
+    cause = error.socketError
+    if isinstance(cause, socket.gaierror):
+        why = f"nieznany adres ({_UNKNOWN_HOST})"
+    else:
+        why = reason(cause) if isinstance(cause, OSError) else str(cause)
+    return "BLAD_SIECI", f"nie można nasłuchiwać na {error.interface or 'wszystkich adresach'}:{error.port}: {why}."
+
+
+def _fail(args: argparse.Namespace, code: str, message: str, exit_code: int = 2, *, prefix: str = "Błąd: ") -> int:
+    """One problem on standard error; with `--json` also as JSON on standard output, where a script reads."""
+    # soft_wrap: one problem stays one line however narrow the terminal (or 80 columns in a log file)
+    errors.print(f"{prefix}{message}", highlight=False, markup=False, soft_wrap=True)
+    if getattr(args, "json", False) is True:
+        text = message[:1].upper() + message[1:]
+        sys.stdout.write(json.dumps({"blad": {"kod": code, "komunikat": text}}, ensure_ascii=False, indent=2) + "\n")
+    return exit_code

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import getpass
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,45 @@ def _configured_office(core: HubCore, office: str) -> None:
             f"Nieznany urząd {office}: nie ma go w konfiguracji ({core.config.path.name}, sekcja offices). "
             f"Skonfigurowane urzędy: {known}."
         )
+
+
+#: A new login and a group code: letters without diacritics, digits and `_ . - @` (`pup.kierownik`), as the codes
+#: in platforma.toml are; a space, a control character or an empty name makes an account no one can name again
+#: in a command, a log line or a table (the database's column holds 120 characters, PostgreSQL refuses more).
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@\-]{1,120}")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+NAME_LENGTH = 200  # the `nazwa` columns of users and groups
+
+
+def _shown(value: str) -> str:
+    return repr(value[:60]) + ("…" if len(value) > 60 else "")
+
+
+def login_argument(value: str) -> str:
+    """A login for a new account (argparse type)."""
+    if not LOGIN_PATTERN.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"nieprawidłowy login {_shown(value)}: od 1 do 120 znaków, litery bez znaków diakrytycznych, cyfry, _ . - @"
+        )
+    return value
+
+
+def code_argument(value: str) -> str:
+    """A group code (argparse type), as `[[groups]] code` in the configuration."""
+    if not CODE_PATTERN.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"nieprawidłowy kod {_shown(value)}: od 1 do 64 znaków, litery bez znaków diakrytycznych, cyfry, _ . -"
+        )
+    return value
+
+
+def name_argument(value: str) -> str:
+    """A person's or a group's name (argparse type): one line, at most `NAME_LENGTH` characters."""
+    if len(value) > NAME_LENGTH or any(not character.isprintable() for character in value):
+        raise argparse.ArgumentTypeError(
+            f"nieprawidłowa nazwa {_shown(value)}: najwyżej {NAME_LENGTH} znaków, bez znaków sterujących"
+        )
+    return value
 
 
 def _with_core(action: Callable[[HubCore, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -218,10 +258,20 @@ def _events(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="plik konfiguracji TOML")
+    parser.add_argument("--config", required=True, metavar="PLIK", help="plik konfiguracji TOML")
     parser.add_argument(
-        "--as", dest="actor", required=True, help="login wykonującego (hasło: zmienna PLATFORMA_HASLO lub pytanie)"
+        "--as",
+        dest="actor",
+        required=True,
+        metavar="LOGIN",
+        help="login wykonującego (hasło: zmienna PLATFORMA_HASLO lub pytanie)",
     )
+
+
+def _rule_key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("office", metavar="URZAD", help="kod urzędu albo *RODZAJ (każdy urząd rodzaju, np. *OPS)")
+    parser.add_argument("group", metavar="GRUPA", help="kod grupy użytkowników")
+    parser.add_argument("data_set", metavar="ZBIOR", help="kod zbioru albo *RODZAJ (każdy zbiór rodzaju)")
 
 
 def register(commands: Any) -> None:
@@ -230,15 +280,15 @@ def register(commands: Any) -> None:
     users_commands = users.add_subparsers(dest="users_command", metavar="AKCJA", required=True)
     listing = users_commands.add_parser("list", help="lista użytkowników (administrator urzędu: tylko swojego)")
     _common(listing)
-    listing.add_argument("--office", help="tylko ten urząd")
+    listing.add_argument("--office", metavar="URZAD", help="tylko ten urząd")
     listing.set_defaults(func=_with_core(_users_list))
     add = users_commands.add_parser("add", help="dodaj użytkownika (hasło: zmienna PLATFORMA_NOWE_HASLO lub pytanie)")
     _common(add)
-    add.add_argument("login")
-    add.add_argument("--office", required=True, help="kod urzędu")
-    add.add_argument("--group", required=True, help="kod grupy w tym urzędzie")
-    add.add_argument("--role", action="append", help="rola (można powtórzyć); domyślnie UZYTKOWNIK")
-    add.add_argument("--name", default="", help="imię i nazwisko")
+    add.add_argument("login", type=login_argument, metavar="LOGIN", help="login nowego użytkownika (np. jan.nowak)")
+    add.add_argument("--office", required=True, metavar="URZAD", help="kod urzędu (z sekcji offices konfiguracji)")
+    add.add_argument("--group", required=True, metavar="GRUPA", help="kod grupy w tym urzędzie")
+    add.add_argument("--role", action="append", metavar="ROLA", help="rola (można powtórzyć); domyślnie UZYTKOWNIK")
+    add.add_argument("--name", default="", type=name_argument, metavar="NAZWA", help="imię i nazwisko")
     add.set_defaults(func=_with_core(_users_add))
     for name, help_text, action in (
         ("lock", "zablokuj konto", _users_lock),
@@ -247,29 +297,29 @@ def register(commands: Any) -> None:
     ):
         command = users_commands.add_parser(name, help=help_text)
         _common(command)
-        command.add_argument("login")
+        command.add_argument("login", metavar="LOGIN", help="login użytkownika")
         command.set_defaults(func=_with_core(action))
     set_group = users_commands.add_parser("set-group", help="przenieś użytkownika do innej grupy urzędu")
     _common(set_group)
-    set_group.add_argument("login")
-    set_group.add_argument("group")
+    set_group.add_argument("login", metavar="LOGIN", help="login użytkownika")
+    set_group.add_argument("group", type=code_argument, metavar="GRUPA", help="kod nowej grupy w jego urzędzie")
     set_group.set_defaults(func=_with_core(_users_set_group))
     passwd = users_commands.add_parser("passwd", help="zmień własne hasło (PLATFORMA_HASLO, PLATFORMA_NOWE_HASLO)")
-    passwd.add_argument("--config", required=True, help="plik konfiguracji TOML")
-    passwd.add_argument("login")
+    passwd.add_argument("--config", required=True, metavar="PLIK", help="plik konfiguracji TOML")
+    passwd.add_argument("login", metavar="LOGIN", help="własny login")
     passwd.set_defaults(func=_with_core(_users_passwd))
 
     groups = commands.add_parser("groups", help="grupy użytkowników urzędów")
     groups_commands = groups.add_subparsers(dest="groups_command", metavar="AKCJA", required=True)
     group_list = groups_commands.add_parser("list", help="lista grup")
     _common(group_list)
-    group_list.add_argument("--office", help="tylko ten urząd")
+    group_list.add_argument("--office", metavar="URZAD", help="tylko ten urząd")
     group_list.set_defaults(func=_with_core(_groups_list))
     group_add = groups_commands.add_parser("add", help="dodaj grupę")
     _common(group_add)
-    group_add.add_argument("office")
-    group_add.add_argument("code")
-    group_add.add_argument("name")
+    group_add.add_argument("office", metavar="URZAD", help="kod urzędu (z sekcji offices konfiguracji)")
+    group_add.add_argument("code", type=code_argument, metavar="KOD", help="kod nowej grupy (np. POSREDNICY)")
+    group_add.add_argument("name", type=name_argument, metavar="NAZWA", help="nazwa grupy (np. Pośrednicy pracy)")
     group_add.set_defaults(func=_with_core(_groups_add))
 
     policy = commands.add_parser("policy", help="reguły zakresu danych (urząd, grupa, zbiór) → kategorie, podstawy")
@@ -279,15 +329,15 @@ def register(commands: Any) -> None:
     policy_list.set_defaults(func=_with_core(_policy_list))
     policy_set = policy_commands.add_parser("set", help="ustaw regułę (administrator platformy)")
     _common(policy_set)
-    for name in ("office", "group", "data_set"):
-        policy_set.add_argument(name)
-    policy_set.add_argument("--categories", required=True, help="kody kategorii, po przecinku")
-    policy_set.add_argument("--legal-bases", help="kody podstaw prawnych, po przecinku (domyślnie wszystkie)")
+    _rule_key(policy_set)
+    policy_set.add_argument("--categories", required=True, metavar="KATEGORIE", help="kody kategorii, po przecinku")
+    policy_set.add_argument(
+        "--legal-bases", metavar="PODSTAWY", help="kody podstaw prawnych, po przecinku (domyślnie wszystkie)"
+    )
     policy_set.set_defaults(func=_with_core(_policy_set))
     policy_remove = policy_commands.add_parser("remove", help="usuń regułę (administrator platformy)")
     _common(policy_remove)
-    for name in ("office", "group", "data_set"):
-        policy_remove.add_argument(name)
+    _rule_key(policy_remove)
     policy_remove.set_defaults(func=_with_core(_policy_remove))
 
     events = commands.add_parser("events", help="zdarzenia bezpieczeństwa (logowania, blokady, zmiany, odmowy)")

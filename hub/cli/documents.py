@@ -127,13 +127,30 @@ def _report_new(template: Template, args: argparse.Namespace) -> int:
 
 def _templates_import(core: HubCore, args: argparse.Namespace) -> int:
     actor = _actor(core, args)
-    return _report_new(core.documents.templates.import_file(actor, Path(args.file).read_bytes()), args)
+    return _report_new(core.documents.templates.import_file(actor, _read(args.file)), args)
+
+
+#: The largest file a command reads (a template's export, a schema, a password file): far above any real one,
+#: and /dev/zero or a mistyped path to a disk image must not fill the memory.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def _read(path: str) -> bytes:
+    """A regular file's bytes, at most `MAX_INPUT_BYTES` (a FIFO would block, a device never end)."""
+    file = Path(path)
+    if file.exists() and not file.is_dir() and not file.is_file():
+        raise InvalidRequest(f"{path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.")
+    with file.open("rb") as handle:
+        content = handle.read(MAX_INPUT_BYTES + 1)
+    if len(content) > MAX_INPUT_BYTES:
+        raise InvalidRequest(f"Plik {path} jest za duży (ponad {MAX_INPUT_BYTES // (1024 * 1024)} MB).")
+    return content
 
 
 def _text_file(path: str) -> str:
     """A template's file as text: UTF-8, as the hub stores templates and exports them."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return _read(path).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidRequest(
             f"Plik {path} nie jest tekstem w UTF-8 (bajt nr {error.start + 1}); zapisz go w UTF-8 i podaj ponownie."
@@ -329,7 +346,7 @@ def _documents_refuse(core: HubCore, args: argparse.Namespace) -> int:
 
 def _key_password(args: argparse.Namespace) -> str | None:
     if args.key_password_file:
-        return Path(args.key_password_file).read_text(encoding="utf-8").strip()
+        return _text_file(args.key_password_file).strip()
     value = os.environ.get("PLATFORMA_HASLO_KLUCZA")
     if value is not None:
         return value
