@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import os
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,23 @@ def _open(args: argparse.Namespace) -> HubCore:
 
 def _secret(prompt: str, variable: str) -> str:
     value = os.environ.get(variable)
-    return value if value is not None else getpass.getpass(prompt)
+    return value if value is not None else ask_secret(prompt)
+
+
+def ask_secret(prompt: str) -> str:
+    """A password asked on the terminal; with no terminal at all (cron, a service, CI) a line of standard input.
+
+    getpass does the same, but first prints its English warnings ("GetPassWarning: Can not control echo on the
+    terminal", "Warning: Password input may be echoed") before the Polish message about a missing password."""
+    try:
+        with open("/dev/tty", "rb"):
+            pass
+    except OSError:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError from None
+        return line.removesuffix("\n")
+    return getpass.getpass(prompt)
 
 
 def _actor(core: HubCore, args: argparse.Namespace) -> Caller:

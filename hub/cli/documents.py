@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contract.errors import InvalidRequest
-from hub.cli.admin import _actor, _with_core
+from hub.cli.admin import _actor, _with_core, ask_secret
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
 from hub.domain.templates import Template, metadata_from_json
@@ -350,7 +349,7 @@ def _key_password(args: argparse.Namespace) -> str | None:
     value = os.environ.get("PLATFORMA_HASLO_KLUCZA")
     if value is not None:
         return value
-    return getpass.getpass(f"Hasło lub PIN klucza {args.key}: ") or None
+    return ask_secret(f"Hasło lub PIN klucza {args.key}: ") or None
 
 
 def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:

@@ -152,6 +152,44 @@ def test_a_nul_byte_in_a_path_is_a_polish_line_not_the_c_librarys_english(tmp_pa
     assert "embedded null byte" not in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[hub]\nname = "A"\nname = "B"\n', "klucz podany drugi raz (wiersz 3, kolumna 11)"),
+        ("[hub]\n[hub]\n", "sekcja hub podana drugi raz (wiersz 2, kolumna 5)"),
+        ("[hub]\nport = 80 81\n", "po wartości oczekiwano końca wiersza (wiersz 2, kolumna 11)"),
+        ('[hub]\nkey = "C:\\klucze\\a.pem"\n', "znak \\ bez pary w tekście"),
+        ("[hub]\nx = [1, 2\n", "niezamknięta lista (brak ]) (na końcu pliku)"),
+    ],
+    ids=["duplicate-key", "duplicate-section", "two-values", "windows-path", "unclosed-list"],
+)
+def test_a_toml_mistake_is_explained_in_polish_with_its_line(tmp_path: Path, text: str, expected: str) -> None:
+    """It was tomllib's English: "plik nie jest poprawnym TOML (Cannot overwrite a value (at line 3, column 11))"."""
+    path = tmp_path / "platforma.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        settings.load(path)
+    assert caught.value.message.startswith(f"platforma.toml: plik nie jest poprawnym TOML: {expected}")
+
+
+def test_a_missing_password_with_no_terminal_is_one_polish_line_and_a_piped_one_is_read(
+    demo: dict[str, Any],
+) -> None:
+    """With no terminal (cron, a service) getpass printed "GetPassWarning: Can not control echo on the terminal"
+    and "Warning: Password input may be echoed" before the Polish message."""
+    command = [sys.executable, "-m", "hub.cli", "users", "list", "--config", demo["config"], "--as", "platforma.admin"]
+    env = {k: v for k, v in os.environ.items() if k != "PLATFORMA_HASLO"} | {"COLUMNS": "250"}
+    no_terminal = {"start_new_session": True, "capture_output": True, "text": True, "timeout": 120, "env": env}
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, check=False, **no_terminal)  # type: ignore[call-overload]
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "Błąd: brak hasła: ustaw zmienną PLATFORMA_HASLO albo uruchom polecenie w terminalu."
+    )
+    password = demo["passwords"]["platforma.admin"] + "\n"
+    piped = subprocess.run(command, input=password, check=False, **no_terminal)  # type: ignore[call-overload]
+    assert piped.returncode == 0 and "Warning" not in piped.stderr and "platforma.admin" in piped.stdout
+
+
 # -- arguments of the wrong kind ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "login",
