@@ -30,6 +30,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
 
 from contract import catalog
 from contract.errors import ConfigurationError
@@ -274,7 +276,7 @@ class HubSettings(_Frozen):
     @field_validator("database", "audit_database")
     @classmethod
     def _absolute_url(cls, value: str, info: ValidationInfo) -> str:
-        return resolve_sqlite_url(value, _base(info))
+        return _with_driver(resolve_sqlite_url(value, _base(info)))
 
     @field_validator(*_FILES)
     @classmethod
@@ -284,6 +286,20 @@ class HubSettings(_Frozen):
         if info.field_name == "seal_key":
             return _key_source(value, _base(info))
         return str((_base(info) / value).resolve())
+
+
+def _with_driver(url: str) -> str:
+    """The hub's own database URL, once its dialect and driver are known to be installed: a missing one was
+    found only when the hub opened it, as SQLAlchemy's English (NoSuchModuleError, ModuleNotFoundError)."""
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise ValueError(f"nieznany rodzaj bazy danych lub sterownik: {make_url(url).drivername}") from None
+    except ImportError as error:
+        raise ValueError(
+            f"brak sterownika bazy danych {error.name or make_url(url).drivername}: zainstaluj go albo popraw adres"
+        ) from None
+    return url
 
 
 #: The default names of a gmina's unit offices, by kind (`[powiat] office_names` overrides them).
@@ -544,11 +560,16 @@ def _message(error: Mapping[str, Any]) -> str:
     return _MESSAGES.get(kind, str(error.get("msg", kind)))
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, Mapping):
+def _shown(value: Any, location: Sequence[int | str] = ()) -> str:
+    """The value given, to find it in the file; never a password or PIN, nor the password in a database URL
+    (the message goes to the screen and to the service's log)."""
+    if isinstance(value, Mapping) or any(str(part).endswith("password") for part in location):
         return ""
-    text = repr(value)
+    text = _URL_PASSWORD.sub(r"\1***@", repr(value))
     return f" (podano {text[:60]})"
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 Origin = Mapping[tuple[str, int], tuple[str, int]]
@@ -564,7 +585,7 @@ def _report(
             location = origin[(str(location[0]), int(location[1]))] + location[2:]
         # pydantic names the member of a union it tried (`int`, `float`): not part of the file's path
         location = tuple(p for p in location if p not in ("int", "float", "constrained-int", "constrained-float"))
-        shown = "" if problem["type"] == "missing" else _shown(problem.get("input"))
+        shown = "" if problem["type"] == "missing" else _shown(problem.get("input"), location)
         lines.append(f"{path.name}:{_where(location, {})}: {_message(problem)}{shown}")
     return "\n".join(dict.fromkeys(lines))
 

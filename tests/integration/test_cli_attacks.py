@@ -190,6 +190,34 @@ def test_a_missing_password_with_no_terminal_is_one_polish_line_and_a_piped_one_
     assert piped.returncode == 0 and "Warning" not in piped.stderr and "platforma.admin" in piped.stdout
 
 
+def test_a_database_driver_that_is_not_installed_is_named_at_load_without_the_urls_password(tmp_path: Path) -> None:
+    """Found only when the hub opened it: "Nieoczekiwany błąd (NoSuchModuleError): Can't load plugin:
+    sqlalchemy.dialects:mysql.nope" or "(ModuleNotFoundError): No module named 'MySQLdb'", exit 3."""
+    raw = copy.deepcopy(MINIMAL)
+    raw["hub"]["database"] = "mysql+nope://hub:Tajne-Haslo-Bazy@127.0.0.1/hub"
+    raw["hub"]["audit_database"] = "mysql+mysqldb://hub:Tajne-Haslo-Bazy@127.0.0.1/audit"
+    with pytest.raises(ConfigurationError) as caught:
+        settings.parse(raw, tmp_path / "platforma.toml")
+    lines = caught.value.message.splitlines()
+    assert lines[0].startswith("platforma.toml:hub.database: nieznany rodzaj bazy danych lub sterownik: mysql+nope")
+    assert lines[1].startswith("platforma.toml:hub.audit_database: brak sterownika bazy danych MySQLdb")
+    assert "Tajne-Haslo-Bazy" not in caught.value.message
+
+
+def test_a_password_of_the_wrong_type_or_in_a_wrong_url_is_not_echoed(tmp_path: Path) -> None:
+    """ "(podano 'postgresql://hub:haslo@...')" and "(podano 987654)" put the secret on the screen and in the log
+    of the service that failed to start."""
+    raw = copy.deepcopy(MINIMAL)
+    raw["hub"]["seal_key_password"] = 987654
+    raw["data_sets"][0]["replica"] = 12345
+    raw["data_sets"][0]["writer"] = "postgresql://pisarz:Tajne-Haslo-Pisarza@" + "x" * 3000
+    with pytest.raises(ConfigurationError) as caught:
+        settings.parse(raw, tmp_path / "platforma.toml")
+    assert "987654" not in caught.value.message and "Tajne-Haslo-Pisarza" not in caught.value.message
+    assert "hub.seal_key_password: oczekiwano tekstu w cudzysłowie" in caught.value.message
+    assert "data_sets[1].replica: oczekiwano tekstu w cudzysłowie (podano 12345)" in caught.value.message
+
+
 # -- arguments of the wrong kind ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "login",
