@@ -352,7 +352,34 @@ def _key_password(args: argparse.Namespace) -> str | None:
     return ask_secret(f"Hasło lub PIN klucza {args.key}: ") or None
 
 
+def _input_file(path: str | None, option: str) -> None:
+    """A key or certificate file that can be a file at all (signing reads /dev/zero until memory runs out)."""
+    if path is None or path.startswith("pkcs11:"):
+        return
+    file = Path(path)
+    if file.exists() and not file.is_dir() and not file.is_file():
+        raise InvalidRequest(f"{option} {path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.")
+
+
+def _output_file(path: str | None, option: str) -> None:
+    """Where a file will be written after an action that cannot be undone: checked before it."""
+    if path is None:
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise InvalidRequest(f"{option} {path} jest katalogiem; podaj nazwę pliku.")
+    if not file.parent.is_dir():
+        raise InvalidRequest(f"{option} {path}: nie ma katalogu {file.parent}.")
+    if not os.access(file if file.exists() else file.parent, os.W_OK):
+        raise InvalidRequest(f"{option} {path}: brak uprawnień do zapisu.")
+
+
 def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
+    # Before anything is uploaded: a receipt that cannot be written after the certificate was delivered made
+    # the command fail (exit 2) for a delivery that had happened, and a repeated one found the case closed.
+    _input_file(args.key, "--key")
+    _input_file(args.cert, "--cert")
+    _output_file(args.receipt, "--receipt")
     actor = _actor(core, args)
     to_sign = core.documents.for_signing(actor, args.case_id)
     try:

@@ -6,6 +6,7 @@ port already taken; help in English. Each failed before the fix beside it (hub/c
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import resource
@@ -22,6 +23,10 @@ import hub.domain.accounts
 from contract.errors import ConfigurationError
 from hub import settings
 from hub.cli import build_parser, main
+from tests.integration.test_documents import SIGNER_PESEL, _configure, _p12, _run
+from tests.integration.test_documents_cli import CliHub
+from tests.integration.test_documents_cli import platforma as as_signer
+from tests.signing.pki import build_pki
 
 SIZES = ("--pup", "50", "--ops", "20", "--sr", "30")
 NEW_PASSWORD = "Bardzo-Mocne-Haslo-2026!"
@@ -72,6 +77,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     state["config"] = str(directory / "platforma.toml")
     state["passwords"] = {user["login"]: user["password"] for user in state["users"]}
     return state
+
+
+@pytest.fixture(scope="module")
+def signing_hub(tmp_path_factory: pytest.TempPathFactory) -> CliHub:
+    """The demo with a seal, trust anchors and PUP's signer's PKCS#12, as test_documents_cli.py makes it."""
+    directory = tmp_path_factory.mktemp("ataki-podpis")
+    command = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0", *SIZES]
+    _run(command, directory / "demo.log")
+    state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
+    passwords = {user["login"]: user["password"] for user in state["users"]}
+    pki = build_pki(dt.datetime.now(dt.UTC))
+    _configure(directory, pki, passwords)
+    _p12(pki.signer("Anna", "Podpisująca", pesel=SIGNER_PESEL), [pki.qualified_ca.cert], directory / "podpisujacy.p12")
+    return CliHub(directory, state, passwords, pki, directory / "podpisujacy.p12")
 
 
 def platforma(
@@ -271,6 +290,39 @@ def test_a_device_given_as_a_template_file_is_refused_not_read_until_memory_runs
         "Błąd: /dev/zero nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik."
     )
     assert json.loads(result.stdout)["blad"]["kod"] == "NIEPRAWIDLOWE_ZAPYTANIE"
+
+
+def test_a_receipt_that_cannot_be_written_is_refused_before_the_certificate_is_delivered(
+    signing_hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`documents sign --receipt <a folder>` uploaded and delivered the certificate, then failed writing the
+    receipt (exit 2): the operator saw an error for a delivery that had happened, and a retry found it closed."""
+    case_id = signing_hub.submit(signing_hub.person("PUP", "OPS"))
+    as_signer(signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "accept", case_id)
+    for receipt, expected in ((tmp_path, "jest katalogiem"), (tmp_path / "nie-ma" / "upp.xml", "nie ma katalogu")):
+        code, _, err = as_signer(
+            signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "sign", case_id,
+            "--key", str(signing_hub.signer_key), "--receipt", str(receipt),
+        )  # fmt: skip
+        assert code == 2 and f"--receipt {receipt}" in err and expected in err, err
+    code, out, _ = as_signer(
+        signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "show", case_id, "--json"
+    )
+    assert code == 0 and json.loads(out)["stan"] == "DO_PODPISU"
+
+
+def test_a_device_given_as_the_signing_key_is_refused_not_read(
+    signing_hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """signing's load_key read /dev/zero until MemoryError (exit 3) or the OOM killer."""
+    case_id = signing_hub.submit(signing_hub.person("PUP", "OPS"))
+    as_signer(signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "accept", case_id)
+    result = run(
+        "documents", "sign", "--config", str(signing_hub.config), "--as", "pup.podpisujacy", case_id,
+        "--key", "/dev/zero", env={"PLATFORMA_HASLO": signing_hub.passwords["pup.podpisujacy"]},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--key /dev/zero nie jest zwykłym plikiem" in result.stderr
 
 
 # -- the same command twice at once -------------------------------------------------------------------------------
