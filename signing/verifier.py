@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 import xmlsec
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -728,7 +729,14 @@ def _check_key(cert: x509.Certificate, findings: _Findings) -> None:
     RFC 5280, 4.2.1.12: with extendedKeyUsage present, the key serves only the purposes it lists; a key
     limited to TLS servers, time-stamping or OCSP is not a document signer's.
     """
-    public_key = cert.public_key()
+    try:
+        public_key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        findings.fail(
+            "NIEOBSLUGIWANY_ALGORYTM",
+            "Certyfikat podpisującego zawiera klucz nieznanego albo nieobsługiwanego rodzaju (obsługiwane: RSA, EC).",
+        )
+        return
     if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < RSA_MIN_BITS:
         findings.fail(
             "ZA_SLABY_KLUCZ",
