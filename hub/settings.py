@@ -35,6 +35,7 @@ from sqlalchemy.exc import NoSuchModuleError
 
 from contract import catalog
 from contract.errors import ConfigurationError
+from contract.files import FileTooLarge, NotARegularFile, read_bounded
 from replica.sqlite import resolve_sqlite_url, sqlite_file
 
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -481,12 +482,14 @@ _BOM = "\ufeff"
 def _text(path: Path) -> str:
     """The file's text: a regular file (a FIFO or a device would block or never end), at most
     `MAX_CONFIG_BYTES`, UTF-8 with or without the BOM Windows editors write first."""
-    if path.exists() and not path.is_dir() and not path.is_file():
-        raise ConfigurationError(f"{path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo).")
-    with path.open("rb") as handle:
-        content = handle.read(MAX_CONFIG_BYTES + 1)
-    if len(content) > MAX_CONFIG_BYTES:
-        raise ConfigurationError(f"{path.name}: plik jest za duży jak na konfigurację (ponad {MAX_CONFIG_BYTES} B).")
+    try:
+        content = read_bounded(path, MAX_CONFIG_BYTES)
+    except NotARegularFile:
+        raise ConfigurationError(f"{path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo).") from None
+    except FileTooLarge:
+        raise ConfigurationError(
+            f"{path.name}: plik jest za duży jak na konfigurację (ponad {MAX_CONFIG_BYTES} B)."
+        ) from None
     return content.decode("utf-8").removeprefix(_BOM)
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contract.errors import InvalidRequest
+from contract.files import FileTooLarge, NotARegularFile, is_special, read_bounded
 from hub.cli.admin import _actor, _with_core, ask_secret
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
@@ -136,14 +137,12 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 def _read(path: str) -> bytes:
     """A regular file's bytes, at most `MAX_INPUT_BYTES` (a FIFO would block, a device never end)."""
-    file = Path(path)
-    if file.exists() and not file.is_dir() and not file.is_file():
-        raise InvalidRequest(f"{path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.")
-    with file.open("rb") as handle:
-        content = handle.read(MAX_INPUT_BYTES + 1)
-    if len(content) > MAX_INPUT_BYTES:
-        raise InvalidRequest(f"Plik {path} jest za duży (ponad {MAX_INPUT_BYTES // (1024 * 1024)} MB).")
-    return content
+    try:
+        return read_bounded(Path(path), MAX_INPUT_BYTES)
+    except NotARegularFile:
+        raise InvalidRequest(f"{path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.") from None
+    except FileTooLarge:
+        raise InvalidRequest(f"Plik {path} jest za duży (ponad {MAX_INPUT_BYTES // (1024 * 1024)} MB).") from None
 
 
 def _text_file(path: str) -> str:
@@ -356,8 +355,7 @@ def _input_file(path: str | None, option: str) -> None:
     """A key or certificate file that can be a file at all (signing reads /dev/zero until memory runs out)."""
     if path is None or path.startswith("pkcs11:"):
         return
-    file = Path(path)
-    if file.exists() and not file.is_dir() and not file.is_file():
+    if is_special(Path(path)):
         raise InvalidRequest(f"{option} {path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.")
 
 
