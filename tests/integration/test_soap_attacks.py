@@ -134,6 +134,22 @@ def test_a_well_formed_header_with_every_stamp_is_still_served(hub: RunningHub) 
     assert served(call(hub, "zapytania", header, LISTING))
 
 
+def test_a_security_header_for_another_actor_is_not_the_callers_identity(hub: RunningHub) -> None:
+    # SOAP 1.1, 4.2.2: a header block with soap:actor is for that actor. A Security header for a proxy logged
+    # its user in at the hub, and beside the caller's own one made the message "two identities".
+    login = "pup.kierownik"
+    own = token(login, hub.user(login)["password"])
+    for_a_proxy = own.replace(
+        "<wsse:Security ", f'<wsse:Security soap:actor="http://posrednik.example/" xmlns:soap="{ENV}" '
+    )
+    assert client_fault(call(hub, "zapytania", for_a_proxy, LISTING)) == "BRAK_UWIERZYTELNIENIA"
+    assert served(call(hub, "zapytania", for_a_proxy + own, LISTING))
+    for_next = own.replace(
+        "<wsse:Security ", f'<wsse:Security soap:actor="http://schemas.xmlsoap.org/soap/actor/next" xmlns:soap="{ENV}" '
+    )
+    assert served(call(hub, "zapytania", for_next, LISTING))
+
+
 # -- the envelope ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("service", ["zapytania", "konta", "audyt"])
 def test_a_fault_sent_as_a_request_is_a_client_fault_not_an_empty_500(hub: RunningHub, service: str) -> None:

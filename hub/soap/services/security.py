@@ -58,12 +58,25 @@ def security_header(header: Iterable[etree._Element] | etree._Element | None) ->
         elements = [header] if header.tag == f"{{{WSSE}}}Security" else list(header)
     else:
         elements = header
-    found = [e for e in elements if e.tag == f"{{{WSSE}}}Security"]
+    found = [e for e in elements if e.tag == f"{{{WSSE}}}Security" and _for_the_hub(e)]
     if len(found) > 1:
         # Two identities in one message: which one asks would be ambiguous (and a second one's wrong password
         # neither refused nor counted). WS-Security allows several headers only for different actors.
         raise AuthenticationFailed("Komunikat zawiera więcej niż jeden nagłówek WS-Security; dołącz dokładnie jeden.")
     return found[0] if found else None
+
+
+#: SOAP 1.1, 4.2.2: a header block with a `soap:actor` is for that actor; "next" names whoever receives it.
+_ACTOR = "{http://schemas.xmlsoap.org/soap/envelope/}actor"
+_ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next"
+
+
+def _for_the_hub(block: etree._Element) -> bool:
+    """True for a header block the hub, the message's ultimate receiver, is to process: one without a
+    `soap:actor`, or with "next". A Security header for another actor (a proxy's, WS-Security 1.1, 6) is not
+    the caller's identity here, so it neither logs anyone in nor counts as a second identity."""
+    actor = block.get(_ACTOR)
+    return actor is None or actor.strip() in ("", _ACTOR_NEXT)
 
 
 def username_token(security: etree._Element | None) -> UsernameToken:
