@@ -15,6 +15,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -412,8 +413,8 @@ def check_metadata(metadata: dict[str, Any], namespace: str | None, previous: di
 
 def _check_metadata_text(value: Any, field: str, depth: int) -> None:
     """Metadata text goes into every document made from the version (`Tytul`) and into answers, and XML cannot
-    carry a control: each name and text is held to the rule for free text (`contract.text`); and metadata nest
-    no deeper than `_METADATA_DEPTH`."""
+    carry a control: each name and text is held to the rule for free text (`contract.text`); a number is one
+    JSON has (not NaN or Infinity); and metadata nest no deeper than `_METADATA_DEPTH`."""
     if depth > _METADATA_DEPTH:
         raise InvalidTemplate(f"Metadane szablonu są zagnieżdżone zbyt głęboko (najwyżej {_METADATA_DEPTH} poziomów).")
     if isinstance(value, str):
@@ -424,6 +425,12 @@ def _check_metadata_text(value: Any, field: str, depth: int) -> None:
                 "kierunku tekstu nie są przyjmowane).",
                 details=(Detail(DetailKind.DESCRIPTION, f"{field}: {character}"),),
             )
+    elif isinstance(value, float) and not math.isfinite(value):
+        # Python's decoder reads NaN and Infinity, which are no JSON (RFC 8259, 6): stored, they made the
+        # version's export a file no other JSON reader reads.
+        raise InvalidTemplate(
+            f"Pole metadanych „{field}” ma wartość NaN lub Infinity, której JSON nie zna; podaj liczbę albo tekst."
+        )
     elif isinstance(value, dict):
         for name, item in value.items():
             character = forbidden_character(name)
