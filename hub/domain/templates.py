@@ -666,11 +666,15 @@ class Templates:
         document_type: str,
         xsd: str | None = None,
         xsl: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | str | None = None,
     ) -> Template:
         """A new, inactive version of a document type (the next number), checked and recorded; what is not given
-        is taken from the active version, metadata merged over it. At least one of the three must be given."""
+        is taken from the active version, metadata (an object, or its JSON text as a caller sent it) merged over
+        it. At least one of the three must be given. The caller's role is checked first: one without it learns
+        nothing of how the rest is checked, and the refusal is recorded."""
         self._authorise(caller, f"nowa wersja szablonu {document_type}")
+        if isinstance(metadata, str):
+            metadata = metadata_from_json(metadata)
         return self._new_version(caller, document_type, xsd, xsl, metadata, TemplateAction.NEW_VERSION)
 
     def _new_version(

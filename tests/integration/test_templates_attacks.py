@@ -985,3 +985,17 @@ def test_a_stylesheet_that_never_finishes_is_stopped_and_does_not_hold_the_hub(h
         assert isinstance(outcome, Fault), f"no answer to PobierzPDF: {outcome!r:.200}"
         assert code_of(outcome) == "BLAD_WIZUALIZACJI", (code_of(outcome), outcome.message)
         polish(outcome.message)
+
+
+@pytest.mark.parametrize("metadata", ["nie json", '{"tytul": 5}'])
+def test_a_new_version_from_a_non_editor_is_refused_for_the_role_whatever_its_metadata(
+    hub: DocumentsHub, metadata: str
+) -> None:
+    # The operation parsed the metadata before the role was checked: a signer sending text that is no JSON got
+    # NIEPRAWIDLOWY_SZABLON (how the input is checked), not BRAK_UPRAWNIEN, and no refusal was recorded.
+    before, refusals = written(hub), len(events(hub, EventKind.PERMISSION_REFUSED))
+    outcome = answer_of(lambda: soap(hub, SIGNER).NowaWersjaSzablonu(RodzajDokumentu=CERTIFICATE, Metadane=metadata))
+    client_fault(outcome, "BRAK_UPRAWNIEN")
+    recorded = events(hub, EventKind.PERMISSION_REFUSED)[refusals:]
+    assert [(e.user, "nowa wersja szablonu" in e.details) for e in recorded] == [(SIGNER, True)]
+    assert written(hub) == before

@@ -14,7 +14,7 @@ from spyne import Application, ByteArray, ServiceBase, rpc
 
 from hub.core import HubCore
 from hub.domain.documents import CaseView, DocumentFile, RequestForm, Submitted
-from hub.domain.templates import Template, TemplateHistoryEntry, metadata_from_json
+from hub.domain.templates import Template, TemplateHistoryEntry
 from hub.soap.model.common import optional, required
 from hub.soap.model.documents import (
     DOCUMENTS_NS,
@@ -363,9 +363,8 @@ class DocumentService(ServiceBase):
     ) -> Szablon:
         """Nowa, nieaktywna wersja szablonu; czego nie podano, pochodzi z wersji aktywnej (rola
         REDAKTOR_SZABLONOW)."""
-        changes = metadata_from_json(metadata) if metadata is not None else None
         templates = _core(ctx).documents.templates
-        return _version(templates.new_version(caller_of(ctx), document_type, xsd, xsl, changes))
+        return _version(templates.new_version(caller_of(ctx), document_type, xsd, xsl, metadata))
 
     @rpc(
         required(Code),
