@@ -144,23 +144,41 @@ def _serve(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("hub did not start:\n" + log_path.read_text(errors="replace"))
 
 
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocumentsHub]:
-    directory = tmp_path_factory.mktemp("dokumenty")
+DEMO_SIZES = ("--pup", "300", "--ops", "150", "--sr", "200")
+
+
+def demo_for_documents(directory: Path, *sizes: str) -> tuple[dict[str, Any], dict[str, str], TestPKI]:
+    """`platforma demo` into `directory` (not served; `sizes` as its options, DEMO_SIZES by default), configured
+    for documents with a new test PKI (`_configure`): the demo's state, its users' passwords, the PKI."""
     demo = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
-    _run([*demo, "--pup", "300", "--ops", "150", "--sr", "200"], directory / "demo.log")
+    _run([*demo, *(sizes or DEMO_SIZES)], directory / "demo.log")
     state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
     passwords = {u["login"]: u["password"] for u in state["users"]}
     pki = build_pki(dt.datetime.now(dt.UTC))
-    signer = pki.signer("Anna", "Podpisująca", pesel=SIGNER_PESEL)
     _configure(directory, pki, passwords)
+    return state, passwords, pki
+
+
+def served_documents_hub(directory: Path, *sizes: str, signer_pesel: str | None = None) -> Iterator[DocumentsHub]:
+    """A module fixture's body: the demo configured for documents (`demo_for_documents`), served until the
+    module ends; its signer is Anna Podpisująca of the new PKI (with `signer_pesel`, if given)."""
+    state, passwords, pki = demo_for_documents(directory, *sizes)
+    signer = pki.signer("Anna", "Podpisująca", pesel=signer_pesel)
     process, base = _serve(directory)
-    yield DocumentsHub(directory, base, state, passwords, pki, signer, process)
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield DocumentsHub(directory, base, state, passwords, pki, signer, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocumentsHub]:
+    yield from served_documents_hub(tmp_path_factory.mktemp("dokumenty"), signer_pesel=SIGNER_PESEL)
 
 
 def fault_code(fault: Fault) -> str | None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sqlite3
-import sys
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -31,8 +29,8 @@ from hub.domain.accounts import hash_password
 from hub.domain.documents import CERTIFICATE, DocumentTampered, RequestForm, SignatureRefused, WrongState
 from hub.domain.query import QueryRequest
 from signing import XadesSigner, load_key
-from tests.integration.test_documents import SEAL_PASSWORD, _configure, _p12, _run
-from tests.signing.pki import build_pki, synthetic_pesel
+from tests.integration.test_documents import SEAL_PASSWORD, _p12, demo_for_documents
+from tests.signing.pki import synthetic_pesel
 
 Q = "{urn:pl:platforma-komunikacyjna:zapytania:1}"
 SIGNERS = {
@@ -60,12 +58,7 @@ class Office:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     directory = tmp_path_factory.mktemp("zaswiadczenia")
-    demo = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
-    _run([*demo, "--pup", "300", "--ops", "150", "--sr", "200"], directory / "demo.log")
-    state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
-    passwords = {u["login"]: u["password"] for u in state["users"]}
-    pki = build_pki(dt.datetime.now(dt.UTC))
-    _configure(directory, pki, passwords)
+    state, passwords, pki = demo_for_documents(directory)
     path = directory / "platforma.toml"
     config = tomllib.loads(path.read_text(encoding="utf-8"))
     keys = {}

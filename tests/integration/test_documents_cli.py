@@ -7,7 +7,6 @@ template editor, as in test_documents.py; the commands run in this process on th
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -22,8 +21,8 @@ from hub import settings
 from hub.cli import main
 from hub.core import HubCore
 from hub.domain.documents import RequestForm
-from tests.integration.test_documents import SEAL_PASSWORD, SIGNER_PESEL, _configure, _p12, _run
-from tests.signing.pki import TestPKI, build_pki
+from tests.integration.test_documents import SEAL_PASSWORD, SIGNER_PESEL, _p12, demo_for_documents
+from tests.signing.pki import TestPKI
 
 CERTIFICATE_TYPE = "ZASWIADCZENIE_PUP_REJESTRACJA"
 
@@ -73,12 +72,7 @@ class CliHub:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliHub]:
     directory = tmp_path_factory.mktemp("dokumenty-cli")
-    demo = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
-    _run([*demo, "--pup", "300", "--ops", "150", "--sr", "200"], directory / "demo.log")
-    state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
-    passwords = {u["login"]: u["password"] for u in state["users"]}
-    pki = build_pki(dt.datetime.now(dt.UTC))
-    _configure(directory, pki, passwords)
+    state, passwords, pki = demo_for_documents(directory)
     signer = pki.signer("Anna", "Podpisująca", pesel=SIGNER_PESEL)
     _p12(signer, [pki.qualified_ca.cert], directory / "podpisujacy.p12")
     yield CliHub(directory, state, passwords, pki, directory / "podpisujacy.p12")

@@ -11,13 +11,10 @@ The hub is the demo powiat with PUP's signer and template editor, served as in t
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,8 +36,7 @@ from hub.domain.documents import RequestForm, WrongState
 from hub.soap import contracts
 from tests.conftest import ROOT
 from tests.integration.conftest import MODEL
-from tests.integration.test_documents import DocumentsHub, _configure, _run, _serve, fault_code
-from tests.signing.pki import build_pki
+from tests.integration.test_documents import DocumentsHub, fault_code, served_documents_hub
 
 CERTIFICATE = "ZASWIADCZENIE_PUP_REJESTRACJA"
 EDITOR = "pup.redaktor"
@@ -51,20 +47,9 @@ NEW_HEADING = "Okresy w rejestrze (z importu)"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocumentsHub]:
-    directory = tmp_path_factory.mktemp("szablony-soap")
-    demo = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
-    _run([*demo, "--pup", "120", "--ops", "60", "--sr", "60"], directory / "demo.log")
-    state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
-    passwords = {u["login"]: u["password"] for u in state["users"]}
-    pki = build_pki(dt.datetime.now(dt.UTC))
-    _configure(directory, pki, passwords)
-    process, base = _serve(directory)
-    yield DocumentsHub(directory, base, state, passwords, pki, pki.signer("Anna", "Podpisująca"), process)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    yield from served_documents_hub(
+        tmp_path_factory.mktemp("szablony-soap"), "--pup", "120", "--ops", "60", "--sr", "60"
+    )
 
 
 def service(hub: DocumentsHub, login: str = EDITOR) -> Any:

@@ -25,8 +25,6 @@ import re
 import shutil
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import tomllib
@@ -54,9 +52,13 @@ from hub.domain.documents import RequestForm
 from signing.testpki import Issued
 from tests.integration import wsse
 from tests.integration.conftest import MODEL
-from tests.integration.test_documents import SEAL_PASSWORD, DocumentsHub, _configure, _p12, _run, _serve
+from tests.integration.test_documents import (
+    SEAL_PASSWORD,
+    DocumentsHub,
+    _p12,
+    served_documents_hub,
+)
 from tests.integration.test_documents_templates_soap import events
-from tests.signing.pki import build_pki
 
 CERTIFICATE = "ZASWIADCZENIE_PUP_REJESTRACJA"
 OPS_CERTIFICATE = "ZASWIADCZENIE_OPS_SWIADCZENIA"
@@ -81,21 +83,9 @@ ENGLISH = re.compile(
 # -- the hub -------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocumentsHub]:
-    directory = tmp_path_factory.mktemp("atak-szablony")
-    demo = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
-    _run([*demo, "--gminas", "1", "--pup", "40", "--ops", "30", "--sr", "30"], directory / "demo.log")
-    state = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
-    passwords = {u["login"]: u["password"] for u in state["users"]}
-    pki = build_pki(dt.datetime.now(dt.UTC))
-    _configure(directory, pki, passwords)
-    process, base = _serve(directory)
-    yield DocumentsHub(directory, base, state, passwords, pki, pki.signer("Anna", "Podpisująca"), process)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
+    yield from served_documents_hub(
+        tmp_path_factory.mktemp("atak-szablony"), "--gminas", "1", "--pup", "40", "--ops", "30", "--sr", "30"
+    )
 
 
 _CLIENTS: dict[tuple[str, str, float], Any] = {}
@@ -222,6 +212,18 @@ def activated(hub: DocumentsHub, version: int, document_type: str = CERTIFICATE)
         yield
     finally:
         soap(hub).AktywujSzablon(RodzajDokumentu=document_type, Wersja=before)
+
+
+def case_rendered_by(hub: DocumentsHub, xsl: str) -> str | None:
+    """A case whose certificate was made by a new version with `xsl` (active only meanwhile); None when that
+    version was refused already when made (`NIEPRAWIDLOWY_SZABLON`), which a test accepts as well."""
+    made = answer_of(lambda: soap(hub).NowaWersjaSzablonu(RodzajDokumentu=CERTIFICATE, Wizualizacja=xsl))
+    if isinstance(made, Fault):
+        client_fault(made, "NIEPRAWIDLOWY_SZABLON")
+        return None
+    with activated(hub, made.Wersja):
+        case_id, _certificate = certificate_made(hub)
+    return case_id
 
 
 def listener() -> socket.socket:
@@ -438,12 +440,9 @@ def test_a_template_that_fails_while_rendering_is_refused_in_polish_without_the_
     secret = tmp_path / "sekret.xml"
     secret.write_text(f"<tajne>{SECRET}</tajne>")
     xsl = _render_failures(secret)[name]
-    made = answer_of(lambda: soap(hub).NowaWersjaSzablonu(RodzajDokumentu=CERTIFICATE, Wizualizacja=xsl))
-    if isinstance(made, Fault):
-        client_fault(made, "NIEPRAWIDLOWY_SZABLON")
+    case_id = case_rendered_by(hub, xsl)
+    if case_id is None:
         return
-    with activated(hub, made.Wersja):
-        case_id, _certificate = certificate_made(hub)
     outcome = pdf(hub, case_id)
     assert isinstance(outcome, Fault), f"a PDF was made: {str(outcome)[:200]!r}"
     assert code_of(outcome) == "BLAD_WIZUALIZACJI", (outcome.code, code_of(outcome), outcome.message)
@@ -954,12 +953,9 @@ def test_a_stylesheet_that_never_finishes_is_stopped_and_does_not_hold_the_hub(h
         '<xsl:call-template name="r"><xsl:with-param name="n" select="$n - 1"/></xsl:call-template>'
         "</xsl:if></xsl:template></xsl:stylesheet>"
     )
-    made = answer_of(lambda: soap(hub).NowaWersjaSzablonu(RodzajDokumentu=CERTIFICATE, Wizualizacja=xsl))
-    if isinstance(made, Fault):
-        client_fault(made, "NIEPRAWIDLOWY_SZABLON")
+    case_id = case_rendered_by(hub, xsl)
+    if case_id is None:
         return
-    with activated(hub, made.Wersja):
-        case_id, _certificate = certificate_made(hub)
     renderers = [soap(hub, SIGNER, 25, fresh=True) for _ in range(2)]
     other = soap(hub, EDITOR, 15, fresh=True)
     for client in renderers:
