@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -18,10 +19,35 @@ DOCUMENT_KINDS = ("DOWOD_OSOBISTY", "PASZPORT", "KARTA_POBYTU", "INNY")
 _ID_CARD_WEIGHTS = (7, 3, 1, 9, 7, 3, 1, 7, 3)
 
 
+#: A user's login: 1 to 120 letters without diacritics, digits and `_ . - @` (`pup.kierownik`), as the codes in
+#: platforma.toml are. A space, a control character or an empty name makes an account no one can name again in
+#: a command, a log line or a table; the database's column holds 120 characters (PostgreSQL refuses more).
+#: One rule for the configuration, the CLI and the accounts service.
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@\-]{1,120}", re.ASCII)
+LOGIN_RULE = "od 1 do 120 znaków: litery bez znaków diakrytycznych, cyfry, _ . - @"
+
+
+def is_valid_login(value: object) -> bool:
+    """Whether `value` may name a new account (`LOGIN_PATTERN`)."""
+    return isinstance(value, str) and LOGIN_PATTERN.fullmatch(value) is not None
+
+
+_PESEL_TEXT = re.compile(r"[0-9]{11}", re.ASCII)
+
+
 def validate_pesel(value: str) -> str:
-    """Return the PESEL compacted, or raise `InvalidPesel` with a Polish reason."""
+    """Return the PESEL (eleven ASCII digits; white space around them is dropped), or raise `InvalidPesel`
+    with a Polish reason.
+
+    python-stdnum checks the digits, but its clean-up would first take dashes and spaces inside the number
+    and other scripts' digits (full-width `８`) for a PESEL: the same person then had several spellings,
+    none of which the contract's "11 cyfr" allows.
+    """
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not _PESEL_TEXT.fullmatch(text):
+        raise InvalidPesel("Numer PESEL jest nieprawidłowy: musi mieć dokładnie 11 cyfr (0–9), bez spacji i kresek.")
     try:
-        return str(stdnum_pesel.validate(value))
+        return str(stdnum_pesel.validate(text))
     except ValidationError as error:
         raise InvalidPesel(
             "Numer PESEL jest nieprawidłowy (błędna suma kontrolna, długość lub data urodzenia)."

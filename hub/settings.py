@@ -34,8 +34,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from contract import catalog
-from contract.errors import ConfigurationError
+from contract.errors import ConfigurationError, InvalidPesel
 from contract.files import FileTooLarge, NotARegularFile, read_bounded
+from contract.identifiers import LOGIN_RULE, is_valid_login, validate_pesel
 from replica.sqlite import resolve_sqlite_url, sqlite_file
 
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -47,6 +48,19 @@ def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("znak NUL (\\0) w ścieżce lub adresie: usuń go")
     return value
+
+
+def _login(value: str) -> str:
+    if not is_valid_login(value):
+        raise ValueError(f"nieprawidłowy login: {LOGIN_RULE}")
+    return value
+
+
+def _pesel(value: str) -> str:
+    try:
+        return validate_pesel(value)
+    except InvalidPesel as error:
+        raise ValueError(error.message.rstrip(".")) from None
 
 
 Url = Annotated[StrictStr, Field(min_length=1, max_length=2000), AfterValidator(_no_nul)]
@@ -87,14 +101,14 @@ class Group(_Frozen):
 class UserEntry(_Frozen):
     """A user imported from the configuration (the demo's users); the hash is argon2id."""
 
-    login: Annotated[StrictStr, Field(min_length=1, max_length=120)]
+    login: Annotated[StrictStr, AfterValidator(_login)]
     office: Code
     group: Code
     password_hash: Annotated[StrictStr, Field(min_length=1)]
     name: Text = ""
     roles: tuple[Code, ...] = (catalog.END_USER,)
     # The PESEL of a person who signs documents with a qualified signature (serialNumber PNOPL-...): issue 15.
-    pesel: Annotated[StrictStr, Field(pattern=r"^[0-9]{11}$")] | None = None
+    pesel: Annotated[StrictStr, AfterValidator(_pesel)] | None = None
 
 
 def _base(info: ValidationInfo) -> Path:

@@ -29,8 +29,6 @@ from lxml import etree
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from stdnum.exceptions import InvalidComponent
-from stdnum.pl import pesel as stdnum_pesel
 
 from contract import catalog
 from contract.errors import (
@@ -263,12 +261,11 @@ def pesel_is_valid(value: str) -> bool:
     `validate_pesel` first cleans its input, which costs more than the check itself; feed values are
     eleven digits or refused, so the loader's hot path computes stdnum's check digit and birth date
     itself (the same arithmetic as `stdnum.pl.pesel.calc_check_digit` and `get_birth_date`; a test
-    compares the two on many values). Other Unicode digits take stdnum's own path.
+    compares the two on many values). A PESEL is eleven ASCII digits (`contract.identifiers.validate_pesel`):
+    other scripts' digits, which `str.isdigit` also takes, are not one.
     """
-    if len(value) != 11 or not value.isdigit():
+    if len(value) != 11 or not value.isascii() or not value.isdigit():
         return False
-    if not value.isascii():
-        return _stdnum_pesel_is_valid(value)
     d = value.encode()  # ASCII digits: d[i] - 48 is the digit; the weights 1 3 7 9 1 3 7 9 1 3 sum to 44
     weighted = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7] + d[8] + 3 * d[9]
     if (10 - (weighted - 48 * 44)) % 10 != d[10] - 48:
@@ -277,16 +274,6 @@ def pesel_is_valid(value: str) -> bool:
     try:
         dt.date(_PESEL_CENTURIES[month // 20] + int(value[0:2]), month % 20, int(value[4:6]))
     except ValueError:
-        return False
-    return True
-
-
-def _stdnum_pesel_is_valid(value: str) -> bool:
-    if stdnum_pesel.calc_check_digit(value[:10]) != value[10]:
-        return False
-    try:
-        stdnum_pesel.get_birth_date(value)
-    except (ValueError, InvalidComponent):
         return False
     return True
 

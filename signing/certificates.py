@@ -12,8 +12,9 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID, ObjectIdentifier
-from stdnum.exceptions import ValidationError
-from stdnum.pl import pesel as stdnum_pesel
+
+from contract.errors import InvalidPesel
+from contract.identifiers import validate_pesel
 
 QC_STATEMENTS = ObjectIdentifier("1.3.6.1.5.5.7.1.3")  # RFC 3739, id-pe-qcStatements
 # ETSI EN 319 412-5, 4.2.1-4.2.3 and 5: the ETSI statements.
@@ -199,10 +200,9 @@ def pesel_from_serial_number(serial_number: str | None) -> str | None:
     """The PESEL from a subject serialNumber ``PNOPL-<PESEL>``, if present and valid."""
     if not serial_number or not serial_number.upper().startswith(PESEL_PREFIX):
         return None
-    candidate = serial_number[len(PESEL_PREFIX) :].strip()
     try:
-        return str(stdnum_pesel.validate(candidate))
-    except ValidationError:
+        return validate_pesel(serial_number[len(PESEL_PREFIX) :])
+    except InvalidPesel:
         return None
 
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from audit import EventKind
 from contract.errors import InvalidRequest
+from contract.identifiers import LOGIN_RULE, is_valid_login
 from hub import settings as config_module
 from hub.core import HubCore
 from hub.domain.policy import Caller
@@ -69,10 +70,8 @@ def _configured_office(core: HubCore, office: str) -> None:
         )
 
 
-#: A new login and a group code: letters without diacritics, digits and `_ . - @` (`pup.kierownik`), as the codes
-#: in platforma.toml are; a space, a control character or an empty name makes an account no one can name again
-#: in a command, a log line or a table (the database's column holds 120 characters, PostgreSQL refuses more).
-LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@\-]{1,120}")
+#: A group code: letters without diacritics, digits and `_ . -`, as the codes in platforma.toml are (logins:
+#: `contract.identifiers.LOGIN_PATTERN`).
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 NAME_LENGTH = 200  # the `nazwa` columns of users and groups
 
@@ -83,10 +82,8 @@ def _shown(value: str) -> str:
 
 def login_argument(value: str) -> str:
     """A login for a new account (argparse type)."""
-    if not LOGIN_PATTERN.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"nieprawidłowy login {_shown(value)}: od 1 do 120 znaków, litery bez znaków diakrytycznych, cyfry, _ . - @"
-        )
+    if not is_valid_login(value):
+        raise argparse.ArgumentTypeError(f"nieprawidłowy login {_shown(value)}: {LOGIN_RULE}")
     return value
 
 

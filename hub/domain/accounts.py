@@ -35,6 +35,7 @@ from zxcvbn import zxcvbn
 from audit import EventKind, EventLog, SecurityEvent
 from contract.catalog import OFFICE_ADMIN, PLATFORM_ADMIN, ROLES
 from contract.errors import AuthenticationFailed, InvalidRequest, NotAllowed, PasswordChangeRequired, WeakPassword
+from contract.identifiers import LOGIN_RULE, is_valid_login
 from hub.domain.policy import Caller
 from hub.settings import Group as GroupEntry
 from hub.settings import UserEntry
@@ -639,6 +640,8 @@ class Accounts:
         """Create a user (who must change the password at first use)."""
         roles = tuple(roles)
         self._may_administer(actor, office, f"dodanie użytkownika {login} w urzędzie {office}")
+        if not is_valid_login(login):
+            raise InvalidRequest(f"Nieprawidłowy login: {LOGIN_RULE}.")
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise InvalidRequest(f"Nieznana rola: {', '.join(unknown)}.")

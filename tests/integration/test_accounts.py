@@ -9,7 +9,7 @@ import pytest
 
 from audit import EventKind
 from audit.sql import SqlEventLog
-from contract.errors import AuthenticationFailed, NotAllowed, PasswordChangeRequired, WeakPassword
+from contract.errors import AuthenticationFailed, InvalidRequest, NotAllowed, PasswordChangeRequired, WeakPassword
 from hub.cli import main
 from hub.domain.accounts import Accounts, SecuritySettings, hash_password
 from hub.settings import Group, UserEntry
@@ -279,3 +279,29 @@ def test_a_password_containing_the_login_is_refused(accounts: Accounts) -> None:
     with pytest.raises(WeakPassword, match="loginu"):
         accounts.change_password("ops.jan", STRONG, "Ops.Jan-Zielony-Parasol-42")
     assert accounts.authenticate("ops.jan", STRONG).login == "ops.jan"  # unchanged
+
+
+@pytest.mark.parametrize("login", ["jan kowalski", "dwie\nlinie", "łukasz", "", "a" * 121])
+def test_the_accounts_service_refuses_a_login_outside_the_one_rule(accounts: Accounts, login: str) -> None:
+    """The CLI checked logins and the configuration checked only their length; the service any caller of
+    `add_user` reaches checked nothing. One rule now (`contract.identifiers.LOGIN_PATTERN`), in all three."""
+    admin = accounts.authenticate("ops.admin", STRONG)
+    with pytest.raises(InvalidRequest, match="Nieprawidłowy login"):
+        accounts.add_user(admin, login, "OPS", "G", STRONG)
+    assert login not in {u.login for u in accounts.list_users(admin)}
+    accounts.add_user(admin, "ops.nowa-osoba_1@ops", "OPS", "G", STRONG)  # the rule's whole alphabet
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("login", "jan kowalski", "nieprawidłowy login"),
+        ("login", "łukasz", "nieprawidłowy login"),
+        ("pesel", "44051401358", "PESEL"),  # the pattern took any eleven digits, a wrong check digit too
+        ("pesel", "４４０５１４０１３５９", "PESEL"),
+    ],
+)
+def test_the_configuration_checks_users_by_the_same_rules(field: str, value: str, reason: str) -> None:
+    entry = {"login": "ops.jan", "office": "OPS", "group": "G", "password_hash": "x", field: value}
+    with pytest.raises(ValueError, match=reason):
+        UserEntry(**entry)

@@ -236,13 +236,16 @@ def assert_polish_sentence(message: str) -> None:
         ("pup.kierownik", "44051401358", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "44053201357", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "4405", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
+        # Digits of another script and a dash: python-stdnum's clean-up alone took them for 44051401359.
+        ("pup.kierownik", "４４０５１４０１３５９", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
+        ("pup.kierownik", "44051-401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"ZUS": ["DANE_OSOBOWE"]}, PURPOSE, "NIEZNANY_ZBIOR"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"PUP": ["MAJATEK"]}, PURPOSE, "NIEZNANA_KATEGORIA"),
         ("pup.kierownik", "44051401359", "BRAK-TAKIEJ", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEZNANA_PODSTAWA_PRAWNA"),
         ("ops.pracownik", "44051401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "BRAK_UPRAWNIEN"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, "   ", "BRAK_CELU"),
     ],
-    ids=["checksum", "date", "length", "data-set", "category", "legal-basis", "basis-not-allowed", "purpose"],
+    ids=["checksum", "date", "length", "full-width", "dash", "data-set", "category", "legal-basis", "basis-not-allowed", "purpose"],
 )
 def test_bad_queries_get_a_fault_with_a_stable_code_and_a_polish_message(
     hub: RunningHub, login: str, pesel: str, basis: str, scope: dict, purpose: str, expected: str

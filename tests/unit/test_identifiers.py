@@ -19,12 +19,22 @@ def test_valid_pesel_is_accepted() -> None:
         "44053201357",  # day 32 does not exist
         "4405140135",  # too short
         "4405140135a",  # not a number
+        # python-stdnum's clean-up reads each of these as 44051401359; the contract says "11 cyfr".
+        "４４０５１４０１３５９",  # full-width digits
+        "٤٤٠٥١٤٠١٣٥٩",  # Arabic-Indic digits
+        "44051-401359",  # a dash inside
+        "4405 1401 359",  # spaces inside
+        "",
     ],
 )
 def test_invalid_pesel_is_refused(value: str) -> None:
     with pytest.raises(InvalidPesel) as caught:
         validate_pesel(value)
     assert caught.value.code == "NIEPRAWIDLOWY_PESEL"
+
+
+def test_white_space_around_a_pesel_is_dropped() -> None:
+    assert validate_pesel(" 44051401359\n") == "44051401359"
 
 
 def test_id_card_check_digit_matches_the_published_example() -> None:
