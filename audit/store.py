@@ -1022,6 +1022,12 @@ class AuditStore:
             for row in session.scalars(query):
                 yield _disclosure_from_row(row)
 
+    def has_disclosures_by(self, office: str) -> bool:
+        """Whether any disclosure was made to a user of `office` (through the office's index)."""
+        query = select(DisclosureRow.nr).where(DisclosureRow.office == office).limit(1)
+        with Session(self.reader) as session:
+            return session.scalars(query).first() is not None
+
     def events(
         self,
         *,

@@ -82,6 +82,14 @@ class Reports:
             raise InvalidRequest("Wskazana jednostka albo gmina nie administruje żadnym zbiorem.")
         return codes
 
+    def _known_office(self, office: str) -> None:
+        """An office report names an office of the configuration, or one the register has disclosures of (an
+        office since removed from the configuration): a mistyped code got an empty report, which reads as
+        "no disclosures"."""
+        if self.config is None or self.config.has_office(office) or self.store.has_disclosures_by(office):
+            return
+        raise InvalidRequest(f"Nieznany urząd {office[:64]}: nie ma go w konfiguracji huba ani w rejestrze ujawnień.")
+
     def request(self, order: ReportOrder) -> tuple[ReportRequest, ReportFormat]:
         """The checked report request: identifiers validated as on the query path, criteria complete."""
         try:
@@ -100,6 +108,8 @@ class Reports:
                 raise InvalidRequest("Okres raportu musi mieścić się między rokiem 1900 a 9998.")
         if since is not None and until is not None and since >= until:
             raise InvalidRequest("Początek okresu raportu musi być wcześniejszy niż jego koniec.")
+        if kind is ReportKind.OFFICE and order.office:
+            self._known_office(order.office)
         request = ReportRequest(
             kind,
             pesel=pesel,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -16,6 +17,7 @@ from zeep.wsse.username import UsernameToken
 from audit import EventKind
 from audit.records import SecurityEvent
 from audit.sql import SqlEventLog
+from contract.errors import InvalidRequest
 from tests.integration.conftest import MODEL, RunningHub
 
 R = "{urn:pl:platforma-komunikacyjna:raport:1}"
@@ -118,12 +120,14 @@ def test_only_auditors_get_reports(hub: RunningHub) -> None:
         ({"Rodzaj": "OKRES", "Format": "csv"}, "NIEPRAWIDLOWE_ZAPYTANIE"),
         ({"Rodzaj": "OSOBA", "Pesel": "90051712345", "Format": "xml"}, "NIEPRAWIDLOWY_PESEL"),
         ({"Rodzaj": "OSOBA", "Format": "xml"}, "NIEPRAWIDLOWY_PESEL|NIEPRAWIDLOWE_ZAPYTANIE"),
+        # A mistyped office got an empty report, which reads as "no disclosures to that office".
+        ({"Rodzaj": "URZAD", "Urzad": "OPSS", "Format": "csv"}, "NIEPRAWIDLOWE_ZAPYTANIE"),
         (
             {"Rodzaj": "OKRES", "Od": "2026-02-01T00:00:00Z", "Do": "2026-01-01T00:00:00Z", "Format": "csv"},
             "NIEPRAWIDLOWE_ZAPYTANIE",
         ),
     ],
-    ids=["period-without-dates", "pesel-bad-checksum", "person-without-pesel", "period-backwards"],
+    ids=["period-without-dates", "pesel-bad-checksum", "person-without-pesel", "unknown-office", "period-backwards"],
 )
 def test_an_incomplete_order_is_the_callers_mistake_with_a_stable_code(
     hub: RunningHub, order: dict[str, str], code: str
@@ -134,3 +138,53 @@ def test_an_incomplete_order_is_the_callers_mistake_with_a_stable_code(
     found = refused.value.detail.findtext(f"{MODEL}Blad/{MODEL}Kod")
     assert found in code.split("|"), found
     assert "Traceback" not in refused.value.message and "b'" not in refused.value.message
+
+
+def test_an_office_report_names_a_configured_office_or_one_the_register_knows(hub: RunningHub) -> None:
+    """The refusal of a mistyped office must not refuse a real one: OPS is configured and gets its report."""
+    answer = service(hub, "audytor", "audyt").service.RaportUjawnien(
+        Zamowienie={"Rodzaj": "URZAD", "Urzad": "OPS", "Format": "csv"}
+    )
+    assert answer is not None
+
+
+def test_an_office_no_longer_configured_still_gets_the_report_of_its_disclosures(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """Removed from platforma.toml, an office's disclosures are still in the register, and reportable."""
+    from audit.records import DisclosureRecord, Outcome
+    from audit.store import AuditStore
+    from hub import settings
+    from hub.domain.reports import ReportOrder, Reports
+
+    config = settings.load(hub.directory / "platforma.toml")
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    try:
+        reports = Reports(store, refusals=None, issuer="test", config=config)  # type: ignore[arg-type]
+        order = ReportOrder(kind="URZAD", office="GOPS_DAWNY", format="csv")
+        with pytest.raises(InvalidRequest, match="Nieznany urząd GOPS_DAWNY"):
+            reports.request(order)
+        store.append(
+            [
+                DisclosureRecord(
+                    time=dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC),
+                    request_id="dawny-1",
+                    user="gops.dawny",
+                    office="GOPS_DAWNY",
+                    channel="SOAP",
+                    identifier="PESEL:44051401359",
+                    subject_pesel="44051401359",
+                    data_set="PUP",
+                    controller="PUP",
+                    categories=("DANE_OSOBOWE",),
+                    legal_basis="UPS-2004",
+                    purpose="Test",
+                    outcome=Outcome.DISCLOSED,
+                    digest="0" * 64,
+                )
+            ]
+        )
+        request, _ = reports.request(order)
+        assert request.office == "GOPS_DAWNY"
+    finally:
+        store.dispose()
