@@ -12,10 +12,12 @@ register's folder can be copied or handed over without the key (docs/security.md
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,7 @@ def gmina_list(count: int) -> list[tuple[str, str]]:
 def _kind_wide(code: str) -> str:
     """The first gmina's unit codes in rules and groups stand for every unit of the kind (`*OPS`)."""
     return "*" + code if code in ("OPS", "SR") else code
+
 
 # Legal bases cite acts as promulgated; the deployment's data protection officer names the exact provisions
 # (the registry is configuration, never code: docs/operations.md).
@@ -358,6 +361,36 @@ def prepare(
     """
     directory = directory.resolve()
     directory.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    with _preparing(directory, progress):
+        return _prepare(directory, seed, sizes, port, progress, gminas)
+
+
+@contextlib.contextmanager
+def _preparing(directory: Path, progress: Callable[[str, int, int], Callable[[int], None]] | None) -> Iterator[None]:
+    """One preparation of a folder at a time: two `demo` runs started together in one folder both made its
+    databases, keys and replicas, each over the other's. The second now waits for the first (an exclusive
+    `flock`, released when the first ends or dies) and then reuses what it made."""
+    descriptor = os.open(directory / ".przygotowanie.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if progress is not None:
+                progress(f"Czekanie na inne uruchomienie demo, które przygotowuje katalog {directory}", 1, 0)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _prepare(
+    directory: Path,
+    seed: int,
+    sizes: DemoSizes,
+    port: int,
+    progress: Callable[[str, int, int], Callable[[int], None]] | None,
+    gminas: int,
+) -> dict[str, Any]:
     state_path = directory / "demo-state.json"
     if state_path.exists():
         state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
