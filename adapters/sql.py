@@ -22,6 +22,7 @@ import datetime as dt
 import itertools
 import keyword
 import re
+import sqlite3
 from collections import defaultdict, namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -228,8 +229,42 @@ class _Prepared:
         try:
             cursor.execute(state.statement, args)
             return list(cursor.fetchall())
+        except sqlite3.OperationalError as error:
+            if not str(error).startswith(_UNDECODABLE):
+                raise
         finally:
             cursor.close()
+        return _rows_keeping_undecodable_text(connection, state.statement, args)
+
+
+#: The start of SQLite's error for TEXT that is not UTF-8 (a source written in Windows-1250, say).
+_UNDECODABLE = "Could not decode to UTF-8"
+
+
+def _decoded_or_escaped(value: bytes) -> str:
+    """SQLite TEXT as Python text; bytes that are not UTF-8 become lone surrogates (`surrogateescape`), which
+    the value checks (`adapters.xmlout`) refuse, naming the field and the encoding, for that person alone."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.decode("utf-8", "surrogateescape")
+
+
+def _rows_keeping_undecodable_text(connection: Connection, statement: str, args: Any) -> list[tuple[Any, ...]]:
+    """The rows of a query one of whose TEXT values is not UTF-8, read again with `_decoded_or_escaped`: the
+    driver's own decoding stopped the whole run at the first such value. Only for the batch that has one
+    (a text factory in Python costs every value of every row)."""
+    driver = connection.connection.dbapi_connection
+    assert isinstance(driver, sqlite3.Connection)
+    usual = driver.text_factory
+    driver.text_factory = _decoded_or_escaped
+    cursor = driver.cursor()
+    try:
+        cursor.execute(statement, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+        driver.text_factory = usual
 
 
 class _Queries(NamedTuple):

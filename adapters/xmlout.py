@@ -55,7 +55,7 @@ def el(name: str, value: Any) -> str:
     found = _FORMATTED.get(key)
     if found is not None:
         return found
-    text = value if isinstance(value, str) else str(value)
+    text = _source_text(value, name) if isinstance(value, str) else str(value)
     return _remember(key, f"<m:{name}>{escape(text)}</m:{name}>")
 
 
@@ -86,7 +86,10 @@ def _source_text(value: Any, what: str) -> str:
     if isinstance(value, _BINARY):
         raise RowProblem(f"wartość binarna (BLOB) zamiast tekstu: {what}")
     text = value if isinstance(value, str) else str(value)
-    if NOT_XML.search(text) is not None:
+    found = NOT_XML.search(text)
+    if found is not None:
+        if "\udc80" <= found.group() <= "\udcff":  # bytes that were not UTF-8 (`adapters.sql`)
+            raise RowProblem(f"tekst zapisany w innym kodowaniu niż UTF-8 (np. Windows-1250): {what}")
         raise RowProblem(f"tekst zawiera znak niedozwolony w XML (znak sterujący, np. NUL): {what}")
     return text
 

@@ -202,25 +202,33 @@ def test_load_into_a_replica_that_is_no_database_is_a_configuration_error_not_a_
     assert target.read_bytes() == before
 
 
-def test_text_in_windows_1250_stops_the_run_without_showing_the_persons_data(
+def test_text_in_windows_1250_rejects_only_that_person_without_showing_their_data(
     copy_of: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """SQLite quoted the undecodable text in its error, and the feeder printed it: a person's surname on the
-    operator's console and in the logs (STYLE: personal data never in application logs)."""
+    """SQLite's decoding stopped the whole run at the first such value (and quoted the undecodable text in
+    its error: a person's surname on the operator's console). Now that person alone is rejected, by source
+    key, naming the field and the encoding; everyone else is fed."""
     source = copy_of("PUP")
     connection = sqlite3.connect(source)
+    (people,) = connection.execute("SELECT count(*) FROM osoba").fetchone()
     (person,) = connection.execute("SELECT min(id_osoby) FROM osoba").fetchone()
     connection.execute(
         "UPDATE osoba SET nazwisko = CAST(? AS TEXT) WHERE id_osoby = ?", ("Żółtowska".encode("cp1250"), person)
     )
     connection.commit()
     connection.close()
+    items = read_all(adapter_class("pup")(f"sqlite:///{source}"))  # type: ignore[call-arg]
+    rejected = [item for item in items if isinstance(item, SourceRejection)]
+    assert [r.source_key for r in rejected] == [f"SYR-{person}"]
+    assert "innym kodowaniu niż UTF-8 (np. Windows-1250): osoba: nazwisko" in rejected[0].reason
+    assert_valid_feed([item for item in items if isinstance(item, ModelRecord)])
     replica = tmp_path / "pup.sqlite"
-    assert feed(source, replica) == 2
-    err = capsys.readouterr().err.replace("\n", " ")
-    assert "UTF-8" in err and "Windows-1250" in err and "nazwisko" in err
-    assert "\ufffd" not in err and "towska" not in err and "with text" not in err
-    assert not replica.exists() or live_people(replica) == []
+    assert feed(source, replica) == 1  # fed, with records rejected
+    captured = capsys.readouterr()
+    shown = (captured.out + captured.err).replace("\n", " ")
+    assert "\ufffd" not in shown and "towska" not in shown and "with text" not in shown
+    live = live_people(replica)
+    assert len(live) == people - 1 and f"SYR-{person}" not in {key for key, _, _ in live}
 
 
 # -- feed files of the wrong kind (`platforma load`) -------------------------------------------------------------
