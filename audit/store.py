@@ -152,7 +152,7 @@ def _sqlite_engine(database: Path, *, access: str, immediate: bool, synchronous:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -175,7 +175,7 @@ def _sqlite_engine(database: Path, *, access: str, immediate: bool, synchronous:
 
 
 def _memory_engine(url: str) -> Engine:
-    engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -458,7 +458,7 @@ class AuditStore:
                 self.writer = self.reader = _memory_engine(url)
             else:
                 self._lock_key = parsed.render_as_string(hide_password=True)
-                self.writer = self.reader = create_engine(url)
+                self.writer = self.reader = create_engine(url, hide_parameters=True)
             self._lock = _process_lock(self._lock_key)
             self._writer_state()
             self._sql = _Statements.for_dialect(self.dialect)

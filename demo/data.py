@@ -144,7 +144,7 @@ def _write_database(
     path = Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
     if path is not None:
         path.unlink(missing_ok=True)
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     if path is not None:
         event.listen(engine, "connect", _generation_pragmas)
     try:

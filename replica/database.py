@@ -177,7 +177,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -200,7 +200,7 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
             connection.exec_driver_sql("BEGIN")
 
     else:
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
     try:
         ReplicaBase.metadata.create_all(engine)
         check_layout(engine, url)
@@ -460,7 +460,8 @@ class ReplicaReader:
                 rows: Any = self._thread_connection().execute(sql, arguments).fetchall()
             except sqlite3.Error as error:
                 # The query path's one error type for a replica that does not answer.
-                raise OperationalError(sql, arguments, error) from error
+                # Its text leaves the arguments out: they hold the PESEL looked up (logs never hold one).
+                raise OperationalError(sql, arguments, error, hide_parameters=True) from error
         else:
             with self.engine.connect() as connection:
                 rows = connection.exec_driver_sql(sql, arguments).all()

@@ -60,7 +60,7 @@ class RunLock:
 
     def _advisory(self, url: str, data_set: str) -> None:
         key = int.from_bytes(hashlib.sha256(f"platforma:replika:{data_set}".encode()).digest()[:8], "big", signed=True)
-        self._engine = create_engine(url, pool_size=1, max_overflow=0)
+        self._engine = create_engine(url, pool_size=1, max_overflow=0, hide_parameters=True)
         self._connection = self._engine.connect()
         if not self._connection.scalar(select(func.pg_try_advisory_lock(key))):
             self.release()

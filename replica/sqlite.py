@@ -54,5 +54,7 @@ def read_only_engine(url: str) -> Engine:
     path = sqlite_file(url)
     if path is not None:
         # The file goes to the driver as a URI (in a SQLAlchemy URL its percent-encoding would be undone).
-        return create_engine("sqlite://", creator=lambda: read_only_sqlite(path), poolclass=QueuePool)
-    return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            "sqlite://", creator=lambda: read_only_sqlite(path), poolclass=QueuePool, hide_parameters=True
+        )
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from contract.arguments import port_number, positive_integer
 from contract.errors import PlatformError
+from contract.logs import redact_handlers
 from contract.oserrors import reason
 from hub import __version__
 
@@ -309,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_handlers()  # no PESEL in a log line, not even in a database error's parameters (contract.logs)
     # Spyne logs every client fault with a traceback; a caller's mistake is not a server error.
     logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
     if not getattr(args, "func", None):

@@ -96,7 +96,7 @@ def hub_engine(url: str) -> Engine:
     path = sqlite_file(url)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -108,7 +108,7 @@ def hub_engine(url: str) -> Engine:
             dbapi_connection.execute("PRAGMA busy_timeout = 30000")
 
     else:
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
     HubBase.metadata.create_all(engine)
     add_missing_columns(engine)
     install_guards(engine)

@@ -230,6 +230,9 @@ def assert_polish_sentence(message: str) -> None:
     assert not [m for m in PYTHON_REPR if m in message], f"Python's text in the message: {message!r}"
 
 
+FULL_WIDTH = "４４０５１４０１３５９"  # 44051401359 in full-width digits
+
+
 @pytest.mark.parametrize(
     ("login", "pesel", "basis", "scope", "purpose", "expected"),
     [
@@ -237,7 +240,7 @@ def assert_polish_sentence(message: str) -> None:
         ("pup.kierownik", "44053201357", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "4405", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         # Digits of another script and a dash: python-stdnum's clean-up alone took them for 44051401359.
-        ("pup.kierownik", "４４０５１４０１３５９", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
+        ("pup.kierownik", FULL_WIDTH, "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "44051-401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "NIEPRAWIDLOWY_PESEL"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"ZUS": ["DANE_OSOBOWE"]}, PURPOSE, "NIEZNANY_ZBIOR"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"PUP": ["MAJATEK"]}, PURPOSE, "NIEZNANA_KATEGORIA"),
@@ -245,7 +248,18 @@ def assert_polish_sentence(message: str) -> None:
         ("ops.pracownik", "44051401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, PURPOSE, "BRAK_UPRAWNIEN"),
         ("pup.kierownik", "44051401359", "URPSZ-2025", {"PUP": ["DANE_OSOBOWE"]}, "   ", "BRAK_CELU"),
     ],
-    ids=["checksum", "date", "length", "full-width", "dash", "data-set", "category", "legal-basis", "basis-not-allowed", "purpose"],
+    ids=[
+        "checksum",
+        "date",
+        "length",
+        "full-width",
+        "dash",
+        "data-set",
+        "category",
+        "legal-basis",
+        "basis-not-allowed",
+        "purpose",
+    ],
 )
 def test_bad_queries_get_a_fault_with_a_stable_code_and_a_polish_message(
     hub: RunningHub, login: str, pesel: str, basis: str, scope: dict, purpose: str, expected: str
