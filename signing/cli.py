@@ -41,8 +41,12 @@ def _fail(message: str, args: argparse.Namespace | None = None, code: str = "BLA
     print(f"Błąd: {message}", file=sys.stderr)
     if args is not None and getattr(args, "json", False):
         # Whoever asked for JSON parses standard output: an error is JSON there too, never nothing.
-        error = {"code": code, "message": message[:1].upper() + message[1:]}
-        print(json.dumps({"accepted": False, "valid": False, "error": error}, ensure_ascii=False, indent=2))
+        text = message[:1].upper() + message[1:]
+        error = {"code": code, "message": text}
+        # "blad" as every other `platforma … --json` command reports an error; "error" beside the report's
+        # English keys, as before.
+        shown = {"accepted": False, "valid": False, "error": error, "blad": {"kod": code, "komunikat": text}}
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     return EXIT_ERROR
 
 

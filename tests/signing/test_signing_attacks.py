@@ -325,6 +325,8 @@ def test_verify_json_prints_json_on_errors_too(case: str, tmp_path: Path, capsys
     data = json.loads(captured.out)
     assert data["accepted"] is False and data["error"]["code"]
     assert data["error"]["message"] and "Traceback" not in captured.err + captured.out
+    # As every other command's --json reports an error, for scripts that read them all alike.
+    assert data["blad"] == {"kod": data["error"]["code"], "komunikat": data["error"]["message"]}
     assert captured.err.startswith("Błąd: ")
 
 
