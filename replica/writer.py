@@ -828,7 +828,11 @@ class ReplicaWriter:
         values: dict[str, Any] = {"zaktualizowano": dt.datetime.now(dt.UTC)}
         live = {"znacznik": header.watermark, "id_zasilenia": header.run_id, "numer_paczki": header.sequence}
         if header.kind == INCREMENTAL:
-            values.update(live)
+            # An incremental batch without a Znacznik (a correction an office's system sends by hand) claims no
+            # position in the source: the feeder's position (watermark, run, number) stays. It wiped them, and
+            # the feeding module's next run then refused to go on without a new full feed.
+            if header.watermark is not None:
+                values.update(live)
         elif header.final:
             values.update(live)
             values.update(

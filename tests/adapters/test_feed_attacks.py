@@ -481,6 +481,24 @@ def test_a_replayed_batch_is_acknowledged_and_applied_once(tmp_path: Path) -> No
     assert [key for key, _c, _s in live_people(tmp_path / "pup.sqlite")] == ["A-1", "A-2"]
 
 
+def test_an_incremental_batch_without_a_watermark_keeps_the_feeders_position(tmp_path: Path) -> None:
+    """A correction sent without Znacznik (by PHP's SoapClient in the independent clients' pass) wiped the
+    watermark, run and number: StanZasilania then had none, and the feeding module refused its next
+    incremental run until a new full feed."""
+    writer = ReplicaWriter(f"sqlite:///{tmp_path / 'pup.sqlite'}", "PUP", duplicates="refuse")
+    try:
+        writer.apply(BatchHeader("PUP", "PELNA", "p-1", "pelne", 1, "v1;F;od=;do=2026-01-01"), [person("A-1", "Jedna")])
+        changes = BatchHeader("PUP", INCREMENTAL, "z-1", "zmiany", 1, "v1;I;od=2026-01-01;do=2026-02-01")
+        writer.apply(changes, [person("A-2", "Druga")])
+        before = writer.status()
+        writer.apply(BatchHeader("PUP", INCREMENTAL, "korekta-1"), [person("A-3", "Trzecia")])
+        after = writer.status()
+        assert (after.watermark, after.run_id, after.sequence) == (before.watermark, "zmiany", 1)
+        assert after.people == 3  # the correction itself was applied
+    finally:
+        writer.dispose()
+
+
 def test_a_batch_number_reused_with_other_people_is_refused_and_a_true_retry_still_acknowledged(tmp_path: Path) -> None:
     # A second feeder resuming the same run (or one that rebuilt its batch) sent number 1 again with another
     # person: it was acknowledged as a repeat (Powtorzona) and the person silently left out.
