@@ -394,7 +394,7 @@ class Documents:
     def render(self, caller: Caller, case_id: str, role: str) -> bytes:
         """A document rendered to HTML with the template version it was made from."""
         stored = self.document_readonly(caller, case_id, role)
-        from_template = self.templates.get(self._template_id(stored.id))
+        from_template = _made_from(stored, self.templates.get(self._template_id(stored.id)))
         return self.renderer.html(from_template, stored.content)
 
     def pdf(self, caller: Caller, case_id: str, role: str) -> bytes:
@@ -409,7 +409,7 @@ class Documents:
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
             content, template_id = stored.content, stored.template_id
-        template = self.templates.get(template_id)
+        template = _made_from(stored, self.templates.get(template_id))
         verifier = self.signing.verifier
         found = signature_count(content)
         reports = (verifier.verify(content).render(),) if verifier is not None and found else ()
@@ -1066,6 +1066,25 @@ class Documents:
     def _file(self, row: _Stored | StoredDocument) -> DocumentFile:
         document_type, version = self.templates.identity(row.template_id)
         return DocumentFile(row.id, row.case_id, row.role, document_type, version, row.content, row.sha256)
+
+
+def _made_from(stored: DocumentFile | StoredDocument, template: Template) -> Template:
+    """The template version a stored document names as its own (`OpisDokumentu`: type and version, in the
+    type's namespace, covered by its SHA-256 and any signature), if it is the one its row links it to; a link
+    rewritten behind the hub's back (another version's visualisation) is `DocumentTampered`."""
+    ns = "{" + template.namespace + "}"
+    description = xmlsafe.parse_bytes(stored.content).find(f"{ns}OpisDokumentu")
+    named: tuple[str | None, str | None] = (None, None)
+    if description is not None:
+        named = (description.findtext(f"{ns}RodzajDokumentu"), description.findtext(f"{ns}WersjaSzablonu"))
+    if named != (template.document_type, str(template.version)):
+        _log.error("Dokument %s sprawy %s (%s) wskazuje inną wersję szablonu.", stored.id, stored.case_id, stored.role)
+        raise DocumentTampered(
+            f"Dokument {stored.role} sprawy {stored.case_id} wskazuje w bazie huba wersję {template.version} szablonu "
+            f"{template.document_type}, a nie tę, z której powstał (zmieniono go poza platformą); nie zwizualizowano "
+            "go. Zgłoś to administratorowi."
+        )
+    return template
 
 
 def _same_content(signed: bytes, generated: bytes) -> bool:

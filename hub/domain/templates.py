@@ -15,6 +15,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import logging
 import math
 import re
 import threading
@@ -81,6 +82,21 @@ _NUMBERING_ATTEMPTS = 32
 """How often a new version is numbered again when another took its number (far more than editors at once)."""
 SYSTEM_AUTHOR = "platforma"
 """The author of the shipped versions, imported on first start."""
+#: The SHA-256 a version's last change recorded for its one-file export, read in the statement that reads the
+#: version (`Templates._checked`; two statements could see a change between them on PostgreSQL).
+_RECORDED_SHA256 = (
+    select(TemplateChange.sha256)
+    .where(
+        TemplateChange.document_type == TemplateVersion.document_type,
+        TemplateChange.version == TemplateVersion.version,
+    )
+    .order_by(TemplateChange.id.desc())
+    .limit(1)
+    .correlate(TemplateVersion)
+    .scalar_subquery()
+)
+
+_log = logging.getLogger(__name__)
 
 
 class TemplateAction(enum.StrEnum):
@@ -102,6 +118,15 @@ class UnknownTemplate(PlatformError):
     """A document type or template version the platform does not have."""
 
     code = "NIEZNANY_SZABLON"
+
+
+class TemplateTampered(PlatformError):
+    """A template version whose XSD, XSL or metadata no longer match the SHA-256 its history recorded (changed
+    behind the hub's back): no document is made or rendered with it. Ours (soap:Server): the caller did nothing
+    wrong."""
+
+    code = "NARUSZONA_INTEGRALNOSC_SZABLONU"
+    client_error = False
 
 
 class InvalidTemplate(PlatformError):
@@ -509,14 +534,14 @@ class Templates:
         if kept is not None:
             return kept if kept.active else replace(kept, active=True)
         with Session(self.engine) as session:
-            row = session.scalar(
-                select(TemplateVersion).where(
+            row = session.execute(
+                select(TemplateVersion, _RECORDED_SHA256).where(
                     TemplateVersion.document_type == document_type, TemplateVersion.active.is_(True)
                 )
-            )
+            ).first()
             if row is None:
                 raise UnknownTemplate(f"Nieznany rodzaj dokumentu: {document_type}.")
-            return self._keep(_template(row))
+            return self._keep(self._checked(*row))
 
     def get(self, template_id: int) -> Template:
         """One version by its id."""
@@ -526,10 +551,30 @@ class Templates:
         if kept is not None and flags is not None:
             return kept if kept.active == flags.active else replace(kept, active=bool(flags.active))
         with Session(self.engine) as session:
-            row = session.get(TemplateVersion, template_id)
+            row = session.execute(
+                select(TemplateVersion, _RECORDED_SHA256).where(TemplateVersion.id == template_id)
+            ).first()
             if row is None:
                 raise UnknownTemplate(f"Nieznana wersja szablonu: {template_id}.")
-            return self._keep(_template(row))
+            return self._keep(self._checked(*row))
+
+    @staticmethod
+    def _checked(row: TemplateVersion, recorded: str | None) -> Template:
+        """A version read from the database (with `recorded`, `_RECORDED_SHA256`), if its content is what its
+        last recorded change left (the SHA-256 of its one-file export in `zmiany_szablonow`); `TemplateTampered`
+        if not (its row rewritten with the triggers dropped: a document would be rendered with a stylesheet it
+        was not made with). A version made before the history was kept has no row to compare with."""
+        template = _template(row)
+        if recorded is not None and recorded != template.file_sha256:
+            _log.error(
+                "Wersja %s szablonu %s nie zgadza się ze skrótem SHA-256 z historii.", row.version, row.document_type
+            )
+            raise TemplateTampered(
+                f"Wersja {row.version} szablonu {row.document_type} w bazie huba nie zgadza się ze skrótem SHA-256 "
+                "zapisanym w historii szablonu (zmieniono ją poza platformą); nie użyto jej. "
+                "Zgłoś to administratorowi."
+            )
+        return template
 
     def _keep(self, template: Template) -> Template:
         """Keep a used version (immutable) for the next `active` or `get`."""
@@ -556,14 +601,14 @@ class Templates:
     def version(self, document_type: str, version: int) -> Template:
         """One version by type and number."""
         with Session(self.engine) as session:
-            row = session.scalar(
-                select(TemplateVersion).where(
+            row = session.execute(
+                select(TemplateVersion, _RECORDED_SHA256).where(
                     TemplateVersion.document_type == document_type, TemplateVersion.version == version
                 )
-            )
+            ).first()
             if row is None:
                 raise UnknownTemplate(f"Szablon {document_type} nie ma wersji {version}.")
-            return _template(row)
+            return self._checked(*row)
 
     def template(self, caller: Caller, document_type: str, version: int | None = None) -> Template:
         """One version for a template editor: the given one, or the active one when `version` is None."""
