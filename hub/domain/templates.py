@@ -635,7 +635,7 @@ class Templates:
             ).all()
             entries = [
                 TemplateHistoryEntry(
-                    _utc(r.time), r.document_type, r.version, TemplateAction(r.action), r.actor, r.office, r.sha256
+                    r.time, r.document_type, r.version, TemplateAction(r.action), r.actor, r.office, r.sha256
                 )
                 for r in rows
             ]
@@ -646,7 +646,7 @@ class Templates:
                     template = _template(row)
                     entries.append(
                         TemplateHistoryEntry(
-                            _utc(template.created),
+                            template.created,
                             document_type,
                             template.version,
                             TemplateAction.NEW_VERSION,
@@ -953,7 +953,3 @@ def _as_made_by(root: etree._Element, namespace: str, metadata: dict[str, Any], 
         title.text = str(metadata.get("tytul", ""))
     return root
 
-
-def _utc(time: dt.datetime) -> dt.datetime:
-    """A stored time made comparable: SQLite gives it back naive (in UTC)."""
-    return time if time.tzinfo is not None else time.replace(tzinfo=dt.UTC)

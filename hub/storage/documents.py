@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.storage.tables import HubBase
+from hub.storage.tables import HubBase, UtcDateTime
 
 
 class TemplateVersion(HubBase):
@@ -26,7 +26,7 @@ class TemplateVersion(HubBase):
     xsl: Mapped[str] = mapped_column("wizualizacja", Text)
     metadata_json: Mapped[str] = mapped_column("metadane", Text)
     author: Mapped[str] = mapped_column("autor_zmiany", String(120))
-    created: Mapped[dt.datetime] = mapped_column("utworzono", DateTime(timezone=True))
+    created: Mapped[dt.datetime] = mapped_column("utworzono", UtcDateTime())
     active: Mapped[bool] = mapped_column("aktywna", Boolean, default=False)
     used: Mapped[bool] = mapped_column("uzyta", Boolean, default=False)
 
@@ -43,7 +43,7 @@ class TemplateChange(HubBase):
     action: Mapped[str] = mapped_column("czynnosc", String(16))  # UTWORZENIE, IMPORT, ZMIANA, AKTYWACJA
     actor: Mapped[str] = mapped_column("kto", String(120))
     office: Mapped[str] = mapped_column("urzad", String(32))
-    time: Mapped[dt.datetime] = mapped_column("czas", DateTime(timezone=True))
+    time: Mapped[dt.datetime] = mapped_column("czas", UtcDateTime())
     sha256: Mapped[str] = mapped_column("skrot_sha256", String(64))
 
 
@@ -59,7 +59,7 @@ class Case(HubBase):
     requester_group: Mapped[str] = mapped_column("grupa_wnioskodawcy", String(64))
     recipient_office: Mapped[str] = mapped_column("urzad_adresata", String(32), index=True)
     state: Mapped[str] = mapped_column("stan", String(32))
-    created: Mapped[dt.datetime] = mapped_column("utworzono", DateTime(timezone=True))
+    created: Mapped[dt.datetime] = mapped_column("utworzono", UtcDateTime())
     refusal: Mapped[str | None] = mapped_column("powod_odmowy", Text, nullable=True)
 
 
@@ -75,7 +75,7 @@ class StoredDocument(HubBase):
     content: Mapped[bytes] = mapped_column("tresc", LargeBinary)
     sha256: Mapped[str] = mapped_column("skrot_sha256", String(64))
     author: Mapped[str] = mapped_column("autor", String(120))
-    created: Mapped[dt.datetime] = mapped_column("utworzono", DateTime(timezone=True))
+    created: Mapped[dt.datetime] = mapped_column("utworzono", UtcDateTime())
     signer_pesel: Mapped[str | None] = mapped_column("pesel_podpisujacego", String(11), nullable=True)
 
 
@@ -86,7 +86,7 @@ class Transition(HubBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column("sprawa", ForeignKey("sprawy_dokumentow.id"), index=True)
-    time: Mapped[dt.datetime] = mapped_column("czas", DateTime(timezone=True))
+    time: Mapped[dt.datetime] = mapped_column("czas", UtcDateTime())
     actor: Mapped[str] = mapped_column("kto", String(120))
     office: Mapped[str] = mapped_column("urzad", String(32))
     from_state: Mapped[str] = mapped_column("ze_stanu", String(32))
@@ -105,4 +105,4 @@ class Receipt(HubBase):
     kind: Mapped[str] = mapped_column("rodzaj", String(8))
     document_id: Mapped[str] = mapped_column("dokument", ForeignKey("dokumenty.id"))
     content: Mapped[bytes] = mapped_column("tresc", LargeBinary)
-    created: Mapped[dt.datetime] = mapped_column("utworzono", DateTime(timezone=True))
+    created: Mapped[dt.datetime] = mapped_column("utworzono", UtcDateTime())

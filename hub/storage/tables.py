@@ -11,11 +11,30 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, String, Text, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, String, Text, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from replica.sqlite import sqlite_file
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A moment, given back with its offset (UTC) on every database: SQLite's DATETIME kept no offset and gave
+    stored times back naive, so one case's DataZlozenia went out with +00:00 from one operation and without it
+    (local time of no known zone, to an xs:dateTime reader) from another. Stored in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None or value.tzinfo is None:
+            return value  # naive: already UTC, as everything the hub writes
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class HubBase(DeclarativeBase):
@@ -35,7 +54,7 @@ class User(HubBase):
     active: Mapped[bool] = mapped_column("aktywny", Boolean, default=True)
     roles: Mapped[str] = mapped_column("role", String(300), default="UZYTKOWNIK")
     locked: Mapped[bool] = mapped_column("zablokowany", Boolean, default=False)
-    locked_until: Mapped[dt.datetime | None] = mapped_column("zablokowany_do", DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column("zablokowany_do", UtcDateTime())
     # Attempts since the last successful login, counted before their password is checked (being checked or
     # failed): the lockout's arbiter across threads, processes and hubs (hub.domain.accounts).
     failed_attempts: Mapped[int] = mapped_column("nieudane_proby", Integer, default=0)
@@ -93,6 +112,7 @@ def hub_engine(url: str) -> Engine:
     """The engine of the hub's database, with its schema created and its append-only tables guarded."""
     # Imported here: the documents' tables (and so their guards) are declared on this module's base.
     from hub.storage.guards import install_guards
+
     path = sqlite_file(url)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ signatures and the checks of a template are there.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from spyne import Application, ByteArray, ServiceBase, rpc
@@ -66,7 +65,7 @@ def _version(template: Template) -> Szablon:
         Aktywna=template.active,
         Uzyta=template.used,
         AutorZmiany=template.author,
-        Utworzono=_utc(template.created),
+        Utworzono=template.created,
         Tytul=template.title,
     )
 
@@ -83,13 +82,6 @@ def _change(entry: TemplateHistoryEntry) -> ZmianaSzablonu:
     )
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """A stored time with its offset: SQLite gives it back naive (in UTC), and an xs:dateTime without an offset
-    is local time of no known zone to a client (ZlozWniosek gave a case's DataZlozenia with +00:00, the inboxes
-    without)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def _bytes(content: Any) -> bytes:
     """A ByteArray parameter as bytes (Spyne gives a list of chunks)."""
     return b"".join(content) if isinstance(content, list | tuple) else bytes(content or b"")
@@ -103,7 +95,7 @@ def _case(case: CaseView) -> Sprawa:
         UrzadWnioskodawcy=case.requester_office,
         UrzadAdresata=case.recipient_office,
         Stan=case.state,
-        DataZlozenia=_utc(case.created),
+        DataZlozenia=case.created,
         PowodOdmowy=case.refusal,
     )
 
