@@ -372,6 +372,7 @@ def _preparing(directory: Path, progress: Callable[[str, int, int], Callable[[in
     `flock`, released when the first ends or dies) and then reuses what it made."""
     descriptor = os.open(directory / ".przygotowanie.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        os.fchmod(descriptor, 0o600)  # one made before with wider modes is closed, as the folder's files are
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
