@@ -139,6 +139,12 @@ def open_seals(config: Config) -> Seals:
             )
         holders.setdefault(fingerprint, seal.office)
         offices[seal.office] = key
+    if hub_key is not None and hub_key.certificate.fingerprint(hashes.SHA256()) in holders:
+        office = holders[hub_key.certificate.fingerprint(hashes.SHA256())]
+        problems.append(
+            f"{name}:hub.seal_key: pieczęć huba jest pieczęcią urzędu {office}; pokwitowania huba wyglądałyby na "
+            "wystawione przez ten urząd — hub potrzebuje własnej pieczęci [PIECZEC_INNEGO_PODMIOTU]"
+        )
     seals = Seals(hub_key, offices)
     if problems:
         seals.close()

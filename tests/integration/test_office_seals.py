@@ -525,6 +525,18 @@ def test_one_seal_for_two_offices_is_refused_and_another_name_is_accepted_when_c
     HubCore.open(settings.load(renamed, environ={**hub.environment, **PINS})).close()
 
 
+def test_the_hubs_seal_may_not_be_an_offices_seal(hub: SealedHub) -> None:
+    """PUP's seal configured as the hub's: every receipt would read as issued by PUP (found by the tampering
+    pass, copying pieczec-PUP.p12 over the hub's seal file). The check of one seal per office left the hub's out."""
+
+    def hub_seals_as_pup(config: dict[str, Any]) -> None:
+        config["hub"].update(seal_key=PUP_SEAL, seal_key_password_env=PUP_PIN)
+
+    message = _start_error(hub.variant("pieczec-huba-urzedu", hub_seals_as_pup), PINS)
+    assert "hub.seal_key: pieczęć huba jest pieczęcią urzędu PUP" in message
+    assert "[PIECZEC_INNEGO_PODMIOTU]" in message and "Traceback" not in message
+
+
 def test_platforma_serve_with_a_wrong_pin_prints_one_line_and_no_traceback(hub: SealedHub) -> None:
     path = hub.variant("serve-zly-pin", _no_change)
     environment = {**os.environ, **hub.environment, **PINS, PUP_PIN: "0000"}
