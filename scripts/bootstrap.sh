@@ -10,7 +10,7 @@ want_test=0
 # Debian packages: what the platform itself needs at run time (PDF reports: weasyprint's Pango and fonts),
 # and what the test suite drives for real (see ../shared/STACK.md).
 RUNTIME_PACKAGES=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
-TEST_PACKAGES=(xmlsec1 softhsm2 postgresql chromium php-cli php-soap nodejs)  # php, node: generated-client tests
+TEST_PACKAGES=(xmlsec1 softhsm2 postgresql chromium php-cli php-soap nodejs openssl)  # php, node: generated-client tests; openssl: independent checks
 
 install_system_packages() {
   local missing=()

@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import SignatureAlgorithmOID
 
 from . import constants as c
 from ._cache import BoundedCache
@@ -281,6 +282,31 @@ def build_path(
     return CertificationPath(certificates, anchor, problems + tuple(timed))
 
 
+#: Signature algorithms no longer accepted for certificates (OpenSSL here refuses to check them at all).
+_WEAK_SIGNATURES = {
+    SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA-1",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: "SHA-1",
+    SignatureAlgorithmOID.DSA_WITH_SHA1: "SHA-1",
+    SignatureAlgorithmOID.RSA_WITH_MD5: "MD5",
+}
+
+
+def _weak_signature(
+    cert: x509.Certificate, store: TrustStore, intermediates: Sequence[x509.Certificate]
+) -> PathProblem | None:
+    """Why the path stopped at ``cert`` when its issuer is known but signed it with SHA-1 or MD5: "the issuer
+    is no trust anchor" named the wrong cause of a certificate its trusted issuer did sign."""
+    weak = _WEAK_SIGNATURES.get(cert.signature_algorithm_oid)
+    known = bool(store.anchors_for_subject(cert.issuer)) or any(c.subject == cert.issuer for c in intermediates)
+    if weak is None or not known:
+        return None
+    return PathProblem(
+        "NIEOBSLUGIWANY_ALGORYTM",
+        f"Certyfikat {display_name(cert.subject)} podpisano algorytmem {weak}, którego nie uznaje się już za "
+        "bezpieczny; ścieżki certyfikacji do zaufanego urzędu nie zbudowano.",
+    )
+
+
 def _build_path(
     cert: x509.Certificate, store: TrustStore, intermediates: Sequence[x509.Certificate]
 ) -> tuple[tuple[x509.Certificate, ...], TrustAnchor | None, tuple[PathProblem, ...]]:
@@ -310,7 +336,7 @@ def _build_path(
         path.append(issuer)
         current = issuer
     if anchor is None:
-        problem = PathProblem(
+        problem = _weak_signature(current, store, intermediates) or PathProblem(
             "BRAK_ZAUFANIA",
             "Nie zbudowano ścieżki certyfikacji do zaufanego urzędu: wystawca "
             f"{display_name(current.issuer)} nie jest kotwicą zaufania.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from signing import InvalidInput, SoftwareKey, TrustStore, VerifierConfig, XadesSigner, XadesVerifier
+from signing.trust import build_path
 
 from .conftest import NOW, fixture_certificate, fixture_path
 from .documents import wniosek
@@ -116,3 +118,32 @@ def test_signer_from_another_pki_is_not_trusted(live_verifier: XadesVerifier) ->
     report = live_verifier.verify(signed)
     assert report.valid and not report.trusted
     assert report.reason_codes == ("BRAK_ZAUFANIA",)
+
+
+def test_a_certificate_its_trusted_issuer_signed_with_sha1_is_named_so(tmp_path: Path) -> None:
+    """A trusted root's SHA-1 signature on a certificate (OpenSSL here refuses to check SHA-1 at all) was
+    reported as "the issuer is no trust anchor": the root is one. The reason now names the algorithm."""
+    from tests.conftest import require_tool
+
+    openssl = require_tool("openssl", "openssl")
+
+    def run(*arguments: str) -> None:
+        subprocess.run([openssl, *arguments], check=True, capture_output=True, timeout=60, cwd=tmp_path)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-sha256",
+        "-days", "2", "-subj", "/CN=Testowe CA")
+    run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
+        "-subj", "/CN=Jan Testowy")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-sha1",
+        "-days", "1", "-out", "leaf.pem")  # fmt: skip
+    root = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    leaf = x509.load_pem_x509_certificate((tmp_path / "leaf.pem").read_bytes())
+    path = build_path(leaf, TrustStore.from_certificates([root]), [], [])
+    assert path.anchor is None
+    assert [p.code for p in path.problems] == ["NIEOBSLUGIWANY_ALGORYTM"]
+    assert "SHA-1" in path.problems[0].message and "Jan Testowy" in path.problems[0].message
+    # Signed with SHA-256 by the same root, the path is built.
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-sha256",
+        "-days", "1", "-out", "leaf256.pem")  # fmt: skip
+    good = x509.load_pem_x509_certificate((tmp_path / "leaf256.pem").read_bytes())
+    assert build_path(good, TrustStore.from_certificates([root]), [], []).anchor is not None
