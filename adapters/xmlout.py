@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import MODEL_NS, NOT_XML, RowProblem, escape
+from adapters.base import MODEL_NS, NOT_XML, RowProblem, escape_checked
+from contract.identifiers import has_pesel_form
 
 _CENT = Decimal("0.01")
 MAX_TEXT = 500
@@ -55,8 +56,8 @@ def el(name: str, value: Any) -> str:
     found = _FORMATTED.get(key)
     if found is not None:
         return found
-    text = _source_text(value, name) if isinstance(value, str) else str(value)
-    return _remember(key, f"<m:{name}>{escape(text)}</m:{name}>")
+    text = _source_text(value, name)
+    return _remember(key, f"<m:{name}>{escape_checked(text)}</m:{name}>")
 
 
 def text(name: str, value: Any, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
@@ -77,7 +78,7 @@ def _text_element(name: str, value: Any, what: str, required: bool, limit: int =
     trimmed = _source_text(value, what).strip()
     if len(trimmed) > limit:
         raise RowProblem(f"wartość dłuższa niż {limit} znaków: {what}")
-    return f"<m:{name}>{escape(trimmed)}</m:{name}>"
+    return f"<m:{name}>{escape_checked(trimmed)}</m:{name}>"
 
 
 def _source_text(value: Any, what: str) -> str:
@@ -109,7 +110,7 @@ def pesel_text(value: Any, what: str) -> str | None:
     if not value:
         return None
     text = _source_text(value, what).strip()
-    if not (len(text) == 11 and text.isascii() and text.isdigit()):
+    if not has_pesel_form(text):
         raise RowProblem(f"PESEL nie składa się z 11 cyfr: {what}")
     return text
 
@@ -314,7 +315,7 @@ def _escaped(value: Any) -> str:
         raise RowProblem("brak wymaganej wartości")
     if len(trimmed) > MAX_TEXT:
         raise RowProblem(f"wartość dłuższa niż {MAX_TEXT} znaków")
-    return escape(trimmed)
+    return escape_checked(trimmed)
 
 
 def _money(value: Any) -> str:

@@ -32,7 +32,7 @@ from audit.schema import DisclosureRow
 from audit.store import AuditStore
 from audit.templates import PDF_TEMPLATE
 from contract.errors import InvalidPesel
-from contract.identifiers import validate_pesel
+from contract.identifiers import has_pesel_form, validate_pesel
 
 REPORT_NS = "urn:pl:platforma-komunikacyjna:raport:1"
 _R = "{" + REPORT_NS + "}"
@@ -100,7 +100,7 @@ class ReportRequest:
         if self.kind is ReportKind.PERIOD and self.since is None and self.until is None:
             raise ReportError("Raport za okres wymaga podania początku lub końca okresu.")
         if self.pesel is not None:
-            if not (len(self.pesel) == 11 and self.pesel.isascii() and self.pesel.isdigit()):
+            if not has_pesel_form(self.pesel):
                 raise ReportError("Numer PESEL musi składać się z 11 cyfr.")
             try:  # as on SOAP: a number that cannot be anyone's yields no "no disclosures" document
                 validate_pesel(self.pesel)

@@ -35,6 +35,12 @@ def is_valid_login(value: object) -> bool:
 _PESEL_TEXT = re.compile(r"[0-9]{11}", re.ASCII)
 
 
+def has_pesel_form(text: str) -> bool:
+    """Whether `text` is written as a PESEL is: exactly eleven ASCII digits (`str.isdigit` also takes other
+    scripts' digits). The check digit and date are `validate_pesel`'s."""
+    return _PESEL_TEXT.fullmatch(text) is not None
+
+
 def validate_pesel(value: str) -> str:
     """Return the PESEL (eleven ASCII digits; white space around them is dropped), or raise `InvalidPesel`
     with a Polish reason.
@@ -44,7 +50,7 @@ def validate_pesel(value: str) -> str:
     none of which the contract's "11 cyfr" allows.
     """
     text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or not _PESEL_TEXT.fullmatch(text):
+    if not isinstance(text, str) or not has_pesel_form(text):
         raise InvalidPesel("Numer PESEL jest nieprawidłowy: musi mieć dokładnie 11 cyfr (0–9), bez spacji i kresek.")
     try:
         return str(stdnum_pesel.validate(text))

@@ -40,7 +40,7 @@ from contract.errors import (
     SchemaViolation,
     UnknownDataSet,
 )
-from contract.identifiers import normalise_name
+from contract.identifiers import has_pesel_form, normalise_name
 from replica.database import (
     NAME_KEY_LENGTH,
     STATE_ROW,
@@ -264,7 +264,7 @@ def pesel_is_valid(value: str) -> bool:
     compares the two on many values). A PESEL is eleven ASCII digits (`contract.identifiers.validate_pesel`):
     other scripts' digits, which `str.isdigit` also takes, are not one.
     """
-    if len(value) != 11 or not value.isascii() or not value.isdigit():
+    if not has_pesel_form(value):
         return False
     d = value.encode()  # ASCII digits: d[i] - 48 is the digit; the weights 1 3 7 9 1 3 7 9 1 3 sum to 44
     weighted = d[0] + 3 * d[1] + 7 * d[2] + 9 * d[3] + d[4] + 3 * d[5] + 7 * d[6] + 9 * d[7] + d[8] + 3 * d[9]

@@ -356,8 +356,7 @@ class Accounts:
         it); whether the lock is over."""
         if locked_until is None:
             return False
-        until = locked_until if locked_until.tzinfo else locked_until.replace(tzinfo=dt.UTC)
-        if until > self.clock():
+        if locked_until > self.clock():  # aware: `UtcDateTime`
             return False
         unlock = (
             update(User)

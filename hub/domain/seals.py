@@ -139,8 +139,8 @@ def open_seals(config: Config) -> Seals:
             )
         holders.setdefault(fingerprint, seal.office)
         offices[seal.office] = key
-    if hub_key is not None and hub_key.certificate.fingerprint(hashes.SHA256()) in holders:
-        office = holders[hub_key.certificate.fingerprint(hashes.SHA256())]
+    office = holders.get(hub_key.certificate.fingerprint(hashes.SHA256())) if hub_key is not None else None
+    if office is not None:
         problems.append(
             f"{name}:hub.seal_key: pieczęć huba jest pieczęcią urzędu {office}; pokwitowania huba wyglądałyby na "
             "wystawione przez ten urząd — hub potrzebuje własnej pieczęci [PIECZEC_INNEGO_PODMIOTU]"

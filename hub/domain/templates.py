@@ -952,4 +952,3 @@ def _as_made_by(root: etree._Element, namespace: str, metadata: dict[str, Any], 
     for title in root.iterfind(f"{ns}OpisDokumentu/{ns}Tytul"):
         title.text = str(metadata.get("tytul", ""))
     return root
-
