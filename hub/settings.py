@@ -39,7 +39,9 @@ from contract.files import FileTooLarge, NotARegularFile, read_bounded
 from contract.identifiers import LOGIN_RULE, is_valid_login, validate_pesel
 from replica.sqlite import resolve_sqlite_url, sqlite_file
 
-Code = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+#: A code (office, group, data set, category…): letters without diacritics, digits and `_ . -`, 1 to 64 of them.
+CODE_CHARACTERS, CODE_LENGTH = r"[A-Za-z0-9_.\-]", 64
+Code = Annotated[StrictStr, Field(min_length=1, max_length=CODE_LENGTH, pattern=rf"^{CODE_CHARACTERS}+$")]
 Text = Annotated[StrictStr, Field(max_length=500)]
 
 

@@ -70,9 +70,8 @@ def _configured_office(core: HubCore, office: str) -> None:
         )
 
 
-#: A group code: letters without diacritics, digits and `_ . -`, as the codes in platforma.toml are (logins:
-#: `contract.identifiers.LOGIN_PATTERN`).
-CODE_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+#: A group code, as the codes in platforma.toml are (`hub.settings.Code`; logins: `contract.identifiers`).
+CODE_PATTERN = re.compile(rf"{config_module.CODE_CHARACTERS}{{1,{config_module.CODE_LENGTH}}}")
 NAME_LENGTH = 200  # the `nazwa` columns of users and groups
 
 
