@@ -16,7 +16,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,10 @@ class ReplicaState(ReplicaBase):
 
 #: The state's identity columns, added to a replica created before they existed (`_add_columns`).
 IDENTITY_COLUMNS = ("zbior", "rodzaj", "administrator")
+#: What the hub's identity check reads, in SQL every replica database takes (the driver's own connection too):
+#: the state row with whatever columns a replica of its age has and, when there is none, whether anyone is in.
+_STATE_SQL = f"SELECT * FROM {ReplicaState.__tablename__} WHERE id = {STATE_ROW}"  # noqa: S608 - our own names
+_ANYONE_SQL = f"SELECT id FROM {Person.__tablename__} LIMIT 1"  # noqa: S608 - our own names
 
 
 def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: int = 2) -> Engine:
@@ -354,41 +358,57 @@ class ReplicaReader:
 
     def _check_identity(self, expected: ReplicaIdentity) -> None:
         """Refuse to answer from a replica that records another data set or kind than the configuration
-        names for it (a file copied over another office's, a URL pointing at the wrong database): its people
-        would be disclosed as that office's (guideline 5)."""
-        columns = {column["name"] for column in inspect(self.engine).get_columns(ReplicaState.__tablename__)}
-        if not set(IDENTITY_COLUMNS) <= columns:
-            return  # written before replicas recorded what they hold
+        names for it (a file copied over another office's, a URL pointing at the wrong database), or that
+        cannot say whose it is: its people would be disclosed as that office's (guideline 5)."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(*(ReplicaState.__table__.c[name] for name in IDENTITY_COLUMNS)).where(
-                    ReplicaState.__table__.c.id == STATE_ROW
-                )
-            ).one_or_none()
-        if row is None:
-            return
-        self._refuse_other(ReplicaIdentity(*row), expected)
+
+            def read(sql: str) -> tuple[list[str], list[Any]]:
+                result = connection.exec_driver_sql(sql)
+                return list(result.keys()), list(result.all())
+
+            self._refuse_unknown(read, expected)
 
     def _check_connection(self, connection: sqlite3.Connection) -> None:
         """`_check_identity` on a thread's own driver connection (see `_thread_connection`)."""
         if self.expected is None:
             return
-        table = ReplicaState.__tablename__
-        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
-        if not set(IDENTITY_COLUMNS) <= columns:
-            return  # written before replicas recorded what they hold (or no state yet: nobody is found)
-        row = connection.execute(
-            f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM {table} WHERE id = ?",  # noqa: S608 - our own names
-            (STATE_ROW,),
-        ).fetchone()
-        if row is not None:
-            self._refuse_other(ReplicaIdentity(*row), self.expected)
+
+        def read(sql: str) -> tuple[list[str], list[Any]]:
+            cursor = connection.execute(sql)
+            return [column[0] for column in cursor.description], cursor.fetchall()
+
+        self._refuse_unknown(read, self.expected)
+
+    def _refuse_unknown(self, read: Callable[[str], tuple[list[str], list[Any]]], expected: ReplicaIdentity) -> None:
+        """The one rule of both checks: the state row read as it is (a replica of any age), refused when it
+        records another identity or none that a writer could have left (`ReplicaIdentity.unrecorded`)."""
+        names, rows = read(_STATE_SQL)
+        if not rows:
+            if read(_ANYONE_SQL)[1]:
+                # The writer creates the state row in the transaction of the first people it writes.
+                raise ConfigurationError(
+                    f"Replika {self._shown} zawiera osoby, ale nie ma wiersza stanu (stan_repliki), który zapisuje, "
+                    f"czyje to dane; konfiguracja wskazuje ją dla: {expected.describe()}; zbiór nie jest udostępniany."
+                )
+            return  # never loaded: nobody is found
+        if not set(IDENTITY_COLUMNS) <= set(names):
+            return  # written before replicas recorded what they hold
+        state = dict(zip(names, rows[0], strict=True))
+        self._refuse_other(ReplicaIdentity(*(state[name] for name in IDENTITY_COLUMNS)), expected)
 
     def _refuse_other(self, recorded: ReplicaIdentity, expected: ReplicaIdentity) -> None:
-        """Raise `ConfigurationError` when the replica records another data set, kind or controller."""
+        """Raise `ConfigurationError` when the replica records another data set, kind or controller, or
+        leaves out a fact every writer records."""
+        missing = recorded.unrecorded()
+        if missing:
+            raise ConfigurationError(
+                f"Replika {self._shown} nie podaje, czyje dane zawiera: w stan_repliki brak wartości "
+                f"{', '.join(missing)} ({recorded.describe()}), a tak replik nie zapisuje żaden program platformy; "
+                f"konfiguracja wskazuje ją dla: {expected.describe()}; zbiór nie jest udostępniany."
+            )
         # A feeder that was not told the data set's own code records its kind's code (`platforma feed
         # --adapter ops` into a gmina's OPS-… replica): then only the kind can be compared.
-        named = recorded.data_set is not None and recorded.data_set != recorded.kind
+        named = recorded.data_set != recorded.kind
         wrong = [
             (name, mine, theirs)
             for name, mine, theirs in (
@@ -400,10 +420,15 @@ class ReplicaReader:
         ]
         if wrong:
             raise ConfigurationError(
-                f"Replika {make_url(self.url).render_as_string(hide_password=True)} zawiera "
+                f"Replika {self._shown} zawiera "
                 f"{recorded.describe()}, a konfiguracja wskazuje ją dla: {expected.describe()}; "
                 "zbiór nie jest udostępniany."
             )
+
+    @property
+    def _shown(self) -> str:
+        """The replica's URL as messages show it (no password)."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def _live(self) -> Any:
         """The filter on the live generation (a replica written before generations existed has none)."""

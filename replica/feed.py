@@ -36,6 +36,18 @@ class ReplicaIdentity:
             facts.append(f"administrator {self.controller}")
         return f"zbiór {self.data_set or '?'}" + (f" ({', '.join(facts)})" if facts else "")
 
+    def unrecorded(self) -> tuple[str, ...]:
+        """The facts a replica's state must record but does not (their columns: `zbior`, `rodzaj`).
+
+        The writer records the data set (the kind's code when not told it) and the kind together, in the
+        transaction that creates the state row; only the controller may stay unknown (`platforma feed` is
+        not told it). A state that records nothing is a replica created before identities were recorded,
+        its columns added by a writer and filled by its next batch: nothing is missing there.
+        """
+        if self == ReplicaIdentity(None, None, None):
+            return ()
+        return tuple(column for column, value in (("zbior", self.data_set), ("rodzaj", self.kind)) if value is None)
+
 
 @dataclass
 class Rejection:

@@ -377,6 +377,8 @@ class ReplicaWriter:
         `data_set` it does not hold (`check_identity`; `apply` checks again in its transaction)."""
         with self.engine.connect() as connection:
             state = connection.execute(select(STATE).where(STATE.c.id == STATE_ROW)).mappings().one_or_none()
+            if state is None:
+                self._refuse_stateless(connection)
         self._check_identity(None if state is None else dict(state), data_set)
 
     def _check_identity(self, state: dict[str, Any] | None, data_set: str | None) -> dict[str, Any]:
@@ -384,6 +386,14 @@ class ReplicaWriter:
         columns that record the identity where the replica has not recorded it yet (a new replica, or one
         created before identities were recorded)."""
         recorded = _recorded(state) if state is not None else ReplicaIdentity(None, None, None)
+        unrecorded = recorded.unrecorded()
+        if unrecorded:
+            raise ReplicaMismatch(
+                f"Replika {self._shown} nie podaje, czyje dane zawiera: w stan_repliki brak wartości "
+                f"{', '.join(unrecorded)} ({recorded.describe()}), a tak replik nie zapisuje żaden program platformy. "
+                "Niczego w niej nie zmieniono; sprawdź, kto zmieniał bazę repliki, albo utwórz ją na nowo "
+                "(zasilenie pełne do nowej, pustej bazy)."
+            )
         check_identity(recorded, self.identity)
         holds = ReplicaIdentity(
             recorded.data_set or self.identity.data_set,
@@ -570,10 +580,27 @@ class ReplicaWriter:
         self._analyzed += self._unanalyzed
         self._unanalyzed = 0
 
+    def _refuse_stateless(self, connection: Connection) -> None:
+        """Refuse a replica that holds people but no state row: the row is created in the transaction of the
+        first people written, so it was deleted, and with it what the replica holds (a writer creating it
+        anew would take over another office's people)."""
+        if connection.execute(select(Person.id).limit(1)).first() is not None:
+            raise ReplicaMismatch(
+                f"Replika {self._shown} zawiera osoby, ale nie ma wiersza stanu (stan_repliki), który zapisuje, "
+                "czyje to dane. Niczego w niej nie zmieniono; sprawdź, kto zmieniał bazę repliki, albo utwórz ją "
+                "na nowo (zasilenie pełne do nowej, pustej bazy)."
+            )
+
+    @property
+    def _shown(self) -> str:
+        """The replica's URL as messages show it (no password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def _lock_state(self, connection: Connection) -> dict[str, Any]:
         query = select(STATE).where(STATE.c.id == STATE_ROW).with_for_update()
         row = connection.execute(query).mappings().one_or_none()
         if row is None:
+            self._refuse_stateless(connection)
             values = {"id": STATE_ROW, "generacja": 1, "zaktualizowano": dt.datetime.now(dt.UTC)}
             connection.execute(insert(STATE).values(**values))
             row = connection.execute(query).mappings().one()
