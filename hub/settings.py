@@ -236,6 +236,7 @@ _FILES = (
     "client_crl",
     "audit_key",
     "audit_anchors",
+    "documents_key",
     "seal_key",
     "signature_trust",
     "signature_crls",
@@ -279,6 +280,9 @@ class HubSettings(_Frozen):
     seal_key_password_env: EnvName | None = None
     signature_trust: Url | None = None
     signature_crls: Url | None = None
+    # The key of the integrity tags of stored documents and receipts (`hub.storage.integrity`), made on the first
+    # start; default `klucze/klucz-dokumentow` beside this file. Back it up with the database.
+    documents_key: Url | None = None
     # Rendering of documents (HTML and PDF, `hub.domain.rendering`): each runs in a worker process, killed after
     # `render_timeout_seconds` (a stylesheet can run for ever) and limited to `render_memory_mb` of address space
     # (a worker maps about 380 MB once weasyprint and its fonts are loaded, so less renders nothing);
@@ -621,7 +625,7 @@ def _check_tls(hub: HubSettings, path: Path) -> list[str]:
         problems.append(f"{where}.client_crl: lista CRL wymaga certyfikatów CA klientów (client_ca)")
     for name in _FILES:
         value = getattr(hub, name)
-        if name in ("audit_key", "audit_anchors") or not value or value.startswith(PKCS11_SCHEME):
+        if name in ("audit_key", "audit_anchors", "documents_key") or not value or value.startswith(PKCS11_SCHEME):
             continue
         file = Path(value)
         if not (file.is_file() or (name in ("signature_trust", "signature_crls") and file.is_dir())):

@@ -51,6 +51,16 @@ from hub.domain.templates import Template, Templates, schema_mismatch
 from hub.domain.visualisation import signature_count
 from hub.settings import Config
 from hub.storage.documents import Case, Receipt, StoredDocument, TemplateVersion, Transition
+from hub.storage.integrity import (
+    DEFAULT_KEY,
+    DOCUMENT,
+    RECEIPT,
+    IntegrityKey,
+    IntegrityTag,
+    insert_tag,
+    open_key,
+    tag_of,
+)
 from hub.storage.tables import User
 from signing import (
     RevocationSources,
@@ -197,6 +207,7 @@ class _Stored:
     template_id: int
     content: bytes
     sha256: str
+    tag: str | None = None  # its integrity tag as read (`hub.storage.integrity`); None if it has none
 
 
 _AnyCase = TypeVar("_AnyCase", Case, _CaseRow)
@@ -210,9 +221,17 @@ _CASE_WITH_DOCUMENT = (
         StoredDocument.template_id.label("template_id"),
         StoredDocument.content.label("content"),
         StoredDocument.sha256.label("sha256"),
+        IntegrityTag.tag.label("tag"),
     )
     .outerjoin(StoredDocument, and_(StoredDocument.case_id == Case.id, StoredDocument.role == bindparam("role")))
+    .outerjoin(IntegrityTag, tag_of(DOCUMENT, StoredDocument.id))
     .where(Case.id == bindparam("case_id"))
+)
+#: A case's document of a role with its integrity tag.
+_DOCUMENT_WITH_TAG = (
+    select(StoredDocument, IntegrityTag.tag)
+    .outerjoin(IntegrityTag, tag_of(DOCUMENT, StoredDocument.id))
+    .where(StoredDocument.case_id == bindparam("case_id"), StoredDocument.role == bindparam("role"))
 )
 #: The same and, for an acceptance, the id and `uzyta` of the active version of the certificate's type (no
 #: second round trip to `Templates.active` when that version is used, and so kept in memory).
@@ -299,6 +318,7 @@ class Documents:
         signing: SigningPolicy,
         seals: Seals,
         renderer: Renderer,
+        integrity: IntegrityKey,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -309,6 +329,7 @@ class Documents:
         self.seals = seals
         self.seal = seals.receipts  # the hub's own seal: receipts
         self.renderer = renderer  # HTML and PDF, in worker processes bounded in time and memory
+        self.integrity = integrity  # the tags of stored documents and receipts, checked on every read
 
     def close(self) -> None:
         """Close the seals' token sessions and stop the rendering processes."""
@@ -388,8 +409,13 @@ class Documents:
         """The receipts issued in a case, oldest first."""
         with Session(self.engine) as session:
             self._party_case(session, caller, case_id)
-            rows = session.scalars(select(Receipt).where(Receipt.case_id == case_id).order_by(Receipt.created))
-            return [row.content for row in rows]
+            rows = session.execute(
+                select(Receipt, IntegrityTag.tag)
+                .outerjoin(IntegrityTag, tag_of(RECEIPT, Receipt.id))
+                .where(Receipt.case_id == case_id)
+                .order_by(Receipt.created)
+            ).all()
+            return [self._checked_receipt(row, tag) for row, tag in rows]
 
     def render(self, caller: Caller, case_id: str, role: str) -> bytes:
         """A document rendered to HTML with the template version it was made from."""
@@ -476,7 +502,7 @@ class Documents:
             if case.state != SUBMITTED:
                 raise WrongState(f"Wniosek w sprawie {case_id} nie czeka na rozpatrzenie (stan: {case.state}).")
             assert request_doc is not None
-            self._checked(request_doc)
+            self._checked(request_doc, request_doc.tag)
             self._advance(connection, case_id, caller, SUBMITTED, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
         kept = self.templates.kept(row.active_template) if row.active_used else None
         try:
@@ -546,7 +572,7 @@ class Documents:
             raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
         if generated is None:
             raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
-        return case, self._checked(generated)
+        return case, self._checked(generated, generated.tag)
 
     def _deliver(
         self,
@@ -662,7 +688,7 @@ class Documents:
         assert row is not None
         if row.document_id is None:
             return case, None, row
-        return case, _Stored(row.document_id, case_id, role, row.template_id, row.content, row.sha256), row
+        return case, _Stored(row.document_id, case_id, role, row.template_id, row.content, row.sha256, row.tag), row
 
     def _controller_check(self, caller: Caller, case_id: str, found: _AnyCase | None, what: str) -> _AnyCase:
         """The case if the caller may decide it: a signer of the controller office who is not the request's
@@ -912,6 +938,8 @@ class Documents:
             created=_now(),
             signer_pesel=signer_pesel,
         )
+        tag = self.integrity.document(stored.id, case_id, role, template_id, stored.sha256)
+        insert_tag(executor, DOCUMENT, stored.id, tag)
         return stored
 
     def _move(self, session: Session, case: Case, caller: Caller, state: str, digest: str, note: str) -> None:
@@ -989,20 +1017,18 @@ class Documents:
         _INSERT_RECEIPT(
             executor, id=receipt_id, case_id=case_id, kind=kind, document_id=stored.id, content=content, created=_now()
         )
+        insert_tag(executor, RECEIPT, receipt_id, self.integrity.receipt(receipt_id, case_id, kind, stored.id, content))
         return content
 
-    @classmethod
-    def _stored(cls, session: Session, case_id: str, role: str) -> StoredDocument | None:
+    def _stored(self, session: Session, case_id: str, role: str) -> StoredDocument | None:
         """A case's document of a role, checked (`_checked`)."""
-        row = session.scalar(
-            select(StoredDocument).where(StoredDocument.case_id == case_id, StoredDocument.role == role)
-        )
-        return None if row is None else cls._checked(row)
+        found = session.execute(_DOCUMENT_WITH_TAG, {"case_id": case_id, "role": role}).first()
+        return None if found is None else self._checked(found[0], found[1])
 
-    @staticmethod
-    def _checked(row: _AnyDocument) -> _AnyDocument:
+    def _checked(self, row: _AnyDocument, tag: str | None) -> _AnyDocument:
         """A stored document whose bytes match the SHA-256 stored when it was made (the same bytes the receipts
-        name); `DocumentTampered` if they differ."""
+        name), and whose integrity tag matches what identifies it (`hub.storage.integrity`: bytes and SHA-256
+        rewritten together behind the hub's back); `DocumentTampered` if either does not."""
         if sha256(row.content) != row.sha256:
             _log.error(
                 "Dokument %s sprawy %s (%s) nie zgadza się ze swoim skrótem SHA-256.", row.id, row.case_id, row.role
@@ -1011,7 +1037,28 @@ class Documents:
                 f"Dokument {row.role} sprawy {row.case_id} w bazie huba nie zgadza się ze skrótem SHA-256 zapisanym "
                 "przy jego wytworzeniu (zmieniono go poza platformą); nie udostępniono go. Zgłoś to administratorowi."
             )
+        expected = self.integrity.document(row.id, row.case_id, row.role, row.template_id, row.sha256)
+        if not self.integrity.matches(expected, tag):
+            _log.error(
+                "Dokument %s sprawy %s (%s) nie ma ważnego znacznika integralności.", row.id, row.case_id, row.role
+            )
+            raise DocumentTampered(
+                f"Dokument {row.role} sprawy {row.case_id} w bazie huba nie ma ważnego znacznika integralności "
+                "(zapisano go albo zmieniono razem z jego skrótem poza platformą); nie udostępniono go. "
+                "Zgłoś to administratorowi."
+            )
         return row
+
+    def _checked_receipt(self, row: Receipt, tag: str | None) -> bytes:
+        """A stored receipt's bytes, if its integrity tag matches them; `DocumentTampered` if not."""
+        expected = self.integrity.receipt(row.id, row.case_id, row.kind, row.document_id, row.content)
+        if not self.integrity.matches(expected, tag):
+            _log.error("Poświadczenie %s sprawy %s nie ma ważnego znacznika integralności.", row.id, row.case_id)
+            raise DocumentTampered(
+                f"Poświadczenie {row.kind} sprawy {row.case_id} w bazie huba nie ma ważnego znacznika integralności "
+                "(zapisano go albo zmieniono poza platformą); nie udostępniono go. Zgłoś to administratorowi."
+            )
+        return row.content
 
     def release_abandoned_claims(self, older_than: dt.timedelta) -> list[str]:
         """Cases claimed for acceptance (DO_PODPISU) whose certificate was never stored, the claim older than
@@ -1175,4 +1222,7 @@ def open_documents(
         )
     seals = open_seals(config) if seals is None else seals
     limits = RenderLimits(settings.render_timeout_seconds, settings.render_memory_mb, settings.render_processes)
-    return Documents(config, engine, templates, query, events, SigningPolicy(verifier), seals, Renderer(limits))
+    integrity = open_key(settings.documents_key or config.path.parent / DEFAULT_KEY, engine)
+    return Documents(
+        config, engine, templates, query, events, SigningPolicy(verifier), seals, Renderer(limits), integrity
+    )

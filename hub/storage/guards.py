@@ -6,8 +6,8 @@ change; a case may change only its state and its refusal reason (each change has
 template version only its `aktywna` flag, its content while it is unused, and `uzyta` from false to true
 (a version a document was made from never changes again). Installed idempotently whenever the hub opens
 its database (SQLite and PostgreSQL), so a database made by an earlier version gains them too. The owner of
-the database can still drop the triggers: the documents' hashes, checked on every read, and the receipts
-signed by the hub's seal are the second line.
+the database can still drop the triggers: the documents' hashes and integrity tags (`hub.storage.integrity`),
+checked on every read, and the receipts signed by the hub's seal are the second line.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from sqlalchemy import Table, text
 from sqlalchemy.engine import Engine
 
 from hub.storage.documents import Case, Receipt, StoredDocument, TemplateChange, TemplateVersion, Transition
+from hub.storage.integrity import IntegrityTag
 
 REFUSED = "Dokumenty, przejścia spraw, poświadczenia i historia szablonów są tylko dopisywane; zmiana odrzucona."
 
 #: Tables whose rows are only ever inserted.
 APPEND_ONLY: tuple[Table, ...] = tuple(
     m.__table__  # type: ignore[misc]
-    for m in (StoredDocument, Transition, Receipt, TemplateChange)
+    for m in (StoredDocument, Transition, Receipt, TemplateChange, IntegrityTag)
 )
 #: The columns of a case that may change (its state and, on refusal, the reason).
 CASE_MUTABLE = ("stan", "powod_odmowy")
