@@ -511,12 +511,15 @@ class Templates:
         return count
 
     def list(self) -> list[Template]:
-        """Every version of every document type, by type and version."""
+        """Every version of every document type, by type and version; each checked against its history (a
+        version rewritten behind the hub's back is `TemplateTampered`, not listed as it is)."""
         with Session(self.engine) as session:
-            rows = session.scalars(
-                select(TemplateVersion).order_by(TemplateVersion.document_type, TemplateVersion.version)
+            rows = session.execute(
+                select(TemplateVersion, _RECORDED_SHA256).order_by(
+                    TemplateVersion.document_type, TemplateVersion.version
+                )
             )
-            return [_template(row) for row in rows]
+            return [self._checked(row, recorded) for row, recorded in rows]
 
     def versions(self, caller: Caller) -> Sequence[Template]:
         """Every version of every document type, for a template editor (`list`, authorised)."""

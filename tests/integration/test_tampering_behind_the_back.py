@@ -124,6 +124,8 @@ def test_a_used_template_version_rewritten_while_the_hub_is_stopped_is_neither_r
             (signer.PobierzPDF, {"IdentyfikatorSprawy": delivered, "Rola": "ZASWIADCZENIE"}),
             (signer.PrzyjmijWniosek, {"IdentyfikatorSprawy": submitted}),
             (hub.client("redaktor").PobierzSzablon, {"RodzajDokumentu": CERTIFICATE_TYPE, "Wersja": 1}),
+            (hub.client("redaktor").ListaSzablonow, {}),
+            (signer.ListaRodzajowDokumentow, {}),
         ):
             fault = refused(call, **arguments)
             assert fault_code(fault) == "NARUSZONA_INTEGRALNOSC_SZABLONU", fault.message
