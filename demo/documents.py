@@ -23,13 +23,14 @@ import tomli_w
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from contract.errors import ConfigurationError
 from hub import settings as config_module
 from hub.core import HubCore
 from hub.domain.accounts import hash_password
 from hub.domain.documents import CERTIFICATE, RequestForm
 from hub.domain.policy import Caller
 from hub.soap.services import SERVICES
-from signing import XadesSigner, load_key
+from signing import XadesSigner, load_crls, load_key
 from signing.testpki import Issued, TestPKI, build_pki, synthetic_pesel
 
 KEYS = "klucze"
@@ -145,7 +146,10 @@ def _write_pki(
                 "signing_key_password": password,
             }
         )
-    crl = pki.crl([]).public_bytes(serialization.Encoding.PEM)
+    # The hub refuses signatures while the CRL is past its nextUpdate (docs/signing.md "Revocation"), and the
+    # demo keeps no CA key to issue another: the CRL speaks until the last certificate it covers expires.
+    last = max(issued.cert.not_valid_after_utc for issued in pki.issued)
+    crl = pki.crl([], next_update=last).public_bytes(serialization.Encoding.PEM)
     _write_private(directory / CRLS / "ca.crl", crl)
     return {"seal_password": seal_password, "seals": seals}
 
@@ -229,6 +233,21 @@ def prepare_documents(directory: Path, state: dict[str, Any], seed: int) -> dict
     finally:
         core.close()
     return {"trust": str(directory / TRUST), "documents": cases}
+
+
+def check_crls(directory: Path, now: dt.datetime | None = None) -> None:
+    """Refuse a reused demo folder whose CRL is past its nextUpdate (one made before the CRL outlived the
+    certificates, with a week's): the hub would refuse every signature, and the demo keeps no CA key to issue
+    a new CRL, so the folder is made anew."""
+    now = now or dt.datetime.now(dt.UTC)
+    for path in sorted((directory / CRLS).glob("*.crl")):
+        for crl in load_crls([path.read_bytes()]):
+            if crl.next_update_utc is not None and crl.next_update_utc < now:
+                raise ConfigurationError(
+                    f"Lista CRL demonstracji {path} jest nieaktualna (następna aktualizacja: "
+                    f"{crl.next_update_utc:%Y-%m-%d %H:%M} UTC): hub odrzucałby każdy podpis. Usuń katalog "
+                    "demonstracji albo wskaż inny (--dir) i uruchom demonstrację ponownie: powstanie od nowa."
+                )
 
 
 def add_demo_json_entries(document: dict[str, Any], state: dict[str, Any], base_url: str) -> None:

@@ -32,7 +32,7 @@ from audit.store import AuditStore
 from contract import catalog
 from contract.errors import ConfigurationError
 from demo.data import KINDS, Population, membership, write_domain_databases, write_people_database
-from demo.documents import DOCUMENT_FOLDERS, add_demo_json_entries, prepare_documents
+from demo.documents import DOCUMENT_FOLDERS, add_demo_json_entries, check_crls, prepare_documents
 from hub import settings as config_module
 from hub.domain.accounts import hash_password
 from replica.database import LAYOUT
@@ -401,6 +401,7 @@ def _prepare(
                 "Usuń go albo wskaż inny (--dir) i uruchom demonstrację ponownie: powstanie od nowa."
             )
         make_private(directory)
+        check_crls(directory)
         _anchor_an_older_register(state)
         return state
     for folder in ("dziedzinowe", "replicas", Path(AUDIT_DATABASE).parent, Path(AUDIT_KEY).parent):

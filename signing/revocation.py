@@ -44,6 +44,9 @@ class RevocationStatus:
     reason: str | None = None
     produced_at: datetime | None = None
     note: str | None = None
+    #: The issuer's own answer, past its nextUpdate (RFC 5280, 6.3.3 (a)(2); RFC 6960, 4.2.2.1): what it says
+    #: may no longer hold, so the status cannot be established (ETSI EN 319 102-1: INDETERMINATE).
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ def _from_crl(
             "CRL",
             produced_at=crl.last_update_utc,
             note=f"lista CRL jest nieaktualna (następna aktualizacja: {next_update:%Y-%m-%d %H:%M} UTC)",
+            stale=True,
         )
     return RevocationStatus(RevocationState.GOOD, "CRL", produced_at=crl.last_update_utc)
 
@@ -254,7 +258,11 @@ def _from_ocsp(cert: x509.Certificate, issuer: x509.Certificate, data: bytes, at
                     RevocationState.UNKNOWN,
                     "OCSP",
                     produced_at=response.produced_at_utc,
-                    note="odpowiedź OCSP jest nieaktualna",
+                    note=(
+                        "odpowiedź OCSP jest nieaktualna "
+                        f"(następna aktualizacja: {single.next_update_utc:%Y-%m-%d %H:%M} UTC)"
+                    ),
+                    stale=True,
                 )
             return RevocationStatus(RevocationState.GOOD, "OCSP", produced_at=response.produced_at_utc)
         if single.certificate_status == ocsp.OCSPCertStatus.REVOKED:
@@ -291,7 +299,8 @@ def check_revocation(
             if answer.state is wanted:
                 return answer
     if answers:
-        return answers[0]
+        # Of answers that settle nothing, a stale one first: the verdict does not depend on the files' order.
+        return min(answers, key=lambda answer: not answer.stale)
     return RevocationStatus(RevocationState.UNKNOWN, note="brak listy CRL i odpowiedzi OCSP")
 
 

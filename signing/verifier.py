@@ -663,7 +663,16 @@ class XadesVerifier:
                     f"Certyfikat {who} został unieważniony {when:%Y-%m-%d %H:%M} UTC, po deklarowanym czasie podpisu.",
                 )
         signer_status = statuses[0]
-        if signer_status.state is RevocationState.UNKNOWN:
+        if signer_status.stale:
+            # The issuer's CRL (or OCSP answer) was given and has expired: RFC 5280, 6.3 cannot establish the
+            # status, and ETSI EN 319 102-1 makes such a signature INDETERMINATE, not valid. Only a status
+            # nobody supplied at all stays a note (docs/signing.md "Revocation").
+            findings.fail(
+                "STATUS_UNIEWAZNIENIA_NIEUSTALONY",
+                f"Nie ustalono statusu unieważnienia certyfikatu podpisującego: {signer_status.note}; "
+                "podpisu nie można uznać za ważny, dopóki nie będzie aktualnej listy CRL lub odpowiedzi OCSP.",
+            )
+        elif signer_status.state is RevocationState.UNKNOWN:
             findings.warn(
                 "STATUS_UNIEWAZNIENIA_NIEZNANY",
                 f"Nie ustalono statusu unieważnienia certyfikatu podpisującego ({signer_status.note}).",
