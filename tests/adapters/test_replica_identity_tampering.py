@@ -29,48 +29,14 @@ from replica.feed import ReplicaIdentity
 from replica.writer import Loader, ReplicaMismatch
 from tests.adapters.test_replica_identity import everything_in
 from tests.conftest import FIXTURES
+from tests.integration.test_query_engine import CONFIG as QUERY_CONFIG
 
 CODE = "NIEZGODNY_ZBIOR_REPLIKI"
 PUP_FEED = FIXTURES / "xml" / "feed_pup_small.xml"
 CALLER = Caller("ops.test", "OPS", "G")
 
-CONFIG = """
-[hub]
-name = "Test"
-database = "sqlite:///hub.sqlite"
-audit_database = "sqlite:///audit.sqlite"
-
-[[offices]]
-code = "PUP"
-name = "PUP testowy"
-kind = "PUP"
-
-[[offices]]
-code = "OPS"
-name = "OPS testowy"
-kind = "OPS"
-
-[[data_sets]]
-code = "PUP"
-controller = "PUP"
-replica = "sqlite:///pup.sqlite"
-
-[[groups]]
-code = "G"
-office = "OPS"
-name = "Grupa"
-
-[[legal_bases]]
-code = "L"
-citation = "Przepis testowy"
-data_sets = ["PUP"]
-
-[[rules]]
-office = "OPS"
-group = "G"
-data_set = "PUP"
-categories = ["DANE_OSOBOWE"]
-"""
+#: The query engine's test powiat (one PUP replica, an OPS group allowed DANE_OSOBOWE).
+CONFIG = QUERY_CONFIG
 
 #: Each way of emptying what the replica records, and the fact the refusal must name.
 TAMPERING = {

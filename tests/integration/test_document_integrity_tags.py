@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_documents import _serve, demo_for_documents, fault_code
-from tests.integration.test_tampering_behind_the_back import Hub, refused
+from tests.integration.test_documents import fault_code
+from tests.integration.test_tampering_behind_the_back import Hub, refused, served_hub
 
 TAMPERED = "NARUSZONA_INTEGRALNOSC_DOKUMENTU"
 READ = "SELECT tresc FROM dokumenty WHERE sprawa = ? AND rola = ?"
@@ -31,14 +31,7 @@ WRITE = "UPDATE dokumenty SET tresc = ?, skrot_sha256 = ? WHERE sprawa = ? AND r
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    directory = tmp_path_factory.mktemp("znaczniki")
-    _state, passwords, _pki = demo_for_documents(directory)
-    process, base = _serve(directory)
-    running = Hub(directory, passwords, process, base)
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from served_hub(tmp_path_factory.mktemp("znaczniki"))
 
 
 def _key(hub: Hub) -> Path:

@@ -84,9 +84,8 @@ class Hub:
                 db.execute(statement)
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    directory = tmp_path_factory.mktemp("za-plecami")
+def served_hub(directory: Path) -> Iterator[Hub]:
+    """The demo configured for documents in `directory`, served until the generator is closed."""
     _state, passwords, _pki = demo_for_documents(directory)
     process, base = _serve(directory)
     running = Hub(directory, passwords, process, base)
@@ -94,6 +93,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    yield from served_hub(tmp_path_factory.mktemp("za-plecami"))
 
 
 def refused(call: Any, **arguments: Any) -> Fault:
