@@ -23,6 +23,7 @@ _REASONS = {
     errno.EINVAL: "nieprawidłowa operacja na tym pliku",
     errno.EPIPE: "odbiorca zamknął potok",
     errno.EDQUOT: "przekroczony przydział miejsca na dysku",
+    errno.EFBIG: "plik przekroczyłby największy dozwolony rozmiar",
     errno.EADDRINUSE: "adres i port są już zajęte przez inny proces",
     errno.EADDRNOTAVAIL: "tego adresu nie ma na tym komputerze",
     errno.ECONNREFUSED: "połączenie odrzucone",

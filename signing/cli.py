@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -19,10 +21,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from contract.files import FileTooLarge, is_special, mode_for_others, read_bounded, write_whole
 from contract.oserrors import reason
 
 from . import constants as c
-from .errors import InvalidInput, SigningError
+from .errors import InvalidInput, InvalidKey, SigningError
 from .keys import load_key
 from .revocation import RevocationSources, load_crls
 from .safexml import parse_xml
@@ -35,6 +38,14 @@ EXIT_NOT_ACCEPTED = 1
 EXIT_ERROR = 2
 
 Command = Callable[[argparse.Namespace], int]
+
+#: The password or PIN of the key when neither --password nor --password-file is given, as `platforma documents
+#: sign` reads it (a password on the command line is seen by every user of the machine in the process list).
+KEY_PASSWORD_VARIABLE = "PLATFORMA_HASLO_KLUCZA"  # noqa: S105 (the name of a variable, not a password)
+#: The largest key, certificate, password, CRL or OCSP file read: far above any real one (a national CA's CRL runs
+#: to tens of megabytes), and /dev/zero or a mistyped path to a disk image must not fill the memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+STDOUT = "-"
 
 
 def _fail(message: str, args: argparse.Namespace | None = None, code: str = "BLAD") -> int:
@@ -67,7 +78,8 @@ def _guarded(command: Command) -> Command:
         except PermissionError as exc:
             return fail(f"brak dostępu do pliku {exc.filename}.", code="BRAK_DOSTEPU")
         except OSError as exc:
-            return fail(f"operacja na pliku nie powiodła się ({reason(exc)}).", code="BLAD_PLIKU")
+            where = f" {exc.filename}" if exc.filename else ""
+            return fail(f"operacja na pliku{where} nie powiodła się ({reason(exc)}).", code="BLAD_PLIKU")
         except ValueError as exc:
             return fail(f"nieprawidłowa wartość: {exc}.", code="NIEPRAWIDLOWE_DANE")
         except Exception as exc:  # the CLI promise: a sentence, never a traceback
@@ -79,25 +91,96 @@ def _guarded(command: Command) -> Command:
 @_guarded
 def run_sign(args: argparse.Namespace) -> int:
     """``platforma sign``: sign a document (enveloped) or any file (detached)."""
-    password = args.password
-    if args.password_file:
-        password = Path(args.password_file).read_text(encoding="utf-8").strip()
-    key = load_key(args.key, password, args.cert)
+    refuse_shared_key(args.key)
+    if args.cert:
+        _regular(args.cert, "--cert")
+    config = SignerConfig(include_chain=args.chain)
+    document_path = _regular(args.document, "Dokument")
+    key = _open_key(args.key, _key_password(args), args.cert)
     try:
-        signer = XadesSigner(key, SignerConfig(include_chain=args.chain))
-        document = Path(args.document).read_bytes()
-        if args.detached:
-            output = signer.sign_detached(document, Path(args.document).name)
-        else:
-            output = signer.sign_enveloped(document)
+        signer = XadesSigner(key, config)
+        if args.detached:  # any file, a large PDF too: only its digest is signed
+            output = signer.sign_detached(document_path.read_bytes(), document_path.name)
+        else:  # a byte more than the signer takes: it refuses the document in its own words
+            output = signer.sign_enveloped(_read_at_most(document_path, config.max_document_bytes + 1))
     finally:
         close = getattr(key, "close", None)
         if callable(close):
             close()
-    Path(args.out).write_bytes(output)
     kind = "zewnętrzny" if args.detached else "otaczany (enveloped)"
+    if args.out == STDOUT:
+        sys.stdout.buffer.write(output)
+        sys.stdout.flush()
+        print(f"Podpisano: {args.document} (podpis {kind}, XAdES-B-B).", file=sys.stderr)
+        return EXIT_OK
+    write_whole(Path(args.out), output)
     print(f"Podpisano: {args.document} → {args.out} (podpis {kind}, XAdES-B-B).")
     return EXIT_OK
+
+
+def refuse_shared_key(source: str, option: str = "--key") -> None:
+    """Refuse a private key file its group or other users may read or change, as ssh refuses one: only the
+    file's password would stand between them and the signer's qualified signature. A `pkcs11:` token keeps
+    its keys itself; a device or a FIFO is refused too (reading /dev/zero never ends, a FIFO waits)."""
+    if source.startswith("pkcs11:"):
+        return
+    _regular(source, option)
+    mode = mode_for_others(Path(source))
+    if mode is not None:
+        who = "wszyscy użytkownicy systemu" if mode & 0o007 else "użytkownicy grupy pliku"
+        raise InvalidKey(
+            f"Plik klucza {source} mogą czytać lub zmieniać {who} (uprawnienia {mode:04o}); ustaw 0600 poleceniem "
+            f"chmod 600 {shlex.quote(source)}.",
+            code="KLUCZ_DOSTEPNY_DLA_INNYCH",
+        )
+
+
+def _key_password(args: argparse.Namespace) -> str | None:
+    """--password, else the first line of --password-file, else `KEY_PASSWORD_VARIABLE`, else none."""
+    if args.password_file:
+        content = _read(args.password_file, "--password-file")
+        try:
+            return content.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"Plik hasła {args.password_file} nie jest tekstem w UTF-8 (bajt nr {exc.start + 1}).",
+                code="NIEPRAWIDLOWE_DANE",
+            ) from None
+    if args.password is not None:
+        return str(args.password)
+    return os.environ.get(KEY_PASSWORD_VARIABLE)
+
+
+def _open_key(source: str, password: str | None, certificate: str | None) -> Any:
+    try:
+        return load_key(source, password, certificate)
+    except ValueError:  # the key's own errors are InvalidKey: this is --cert, read by cryptography
+        if certificate is None:
+            raise
+        raise InvalidKey(
+            f"Nie można odczytać certyfikatu z pliku {certificate}: oczekiwano certyfikatu PEM.",
+            code="NIEPRAWIDLOWY_CERTYFIKAT",
+        ) from None
+
+
+def _regular(path: str, what: str) -> Path:
+    """`path`, refused if it names a device, a FIFO or a socket (/dev/zero never ends, a FIFO waits for a writer)."""
+    if is_special(Path(path)):
+        raise InvalidInput(
+            f"{what} {path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.",
+            code="NIEPRAWIDLOWY_PLIK",
+        )
+    return Path(path)
+
+
+def _read(path: str, what: str) -> bytes:
+    """A regular file's bytes, at most `MAX_FILE_BYTES`."""
+    try:
+        return read_bounded(_regular(path, what), MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise InvalidInput(
+            f"{what} {path} jest za duży (ponad {MAX_FILE_BYTES // (1024 * 1024)} MB).", code="PLIK_ZA_DUZY"
+        ) from None
 
 
 @_guarded
@@ -105,17 +188,17 @@ def run_verify(args: argparse.Namespace) -> int:
     """``platforma verify``: verify the signature of a document and print the report."""
     store = TrustStore()
     for location in args.trust or []:
-        path = Path(location)
+        path = _regular(location, "--trust")
         if not path.exists():
             return _fail(f"nie znaleziono katalogu ani listy zaufania {location}.", args, "BRAK_PLIKU")
         store = store.merged(TrustStore.from_path(path))
-    crls = load_crls([Path(name).read_bytes() for name in args.crl or []])
+    crls = load_crls([_read(name, "--crl") for name in args.crl or []])
     if args.crl and len(crls) != len(args.crl):
         return _fail("nie można odczytać jednej z podanych list CRL.", args, "NIEPRAWIDLOWA_CRL")
-    ocsp = tuple(Path(name).read_bytes() for name in args.ocsp or [])
+    ocsp = tuple(_read(name, "--ocsp") for name in args.ocsp or [])
     intermediates = []
     for name in args.intermediate or []:
-        intermediates.extend(TrustStore.from_path(name).anchors)
+        intermediates.extend(TrustStore.from_path(_regular(name, "--intermediate")).anchors)
     validation_time = _parse_time(args.time) if args.time else None
     config = VerifierConfig(
         trust=store,
@@ -124,9 +207,9 @@ def run_verify(args: argparse.Namespace) -> int:
         validation_time=validation_time,
         trust_claimed_signing_time=args.trust_signing_time,
     )
-    document_path = Path(args.document)
+    document_path = _regular(args.document, "Dokument")
     document = _read_at_most(document_path, config.max_document_bytes + 1)
-    detached = Path(args.data).read_bytes() if args.data else _detached_beside(document, document_path)
+    detached = _regular(args.data, "--data").read_bytes() if args.data else _detached_beside(document, document_path)
     report = XadesVerifier(config).verify(document, detached=detached)
     print(report.to_json() if args.json else report.render())
     return EXIT_OK if report.accepted else EXIT_NOT_ACCEPTED
@@ -190,8 +273,16 @@ def register(subparsers: Any) -> None:
         metavar="PLIK_LUB_URI",
         help="klucz prywatny: plik PEM lub PKCS#12, albo adres tokenu 'pkcs11:token=...;object=...?module-path=...'",
     )
-    sign.add_argument("--password", metavar="HASŁO", help="hasło pliku klucza albo PIN tokenu")
-    sign.add_argument("--password-file", metavar="PLIK", help="plik z hasłem lub PIN-em (zamiast --password)")
+    sign.add_argument(
+        "--password",
+        metavar="HASŁO",
+        help=f"hasło pliku klucza albo PIN tokenu (widoczne w liście procesów; lepiej zmienna {KEY_PASSWORD_VARIABLE})",
+    )
+    sign.add_argument(
+        "--password-file",
+        metavar="PLIK",
+        help=f"plik z hasłem lub PIN-em (zamiast --password; bez obu: zmienna {KEY_PASSWORD_VARIABLE})",
+    )
     sign.add_argument("--cert", metavar="PLIK", help="certyfikat (PEM), gdy nie ma go w pliku klucza ani w tokenie")
     sign.add_argument("--detached", action="store_true", help="podpis zewnętrzny, w osobnym pliku")
     sign.add_argument(
@@ -204,7 +295,7 @@ def register(subparsers: Any) -> None:
     sign.add_argument(
         "--no-chain", dest="chain", action="store_false", help="dołącz tylko certyfikat podpisującego, bez wystawców"
     )
-    sign.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy")
+    sign.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy ('-': standardowe wyjście)")
     sign.add_argument("document", metavar="DOKUMENT", help="podpisywany dokument XML (lub dowolny plik z --detached)")
     sign.set_defaults(func=run_sign)
 

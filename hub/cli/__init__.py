@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contract.arguments import port_number, positive_integer
-from contract.errors import PlatformError
+from contract.errors import InvalidRequest, PlatformError
+from contract.files import is_special
 from contract.logs import redact_handlers
 from contract.oserrors import reason
 from hub import __version__
@@ -124,6 +125,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     from hub.soap.contracts import feed_schema
     from replica.writer import Loader
 
+    if is_special(Path(args.file)):  # /dev/zero was parsed for ever; a FIFO nobody writes to waited for ever
+        raise InvalidRequest(f"{args.file} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.")
     config = config_module.load(args.config)
     data_set = config.data_set(args.data_set)
     if data_set is None or data_set.replica is None or data_set.writer_url is None:
@@ -211,6 +214,14 @@ class PolishHelpFormatter(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, "użycie: " if prefix is None else prefix)
 
 
+class UsageError(SystemExit):
+    """argparse refused the command line (exit status 2); `message` is its Polish sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
 class PolishArgumentParser(argparse.ArgumentParser):
     """argparse with its usage errors and help headings in Polish (the messages a person reads; the help texts
     are ours). Sub-commands' parsers are made by this class too (argparse uses the parent's class)."""
@@ -229,7 +240,8 @@ class PolishArgumentParser(argparse.ArgumentParser):
         for english, polish in _ARGPARSE_MESSAGES:
             message = message.replace(english, polish)
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: błąd: {message}\n")
+        sys.stderr.write(f"{self.prog}: błąd: {message}\n")
+        raise UsageError(message)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -305,7 +317,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `platforma` console command."""
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:  # a script that asked for JSON reads why as JSON, as for every other error
+        if "--json" in (sys.argv[1:] if argv is None else argv):
+            text = error.message[:1].upper() + error.message[1:]
+            sys.stdout.write(
+                json.dumps({"blad": {"kod": "NIEPRAWIDLOWE_ARGUMENTY", "komunikat": text}}, **_JSON) + "\n"
+            )
+        raise
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -351,6 +371,7 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(args, "BLAD_WEWNETRZNY", message, 3, prefix="")
 
 
+_JSON: dict[str, Any] = {"ensure_ascii": False, "indent": 2}
 _UNKNOWN_HOST = "to nie jest adres IP ani nazwa hosta, którą da się odnaleźć"
 _CONFLICT = (
     "zapis koliduje z równoczesną zmianą (np. ten sam login lub kod dodany w tej chwili innym poleceniem); "
@@ -391,5 +412,5 @@ def _fail(args: argparse.Namespace, code: str, message: str, exit_code: int = 2,
     errors.print(f"{prefix}{message}", highlight=False, markup=False, soft_wrap=True)
     if getattr(args, "json", False) is True:
         text = message[:1].upper() + message[1:]
-        sys.stdout.write(json.dumps({"blad": {"kod": code, "komunikat": text}}, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"blad": {"kod": code, "komunikat": text}}, **_JSON) + "\n")
     return exit_code

@@ -21,12 +21,13 @@ from rich.console import Console
 from rich.table import Table
 
 from contract.errors import InvalidRequest
-from contract.files import FileTooLarge, NotARegularFile, is_special, read_bounded
+from contract.files import FileTooLarge, NotARegularFile, is_special, read_bounded, write_whole
 from hub.cli.admin import _actor, _with_core, ask_secret
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
 from hub.domain.templates import Template, metadata_from_json
 from signing import SigningError, XadesSigner, load_key
+from signing.cli import refuse_shared_key
 
 console = Console()
 ROLES = (REQUEST, CERTIFICATE, SIGNED_CERTIFICATE)
@@ -104,13 +105,27 @@ def _templates_show(core: HubCore, args: argparse.Namespace) -> int:
 
 def _templates_export(core: HubCore, args: argparse.Namespace) -> int:
     template = core.documents.templates.template(_actor(core, args), args.document_type, args.version)
-    content = template.export_file()
-    if args.out == "-":
-        sys.stdout.write(content.decode("utf-8"))
+    if _write(args.out, template.export_file()):
         return 0
-    Path(args.out).write_bytes(content)
     console.print(f"Zapisano szablon {template.document_type} w wersji {template.version}: {args.out}", highlight=False)
     return 0
+
+
+STDOUT = "-"
+
+
+def _write(path: str, content: bytes, *, binary: bool = False) -> bool:
+    """`content` into the file `path` whole (never half of it, a device or FIFO written to, not replaced), or to
+    standard output for `-`: True then, and the command prints nothing else there."""
+    if path != STDOUT:
+        write_whole(Path(path), content)
+        return False
+    if binary and sys.stdout.isatty():
+        raise InvalidRequest("Pliku PDF nie wypisuję na terminal: podaj --out PLIK.pdf albo przekieruj wyjście.")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(content)
+    sys.stdout.buffer.flush()
+    return True
 
 
 def _report_new(template: Template, args: argparse.Namespace) -> int:
@@ -313,7 +328,8 @@ def _documents_show(core: HubCore, args: argparse.Namespace) -> int:
 
 def _documents_fetch(core: HubCore, args: argparse.Namespace) -> int:
     document = core.documents.document(_actor(core, args), args.case_id, args.role)
-    Path(args.out).write_bytes(document.content)
+    if _write(args.out, document.content):
+        return 0
     console.print(
         f"Zapisano {document.role} sprawy {document.case_id}: {args.out} (SHA-256 {document.sha256})", highlight=False
     )
@@ -322,7 +338,8 @@ def _documents_fetch(core: HubCore, args: argparse.Namespace) -> int:
 
 def _documents_pdf(core: HubCore, args: argparse.Namespace) -> int:
     content = core.documents.pdf(_actor(core, args), args.case_id, args.role)
-    Path(args.out).write_bytes(content)
+    if _write(args.out, content, binary=True):
+        return 0
     console.print(f"Zapisano wizualizację PDF ({len(content)} B): {args.out}", highlight=False)
     return 0
 
@@ -377,6 +394,10 @@ def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
     # the command fail (exit 2) for a delivery that had happened, and a repeated one found the case closed.
     _input_file(args.key, "--key")
     _input_file(args.cert, "--cert")
+    try:
+        refuse_shared_key(args.key)
+    except SigningError as error:
+        raise InvalidRequest(error.message) from None
     _output_file(args.receipt, "--receipt")
     actor = _actor(core, args)
     to_sign = core.documents.for_signing(actor, args.case_id)
@@ -384,9 +405,13 @@ def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
         signed = XadesSigner(load_key(args.key, _key_password(args), args.cert)).sign_enveloped(to_sign.content)
     except SigningError as error:
         raise InvalidRequest(f"Nie udało się podpisać zaświadczenia: {error}") from None
+    except ValueError:  # the key's own errors are SigningError: this is --cert, read by cryptography
+        if not args.cert:
+            raise
+        raise InvalidRequest(f"--cert {args.cert}: to nie jest certyfikat PEM; podaj plik certyfikatu.") from None
     delivered = core.documents.upload_signed(actor, args.case_id, signed)
     if args.receipt:
-        Path(args.receipt).write_bytes(delivered.receipt)
+        write_whole(Path(args.receipt), delivered.receipt)
     if args.json:
         data = _case_dict(delivered.case)
         data["dokument"] = _document_dict(delivered.document)
@@ -479,13 +504,13 @@ def _register_documents(commands: Any) -> None:
     fetch = _add(actions, "fetch", "zapisz dokument sprawy (XML)", _documents_fetch, json_output=False)
     fetch.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
     fetch.add_argument("--role", choices=ROLES, default=CERTIFICATE, help="który dokument (domyślnie zaświadczenie)")
-    fetch.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy")
+    fetch.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy ('-': standardowe wyjście)")
     pdf = _add(
         actions, "pdf", "zapisz wizualizację PDF dokumentu z weryfikacją podpisów", _documents_pdf, json_output=False
     )
     pdf.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
     pdf.add_argument("--role", choices=ROLES, default=CERTIFICATE, help="który dokument (domyślnie zaświadczenie)")
-    pdf.add_argument("--out", required=True, metavar="PLIK", help="plik PDF")
+    pdf.add_argument("--out", required=True, metavar="PLIK", help="plik PDF ('-': standardowe wyjście, nie terminal)")
     accept = _add(actions, "accept", "przyjmij wniosek: platforma wytworzy zaświadczenie", _documents_accept)
     accept.add_argument("case_id", metavar="SPRAWA", help="identyfikator sprawy")
     refuse = _add(actions, "refuse", "odmów wniosku z podaniem powodu", _documents_refuse, json_output=False)

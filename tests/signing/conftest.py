@@ -60,6 +60,7 @@ def jan_p12(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI, jan: Issued)
             serialization.BestAvailableEncryption(P12_PASSWORD.encode()),
         )
     )
+    path.chmod(0o600)  # `platforma sign` refuses a key others may read, as ssh does
     return path
 
 

@@ -34,6 +34,7 @@ def trust_dir(tmp_path: Path) -> Path:
 def key_file(tmp_path: Path, jan: Issued) -> Path:
     path = tmp_path / "jan.pem"
     path.write_bytes(jan.key_pem() + jan.cert_pem())
+    path.chmod(0o600)  # `platforma sign` refuses a key others may read, as ssh does
     return path
 
 
@@ -152,6 +153,7 @@ def test_wrong_password_and_doctype_input(tmp_path: Path, jan: Issued, capsys: p
         )
         + jan.cert_pem()
     )
+    key.chmod(0o600)
     out = str(tmp_path / "out.xml")
     doc = str(fixture_path("document_unsigned.xml"))
     assert cli.main(["sign", "--key", str(key), "--password", "złe", "--out", out, doc]) == 2
