@@ -17,14 +17,24 @@ from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.reader import ReaderProcess
 from adapters.targets import open_target
 from contract.arguments import positive_integer
+from contract.files import read_bounded, why_unreadable
 
 console = Console()
 errors = Console(stderr=True)
 
 
+#: A password file holds one line; more is not a password file (and /dev/zero would never end).
+_PASSWORD_FILE_BYTES = 64 * 1024
+
+
 def _password(args: argparse.Namespace) -> str | None:
     if args.password_file:
-        return Path(args.password_file).read_text(encoding="utf-8").strip()
+        try:
+            return read_bounded(Path(args.password_file), _PASSWORD_FILE_BYTES).decode("utf-8").strip()
+        except (OSError, ValueError) as error:
+            raise AdapterError(
+                f"Nie można odczytać pliku hasła {args.password_file}: {why_unreadable(error)}."
+            ) from None
     return os.environ.get("PLATFORMA_FEED_PASSWORD")
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import MappingError, RowProblem
+from contract.files import read_bounded, why_unreadable
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,19 @@ class Mapping:
         return self.code(name, value, what)
 
 
+#: A mapping is a page of TOML; more is not a mapping (and /dev/zero would never end).
+_MAPPING_BYTES = 4 * 1024 * 1024
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_bounded(path, _MAPPING_BYTES).decode("utf-8"))
     except FileNotFoundError as error:
         raise MappingError(f"Nie znaleziono pliku mapowania: {path}") from error
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"Plik mapowania {path} nie jest poprawnym TOML: {error}") from error
+    except (OSError, ValueError) as error:
+        raise MappingError(f"Nie można odczytać pliku mapowania {path}: {why_unreadable(error)}.") from None
 
 
 def load_mapping(reference: Path, override: Path | MappingType[str, Any] | None = None) -> Mapping:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from audit.chain import format_time
 from audit.errors import AuditKeyError
-from contract.oserrors import reason
+from contract.files import FileTooLarge, NotARegularFile, read_bounded, why_unreadable
 
 ED25519 = "Ed25519"
 RSA_SHA256 = "RSA-PKCS1v15-SHA256"
@@ -89,8 +89,15 @@ class CheckpointSigner:
         data = _read(path, "klucza prywatnego punktów kontrolnych")
         try:
             key = serialization.load_pem_private_key(data, password=password)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as error:
-            raise AuditKeyError(f"Plik {path} nie zawiera czytelnego klucza prywatnego PEM ({error}).") from error
+        except TypeError:
+            raise AuditKeyError(
+                f"Klucz prywatny w pliku {path} jest zaszyfrowany hasłem; klucz punktów kontrolnych jest bez hasła "
+                "(chroni go uprawnienie 0600)."
+            ) from None
+        except (ValueError, UnsupportedAlgorithm):  # cryptography's English says the same less plainly
+            raise AuditKeyError(
+                f"Plik {path} nie zawiera czytelnego klucza prywatnego PEM (Ed25519 lub RSA, bez hasła)."
+            ) from None
         if not isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
             raise AuditKeyError(f"Klucz w pliku {path} nie jest kluczem Ed25519 ani RSA.")
         return cls(key)
@@ -155,13 +162,17 @@ class TrustedKeys:
         return True
 
 
+#: A PEM key is a few hundred bytes; more is not a key (and /dev/zero would never end).
+_KEY_FILE_BYTES = 1024 * 1024
+
+
 def _read(path: str | Path, what: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return read_bounded(Path(path), _KEY_FILE_BYTES)
     except FileNotFoundError as error:
         raise AuditKeyError(f"Nie znaleziono pliku {what}: {path}.") from error
-    except OSError as error:
-        raise AuditKeyError(f"Nie można odczytać pliku {what} {path}: {reason(error)}.") from error
+    except (OSError, NotARegularFile, FileTooLarge) as error:
+        raise AuditKeyError(f"Nie można odczytać pliku {what} {path}: {why_unreadable(error)}.") from None
 
 
 def load_public_key(path: str | Path) -> PublicKey:

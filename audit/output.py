@@ -94,7 +94,11 @@ def output_stream(target: str | Path | None) -> Iterator[IO[bytes]]:
         raise OutputFileError(f"Plik {target} to {what}: nie zastępuję go raportem. Podaj inny plik (--output).")
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     try:
-        with partial.open("wb") as handle:
+        opened = partial.open("wb")
+    except OSError as error:  # the person named `target`, not the partial file beside it
+        raise type(error)(error.errno, error.strerror, str(target)) from None
+    try:
+        with opened as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -10,6 +10,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from contract.oserrors import reason
+
 
 class NotARegularFile(ValueError):
     """The path names a device, a FIFO or a socket."""
@@ -34,6 +36,19 @@ def read_bounded(path: Path, limit: int) -> bytes:
     if len(content) > limit:
         raise FileTooLarge(str(path))
     return content
+
+
+def why_unreadable(error: OSError | ValueError) -> str:
+    """A short Polish reason why `read_bounded` (and decoding) failed, for a message that names the file."""
+    if isinstance(error, NotARegularFile):
+        return "to nie jest zwykły plik (urządzenie, potok lub gniazdo)"
+    if isinstance(error, FileTooLarge):
+        return "plik jest za duży"
+    if isinstance(error, UnicodeDecodeError):
+        return "plik nie jest zapisany w UTF-8"
+    if isinstance(error, OSError):
+        return reason(error)
+    return str(error)
 
 
 def mode_for_others(path: Path) -> int | None:

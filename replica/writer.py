@@ -231,7 +231,11 @@ def _iter_feed(
         line = f" (wiersz {entry.line})" if entry is not None and entry.line else ""
         if entry is not None and entry.domain == etree.ErrorDomains.SCHEMASV:
             raise SchemaViolation(f"Paczka nie jest zgodna ze schematem zasilania{line}: {entry.message}") from error
-        raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{line}: {error}") from error
+        if entry is None or entry.line == 0:
+            raise MalformedXml("Paczka nie jest dokumentem XML: plik jest pusty albo nie zawiera znaczników.") from None
+        where = f" (wiersz {entry.line}, kolumna {entry.column})"
+        # libxml2's own words are English ("Opening and ending tag mismatch"): the place says where to look.
+        raise MalformedXml(f"Paczka nie jest poprawnym dokumentem XML{where}.") from None
 
 
 def checked_header(attributes: dict[str, str]) -> BatchHeader:

@@ -664,7 +664,8 @@ class Documents:
                 self._record_refusal(
                     caller, f"sprawa {case_id} innego urzędu (urząd {caller.office} nie jest jej stroną)"
                 )
-            raise UnknownCase(f"Nie ma sprawy {case_id} dostępnej dla urzędu {caller.office}.")
+            shown = case_id if len(case_id) <= 64 else f"{case_id[:64]}… ({len(case_id)} znaków)"  # a pasted file
+            raise UnknownCase(f"Nie ma sprawy {shown} dostępnej dla urzędu {caller.office}.")
         return case
 
     def _controller_case(self, session: Session, caller: Caller, case_id: str, what: str) -> Case:

@@ -258,3 +258,74 @@ def test_a_usage_mistake_with_json_is_json_too(
     out, err = capsys.readouterr()
     assert json.loads(out)["blad"]["kod"] == "NIEPRAWIDLOWE_ARGUMENTY"
     assert json.loads(out)["blad"]["komunikat"][1:] in err
+
+
+# -- the audit, feed and load commands, and a pasted case id ------------------------------------------------------
+def test_audit_checkpoint_refuses_a_device_or_a_fifo_as_its_key(demo: dict[str, Any], files: dict[str, Path]) -> None:
+    """`audit checkpoint --key /dev/zero` read until the address-space limit killed it; a FIFO waited for ever."""
+    for key in ("/dev/zero", str(files["fifo"])):
+        result = run("audit", "checkpoint", "--config", demo["config"], "--key", key)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.strip() == (
+            f"Błąd: Nie można odczytać pliku klucza prywatnego punktów kontrolnych {key}: "
+            "to nie jest zwykły plik (urządzenie, potok lub gniazdo)."
+        ), result.stderr
+
+
+def test_audit_report_into_a_missing_folder_names_the_file_asked_for(demo: dict[str, Any], tmp_path: Path) -> None:
+    """The error named the partial file beside the target (`r.xml.czesciowy`), which the operator never asked for."""
+    target = tmp_path / "nie-ma" / "r.xml"
+    result = run(
+        "audit", "report", "--config", demo["config"], "--actor", "audytor", "--pesel",
+        demo["beneficiaries"][0]["pesel"], "--output", str(target),
+        env={"PLATFORMA_HASLO": demo["passwords"]["audytor"]},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"({target})" in result.stderr and "czesciowy" not in result.stderr, result.stderr
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("option", ["--password-file", "--mapping"])
+def test_feed_refuses_a_device_as_its_password_or_mapping_file(
+    demo: dict[str, Any], files: dict[str, Path], option: str
+) -> None:
+    """`feed --password-file /dev/zero` (and `--mapping`) read until memory ran out; a non-UTF-8 file was a
+    traceback (the password) or the codec's English (the mapping)."""
+    source = Path(demo["config"]).parent / "dziedzinowe" / "pup-dziedzinowa.sqlite"
+    what = {"--password-file": "hasła", "--mapping": "mapowania"}[option]
+    for given, why in (
+        ("/dev/zero", "to nie jest zwykły plik (urządzenie, potok lub gniazdo)"),
+        (str(files["not_utf8"]), "plik nie jest zapisany w UTF-8"),
+    ):
+        result = run(
+            "feed", "--adapter", "pup", "--source", f"sqlite:///{source}", "--target",
+            "http://127.0.0.1:1/soap/zasilanie", "--full", "--login", "pup.system", option, given,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"Nie można odczytać pliku {what} {given}: {why}." in " ".join(result.stderr.split()), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content", [b"", bytes(range(256)) * 4], ids=["empty", "binary"])
+def test_load_of_an_empty_or_binary_file_says_so_in_polish(
+    demo: dict[str, Any], tmp_path: Path, content: bytes
+) -> None:
+    """It said libxml2's "no element found (line 0)"."""
+    batch = tmp_path / "paczka.xml"
+    batch.write_bytes(content)
+    result = run("load", "--config", demo["config"], "--data-set", "PUP", str(batch))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Błąd: Paczka nie jest dokumentem XML: plik jest pusty albo nie zawiera znaczników." in result.stderr
+
+
+def test_a_pasted_case_id_is_not_echoed_whole(
+    signing_hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`documents fetch <100,000 characters>` printed all of them back in "Nie ma sprawy …"."""
+    pasted = "a" * 100_000
+    code, _out, err = as_signer(
+        signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "fetch", pasted, "--out", str(tmp_path / "x")
+    )
+    assert code != 0
+    assert f"Nie ma sprawy {'a' * 64}… (100000 znaków) dostępnej dla urzędu PUP." in " ".join(err.split()), err[:300]
+    assert len(err) < 1000
