@@ -330,16 +330,28 @@ def test_verify_json_prints_json_on_errors_too(case: str, tmp_path: Path, capsys
     assert captured.err.startswith("Błąd: ")
 
 
-def test_verify_reads_at_most_the_size_limit_of_an_endless_input() -> None:
-    """``verify /dev/zero`` under a 1.5 GB address-space limit: refused as too big, not a MemoryError."""
+def test_verify_reads_at_most_the_size_limit_of_an_endless_input(tmp_path: Path) -> None:
+    """``verify`` under a 1.5 GB address-space limit: a device (/dev/zero) is refused before it is read (exit 2,
+    NIEPRAWIDLOWY_PLIK), and a regular file far beyond the limit (sparse, 4 GB) is read only up to it and refused
+    as too big (exit 1, DOKUMENT_ZA_DUZY); never a MemoryError."""
+    huge = tmp_path / "ogromny.xml"
+    with huge.open("wb") as handle:
+        handle.truncate(4 * 1024**3)
     script = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024,) * 2)\n"
         "from signing import cli\n"
-        "sys.exit(cli.main(['verify', '--json', '--offline', '/dev/zero']))\n"
+        "sys.exit(cli.main(['verify', '--json', '--offline', sys.argv[1]]))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 1, result.stderr
-    assert "DOKUMENT_ZA_DUZY" in [reason["code"] for reason in json.loads(result.stdout)["reasons"]]
+
+    def verify(path: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, path], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    device = verify("/dev/zero")
+    assert device.returncode == 2, device.stderr
+    assert json.loads(device.stdout)["blad"]["kod"] == "NIEPRAWIDLOWY_PLIK"
+    too_big = verify(str(huge))
+    assert too_big.returncode == 1, too_big.stderr
+    assert "DOKUMENT_ZA_DUZY" in [reason["code"] for reason in json.loads(too_big.stdout)["reasons"]]
