@@ -93,10 +93,10 @@ def run_sign(args: argparse.Namespace) -> int:
     """``platforma sign``: sign a document (enveloped) or any file (detached)."""
     refuse_shared_key(args.key)
     if args.cert:
-        _regular(args.cert, "--cert")
+        regular_file(args.cert, "--cert")
     config = SignerConfig(include_chain=args.chain)
-    document_path = _regular(args.document, "Dokument")
-    key = _open_key(args.key, _key_password(args), args.cert)
+    document_path = regular_file(args.document, "Dokument")
+    key = open_key(args.key, _key_password(args), args.cert)
     try:
         signer = XadesSigner(key, config)
         if args.detached:  # any file, a large PDF too: only its digest is signed
@@ -124,7 +124,7 @@ def refuse_shared_key(source: str, option: str = "--key") -> None:
     its keys itself; a device or a FIFO is refused too (reading /dev/zero never ends, a FIFO waits)."""
     if source.startswith("pkcs11:"):
         return
-    _regular(source, option)
+    regular_file(source, option)
     mode = mode_for_others(Path(source))
     if mode is not None:
         who = "wszyscy użytkownicy systemu" if mode & 0o007 else "użytkownicy grupy pliku"
@@ -151,7 +151,9 @@ def _key_password(args: argparse.Namespace) -> str | None:
     return os.environ.get(KEY_PASSWORD_VARIABLE)
 
 
-def _open_key(source: str, password: str | None, certificate: str | None) -> Any:
+def open_key(source: str, password: str | None, certificate: str | None) -> Any:
+    """`load_key`, with a --cert that is no certificate an `InvalidKey` in Polish (cryptography's ValueError
+    otherwise)."""
     try:
         return load_key(source, password, certificate)
     except ValueError:  # the key's own errors are InvalidKey: this is --cert, read by cryptography
@@ -163,7 +165,7 @@ def _open_key(source: str, password: str | None, certificate: str | None) -> Any
         ) from None
 
 
-def _regular(path: str, what: str) -> Path:
+def regular_file(path: str, what: str) -> Path:
     """`path`, refused if it names a device, a FIFO or a socket (/dev/zero never ends, a FIFO waits for a writer)."""
     if is_special(Path(path)):
         raise InvalidInput(
@@ -176,7 +178,7 @@ def _regular(path: str, what: str) -> Path:
 def _read(path: str, what: str) -> bytes:
     """A regular file's bytes, at most `MAX_FILE_BYTES`."""
     try:
-        return read_bounded(_regular(path, what), MAX_FILE_BYTES)
+        return read_bounded(regular_file(path, what), MAX_FILE_BYTES)
     except FileTooLarge:
         raise InvalidInput(
             f"{what} {path} jest za duży (ponad {MAX_FILE_BYTES // (1024 * 1024)} MB).", code="PLIK_ZA_DUZY"
@@ -188,7 +190,7 @@ def run_verify(args: argparse.Namespace) -> int:
     """``platforma verify``: verify the signature of a document and print the report."""
     store = TrustStore()
     for location in args.trust or []:
-        path = _regular(location, "--trust")
+        path = regular_file(location, "--trust")
         if not path.exists():
             return _fail(f"nie znaleziono katalogu ani listy zaufania {location}.", args, "BRAK_PLIKU")
         store = store.merged(TrustStore.from_path(path))
@@ -198,7 +200,7 @@ def run_verify(args: argparse.Namespace) -> int:
     ocsp = tuple(_read(name, "--ocsp") for name in args.ocsp or [])
     intermediates = []
     for name in args.intermediate or []:
-        intermediates.extend(TrustStore.from_path(_regular(name, "--intermediate")).anchors)
+        intermediates.extend(TrustStore.from_path(regular_file(name, "--intermediate")).anchors)
     validation_time = _parse_time(args.time) if args.time else None
     config = VerifierConfig(
         trust=store,
@@ -207,9 +209,13 @@ def run_verify(args: argparse.Namespace) -> int:
         validation_time=validation_time,
         trust_claimed_signing_time=args.trust_signing_time,
     )
-    document_path = _regular(args.document, "Dokument")
+    document_path = regular_file(args.document, "Dokument")
     document = _read_at_most(document_path, config.max_document_bytes + 1)
-    detached = _regular(args.data, "--data").read_bytes() if args.data else _detached_beside(document, document_path)
+    detached: bytes | dict[str, bytes] | None
+    if args.data:
+        detached = regular_file(args.data, "--data").read_bytes()
+    else:
+        detached = _detached_beside(document, document_path)
     report = XadesVerifier(config).verify(document, detached=detached)
     print(report.to_json() if args.json else report.render())
     return EXIT_OK if report.accepted else EXIT_NOT_ACCEPTED

@@ -21,13 +21,13 @@ from rich.console import Console
 from rich.table import Table
 
 from contract.errors import InvalidRequest
-from contract.files import FileTooLarge, NotARegularFile, is_special, read_bounded, write_whole
+from contract.files import FileTooLarge, NotARegularFile, read_bounded, write_whole
 from hub.cli.admin import _actor, _with_core, ask_secret
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
 from hub.domain.templates import Template, metadata_from_json
-from signing import SigningError, XadesSigner, load_key
-from signing.cli import refuse_shared_key
+from signing import SigningError, XadesSigner
+from signing.cli import KEY_PASSWORD_VARIABLE, open_key, refuse_shared_key, regular_file
 
 console = Console()
 ROLES = (REQUEST, CERTIFICATE, SIGNED_CERTIFICATE)
@@ -362,18 +362,10 @@ def _documents_refuse(core: HubCore, args: argparse.Namespace) -> int:
 def _key_password(args: argparse.Namespace) -> str | None:
     if args.key_password_file:
         return _text_file(args.key_password_file).strip()
-    value = os.environ.get("PLATFORMA_HASLO_KLUCZA")
+    value = os.environ.get(KEY_PASSWORD_VARIABLE)
     if value is not None:
         return value
     return ask_secret(f"Hasło lub PIN klucza {args.key}: ") or None
-
-
-def _input_file(path: str | None, option: str) -> None:
-    """A key or certificate file that can be a file at all (signing reads /dev/zero until memory runs out)."""
-    if path is None or path.startswith("pkcs11:"):
-        return
-    if is_special(Path(path)):
-        raise InvalidRequest(f"{option} {path} nie jest zwykłym plikiem (urządzenie, potok lub gniazdo); podaj plik.")
 
 
 def _output_file(path: str | None, option: str) -> None:
@@ -392,23 +384,19 @@ def _output_file(path: str | None, option: str) -> None:
 def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
     # Before anything is uploaded: a receipt that cannot be written after the certificate was delivered made
     # the command fail (exit 2) for a delivery that had happened, and a repeated one found the case closed.
-    _input_file(args.key, "--key")
-    _input_file(args.cert, "--cert")
     try:
-        refuse_shared_key(args.key)
+        refuse_shared_key(args.key)  # also a device or FIFO given as the key
+        if args.cert:
+            regular_file(args.cert, "--cert")
     except SigningError as error:
         raise InvalidRequest(error.message) from None
     _output_file(args.receipt, "--receipt")
     actor = _actor(core, args)
     to_sign = core.documents.for_signing(actor, args.case_id)
     try:
-        signed = XadesSigner(load_key(args.key, _key_password(args), args.cert)).sign_enveloped(to_sign.content)
-    except SigningError as error:
+        signed = XadesSigner(open_key(args.key, _key_password(args), args.cert)).sign_enveloped(to_sign.content)
+    except SigningError as error:  # a --cert that is no certificate too (`open_key`)
         raise InvalidRequest(f"Nie udało się podpisać zaświadczenia: {error}") from None
-    except ValueError:  # the key's own errors are SigningError: this is --cert, read by cryptography
-        if not args.cert:
-            raise
-        raise InvalidRequest(f"--cert {args.cert}: to nie jest certyfikat PEM; podaj plik certyfikatu.") from None
     delivered = core.documents.upload_signed(actor, args.case_id, signed)
     if args.receipt:
         write_whole(Path(args.receipt), delivered.receipt)

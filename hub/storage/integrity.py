@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contract.errors import ConfigurationError
+from contract.files import read_bounded, why_unreadable
 from hub.storage.documents import Receipt, StoredDocument
 from hub.storage.tables import HubBase
 
@@ -41,6 +42,7 @@ DOCUMENT = "DOKUMENT"
 RECEIPT = "POSWIADCZENIE"
 DEFAULT_KEY = Path("klucze") / "klucz-dokumentow"
 _KEY_BYTES = 32
+_KEY_FILE_BYTES = 4096  # the header and one line of hex; a device or a huge file is no key file
 _HEADER = (
     "# Klucz integralności dokumentów huba (HMAC-SHA256 znaczników dokumentów i poświadczeń w jego bazie).\n"
     "# Tylko dla huba: uprawnienia 0600. Kopię przechowuj razem z kopią bazy huba; bez niego hub nie potwierdzi,\n"
@@ -122,12 +124,12 @@ def open_key(path: str | Path, engine: Engine) -> IntegrityKey:
 def _read(target: Path) -> tuple[IntegrityKey, bool]:
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
-        text = target.read_text("utf-8")
+        text = read_bounded(target, _KEY_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:
         raise ConfigurationError(
-            f"Nie można odczytać klucza integralności dokumentów {target}: {getattr(error, 'strerror', None) or error}"
+            f"Nie można odczytać klucza integralności dokumentów {target}: {why_unreadable(error)}"
         ) from None
     if mode & 0o077:
         raise ConfigurationError(
