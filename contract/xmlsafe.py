@@ -11,13 +11,22 @@ from contract.errors import ForbiddenXml, MalformedXml
 # Depth is bounded by libxml2 itself (256 levels without XML_PARSE_HUGE, i.e. huge_tree=False).
 
 
+#: The hardened parser's options, for lxml's other parsers (`XMLPullParser`) too.
+OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_pis": True,
+    "remove_comments": True,
+}
+
+
 def parser(**extra: Any) -> etree.XMLParser:
     """A parser that never loads a DTD, resolves an entity or touches the network; comments and processing
     instructions are dropped unless `extra` keeps them."""
-    options: dict[str, Any] = {"remove_pis": True, "remove_comments": True, **extra}
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, **options
-    )
+    return etree.XMLParser(**{**OPTIONS, **extra})
 
 
 def check_tree(root: etree._Element) -> None:

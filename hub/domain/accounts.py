@@ -10,6 +10,11 @@ The lockout limit holds under concurrency: each login first reserves an attempt 
 in the hub database (the row is the only arbiter shared by threads, worker processes and hubs), and only a
 reserved attempt has its password checked; a success clears the count, a failure leaves it, and of the
 failures that reach the limit exactly one locks the account.
+
+The attempt is reserved when the request arrives, not when a worker thread gets to it (`reserve_on_arrival`,
+called by the server before the request waits for a thread): each process queues requests for its few
+threads, so a password sent after eight wrong ones could reach a free thread in one process while the
+guesses sent before it still waited in the other's queue, find the limit not yet reached, and be served.
 """
 
 from __future__ import annotations
@@ -98,6 +103,24 @@ class TokenStamps:
     created: dt.datetime | None = None
     timestamp_created: dt.datetime | None = None
     timestamp_expires: dt.datetime | None = None
+
+
+@dataclass
+class Reservation:
+    """An attempt counted against a login's limit when its request arrived, for that request's password check
+    (`Accounts.reserve_on_arrival`). A request that ends without checking a password gives it back."""
+
+    login: str
+    stored: str
+    office: str
+    taken: bool = False
+
+    def take(self, login: str) -> tuple[str, str] | None:
+        """The (hash, office) to check the password against, once, if this reservation is for `login`."""
+        if self.taken or login != self.login:
+            return None
+        self.taken = True
+        return self.stored, self.office
 
 
 @dataclass(frozen=True)
@@ -239,28 +262,51 @@ class Accounts:
 
     # -- authentication ------------------------------------------------------------------------------------------
     def authenticate(
-        self, login: str, password: str, channel: str = "SOAP", source: str = "", *, record_login: bool = True
+        self,
+        login: str,
+        password: str,
+        channel: str = "SOAP",
+        source: str = "",
+        *,
+        record_login: bool = True,
+        reservation: Reservation | None = None,
     ) -> Caller:
         """The caller for these credentials, or `AuthenticationFailed` (never saying which part was wrong).
 
         A verification that is not a login (the old password of a password change) passes
-        `record_login=False`; its failures still count and are recorded as failed logins.
+        `record_login=False`; its failures still count and are recorded as failed logins. `reservation` is
+        the attempt reserved when the request arrived, if any (`reserve_on_arrival`).
         """
-        return self._authenticated(login, password, channel, source, record_login)[0]
+        return self._authenticated(login, password, channel, source, record_login, reservation)[0]
 
-    def _authenticated(
-        self, login: str, password: str, channel: str, source: str, record_login: bool
-    ) -> tuple[Caller, int]:
-        """`authenticate`, with the credential version the password was found valid for."""
-        tag = hmac.new(self._key, f"{login}\0{password}".encode(), hashlib.sha256).digest()
-        now = time.monotonic()
+    def _tag(self, login: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{login}\0{password}".encode(), hashlib.sha256).digest()
+
+    def _remembered(self, login: str, tag: bytes, now: float) -> tuple[bytes, float, Caller, int] | None:
         with self._lock:
             cached = self._cache.get(login)
         if cached is not None and cached[1] > now and hmac.compare_digest(cached[0], tag):
+            return cached
+        return None
+
+    def _authenticated(
+        self,
+        login: str,
+        password: str,
+        channel: str,
+        source: str,
+        record_login: bool,
+        reservation: Reservation | None = None,
+    ) -> tuple[Caller, int]:
+        """`authenticate`, with the credential version the password was found valid for."""
+        tag = self._tag(login, password)
+        now = time.monotonic()
+        cached = self._remembered(login, tag, now)
+        if cached is not None:
             caller = self._still_valid(cached[2], cached[3])
             if caller is not None:
                 return replace(caller, channel=channel, source=source), cached[3]
-        caller, version = self._verify(login, password, channel, source, record_login)
+        caller, version = self._verify(login, password, channel, source, record_login, reservation)
         with self._lock:
             self._cache[login] = (tag, now + self.cache_seconds, caller, version)
         return caller, version
@@ -282,12 +328,18 @@ class Accounts:
         return caller
 
     def _verify(
-        self, login: str, password: str, channel: str, source: str, record_login: bool = True
+        self,
+        login: str,
+        password: str,
+        channel: str,
+        source: str,
+        record_login: bool = True,
+        reservation: Reservation | None = None,
     ) -> tuple[Caller, int]:
         # Guideline 7 under concurrency: an attempt is reserved in the database before its hash is checked
         # (one conditional UPDATE, atomic in SQLite and PostgreSQL alike), so however many requests, worker
         # processes or hubs race, at most `max_failed_logins` guesses are checked and one of them locks.
-        reserved = self._reserve(login, source)
+        reserved = (reservation.take(login) if reservation is not None else None) or self._reserve(login, source)
         if reserved is None:
             _password_matches(self._dummy_hash, password)  # the time of a real check; this guess is never tried
             reason, office = self._refusal_reason(login)
@@ -315,9 +367,32 @@ class Accounts:
             self._event(EventKind.LOGIN, caller.login, caller.office, source=source, details=channel)
         return caller, version
 
-    def _reserve(self, login: str, source: str) -> tuple[str, str] | None:
-        """Count one attempt against the limit before its hash is checked: the (hash, office) to check it
-        against, or None when the login is unknown, inactive or locked, or no attempt frees up in time."""
+    def reserve_on_arrival(self, login: str, password: str) -> Reservation | None:
+        """Count an attempt for a request that has just arrived, before it waits for a thread: None when this
+        process remembers the credential (no check will be needed) or no attempt is free now (the request's
+        thread then reserves as before, waiting for the checks that hold them). A reservation the request does
+        not use is given back with `release`."""
+        if self._remembered(login, self._tag(login, password), time.monotonic()) is not None:
+            return None
+        row = self._reserve_once(login)
+        return None if row is None else Reservation(login, row[0], row[1])
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back an attempt reserved on arrival by a request that ended before its password was checked
+        (a malformed message, a replayed token, a credential this process had remembered meanwhile)."""
+        if reservation.taken:
+            return
+        reservation.taken = True
+        give_back = (
+            update(User)
+            .where(User.login == reservation.login, User.locked.is_(False), User.failed_attempts > 0)
+            .values({User.failed_attempts: User.failed_attempts - 1})
+        )
+        with self.engine.begin() as connection:
+            connection.execute(give_back)
+
+    def _reserve_once(self, login: str) -> tuple[str, str] | None:
+        """One conditional UPDATE: an attempt counted, and the (hash, office), if one is free now."""
         reserve = (
             update(User)
             .where(
@@ -329,12 +404,18 @@ class Accounts:
             .values({User.failed_attempts: User.failed_attempts + 1})
             .returning(User.password_hash, User.office)
         )
+        with self.engine.begin() as connection:
+            row = connection.execute(reserve).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    def _reserve(self, login: str, source: str) -> tuple[str, str] | None:
+        """Count one attempt against the limit before its hash is checked: the (hash, office) to check it
+        against, or None when the login is unknown, inactive or locked, or no attempt frees up in time."""
         deadline = time.monotonic() + _RESERVATION_WAIT_SECONDS
         while True:
-            with self.engine.begin() as connection:
-                row = connection.execute(reserve).one_or_none()
+            row = self._reserve_once(login)
             if row is not None:
-                return row[0], row[1]
+                return row
             with self.engine.connect() as connection:
                 state = connection.execute(_LOCK_STATE, {"login": login}).one_or_none()
             if state is None or not state[0]:  # unknown or inactive

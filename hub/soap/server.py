@@ -27,14 +27,16 @@ from spyne.server.wsgi import WsgiApplication
 from twisted.internet import error, ssl, task, tcp, threads
 from twisted.internet import reactor as default_reactor
 from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.python.threadpool import ThreadPool
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource, _WSGIResponse
 
 from hub.core import HubCore
+from hub.domain.accounts import Accounts, Reservation
 from hub.settings import HubSettings
 from hub.soap import contracts
 from hub.soap.services import SERVICES, faults
-from hub.soap.services.security import CLIENT_CN
+from hub.soap.services.security import CLIENT_CN, RESERVATION, arrival_token
 
 log = logging.getLogger(__name__)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -86,16 +88,82 @@ class LimitedRequest(server.Request):
         super().process()
 
 
+class Arrivals:
+    """Counts a request's login attempt as it arrives (`Accounts.reserve_on_arrival`), on a thread of its own.
+
+    The WSGI threads are few (`[hub] threads`) and a password check holds one for about 0.1 s, so requests
+    wait in each process's queue; counted only when a thread took them, a right password sent after eight
+    wrong ones could be served by an idle process while the guesses sent before it still waited in another's
+    queue. This thread does nothing slow (one parse, one UPDATE), so attempts are counted in the order the
+    requests reach the hub, whichever process takes them.
+    """
+
+    def __init__(self, accounts: Accounts, reactor: Any) -> None:
+        self.accounts = accounts
+        self.reactor = reactor
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="przybycia")
+        reactor.callWhenRunning(self.pool.start)
+        reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
+
+    def admit(self, body: bytes, environ: dict[str, Any], then: Any) -> None:
+        """Call `then()` in the I/O thread once the attempt, if the body carries a password to check, is
+        counted and its reservation is in `environ`."""
+        token = arrival_token(body)
+        if token is None:
+            then()
+            return
+
+        def reserved(reservation: Reservation | None) -> None:
+            if reservation is not None:
+                environ[RESERVATION] = reservation
+            then()
+
+        def failed(failure: Any) -> None:  # the request's thread reserves as before, and says what is wrong
+            log.error("counting a login attempt on arrival failed: %s", failure.value)
+            then()
+
+        deferred = threads.deferToThreadPool(
+            self.reactor, self.pool, self.accounts.reserve_on_arrival, token.login, token.password
+        )
+        deferred.addCallbacks(reserved, failed)
+
+
+class _HubWSGIResponse(_WSGIResponse):
+    """A WSGI response that gives back the login attempt reserved on arrival if the request did not use it."""
+
+    def __init__(self, reactor: Any, threadpool: Any, application: Any, request: Any, accounts: Accounts | None):
+        super().__init__(reactor, threadpool, application, request)
+        self._accounts = accounts
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            reservation = self.environ.get(RESERVATION)
+            if self._accounts is not None and isinstance(reservation, Reservation) and not reservation.taken:
+                try:
+                    self._accounts.release(reservation)
+                except Exception as failure:
+                    log.error("giving back an unused login attempt failed: %s", failure)
+
+
 class ClientCertificateWSGIResource(WSGIResource):
     """A `WSGIResource` that tells the application the subject CN of the TLS client certificate.
 
     Twisted's WSGI environ carries no TLS details; the office systems authenticate with certificates
     (DESIGN.md, Security), so the verified peer's common name is added as `platforma.client_subject_cn`.
+    With `arrivals`, a UsernameToken's login attempt is counted before the request waits for a thread.
     """
 
+    def __init__(self, reactor: Any, threadpool: Any, application: Any, arrivals: Arrivals | None = None) -> None:
+        super().__init__(reactor, threadpool, application)
+        self._arrivals = arrivals
+
     def render(self, request: server.Request) -> Any:
-        response = _WSGIResponse(self._reactor, self._threadpool, self._application, request)
+        accounts = self._arrivals.accounts if self._arrivals is not None else None
+        response = _HubWSGIResponse(self._reactor, self._threadpool, self._application, request, accounts)
         response.environ.pop(CLIENT_CN, None)
+        response.environ.pop(RESERVATION, None)
         if not response.environ.get("CONTENT_LENGTH") and request.content is not None:
             # A chunked body (Transfer-Encoding: chunked, as JAX-WS and CXF send larger requests) has no
             # Content-Length: Twisted passes an empty one and Spyne read nothing, "not XML". The body is
@@ -107,8 +175,21 @@ class ClientCertificateWSGIResource(WSGIResource):
         peer = _peer_common_name(request)
         if peer:
             response.environ[CLIENT_CN] = peer
-        response.start()
+        if self._arrivals is None or request.content is None or request.method != b"POST":
+            response.start()
+        else:
+            self._arrivals.admit(_body(request.content), response.environ, response.start)
         return server.NOT_DONE_YET
+
+
+def _body(content: Any) -> bytes:
+    """The whole request body, leaving the file where it was for the application."""
+    position = content.tell()
+    content.seek(0)
+    try:
+        return bytes(content.read())
+    finally:
+        content.seek(position)
 
 
 def _peer_common_name(request: server.Request) -> str | None:
@@ -240,10 +321,12 @@ def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     limit = core.config.hub.max_request_bytes
     root.putChild(b"xsd", SchemaFiles())
     public_url = core.config.hub.public_url
+    arrivals = Arrivals(core.accounts, reactor)
     for service in SERVICES:
         application = importlib.import_module(service.module).build_application(core)
         wsgi = ContractWsgiApplication(application, service.path, public_url, max_content_length=limit)
-        soap.putChild(service.path.encode(), ClientCertificateWSGIResource(reactor, reactor.getThreadPool(), wsgi))
+        wsgi_resource = ClientCertificateWSGIResource(reactor, reactor.getThreadPool(), wsgi, arrivals)
+        soap.putChild(service.path.encode(), wsgi_resource)
     site = server.Site(root)
     request_class = type("HubRequest", (LimitedRequest,), {"max_bytes": limit})
     site.requestFactory = request_class  # type: ignore[assignment]

@@ -25,7 +25,7 @@ from hub.domain.accounts import Accounts, SecuritySettings, hash_password
 from hub.settings import Group, UserEntry
 from hub.storage.tables import hub_engine
 from tests.integration.conftest import RunningHub
-from tests.integration.worker_hub import WorkerHub, add_user, admin_cli, hub_events, two_workers
+from tests.integration.worker_hub import WorkerHub, add_user, admin_cli, hub_events, serving, two_workers
 from tests.integration.wsse import Envelope, post, security
 
 STRONG = "Kasztanowa-Aleja-1987!"
@@ -219,6 +219,59 @@ def test_the_right_password_ninth_of_ten_is_refused_over_soap(hub: RunningHub, w
     events = hub_events(hub, "sr.dziewiaty")
     assert len([e for e in events if e.details == "błędne hasło"]) == 5
     assert [e.kind for e in events].count(EventKind.LOCK) == 1
+
+
+def test_guesses_waiting_for_a_busy_hubs_thread_count_before_a_right_password_at_an_idle_hub(
+    hub: RunningHub,
+) -> None:
+    # Two hubs over one database, one WSGI thread each. The busy one's thread is held by another user's
+    # password checks (about 0.1 s each) while six guesses wait in its queue; then the right password goes to
+    # the idle one. The guesses reached the hubs first, so they are counted first: the right password is
+    # refused. Counted only when a thread took them, the guesses were not counted yet and it was served
+    # (what CI saw, now and then, with two worker processes and ten requests 10 ms apart).
+    add_user(hub, "sr.kolejkowany", STRONG)
+    add_user(hub, "sr.zajmujacy", STRONG)
+    with serving(hub, "zajety.log", threads=1) as busy, serving(hub, "wolny.log", threads=1) as idle:
+        query = Envelope.of(busy.wsdl(), "ListaZbiorow")
+        holding = [query.with_header(security("sr.zajmujacy", f"zle-{i}")) for i in range(8)]
+        guesses = [query.with_header(security("sr.kolejkowany", f"zgadywane-{i}")) for i in range(6)]
+        right = query.with_header(security("sr.kolejkowany", STRONG))
+        calls = [lambda e=e: post(busy.endpoint(), e) for e in holding]
+        calls += [lambda e=e: (time.sleep(0.2), post(busy.endpoint(), e))[1] for e in guesses]
+        calls += [lambda: (time.sleep(0.5), post(idle.endpoint(), right))[1]]
+        answers = run_together(calls)  # type: ignore[arg-type]
+    assert answers[-1].code == "BLEDNE_UWIERZYTELNIENIE", answers[-1]  # type: ignore[attr-defined]
+    assert b"ListaZbiorowOdpowiedz" not in answers[-1].body  # type: ignore[attr-defined]
+    events = hub_events(hub, "sr.kolejkowany")
+    assert len([e for e in events if e.details == "błędne hasło"]) == LIMIT
+    assert [e.kind for e in events].count(EventKind.LOCK) == 1
+    assert EventKind.LOGIN not in [e.kind for e in events]
+
+
+def test_an_attempt_counted_on_arrival_is_given_back_when_no_password_was_checked(
+    hub: RunningHub, workers: WorkerHub
+) -> None:
+    # Requests whose body the service refuses before it reads the token (schema-invalid) check no password:
+    # twice the limit of them, with wrong passwords, neither lock the account nor use up its attempts.
+    add_user(hub, "sr.zwracany", STRONG)
+    query = Envelope.of(workers.wsdl(), "ListaZbiorow")
+    envelopes = [
+        query.with_header(security("sr.zwracany", f"zgadywane-{i}")).replace(b"ListaZbiorow", b"ListaZbiorowNieznana")
+        for i in range(2 * LIMIT)
+    ]
+    answers = run_together([lambda e=e: post(workers.endpoint(), e) for e in envelopes])  # type: ignore[misc]
+    assert {a.faultcode.rsplit(":", 1)[-1] for a in answers} == {"Client"}, answers  # type: ignore[attr-defined]
+    assert "BLEDNE_UWIERZYTELNIENIE" not in {a.code for a in answers}  # type: ignore[attr-defined]
+    events = hub_events(hub, "sr.zwracany")
+    assert EventKind.LOCK not in [e.kind for e in events] and EventKind.FAILED_LOGIN not in [e.kind for e in events]
+    for attempt in range(LIMIT - 1):
+        wrong = post(workers.endpoint(), Envelope.of(workers.wsdl(), "ListaZbiorow").with_header(
+            security("sr.zwracany", f"pomylka-{attempt}")))  # fmt: skip
+        assert wrong.code == "BLEDNE_UWIERZYTELNIENIE"
+    served = post(workers.endpoint(), Envelope.of(workers.wsdl(), "ListaZbiorow").with_header(
+        security("sr.zwracany", STRONG)))  # fmt: skip
+    assert served.status == 200, served
+    assert EventKind.LOCK not in [e.kind for e in hub_events(hub, "sr.zwracany")]
 
 
 # -- the credential cache across worker processes ----------------------------------------------------------------

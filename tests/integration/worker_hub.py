@@ -37,22 +37,35 @@ class WorkerHub:
 @contextmanager
 def two_workers(hub: RunningHub, log_name: str) -> Iterator[WorkerHub]:
     """Serve the session hub's configuration with two worker processes until the block ends."""
+    with serving(hub, log_name, workers=2) as running:
+        yield running
+
+
+@contextmanager
+def serving(hub: RunningHub, log_name: str, *, workers: int = 1, threads: int | None = None) -> Iterator[WorkerHub]:
+    """Another hub over the session hub's databases (as hubs sharing one database are), with `workers` processes
+    and, if given, `threads` WSGI threads in each, until the block ends."""
     log = hub.directory / log_name
+    config = hub.directory / "platforma.toml"
+    if threads is not None:  # a copy beside the original, so that its relative paths name the same files
+        text = config.read_text(encoding="utf-8").replace("[hub]\n", f"[hub]\nthreads = {threads}\n", 1)
+        config = hub.directory / f"{log_name}.toml"
+        config.write_text(text, encoding="utf-8")
+        config.chmod(0o600)
     process = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--config", str(hub.directory / "platforma.toml"),
-         "--port", "0", "--workers", "2"],
+        [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--port", "0", "--workers", str(workers)],
         stdout=log.open("wb"), stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="200"),
     )  # fmt: skip
     try:
         for _ in range(300):
             match = re.search(r"Platforma nasłuchuje: (\S+)/", log.read_text(errors="replace"))
-            if match and "Procesy robocze: 2" in log.read_text(errors="replace"):
+            if match and (workers == 1 or f"Procesy robocze: {workers}" in log.read_text(errors="replace")):
                 break
             if process.poll() is not None:
                 raise RuntimeError(log.read_text(errors="replace"))
             time.sleep(0.1)
         else:
-            raise RuntimeError("the two-worker hub did not start:\n" + log.read_text(errors="replace"))
+            raise RuntimeError("the hub did not start:\n" + log.read_text(errors="replace"))
         yield WorkerHub(match.group(1))
     finally:
         process.terminate()

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from contract import xmlsafe
 from contract.catalog import QUERY_NS
 from contract.errors import AuthenticationFailed, AuthenticationRequired, PlatformError
-from hub.domain.accounts import TokenStamps
+from hub.domain.accounts import Reservation, TokenStamps
 from hub.soap.services import faults
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 END_USER = f"{{{QUERY_NS}}}UzytkownikKoncowy"
 CLIENT_CN = "platforma.client_subject_cn"  # set by hub.soap.server from the TLS peer certificate
+RESERVATION = "platforma.rezerwacja_logowania"  # set by hub.soap.server when the request arrives
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -105,6 +107,35 @@ def username_token(security: etree._Element | None) -> UsernameToken:
     raise AuthenticationRequired(
         "Brak poświadczeń: dołącz nagłówek WS-Security z elementem UsernameToken (login i hasło)."
     )
+
+
+_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_CHUNK = 8192
+
+
+def arrival_token(body: bytes) -> UsernameToken | None:
+    """The PasswordText UsernameToken of a request body as it arrives, before the service reads it, so that its
+    login attempt is counted in arrival order (`Accounts.reserve_on_arrival`); None for anything else,
+    including a message the service will refuse (the service answers it).
+
+    Only the envelope's start and header are parsed (the body may be a large document), with the hardened
+    parser's options; a DTD or an entity declaration anywhere is left to the service to refuse.
+    """
+    if b"UsernameToken" not in body or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        return None
+    parser = etree.XMLPullParser(events=("start",), **xmlsafe.OPTIONS)
+    try:
+        for offset in range(0, len(body), _CHUNK):
+            parser.feed(body[offset : offset + _CHUNK])
+            for _, element in parser.read_events():
+                if element.tag == f"{{{_SOAP_ENV}}}Body":
+                    envelope = element.getparent()
+                    header = None if envelope is None else envelope.find(f"{{{_SOAP_ENV}}}Header")
+                    token = username_token(security_header(header))
+                    return token if token.password_type == PASSWORD_TEXT else None
+    except Exception:  # noqa: S110 - not a token to count here; the service refuses the message itself
+        pass
+    return None
 
 
 def _at_most_one(parent: etree._Element, tags: Iterable[str]) -> None:
@@ -222,7 +253,14 @@ def identify(core: HubCore, header: Any, environ: dict[str, Any], operation: str
                 source,
             )
         _admit(core, token.login, security, token, source)
-        caller = core.accounts.authenticate(token.login, token.password, channel="SOAP", source=source)
+        reservation = environ.get(RESERVATION)
+        caller = core.accounts.authenticate(
+            token.login,
+            token.password,
+            channel="SOAP",
+            source=source,
+            reservation=reservation if isinstance(reservation, Reservation) else None,
+        )
     core.accounts.check_usable(caller, operation)
     return caller
 
