@@ -367,6 +367,11 @@ class Accounts:
             self._event(EventKind.LOGIN, caller.login, caller.office, source=source, details=channel)
         return caller, version
 
+    def remembered_until(self, login: str, password: str) -> float | None:
+        """Until when (`time.monotonic()`) this process remembers these credentials as verified, if it does."""
+        cached = self._remembered(login, self._tag(login, password), time.monotonic())
+        return None if cached is None else cached[1]
+
     def reserve_on_arrival(self, login: str, password: str) -> Reservation | None:
         """Count an attempt for a request that has just arrived, before it waits for a thread: None when this
         process remembers the credential (no check will be needed) or no attempt is free now (the request's
