@@ -19,7 +19,10 @@ def envelope(header: str, body: str = "<ListaZbiorow/>", prolog: str = "") -> by
     ).encode()
 
 
-def token(login: str = "sr.referent", password: str = "Haslo-Testowe-1!", password_attributes: str = "") -> str:
+PASSWORD = "Haslo-Testowe-1!"
+
+
+def token(login: str = "sr.referent", password: str = PASSWORD, password_attributes: str = "") -> str:
     return (
         f"<w:Security><w:UsernameToken><w:Username>{login}</w:Username>"
         f"<w:Password{password_attributes}>{password}</w:Password></w:UsernameToken></w:Security>"
@@ -28,7 +31,7 @@ def token(login: str = "sr.referent", password: str = "Haslo-Testowe-1!", passwo
 
 def test_the_token_of_the_header_is_read() -> None:
     found = arrival_token(envelope(token()))
-    assert found is not None and (found.login, found.password) == ("sr.referent", "Haslo-Testowe-1!")
+    assert found is not None and (found.login, found.password) == ("sr.referent", PASSWORD)
 
 
 def test_a_large_body_is_not_parsed_past_the_header() -> None:
