@@ -39,7 +39,7 @@ from hub.domain.accounts import Accounts, Reservation
 from hub.settings import HubSettings
 from hub.soap import contracts
 from hub.soap.services import SERVICES, faults
-from hub.soap.services.security import CLIENT_CN, RESERVATION, arrival_token
+from hub.soap.services.security import CLIENT_CN, RESERVATION, UsernameToken, arrival_token
 
 log = logging.getLogger(__name__)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -124,25 +124,19 @@ class Arrivals:
 
     def admit(self, body: bytes, environ: dict[str, Any], then: Any) -> None:
         """Call `then()` in the I/O thread once the attempt, if the body carries a password to check, is
-        counted and its reservation is in `environ`."""
-        if b"UsernameToken" not in body:
-            then()
-            return
-        now = time.monotonic()
-        key = self._text_key(body)
-        if key is not None and self._known.get(key, 0.0) > now:
-            then()
-            return
-        token = arrival_token(body)
-        if token is None:
-            then()
-            return
-        until = self.accounts.remembered_until(token.login, token.password)
-        if until is not None:
-            if key is not None:
-                if len(self._known) >= self.MAX_KNOWN:
-                    self._known.clear()
-                self._known[key] = until
+        counted and its reservation is in `environ`. Whatever goes wrong here, the request still goes on (its
+        thread then counts the attempt itself, as it would without this)."""
+        try:
+            token = self._token_to_count(body)
+            deferred = None
+            if token is not None:
+                deferred = threads.deferToThreadPool(
+                    self.reactor, self.pool, self.accounts.reserve_on_arrival, token.login, token.password
+                )
+        except Exception as failure:
+            log.error("reading a login attempt on arrival failed: %s", failure)
+            deferred = None
+        if deferred is None:
             then()
             return
 
@@ -151,14 +145,30 @@ class Arrivals:
                 environ[RESERVATION] = reservation
             then()
 
-        def failed(failure: Any) -> None:  # the request's thread reserves as before, and says what is wrong
+        def failed(failure: Any) -> None:
             log.error("counting a login attempt on arrival failed: %s", failure.value)
             then()
 
-        deferred = threads.deferToThreadPool(
-            self.reactor, self.pool, self.accounts.reserve_on_arrival, token.login, token.password
-        )
         deferred.addCallbacks(reserved, failed)
+
+    def _token_to_count(self, body: bytes) -> UsernameToken | None:
+        """The body's UsernameToken if its password will be checked: not one this process remembers."""
+        if b"UsernameToken" not in body:
+            return None
+        key = self._text_key(body)
+        if key is not None and self._known.get(key, 0.0) > time.monotonic():
+            return None
+        token = arrival_token(body)
+        if token is None:
+            return None
+        until = self.accounts.remembered_until(token.login, token.password)
+        if until is None:
+            return token
+        if key is not None:
+            if len(self._known) >= self.MAX_KNOWN:
+                self._known.clear()
+            self._known[key] = until
+        return None
 
 
 class _HubWSGIResponse(_WSGIResponse):

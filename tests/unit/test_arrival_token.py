@@ -3,8 +3,11 @@ the service will read, from the header only, and nothing for a message the servi
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from hub.soap.server import Arrivals
 from hub.soap.services.security import arrival_token
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -56,3 +59,52 @@ def test_a_large_body_is_not_parsed_past_the_header() -> None:
 )
 def test_no_token_for_a_message_the_service_refuses_or_reads_otherwise(message: bytes) -> None:
     assert arrival_token(message) is None
+
+
+# -- Arrivals, in the I/O thread --------------------------------------------------------------------------------
+class NoReactor:
+    """What `Arrivals` asks of a reactor when it is made; these tests never reach its thread."""
+
+    def callWhenRunning(self, *arguments: object) -> None:
+        pass
+
+    def addSystemEventTrigger(self, *arguments: object) -> None:
+        pass
+
+
+class RememberingAccounts:
+    """Accounts that remember every credential (or fail when asked), counting the questions."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.asked = 0
+        self.error = error
+
+    def remembered_until(self, login: str, password: str) -> float:
+        self.asked += 1
+        if self.error is not None:
+            raise self.error
+        return time.monotonic() + 60
+
+
+def admitted(arrivals: Arrivals, body: bytes) -> dict[str, object]:
+    environ: dict[str, object] = {}
+    went_on: list[bool] = []
+    arrivals.admit(body, environ, lambda: went_on.append(True))
+    assert went_on == [True]  # the request goes on, at once, with nothing reserved
+    return environ
+
+
+def test_a_remembered_token_is_read_once_then_known_by_its_text() -> None:
+    accounts = RememberingAccounts()
+    arrivals = Arrivals(accounts, NoReactor())  # type: ignore[arg-type]
+    for _ in range(3):
+        assert admitted(arrivals, envelope(token())) == {}
+    assert accounts.asked == 1
+    admitted(arrivals, envelope(token(password="Inne-Haslo-Testowe-2!")))
+    assert accounts.asked == 2  # another password is another text
+
+
+def test_a_failure_while_reading_the_token_lets_the_request_go_on() -> None:
+    accounts = RememberingAccounts(error=RuntimeError("baza niedostępna"))
+    assert admitted(Arrivals(accounts, NoReactor()), envelope(token())) == {}  # type: ignore[arg-type]
+    assert accounts.asked == 1
