@@ -69,7 +69,9 @@ CERTIFICATE_TYPE = "ZASWIADCZENIE_PUP_REJESTRACJA"
 STRONG = "Kasztanowa-Aleja-1987!"
 NEW_STRONG = "Jarzebinowa-Polana-2031?"
 #: Users of this module's own (SR, REFERENCI, as sr.referent), one per account attack: a lock touches nobody else.
-OWN_USERS = ("sr.zgadywany", "sr.blokowany", "sr.zmieniajacy", "sr.wylogowany", "sr.powtorka")
+OWN_USERS = (
+    "sr.zgadywany", "sr.blokowany", "sr.zmieniajacy", "sr.wylogowany", "sr.powtorka", "sr.kolejkowany", "sr.zajmujacy"
+)  # fmt: skip
 LIMIT = 5  # [hub] max_failed_logins, the default
 
 
@@ -668,6 +670,34 @@ def test_parallel_wrong_passwords_over_both_workers_check_exactly_the_limit_and_
     assert powiat.sql("SELECT zablokowany, nieudane_proby FROM uzytkownicy WHERE login = %s", login) == [(True, LIMIT)]
     right = [listing(powiat, login, pid) for pid in powiat.pids]
     assert right == ["BLEDNE_UWIERZYTELNIENIE"] * 2
+
+
+def test_guesses_waiting_in_one_worker_count_before_a_right_password_sent_after_them_to_the_other(
+    powiat: Powiat,
+) -> None:
+    # What CI once saw, pinned: the first process's two threads are held by another user's password checks
+    # (sixteen, about 0.1 s each) while six guesses wait in its queue; then the right password goes to the
+    # second, idle process. The guesses reached the hub first, so they are counted first and it is refused.
+    # Counted only when a thread took them, they were not counted yet and the right password was served.
+    holding = [Job(powiat.main, "sr.zajmujacy", _list, "zapytania", password=f"zle-{n}") for n in range(16)]
+    guesses = [Job(powiat.main, "sr.kolejkowany", _list, "zapytania", password=f"zgadywane-{n}") for n in range(6)]
+    right = Job(powiat.worker, "sr.kolejkowany", _list, "zapytania", password=STRONG)
+    jobs = [*holding, *guesses, right]
+    delays = [0.0] * len(holding) + [0.2] * len(guesses) + [0.5]
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    clients = [
+        powiat.client(j.login, j.service, on=j.on, password=j.password,
+                      before_send=lambda d=d: (barrier.wait(), time.sleep(d)))  # type: ignore[misc]
+        for j, d in zip(jobs, delays, strict=True)
+    ]  # fmt: skip
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        outcomes = list(pool.map(lambda client: outcome(client.service.ListaZbiorow), clients))
+    assert [c.transport.served_by for c in clients] == [[j.on] for j in jobs]
+    assert outcomes[-1] == "BLEDNE_UWIERZYTELNIENIE", outcomes
+    events = powiat.events("sr.kolejkowany")
+    assert len([e for e in events if e.details == "błędne hasło"]) == LIMIT, [e.details for e in events]
+    assert [e.kind for e in events].count(EventKind.LOCK) == 1
+    assert EventKind.LOGIN not in [e.kind for e in events]
 
 
 def test_a_user_locked_with_the_admin_cli_is_refused_by_both_workers_at_once(powiat: Powiat) -> None:
