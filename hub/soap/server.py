@@ -39,10 +39,10 @@ from hub.domain.accounts import Accounts, Reservation
 from hub.settings import HubSettings
 from hub.soap import contracts
 from hub.soap.services import SERVICES, faults
+from hub.soap.services.protocol import SOAP_ENV
 from hub.soap.services.security import CLIENT_CN, RESERVATION, UsernameToken, arrival_token
 
 log = logging.getLogger(__name__)
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 def fault_envelope(code: str, message: str, faultcode: str = "Client") -> bytes:

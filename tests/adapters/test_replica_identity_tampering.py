@@ -27,6 +27,7 @@ from hub.soap.contracts import feed_schema
 from replica.database import ReplicaReader
 from replica.feed import ReplicaIdentity
 from replica.writer import Loader, ReplicaMismatch
+from tests.adapters.test_feed_attacks import a_pesel
 from tests.adapters.test_replica_identity import everything_in
 from tests.conftest import FIXTURES
 from tests.integration.test_query_engine import CONFIG as QUERY_CONFIG
@@ -53,14 +54,6 @@ def tamper(path: Path, sql: str) -> None:
     try:
         connection.execute(sql)
         connection.commit()
-    finally:
-        connection.close()
-
-
-def a_pesel(path: Path) -> str:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return str(connection.execute("SELECT min(pesel) FROM osoby WHERE pesel IS NOT NULL").fetchone()[0])
     finally:
         connection.close()
 

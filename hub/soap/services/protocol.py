@@ -25,10 +25,10 @@ from contract.errors import InvalidRequest, PlatformError, SchemaViolation
 from contract.xmlsafe import parse_bytes
 from hub.soap.services import faults
 
-_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-_ENVELOPE, _HEADER, _BODY = (f"{{{_SOAP_ENV}}}{name}" for name in ("Envelope", "Header", "Body"))
-_MUST_UNDERSTAND = f"{{{_SOAP_ENV}}}mustUnderstand"
-_ACTOR = f"{{{_SOAP_ENV}}}actor"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"  # SOAP 1.1's envelope namespace
+_ENVELOPE, _HEADER, _BODY = (f"{{{SOAP_ENV}}}{name}" for name in ("Envelope", "Header", "Body"))
+_MUST_UNDERSTAND = f"{{{SOAP_ENV}}}mustUnderstand"
+_ACTOR = f"{{{SOAP_ENV}}}actor"
 # SOAP 1.1 §4.2.2: a block without soap:actor is for the ultimate recipient, and this URI names "the first
 # SOAP application that processes the message": the hub either way, as it is both. Any other actor is not us.
 _FOR_THE_HUB = ("", "http://schemas.xmlsoap.org/soap/actor/next")
@@ -178,7 +178,7 @@ def _check_one_request(body: etree._Element) -> None:
     requests = _elements(body)
     if not requests:  # Spyne would read the tag of a missing element unguarded (found by tests/fuzz)
         raise faults.to_fault(InvalidRequest(_NOT_AN_ENVELOPE))
-    if etree.QName(requests[0]).namespace == _SOAP_ENV:
+    if etree.QName(requests[0]).namespace == SOAP_ENV:
         # A soap:Fault (or another envelope element) is no request: Spyne took a Fault for an answer, named no
         # operation and failed on that, an empty HTTP 500 (found by trying the running hub).
         raise faults.to_fault(

@@ -21,6 +21,7 @@ from contract.catalog import QUERY_NS
 from contract.errors import AuthenticationFailed, AuthenticationRequired, PlatformError
 from hub.domain.accounts import Reservation, TokenStamps
 from hub.soap.services import faults
+from hub.soap.services.protocol import SOAP_ENV
 
 if TYPE_CHECKING:
     from hub.core import HubCore
@@ -69,7 +70,7 @@ def security_header(header: Iterable[etree._Element] | etree._Element | None) ->
 
 
 #: SOAP 1.1, 4.2.2: a header block with a `soap:actor` is for that actor; "next" names whoever receives it.
-_ACTOR = "{http://schemas.xmlsoap.org/soap/envelope/}actor"
+_ACTOR = f"{{{SOAP_ENV}}}actor"
 _ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next"
 
 
@@ -109,7 +110,6 @@ def username_token(security: etree._Element | None) -> UsernameToken:
     )
 
 
-_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _CHUNK = 8192
 
 
@@ -128,9 +128,9 @@ def arrival_token(body: bytes) -> UsernameToken | None:
         for offset in range(0, len(body), _CHUNK):
             parser.feed(body[offset : offset + _CHUNK])
             for _, element in parser.read_events():
-                if element.tag == f"{{{_SOAP_ENV}}}Body":
+                if element.tag == f"{{{SOAP_ENV}}}Body":
                     envelope = element.getparent()
-                    header = None if envelope is None else envelope.find(f"{{{_SOAP_ENV}}}Header")
+                    header = None if envelope is None else envelope.find(f"{{{SOAP_ENV}}}Header")
                     token = username_token(security_header(header))
                     return token if token.password_type == PASSWORD_TEXT else None
     except Exception:  # noqa: S110 - not a token to count here; the service refuses the message itself
