@@ -41,6 +41,7 @@ from contract.errors import (
     UnknownDataSet,
 )
 from contract.identifiers import has_pesel_form, normalise_name
+from contract.schema_messages import polish
 from replica.database import (
     NAME_KEY_LENGTH,
     STATE_ROW,
@@ -230,7 +231,9 @@ def _iter_feed(
         entry = error.error_log.last_error if error.error_log else None
         line = f" (wiersz {entry.line})" if entry is not None and entry.line else ""
         if entry is not None and entry.domain == etree.ErrorDomains.SCHEMASV:
-            raise SchemaViolation(f"Paczka nie jest zgodna ze schematem zasilania{line}: {entry.message}") from error
+            raise SchemaViolation(
+                f"Paczka nie jest zgodna ze schematem zasilania{line}. {polish(entry.message)}"
+            ) from error
         if entry is None or entry.line == 0:
             raise MalformedXml("Paczka nie jest dokumentem XML: plik jest pusty albo nie zawiera znaczników.") from None
         where = f" (wiersz {entry.line}, kolumna {entry.column})"

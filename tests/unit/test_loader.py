@@ -115,6 +115,14 @@ def test_a_bad_batch_leaves_the_replica_exactly_as_it_was(replica: str, name: st
     assert _count(replica) == before
 
 
+def test_a_feeds_schema_violation_is_told_in_polish(replica: str) -> None:
+    with pytest.raises(SchemaViolation) as refused:
+        _load(replica, "feed_schema_violation_in_third_record.xml")
+    assert refused.value.message == (
+        "Paczka nie jest zgodna ze schematem zasilania. Element Nieznane: niedozwolony w tym miejscu."
+    )
+
+
 def test_read_only_reader_finds_people_by_each_identifier(replica: str) -> None:
     _load(replica, "feed_pup_small.xml")
     reader = ReplicaReader(replica)

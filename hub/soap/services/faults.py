@@ -29,6 +29,7 @@ from contract.errors import (
     UnknownOperation,
     as_detail,
 )
+from contract.schema_messages import polish
 
 log = logging.getLogger(__name__)
 _M = "{" + MODEL_NS + "}"
@@ -119,28 +120,28 @@ def _text_of(value: Any) -> str:
 
 
 def schema_problem(faultstring: Any) -> tuple[str, str]:
-    """(a Polish clause naming what is wrong, the readable description) of a schema violation: libxml2's
-    file, line and error kind and the namespaces in braces left out, e.g. `Element 'DataUrodzenia':
-    '2000-13-01' is not a valid value of the atomic type 'xs:date'.`"""
+    """(a Polish clause naming what is wrong, the description) of a schema violation: libxml2's file, line
+    and error kind left out, its description in Polish (`contract.schema_messages`), e.g. `Element
+    DataUrodzenia: wartość '2000-13-01' nie jest poprawna: wymagana jest data w postaci RRRR-MM-DD.`"""
     text = _text_of(faultstring).strip()
     kind = ""
     found = _LIBXML2_PREFIX.match(text)
     if found is not None:
         kind, text = found[1], text[found.end() :]
-    description = _NAMESPACE.sub("", text).strip()[:500]
-    named = _ELEMENT.match(description)
+    english = _NAMESPACE.sub("", text).strip()
+    named = _ELEMENT.match(english)
     element = named[1] if named else ""
     if not element:
         clause = ""
-    elif "Missing child element" in description:
+    elif "Missing child element" in english:
         clause = f"w elemencie {element} brakuje wymaganego elementu"
-    elif "not expected" in description or kind == "SCHEMAV_CVC_ELT_1":
+    elif "not expected" in english or kind == "SCHEMAV_CVC_ELT_1":
         clause = f"element {element} jest w tym miejscu niedozwolony"
-    elif "attribute" in description:
+    elif "attribute" in english:
         clause = f"element {element} ma niedozwolony atrybut"
     else:
         clause = f"wartość elementu {element} jest niezgodna ze schematem"
-    return clause, description
+    return clause, polish(text)[:500] if text else ""
 
 
 def translate(fault: Fault) -> Fault:
