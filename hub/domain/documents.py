@@ -292,6 +292,11 @@ def _canonical_in_place(root: etree._Element) -> bytes:
     return etree.tostring(root.getroottree(), method="c14n", exclusive=True, with_comments=True)
 
 
+def _requesting(case: Case, caller: Caller) -> bool:
+    """Whether the caller is of the group that submitted the case's request (who collects its certificate)."""
+    return caller.office == case.requester_office and caller.group == case.requester_group
+
+
 def _view(case: Case | _CaseRow) -> CaseView:
     return CaseView(
         case.id,
@@ -371,15 +376,18 @@ class Documents:
     def document(self, caller: Caller, case_id: str, role: str) -> DocumentFile:
         """A document of a case (the request, the certificate to sign, the signed certificate).
 
-        The requester gets the certificate only once it is signed and delivered; collecting it the first
-        time moves the case to ODEBRANY and issues the delivery receipt (UPD)."""
+        The requesting group gets the certificate only once it is signed and delivered; collecting it the first
+        time moves the case to ODEBRANY and issues the delivery receipt (UPD). Who reads what: `_readable_role`."""
         with Session(self.engine) as session, session.begin():
             case = self._party_case(session, caller, case_id)
             role = self._readable_role(case, caller, role)
             stored = self._stored(session, case_id, role)
             if stored is None:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
-            if role == SIGNED_CERTIFICATE and caller.office == case.requester_office and case.state == DELIVERED:
+            # Collected by the requesting group; in a request an office addressed to itself, the signer reading
+            # back what they uploaded is not its collection, even when of that group.
+            collects = _requesting(case, caller) and caller.login != stored.author
+            if role == SIGNED_CERTIFICATE and collects and case.state == DELIVERED:
                 try:
                     self._move(session, case, caller, COLLECTED, stored.sha256, "odbiór zaświadczenia")
                 except WrongState:
@@ -715,23 +723,31 @@ class Documents:
         return case
 
     def _readable_role(self, case: Case, caller: Caller, role: str) -> str:
-        """Which document a reader gets. The requesting office sees the certificate only once it is signed
-        and delivered (asking for the certificate, it gets the signed one, or none yet), and only the
-        requesting group, to whose scope it was disclosed, sees it at all; the controller office sees both."""
-        if caller.office != case.requester_office or caller.office == case.recipient_office:
+        """Which document a reader gets, if any. A case's documents hold a person's PESEL and the data disclosed
+        about them, so they are read by two kinds of people only: in the controller office, those who decide
+        requests and sign certificates (role PODPISUJACY), who see every document; and in the requesting
+        office, the requesting group, to whose scope the certificate was disclosed, who see the request and the
+        certificate only once it is signed and delivered (asking for the certificate, they get the signed one,
+        or none yet). Anyone else, an office's feeding system or auditor or another group included, is refused
+        (recorded)."""
+        if caller.office == case.recipient_office and caller.has_role(catalog.SIGNER):
             return role
-        if role not in (CERTIFICATE, SIGNED_CERTIFICATE):
-            return role
-        if caller.group != case.requester_group:
+        if not _requesting(case, caller):
             self._record_refusal(
-                caller, f"zaświadczenie w sprawie {case.id} dla grupy {case.requester_group} (grupa {caller.group})"
+                caller,
+                f"dokument {role} w sprawie {case.id} (czytają: grupa {case.requester_group} urzędu "
+                f"{case.requester_office}, rola {catalog.SIGNER} urzędu {case.recipient_office})",
             )
             raise NotAllowed(
-                f"Zaświadczenie udostępniono grupie {case.requester_group} urzędu {case.requester_office}; "
-                "inne grupy go nie otrzymują.",
-                details=(Detail(DetailKind.DESCRIPTION, f"GRUPA: {case.requester_group}"),),
+                f"Dokumenty sprawy {case.id} czytają grupa {case.requester_group} urzędu {case.requester_office}, "
+                f"która złożyła wniosek, i osoby z rolą {catalog.SIGNER} w urzędzie {case.recipient_office}; "
+                "inni ich nie otrzymują.",
+                details=(
+                    Detail(DetailKind.DESCRIPTION, f"GRUPA: {case.requester_group}"),
+                    Detail(DetailKind.ROLE, catalog.SIGNER),
+                ),
             )
-        return SIGNED_CERTIFICATE
+        return SIGNED_CERTIFICATE if role in (CERTIFICATE, SIGNED_CERTIFICATE) else role
 
     def _record_refusal(self, caller: Caller, what: str) -> None:
         self.events.record(caller.refusal(what, _now()))
