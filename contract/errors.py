@@ -185,6 +185,12 @@ class UnknownOperation(PlatformError):
     code = "NIEZNANA_OPERACJA"
 
 
+class UnknownService(PlatformError):
+    """The address names no service of the hub (HTTP 404): a mistyped `/soap/<usługa>`."""
+
+    code = "NIEZNANA_USLUGA"
+
+
 class MethodNotAllowed(PlatformError):
     """Not an HTTP POST with a Content-Type (HTTP 405)."""
 

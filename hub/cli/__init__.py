@@ -331,8 +331,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     redact_handlers()  # no PESEL in a log line, not even in a database error's parameters (contract.logs)
-    # Spyne logs every client fault with a traceback; a caller's mistake is not a server error.
-    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -34,6 +34,7 @@ from twisted.python.threadpool import ThreadPool
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource, _WSGIResponse
 
+from contract.errors import MethodNotAllowed, UnknownService
 from hub.core import HubCore
 from hub.domain.accounts import Accounts, Reservation
 from hub.settings import HubSettings
@@ -312,6 +313,53 @@ class ContractWsgiApplication(WsgiApplication):
         return [body]
 
 
+def _services_listed() -> str:
+    return ", ".join(f"/soap/{s.path}" for s in SERVICES)
+
+
+def _unknown_address(request: server.Request) -> bytes:
+    """A Polish 404 for an address the hub does not serve: to a POST (a SOAP client at a mistyped address) a
+    SOAP Fault it can read, `NIEZNANA_USLUGA`; to anything else a line of text. Twisted's page was English."""
+    request.setResponseCode(404)
+    path = (request.path or b"/").decode("utf-8", errors="replace")[:200]
+    message = f"Pod adresem {path} nie ma usługi platformy. Usługi SOAP: {_services_listed()} (opis: dopisz ?wsdl)."
+    if request.method == b"POST":
+        request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+        return fault_envelope(UnknownService.code, message)
+    request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
+    return message.encode("utf-8")
+
+
+def _method_not_allowed(request: server.Request, allowed: bytes = b"GET, HEAD") -> bytes:
+    """A Polish 405 for a page or schema asked with another method than GET (Twisted's page was English)."""
+    request.setResponseCode(405)
+    request.setHeader(b"Allow", allowed)
+    message = f"Ten adres obsługuje tylko metodę GET. Usługi SOAP wywołuj metodą POST: {_services_listed()}."
+    if request.method == b"POST":
+        request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+        return fault_envelope(MethodNotAllowed.code, message)
+    request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
+    return message.encode("utf-8")
+
+
+class _Folder(resource.Resource):
+    """`/` and `/soap/`: their children are the hub's pages and services; any other address is answered in
+    Polish (`_unknown_address`), as is the folder itself when it is not a page."""
+
+    def getChild(self, path: bytes, request: server.Request) -> resource.Resource:
+        return _Unknown()
+
+    def render(self, request: server.Request) -> bytes:
+        return _unknown_address(request)
+
+
+class _Unknown(resource.Resource):
+    isLeaf = True
+
+    def render(self, request: server.Request) -> bytes:
+        return _unknown_address(request)
+
+
 class SchemaFiles(resource.Resource):
     """`/xsd/<file>`: the published schemas, the contracts' and the document types'
     (`hub.soap.contracts.published_schemas`), the bytes of `xsd/<file>`."""
@@ -327,6 +375,11 @@ class SchemaFiles(resource.Resource):
             return b"Nie ma takiego schematu."
         request.setHeader(b"Content-Type", b"application/xml")
         return files[name]
+
+    def render(self, request: server.Request) -> bytes:
+        if request.method not in (b"GET", b"HEAD"):
+            return _method_not_allowed(request)
+        return super().render(request)
 
 
 class IndexPage(resource.Resource):
@@ -351,15 +404,21 @@ class IndexPage(resource.Resource):
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         return page.encode("utf-8")
 
+    def render(self, request: server.Request) -> bytes:
+        if request.method not in (b"GET", b"HEAD"):
+            return _method_not_allowed(request)
+        return super().render(request)
+
 
 def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
     """The Twisted site of the hub: `/`, `/soap/<service>` (`?wsdl`: its contract) and `/xsd/<file>`."""
     # Spyne runs a full gc.collect() from every request context at most once a second: with the hub's
     # object count that is a 30-40 ms stall each second (bench/query.py). Python's own GC still runs.
     spyne_const.MIN_GC_INTERVAL = float("inf")
-    root: Any = resource.Resource()
+    faults.quiet_client_faults()
+    root: Any = _Folder()
     root.putChild(b"", IndexPage(core.config.hub.name))
-    soap: Any = resource.Resource()
+    soap: Any = _Folder()
     root.putChild(b"soap", soap)
     limit = core.config.hub.max_request_bytes
     root.putChild(b"xsd", SchemaFiles())

@@ -98,3 +98,98 @@ def test_a_schema_fault_keeps_non_ascii_values_readable(hub: RunningHub) -> None
     faultcode, code, message, details = fault(query(hub, identifier))
     assert (faultcode, code) == ("Client", "NIEZGODNOSC_ZE_SCHEMATEM") and "elementu Rodzaj" in message
     assert details and "wartość 'DOWÓD' nie należy do wartości dozwolonych: 'DOWOD_OSOBISTY'" in details[0], details
+
+
+def post(
+    hub: RunningHub, path: str, body: bytes, content_type: str | None = "text/xml; charset=utf-8"
+) -> requests.Response:
+    base = hub.endpoint.rsplit("/soap/", 1)[0]
+    headers = {"SOAPAction": '""'} | ({"Content-Type": content_type} if content_type is not None else {})
+    return requests.post(base + path, data=body, headers=headers, timeout=30)
+
+
+def envelope(body: str) -> bytes:
+    return (
+        f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>{body}</soap:Body>'
+        "</soap:Envelope>"
+    ).encode()
+
+
+AUDIT = "urn:pl:platforma-komunikacyjna:audyt:1"
+FEED = "urn:pl:platforma-komunikacyjna:zasilanie:1"
+UNHOLDABLE = {
+    "audit-hour-24": (
+        "/soap/audyt",
+        f'<a:RaportUjawnien xmlns:a="{AUDIT}"><a:Zamowienie><a:Rodzaj>OKRES</a:Rodzaj><a:Od>2026-01-01T24:00:00Z'
+        "</a:Od><a:Format>csv</a:Format></a:Zamowienie></a:RaportUjawnien>",
+    ),
+    "feed-hour-24": (
+        "/soap/zasilanie",
+        f'<Paczka xmlns="{FEED}" Zbior="PUP" Rodzaj="PRZYROSTOWA" Utworzono="2026-01-01T24:00:00Z"/>',
+    ),
+}
+
+
+@pytest.mark.parametrize(("path", "body"), UNHOLDABLE.values(), ids=UNHOLDABLE.keys())
+def test_a_schema_valid_value_python_cannot_hold_is_answered_and_not_logged_with_a_traceback(
+    hub: RunningHub, path: str, body: str
+) -> None:
+    """Anyone, with no credentials, could fill the log: each such request wrote two ERROR lines and a traceback
+    (Spyne's loggers spyne.server._base and spyne.server.wsgi), the caller's value in Spyne's English."""
+    log = hub.directory / "hub.log"
+    before = log.stat().st_size
+    response = post(hub, path, envelope(body))
+    faultcode, code, message, _details = fault(response)
+    assert (faultcode, code) == ("Client", "NIEZGODNOSC_ZE_SCHEMATEM") and "24:00" in message
+    ping = post(hub, "/soap/zapytania", envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>'))  # a later request: flushed
+    assert ping.status_code == 500
+    with log.open("rb") as opened:
+        opened.seek(before)
+        added = opened.read().decode("utf-8", errors="replace")
+    assert "Traceback" not in added and "ERROR" not in added, added[:2000]
+
+
+def test_base64_with_a_character_outside_ascii_is_named_as_such(hub: RunningHub) -> None:
+    """It was told as 'a date, time or number … e.g. hour 24:00', and logged with a traceback."""
+    documents = "urn:pl:platforma-komunikacyjna:dokumenty:1"
+    body = (
+        f'<d:ImportujSzablon xmlns:d="{documents}"><d:PlikSzablonu>PD94bWwg\u00a0</d:PlikSzablonu></d:ImportujSzablon>'
+    )
+    log = hub.directory / "hub.log"
+    before = log.stat().st_size
+    faultcode, code, message, _details = fault(post(hub, "/soap/dokumenty", envelope(body)))
+    assert (faultcode, code) == ("Client", "NIEZGODNOSC_ZE_SCHEMATEM")
+    assert "Base64" in message and "24:00" not in message, message
+    post(hub, "/soap/zapytania", envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>'))
+    with log.open("rb") as opened:
+        opened.seek(before)
+        assert b"Traceback" not in opened.read()
+
+
+@pytest.mark.parametrize("content_type", [None, ""], ids=["missing", "empty"])
+def test_a_post_without_a_content_type_is_refused_as_documented(hub: RunningHub, content_type: str | None) -> None:
+    """docs/integration.md: NIEDOZWOLONE_ZADANIE, HTTP 405. Twisted gives the WSGI application an empty
+    CONTENT_TYPE, not a missing one, so the request ran."""
+    response = post(hub, "/soap/zapytania", envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>'), content_type)
+    assert response.status_code == 405, response.text[:300]
+    assert etree.fromstring(response.content).findtext(f".//{MODEL}Kod") == "NIEDOZWOLONE_ZADANIE"
+
+
+@pytest.mark.parametrize("path", ["/soap/audyt2", "/soap/Konta", "/soap/", "/soap", "/nieznany/adres"])
+def test_a_request_to_an_address_with_no_service_gets_a_polish_soap_fault(hub: RunningHub, path: str) -> None:
+    response = post(hub, path, envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>'))
+    assert response.status_code == 404 and response.headers["Content-Type"].startswith("text/xml"), response.text
+    root = etree.fromstring(response.content)
+    assert root.findtext(f".//{MODEL}Kod") == "NIEZNANA_USLUGA"
+    message = root.findtext(f".//{SOAP_ENV}Fault/faultstring") or ""
+    assert message.startswith("Pod adresem") and "/soap/zapytania" in message, message
+    page = requests.get(response.url, timeout=30)
+    assert page.status_code == 404 and "nie ma usługi platformy" in page.text and "<html" not in page.text
+
+
+@pytest.mark.parametrize("path", ["/", "/xsd/model-1.xsd"])
+def test_a_post_to_a_page_is_refused_in_polish(hub: RunningHub, path: str) -> None:
+    response = post(hub, path, envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>'))
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
+    assert etree.fromstring(response.content).findtext(f".//{MODEL}Kod") == "NIEDOZWOLONE_ZADANIE"
+    assert requests.get(response.url, timeout=30).status_code == 200

@@ -289,3 +289,31 @@ def test_the_integration_guide_lists_every_fault_code_with_its_faultcode() -> No
         )
     spyne_codes = {code for _, code, _ in faults._SPYNE_FAULTS}
     assert spyne_codes <= set(listed)
+
+
+@pytest.mark.parametrize(
+    ("english", "clause"),
+    [
+        (
+            "Element '{urn:x}Paczka', attribute 'Rodzaj': [facet 'enumeration'] The value 'x' is not an element of "
+            "the set {'PELNA', 'PRZYROSTOWA'}.",
+            "wartość atrybutu Rodzaj elementu Paczka jest niezgodna ze schematem",
+        ),
+        (
+            "Element '{urn:x}Paczka', attribute 'Koniec': 'tak' is not a valid value of the atomic type 'xs:boolean'.",
+            "wartość atrybutu Koniec elementu Paczka jest niezgodna ze schematem",
+        ),
+        (
+            "Element '{urn:x}Paczka', attribute 'Inny': The attribute 'Inny' is not allowed.",
+            "element Paczka ma niedozwolony atrybut Inny",
+        ),
+        (
+            "Element '{urn:x}Paczka': The attribute 'Zbior' is required but missing.",
+            "w elemencie Paczka brakuje wymaganego atrybutu Zbior",
+        ),
+    ],
+    ids=["wrong-value", "wrong-type", "not-allowed", "missing"],
+)
+def test_a_schema_fault_tells_a_wrong_attribute_value_from_a_forbidden_attribute(english: str, clause: str) -> None:
+    """A wrong value of an allowed attribute was told as 'element Paczka ma niedozwolony atrybut'."""
+    assert faults.schema_problem(english)[0] == clause

@@ -51,6 +51,27 @@ class HubFault(Fault):
     """A Fault built by this module (so the protocol knows not to translate it again)."""
 
 
+#: Spyne's loggers that report a fault raised while reading a request (with its traceback, at ERROR).
+_SPYNE_REQUEST_LOGGERS = ("spyne.server._base", "spyne.server.wsgi", "spyne.application.client")
+
+
+class _ClientFaultsUnlogged(logging.Filter):
+    """Drops Spyne's report of a caller's mistake: a `soap:Client` fault is answered, not a server error, and
+    its traceback (with the caller's value in Spyne's English) would let anyone fill the hub's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else record.msg
+        return not (isinstance(fault, Fault) and str(fault.faultcode).split(".")[0] == "Client")
+
+
+def quiet_client_faults() -> None:
+    """Install `_ClientFaultsUnlogged` on Spyne's loggers (once per process)."""
+    for name in _SPYNE_REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _ClientFaultsUnlogged) for f in logger.filters):
+            logger.addFilter(_ClientFaultsUnlogged())
+
+
 def error_detail(code: str, message: str, details: tuple[str, ...] = (), request_id: str | None = None) -> Any:
     """The `Blad` element carried in a fault's `detail` (xsd/model-1.xsd): each detail structured in the
     attributes, its text the 1.0 form (`ZBIOR:PUP`)."""
@@ -108,6 +129,10 @@ def must_understand_fault(blocks: Sequence[etree._Element]) -> HubFault:
 _LIBXML2_PREFIX = re.compile(r"^[^\n]*?:[0-9]+:[0-9]+:[A-Z]+:[A-Z]+:([A-Z0-9_]+): ")
 _NAMESPACE = re.compile(r"\{[A-Za-z][A-Za-z0-9+.-]*:[^{}\s']*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'")
+_ATTRIBUTE = re.compile(
+    r"^Element '[^']+', attribute '([^']+)': (?!The attribute)|The attribute '([^']+)' is not allowed"
+    r"|The attribute '([^']+)' is required but missing"
+)
 _CHARACTER = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
 
 
@@ -137,8 +162,15 @@ def schema_problem(faultstring: Any) -> tuple[str, str]:
         clause = f"w elemencie {element} brakuje wymaganego elementu"
     elif "not expected" in english or kind == "SCHEMAV_CVC_ELT_1":
         clause = f"element {element} jest w tym miejscu niedozwolony"
-    elif "attribute" in english:
-        clause = f"element {element} ma niedozwolony atrybut"
+    elif (attribute := _ATTRIBUTE.search(english)) is not None:
+        # Its value (`Element 'Paczka', attribute 'Rodzaj': 'x' is not…`), or the attribute itself.
+        name = attribute[1] or attribute[2] or attribute[3]
+        if attribute[2]:
+            clause = f"element {element} ma niedozwolony atrybut {name}"
+        elif attribute[3]:
+            clause = f"w elemencie {element} brakuje wymaganego atrybutu {name}"
+        else:
+            clause = f"wartość atrybutu {name} elementu {element} jest niezgodna ze schematem"
     else:
         clause = f"wartość elementu {element} jest niezgodna ze schematem"
     return clause, polish(text)[:500] if text else ""

@@ -48,6 +48,20 @@ class PreRendered:
         self.element = element
 
 
+#: The functions that decode a base64Binary value (Spyne's `ByteArray.from_base64`, the standard library's).
+_BASE64_DECODERS = frozenset({"from_base64", "b64decode"})
+
+
+def _raised_in(error: BaseException, functions: frozenset[str]) -> bool:
+    """Whether the exception was raised in (or under) a function of one of these names."""
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_name in functions:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 class HubSoap11(Soap11):
     """SOAP 1.1 with the hub's hardened parser and fault translation.
 
@@ -76,20 +90,25 @@ class HubSoap11(Soap11):
             return
         try:
             super().deserialize(ctx, message)
-        except (ValueError, OverflowError):
-            # A schema-valid value Python cannot hold (`2020-01-01T24:00:00Z`, a year past 9999): the caller's
-            # mistake, answered as a fault, never an empty 500 (found by trying the running hub).
-            raise faults.to_fault(
-                SchemaViolation(
+        except (ValueError, OverflowError) as error:
+            # A schema-valid value Python cannot hold (`2020-01-01T24:00:00Z`, a year past 9999, Base64 with a
+            # character outside ASCII): the caller's mistake, answered as a fault, never an empty 500.
+            if _raised_in(error, _BASE64_DECODERS):
+                text = (
+                    "Dane binarne w żądaniu (Base64) zawierają znak spoza alfabetu Base64 (np. spację nierozdzielającą "
+                    "albo literę z polskim znakiem); zakoduj je ponownie."
+                )
+            else:
+                text = (
                     "Wartość w żądaniu (data, czas albo liczba) jest poprawna według schematu, ale nie do przyjęcia, "
                     "np. godzina 24:00 albo rok spoza zakresu 1–9999."
                 )
-            ) from None
+            raise faults.to_fault(SchemaViolation(text)) from None
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         transport = ctx.transport
         if transport is not None and hasattr(transport, "get_request_method"):
-            if transport.get_request_method() != "POST" or transport.get_request_content_type() is None:
+            if transport.get_request_method() != "POST" or not transport.get_request_content_type():
                 transport.resp_code = "405 Method Not Allowed"
                 raise faults.translate(Fault("Client.RequestNotAllowed", "POST required"))
         data = b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in ctx.in_string)
