@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from contract.catalog import TEMPLATE_VERSION_MAX
+
 
 def _integer(text: str) -> int:
     try:
@@ -33,4 +35,12 @@ def count(text: str) -> int:
     value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"liczba nie może być ujemna, podano {value}")
+    return value
+
+
+def version_number(text: str) -> int:
+    """A template version's number, 1 to `TEMPLATE_VERSION_MAX` (a larger one overflowed SQLite's INTEGER)."""
+    value = _integer(text)
+    if not 1 <= value <= TEMPLATE_VERSION_MAX:
+        raise argparse.ArgumentTypeError(f"numer wersji musi być liczbą od 1 do {TEMPLATE_VERSION_MAX}, podano {value}")
     return value

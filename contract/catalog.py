@@ -133,3 +133,6 @@ SIGNER = "PODPISUJACY"
 AUDITOR = "AUDYTOR"
 FEEDING_SYSTEM = "SYSTEM_ZASILAJACY"
 END_USER = "UZYTKOWNIK"
+
+#: The highest number a template version may have (the contracts' `NumerWersji`, an SQL INTEGER everywhere).
+TEMPLATE_VERSION_MAX = 2_147_483_647

@@ -13,6 +13,9 @@ import unicodedata
 
 from contract.errors import Detail, DetailKind, InvalidRequest
 
+#: The longest text the documents contract carries in one element (its type `Tekst`): a template's title,
+#: description, author and legal basis among them.
+TEXT_MAX_LENGTH = 2000
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: XML 1.0, 2.2: the two non-characters XML cannot carry (text typed into a JSON file or a terminal can).

@@ -125,6 +125,8 @@ def refuse_shared_key(source: str, option: str = "--key") -> None:
     if source.startswith("pkcs11:"):
         return
     regular_file(source, option)
+    if Path(source).is_dir():  # before its mode: "chmod 600 /tmp" is advice that breaks the machine
+        raise InvalidInput(f"{option} {source} jest katalogiem; podaj plik klucza.", code="NIEPRAWIDLOWY_PLIK")
     mode = mode_for_others(Path(source))
     if mode is not None:
         who = "wszyscy użytkownicy systemu" if mode & 0o007 else "użytkownicy grupy pliku"

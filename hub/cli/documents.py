@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from contract.arguments import version_number
 from contract.errors import InvalidRequest
 from contract.files import FileTooLarge, NotARegularFile, read_bounded, write_whole
 from hub.cli.admin import _actor, _with_core, ask_secret
@@ -463,7 +464,7 @@ def _register_templates(commands: Any) -> None:
     ):
         parser = _add(actions, name, help_text, action, json_output=name == "show")
         parser.add_argument("document_type", metavar="RODZAJ", help="rodzaj dokumentu, np. WNIOSEK_O_INFORMACJE")
-        parser.add_argument("--version", type=int, help="numer wersji (domyślnie aktywna)")
+        parser.add_argument("--version", type=version_number, metavar="WERSJA", help="numer wersji (domyślnie aktywna)")
         if name == "export":
             parser.add_argument("--out", required=True, metavar="PLIK", help="plik wynikowy ('-': wyjście)")
     imported = _add(actions, "import", "nowa wersja szablonu z pliku eksportu (redaktor szablonów)", _templates_import)
@@ -475,7 +476,7 @@ def _register_templates(commands: Any) -> None:
     new.add_argument("--metadata", metavar="PLIK", help="zmiany metadanych (JSON)")
     activate = _add(actions, "activate", "włącz wersję szablonu (redaktor szablonów; zdarzenie)", _templates_activate)
     activate.add_argument("document_type", metavar="RODZAJ", help="rodzaj dokumentu")
-    activate.add_argument("version", type=int, metavar="WERSJA", help="numer wersji")
+    activate.add_argument("version", type=version_number, metavar="WERSJA", help="numer wersji")
     history = _add(
         actions, "history", "kto, co i kiedy zmienił w szablonach rodzaju (redaktor szablonów)", _templates_history
     )

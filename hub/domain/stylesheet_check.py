@@ -30,6 +30,18 @@ ALLOWED_FUNCTIONS = frozenset(
         "element-available", "function-available",
     }
 )  # fmt: skip
+#: XSLT 1.0's elements (its appendix B, less xsl:include and xsl:import, refused apart): any other element in
+#: the XSLT namespace is another version's (`xsl:document` of 1.1 writes a file, `xsl:result-document` of 2.0
+#: too), which libxslt either runs or fails on at every rendering.
+XSLT_ELEMENTS = frozenset(
+    {
+        "stylesheet", "transform", "include", "import", "strip-space", "preserve-space", "output", "key",
+        "decimal-format", "namespace-alias", "attribute-set", "variable", "param", "template", "apply-templates",
+        "call-template", "apply-imports", "with-param", "sort", "for-each", "if", "choose", "when", "otherwise",
+        "value-of", "copy-of", "copy", "element", "attribute", "text", "comment", "processing-instruction",
+        "number", "message", "fallback",
+    }
+)  # fmt: skip
 #: XPath 1.0, 3.7: NodeType names, which a "(" follows in a node test, not in a call.
 _NODE_TYPES = frozenset({"comment", "text", "processing-instruction", "node"})
 # XML 1.0 (5th ed.), 2.3: a name starts with a letter or "_" in any script and goes on with letters, digits,
@@ -135,6 +147,12 @@ def _where(line: int | None) -> str:
 def reaching_out(root: etree._Element) -> str | None:
     """Why a stylesheet reaches outside the document it renders (a Polish sentence), or None if it does not."""
     for element in root.iter(etree.Element):
+        name = etree.QName(element)
+        if name.namespace == _XSLT and name.localname not in XSLT_ELEMENTS:
+            return (
+                f"Arkusz XSL szablonu używa instrukcji xsl:{name.localname}{_where(element.sourceline)}, której nie ma "
+                "w XSLT 1.0 (np. xsl:document zapisuje plik); szablon może używać tylko instrukcji XSLT 1.0."
+            )
         if "extension-element-prefixes" in element.attrib or f"{{{_XSLT}}}extension-element-prefixes" in element.attrib:
             return (
                 "Arkusz XSL szablonu nie może używać funkcji ani elementów rozszerzeń (np. EXSLT): deklaruje "

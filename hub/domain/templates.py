@@ -35,7 +35,7 @@ from audit.records import SecurityEvent
 from contract import xmlsafe
 from contract.catalog import TEMPLATE_EDITOR
 from contract.errors import Detail, DetailKind, ForbiddenXml, InvalidRequest, MalformedXml, NotAllowed, PlatformError
-from contract.text import forbidden_character
+from contract.text import TEXT_MAX_LENGTH, forbidden_character
 from hub.domain.policy import Caller
 from hub.domain.stylesheet_check import reaching_out
 from hub.storage.documents import StoredDocument, TemplateChange, TemplateVersion
@@ -371,8 +371,8 @@ def _why_failed(log: etree._ListErrorLog) -> str:
         return 'zakończył wizualizację instrukcją xsl:message terminate="yes"'
     if any(" refused" in m or " denied" in m for m in messages):
         return (
-            "próbował odczytać plik lub zasób sieci (np. funkcją document()), na co piaskownica wizualizacji nie "
-            "pozwala"
+            "próbował odczytać lub zapisać plik albo sięgnąć do sieci (np. funkcją document()), na co piaskownica "
+            "wizualizacji nie pozwala"
         )
     if any("recursion" in m for m in messages):
         return "wywołuje swoje szablony zbyt głęboko (rekurencja bez końca)"
@@ -418,6 +418,13 @@ def check_metadata(metadata: dict[str, Any], namespace: str | None, previous: di
     for name in _TEXT_METADATA:
         if name in metadata and not isinstance(metadata[name], str):
             raise InvalidTemplate(f"Pole metadanych „{name}” musi być tekstem.")
+        if name in metadata and len(metadata[name]) > TEXT_MAX_LENGTH:
+            # Each goes into answers (`Tytul`, `Opis`, … of type Tekst) and documents: longer, they broke the
+            # published contract for every client that validates an answer.
+            raise InvalidTemplate(
+                f"Pole metadanych „{name}” jest za długie (długość {len(metadata[name])}); dozwolone jest najwyżej "
+                f"{TEXT_MAX_LENGTH} znaków."
+            )
     categories = metadata.get("kategorie", [])
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise InvalidTemplate("Pole metadanych „kategorie” musi być listą kodów kategorii.")

@@ -75,6 +75,21 @@ def test_sign_refuses_a_key_file_its_group_or_everyone_may_read_naming_it_and_th
     assert not out.exists()
 
 
+@pytest.mark.parametrize("mode", [0o1777, 0o755, 0o700], ids=["like-tmp", "like-home", "private"])
+def test_sign_refuses_a_directory_as_its_key_without_advising_chmod(
+    files: dict[str, Path], tmp_path: Path, mode: int
+) -> None:
+    """`--key /tmp` said "ustaw 0600 poleceniem chmod 600 /tmp": run as root, that advice breaks the machine."""
+    folder = tmp_path / "katalog"
+    folder.mkdir()
+    folder.chmod(mode)
+    out = tmp_path / "podpisany.xml"
+    result = run("sign", "--key", str(folder), "--password", SEAL_PASSWORD, "--out", str(out), str(files["document"]))
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.strip() == f"Błąd: --key {folder} jest katalogiem; podaj plik klucza."
+    assert not out.exists() and (folder.stat().st_mode & 0o7777) == mode
+
+
 def test_documents_sign_refuses_a_key_everyone_may_read_before_anything_is_uploaded(
     signing_hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -245,8 +260,12 @@ def test_a_signature_that_cannot_be_written_whole_leaves_the_earlier_file_as_it_
         ("templates", "show", "WNIOSEK_O_INFORMACJE", "--version", "abc"),
         ("documents", "show"),
         ("documents", "list", "--box", "kosz"),
+        # Past SQLite's INTEGER: OverflowError, exit 3, "Nieoczekiwany błąd" with Python's English (attack pass).
+        ("templates", "show", "WNIOSEK_O_INFORMACJE", "--version", "9223372036854775808"),
+        ("templates", "activate", "WNIOSEK_O_INFORMACJE", "9223372036854775808"),
+        ("templates", "export", "WNIOSEK_O_INFORMACJE", "--version", "0", "--out", "-"),
     ],
-    ids=["not-a-number", "no-case", "unknown-choice"],
+    ids=["not-a-number", "no-case", "unknown-choice", "version-past-int64", "activate-past-int64", "version-0"],
 )
 def test_a_usage_mistake_with_json_is_json_too(
     demo: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]

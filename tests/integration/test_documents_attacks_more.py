@@ -186,6 +186,9 @@ def test_an_operation_on_a_case_of_the_same_office_in_another_state_is_refused_i
         '{"dodatkowe": NaN}',
         '{"dodatkowe": -Infinity}',
         '{"dodatkowe": [1e999]}',
+        # Longer than the contract's Tekst (2000): stored, it made ListaSzablonow answers invalid against the WSDL.
+        pytest.param('{"tytul": "' + "o" * 2001 + '"}', id="tytul-2001-characters"),
+        pytest.param('{"podstawa_prawna": "' + "ą" * 2001 + '"}', id="podstawa-2001-characters"),
     ],
 )
 def test_metadata_of_the_wrong_json_type_are_refused_and_nothing_is_stored(powiat: Powiat, metadata: str) -> None:

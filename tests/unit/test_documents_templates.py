@@ -116,6 +116,27 @@ def test_a_template_using_extensions_is_refused(store: tuple[Templates, Events],
         template_with(store, xsl)
 
 
+@pytest.mark.parametrize(
+    ("body", "element"),
+    [
+        ('<xsl:document href="/tmp/zapis.txt" method="text">x</xsl:document>', "document"),
+        ('<xsl:result-document href="zapis.xml">x</xsl:result-document>', "result-document"),
+        ('<xsl:analyze-string select="." regex="a"/>', "analyze-string"),
+    ],
+    ids=["xslt-1.1-document-writes-a-file", "xslt-2.0-result-document", "xslt-2.0-instruction"],
+)
+def test_an_element_of_another_xslt_version_is_refused_and_nothing_is_stored(
+    store: tuple[Templates, Events], body: str, element: str
+) -> None:
+    """xsl:document (it writes a file) was stored and activated; only the sandbox stopped it, and every document
+    made from the version then failed to render (attack pass)."""
+    templates, _events = store
+    before = stored_versions(templates)
+    with pytest.raises(InvalidTemplate, match=f"xsl:{element} .*XSLT 1.0"):
+        template_with(store, stylesheet(body))
+    assert stored_versions(templates) == before
+
+
 def test_names_axes_and_literal_colons_are_no_calls(store: tuple[Templates, Events]) -> None:
     body = (
         '<p title="Godz.: {count(child::node())}">Data: <xsl:value-of select="concat(\'a:\', d:x/text())" '

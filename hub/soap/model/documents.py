@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from spyne import Boolean, ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
 
+from contract.catalog import TEMPLATE_VERSION_MAX
+from contract.text import TEXT_MAX_LENGTH
 from hub.soap.model.common import PeselType, many, named, optional, required
 
 DOCUMENTS_NS = "urn:pl:platforma-komunikacyjna:dokumenty:1"
 
 Code = named(Unicode(min_len=1, max_len=64, pattern="[A-Za-z0-9_.-]+", type_name="Kod"), DOCUMENTS_NS)
-Text = named(Unicode(max_len=2000, type_name="Tekst"), DOCUMENTS_NS)
+Text = named(Unicode(max_len=TEXT_MAX_LENGTH, type_name="Tekst"), DOCUMENTS_NS)
 CaseId = named(Unicode(min_len=1, max_len=36, type_name="IdentyfikatorSprawy"), DOCUMENTS_NS)
 Digest = named(Unicode(pattern="[0-9a-f]{64}", type_name="SkrotSHA256"), DOCUMENTS_NS)
 State = named(
@@ -22,7 +24,7 @@ Role = named(Enum("WNIOSEK", "ZASWIADCZENIE", "ZASWIADCZENIE_PODPISANE", type_na
 # bounds the whole request anyway.
 TemplateText = named(Unicode(max_len=1_000_000, type_name="TrescSzablonu"), DOCUMENTS_NS)
 # A version number as the hub stores it (an SQL INTEGER): a larger one is the caller's mistake, not ours.
-VersionNumber = named(Integer(ge=1, le=2_147_483_647, type_name="NumerWersji"), DOCUMENTS_NS)
+VersionNumber = named(Integer(ge=1, le=TEMPLATE_VERSION_MAX, type_name="NumerWersji"), DOCUMENTS_NS)
 TemplateAction = named(Enum("UTWORZENIE", "IMPORT", "ZMIANA", "AKTYWACJA", type_name="CzynnoscSzablonu"), DOCUMENTS_NS)
 
 
@@ -188,7 +190,7 @@ class Poswiadczenia(DocumentsType):
 _TYPES: dict[str, str] = {
     "Kod": "Kod (litery bez znaków diakrytycznych, cyfry, _ . -): rodzaju dokumentu, urzędu, zbioru, kategorii, "
     "podstawy prawnej.",
-    "Tekst": "Tekst do 2000 znaków.",
+    "Tekst": f"Tekst do {TEXT_MAX_LENGTH} znaków.",
     "IdentyfikatorSprawy": "Identyfikator sprawy lub dokumentu nadany przez platformę (UUID).",
     "SkrotSHA256": "Skrót SHA-256 dokumentu (64 cyfry szesnastkowe, małe litery), liczony z bajtów dokumentu.",
     "StanSprawy": "Stan sprawy (lista zamknięta): ZLOZONY, ODMOWIONY, DO_PODPISU, DOSTARCZONY, ODEBRANY.",
