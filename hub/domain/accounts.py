@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from audit import EventKind, EventLog, SecurityEvent
-from contract.catalog import OFFICE_ADMIN, PLATFORM_ADMIN, ROLES
+from contract.catalog import AUDITOR, OFFICE_ADMIN, PLATFORM_ADMIN, ROLES, TEMPLATE_EDITOR
 from contract.errors import AuthenticationFailed, InvalidRequest, NotAllowed, PasswordChangeRequired, WeakPassword
 from contract.identifiers import LOGIN_RULE, is_valid_login
 from hub.domain.policy import Caller
@@ -169,6 +169,15 @@ def check_password_strength(password: str, settings: SecuritySettings, hints: It
             "Hasło jest zbyt łatwe do odgadnięcia (popularne hasło, słowo ze słownika, dane użytkownika "
             "lub sekwencja klawiszy). Użyj dłuższego, mniej przewidywalnego hasła."
         )
+
+
+#: Roles that act for every office: the platform's administration, the whole disclosure register and event log
+#: (AUDYTOR), the templates every office's documents are made from (REDAKTOR_SZABLONOW). Only the platform
+#: administrator grants them.
+_ABOVE_THE_OFFICE = frozenset({PLATFORM_ADMIN, AUDITOR, TEMPLATE_EDITOR})
+#: Accounts an office administrator does not lock, unlock, reset or regroup (their own excepted): those holding a
+#: role above the office, and the other administrators of the office.
+_BEYOND_AN_OFFICE_ADMIN = _ABOVE_THE_OFFICE | {OFFICE_ADMIN}
 
 
 class Accounts:
@@ -684,6 +693,13 @@ class Accounts:
                 raise self.refused(actor, f"{what} {login}")
             raise InvalidRequest(f"Nie ma użytkownika {login}.")
         self._may_administer(actor, user.office, f"{what} {login}")
+        above = sorted(set(user.roles.split(",")) & _BEYOND_AN_OFFICE_ADMIN)
+        if above and not actor.has_role(PLATFORM_ADMIN) and user.login != actor.login:
+            # An office administrator resetting the platform administrator's password (or the auditor's) then
+            # set one of their own and acted as them: such an account is the platform administrator's to manage.
+            raise self.refused(
+                actor, f"{what} {login} (konto z rolą {', '.join(above)}: zarządza nim administrator platformy)"
+            )
         return user
 
     def list_users(self, actor: Caller, office: str | None = None) -> list[UserView]:
@@ -730,8 +746,10 @@ class Accounts:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise InvalidRequest(f"Nieznana rola: {', '.join(unknown)}.")
-        if PLATFORM_ADMIN in roles and not actor.has_role(PLATFORM_ADMIN):
-            raise self.refused(actor, f"nadanie roli {PLATFORM_ADMIN}")
+        granted_above = sorted(set(roles) & _ABOVE_THE_OFFICE)
+        if granted_above and not actor.has_role(PLATFORM_ADMIN):
+            # Each acts for every office (the whole register, every template): the platform administrator grants it.
+            raise self.refused(actor, f"nadanie roli {', '.join(granted_above)}")
         check_password_strength(password, self.settings, (login, name, *login.split(".")))
         with Session(self.engine) as session, session.begin():
             if session.get(GroupRow, (office, group)) is None:

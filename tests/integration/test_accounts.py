@@ -305,3 +305,39 @@ def test_the_configuration_checks_users_by_the_same_rules(field: str, value: str
     entry = {"login": "ops.jan", "office": "OPS", "group": "G", "password_hash": "x", field: value}
     with pytest.raises(ValueError, match=reason):
         UserEntry(**entry)
+
+
+@pytest.mark.parametrize("role", ["ADMINISTRATOR_PLATFORMY", "AUDYTOR", "REDAKTOR_SZABLONOW", "ADMINISTRATOR_URZEDU"])
+def test_an_office_administrator_cannot_take_over_an_account_above_the_office(accounts: Accounts, role: str) -> None:
+    """Attack pass: pup.admin reset platforma.admin's password (same office), set one of its own with the one-time
+    password, and then changed the scope rules as the platform administrator; it could also lock the auditor. An
+    account holding a role above the office (or another office administrator) is the platform administrator's."""
+    accounts.import_users(
+        [UserEntry(login="ops.wyzej", office="OPS", group="G", password_hash=hash_password(STRONG), roles=(role,))]
+    )
+    admin = accounts.authenticate("ops.admin", STRONG)
+    assert accounts.authenticate("ops.wyzej", STRONG).login == "ops.wyzej"  # the account works
+    for act in (
+        lambda: accounts.reset_password(admin, "ops.wyzej"),
+        lambda: accounts.lock(admin, "ops.wyzej"),
+        lambda: accounts.unlock(admin, "ops.wyzej"),
+        lambda: accounts.set_group(admin, "ops.wyzej", "ADM"),
+    ):
+        with pytest.raises(NotAllowed, match="zarządza nim administrator platformy"):
+            act()
+    assert accounts.authenticate("ops.wyzej", STRONG).login == "ops.wyzej"  # password and lock unchanged
+    refusals = [e for e in accounts.events.events(kind=EventKind.PERMISSION_REFUSED)]  # type: ignore[attr-defined]
+    assert len(refusals) == 4 and all(e.user == "ops.admin" for e in refusals)
+    root = accounts.authenticate("root", STRONG)
+    assert accounts.reset_password(root, "ops.wyzej")  # the platform administrator still can
+    accounts.lock(admin, "ops.admin")  # and an office administrator still manages their own account
+    accounts.unlock(root, "ops.admin")
+
+
+@pytest.mark.parametrize("role", ["ADMINISTRATOR_PLATFORMY", "AUDYTOR", "REDAKTOR_SZABLONOW"])
+def test_an_office_administrator_cannot_grant_a_role_above_the_office(accounts: Accounts, role: str) -> None:
+    admin = accounts.authenticate("ops.admin", STRONG)
+    with pytest.raises(NotAllowed, match=f"nadanie roli {role}"):
+        accounts.add_user(admin, "ops.nowy", "OPS", "G", NEWER, roles=("UZYTKOWNIK", role))
+    accounts.add_user(admin, "ops.nowy", "OPS", "G", NEWER, roles=("UZYTKOWNIK", "PODPISUJACY"))
+    accounts.add_user(accounts.authenticate("root", STRONG), "ops.drugi", "OPS", "G", NEWER, roles=(role,))
