@@ -21,7 +21,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,25 @@ HEADER = "# platforma-komunikacyjna: kotwice rejestru audytu (format 1): nr_punk
 _LINE = re.compile(r"^(\d+) (\d+) ([0-9a-f]{64}) (\S+Z) ([A-Z_]+) ([0-9a-f]{64})$")
 #: What a write cut short by a crash leaves of an anchor line: a proper beginning of one (never a whole one).
 _TORN = re.compile(r"^\d+(?: (?:\d+(?: (?:[0-9a-f]{1,64}(?: (?:\S+(?: (?:[A-Z_]+(?: [0-9a-f]{0,63})?)?)?)?)?)?)?)?)?$")
+
+
+#: How long a signed checkpoint may wait for its anchor line: it is appended after the checkpoint's commit, by a
+#: thread of the process that signed it (two syncs, milliseconds), so another process may briefly see none.
+ANCHOR_GRACE = dt.timedelta(seconds=60)
+
+
+def anchors_lost(
+    file: AnchorFile, held: Sequence[Anchor], checkpoints: Sequence[Checkpoint], now: dt.datetime | None = None
+) -> bool:
+    """Whether an anchor file holding no anchor (`held` is what it holds) must have held one: the register has
+    signed checkpoints and the file is missing or empty (its header is written before the first checkpoint), or
+    is cut to its header line with a checkpoint signed longer than `ANCHOR_GRACE` ago. Cut so, it hid a
+    checkpoint deleted together with the records it covered; a crash losing the first anchor looks the same
+    (then `audit accept`)."""
+    if held or not checkpoints:
+        return False
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    return file.is_empty() or any(checkpoint.time < moment - ANCHOR_GRACE for checkpoint in checkpoints)
 
 
 def looks_like_anchors(start: bytes) -> bool:

@@ -133,12 +133,12 @@ def _anchors_for_verify(args: argparse.Namespace, settings: AuditSettings) -> tu
             raise AuditError(f"Nie ma pliku kotwic {args.anchors}.")
         return anchors, ""
     path = settings.anchor_file
-    if path is None or not path.exists():
-        where = f" ({path})" if path is not None else ""
-        return None, (
-            f"Uwaga: nie znaleziono pliku kotwic{where}, więc rejestru nie porównano z plikiem kotwic "
-            "(podaj --anchors PLIK)."
-        )
+    if path is None:
+        return None, "Uwaga: konfiguracja nie wskazuje pliku kotwic, więc rejestru nie porównano z plikiem kotwic."
+    if not path.exists():
+        # Still checked: a register with checkpoints signed long ago must have their anchors (BRAK_KOTWIC).
+        note = f"Uwaga: nie znaleziono pliku kotwic {path} (podaj --anchors PLIK, jeśli jest gdzie indziej)."
+        return AnchorFile(path), note
     return AnchorFile(path), ""
 
 

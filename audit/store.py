@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from audit import chain, reading
-from audit.anchors import Anchor, AnchorFile, default_anchor_path
+from audit.anchors import Anchor, AnchorFile, anchors_lost, default_anchor_path
 from audit.chain import Head as Head  # re-exported: callers know it as audit.store.Head
 from audit.checkpoints import Checkpoint, CheckpointSigner, TrustedKeys
 from audit.errors import AnchorFileError, AuditKeyError, AuditStorageError, ChainBrokenError, RegisterNotFoundError
@@ -810,10 +810,12 @@ class AuditStore:
             # An existing file may lack the newest anchors (being written by another process, or lost in a
             # crash): checkpoints after the last anchor are checked by their signatures. A missing file is
             # not that: it was made when the register had no checkpoint yet (`_start_anchors`).
-            # An emptied file (`: > kotwice`, a truncating log rotation) is a missing one, as the message says.
-            if not anchors and self.anchors.is_empty() and source.checkpoints():
+            # An emptied file (`: > kotwice`, a truncating log rotation) is a missing one, as the message says; so
+            # is one cut to its header line, which hid a checkpoint deleted with the records it covered.
+            if not anchors and anchors_lost(self.anchors, anchors, source.checkpoints()):
                 raise AnchorFileError(
-                    f"Plik kotwic {self.anchors.path} nie istnieje albo jest pusty, a rejestr ma już podpisane punkty "
+                    f"Plik kotwic {self.anchors.path} nie istnieje, jest pusty albo nie ma żadnej kotwicy, a rejestr "
+                    "ma już podpisane punkty "
                     "kontrolne: plik przeniesiono lub usunięto, albo to pierwsze uruchomienie z kotwicami. Sprawdź "
                     "rejestr (platforma audit verify) i przyjmij jego stan: platforma audit accept --reason …"
                 )

@@ -45,7 +45,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import chain, reading
-from audit.anchors import Anchor, AnchorFile
+from audit.anchors import Anchor, AnchorFile, anchors_lost
 from audit.chain import Head
 from audit.checkpoints import Checkpoint, TrustedKeys
 from audit.errors import AuditStorageError
@@ -82,6 +82,7 @@ class ProblemKind(enum.StrEnum):
     CHECKPOINT_REMOVED = "USUNIETY_PUNKT_KONTROLNY"
     CHECKPOINT_REPLACED = "PODMIENIONY_PUNKT_KONTROLNY"
     COLUMN_TYPE = "ZMIENIONY_TYP_KOLUMNY"
+    ANCHORS_MISSING = "BRAK_KOTWIC"
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,19 @@ def _pseudo(anchor: Anchor) -> Checkpoint:
     return Checkpoint(anchor.number, anchor.nr, anchor.link, anchor.time, reason, "", "", "")
 
 
+def _no_anchors(anchors: AnchorFile, checkpoints: int) -> Problem:
+    """The anchor file holds no anchor (missing, emptied, or cut to its header line) while the register has signed
+    checkpoints, each of which was anchored when it was signed: the hub refuses to start so, and so does this.
+    Cut so, the file hid a checkpoint deleted with the records it covered."""
+    return Problem(
+        ProblemKind.ANCHORS_MISSING,
+        f"Plik kotwic {anchors.path} nie ma żadnej kotwicy, a rejestr ma {checkpoints} podpisanych punktów "
+        "kontrolnych (każdy zakotwiczono przy podpisaniu): plik usunięto, opróżniono albo obcięto, więc usunięcia "
+        "punktów kontrolnych i wpisów nie da się wykluczyć. Porównaj z kopią pliku kotwic spoza serwera; po "
+        "wyjaśnieniu: platforma audit accept --reason …",
+    )
+
+
 def _check_anchors(anchors: Sequence[Anchor], checkpoints: Sequence[Checkpoint]) -> list[Problem]:
     """Every anchored checkpoint must still be in the database, exactly as it was signed."""
     by_number = {c.number: c for c in checkpoints}
@@ -653,6 +667,10 @@ def verify(
         snapshot = _Snapshot(store)
         try:
             _verify(snapshot.source, keys, held, anchor, up_to, progress, report)
+            if isinstance(anchors, AnchorFile) and not held:
+                signed = snapshot.source.checkpoints()
+                if anchors_lost(anchors, held, signed):
+                    report.problems.append(_no_anchors(anchors, len(signed)))
         finally:
             snapshot.close()
     except SQLAlchemyError as error:

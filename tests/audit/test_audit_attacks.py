@@ -7,17 +7,18 @@ nothing lost or half-written, tampering detected and named.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
-from audit.anchors import AnchorFile
+from audit.anchors import HEADER, AnchorFile
 from audit.checkpoints import TrustedKeys
 from audit.errors import AnchorFileError
 from audit.records import EventKind
 from audit.store import AuditStore, CheckpointPolicy, OpenMode
-from audit.verify import verify
+from audit.verify import ProblemKind, verify
 from hub import cli as platforma
 from tests.audit.conftest import AUDITOR_PASSWORD, Administrator, fill, hub_config, run
 from tests.audit.test_tampering import rewrite_from
@@ -128,11 +129,58 @@ def test_an_emptied_anchor_file_stops_signing_as_a_missing_one_does(filled: Path
     admin.close()
     hub = AuditStore(f"sqlite:///{filled}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
     try:
-        with pytest.raises(AnchorFileError, match="nie istnieje albo jest pusty"):
+        with pytest.raises(AnchorFileError, match="nie istnieje, jest pusty albo nie ma żadnej kotwicy"):
             hub.verify_before_signing()
         with pytest.raises(AnchorFileError):
             hub.checkpoint()
         assert len(hub.checkpoints()) == 4  # nothing signed over the forgery
+    finally:
+        hub.dispose()
+
+
+def _cut_to_header(key_file: Path) -> None:
+    key_file.with_name(key_file.stem + ".kotwice").write_text(HEADER + "\n")
+
+
+def test_an_anchor_file_cut_to_its_header_line_stops_signing_and_fails_verify(
+    filled: Path, key_file: Path, keys: TrustedKeys, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack pass: the last checkpoint and the records it covered deleted, the anchor file cut to its header line.
+    `audit verify` said "Rejestr jest nienaruszony" (exit 0) and the hub started: an emptied file was refused,
+    one with its header left was not. Its checkpoints were signed long ago (here: the grace set to nothing)."""
+    monkeypatch.setattr("audit.anchors.ANCHOR_GRACE", dt.timedelta(0))
+    admin = Administrator(filled)
+    admin.run("DROP TRIGGER IF EXISTS punkty_kontrolne_bez_delete")
+    admin.run("DELETE FROM punkty_kontrolne WHERE nr_punktu = 5")
+    admin.run("DELETE FROM rejestr_ujawnien WHERE nr > 48")
+    admin.run("DELETE FROM zdarzenia_bezpieczenstwa WHERE nr > 48")
+    admin.close()
+    _cut_to_header(key_file)
+    hub = AuditStore(f"sqlite:///{filled}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
+    try:
+        with pytest.raises(AnchorFileError, match="nie ma żadnej kotwicy"):
+            hub.verify_before_signing()
+        report = verify(hub, keys, anchors=hub.anchors)
+        assert not report.ok and [p.kind for p in report.problems] == [ProblemKind.ANCHORS_MISSING]
+    finally:
+        hub.dispose()
+    code, out, _ = run(capsys, "audit", "verify", "--audit-db", f"sqlite:///{filled}", "--key", str(key_file))
+    assert code == 1 and "[BRAK_KOTWIC]" in out and "nienaruszony" not in out, out
+    key_file.with_name(key_file.stem + ".kotwice").unlink()  # deleted: the same finding, not an "Uwaga" and exit 0
+    code, out, _ = run(capsys, "audit", "verify", "--audit-db", f"sqlite:///{filled}", "--key", str(key_file))
+    assert code == 1 and "[BRAK_KOTWIC]" in out, out
+
+
+def test_an_anchor_file_with_no_anchor_yet_is_no_finding_while_the_first_anchor_may_still_be_written(
+    filled: Path, key_file: Path, keys: TrustedKeys
+) -> None:
+    """The anchor is appended after the checkpoint's commit, by a thread of the process that signed it: another
+    process reading the file meanwhile finds the header alone (ANCHOR_GRACE)."""
+    _cut_to_header(key_file)
+    hub = AuditStore(f"sqlite:///{filled}", key_file=key_file, policy=CheckpointPolicy(every_records=10))
+    try:
+        hub.verify_before_signing()
+        assert verify(hub, keys, anchors=hub.anchors).ok
     finally:
         hub.dispose()
 
