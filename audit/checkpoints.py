@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from audit.chain import format_time
 from audit.errors import AuditKeyError
-from contract.files import FileTooLarge, NotARegularFile, read_bounded, why_unreadable
+from contract.files import FileTooLarge, NotARegularFile, mode_for_others, read_bounded, why_unreadable
 
 ED25519 = "Ed25519"
 RSA_SHA256 = "RSA-PKCS1v15-SHA256"
@@ -87,6 +87,14 @@ class CheckpointSigner:
     def from_file(cls, path: str | Path, password: bytes | None = None) -> CheckpointSigner:
         """Load a PEM private key (PKCS#8 or traditional), translating failures into `AuditKeyError`."""
         data = _read(path, "klucza prywatnego punktów kontrolnych")
+        mode = mode_for_others(Path(path))
+        if mode is not None and mode & 0o007:
+            # Whoever reads it signs checkpoints over a forged register. As the office seals: 0600, or 0640 with a
+            # group; the documents key and `sign --key` are refused so too.
+            raise AuditKeyError(
+                f"Plik klucza prywatnego punktów kontrolnych {path} mogą czytać lub zmieniać wszyscy użytkownicy "
+                f"systemu (uprawnienia {mode:04o}); ustaw 0600 poleceniem chmod 600 [KLUCZ_DOSTEPNY_DLA_WSZYSTKICH]."
+            )
         try:
             key = serialization.load_pem_private_key(data, password=password)
         except TypeError:

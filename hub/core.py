@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.errors import AnchorFileError, ChainBrokenError
+from audit.errors import AnchorFileError, AuditError, AuditKeyError, ChainBrokenError
 from audit.sql import SqlDisclosureRegister, SqlEventLog
 from audit.store import AuditStore, CheckpointPolicy
 from contract.errors import ConfigurationError
@@ -42,13 +42,18 @@ class HubCore:
         # before any database is touched.
         seals = open_seals(config)
         # One chain for disclosures and security events (audit/): both writers share one store.
-        store = AuditStore(
-            settings.audit_database,
-            key_file=settings.audit_key,
-            policy=CheckpointPolicy(settings.audit_checkpoint_every, float(settings.audit_checkpoint_minutes)),
-            synchronous=settings.audit_synchronous,
-            anchor_file=settings.audit_anchors,
-        )
+        try:
+            store = AuditStore(
+                settings.audit_database,
+                key_file=settings.audit_key,
+                policy=CheckpointPolicy(settings.audit_checkpoint_every, float(settings.audit_checkpoint_minutes)),
+                synchronous=settings.audit_synchronous,
+                anchor_file=settings.audit_anchors,
+            )
+        except AuditError as error:  # the key missing, empty, not PEM, readable by everyone; the database unopenable
+            seals.close()
+            field = "audit_key" if isinstance(error, AuditKeyError) else "audit_database"
+            raise ConfigurationError(f"{config.path.name}:hub.{field}: {error.message}") from None
         verify_register(store)
         register = SqlDisclosureRegister(settings.audit_database, store=store)
         events = SqlEventLog(settings.audit_database, store=store)

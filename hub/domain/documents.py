@@ -64,6 +64,7 @@ from hub.storage.integrity import (
 from hub.storage.tables import User
 from signing import (
     RevocationSources,
+    SigningError,
     TrustStore,
     VerificationReport,
     VerifierConfig,
@@ -1232,11 +1233,11 @@ def open_documents(
             folder = Path(settings.signature_crls)
             files = sorted(folder.iterdir()) if folder.is_dir() else [folder]
             crls = load_crls([f.read_bytes() for f in files if f.is_file()])
-        verifier = XadesVerifier(
-            VerifierConfig(
-                trust=TrustStore.from_path(settings.signature_trust), revocation=RevocationSources(crls=crls)
-            )
-        )
+        try:
+            trust = TrustStore.from_path(settings.signature_trust)
+        except SigningError as error:  # a file of the wrong kind (a PNG, a key): one line of the configuration's
+            raise ConfigurationError(f"{config.path.name}:hub.signature_trust: {error.message}") from None
+        verifier = XadesVerifier(VerifierConfig(trust=trust, revocation=RevocationSources(crls=crls)))
     seals = open_seals(config) if seals is None else seals
     limits = RenderLimits(settings.render_timeout_seconds, settings.render_memory_mb, settings.render_processes)
     integrity = open_key(settings.documents_key or config.path.parent / DEFAULT_KEY, engine)

@@ -61,3 +61,72 @@ def test_the_hub_starts_again_after_an_operator_accepts_the_state(forged: Path) 
     store.dispose()
     core = HubCore.open(config)
     core.close()
+
+
+def _serve(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """A hub configuration with a new register and its key (0600, as `generate_key` writes it)."""
+    generate_key(tmp_path / "klucz-audytu.pem")
+    config = tmp_path / "platforma.toml"
+    config.write_text(
+        '[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///hub.sqlite"\n'
+        'audit_database = "sqlite:///audyt/audit.sqlite"\naudit_key = "klucz-audytu.pem"\nport = 0\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_a_checkpoint_key_everyone_may_read_is_refused_as_the_other_keys_are(fresh: Path) -> None:
+    """Attack pass: a 0644 audit_key was used by `serve` and `audit checkpoint` without a word, while the
+    documents key, the seals and `sign --key` refuse such a file. Whoever reads it signs over a forgery."""
+    key = fresh.with_name("klucz-audytu.pem")
+    key.chmod(0o644)
+    result = _serve(fresh)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("Błąd: platforma.toml:hub.audit_key: Plik klucza prywatnego punktów kontrolnych")
+    assert "(uprawnienia 0644); ustaw 0600" in result.stderr and "[KLUCZ_DOSTEPNY_DLA_WSZYSTKICH]" in result.stderr
+    checkpoint = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "audit", "checkpoint", "--config", str(fresh)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checkpoint.returncode == 2 and "KLUCZ_DOSTEPNY_DLA_WSZYSTKICH" in checkpoint.stderr, checkpoint.stderr
+    key.chmod(0o640)  # a group, as the seals allow
+    core = HubCore.open(settings.load(fresh))
+    core.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "damage", "says"),
+    [
+        ("audit_key", lambda p: p.write_bytes(b""), "nie zawiera czytelnego klucza prywatnego PEM"),
+        ("audit_key", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n"), "nie zawiera czytelnego klucza prywatnego PEM"),
+        ("signature_trust", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64), "signature_trust"),
+    ],
+    ids=["empty-key", "png-key", "png-trust"],
+)
+def test_a_key_or_trust_file_of_the_wrong_kind_is_a_line_of_the_configuration_not_an_internal_error(
+    fresh: Path, field: str, damage: object, says: str
+) -> None:
+    """`serve` ended with "Nieoczekiwany błąd (AuditKeyError|InvalidInput)", exit 3: the path for a bug."""
+    target = fresh.with_name("klucz-audytu.pem" if field == "audit_key" else "zaufane.png")
+    damage(target)  # type: ignore[operator]
+    target.chmod(0o600)
+    if field == "signature_trust":
+        fresh.write_text(fresh.read_text().replace("port = 0\n", 'port = 0\nsignature_trust = "zaufane.png"\n'))
+    result = _serve(fresh)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"Błąd: platforma.toml:hub.{field}: ") and says in result.stderr, result.stderr
+    assert "Nieoczekiwany" not in result.stderr and "Traceback" not in result.stderr
