@@ -200,22 +200,26 @@ def _cases(core: HubCore, users: list[dict[str, Any]], beneficiaries: list[dict[
         made.append((requester, case_id))
         return case_id
 
-    pup_certificate = "ZASWIADCZENIE_PUP_REJESTRACJA"
-    submit(ops, in_pup[0], pup_certificate, "PUP", "UPS-2004")
-    to_sign = submit(ops, in_pup[1 % len(in_pup)], pup_certificate, "PUP", "UPS-2004")
-    core.documents.accept(pup_signer, to_sign)
-    refused = submit(ops, in_pup[2 % len(in_pup)], pup_certificate, "PUP", "UPS-2004")
-    core.documents.refuse(pup_signer, refused, "Demonstracja: wniosek nie wskazuje sprawy, w której dane są potrzebne.")
-    delivered = submit(ops, in_pup[0], pup_certificate, "PUP", "UPS-2004")
-    generated = core.documents.accept(pup_signer, delivered).content
-    key = by_login["pup.podpisujacy"]
-    signed = XadesSigner(load_key(key["signing_key"], key["signing_key_password"])).sign_enveloped(generated)
-    core.documents.upload_signed(pup_signer, delivered, signed)
-    collected = submit(ops, in_pup[1 % len(in_pup)], pup_certificate, "PUP", "UPS-2004")
-    core.documents.accept(pup_signer, collected)
-    core.documents.seal_certificate(pup_signer, collected)
-    core.documents.document(ops, collected, CERTIFICATE)
-    submit(pup, in_ops[0], "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS", "URPSZ-2025")
+    # A data set with nobody in it (`--pup 0`) has no case: the others are still made.
+    if in_pup:
+        pup_certificate = "ZASWIADCZENIE_PUP_REJESTRACJA"
+        submit(ops, in_pup[0], pup_certificate, "PUP", "UPS-2004")
+        to_sign = submit(ops, in_pup[1 % len(in_pup)], pup_certificate, "PUP", "UPS-2004")
+        core.documents.accept(pup_signer, to_sign)
+        refused = submit(ops, in_pup[2 % len(in_pup)], pup_certificate, "PUP", "UPS-2004")
+        reason = "Demonstracja: wniosek nie wskazuje sprawy, w której dane są potrzebne."
+        core.documents.refuse(pup_signer, refused, reason)
+        delivered = submit(ops, in_pup[0], pup_certificate, "PUP", "UPS-2004")
+        generated = core.documents.accept(pup_signer, delivered).content
+        key = by_login["pup.podpisujacy"]
+        signed = XadesSigner(load_key(key["signing_key"], key["signing_key_password"])).sign_enveloped(generated)
+        core.documents.upload_signed(pup_signer, delivered, signed)
+        collected = submit(ops, in_pup[1 % len(in_pup)], pup_certificate, "PUP", "UPS-2004")
+        core.documents.accept(pup_signer, collected)
+        core.documents.seal_certificate(pup_signer, collected)
+        core.documents.document(ops, collected, CERTIFICATE)
+    if in_ops:
+        submit(pup, in_ops[0], "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS", "URPSZ-2025")
     views = [core.documents.case(requester, case_id) for requester, case_id in made]
     return [{"id": v.id, "state": v.state, "from": v.requester_office, "to": v.recipient_office} for v in views]
 

@@ -16,7 +16,9 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +300,8 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+_log = logging.getLogger(__name__)
+
 #: What the demo writes in its folder (with the names of earlier layouts), and the folders it owns whole.
 DEMO_FILES = (
     "platforma.toml",
@@ -310,6 +314,25 @@ DEMO_FILES = (
 )
 DEMO_FOLDERS = ("dziedzinowe", "replicas", "audyt", "klucze", *DOCUMENT_FOLDERS)
 _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _clear_unfinished(directory: Path) -> bool:
+    """Remove what an unfinished preparation left (no demo-state.json: killed, or failed): its checkpoint key made
+    every later run fail ("klucz już istnieje") and its half-made databases would be reused. Only the demo's own
+    names are removed, and no symbolic link is followed. Whether anything was."""
+    removed = False
+    for name in DEMO_FOLDERS:
+        folder = directory / name
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+            removed = True
+    for name in DEMO_FILES:
+        for suffix in _SQLITE_SIDE_FILES:
+            path = directory / (name + suffix)
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+                removed = True
+    return removed
 
 
 def make_private(directory: Path) -> None:
@@ -404,6 +427,12 @@ def _prepare(
         check_crls(directory)
         _anchor_an_older_register(state)
         return state
+    if _clear_unfinished(directory):
+        _log.warning(
+            "Poprzednie przygotowanie demonstracji w katalogu %s nie zakończyło się (przerwane albo nieudane); "
+            "jego pliki usunięto i demonstracja powstaje od nowa.",
+            directory,
+        )
     for folder in ("dziedzinowe", "replicas", Path(AUDIT_DATABASE).parent, Path(AUDIT_KEY).parent):
         (directory / folder).mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
     total = sizes.pup + sizes.ops + sizes.sr

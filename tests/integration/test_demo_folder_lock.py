@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from audit.checkpoints import TrustedKeys
@@ -33,3 +34,46 @@ def test_two_demo_runs_in_one_folder_prepare_it_once(tmp_path: Path) -> None:
         assert report.ok, report.problems
     finally:
         store.dispose()
+
+
+def _demo(directory: Path, *sizes: str) -> list[str]:
+    command = [sys.executable, "-m", "hub.cli", "demo", "--dir", str(directory), "--no-serve", "--port", "0"]
+    return [*command, "--gminas", "1", *(sizes or ("--pup", "60", "--ops", "30", "--sr", "30"))]
+
+
+def test_a_demo_killed_while_preparing_is_prepared_again_by_the_next_run(tmp_path: Path) -> None:
+    """Attack pass: killed once its checkpoint key was written, every later run failed with "Plik … już istnieje;
+    nie nadpisuję klucza" (exit 3) until the folder was removed by hand. A file of the user's own stays."""
+    directory = tmp_path / "demo"
+    directory.mkdir()
+    (directory / "moje-notatki.txt").write_text("nie ruszać")
+    first = subprocess.Popen(_demo(directory), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key = directory / "klucze" / "klucz-audytu.pem"
+    for _ in range(1200):
+        if key.exists() or first.poll() is not None:
+            break
+        time.sleep(0.05)
+    first.kill()
+    first.wait(timeout=30)
+    assert key.exists() and not (directory / "demo-state.json").exists()
+    again = subprocess.run(_demo(directory), capture_output=True, text=True, timeout=600, check=False)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "nie zakończyło się" in again.stderr and "Traceback" not in again.stderr
+    assert (directory / "moje-notatki.txt").read_text() == "nie ruszać"
+    state = json.loads((directory / "demo-state.json").read_text(encoding="utf-8"))
+    store = AuditStore(f"sqlite:///{directory / state['audit_database']}", mode=OpenMode.READ_ONLY)
+    try:
+        assert verify(store, TrustedKeys.from_files([key])).ok
+    finally:
+        store.dispose()
+
+
+def test_a_demo_with_an_empty_data_set_is_prepared_without_its_cases(tmp_path: Path) -> None:
+    """`demo --pup 0` ended with "Nieoczekiwany błąd (IndexError)": the demo's cases took the first PUP person."""
+    directory = tmp_path / "demo"
+    result = subprocess.run(
+        _demo(directory, "--pup", "0", "--ops", "30", "--sr", "30"), capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    cases = json.loads((directory / "demo-state.json").read_text(encoding="utf-8"))["documents"]
+    assert [(c["from"], c["to"]) for c in cases] == [("PUP", "OPS")]
