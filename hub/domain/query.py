@@ -274,8 +274,12 @@ class QueryEngine:
                     ),
                     None,
                 )
-        except SQLAlchemyError:
-            log.exception("replica of data set %s failed", code)
+        except SQLAlchemyError as error:
+            # One line per failure, no traceback: a replica replaced by another file failed every query of its
+            # data set, and each wrote a traceback (the database's own words say enough).
+            log.error(
+                "replica of data set %s failed: %s", code, str(getattr(error, "orig", None) or error).split("\n")[0]
+            )
             return DataSetResult(code, controller, UNAVAILABLE, "Źródło danych nie odpowiedziało."), None
         except ConfigurationError as error:  # a replica the hub cannot read as it is (replica.database.check_layout)
             log.error("replica of data set %s refused: %s", code, error.message)
