@@ -62,6 +62,7 @@ from audit.schema import (
     sqlite_guards,
 )
 from audit.verify import Source, VerificationReport, check_before_signing
+from contract.dberrors import describe
 
 log = logging.getLogger(__name__)
 
@@ -514,7 +515,11 @@ class AuditStore:
         if self._database_file is not None and os.path.realpath(self.anchors.path.parent) == os.path.realpath(
             self._database_file.parent
         ):
-            log.warning("audit: the anchor file is in the register's own folder; keep it apart (docs/audit.md)")
+            log.warning(
+                "Plik kotwic rejestru audytu %s leży w katalogu rejestru: trzymaj go osobno, tam gdzie administratorzy "
+                "bazy nie piszą (docs/audit.md).",
+                self.anchors.path,
+            )
         if self.mode is not OpenMode.READ_ONLY and not self.anchors.exists() and not self.checkpoints():
             self.anchors.create()
 
@@ -1298,8 +1303,5 @@ def _parse_url(url: str) -> URL:
 
 
 def _describe(error: SQLAlchemyError | ImportError) -> str:
-    """A short description of a database error, without the SQL statement and its parameters."""
-    if isinstance(error, ImportError):
-        return f"brak sterownika bazy danych ({error.name})."
-    original = getattr(error, "orig", None)
-    return str(original if original is not None else error).splitlines()[0]
+    """A short Polish description of a database error, without the SQL statement and its parameters."""
+    return describe(error) + "."

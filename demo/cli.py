@@ -10,8 +10,12 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from contract.arguments import count, port_number, positive_integer
+from contract.dberrors import describe
+from contract.errors import ConfigurationError
 from hub.cli import _progress, _progress_factory, _workers, console
 
 
@@ -90,6 +94,11 @@ def cmd_demo_domains(args: argparse.Namespace) -> int:
     from demo.data import write_domain_databases
 
     urls = {code: url for code, url in (("PUP", args.pup_url), ("OPS", args.ops_url), ("SR", args.sr_url)) if url}
+    for code, url in urls.items():
+        try:  # an unknown scheme or a missing driver was "Nieoczekiwany błąd (NoSuchModuleError)", exit 3
+            make_url(url).get_dialect().import_dbapi()
+        except (SQLAlchemyError, ImportError) as error:
+            raise ConfigurationError(f"--{code.lower()}-url: {describe(error)}.") from None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
         task = progress.add_task("Bazy dziedzinowe", total=args.pup + args.ops + args.sr)
         summary = write_domain_databases(

@@ -118,6 +118,8 @@ def _with_core(action: Callable[[HubCore, argparse.Namespace], int]) -> Callable
 # -- users ------------------------------------------------------------------------------------------------------
 def _users_list(core: HubCore, args: argparse.Namespace) -> int:
     actor = _actor(core, args)
+    if args.office is not None:
+        _configured_office(core, args.office)  # a mistyped office listed nobody, as if it had no users
     table = Table(title="Użytkownicy")
     for column in ("login", "urząd", "grupa", "role", "aktywny", "zablokowany", "zmiana hasła"):
         table.add_column(column)
@@ -182,6 +184,8 @@ def _users_passwd(core: HubCore, args: argparse.Namespace) -> int:
 # -- groups -----------------------------------------------------------------------------------------------------
 def _groups_list(core: HubCore, args: argparse.Namespace) -> int:
     actor = _actor(core, args)
+    if args.office is not None:
+        _configured_office(core, args.office)
     table = Table(title="Grupy użytkowników")
     for column in ("urząd", "kod", "nazwa"):
         table.add_column(column)

@@ -496,3 +496,35 @@ def test_every_argument_of_the_own_commands_has_an_explanation() -> None:
     documents = build_parser(["documents"])
     actions = next(a for a in documents._actions if isinstance(a, argparse._SubParsersAction))
     assert [m for name in ("templates", "documents") for m in missing(actions.choices[name], name)] == []
+
+
+@pytest.mark.parametrize("listing", [("users", "list"), ("groups", "list")])
+def test_listing_an_office_the_configuration_does_not_name_says_so(
+    demo: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, listing: tuple[str, str]
+) -> None:
+    """`users list --office ŻÓŁW` printed an empty table, exit 0: a typo looked like an office with no users."""
+    code, out, err = platforma(demo, capsys, monkeypatch, "platforma.admin", *listing, "--office", "ŻÓŁW")
+    assert code == 2 and "Nieznany urząd ŻÓŁW" in err and "PUP" in err, (out, err)
+    code, out, _ = platforma(demo, capsys, monkeypatch, "platforma.admin", *listing, "--office", "PUP")
+    assert code == 0 and "PUP" in out
+
+
+def test_a_database_address_or_file_of_the_wrong_kind_is_told_in_polish(tmp_path: Path) -> None:
+    """`demo-domains --pup-url nonsense://x` ended in "Nieoczekiwany błąd (NoSuchModuleError)", exit 3; `audit
+    verify` of a PNG said "file is not a database" and of an unknown scheme "Can't load plugin"."""
+    png = tmp_path / "obraz.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
+    cases = [
+        (
+            ("demo-domains", "--seed", "1", "--out", str(tmp_path / "d"), "--pup-url", "nonsense://x"),
+            "--pup-url: nieznany rodzaj bazy danych",
+        ),
+        (("audit", "verify", "--audit-db", f"sqlite:///{png}"), "plik nie jest bazą danych SQLite"),
+        (("audit", "verify", "--audit-db", "nonsense://x"), "nieznany rodzaj bazy danych"),
+    ]
+    for argv, message in cases:
+        result = run(*argv)
+        assert result.returncode == 2 and message in result.stderr, (argv, result.stderr)
+        assert not any(english in result.stderr for english in ("Nieoczekiwany", "not a database", "plugin")), (
+            result.stderr
+        )
