@@ -875,6 +875,14 @@ class Templates:
         recorded as a security event."""
         self._authorise(caller, f"aktywacja szablonu {document_type} w wersji {version}")
         with Session(self.engine) as session, session.begin():
+            # The type's versions locked first, in one order: two activations on PostgreSQL each updated them all
+            # in its own order and deadlocked (one of them a BLAD_WEWNETRZNY). SQLite serialises writers anyway.
+            session.execute(
+                select(TemplateVersion.id)
+                .where(TemplateVersion.document_type == document_type)
+                .order_by(TemplateVersion.id)
+                .with_for_update()
+            ).all()
             row = session.scalar(
                 select(TemplateVersion).where(
                     TemplateVersion.document_type == document_type, TemplateVersion.version == version
