@@ -317,29 +317,29 @@ def _services_listed() -> str:
     return ", ".join(f"/soap/{s.path}" for s in SERVICES)
 
 
+def _polish_answer(request: server.Request, status: int, code: str, message: str) -> bytes:
+    """An answer Twisted's English page was: to a POST (a SOAP client) a SOAP Fault with a stable code, to
+    anything else the sentence as text."""
+    request.setResponseCode(status)
+    if request.method == b"POST":
+        request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+        return fault_envelope(code, message)
+    request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
+    return message.encode("utf-8")
+
+
 def _unknown_address(request: server.Request) -> bytes:
-    """A Polish 404 for an address the hub does not serve: to a POST (a SOAP client at a mistyped address) a
-    SOAP Fault it can read, `NIEZNANA_USLUGA`; to anything else a line of text. Twisted's page was English."""
-    request.setResponseCode(404)
+    """404 for an address the hub does not serve (a SOAP client at a mistyped address): `NIEZNANA_USLUGA`."""
     path = (request.path or b"/").decode("utf-8", errors="replace")[:200]
     message = f"Pod adresem {path} nie ma usługi platformy. Usługi SOAP: {_services_listed()} (opis: dopisz ?wsdl)."
-    if request.method == b"POST":
-        request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
-        return fault_envelope(UnknownService.code, message)
-    request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
-    return message.encode("utf-8")
+    return _polish_answer(request, 404, UnknownService.code, message)
 
 
-def _method_not_allowed(request: server.Request, allowed: bytes = b"GET, HEAD") -> bytes:
-    """A Polish 405 for a page or schema asked with another method than GET (Twisted's page was English)."""
-    request.setResponseCode(405)
-    request.setHeader(b"Allow", allowed)
+def _method_not_allowed(request: server.Request) -> bytes:
+    """405 for a page or schema asked with another method than GET: `NIEDOZWOLONE_ZADANIE`."""
+    request.setHeader(b"Allow", b"GET, HEAD")
     message = f"Ten adres obsługuje tylko metodę GET. Usługi SOAP wywołuj metodą POST: {_services_listed()}."
-    if request.method == b"POST":
-        request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
-        return fault_envelope(MethodNotAllowed.code, message)
-    request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
-    return message.encode("utf-8")
+    return _polish_answer(request, 405, MethodNotAllowed.code, message)
 
 
 class _Folder(resource.Resource):

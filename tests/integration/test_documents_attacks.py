@@ -96,17 +96,20 @@ class Powiat:
         return self.running.person(*data_sets)
 
 
-@pytest.fixture(scope="module")
-def powiat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Powiat]:
-    running = start_demo_hub(
-        tmp_path_factory.mktemp("atak-dokumenty"), "--gminas", "1", "--pup", "60", "--ops", "40", "--sr", "40"
-    )
+def served_powiat(directory: Path, *sizes: str) -> Iterator[Powiat]:
+    """A small demo powiat served from `directory` until the generator is closed."""
+    running = start_demo_hub(directory, "--gminas", "1", *(sizes or ("--pup", "60", "--ops", "40", "--sr", "40")))
     yield Powiat(running)
     running.process.terminate()
     try:
         running.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         running.process.kill()
+
+
+@pytest.fixture(scope="module")
+def powiat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Powiat]:
+    yield from served_powiat(tmp_path_factory.mktemp("atak-dokumenty"))
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------

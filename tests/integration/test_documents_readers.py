@@ -9,13 +9,11 @@ receipt (UPD) in their name. Each test below failed before the rule.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 from lxml import etree
 
-from tests.integration.conftest import start_demo_hub
 from tests.integration.test_documents_attacks import (
     Powiat,
     client_fault,
@@ -24,6 +22,7 @@ from tests.integration.test_documents_attacks import (
     form,
     now,
     refusal_recorded,
+    served_powiat,
     signed_by,
     state,
     transitions,
@@ -38,15 +37,7 @@ OUTSIDERS = ["pup.system", "pup.admin", "audytor", "redaktor", "pup.posrednik", 
 
 @pytest.fixture(scope="module")
 def powiat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Powiat]:
-    running = start_demo_hub(
-        tmp_path_factory.mktemp("czytelnicy"), "--gminas", "1", "--pup", "40", "--ops", "30", "--sr", "30"
-    )
-    yield Powiat(running)
-    running.process.terminate()
-    try:
-        running.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
+    yield from served_powiat(tmp_path_factory.mktemp("czytelnicy"), "--pup", "40", "--ops", "30", "--sr", "30")
 
 
 @pytest.mark.parametrize("login", OUTSIDERS)
