@@ -293,6 +293,25 @@ def _canonical_in_place(root: etree._Element) -> bytes:
     return etree.tostring(root.getroottree(), method="c14n", exclusive=True, with_comments=True)
 
 
+def _not_qualified_because(report: VerificationReport) -> str:
+    """What a signer's certificate lacks to be qualified for electronic signatures (each of them was told as
+    "bez QCStatements", which sent a signer with a certificate lacking nonRepudiation to look for the wrong fix)."""
+    certificate = report.certificate
+    if certificate is None:
+        return "danych certyfikatu"
+    missing = [
+        name
+        for name, present in (
+            ("deklaracji QcCompliance", certificate.qc_compliance),
+            ("deklaracji QcSSCD (klucz na kwalifikowanym urządzeniu)", certificate.qc_sscd),
+            ("typu QcType esign (podpis elektroniczny)", certificate.qc_esign),
+            ("użycia klucza nonRepudiation (niezaprzeczalność)", certificate.non_repudiation),
+        )
+        if not present
+    ]
+    return ", ".join(missing) or "warunków certyfikatu kwalifikowanego"
+
+
 def _requesting(case: Case, caller: Caller) -> bool:
     """Whether the caller is of the group that submitted the case's request (who collects its certificate)."""
     return caller.office == case.requester_office and caller.group == case.requester_group
@@ -769,8 +788,8 @@ class Documents:
             reasons.append(
                 Detail(
                     DetailKind.DESCRIPTION,
-                    "PODPIS_NIEKWALIFIKOWANY: Zaświadczenie musi być podpisane "
-                    "kwalifikowanym podpisem elektronicznym (certyfikat bez QCStatements).",
+                    "PODPIS_NIEKWALIFIKOWANY: Zaświadczenie musi być podpisane kwalifikowanym podpisem elektronicznym "
+                    f"(certyfikatowi brakuje: {_not_qualified_because(report)}).",
                 )
             )
         if report.accepted and not report.coverage.whole_document:

@@ -317,7 +317,19 @@ def test_a_non_qualified_signature_is_refused(docs: DocumentsHub) -> None:
     plain = docs.pki.signer("Anna", "Podpisująca", pesel=SIGNER_PESEL, qualified=False)
     refused = upload_refused(docs, case_id, sign(certificate, plain, docs.pki))
     assert fault_code(refused) == "PODPIS_ODRZUCONY"
-    assert "PODPIS_NIEKWALIFIKOWANY" in etree.tostring(refused.detail).decode()
+    detail = etree.tostring(refused.detail, encoding="unicode")
+    assert "PODPIS_NIEKWALIFIKOWANY" in detail and "deklaracji QcCompliance" in detail, detail
+    assert "nonRepudiation" not in detail  # what it lacks, and only that
+
+
+def test_a_qualified_certificate_without_non_repudiation_is_refused_naming_that(docs: DocumentsHub) -> None:
+    """Attack pass: its refusal said "certyfikat bez QCStatements", which it has: the signer looked for the
+    wrong fix."""
+    case_id, certificate = accepted_case(docs, docs.person("PUP", "OPS"))
+    signing_only = docs.pki.signer("Anna", "Podpisująca", pesel=SIGNER_PESEL, non_repudiation=False)
+    refused = upload_refused(docs, case_id, sign(certificate, signing_only, docs.pki))
+    detail = etree.tostring(refused.detail, encoding="unicode")
+    assert "PODPIS_NIEKWALIFIKOWANY" in detail and "nonRepudiation" in detail and "QcCompliance" not in detail, detail
 
 
 def test_a_signed_document_wrapped_in_other_content_is_refused(docs: DocumentsHub) -> None:
