@@ -313,8 +313,13 @@ def _not_qualified_because(report: VerificationReport) -> str:
 
 
 def _requesting(case: Case, caller: Caller) -> bool:
-    """Whether the caller is of the group that submitted the case's request (who collects its certificate)."""
-    return caller.office == case.requester_office and caller.group == case.requester_group
+    """Whether the caller is an end user of the group that submitted the case's request (who collects its
+    certificate): the group's data scope is its end users' (`Policy.check`), not any account placed in it."""
+    return (
+        caller.office == case.requester_office
+        and caller.group == case.requester_group
+        and caller.has_role(catalog.END_USER)
+    )
 
 
 def _view(case: Case | _CaseRow) -> CaseView:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from audit import EventKind, SecurityEvent
 from contract import catalog
-from contract.errors import Detail, NotAllowed, UnknownCategory, UnknownDataSet, UnknownLegalBasis
+from contract.errors import Detail, DetailKind, NotAllowed, UnknownCategory, UnknownDataSet, UnknownLegalBasis
 from hub.domain.scope import effective_rules
 from hub.settings import Config, LegalBasis, Rule
 
@@ -93,7 +93,9 @@ class Policy:
         return tuple(code for code in rule.legal_bases if code in opening)
 
     def scope(self, caller: Caller) -> list[ScopeEntry]:
-        """The caller's effective scope: what `ListaZbiorow` answers."""
+        """The caller's effective scope: what `ListaZbiorow` answers (nothing without the role UZYTKOWNIK)."""
+        if not caller.has_role(catalog.END_USER):
+            return []
         entries = []
         rules = self._rules
         for data_set in self._config.data_sets:
@@ -115,6 +117,14 @@ class Policy:
             raise UnknownLegalBasis(
                 f"Podstawa prawna '{legal_basis}' nie występuje w rejestrze podstaw prawnych platformy.",
                 details=(Detail.legal_basis(legal_basis),),
+            )
+        if not caller.has_role(catalog.END_USER):
+            # The group's rules are the scope of its end users: an account of another role placed in the group (a
+            # template editor, a feeding system, an administrator who moved himself there) got their data.
+            raise NotAllowed(
+                f"Dane osób otrzymuje tylko użytkownik z rolą {catalog.END_USER}; konto {caller.login} ma role: "
+                f"{', '.join(sorted(caller.roles)) or 'żadnej'}. Nie udostępniono żadnych danych.",
+                details=(Detail(DetailKind.ROLE, catalog.END_USER),),
             )
         refused: list[Detail] = []
         rules = self._rules

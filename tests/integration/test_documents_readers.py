@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 from lxml import etree
+from zeep import Client
+from zeep.wsse.username import UsernameToken
 
 from tests.integration.test_documents_attacks import (
     Powiat,
@@ -27,6 +29,7 @@ from tests.integration.test_documents_attacks import (
     state,
     transitions,
 )
+from tests.integration.worker_hub import admin_cli
 
 RECEIPTS = "{urn:pl:platforma-komunikacyjna:dokumenty:poswiadczenia:1}"
 #: Accounts of the controller office (PUP) and of the requesting office (OPS) with no part in a case of
@@ -102,3 +105,44 @@ def test_a_certificate_an_office_asked_of_itself_is_collected_by_the_requesting_
     assert etree.QName(delivery[0]).localname == "UPD", etree.QName(delivery[0]).localname
     assert "pup.kierownik" in [e.text for e in delivery.iter(f"{RECEIPTS}IdentyfikatorPodmiotu")]
     assert "pup.posrednik" not in etree.tostring(delivery).decode()
+
+
+@pytest.mark.parametrize("login", ["ops.system", "ops.admin"])
+def test_an_account_moved_into_the_requesting_group_gains_no_personal_data_without_the_user_role(
+    powiat: Powiat, login: str
+) -> None:
+    """Attack pass: the group's rules were checked, never the role UZYTKOWNIK. ops.admin moved himself (or the
+    feeding system) into PRACOWNICY_SOCJALNI with one `users set-group` and then queried people and read the
+    group's requests, PESEL included. The move is still an office administrator's to make; it gives nothing."""
+    case_id, _signed = delivered(powiat, powiat.person("PUP", "OPS"))
+    own_group = next(u["group"] for u in powiat.demo["users"] if u["login"] == login)
+    moved = admin_cli(powiat.running, "ops.admin", "users", "set-group", login, "PRACOWNICY_SOCJALNI")
+    assert moved.returncode == 0, moved.stderr
+    try:
+        service = powiat.service(login, fresh=True)
+        since = now()
+        for role in ("WNIOSEK", "ZASWIADCZENIE"):
+            client_fault(
+                fault_of(lambda role=role: service.PobierzDokument(IdentyfikatorSprawy=case_id, Rola=role)),
+                "BRAK_UPRAWNIEN",
+            )
+        assert refusal_recorded(powiat, login, since, case_id)
+        client_fault(fault_of(lambda: service.ZlozWniosek(Wniosek=form(powiat.person("PUP")))), "BRAK_UPRAWNIEN")
+        queries = Client(
+            str(powiat.demo["wsdl"]["zapytania"]), wsse=UsernameToken(login, powiat.user(login)["password"])
+        ).service
+        assert not queries.ListaZbiorow()
+        refused = fault_of(
+            lambda: queries.ZapytanieOBeneficjenta(
+                Zapytanie={
+                    "IdentyfikatorBeneficjenta": {"Pesel": powiat.person("PUP")},
+                    "PodstawaPrawna": "UPS-2004",
+                    "Cel": "Próba konta bez roli użytkownika",
+                    "Zbiory": {"Zbior": [{"Kod": "PUP", "Zakres": {"Kategoria": ["DANE_OSOBOWE"]}}]},
+                }
+            )
+        )
+        assert client_fault(refused, "BRAK_UPRAWNIEN") and "UZYTKOWNIK" in refused.message
+        assert state(powiat, case_id) == "DOSTARCZONY"
+    finally:
+        admin_cli(powiat.running, "ops.admin", "users", "set-group", login, own_group)
