@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -53,9 +54,19 @@ def format_signing_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(SIGNING_TIME_FORMAT)
 
 
+#: XML Schema 1.0's dateTime lexical form (3.2.7), four-digit years (Python's own range).
+_XSD_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
 def parse_signing_time(text: str) -> datetime:
     """Parse an xsd:dateTime; a value without a time zone is taken as UTC."""
     value = text.strip()
+    # xsd:dateTime only (EN 319 132-1): Python's fromisoformat also reads a week date, a date alone, the basic
+    # format and a space for the T, which a schema-validating verifier (DSS) refuses.
+    if _XSD_DATETIME.fullmatch(value) is None:
+        raise ValueError(f"not an xsd:dateTime: {text[:64]}")
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     moment = datetime.fromisoformat(value)
