@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -756,6 +756,12 @@ class Accounts:
                 raise InvalidRequest(f"Urząd {office} nie ma grupy {group}.")
             if session.get(User, login) is not None:
                 raise InvalidRequest(f"Użytkownik {login} już istnieje.")
+            # `Platforma.ADMIN` beside `platforma.admin` reads as the same person in lists and events.
+            same = session.scalar(select(User.login).where(func.lower(User.login) == login.lower()))
+            if same is not None:
+                raise InvalidRequest(
+                    f"Login {login} różni się od istniejącego {same} tylko wielkością liter; wybierz inny login."
+                )
             session.add(
                 User(
                     login=login,

@@ -341,3 +341,13 @@ def test_an_office_administrator_cannot_grant_a_role_above_the_office(accounts: 
         accounts.add_user(admin, "ops.nowy", "OPS", "G", NEWER, roles=("UZYTKOWNIK", role))
     accounts.add_user(admin, "ops.nowy", "OPS", "G", NEWER, roles=("UZYTKOWNIK", "PODPISUJACY"))
     accounts.add_user(accounts.authenticate("root", STRONG), "ops.drugi", "OPS", "G", NEWER, roles=(role,))
+
+
+@pytest.mark.parametrize("login", ["ROOT", "Ops.Jan", "OPS.ADMIN"])
+def test_a_login_differing_from_another_only_in_letter_case_is_refused(accounts: Accounts, login: str) -> None:
+    """Attack pass: an office administrator made `Platforma.ADMIN` and `PUP.admin`, read as the real ones in lists
+    and events."""
+    root = accounts.authenticate("root", STRONG)
+    with pytest.raises(InvalidRequest, match="tylko wielkością liter"):
+        accounts.add_user(root, login, "OPS", "G", NEWER)
+    assert login not in [u.login for u in accounts.list_users(root)]
