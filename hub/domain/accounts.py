@@ -777,6 +777,9 @@ class Accounts:
                     version=1,
                 )
             )
+            # The INSERT before the event: of parallel additions of one login, each loser fails here, not after
+            # its "dodano" was recorded (five such events for one user, attack pass).
+            session.flush()
             self._event(
                 EventKind.USER_CHANGE,
                 login,

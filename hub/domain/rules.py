@@ -121,6 +121,7 @@ class RuleStore:
         if bad_bases:
             raise InvalidRequest(f"Nieznane podstawy prawne: {', '.join(bad_bases)}.")
         with Session(self.engine) as session, session.begin():
+            self._bump(session)  # first: changes of the rules one at a time, each reading the one before it
             self._check_group(session, office, group)
             row = session.get(RuleRow, (office, group, data_set))
             before = "brak" if row is None else f"{row.categories} / {row.legal_bases or '*'}"
@@ -128,7 +129,7 @@ class RuleStore:
                 row = RuleRow(office=office, group=group, data_set=data_set)
                 session.add(row)
             row.categories, row.legal_bases = ",".join(categories), ",".join(legal_bases)
-            self._bump(session)
+            session.flush()  # a write that fails does so before its event is recorded
             self.events.record(
                 SecurityEvent(
                     _now(),
@@ -147,11 +148,12 @@ class RuleStore:
         what = f"usunięcie reguły ({office}, {group}, {data_set})"
         self._check_admin(actor, what)
         with Session(self.engine) as session, session.begin():
+            self._bump(session)  # first, as in `set_rule`: of two removals the second finds no rule
             row = session.get(RuleRow, (office, group, data_set))
             if row is None:
                 raise InvalidRequest(f"Nie ma reguły ({office}, {group}, {data_set}).")
             session.delete(row)
-            self._bump(session)
+            session.flush()
             self.events.record(
                 SecurityEvent(
                     _now(), EventKind.POLICY_CHANGE, actor.login, actor.office, actor.login, actor.source, True, what
@@ -183,6 +185,10 @@ class RuleStore:
 
     @staticmethod
     def _bump(session: Session) -> None:
+        """Move the rules' version on: the transaction's first write, so it holds the lock of the version row (the
+        database's write lock in SQLite) from then on. Concurrent changes wait for it, and their reads see its
+        result: two `policy set` of one rule recorded histories that did not chain, a set racing a removal was a
+        StaleDataError (exit 3), and two removals of one rule were both recorded."""
         session.execute(update(PolicyVersion).where(PolicyVersion.id == 1).values(version=PolicyVersion.version + 1))
 
 
