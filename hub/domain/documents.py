@@ -441,14 +441,31 @@ class Documents:
     def receipts(self, caller: Caller, case_id: str) -> list[bytes]:
         """The receipts issued in a case, oldest first."""
         with Session(self.engine) as session:
-            self._party_case(session, caller, case_id)
+            case = self._party_case(session, caller, case_id)
             rows = session.execute(
                 select(Receipt, IntegrityTag.tag)
                 .outerjoin(IntegrityTag, tag_of(RECEIPT, Receipt.id))
                 .where(Receipt.case_id == case_id)
                 .order_by(Receipt.created)
             ).all()
-            return [self._checked_receipt(row, tag) for row, tag in rows]
+            receipts = [self._checked_receipt(row, tag) for row, tag in rows]
+            self._all_receipts(case, [row.kind for row, _ in rows])
+            return receipts
+
+    @staticmethod
+    def _all_receipts(case: Case, kinds: list[str]) -> None:
+        """Each state a case reached issued its receipt in the transaction that reached it (the submission's UPP,
+        the delivery's UPP, the collection's UPD): one missing was deleted from the hub's database, with its tag
+        (which the tags alone cannot tell), and the list would have been shorter without a word."""
+        expected = {SUBMISSION: 1 + (case.state in (DELIVERED, COLLECTED)), DELIVERY: int(case.state == COLLECTED)}
+        missing = {kind: count - kinds.count(kind) for kind, count in expected.items() if kinds.count(kind) < count}
+        if missing:
+            _log.error("Sprawie %s (stan %s) brakuje poświadczeń: %s.", case.id, case.state, missing)
+            raise DocumentTampered(
+                f"W bazie huba brakuje poświadczeń sprawy {case.id} (stan {case.state}: "
+                + ", ".join(f"{kind} ×{count}" for kind, count in missing.items())
+                + "); usunięto je poza platformą. Zgłoś to administratorowi."
+            )
 
     def render(self, caller: Caller, case_id: str, role: str) -> bytes:
         """A document rendered to HTML with the template version it was made from."""

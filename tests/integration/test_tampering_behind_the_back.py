@@ -212,6 +212,35 @@ def test_stored_bytes_rewritten_while_the_hub_runs_are_not_served_signed_or_seal
     )
 
 
+@pytest.mark.parametrize("kind", ["UPP", "UPD"])
+def test_a_receipt_deleted_with_its_tag_is_missed_not_silently_left_out(hub: Hub, kind: str) -> None:
+    """A collected case's receipt row and its integrity tag deleted from hub.sqlite: the list of receipts was one
+    shorter, without a word (the tags tell a changed receipt, not a missing one). Its state says which it had."""
+    collected = hub.case("ODEBRANY")
+    row = "SELECT * FROM poswiadczenia WHERE sprawa = ? AND rodzaj = ? ORDER BY utworzono DESC LIMIT 1"
+    with hub.db() as db:
+        db.row_factory = sqlite3.Row
+        receipt = dict(db.execute(row, (collected, kind)).fetchone())
+        tag = dict(db.execute("SELECT * FROM znaczniki_integralnosci WHERE obiekt = ?", (receipt["id"],)).fetchone())
+    hub.execute(
+        ("DELETE FROM poswiadczenia WHERE id = ?", (receipt["id"],)),
+        ("DELETE FROM znaczniki_integralnosci WHERE obiekt = ?", (receipt["id"],)),
+    )
+    try:
+        fault = refused(hub.client("ops.pracownik").PobierzPoswiadczenia, IdentyfikatorSprawy=collected)
+        assert fault_code(fault) == "NARUSZONA_INTEGRALNOSC_DOKUMENTU" and kind in fault.message, fault.message
+    finally:
+        columns, tag_columns = ", ".join(receipt), ", ".join(tag)
+        hub.execute(
+            (
+                f"INSERT INTO poswiadczenia ({columns}) VALUES ({', '.join('?' * len(receipt))})",  # noqa: S608
+                tuple(receipt.values()),
+            ),
+            (f"INSERT INTO znaczniki_integralnosci ({tag_columns}) VALUES (?, ?, ?)", tuple(tag.values())),  # noqa: S608
+        )
+    assert len(hub.client("ops.pracownik").PobierzPoswiadczenia(IdentyfikatorSprawy=collected)) == 3
+
+
 def test_seal_files_swapped_while_the_hub_is_stopped_stop_its_start_in_polish(hub: Hub) -> None:
     """PUP's and OPS's seal files exchanged while the hub is stopped: the next start refuses, one Polish line per
     seal naming the field and PIECZEC_INNEGO_PODMIOTU, no traceback; put back, the hub starts."""
