@@ -435,8 +435,31 @@ class Documents:
                 raise WrongState(f"Sprawa {case_id} nie czeka na podpis (stan: {case.state}).")
             stored = self._stored(session, case_id, CERTIFICATE)
             if stored is None:
+                if self._generation_recorded(session, case_id):
+                    raise DocumentTampered(
+                        f"Zaświadczenie sprawy {case_id} wytworzono (zapis w historii sprawy), ale w bazie huba go "
+                        "nie ma: usunięto je poza platformą. Zgłoś to administratorowi."
+                    )
                 raise WrongState(f"Zaświadczenie w sprawie {case_id} jest właśnie wytwarzane; spróbuj za chwilę.")
             return self._file(stored)
+
+    @staticmethod
+    def _generation_recorded(session: Session, case_id: str) -> bool:
+        """Whether the case's history records its certificate's generation (`accept`: the TO_SIGN → TO_SIGN
+        transition with the certificate's SHA-256, in the transaction that stored it)."""
+        return (
+            session.scalar(
+                select(Transition.id)
+                .where(
+                    Transition.case_id == case_id,
+                    Transition.from_state == TO_SIGN,
+                    Transition.to_state == TO_SIGN,
+                    Transition.sha256 != "",
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
     def receipts(self, caller: Caller, case_id: str) -> list[bytes]:
         """The receipts issued in a case, oldest first."""
@@ -1133,7 +1156,17 @@ class Documents:
             .where(Transition.case_id == Case.id, Transition.to_state == TO_SIGN, Transition.from_state == SUBMITTED)
             .scalar_subquery()
         )
-        generated = exists().where(StoredDocument.case_id == Case.id, StoredDocument.role == CERTIFICATE)
+        # A certificate once stored is never deleted (append-only), and its generation is a transition of the
+        # same transaction: a case with that transition and no certificate had it deleted behind the hub's back
+        # (`for_signing` says so), not abandoned; generating it again would disclose anew over the deletion.
+        generated = exists().where(
+            StoredDocument.case_id == Case.id, StoredDocument.role == CERTIFICATE
+        ) | exists().where(
+            Transition.case_id == Case.id,
+            Transition.from_state == TO_SIGN,
+            Transition.to_state == TO_SIGN,
+            Transition.sha256 != "",
+        )
         released: list[str] = []
         with Session(self.engine) as session:
             stale = session.scalars(select(Case.id).where(Case.state == TO_SIGN, ~generated, claimed_at < cutoff)).all()

@@ -348,3 +348,25 @@ def test_a_claim_abandoned_by_a_dead_process_goes_back_to_the_inbox_and_nothing_
         assert core.documents.release_abandoned_claims(dt.timedelta(seconds=60)) == []
     finally:
         core.close()
+
+
+def test_a_case_whose_certificate_was_deleted_is_not_taken_for_an_abandoned_claim(hub: Office) -> None:
+    """The certificate row of a case waiting for its signature deleted behind the hub's back (triggers dropped):
+    the timer took it for a claim whose process died and sent it back to ZLOZONY, to be generated (and disclosed)
+    again over the deletion, and `for_signing` said it was being generated. Its history records the generation."""
+    core = hub.core()
+    try:
+        signer, case_id, _content = _accepted(core, hub, hub.person("OPS"))
+        long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat(" ")
+        with sqlite3.connect(hub.directory / "hub.sqlite") as connection:
+            for trigger in [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]:
+                connection.execute(f'DROP TRIGGER "{trigger}"')
+            connection.execute("DELETE FROM dokumenty WHERE sprawa = ? AND rola = 'ZASWIADCZENIE'", (case_id,))
+            connection.execute("UPDATE przejscia_spraw SET czas = ? WHERE sprawa = ?", (long_ago, case_id))
+        assert core.documents.release_abandoned_claims(dt.timedelta(seconds=60)) == []
+        assert core.documents.case(signer, case_id).state == "DO_PODPISU"
+        with pytest.raises(DocumentTampered, match="usunięto je poza platformą"):
+            core.documents.for_signing(signer, case_id)
+    finally:
+        core.close()
+    hub.core().close()  # a restart installs the guards again
