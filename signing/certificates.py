@@ -193,7 +193,22 @@ class CertificateFacts:
         QcType esign, and keyUsage nonRepudiation (EN 319 412-2, 4.3.2: content commitment for
         certificates supporting qualified signatures).
         """
-        return self.qc_compliance and self.qc_sscd and self.qc_esign and self.non_repudiation
+        return not self.missing_for_esignature
+
+    @property
+    def missing_for_esignature(self) -> tuple[str, ...]:
+        """What the certificate lacks of `qualified_for_esignature`, each named in Polish (genitive, after
+        "brakuje"); empty for a qualified one."""
+        return tuple(
+            name
+            for name, present in (
+                ("deklaracji QcCompliance", self.qc_compliance),
+                ("deklaracji QcSSCD (klucz na kwalifikowanym urządzeniu)", self.qc_sscd),
+                ("typu QcType esign (podpis elektroniczny)", self.qc_esign),
+                ("użycia klucza nonRepudiation (niezaprzeczalność)", self.non_repudiation),
+            )
+            if not present
+        )
 
 
 def pesel_from_serial_number(serial_number: str | None) -> str | None:

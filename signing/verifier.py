@@ -583,20 +583,10 @@ class XadesVerifier:
                 "Podpis używa przestarzałego elementu SigningCertificate zamiast SigningCertificateV2.",
             )
         if not facts.qualified_for_esignature:
-            missing = [
-                name
-                for name, present in (
-                    ("QcCompliance", facts.qc_compliance),
-                    ("QcSSCD", facts.qc_sscd),
-                    ("QcType esign", facts.qc_esign),
-                    ("niezaprzeczalność (nonRepudiation)", facts.non_repudiation),
-                )
-                if not present
-            ]
             findings.warn(
                 "CERTYFIKAT_NIEKWALIFIKOWANY",
                 "Certyfikat nie jest kwalifikowanym certyfikatem podpisu elektronicznego; brakuje: "
-                + ", ".join(missing)
+                + ", ".join(facts.missing_for_esignature)
                 + ".",
             )
         elif trusted and anchor_source != "lista zaufania":

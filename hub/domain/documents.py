@@ -293,25 +293,6 @@ def _canonical_in_place(root: etree._Element) -> bytes:
     return etree.tostring(root.getroottree(), method="c14n", exclusive=True, with_comments=True)
 
 
-def _not_qualified_because(report: VerificationReport) -> str:
-    """What a signer's certificate lacks to be qualified for electronic signatures (each of them was told as
-    "bez QCStatements", which sent a signer with a certificate lacking nonRepudiation to look for the wrong fix)."""
-    certificate = report.certificate
-    if certificate is None:
-        return "danych certyfikatu"
-    missing = [
-        name
-        for name, present in (
-            ("deklaracji QcCompliance", certificate.qc_compliance),
-            ("deklaracji QcSSCD (klucz na kwalifikowanym urządzeniu)", certificate.qc_sscd),
-            ("typu QcType esign (podpis elektroniczny)", certificate.qc_esign),
-            ("użycia klucza nonRepudiation (niezaprzeczalność)", certificate.non_repudiation),
-        )
-        if not present
-    ]
-    return ", ".join(missing) or "warunków certyfikatu kwalifikowanego"
-
-
 def _requesting(case: Case, caller: Caller) -> bool:
     """Whether the caller is an end user of the group that submitted the case's request (who collects its
     certificate): the group's data scope is its end users' (`Policy.check`), not any account placed in it."""
@@ -830,11 +811,14 @@ class Documents:
         report = self.signing.verifier.verify(signed)
         reasons: list[Detail] = [Detail(DetailKind.DESCRIPTION, f"{r.code}: {r.message}") for r in report.reasons]
         if person and report.accepted and self.signing.require_qualified and not report.qualified:
+            # What it lacks, not "bez QCStatements" for each: a certificate lacking only nonRepudiation was told so.
+            certificate = report.certificate
+            missing = ", ".join(certificate.missing_for_esignature) if certificate is not None else "danych certyfikatu"
             reasons.append(
                 Detail(
                     DetailKind.DESCRIPTION,
                     "PODPIS_NIEKWALIFIKOWANY: Zaświadczenie musi być podpisane kwalifikowanym podpisem elektronicznym "
-                    f"(certyfikatowi brakuje: {_not_qualified_because(report)}).",
+                    f"(certyfikatowi brakuje: {missing}).",
                 )
             )
         if report.accepted and not report.coverage.whole_document:
