@@ -10,8 +10,9 @@ know stays libxml2's text after a Polish lead-in, so nothing the validator said 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-__all__ = ["polish"]
+__all__ = ["Subject", "polish", "subject"]
 
 # `Element '{ns}Name'` or `Element '{ns}Name', attribute 'a'`, then `: ` and the description.
 _SUBJECT = re.compile(r"^Element '(?P<element>[^']*)'(?:, attribute '(?P<attribute>[^']*)')?: (?P<rest>.*)$", re.S)
@@ -155,6 +156,23 @@ _FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"The element is not 'nillable'\.$", "nie może mieć atrybutu xsi:nil"),
     )
 )
+
+
+class Subject(NamedTuple):
+    """What a libxml2 report is about: the element (its namespace left out), the attribute if any, and the
+    English description that follows (`The value 'x' is not …`)."""
+
+    element: str
+    attribute: str | None
+    rest: str
+
+
+def subject(message: str) -> Subject | None:
+    """The subject of libxml2's report of one schema violation, or None for a report of another form."""
+    found = _SUBJECT.match(message.strip())
+    if found is None:
+        return None
+    return Subject(_NAMESPACE.sub("", found["element"]), found["attribute"], found["rest"].strip())
 
 
 def polish(message: str) -> str:

@@ -29,7 +29,7 @@ from contract.errors import (
     UnknownOperation,
     as_detail,
 )
-from contract.schema_messages import polish
+from contract.schema_messages import polish, subject
 
 log = logging.getLogger(__name__)
 _M = "{" + MODEL_NS + "}"
@@ -127,12 +127,7 @@ def must_understand_fault(blocks: Sequence[etree._Element]) -> HubFault:
 # libxml2's report of a schema violation, as Spyne passes it on: ASCII bytes (other characters as
 # numeric character references) of `<file>:<line>:<column>:ERROR:SCHEMASV:<kind>: <description>`.
 _LIBXML2_PREFIX = re.compile(r"^[^\n]*?:[0-9]+:[0-9]+:[A-Z]+:[A-Z]+:([A-Z0-9_]+): ")
-_NAMESPACE = re.compile(r"\{[A-Za-z][A-Za-z0-9+.-]*:[^{}\s']*\}")
-_ELEMENT = re.compile(r"^Element '([^']+)'")
-_ATTRIBUTE = re.compile(
-    r"^Element '[^']+', attribute '([^']+)': (?!The attribute)|The attribute '([^']+)' is not allowed"
-    r"|The attribute '([^']+)' is required but missing"
-)
+_ATTRIBUTE = re.compile(r"The attribute '([^']+)' (is not allowed|is required but missing)")
 _CHARACTER = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
 
 
@@ -153,26 +148,23 @@ def schema_problem(faultstring: Any) -> tuple[str, str]:
     found = _LIBXML2_PREFIX.match(text)
     if found is not None:
         kind, text = found[1], text[found.end() :]
-    english = _NAMESPACE.sub("", text).strip()
-    named = _ELEMENT.match(english)
-    element = named[1] if named else ""
-    if not element:
+    about = subject(text)
+    if about is None:
         clause = ""
-    elif "Missing child element" in english:
-        clause = f"w elemencie {element} brakuje wymaganego elementu"
-    elif "not expected" in english or kind == "SCHEMAV_CVC_ELT_1":
-        clause = f"element {element} jest w tym miejscu niedozwolony"
-    elif (attribute := _ATTRIBUTE.search(english)) is not None:
-        # Its value (`Element 'Paczka', attribute 'Rodzaj': 'x' is not…`), or the attribute itself.
-        name = attribute[1] or attribute[2] or attribute[3]
-        if attribute[2]:
-            clause = f"element {element} ma niedozwolony atrybut {name}"
-        elif attribute[3]:
-            clause = f"w elemencie {element} brakuje wymaganego atrybutu {name}"
-        else:
-            clause = f"wartość atrybutu {name} elementu {element} jest niezgodna ze schematem"
+    elif about.rest.startswith("Missing child element"):
+        clause = f"w elemencie {about.element} brakuje wymaganego elementu"
+    elif "not expected" in about.rest or kind == "SCHEMAV_CVC_ELT_1":
+        clause = f"element {about.element} jest w tym miejscu niedozwolony"
+    elif (attribute := _ATTRIBUTE.match(about.rest)) is not None:
+        clause = (
+            f"element {about.element} ma niedozwolony atrybut {attribute[1]}"
+            if attribute[2] == "is not allowed"
+            else f"w elemencie {about.element} brakuje wymaganego atrybutu {attribute[1]}"
+        )
+    elif about.attribute is not None:
+        clause = f"wartość atrybutu {about.attribute} elementu {about.element} jest niezgodna ze schematem"
     else:
-        clause = f"wartość elementu {element} jest niezgodna ze schematem"
+        clause = f"wartość elementu {about.element} jest niezgodna ze schematem"
     return clause, polish(text)[:500] if text else ""
 
 
