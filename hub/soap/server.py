@@ -360,7 +360,16 @@ class _Unknown(resource.Resource):
         return _unknown_address(request)
 
 
-class SchemaFiles(resource.Resource):
+class _GetOnly(resource.Resource):
+    """A page or file: any other method than GET (HEAD) is a Polish 405 (`_method_not_allowed`)."""
+
+    def render(self, request: server.Request) -> bytes:
+        if request.method not in (b"GET", b"HEAD"):
+            return _method_not_allowed(request)
+        return super().render(request)
+
+
+class SchemaFiles(_GetOnly):
     """`/xsd/<file>`: the published schemas, the contracts' and the document types'
     (`hub.soap.contracts.published_schemas`), the bytes of `xsd/<file>`."""
 
@@ -376,13 +385,8 @@ class SchemaFiles(resource.Resource):
         request.setHeader(b"Content-Type", b"application/xml")
         return files[name]
 
-    def render(self, request: server.Request) -> bytes:
-        if request.method not in (b"GET", b"HEAD"):
-            return _method_not_allowed(request)
-        return super().render(request)
 
-
-class IndexPage(resource.Resource):
+class IndexPage(_GetOnly):
     """A short Polish page at `/` naming the services and their WSDLs."""
 
     isLeaf = True
@@ -403,11 +407,6 @@ class IndexPage(resource.Resource):
         )
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         return page.encode("utf-8")
-
-    def render(self, request: server.Request) -> bytes:
-        if request.method not in (b"GET", b"HEAD"):
-            return _method_not_allowed(request)
-        return super().render(request)
 
 
 def build_site(core: HubCore, reactor: Any = default_reactor) -> server.Site:
