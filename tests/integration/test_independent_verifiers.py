@@ -326,7 +326,9 @@ def client_run(
         check=False,
     )
     assert result.returncode == 0, client + ": " + result.stderr[-3000:] + result.stdout[-3000:]
-    lines = {line["krok"]: line for line in map(json.loads, result.stdout.splitlines()) if line}
+    # One JSON line per call, split at "\n" only: str.splitlines also splits at U+0085, U+2028 and other
+    # characters a PDF's bytes may hold and PHP's JSON_UNESCAPED_UNICODE writes unescaped.
+    lines = {line["krok"]: line for line in map(json.loads, filter(None, result.stdout.split("\n")))}
     return client, lines, out
 
 
