@@ -11,9 +11,14 @@ from collections.abc import Mapping
 from contract import catalog
 
 
-def category_titles() -> Mapping[tuple[str, str], str]:
-    """(data set kind, category code) -> the category's Polish title, for every kind known now."""
-    return {(kind.code, category.code): category.title for kind in catalog.kinds() for category in kind.categories}
+def category_titles(data_sets: Mapping[str, str] | None = None) -> Mapping[tuple[str, str], str]:
+    """(data set kind, category code) -> the category's Polish title, for every kind known now; with
+    `data_sets` (data set code -> its kind, from the hub's configuration) also (data set code, category
+    code), so a gmina unit's data set (`SR-9901022`, kind SR) reads with its kind's titles."""
+    titles = {(kind.code, category.code): category.title for kind in catalog.kinds() for category in kind.categories}
+    for data_set, kind in (data_sets or {}).items():
+        titles.update({(data_set, code): title for (k, code), title in list(titles.items()) if k == kind})
+    return titles
 
 
 def category_title(data_set: str, code: str, labels: Mapping[tuple[str, str], str] | None = None) -> str:

@@ -5,10 +5,12 @@ and every report is recorded."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
 from audit.errors import ReportError
+from audit.labels import category_titles
 from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, build_report, write_report
 from audit.store import AuditStore
 from contract.catalog import AUDITOR
@@ -82,6 +84,13 @@ class Reports:
             raise InvalidRequest("Wskazana jednostka albo gmina nie administruje żadnym zbiorem.")
         return codes
 
+    def _labels(self) -> Mapping[tuple[str, str], str] | None:
+        """Category titles by data set as well as by kind: the register names a gmina unit's data set, whose
+        categories are its kind's."""
+        if self.config is None:
+            return None
+        return category_titles({d.code: d.kind for d in self.config.data_sets})
+
     def _known_office(self, office: str) -> None:
         """An office report names an office of the configuration, or one the register has disclosures of (an
         office since removed from the configuration): a mistyped code got an empty report, which reads as
@@ -145,6 +154,7 @@ class Reports:
                 output,
                 requested_by=Requester(caller.login, caller.office, channel),
                 issuer=self.issuer,
+                labels=self._labels(),
             )
         except ReportError as error:
             raise InvalidRequest(str(error)) from None
@@ -160,6 +170,7 @@ class Reports:
                 fmt,
                 requested_by=Requester(caller.login, caller.office, channel),
                 issuer=self.issuer,
+                labels=self._labels(),
             )
         except ReportError as error:
             raise InvalidRequest(str(error)) from None

@@ -116,6 +116,25 @@ def test_the_persons_report_lists_the_disclosures_of_every_unit(powiat: RunningH
     assert sorted(data_set for data_set, _ in rows) == disclosed
 
 
+def test_the_persons_report_names_a_gmina_units_categories_with_its_kinds_titles(powiat: RunningHub) -> None:
+    """The register names a unit's data set (`SR-9901022`); its categories are its kind's (SR's), never those
+    of another kind with the same category code (PUP's "Dane osobowe beneficjenta")."""
+    moved = next(m for m in powiat.demo["moved"] if sum(code.startswith("SR") for code in m["data_sets"]) >= 2)
+    answer = client(powiat, "pup.kierownik").service.ZapytanieOBeneficjenta(
+        Zapytanie=by_kind(moved["pesel"], "SR", ["DANE_OSOBOWE"])
+    )
+    disclosed = {w.Zbior for w in answer.Wyniki.Wynik if w.Status == "OK"}
+    assert len(disclosed) >= 2 and disclosed - {"SR"}
+    r = "{urn:pl:platforma-komunikacyjna:raport:1}"
+    report = _audit_report(powiat, "--pesel", moved["pesel"])
+    titles = {
+        entry.findtext(f"{r}Zbior"): [k.text for k in entry.iter(f"{r}Kategoria")]
+        for entry in report.iter(f"{r}Wpis")
+        if entry.findtext(f"{r}IdZapytania") == answer.IdentyfikatorZapytania
+    }
+    assert titles == {code: ["Dane osobowe podmiotu decyzji"] for code in disclosed}
+
+
 def _audit_report(hub: RunningHub, *criteria: str) -> etree._Element:
     command = [sys.executable, "-m", "hub.cli", "audit", "report", "--config", str(hub.directory / "platforma.toml")]
     result = subprocess.run(
