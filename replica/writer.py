@@ -475,7 +475,7 @@ class ReplicaWriter:
     ) -> tuple[LoadReport, int, int]:
         """Write the batch in one transaction: (report, generation written, generation live before)."""
         report = LoadReport(
-            self.kind.code,
+            header.data_set or self.identity.data_set,  # a gmina unit's (OPS-9901022), never the kind's code
             header.kind,
             batch_id=header.batch_id,
             run_id=header.run_id,
@@ -643,7 +643,7 @@ class ReplicaWriter:
                 raise BatchOutOfOrder(
                     f"Paczka nr {header.sequence} zasilenia {header.run_id} nie jest kolejną paczką otwartego "
                     f"zasilenia (ostatnio przyjęta: {open_run or 'brak'} nr {last or 0}); "
-                    "wznów zasilenie od stanu zwróconego przez operację StanZasilenia.",
+                    "wznów zasilenie od stanu zwróconego przez operację StanZasilania.",
                 )
             return False
         for _record in records:  # what this batch offers (`offered_records` digests it on the way)
@@ -652,7 +652,7 @@ class ReplicaWriter:
             raise BatchOutOfOrder(
                 f"Paczka nr {header.sequence} zasilenia {header.run_id} została już przyjęta z inną treścią; "
                 "ponowienie paczki musi zawierać te same rekordy. Nowe rekordy wyślij w kolejnej paczce "
-                "(stan zwraca operacja StanZasilenia).",
+                "(stan zwraca operacja StanZasilania).",
             )
         report.repeated = True
         report.loaded = previous["rekordy"]

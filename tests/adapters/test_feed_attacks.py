@@ -541,3 +541,32 @@ def test_a_batch_applied_by_a_replica_without_the_offered_digest_is_still_acknow
             assert database.execute("SELECT skrot_paczki FROM zasilenia").fetchall() == [(None,)]
     finally:
         writer.dispose()
+
+
+def test_a_units_batch_report_names_the_units_data_set_not_its_kind(tmp_path: Path) -> None:
+    """The receipt of a gmina unit's feed (`/soap/zasilanie`'s `Zbior`) named the kind's data set (`OPS`, gmina
+    1's) instead of the one fed (`OPS-9901022`)."""
+    writer = ReplicaWriter(f"sqlite:///{tmp_path / 'ops2.sqlite'}", "OPS", data_set="OPS-9901022", duplicates="refuse")
+    try:
+        report = writer.apply(BatchHeader("OPS-9901022", "PELNA", "p-1", "pelne", 1), [])
+        assert (report.data_set, report.kind) == ("OPS-9901022", "PELNA")
+    finally:
+        writer.dispose()
+
+
+def test_a_batch_out_of_order_names_the_operation_that_tells_where_to_resume(tmp_path: Path) -> None:
+    """The message named `StanZasilenia`, an operation the feeding service does not have."""
+    operations = {
+        op.get("name")
+        for op in etree.parse(str(FIXTURES.parent.parent / "wsdl" / "zasilanie.wsdl")).iter(
+            "{http://schemas.xmlsoap.org/wsdl/}operation"
+        )
+    }
+    writer = ReplicaWriter(f"sqlite:///{tmp_path / 'pup.sqlite'}", "PUP", duplicates="refuse")
+    try:
+        with pytest.raises(BatchOutOfOrder) as refused:
+            writer.apply(BatchHeader("PUP", INCREMENTAL, "z-7", "obcy", 7), [person("A-1", "Jedna")])
+    finally:
+        writer.dispose()
+    named = {word.strip(".;,()") for word in str(refused.value).split()} & {"StanZasilania", "StanZasilenia"}
+    assert named and named <= operations, (named, operations)
