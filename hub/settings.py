@@ -343,6 +343,39 @@ class Powiat(_Frozen):
     node: Url | None = None
     office_names: dict[Code, Text] = Field(default_factory=dict)
 
+    @field_validator("replica", "node")
+    @classmethod
+    def _url_pattern(cls, value: str | None) -> str | None:
+        return None if value is None else _pattern(value, URL_FIELDS)
+
+    @field_validator("office_names")
+    @classmethod
+    def _name_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        for kind, title in value.items():
+            try:
+                _pattern(title, NAME_FIELDS)
+            except ValueError as error:
+                raise ValueError(f"{kind}: {error} (podano {title[:80]!r})") from None
+        return value
+
+
+#: The fields a `[powiat]` (or gmina's) replica or node pattern may name, and an office name's.
+URL_FIELDS = ("code", "teryt", "kind")
+NAME_FIELDS = ("gmina", "kind")
+
+
+def _pattern(value: str, fields: tuple[str, ...]) -> str:
+    """A pattern of `str.format` naming only `fields` (`{code}`): a typo (`{kod}`, a lone `{`, `{0}`) is the
+    configuration's error, named, and not an exception while the gminas are expanded."""
+    allowed = ", ".join(f"{{{name}}}" for name in fields)
+    try:
+        value.format(**{name: name for name in fields})
+    except (KeyError, IndexError, ValueError, AttributeError):
+        raise ValueError(
+            f"wzorzec może zawierać tylko pola {allowed} (nawias klamrowy jako tekst: {{{{ i }}}})"
+        ) from None
+    return value
+
 
 class Gmina(_Frozen):
     """A gmina of the powiat (TERYT TERC code, name) and its units: `"OPS"`, `"SR"`, or `"OPS+SR"` for one
@@ -353,6 +386,11 @@ class Gmina(_Frozen):
     units: tuple[Unit, ...] = ("OPS", "SR")
     replica: Url | None = None  # this gmina's own pattern, else `[powiat]`'s
     node: Url | None = None
+
+    @field_validator("replica", "node")
+    @classmethod
+    def _url_pattern(cls, value: str | None) -> str | None:
+        return None if value is None else _pattern(value, URL_FIELDS)
 
     def unit_codes(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(office code, office kind, data-set kinds) per unit: `OPS-0201011`, `OPS`, `("OPS", "SR")`."""
@@ -701,6 +739,17 @@ def _duplicates(config: Config, origin: Origin) -> list[str]:
                     f"{config.path.name}:{where}[{number + 1}].{field_name}: powtórzony wpis "
                     f"{earlier}[{earlier_number + 1}] ({shown})"
                 )
+    holders: dict[str, str] = {}
+    for index, data_set in enumerate(config.data_sets):
+        if data_set.replica is None:
+            continue
+        holder = holders.setdefault(data_set.replica, data_set.code)
+        if holder != data_set.code:  # guideline 5: one controller's data, one database
+            where, number = origin.get(("data_sets", index), ("data_sets", index))
+            problems.append(
+                f"{config.path.name}:{where}[{number + 1}].replica: zbiór {data_set.code} ma tę samą bazę repliki "
+                f"co zbiór {holder}; każdy zbiór ma własną bazę (wzorzec z {{code}})"
+            )
     return problems
 
 

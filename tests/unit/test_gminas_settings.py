@@ -138,3 +138,37 @@ def test_a_mistake_in_a_kind_wide_group_is_reported_once_where_it_was_written(tm
     raw = copy.deepcopy(powiat(5))
     raw["groups"][1]["name"] = 7
     assert _problems(raw, tmp_path) == ["platforma.toml:groups[2].name: oczekiwano tekstu w cudzysłowie (podano 7)"]
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "where"),
+    [
+        ("powiat", {"replica": "replicas/{kod}.sqlite"}, "platforma.toml:powiat.replica: wzorzec"),
+        ("powiat", {"replica": "replicas/{0}.sqlite"}, "platforma.toml:powiat.replica: wzorzec"),
+        ("powiat", {"node": "https://{code.x}/"}, "platforma.toml:powiat.node: wzorzec"),
+        ("powiat", {"office_names": {"OPS": "GOPS w {nazwa}"}}, "platforma.toml:powiat.office_names: OPS: wzorzec"),
+        ("powiat", {"office_names": {"OPS": "GOPS {"}}, "platforma.toml:powiat.office_names: OPS: wzorzec"),
+        ("gmina", {"replica": "r/{teryt"}, "platforma.toml:gminas[1].replica: wzorzec"),
+    ],
+)
+def test_a_typo_in_a_pattern_is_a_configuration_error_naming_the_field(
+    tmp_path: Path, section: str, value: dict[str, Any], where: str
+) -> None:
+    """`{kod}`, `{0}` or a lone brace raised a KeyError, IndexError or ValueError out of the loader: `serve`
+    said only "Nieoczekiwany błąd"."""
+    raw = powiat(2)
+    (raw["powiat"] if section == "powiat" else raw["gminas"][0]).update(value)
+    problems = _problems(raw, tmp_path)
+    assert len(problems) == 1 and problems[0].startswith(where), problems
+    assert "{code}" in problems[0] or "{gmina}" in problems[0]
+
+
+def test_two_data_sets_in_one_replica_database_are_refused(tmp_path: Path) -> None:
+    """`replica = "replicas/{teryt}.sqlite"` put a gmina's OPS and SR in one file: the second unit could then
+    neither be fed nor answer (guideline 5: one controller, one database)."""
+    raw = powiat(2)
+    raw["powiat"]["replica"] = "replicas/{teryt}.sqlite"
+    problems = _problems(raw, tmp_path)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("platforma.toml:gminas[1].replica: zbiór SR-0201001 ma tę samą bazę repliki co")
+    assert "OPS-0201001" in problems[0] and "SR-0201002" in problems[1]
