@@ -894,12 +894,28 @@ class Documents:
         basis_code = legal_basis.get("Kod", "") if legal_basis is not None else ""
         purpose = request.findtext(f"{ns}TrescDokumentu/{ns}Cel") or ""
         data_set = self._certificate_data_set(template, case.recipient_office)
+        categories = list(template.metadata.get("kategorie", ()))
+        asked = {
+            category.text
+            for element in request.iterfind(f"{ns}TrescDokumentu/{ns}Zbiory/{ns}Zbior")
+            if element.get("Kod") == data_set
+            for category in element.iterfind(f"{ns}Kategoria")
+        }
+        beyond = [category for category in categories if category not in asked]
+        if beyond:
+            # A version activated after the request was submitted asks for more than the requester named: the
+            # certificate never discloses what the request did not ask for (guideline 6, data minimisation).
+            raise InvalidRequest(
+                f"Obecna wersja szablonu {template.document_type} obejmuje kategorie, o które wniosek nie prosi: "
+                f"{', '.join(beyond)}. Odmów wniosku, podając powód; wnioskodawca złoży nowy.",
+                details=tuple(Detail.category(data_set, c) for c in beyond),
+            )
         requester = Caller(case.requester, case.requester_office, case.requester_group, channel=CHANNEL)
         query = QueryRequest(
             identifier=Identifier.build(pesel=pesel),
             legal_basis=basis_code,
             purpose=purpose,
-            scope={data_set: list(template.metadata.get("kategorie", ()))},
+            scope={data_set: categories},
             case_number=case.id,
             request_digest=request_sha,
         )

@@ -31,6 +31,7 @@ from tests.integration.test_documents_attacks import (
     delivered,
     hub_rows,
     polish,
+    state,
     stored_roles,
     submit,
     transitions,
@@ -291,3 +292,36 @@ def test_receipts_before_and_after_a_restart_verify_with_xmlsec1(powiat: Powiat,
         path.write_bytes(receipt)
         checked = _xmlsec1(powiat, path)
         assert checked.returncode == 0, (number, checked.stderr[-500:])
+
+
+def test_a_version_activated_after_submission_never_discloses_more_than_the_request_asked(powiat: Powiat) -> None:
+    """Finding (gminas pass): the certificate was made from the categories of the version active at acceptance.
+    A version activated meanwhile that adds DANE_OSOBOWE put the person's data the request never named into the
+    certificate and the register. Acceptance is now refused, the case waits as submitted, nothing is disclosed."""
+    from audit.sql import SqlDisclosureRegister
+
+    pesel = powiat.person("PUP", "OPS")
+    case_id = str(submit(powiat, pesel=pesel).Sprawa.IdentyfikatorSprawy)
+    editor = powiat.service(EDITOR)
+    active = next(t.Wersja for t in editor.ListaSzablonow() if t.RodzajDokumentu == CERTIFICATE and t.Aktywna)
+    wider = editor.NowaWersjaSzablonu(
+        RodzajDokumentu=CERTIFICATE,
+        Metadane=json.dumps({"kategorie": ["DANE_OSOBOWE", "OKRESY_REJESTRACJI", "HISTORIA_STATUSOW"]}),
+    )
+    editor.AktywujSzablon(RodzajDokumentu=CERTIFICATE, Wersja=wider.Wersja)
+    try:
+        outcome = answer_of(lambda: powiat.service(SIGNER).PrzyjmijWniosek(IdentyfikatorSprawy=case_id))
+        fault(outcome, "NIEPRAWIDLOWE_ZAPYTANIE")
+        assert "DANE_OSOBOWE" in outcome.message and "Odmów wniosku" in outcome.message
+    finally:
+        editor.AktywujSzablon(RodzajDokumentu=CERTIFICATE, Wersja=active)
+    assert stored_roles(powiat, case_id) == ["WNIOSEK"]
+    assert state(powiat, case_id) == "ZLOZONY"
+    register = SqlDisclosureRegister(f"sqlite:///{powiat.directory / 'audyt' / 'audit.sqlite'}")
+    try:
+        assert [r for r in register.records() if r.request_id == case_id and r.outcome.value == "UJAWNIONO"] == []
+    finally:
+        register.dispose()
+    # With the version the request was made for active again, the same request is accepted.
+    powiat.service(SIGNER).PrzyjmijWniosek(IdentyfikatorSprawy=case_id)
+    assert stored_roles(powiat, case_id) == ["WNIOSEK", "ZASWIADCZENIE"]
