@@ -615,6 +615,24 @@ class Accounts:
                 "Wskazany użytkownik końcowy nie istnieje, jest zablokowany albo nie należy do urzędu "
                 "systemu, który wywołuje usługę."
             )
+        above = sorted(set(user.role.split(",")) & _BEYOND_AN_OFFICE_ADMIN)
+        if above:
+            # An office's domain system acts for its staff, not for the auditor, the template editor or an
+            # administrator: their roles act for every office (or for the accounts), never lent to a certificate.
+            what = f"działanie w imieniu konta z rolą {', '.join(above)} przez system {system}"
+            self._event(
+                EventKind.PERMISSION_REFUSED,
+                login,
+                office,
+                actor=system,
+                source=source,
+                success=False,
+                details=what,
+            )
+            raise NotAllowed(
+                f"System urzędu nie może działać w imieniu konta z rolą {', '.join(above)}; taki użytkownik "
+                "loguje się sam (UsernameToken)."
+            )
         return Caller(
             user.login,
             user.urzad,

@@ -351,3 +351,19 @@ def test_a_login_differing_from_another_only_in_letter_case_is_refused(accounts:
     with pytest.raises(InvalidRequest, match="tylko wielkością liter"):
         accounts.add_user(root, login, "OPS", "G", NEWER)
     assert login not in [u.login for u in accounts.list_users(root)]
+
+
+@pytest.mark.parametrize("role", ["ADMINISTRATOR_PLATFORMY", "AUDYTOR", "REDAKTOR_SZABLONOW", "ADMINISTRATOR_URZEDU"])
+def test_an_office_system_cannot_act_for_an_account_above_its_staff(accounts: Accounts, role: str) -> None:
+    """Attack pass: PUP's system certificate named `audytor` (office PUP) in UzytkownikKoncowy and, with no
+    password, ordered a report of OPS's disclosures with PESELs; named `redaktor`, it read every template. A
+    system acts for its office's staff; the roles above them, and the administrators, log in themselves."""
+    accounts.import_users(
+        [UserEntry(login="ops.wyzej", office="OPS", group="G", password_hash=hash_password(STRONG), roles=(role,))]
+    )
+    with pytest.raises(NotAllowed, match=role):
+        accounts.act_for("OPS", "ops.wyzej", "system-ops", "192.0.2.7")
+    refusal = list(accounts.events.events(kind=EventKind.PERMISSION_REFUSED))  # type: ignore[attr-defined]
+    assert refusal and refusal[-1].actor == "system-ops" and refusal[-1].user == "ops.wyzej"
+    assert role in refusal[-1].details
+    assert accounts.act_for("OPS", "ops.jan", "system-ops").login == "ops.jan"  # its staff still

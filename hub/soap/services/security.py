@@ -223,10 +223,15 @@ def end_user_login(header: Iterable[etree._Element] | etree._Element | None) -> 
     if header is None:
         return None
     elements = [header] if isinstance(header, etree._Element) else list(header)
-    for element in elements:
-        if element.tag == END_USER:
-            return (element.findtext(f"{{{QUERY_NS}}}Login") or "").strip() or None
-    return None
+    found = [e for e in elements if e.tag == END_USER and _for_the_hub(e)]
+    if len(found) > 1:
+        # As for two Security headers: which end user asks would depend on the order of the blocks.
+        raise AuthenticationFailed(
+            "Komunikat zawiera więcej niż jeden nagłówek UzytkownikKoncowy; dołącz dokładnie jeden."
+        )
+    if not found:
+        return None
+    return (found[0].findtext(f"{{{QUERY_NS}}}Login") or "").strip() or None
 
 
 def identify(core: HubCore, header: Any, environ: dict[str, Any], operation: str) -> Caller:
