@@ -772,7 +772,7 @@ class ReplicaWriter:
         chunk: list[RecordLike],
         report: LoadReport,
     ) -> list[RecordLike]:
-        """Remove the chunk's people from an incremental target; keep records whose PESEL is free."""
+        """Keep the records whose PESEL is free; in an incremental target, replace (or delete) their people."""
         keys = [r.source_key for r in chunk]
         if header.kind == INCREMENTAL:
             deleted_keys = [r.source_key for r in chunk if r.deleted]
@@ -786,9 +786,6 @@ class ReplicaWriter:
                     )
                     or 0
                 )
-            existing = select(Person.id).where(Person.generation == generation, Person.source_key.in_(keys))
-            connection.execute(delete(Sections).where(Sections.person_id.in_(existing)))
-            connection.execute(delete(Person).where(Person.generation == generation, Person.source_key.in_(keys)))
         else:
             present = set(
                 connection.scalars(
@@ -809,11 +806,28 @@ class ReplicaWriter:
                             Rejection(record.source_key, "Rekord o tym identyfikatorze źródłowym już załadowano.")
                         )
                 chunk = [r for r in chunk if r.source_key not in present]
+        accepted = self._free_pesels(connection, generation, header, chunk, report)
+        if header.kind == INCREMENTAL:
+            # Only now are the accepted records' people replaced (or deleted): a record refused above leaves its
+            # person as it was, never deleted without a word.
+            replaced = [r.source_key for r in accepted]
+            existing = select(Person.id).where(Person.generation == generation, Person.source_key.in_(replaced))
+            connection.execute(delete(Sections).where(Sections.person_id.in_(existing)))
+            connection.execute(delete(Person).where(Person.generation == generation, Person.source_key.in_(replaced)))
+        return accepted
+
+    def _free_pesels(
+        self, connection: Connection, generation: int, header: BatchHeader, chunk: list[RecordLike], report: LoadReport
+    ) -> list[RecordLike]:
+        """The chunk's records whose PESEL no other person of the target holds (the others are rejected). In an
+        incremental batch the chunk's own people are about to be replaced, so their PESELs do not count."""
         pesels = [r.pesel for r in chunk if r.pesel and not r.deleted]
         if not pesels or self._indexes_present is False:
             # Without PESEL's index (a first snapshot), the snapshot is checked once, when it is published.
             return chunk
         query = select(Person.pesel, Person.source_key).where(Person.generation == generation, Person.pesel.in_(pesels))
+        if header.kind == INCREMENTAL:
+            query = query.where(Person.source_key.not_in([r.source_key for r in chunk]))
         taken: dict[str, str] = {str(pesel): key for pesel, key in connection.execute(query)}
         accepted = []
         for record in chunk:

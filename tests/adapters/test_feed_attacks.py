@@ -570,3 +570,50 @@ def test_a_batch_out_of_order_names_the_operation_that_tells_where_to_resume(tmp
         writer.dispose()
     named = {word.strip(".;,()") for word in str(refused.value).split()} & {"StanZasilania", "StanZasilenia"}
     assert named and named <= operations, (named, operations)
+
+
+def _with_pesel(key: str, surname: str, pesel: str) -> ParsedRecord:
+    base = person(key, surname)
+    return ParsedRecord(key, False, pesel, surname, "Anna", base.birth_date, None, None, base.sections)
+
+
+def _live(path: Path) -> list[tuple[str, str, str]]:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute(
+            "SELECT id_zrodlowy, pesel, nazwisko_klucz FROM osoby "
+            "WHERE generacja = (SELECT generacja FROM stan_repliki) ORDER BY id_zrodlowy"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def test_an_incremental_update_refused_for_a_taken_pesel_leaves_the_person_as_it_was(tmp_path: Path) -> None:
+    """Attack pass: the domain system gave person B the PESEL of person A; the incremental run said "usunięto 0,
+    odrzucono 1", and B was gone from the replica (its old row was deleted before the PESEL was checked)."""
+    path = tmp_path / "pup.sqlite"
+    writer = ReplicaWriter(f"sqlite:///{path}", "PUP", duplicates="reject")
+    try:
+        writer.apply(
+            BatchHeader("PUP", "PELNA", "p-1", "pelne", 1),
+            [_with_pesel("A-1", "Pierwsza", "90051712344"), _with_pesel("A-2", "Druga", "85010112345")],
+        )
+        before = _live(path)
+        report = writer.apply(
+            BatchHeader("PUP", INCREMENTAL, "z-1", "zmiany", 1, "v1;I;od=;do="),
+            [_with_pesel("A-2", "Zmieniona", "90051712344"), _with_pesel("A-3", "Trzecia", "70010112341")],
+        )
+        assert [r.source_key for r in report.rejected] == ["A-2"] and (report.loaded, report.deleted) == (1, 0)
+        assert [row for row in _live(path) if row[0] != "A-3"] == before
+        # Two people exchanging PESELs in one batch are both replaced: the chunk's own people do not count.
+        writer.apply(
+            BatchHeader("PUP", INCREMENTAL, "z-2", "zmiany", 2, "v1;I;od=;do="),
+            [_with_pesel("A-1", "Pierwsza", "85010112345"), _with_pesel("A-2", "Druga", "90051712344")],
+        )
+    finally:
+        writer.dispose()
+    assert [(key, pesel) for key, pesel, _surname in _live(path)] == [
+        ("A-1", "85010112345"),
+        ("A-2", "90051712344"),
+        ("A-3", "70010112341"),
+    ]
