@@ -308,6 +308,13 @@ class WalCheckpointer:
             connection.close()
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None  # gone: the open connection reads on (a check at the next open refuses what comes)
+
+
 class ReplicaReader:
     """Finds people and reads their sections; never writes (the engine is read-only)."""
 
@@ -330,20 +337,60 @@ class ReplicaReader:
         the driver directly, read-only as `read_only_engine`'s.
         """
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        assert self._file is not None  # only SQLite replicas read this way
+        if connection is not None and _inode(self._file) != self._local.inode:
+            # A file moved over the replica (rsync, mv) while the hub runs: this connection still reads the old,
+            # deleted one. The new file is opened, and checked, as at the first read.
+            self._drop_thread_connection()
+            connection = None
         if connection is None:
-            assert self._file is not None  # only SQLite replicas read this way
+            inode = _inode(self._file)
             connection = read_only_sqlite(self._file)
             try:
                 # A new connection opens the file as it is now: one moved over the replica since the first
                 # check (another office's replica) is refused here, before it answers anyone.
                 self._check_connection(connection)
+                version = connection.execute("PRAGMA data_version").fetchone()[0]
             except BaseException:
                 connection.close()
                 raise
             with self._opened_lock:
                 self._opened.append(connection)
-            self._local.connection = connection
+            self._local.connection, self._local.inode, self._local.version = connection, inode, version
         return connection
+
+    def _drop_thread_connection(self) -> None:
+        connection = self._local.connection
+        self._local.connection = None
+        with self._opened_lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        connection.close()
+
+    def _read(self, sql: str, arguments: Any) -> list[Any]:
+        """The query path's one read on this thread's connection, in a read transaction that also re-checks
+        whose data the file holds whenever another connection committed since the last check: content written
+        in place over the replica (a backup of another unit restored with `.restore`, a copy through SQLite's
+        API) is refused before it answers anyone, as a file moved over it is (`_thread_connection`)."""
+        connection = self._thread_connection()
+        connection.execute("BEGIN")
+        try:
+            before = connection.execute("PRAGMA data_version").fetchone()[0]
+            rows = connection.execute(sql, arguments).fetchall()
+            after = connection.execute("PRAGMA data_version").fetchone()[0]
+            if before != self._local.version or after != before:
+                try:
+                    self._check_connection(connection)  # in the snapshot the rows were read from
+                except BaseException:
+                    connection.execute("COMMIT")
+                    self._drop_thread_connection()
+                    raise
+                # A commit during the read may or may not be in this snapshot: the next read checks again.
+                self._local.version = before if after == before else None
+        finally:
+            if connection.in_transaction:
+                connection.execute("COMMIT")
+        return rows
 
     def _known(self) -> bool:
         """Whether the replica has generations (one written before they existed has none); its layout
@@ -482,7 +529,7 @@ class ReplicaReader:
         arguments: Any = tuple(values[n] for n in names) if names is not None else values
         if self._file is not None:
             try:
-                rows: Any = self._thread_connection().execute(sql, arguments).fetchall()
+                rows: Any = self._read(sql, arguments)
             except sqlite3.Error as error:
                 # The query path's one error type for a replica that does not answer.
                 # Its text leaves the arguments out: they hold the PESEL looked up (logs never hold one).

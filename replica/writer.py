@@ -475,7 +475,7 @@ class ReplicaWriter:
     ) -> tuple[LoadReport, int, int]:
         """Write the batch in one transaction: (report, generation written, generation live before)."""
         report = LoadReport(
-            header.data_set or self.identity.data_set,  # a gmina unit's (OPS-9901022), never the kind's code
+            header.data_set or self.identity.data_set or self.kind.code,  # a unit's OPS-9901022, not OPS
             header.kind,
             batch_id=header.batch_id,
             run_id=header.run_id,

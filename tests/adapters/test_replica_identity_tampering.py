@@ -203,3 +203,50 @@ def test_an_empty_replica_without_a_state_row_is_a_new_one(tmp_path: Path) -> No
         assert loader.load(PUP_FEED).loaded > 0
     finally:
         loader.dispose()
+
+
+def _other_units_replica(tmp_path: Path) -> Path:
+    """The same people loaded as another unit's data set (a backup of the wrong replica)."""
+    other = tmp_path / "inny.sqlite"
+    loader = Loader(f"sqlite:///{other}", "PUP", feed_schema(), data_set="PUP", controller="PUP-INNY")
+    try:
+        loader.load(PUP_FEED)
+    finally:
+        loader.dispose()
+    return other
+
+
+@pytest.mark.parametrize("how", ["restored in place (.restore)", "moved over (mv)"])
+def test_a_replica_replaced_while_the_hub_serves_is_refused_by_the_same_threads_next_read(
+    hub: Any, tmp_path: Path, how: str
+) -> None:
+    """Attack pass: the identity was checked only when a thread opened its connection. Another unit's backup
+    restored over the replica with sqlite3's `.restore` was then answered from by every thread that had read it
+    before (as the configured office's data); a file moved over it was not even seen (the old, deleted file was
+    read on). Each read now re-checks when another connection wrote, and a moved file is opened again."""
+    core, replica = hub
+    pesel = a_pesel(replica)
+    _answer, result = ask(core, pesel)
+    assert result.status == OK  # this thread's connection is open and checked
+    other = _other_units_replica(tmp_path)
+    if how.startswith("restored"):
+        source, target = sqlite3.connect(other), sqlite3.connect(replica)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+    else:
+        other.replace(replica)
+    answer, result = ask(core, pesel)  # the same thread
+    assert (result.status, result.element) == (UNAVAILABLE, None)
+    assert list(core.register.records(request_id=answer.request_id)) == []
+
+
+def test_a_feed_committed_while_the_hub_serves_is_read_and_still_answered(hub: Any) -> None:
+    """The re-check after another connection's commit passes for the replica's own writer."""
+    core, replica = hub
+    pesel = a_pesel(replica)
+    assert ask(core, pesel)[1].status == OK
+    tamper(replica, "UPDATE stan_repliki SET zbior = zbior")  # a commit that keeps the identity
+    assert ask(core, pesel)[1].status == OK
