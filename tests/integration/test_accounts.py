@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -367,3 +368,40 @@ def test_an_office_system_cannot_act_for_an_account_above_its_staff(accounts: Ac
     assert refusal and refusal[-1].actor == "system-ops" and refusal[-1].user == "ops.wyzej"
     assert role in refusal[-1].details
     assert accounts.act_for("OPS", "ops.jan", "system-ops").login == "ops.jan"  # its staff still
+
+
+def test_an_office_administrator_reads_events_without_the_pesel_an_auditor_reported_on(
+    admin_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack pass: `events --as ops.admin` showed "raport OSOBA; pesel=…" of an auditor of the office: the
+    office administrator gets no personal data. The platform administrator (and the auditor) still see it."""
+    import datetime as dt
+
+    from audit import SecurityEvent
+    from hub import settings as config_module
+    from hub.core import HubCore
+
+    with admin_config.open("a", encoding="utf-8") as config:
+        config.write(
+            f'\n[[users]]\nlogin = "ops.admin"\noffice = "OPS"\ngroup = "ADM"\n'
+            f'password_hash = "{hash_password(STRONG)}"\nroles = ["ADMINISTRATOR_URZEDU"]\n'
+        )
+    core = HubCore.open(config_module.load(admin_config))
+    try:
+        core.events.record(
+            SecurityEvent(
+                time=dt.datetime.now(dt.UTC), kind=EventKind.REPORT, user="ops.audytor", office="OPS",
+                actor="ops.audytor", source="CLI", success=True,
+                details="raport OSOBA; pesel=90051712344; odmowy=nie; format=csv; wpisow=3",
+            )
+        )  # fmt: skip
+    finally:
+        core.close()
+    capsys.readouterr()
+
+    def details(login: str) -> list[str]:
+        assert main(["events", "--config", str(admin_config), "--as", login, "--kind", "RAPORT", "--json"]) == 0
+        return [event["szczegoly"] for event in json.loads(capsys.readouterr().out)]
+
+    assert details("root") == ["raport OSOBA; pesel=90051712344; odmowy=nie; format=csv; wpisow=3"]
+    assert details("ops.admin") == ["raport OSOBA; pesel=[PESEL ukryty]; odmowy=nie; format=csv; wpisow=3"]
