@@ -617,3 +617,25 @@ def test_an_incremental_update_refused_for_a_taken_pesel_leaves_the_person_as_it
         ("A-2", "90051712344"),
         ("A-3", "70010112341"),
     ]
+
+
+def test_a_document_number_longer_once_upper_cased_is_rejected_alone_not_the_batch(tmp_path: Path) -> None:
+    """Contracts pass: `ß`×40 is a schema-valid Numer (1–40 characters) stored upper-cased as 80 characters;
+    PostgreSQL refused the whole SOAP batch as BLAD_WEWNETRZNY, its log quoting the number. The record is now
+    rejected with a Polish reason before any database sees it, and the rest of the batch is applied."""
+    from replica.writer import record_problem
+
+    base = _with_pesel("A-9", "Dziewiąta", "90051712344")
+    long_number = ParsedRecord(
+        "A-9", False, base.pesel, base.surname, base.first_name, base.birth_date, "PASZPORT", "SS" * 40, base.sections
+    )
+    problem = record_problem(long_number)
+    assert problem is not None and "Numer dokumentu tożsamości" in problem and "40" in problem
+    writer = ReplicaWriter(f"sqlite:///{tmp_path / 'pup.sqlite'}", "PUP", duplicates="reject")
+    try:
+        report = writer.apply(
+            BatchHeader("PUP", "PELNA", "p-1", "pelne", 1), [long_number, _with_pesel("A-1", "Jedna", "85010112345")]
+        )
+    finally:
+        writer.dispose()
+    assert [r.source_key for r in report.rejected] == ["A-9"] and report.loaded == 1
