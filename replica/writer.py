@@ -157,6 +157,19 @@ def xs_date(text: str | None) -> dt.date | None:
     return None
 
 
+#: The `xsi:type` values in a section: QNames, whose prefixes exclusive C14N would not keep (it keeps only the
+#: namespaces element and attribute names use), so a stored answer would name an undeclared prefix.
+_XSI_TYPES = etree.XPath(
+    "descendant-or-self::*/@xsi:type", namespaces={"xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+)
+
+
+def _section_bytes(section: etree._Element) -> bytes:
+    """A section as stored: exclusive C14N; inclusive C14N (every namespace in scope declared on the section)
+    when it holds an `xsi:type`, whose QName may use any prefix, the default namespace included."""
+    return etree.tostring(section, method="c14n", exclusive=not _XSI_TYPES(section))
+
+
 def parse_record(record: etree._Element, data_element: str) -> ParsedRecord:
     """Reduce a `Rekord` element to identifiers and exclusive-C14N sections."""
     source_key = _text(record, F + "IdZrodlowy") or ""
@@ -169,7 +182,7 @@ def parse_record(record: etree._Element, data_element: str) -> ParsedRecord:
             if not isinstance(section.tag, str):
                 continue
             name = etree.QName(section).localname
-            sections.append((name, etree.tostring(section, method="c14n", exclusive=True)))
+            sections.append((name, _section_bytes(section)))
     birth = _text(personal, M + "DataUrodzenia")
     pesel = _text(personal, M + "Pesel")
     return ParsedRecord(

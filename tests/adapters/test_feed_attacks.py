@@ -639,3 +639,25 @@ def test_a_document_number_longer_once_upper_cased_is_rejected_alone_not_the_bat
     finally:
         writer.dispose()
     assert [r.source_key for r in report.rejected] == ["A-9"] and report.loaded == 1
+
+
+def test_a_section_with_a_prefixed_xsi_type_is_stored_with_the_prefixs_declaration() -> None:
+    """Contracts pass: `<m:Imie xmlns:t="…model:1" xsi:type="t:TekstNiepusty">` is schema-valid, but exclusive C14N
+    dropped `t`'s declaration (it is used only in an attribute's value): every later answer about the person was
+    invalid against the WSDL and zeep could not read it."""
+    from replica.writer import F, M, parse_record
+
+    model = M.strip("{}")
+    record = etree.fromstring(
+        f'<f:Rekord xmlns:f="{F.strip("{}")}" xmlns:m="{model}" xmlns:t="{model}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><f:IdZrodlowy>X-1</f:IdZrodlowy><f:DanePUP>'
+        '<m:DaneOsobowe><m:Nazwisko>Nowak</m:Nazwisko><m:Imie xsi:type="t:TekstNiepusty">Anna</m:Imie>'
+        "<m:DataUrodzenia>1990-05-17</m:DataUrodzenia></m:DaneOsobowe>"
+        "<m:OkresyRejestracji/></f:DanePUP></f:Rekord>"
+    )
+    sections = dict(parse_record(record, "DanePUP").sections)
+    stored = etree.fromstring(sections["DaneOsobowe"])  # as an answer carries it, on its own
+    name = stored.find(f"{M}Imie")
+    assert name is not None and name.nsmap.get("t") == model
+    # A section without xsi:type stays exclusive C14N: no declaration it does not use.
+    assert sections["OkresyRejestracji"] == f'<m:OkresyRejestracji xmlns:m="{model}"></m:OkresyRejestracji>'.encode()
