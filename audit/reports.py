@@ -238,6 +238,16 @@ def _write_xml(context: _Context, entries: Iterator[ReportEntry], output: IO[byt
                     xml.write(_xml_entry(entry, context.labels))
 
 
+#: xsd/raport-1.xsd's `Tekst`: a refusal's reason naming 64 unknown categories is longer, and is shortened.
+REPORT_TEXT_MAX = 4000
+
+
+def _bounded(text: str | None) -> str | None:
+    if text is None or len(text) <= REPORT_TEXT_MAX:
+        return text
+    return text[: REPORT_TEXT_MAX - 1] + "…"
+
+
 def _xml_entry(entry: ReportEntry, labels: Mapping[tuple[str, str], str] | None) -> etree._Element:
     element = etree.Element(_R + "Wpis")
 
@@ -260,10 +270,10 @@ def _xml_entry(entry: ReportEntry, labels: Mapping[tuple[str, str], str] | None)
         category = etree.SubElement(categories, _R + "Kategoria", Kod=code)
         category.text = category_title(entry.data_set, code, labels)
     add("PodstawaPrawna", entry.legal_basis)
-    add("Cel", entry.purpose)
+    add("Cel", _bounded(entry.purpose))
     add("Wynik", entry.outcome)
     add("SkrotSHA256", entry.digest or None)
-    add("Powod", entry.reason or None)
+    add("Powod", _bounded(entry.reason or None))
     add("SkrotWpisu", entry.link)
     return element
 

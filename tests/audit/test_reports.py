@@ -288,3 +288,18 @@ def test_category_titles_come_from_the_catalog_including_kinds_registered_later(
     catalog.register(kind)
     assert category_title("PFRON_TYTULY", "ORZECZENIA_TEST") == "Orzeczenia (test)"
     assert category_title("PFRON_TYTULY", "NIE_MA") == "NIE_MA"
+
+
+def test_a_refusal_whose_reason_is_longer_than_the_schemas_text_still_makes_a_valid_report(store: AuditStore) -> None:
+    """Contracts pass: a refused query naming 64 unknown categories was recorded with a 4,514-character reason;
+    every XML report listing it was then invalid against xsd/raport-1.xsd (Tekst: at most 4,000)."""
+    import dataclasses
+
+    reason = "NIEZNANA_KATEGORIA: " + ", ".join(f"KATEGORIA:PUP:K{i:02d}_" + "X" * 60 for i in range(64))
+    assert len(reason) > 4000
+    refused = dataclasses.replace(disclosure(3, outcome=Outcome.REFUSED), reason=reason)
+    store.append([refused])
+    request = ReportRequest(ReportKind.USER, user="ops.pracownik")
+    document = parse_valid(build_report(store, request, ReportFormat.XML, requested_by=AUDITOR))
+    shown = document.findtext(f"{R}Wpisy/{R}Wpis/{R}Powod")
+    assert shown is not None and len(shown) == 4000 and reason.startswith(shown[:-1]) and shown.endswith("…")

@@ -72,12 +72,18 @@ def quiet_client_faults() -> None:
             logger.addFilter(_ClientFaultsUnlogged())
 
 
+#: xsd/model-1.xsd's bound of `Blad/Komunikat`.
+MESSAGE_MAX = 1000
+
+
 def error_detail(code: str, message: str, details: tuple[str, ...] = (), request_id: str | None = None) -> Any:
     """The `Blad` element carried in a fault's `detail` (xsd/model-1.xsd): each detail structured in the
     attributes, its text the 1.0 form (`ZBIOR:PUP`)."""
     blad = etree.Element(_M + "Blad", nsmap={None: MODEL_NS})
     etree.SubElement(blad, _M + "Kod").text = code
-    etree.SubElement(blad, _M + "Komunikat").text = message
+    # xsd/model-1.xsd bounds Komunikat at 1,000 characters: a message listing 64 unknown categories is longer;
+    # the full list is in the Szczegol elements (and the faultstring).
+    etree.SubElement(blad, _M + "Komunikat").text = message if len(message) <= MESSAGE_MAX else message[:999] + "…"
     for item in map(as_detail, details):
         szczegol = etree.SubElement(blad, _M + "Szczegol", Rodzaj=item.kind.value, Wartosc=item.value[:500])
         if item.data_set:
