@@ -1,7 +1,8 @@
 """Where an `audit` command writes its output: atomically into a regular file, straight into anything else.
 
-A regular file that is the register itself (an SQLite database or its log), an anchor file or a PEM key is
-refused: a mistyped `--output` must not replace the evidence, or the key, with a report.
+An existing regular file is replaced only by a report over an earlier report (or an empty file): a mistyped
+`--output` must not replace the evidence (the register, its log, the anchors), a key, the seal or the hub's
+configuration with a report.
 
 A report written to a file must never be seen half-made, so it is written beside the target as
 `<name>.czesciowy` and renamed over it. Renaming is only right for a regular file (or a name that does not
@@ -50,7 +51,20 @@ def _precious(final: Path) -> str | None:
         return "plik kotwic rejestru audytu"
     if start.startswith(b"-----BEGIN"):
         return "plik klucza lub certyfikatu PEM"
-    return None
+    if not start or _looks_like_a_report(start):
+        return None
+    # Anything else (the hub's configuration, a PKCS#12 seal, a document): a deny-list missed them, so only an
+    # earlier report (or an empty file) is replaced.
+    return "istniejący plik, który nie jest raportem z rejestru"
+
+
+def _looks_like_a_report(start: bytes) -> bool:
+    """The start of an earlier report: a PDF, the report's XML (its namespace), or its CSV (header row)."""
+    return (
+        start.startswith(b"%PDF-")
+        or (start.lstrip().startswith(b"<?xml") and b"urn:pl:platforma-komunikacyjna:raport:1" in start)
+        or start.removeprefix(b"\xef\xbb\xbf").startswith(b"Nr;Czas;")
+    )
 
 
 def _is_sqlite(path: Path) -> bool:

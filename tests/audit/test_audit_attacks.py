@@ -325,3 +325,31 @@ def test_platforma_audit_report_never_replaces_the_register(
     captured = capsys.readouterr()
     assert refused(code, captured.err, "nie zastępuję go raportem"), captured.err
     assert filled.read_bytes()[:16] == before[:16] == b"SQLite format 3\x00"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("platforma.toml", b'[hub]\nname = "Hub"\ndatabase = "sqlite:///hub.sqlite"\n'),
+        ("pieczec.p12", b"\x30\x82\x0a\x1f\x02\x01\x03\x30\x82\x09\xe5"),
+        ("notatka.txt", "Ważna notatka operatora.\n".encode()),
+    ],
+)
+def test_a_report_replaces_only_an_earlier_report(
+    filled: Path, tmp_path: Path, name: str, content: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack pass: `--output platforma.toml` (the hub's configuration) or `--output klucze/pieczec.p12` (the
+    office seal) was replaced by the report, exit 0; the deny-list knew only the register, anchors and PEM."""
+    victim = tmp_path / name
+    victim.write_bytes(content)
+    url = f"sqlite:///{filled}"
+    since = ("--since", "2026-11-02")
+    code, _out, err = run(capsys, "audit", "report", "--audit-db", url, *since, "--output", str(victim))
+    assert refused(code, err, "nie zastępuję go raportem"), err
+    assert victim.read_bytes() == content
+    earlier = tmp_path / "raport.out"
+    for fmt in ("csv", "xml", "csv"):  # an earlier report of either format is replaced, as an empty file is
+        output = ("--format", fmt, "--output", str(earlier))
+        code, _out, err = run(capsys, "audit", "report", "--audit-db", url, *since, *output)
+        assert code == 0, err
+    assert earlier.read_bytes().removeprefix(b"\xef\xbb\xbf").startswith(b"Nr;Czas;")

@@ -111,7 +111,8 @@ def test_a_character_device_stays_a_device(register: str, tmp_path: Path) -> Non
 
 def test_a_regular_file_is_replaced_whole(register: str, tmp_path: Path) -> None:
     target = tmp_path / "raport.xml"
-    target.write_bytes(b"stary raport")
+    earlier = b'<?xml version="1.0"?><Raport xmlns="urn:pl:platforma-komunikacyjna:raport:1"/>'
+    target.write_bytes(earlier)
     assert report_to(register, target) == 0
     assert target.read_bytes().startswith(b"<?xml") and leftovers(tmp_path) == []
 
@@ -119,7 +120,7 @@ def test_a_regular_file_is_replaced_whole(register: str, tmp_path: Path) -> None
 def test_a_symbolic_link_to_a_regular_file_keeps_pointing_at_it(tmp_path: Path) -> None:
     real = tmp_path / "raporty" / "raport.csv"
     real.parent.mkdir()
-    real.write_bytes(b"stary")
+    real.write_bytes(b"\xef\xbb\xbfNr;Czas;Uzytkownik\r\n")  # an earlier report
     link = tmp_path / "ostatni.csv"
     link.symlink_to(real)
     with output_stream(link) as handle:
@@ -127,7 +128,9 @@ def test_a_symbolic_link_to_a_regular_file_keeps_pointing_at_it(tmp_path: Path) 
     assert link.is_symlink() and real.read_bytes() == b"nowy"
 
 
-@pytest.mark.parametrize("make", [lambda p: p.write_bytes(b"poprzedni"), lambda p: None], ids=["istniejacy", "nowy"])
+@pytest.mark.parametrize(
+    "make", [lambda p: p.write_bytes(b"%PDF-1.7 poprzedni"), lambda p: None], ids=["istniejacy", "nowy"]
+)
 def test_a_failed_write_leaves_the_target_as_it_was(tmp_path: Path, make: Callable[[Path], object]) -> None:
     target = tmp_path / "raport.xml"
     make(target)
