@@ -394,11 +394,19 @@ class SqlAdapter(Adapter):
             with self._connection() as connection:
                 for stamp in dict.fromkeys(stamps):
                     table = stamp.table
-                    value = connection.scalar(select(func.max(stamp)).select_from(table))
-                    if isinstance(value, str):
-                        value = dt.datetime.fromisoformat(value)
-                    if value is not None and (latest is None or value > latest):
-                        latest = value
+                    try:
+                        value = connection.scalar(select(func.max(stamp)).select_from(table))
+                        if isinstance(value, str):
+                            value = dt.datetime.fromisoformat(value)
+                        if value is not None and (latest is None or value > latest):
+                            latest = value
+                    except (ValueError, TypeError):
+                        # A stamp typed as text ('31.12.2026 10:00'): the window of changes cannot be decided.
+                        raise SourceUnavailable(
+                            f"Kolumna {getattr(table, 'name', table)}.{stamp.name} bazy dziedzinowej zawiera "
+                            "wartość, która nie jest datą i czasem (oczekiwano RRRR-MM-DD GG:MM:SS); popraw ją "
+                            "w systemie dziedzinowym i uruchom zasilanie ponownie."
+                        ) from None
         except SQLAlchemyError as error:
             raise unavailable(error) from error
         return latest

@@ -661,3 +661,24 @@ def test_a_section_with_a_prefixed_xsi_type_is_stored_with_the_prefixs_declarati
     assert name is not None and name.nsmap.get("t") == model
     # A section without xsi:type stays exclusive C14N: no declaration it does not use.
     assert sections["OkresyRejestracji"] == f'<m:OkresyRejestracji xmlns:m="{model}"></m:OkresyRejestracji>'.encode()
+
+
+def test_a_modification_stamp_that_is_no_date_is_a_polish_source_error_not_an_internal_one(
+    copy_of: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack pass: '31.12.2026 10:00' in one `wyplata.data_modyfikacji` stopped `platforma feed` with
+    "Nieoczekiwany błąd (ValueError): Invalid isoformat string…", exit 3."""
+    source = copy_of("PUP")
+    connection = sqlite3.connect(source)
+    try:
+        connection.execute(
+            "UPDATE wyplata SET data_modyfikacji = '31.12.2026 10:00' "
+            "WHERE id_wyplaty = (SELECT min(id_wyplaty) FROM wyplata)"
+        )
+        connection.commit()
+    finally:
+        connection.close()
+    capsys.readouterr()
+    assert feed(source, tmp_path / "rep.sqlite") == 2
+    err = capsys.readouterr().err
+    assert "wyplata.data_modyfikacji" in err and "nie jest datą i czasem" in err and "Nieoczekiwany" not in err
