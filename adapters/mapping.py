@@ -29,6 +29,7 @@ from typing import Any
 
 from adapters.base import MappingError, RowProblem
 from contract.files import read_bounded, why_unreadable
+from contract.logs import redact
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class Mapping:
         try:
             return self.codes[name][key]
         except KeyError:
-            raise RowProblem(f"nieznany kod w słowniku {name}: {what} = {key or '(pusty)'}") from None
+            # A code is no personal data, but a PESEL typed into the column would be: shown redacted.
+            raise RowProblem(f"nieznany kod w słowniku {name}: {what} = {redact(key[:40]) or '(pusty)'}") from None
 
     def optional_code(self, name: str, value: Any, what: str) -> str | None:
         """As `code`, but an empty source value gives None."""

@@ -139,7 +139,7 @@ def _date_element(name: str, value: Any, what: str, required: bool) -> str:
         return ""
     parsed = as_date(value)
     if parsed is None:
-        raise RowProblem(f"niemożliwa lub nieczytelna data: {what} = {value}")
+        raise RowProblem(f"niemożliwa lub nieczytelna data: {what}")  # the value is the person's: not shown
     return f"<m:{name}>{parsed.isoformat()}</m:{name}>"
 
 
@@ -207,7 +207,7 @@ def post_code(value: Any, what: str) -> str:
     if len(post) == 5 and post.isdigit():
         post = post[:2] + "-" + post[2:]
     if not (len(post) == 6 and post[2] == "-" and (post[:2] + post[3:]).isdigit()):
-        raise RowProblem(f"nieprawidłowy kod pocztowy: {what} = {value}")
+        raise RowProblem(f"nieprawidłowy kod pocztowy: {what}")  # the value may be an address: not shown
     return el("KodPocztowy", post)
 
 
@@ -305,7 +305,7 @@ def _iso(value: Any) -> str:
         raise RowProblem("brak wymaganej daty")
     parsed = as_date(value)
     if parsed is None:
-        raise RowProblem(f"niemożliwa lub nieczytelna data: {value}")
+        raise RowProblem("niemożliwa lub nieczytelna data")
     return parsed.isoformat()
 
 
