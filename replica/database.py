@@ -59,6 +59,9 @@ class ReplicaBase(DeclarativeBase):
 #: The longest name the replica keeps (as its search key): no person's name is longer, though the model's
 #: text type allows 500 characters; a longer one is a rejected record (`replica.writer.record_problem`).
 NAME_KEY_LENGTH = 200
+#: The identity document's kind and number as stored (upper-cased, without spaces).
+DOCUMENT_KIND_LENGTH = 20
+DOCUMENT_NUMBER_LENGTH = 40
 
 
 class Person(ReplicaBase):
@@ -73,8 +76,8 @@ class Person(ReplicaBase):
     surname_key: Mapped[str] = mapped_column("nazwisko_klucz", String(NAME_KEY_LENGTH))
     first_name_key: Mapped[str] = mapped_column("imie_klucz", String(NAME_KEY_LENGTH))
     birth_date: Mapped[dt.date] = mapped_column("data_urodzenia", Date)
-    document_kind: Mapped[str | None] = mapped_column("dokument_rodzaj", String(20))
-    document_number: Mapped[str | None] = mapped_column("dokument_numer", String(40))
+    document_kind: Mapped[str | None] = mapped_column("dokument_rodzaj", String(DOCUMENT_KIND_LENGTH))
+    document_number: Mapped[str | None] = mapped_column("dokument_numer", String(DOCUMENT_NUMBER_LENGTH))
 
     __table_args__ = (
         UniqueConstraint("generacja", "id_zrodlowy", name="uq_osoby_generacja_id_zrodlowy"),

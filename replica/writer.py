@@ -43,6 +43,8 @@ from contract.errors import (
 from contract.identifiers import has_pesel_form, normalise_name
 from contract.schema_messages import polish
 from replica.database import (
+    DOCUMENT_KIND_LENGTH,
+    DOCUMENT_NUMBER_LENGTH,
     NAME_KEY_LENGTH,
     STATE_ROW,
     Load,
@@ -312,19 +314,15 @@ def record_problem(record: RecordLike) -> str | None:
     for field, value in (("Nazwisko", record.surname), ("Imię", record.first_name)):
         if len(name_key(value)) > NAME_KEY_LENGTH:
             return f"{field} ma więcej niż {NAME_KEY_LENGTH} znaków; replika takiego nie przechowuje."
-    for field, value, limit in (
+    for document_field, stored, limit in (
         ("Rodzaj dokumentu tożsamości", record.document_kind, DOCUMENT_KIND_LENGTH),
         ("Numer dokumentu tożsamości", record.document_number, DOCUMENT_NUMBER_LENGTH),
     ):
         # Stored upper-cased: a schema-valid number can grow (ß is SS), and PostgreSQL refuses a longer value
         # for the whole batch (its message quoting the number).
-        if value is not None and len(value) > limit:
-            return f"{field} ma po ujednoliceniu więcej niż {limit} znaków; replika takiego nie przechowuje."
+        if stored is not None and len(stored) > limit:
+            return f"{document_field} ma po ujednoliceniu więcej niż {limit} znaków; replika takiego nie przechowuje."
     return None
-
-
-DOCUMENT_KIND_LENGTH = Person.__table__.c.dokument_rodzaj.type.length
-DOCUMENT_NUMBER_LENGTH = Person.__table__.c.dokument_numer.type.length
 
 
 _NAME_KEYS: dict[str, str] = {}
