@@ -22,8 +22,10 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from lxml import etree
 from spyne import const as spyne_const
 from spyne.server.wsgi import WsgiApplication
@@ -251,10 +253,54 @@ def _peer_common_name(request: server.Request) -> str | None:
     return str(common_name) if common_name else None
 
 
-def tls_options(settings: HubSettings) -> ssl.CertificateOptions | None:
-    """Server TLS from the configured certificate and key; with a client CA, client certificates are required."""
+def _check_tls_files(settings: HubSettings, where: str) -> None:
+    """Each TLS file is what its field says, named in one Polish line (`platforma.toml:hub.tls_key: …`) before
+    OpenSSL reads it: its own errors are English lists, and an encrypted key made it ask for a pass phrase on
+    the terminal."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from contract.errors import ConfigurationError
+
+    def problem(field: str, text: str) -> ConfigurationError:
+        return ConfigurationError(f"{where}hub.{field}: {text}")
+
+    def read(field: str, path: str) -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except OSError as error:
+            raise problem(field, f"nie można odczytać pliku {path} ({error.strerror})") from None
+
+    try:
+        certificate = x509.load_pem_x509_certificates(read("tls_certificate", str(settings.tls_certificate)))[0]
+    except ValueError:
+        raise problem("tls_certificate", "plik nie zawiera certyfikatu PEM (-----BEGIN CERTIFICATE-----)") from None
+    try:
+        key = serialization.load_pem_private_key(read("tls_key", str(settings.tls_key)), password=None)
+    except TypeError:
+        raise problem(
+            "tls_key", "klucz jest zaszyfrowany hasłem; hub potrzebuje klucza bez hasła, chronionego prawami 0600"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise problem("tls_key", "plik nie zawiera klucza prywatnego PEM (-----BEGIN PRIVATE KEY-----)") from None
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.PEM, spki) != certificate.public_key().public_bytes(
+        serialization.Encoding.PEM, spki
+    ):
+        raise problem("tls_key", "klucz nie pasuje do certyfikatu podanego w tls_certificate")
+    if settings.client_ca:
+        try:
+            x509.load_pem_x509_certificates(read("client_ca", str(settings.client_ca)))
+        except ValueError:
+            raise problem("client_ca", "plik nie zawiera certyfikatów PEM urzędów certyfikacji") from None
+
+
+def tls_options(settings: HubSettings, where: str = "") -> ssl.CertificateOptions | None:
+    """Server TLS from the configured certificate and key; with a client CA, client certificates are required.
+    `where` names the configuration file in a problem's message (`platforma.toml:`)."""
     if not settings.tls_certificate or not settings.tls_key:
         return None
+    _check_tls_files(settings, where)
     with open(settings.tls_certificate, "rb") as cert_file, open(settings.tls_key, "rb") as key_file:
         own = ssl.PrivateCertificate.loadPEM(cert_file.read() + b"\n" + key_file.read())
     if not settings.client_ca:
@@ -279,7 +325,7 @@ def tls_options(settings: HubSettings) -> ssl.CertificateOptions | None:
         try:
             revocation = ClientRevocation(settings.client_ca, settings.client_crl)
         except SigningError as error:
-            raise ConfigurationError(error.message) from error
+            raise ConfigurationError(f"{where}hub.client_crl: {error.message}") from error
         revocation.install(options.getContext())
     return options
 
@@ -538,7 +584,7 @@ def serve(
     """Listen on `listen:port` (0 picks a free port), or on an inherited socket, and run until stopped."""
     reactor.suggestThreadPoolSize(core.config.hub.threads)
     site = build_site(core, reactor)
-    options = tls_options(core.config.hub)
+    options = tls_options(core.config.hub, f"{core.config.path.name}:")
     if sock is not None:
         factory: Any = site if options is None else TLSMemoryBIOFactory(options, False, site)  # type: ignore[arg-type]
         listening = SharedPort._fromListeningDescriptor(reactor, sock.fileno(), sock.family, factory)
