@@ -206,10 +206,23 @@ class ClientCertificateWSGIResource(WSGIResource):
         self._arrivals = arrivals
 
     def render(self, request: server.Request) -> Any:
+        if (request.postpath or []) not in ([], [b""]):
+            # `/soap/zapytania/x` was served as the service, and its `?wsdl` published `…/soap/zapytania/xzapytania`.
+            return _unknown_address(request)
+        encoding = (request.getHeader(b"content-encoding") or b"identity").strip().lower()
+        if request.method == b"POST" and encoding != b"identity":
+            # A compressed body (CXF's GZIPFeature, .NET above a size) read as XML was "not XML" (500).
+            request.setHeader(b"Accept-Encoding", b"identity")
+            named = encoding.decode(errors="replace")[:40]
+            message = f"Platforma nie przyjmuje zapytań kodowanych (Content-Encoding: {named}); wyślij bez kompresji."
+            return _polish_answer(request, 415, MethodNotAllowed.code, message)
         accounts = self._arrivals.accounts if self._arrivals is not None else None
         response = _HubWSGIResponse(self._reactor, self._threadpool, self._application, request, accounts)
         response.environ.pop(CLIENT_CN, None)
         response.environ.pop(RESERVATION, None)
+        if request.method == b"HEAD":
+            # HEAD wherever GET works (`?wsdl`): the application answers it as GET and Twisted sends no body.
+            response.environ["REQUEST_METHOD"] = "GET"
         if not response.environ.get("CONTENT_LENGTH") and request.content is not None:
             # A chunked body (Transfer-Encoding: chunked, as JAX-WS and CXF send larger requests) has no
             # Content-Length: Twisted passes an empty one and Spyne read nothing, "not XML". The body is

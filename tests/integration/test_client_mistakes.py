@@ -193,3 +193,46 @@ def test_a_post_to_a_page_is_refused_in_polish(hub: RunningHub, path: str) -> No
     assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
     assert etree.fromstring(response.content).findtext(f".//{MODEL}Kod") == "NIEDOZWOLONE_ZADANIE"
     assert requests.get(response.url, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/soap/zapytania/x", "/soap/zapytania//", "/soap/konta/cokolwiek/dalej"])
+def test_an_address_below_a_service_is_no_service(hub: RunningHub, path: str) -> None:
+    """Protocol pass: `/soap/zapytania/x` was served as the service, and its `?wsdl` published an endpoint that does
+    not exist (`…/soap/zapytania/xzapytania`)."""
+    response = post(hub, path, envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>'))
+    assert response.status_code == 404, response.text[:300]
+    assert etree.fromstring(response.content).findtext(f".//{MODEL}Kod") == "NIEZNANA_USLUGA"
+    assert requests.get(f"{base(hub)}{path}?wsdl", timeout=30).status_code == 404
+    served = requests.get(f"{base(hub)}/soap/zapytania/?wsdl", timeout=30)  # a trailing slash is the service
+    assert served.status_code == 200 and f'location="{base(hub)}/soap/zapytania"' in served.text
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_request_is_refused_naming_the_encoding(hub: RunningHub, encoding: str) -> None:
+    """Protocol pass: a gzip body was read as XML and answered 500 NIEPRAWIDLOWY_XML."""
+    import gzip
+    import zlib
+
+    body = envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>')
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    response = requests.post(
+        f"{base(hub)}/soap/zapytania",
+        data=packed,
+        headers={"Content-Type": "text/xml; charset=utf-8", "Content-Encoding": encoding},
+        timeout=30,
+    )
+    assert response.status_code == 415, response.text[:300]
+    root = etree.fromstring(response.content)
+    assert root.findtext(f".//{MODEL}Kod") == "NIEDOZWOLONE_ZADANIE"
+    assert encoding in (root.findtext(f".//{SOAP_ENV}Fault/faultstring") or "")
+
+
+def test_head_works_where_get_does_and_a_405_names_what_is_allowed(hub: RunningHub) -> None:
+    head = requests.head(f"{base(hub)}/soap/zapytania?wsdl", timeout=30)
+    assert head.status_code == 200 and not head.content
+    refused = requests.get(f"{base(hub)}/soap/zapytania", timeout=30)
+    assert refused.status_code == 405 and refused.headers.get("Allow") == "POST"
+
+
+def base(hub: RunningHub) -> str:
+    return hub.endpoint.rsplit("/soap/", 1)[0]

@@ -110,6 +110,8 @@ class HubSoap11(Soap11):
         if transport is not None and hasattr(transport, "get_request_method"):
             if transport.get_request_method() != "POST" or not transport.get_request_content_type():
                 transport.resp_code = "405 Method Not Allowed"
+                if hasattr(transport, "resp_headers"):
+                    transport.resp_headers["Allow"] = "POST"  # RFC 9110, 15.5.6 (GET and HEAD: `?wsdl` only)
                 raise faults.translate(Fault("Client.RequestNotAllowed", "POST required"))
         data = b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in ctx.in_string)
         try:
