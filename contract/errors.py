@@ -186,13 +186,14 @@ class UnknownOperation(PlatformError):
 
 
 class UnknownService(PlatformError):
-    """The address names no service of the hub (HTTP 404): a mistyped `/soap/<usługa>`."""
+    """The address names no service of the hub (HTTP 404): a mistyped `/soap/<usługa>`, or one below it."""
 
     code = "NIEZNANA_USLUGA"
 
 
 class MethodNotAllowed(PlatformError):
-    """Not an HTTP POST with a Content-Type (HTTP 405)."""
+    """Not an HTTP POST with a Content-Type (HTTP 405, `Allow: POST`), or a compressed body (`Content-Encoding`
+    other than identity, HTTP 415)."""
 
     code = "NIEDOZWOLONE_ZADANIE"
 
