@@ -225,6 +225,14 @@ class Feeder:
                 current.append(item)
                 size += item_size
                 current_position = item.position
+        if mode == FULL and not resumed and summary.read and not summary.sent and not current:
+            # Every person rejected (a mapping's code list cut short): the final batch would publish an empty
+            # snapshot, and every query would then answer that the office does not know the person.
+            examples = "; ".join(f"{key}: {reason}" for key, reason in summary.rejected[:3])
+            raise FeedError(
+                f"Odrzucono wszystkie przeczytane rekordy ({summary.read}), np. {examples}. Pustej migawki nie "
+                "opublikowano: replika pozostaje bez zmian. Popraw źródło albo plik mapowania."
+            )
         send(current, current_position, final=True)
         summary.seconds = time.perf_counter() - started
         return summary

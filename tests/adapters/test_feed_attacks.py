@@ -682,3 +682,25 @@ def test_a_modification_stamp_that_is_no_date_is_a_polish_source_error_not_an_in
     assert feed(source, tmp_path / "rep.sqlite") == 2
     err = capsys.readouterr().err
     assert "wyplata.data_modyfikacji" in err and "nie jest datą i czasem" in err and "Nieoczekiwany" not in err
+
+
+def test_a_full_feed_that_rejects_every_person_does_not_empty_the_replica(
+    copy_of: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack pass: a mapping whose code list was cut short rejected all 50 people; the run published the empty
+    snapshot (exit 1, as for one bad record) and every query then answered BRAK_DANYCH."""
+    source, replica = copy_of("PUP"), tmp_path / "rep.sqlite"
+    assert feed(source, replica) == 0
+    before = live_people(replica)
+    assert before
+    connection = sqlite3.connect(source)
+    try:
+        connection.execute("UPDATE osoba SET plec = 'X'")
+        connection.commit()
+    finally:
+        connection.close()
+    capsys.readouterr()
+    assert feed(source, replica) == 2
+    err = capsys.readouterr().err
+    assert "Odrzucono wszystkie przeczytane rekordy" in err and "nieznany kod w słowniku plec" in err
+    assert live_people(replica) == before
