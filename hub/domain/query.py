@@ -109,6 +109,15 @@ def _escape(value: str) -> str:
     return "".join(f"%{ord(c):02X}" if c in "%;=" or ord(c) < 32 else c for c in value)
 
 
+def _ambiguous_across(result: DataSetResult) -> DataSetResult:
+    return DataSetResult(
+        result.data_set,
+        result.controller,
+        AMBIGUOUS,
+        "Identyfikator wskazuje różne osoby (różne numery PESEL) w różnych zbiorach; podaj numer PESEL.",
+    )
+
+
 def evidence_note(request: QueryRequest) -> str:
     """The evidence of a query as stored in its disclosure records' free-text `reason` (the register has no
     column for it; docs/audit.md): `Name=value` pairs joined by `"; "`, in `EVIDENCE_FIELDS` order, absent
@@ -202,8 +211,15 @@ class QueryEngine:
         answer.request_digest = request.request_digest
         note = evidence_note(request)
         records: list[DisclosureRecord] = []
-        for code, categories in scope.items():
-            result, subject_pesel = self._ask_one(code, tuple(dict.fromkeys(categories)), request.identifier, prefixes)
+        found = [
+            (code, *self._ask_one(code, tuple(dict.fromkeys(categories)), request.identifier, prefixes))
+            for code, categories in scope.items()
+        ]
+        if not request.identifier.pesel and len({p for _c, r, p in found if r.status == OK and p}) > 1:
+            # A name and birth date (or a document) naming different people in different data sets (namesakes in
+            # two gminas): the caller could not tell whose data is whose, so nobody's is given.
+            found = [(c, _ambiguous_across(r) if r.status == OK else r, None) for c, r, _p in found]
+        for code, result, subject_pesel in found:
             answer.results.append(result)
             if result.status == OK:
                 records.append(

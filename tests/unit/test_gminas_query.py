@@ -129,3 +129,32 @@ def test_an_unknown_category_of_a_kind_is_named_as_such_not_as_a_refusal(config:
     with pytest.raises(UnknownCategory) as unknown:
         expand_kinds(config, [], {}, {"OPS": ["DANE_OSOBOWE", "NIE_MA"]})
     assert unknown.value.code == "NIEZNANA_KATEGORIA" and "NIE_MA" in unknown.value.message
+
+
+def _namesake(pesel: str) -> StoredPerson:
+    personal = section("DaneOsobowe", Nazwisko="Kowalska", Imie="Anna", Pesel=pesel, DataUrodzenia="1990-01-01")
+    benefits = section("Swiadczenia", Nazwa="zasiłek okresowy", Od="2025-01-01")
+    sections = {"DaneOsobowe": personal, "Swiadczenia": benefits}
+    return StoredPerson(pesel, "Kowalska", "Anna", dt.date(1990, 1, 1), sections)
+
+
+@pytest.mark.parametrize("categories", [["DANE_OSOBOWE", "SWIADCZENIA"], ["SWIADCZENIA"]])
+def test_a_name_naming_different_people_in_two_gminas_gives_nobodys_data(
+    config: settings.Config, readers: dict[str, InMemoryReplicaReader], categories: list[str]
+) -> None:
+    """Gminas pass: two namesakes born the same day, one in each gmina's OPS: a query by name and birth date
+    answered both units OK, and the caller could not tell whose benefits were whose."""
+    readers[f"OPS-{KNOWN_IN[1]}"].people = {1: _namesake("90010112356")}  # another PESEL, the same name
+    register = ListDisclosureRegister()
+    engine = engine_with(config, register, readers)
+    by_name = Identifier.build(surname="Kowalska", first_name="Anna", birth_date=dt.date(1990, 1, 1))
+    request = QueryRequest(by_name, "URPSZ", "Aktywizacja, sprawa PUP.1.2026", {}, kinds={"OPS": categories})
+    answer = engine.ask(CALLER, request)
+    statuses = {r.data_set: r.status for r in answer.results}
+    assert {code for code, status in statuses.items() if status == "NIEJEDNOZNACZNY"} == {f"OPS-{t}" for t in KNOWN_IN}
+    assert OK not in statuses.values() and all(r.element is None for r in answer.results)
+    assert register.all == []
+    # The same person known to both gminas (one PESEL) is still answered by name.
+    readers[f"OPS-{KNOWN_IN[1]}"].people = {1: _person()}
+    again = engine.ask(CALLER, request)
+    assert {r.data_set for r in again.results if r.status == OK} == {f"OPS-{t}" for t in KNOWN_IN}
