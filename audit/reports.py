@@ -142,7 +142,8 @@ class ReportEntry:
     link: str
 
 
-def _zone() -> dt.tzinfo:
+def polish_zone() -> dt.tzinfo:
+    """Polish time, in which reports show times and a time given without a zone is read."""
     try:
         return ZoneInfo("Europe/Warsaw")
     except ZoneInfoNotFoundError:  # no tz database: times stay in UTC, still unambiguous
@@ -150,7 +151,7 @@ def _zone() -> dt.tzinfo:
 
 
 def _local(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(_zone())
+    return value.astimezone(polish_zone())
 
 
 def _query(request: ReportRequest) -> Select[Any]:

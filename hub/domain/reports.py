@@ -11,7 +11,15 @@ from typing import IO
 
 from audit.errors import ReportError
 from audit.labels import category_titles
-from audit.reports import ReportFormat, ReportKind, ReportRequest, Requester, build_report, write_report
+from audit.reports import (
+    ReportFormat,
+    ReportKind,
+    ReportRequest,
+    Requester,
+    build_report,
+    polish_zone,
+    write_report,
+)
 from audit.store import AuditStore
 from contract.catalog import AUDITOR
 from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed
@@ -29,7 +37,8 @@ MEDIA_TYPES = {
 
 @dataclass(frozen=True)
 class ReportOrder:
-    """What an auditor asks for: the kind of report, its criteria and format; times are half-open, UTC."""
+    """What an auditor asks for: the kind of report, its criteria and format; times are half-open, and one
+    without a zone is Polish time."""
 
     kind: str
     format: str
@@ -110,7 +119,7 @@ class Reports:
         except ValueError:
             raise InvalidRequest(f"Nieznany format raportu: {order.format} (dozwolone: XML, CSV, PDF).") from None
         pesel = validate_pesel(order.pesel) if order.pesel else None
-        since, until = _utc(order.since), _utc(order.until)
+        since, until = _aware(order.since), _aware(order.until)
         for moment in (since, until):
             # Times are compared in Polish local time; a moment at the very edge of the calendar cannot be.
             if moment is not None and not _EARLIEST <= moment <= _LATEST:
@@ -182,7 +191,9 @@ _EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(9998, 12, 31, tzinfo=dt.UTC)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A moment without a zone is Polish time, as on the command line (`audit report --since`): a clerk's
+    `2026-12-05T07:27:00` over SOAP was read as UTC, an hour off the same words typed at the console."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value if value.tzinfo else value.replace(tzinfo=polish_zone())

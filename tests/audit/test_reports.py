@@ -303,3 +303,19 @@ def test_a_refusal_whose_reason_is_longer_than_the_schemas_text_still_makes_a_va
     document = parse_valid(build_report(store, request, ReportFormat.XML, requested_by=AUDITOR))
     shown = document.findtext(f"{R}Wpisy/{R}Wpis/{R}Powod")
     assert shown is not None and len(shown) == 4000 and reason.startswith(shown[:-1]) and shown.endswith("…")
+
+
+def test_a_time_without_a_zone_is_polish_time_over_soap_as_on_the_command_line() -> None:
+    """Feeds and reports pass: `Od=2026-12-05T07:27:00` on /soap/audyt was read as UTC (08:27 Polish time), while
+    `audit report --since 2026-12-05T07:27` read it as Polish time: the same words, two periods."""
+    from zoneinfo import ZoneInfo
+
+    from audit.cli import parse_moment
+    from hub.domain.reports import ReportOrder, Reports
+
+    reports = Reports(None, None, "Hub")  # type: ignore[arg-type]  # an order is checked without the register
+    order = ReportOrder("OKRES", "xml", since=dt.datetime(2026, 12, 5, 7, 27), until=dt.datetime(2027, 7, 1, 12, 0))
+    request, _fmt = reports.request(order)
+    assert request.since == parse_moment("2026-12-05T07:27", end=False)
+    assert request.since == dt.datetime(2026, 12, 5, 6, 27, tzinfo=dt.UTC)
+    assert request.until == dt.datetime(2027, 7, 1, 12, 0, tzinfo=ZoneInfo("Europe/Warsaw"))  # summer time
