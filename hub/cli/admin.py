@@ -223,12 +223,15 @@ def _policy_list(core: HubCore, args: argparse.Namespace) -> int:
 
 def _policy_set(core: HubCore, args: argparse.Namespace) -> int:
     categories = _codes(args.categories)
-    if not categories:
-        raise InvalidRequest("Podaj co najmniej jedną kategorię (--categories).")
+    if not categories and args.categories.strip() != "":
+        raise InvalidRequest("Podaj kategorie (--categories A,B) albo --categories \"\", by odebrać dostęp do zbioru.")
     core.rules.set_rule(
         _actor(core, args), args.office, args.group, args.data_set, categories, _codes(args.legal_bases)
     )
-    console.print("Reguła zapisana; obowiązuje od następnego zapytania.")
+    if categories:
+        console.print("Reguła zapisana; obowiązuje od następnego zapytania.")
+    else:  # as `categories = []` in the file: it overrides a kind-wide rule for this office (docs/powiat.md)
+        console.print(f"Reguła zapisana: grupa nie ma dostępu do zbioru {args.data_set} od następnego zapytania.")
     return 0
 
 
@@ -370,7 +373,12 @@ def register(commands: Any) -> None:
     policy_set = policy_commands.add_parser("set", help="ustaw regułę (administrator platformy)")
     _common(policy_set)
     _rule_key(policy_set)
-    policy_set.add_argument("--categories", required=True, metavar="KATEGORIE", help="kody kategorii, po przecinku")
+    policy_set.add_argument(
+        "--categories",
+        required=True,
+        metavar="KATEGORIE",
+        help='kody kategorii, po przecinku; "" odbiera dostęp (także nadany regułą dla rodzaju, *OPS)',
+    )
     policy_set.add_argument(
         "--legal-bases", metavar="PODSTAWY", help="kody podstaw prawnych, po przecinku (domyślnie wszystkie)"
     )

@@ -405,3 +405,57 @@ def test_an_office_administrator_reads_events_without_the_pesel_an_auditor_repor
 
     assert details("root") == ["raport OSOBA; pesel=90051712344; odmowy=nie; format=csv; wpisow=3"]
     assert details("ops.admin") == ["raport OSOBA; pesel=[PESEL ukryty]; odmowy=nie; format=csv; wpisow=3"]
+
+
+def test_policy_set_with_no_categories_takes_a_units_access_away_from_a_kind_wide_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Gminas pass: docs/powiat.md says `categories = []` takes a unit's access away, but `policy set … --categories
+    ""` answered "Podaj co najmniej jedną kategorię": once the hub database existed, a kind-wide rule could not be
+    narrowed for one gmina's unit."""
+    from hub import settings as config_module
+    from hub.core import HubCore
+    from hub.domain.policy import Caller
+
+    path = tmp_path / "platforma.toml"
+    path.write_text(
+        f"""
+offices = [{{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }}]
+data_sets = [{{ code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" }}]
+groups = [
+    {{ code = "ADM", office = "PUP", name = "Administratorzy" }},
+    {{ code = "PRACOWNICY_SOCJALNI", office = "*OPS", name = "Pracownicy socjalni" }},
+]
+rules = [{{ office = "*OPS", group = "PRACOWNICY_SOCJALNI", data_set = "PUP", categories = ["DANE_OSOBOWE"] }}]
+legal_bases = [{{ code = "UPS-2004", citation = "Dz.U. 2004", data_sets = ["PUP"] }}]
+gminas = [{{ teryt = "0201011", name = "Gmina 1" }}, {{ teryt = "0201022", name = "Gmina 2" }}]
+
+[hub]
+name = "Próba"
+database = "sqlite:///hub.sqlite"
+audit_database = "sqlite:///audyt.sqlite"
+
+[[users]]
+login = "root"
+office = "PUP"
+group = "ADM"
+password_hash = "{hash_password(STRONG)}"
+roles = ["ADMINISTRATOR_PLATFORMY"]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PLATFORMA_HASLO", STRONG)
+    words = ["policy", "set", "--config", str(path), "--as", "root", "OPS-0201022", "PRACOWNICY_SOCJALNI", "PUP"]
+    assert main([*words, "--categories", ","]) == 2  # a slip is still an error, not an empty rule
+    assert main([*words, "--categories", ""]) == 0
+    assert "nie ma dostępu do zbioru PUP" in capsys.readouterr().out
+    core = HubCore.open(config_module.load(path))
+    try:
+
+        def scope(office: str) -> list[str]:
+            caller = Caller("x", office, "PRACOWNICY_SOCJALNI", roles=frozenset({"UZYTKOWNIK"}))
+            return [entry.data_set for entry in core.query.policy.scope(caller)]
+
+        assert scope("OPS-0201011") == ["PUP"] and scope("OPS-0201022") == []
+    finally:
+        core.close()
