@@ -10,6 +10,7 @@ a security event. A version number lets every hub process see a change at its ne
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ from hub.domain.policy import Caller
 from hub.settings import KIND_MARK, Config, Rule
 from hub.storage.changes import ChangeWatch
 from hub.storage.tables import GroupRow, PolicyVersion, RuleRow
+
+log = logging.getLogger(__name__)
 
 _VERSION = select(PolicyVersion.version).where(PolicyVersion.id == 1)
 
@@ -80,6 +83,20 @@ class RuleStore:
         """At the first start, copy the configuration's rules into the database; later starts keep the database's."""
         with Session(self.engine) as session, session.begin():
             if session.get(PolicyVersion, 1) is not None:
+                rows = session.scalars(select(RuleRow))
+                stored = {(r.office, r.group, r.data_set): (r.categories, r.legal_bases) for r in rows}
+                written = {
+                    (r.office, r.group, r.data_set): (",".join(r.categories), ",".join(r.legal_bases)) for r in rules
+                }
+                differing = sorted(k for k in stored.keys() | written.keys() if stored.get(k) != written.get(k))
+                if differing:
+                    # A rule added to the file after the first start was silently not applied.
+                    log.warning(
+                        "reguły zakresu w pliku konfiguracji różnią się od reguł w bazie huba (%d, np. %s); "
+                        "obowiązują reguły z bazy: zmieniaj je poleceniem platforma policy",
+                        len(differing),
+                        " / ".join(differing[0]),
+                    )
                 return 0
             count = 0
             for rule in rules:

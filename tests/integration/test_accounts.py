@@ -459,3 +459,20 @@ roles = ["ADMINISTRATOR_PLATFORMY"]
         assert scope("OPS-0201011") == ["PUP"] and scope("OPS-0201022") == []
     finally:
         core.close()
+
+
+def test_a_rule_added_to_the_file_after_the_first_start_is_reported_not_silently_ignored(
+    admin_config: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hub import settings as config_module
+    from hub.core import HubCore
+
+    HubCore.open(config_module.load(admin_config)).close()  # the first start seeds the rules (none)
+    with admin_config.open("a", encoding="utf-8") as config:
+        config.write('\n[[rules]]\noffice = "OPS"\ngroup = "ADM"\ndata_set = "PUP"\ncategories = []\n')
+    data_set = 'data_sets = [{ code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" }]\n'
+    text = admin_config.read_text(encoding="utf-8").replace("offices = [", data_set + "offices = [")
+    admin_config.write_text(text, encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        HubCore.open(config_module.load(admin_config)).close()
+    assert any("różnią się od reguł w bazie huba (1, np. OPS / ADM / PUP)" in r.getMessage() for r in caplog.records)
