@@ -26,6 +26,7 @@ from spyne import Application
 from spyne.interface.wsdl import Wsdl11
 from spyne.interface.xml_schema import XmlSchema
 
+import audit as audit_package
 from contract import catalog
 from contract.errors import PlatformError
 from hub.domain.templates import SHIPPED as _SHIPPED_DOCUMENTS
@@ -312,7 +313,13 @@ def document_schemas(folder: Path = _SHIPPED_DOCUMENTS) -> dict[str, bytes]:
 
 @functools.cache
 def _published_schemas() -> dict[str, bytes]:
-    return dict(sorted({**schemas(), **document_schemas()}.items()))
+    return dict(sorted({**schemas(), **document_schemas(), **report_schemas()}.items()))
+
+
+def report_schemas() -> dict[str, bytes]:
+    """The disclosure report's schema, written by hand beside the code that writes the report
+    (`audit/raport-1.xsd`): published, served and checked for drift like the others."""
+    return {"raport-1.xsd": (Path(audit_package.__file__).parent / "raport-1.xsd").read_bytes()}
 
 
 def published_schemas() -> dict[str, bytes]:
@@ -365,6 +372,13 @@ def check(root: Path) -> list[str]:
         path = root / name
         if not path.exists() or path.read_bytes() != content:
             drift.append(name)
+    for folder, pattern in (("wsdl", "*.wsdl"), ("xsd", "*.xsd")):
+        # A stale file left beside the exported ones would be published as if it were a contract.
+        drift.extend(
+            f"{folder}/{path.name} (nie pochodzi z kodu)"
+            for path in sorted((root / folder).glob(pattern))
+            if f"{folder}/{path.name}" not in expected
+        )
     return drift
 
 
