@@ -42,6 +42,10 @@ from replica.sqlite import resolve_sqlite_url, sqlite_file
 #: A code (office, group, data set, category…): letters without diacritics, digits and `_ . -`, 1 to 64 of them.
 CODE_CHARACTERS, CODE_LENGTH = r"[A-Za-z0-9_.\-]", 64
 Code = Annotated[StrictStr, Field(min_length=1, max_length=CODE_LENGTH, pattern=rf"^{CODE_CHARACTERS}+$")]
+#: An office's or a data set's code: the published contracts carry them in at most 32 characters
+#: (zasilanie-1.xsd `KodZbioru`, audyt-2.xsd `KodUrzedu`); a longer one could be configured but never fed.
+UNIT_CODE_LENGTH = 32
+UnitCode = Annotated[StrictStr, Field(min_length=1, max_length=UNIT_CODE_LENGTH, pattern=rf"^{CODE_CHARACTERS}+$")]
 Text = Annotated[StrictStr, Field(max_length=500)]
 
 
@@ -86,7 +90,7 @@ KIND_MARK = "*"
 class Office(_Frozen):
     """An office that is a data controller and whose staff use the platform."""
 
-    code: Code
+    code: UnitCode
     name: Text
     kind: Code
     gmina: Teryt | None = None  # the TERC code of the gmina whose unit it is (`[[gminas]]`)
@@ -120,7 +124,7 @@ def _base(info: ValidationInfo) -> Path:
 class DataSet(_Frozen):
     """A data set: its kind, its controller (an office) and where its replica lives."""
 
-    code: Code
+    code: UnitCode
     kind: Code
     controller: Code
     replica: Url | None = None
@@ -610,6 +614,8 @@ def _message(error: Mapping[str, Any]) -> str:
         bounds = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}
         limit = next(iter(context.values()), "")
         return f"wartość musi być {bounds[kind]} {limit}"
+    if kind == "string_too_long" and "max_length" in context:
+        return f"tekst zbyt długi (najwyżej {context['max_length']} znaków)"
     if kind == "value_error":  # a validator's own Polish sentence (e.g. an unparsable database URL)
         return str(context.get("error", error.get("msg", kind)))
     if kind == "string_pattern_mismatch" and context.get("pattern") == TERYT_PATTERN:

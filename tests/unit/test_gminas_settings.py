@@ -172,3 +172,18 @@ def test_two_data_sets_in_one_replica_database_are_refused(tmp_path: Path) -> No
     assert len(problems) == 2, problems
     assert problems[0].startswith("platforma.toml:gminas[1].replica: zbiór SR-0201001 ma tę samą bazę repliki co")
     assert "OPS-0201001" in problems[0] and "SR-0201002" in problems[1]
+
+
+@pytest.mark.parametrize("section", ["offices", "data_sets"])
+def test_an_office_or_data_set_code_longer_than_the_contracts_carry_is_refused(tmp_path: Path, section: str) -> None:
+    """Gminas pass: a 37-character code was valid in the configuration, but zasilanie-1.xsd (KodZbioru) and
+    audyt-2.xsd (KodUrzedu) carry 32: that data set could never be fed nor its office reported on."""
+    raw = powiat(1)
+    long_code = "PUP_" + "X" * 33
+    raw["offices"][0]["code"] = raw["data_sets"][0]["controller"] = long_code
+    if section == "data_sets":
+        raw["offices"][0]["code"] = raw["data_sets"][0]["controller"] = "PUP"
+        raw["data_sets"][0]["code"] = long_code
+        raw["data_sets"][0]["kind"] = "PUP"
+    problems = _problems(raw, tmp_path)
+    assert any(p.startswith(f"platforma.toml:{section}[1].code:") and "32" in p for p in problems), problems
