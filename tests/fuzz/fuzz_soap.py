@@ -194,8 +194,9 @@ def check(data: bytes) -> None:
     if fault is None:
         raise harness.Finding(f"HTTP 500 without a SOAP Fault: {payload[:300]!r}", cause)
     faultcode = fault.findtext("faultcode") or ""
-    # soap:MustUnderstand is the caller's doing too: a mandatory header the hub does not process (SOAP 1.1 4.2.3)
-    if not faultcode.endswith(("Client", "MustUnderstand")):
+    # soap:MustUnderstand and soap:VersionMismatch are the caller's doing too: a mandatory header the hub does
+    # not process (SOAP 1.1 4.2.3), an envelope of SOAP 1.2 (4.4.1)
+    if not faultcode.endswith(("Client", "MustUnderstand", "VersionMismatch")):
         blad = fault.findtext(f"detail/{MODEL}Blad/{MODEL}Kod")
         raise harness.Finding(f"{faultcode} fault ({blad}) for a caller's input", cause)
     if logged.exceptions:

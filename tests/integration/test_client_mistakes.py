@@ -236,3 +236,17 @@ def test_head_works_where_get_does_and_a_405_names_what_is_allowed(hub: RunningH
 
 def base(hub: RunningHub) -> str:
     return hub.endpoint.rsplit("/soap/", 1)[0]
+
+
+def test_a_soap_12_envelope_gets_version_mismatch(hub: RunningHub) -> None:
+    """Contracts pass: SOAP 1.1 §4.4.1 (which docs/integration.md says the hub follows) answers an envelope of
+    another version with faultcode VersionMismatch; the hub said NIEPRAWIDLOWE_ZAPYTANIE."""
+    body = envelope(f'<z:ListaZbiorow xmlns:z="{QUERY}"/>').replace(
+        b"http://schemas.xmlsoap.org/soap/envelope/", b"http://www.w3.org/2003/05/soap-envelope"
+    )
+    response = post(hub, "/soap/zapytania", body, "application/soap+xml; charset=utf-8")
+    root = etree.fromstring(response.content)
+    faultcode = root.findtext(f".//{SOAP_ENV}Fault/faultcode") or ""
+    assert response.status_code == 500 and faultcode.endswith(":VersionMismatch"), response.text[:400]
+    assert "SOAP 1.1" in (root.findtext(f".//{SOAP_ENV}Fault/faultstring") or "")
+    assert root.find(f".//{SOAP_ENV}Fault/detail") is None

@@ -130,6 +130,18 @@ def must_understand_fault(blocks: Sequence[etree._Element]) -> HubFault:
     )
 
 
+def version_mismatch_fault() -> HubFault:
+    """`soap:VersionMismatch` for an envelope of another SOAP version (SOAP 1.1 §4.4.1): a SOAP 1.2 client
+    learns it spoke the wrong version, not that its request was malformed. No `detail`, as MustUnderstand."""
+    return HubFault(
+        faultcode="VersionMismatch",
+        faultstring=(
+            "Platforma obsługuje SOAP 1.1 (koperta http://schemas.xmlsoap.org/soap/envelope/), a komunikat jest "
+            "w SOAP 1.2. Komunikatu nie przetworzono; wygeneruj klienta z WSDL jako SOAP 1.1."
+        ),
+    )
+
+
 # libxml2's report of a schema violation, as Spyne passes it on: ASCII bytes (other characters as
 # numeric character references) of `<file>:<line>:<column>:ERROR:SCHEMASV:<kind>: <description>`.
 _LIBXML2_PREFIX = re.compile(r"^[^\n]*?:[0-9]+:[0-9]+:[A-Z]+:[A-Z]+:([A-Z0-9_]+): ")

@@ -172,10 +172,15 @@ def _names(elements: Iterable[etree._Element]) -> str:
     return ", ".join(shown[:_NAMES_SHOWN]) + (", …" if len(shown) > _NAMES_SHOWN else "")
 
 
+_SOAP12_ENVELOPE = "{http://www.w3.org/2003/05/soap-envelope}Envelope"
+
+
 def _envelope_parts(root: etree._Element | None) -> tuple[etree._Element | None, etree._Element]:
     """(Header or None, Body) of an envelope shaped as SOAP 1.1 §4.1.2 and WS-I BP R1011 require: at most one
     Header, first, then one Body, then nothing. Spyne reads the first Header and the first Body it finds, so a
     second Body (another request) or a second Header (another mandatory block) would go unseen."""
+    if root is not None and root.tag == _SOAP12_ENVELOPE:
+        raise faults.version_mismatch_fault()
     if root is None or root.tag != _ENVELOPE:
         raise faults.to_fault(InvalidRequest(_NOT_AN_ENVELOPE))
     parts = _elements(root)
