@@ -601,16 +601,14 @@ class Accounts:
                 user = connection.execute(_ACTING, {"login": login}).one_or_none()
             if token is not None:
                 self.watch.remember(key, (token, user))
-        if user is None or user.urzad != office or not user.aktywny or user.zablokowany:
+
+        def refused(details: str) -> None:
             self._event(
-                EventKind.PERMISSION_REFUSED,
-                login,
-                office,
-                actor=system,
-                source=source,
-                success=False,
-                details=f"system {system} urzędu {office} nie może działać w imieniu tego użytkownika",
+                EventKind.PERMISSION_REFUSED, login, office, actor=system, source=source, success=False, details=details
             )
+
+        if user is None or user.urzad != office or not user.aktywny or user.zablokowany:
+            refused(f"system {system} urzędu {office} nie może działać w imieniu tego użytkownika")
             raise AuthenticationFailed(
                 "Wskazany użytkownik końcowy nie istnieje, jest zablokowany albo nie należy do urzędu "
                 "systemu, który wywołuje usługę."
@@ -619,16 +617,7 @@ class Accounts:
         if above:
             # An office's domain system acts for its staff, not for the auditor, the template editor or an
             # administrator: their roles act for every office (or for the accounts), never lent to a certificate.
-            what = f"działanie w imieniu konta z rolą {', '.join(above)} przez system {system}"
-            self._event(
-                EventKind.PERMISSION_REFUSED,
-                login,
-                office,
-                actor=system,
-                source=source,
-                success=False,
-                details=what,
-            )
+            refused(f"działanie w imieniu konta z rolą {', '.join(above)} przez system {system}")
             raise NotAllowed(
                 f"System urzędu nie może działać w imieniu konta z rolą {', '.join(above)}; taki użytkownik "
                 "loguje się sam (UsernameToken)."
