@@ -503,6 +503,7 @@ def _walk(
         previous = chain.GENESIS
     elif start_cut is not None:
         previous = start_cut.link
+        walked.last_signed_nr = start_cut.nr  # the purge's signed cut covers everything up to it
     elif any(c.nr >= first.nr for c in cuts) or (start is not None and first.nr == start.nr):
         # A purge stopped half-way (the rest below the cut is confirmed when the cut checkpoint is reached),
         # or a walk from a trusted point: that record's link is confirmed by the point itself.

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from audit.checkpoints import TrustedKeys
+from audit.checkpoints import CheckpointSigner, TrustedKeys
 from audit.errors import AuditStorageError, ChainBrokenError
 from audit.records import EventKind
 from audit.retention import purge
-from audit.store import AuditStore
+from audit.store import AuditStore, CheckpointPolicy
 from audit.verify import ProblemKind, verify
 from tests.audit.conftest import Administrator, disclosure, security_event
 
@@ -45,6 +45,8 @@ def test_purge_then_verify(aged: AuditStore, keys: TrustedKeys) -> None:
     report = verify(aged, keys)
     assert report.ok, report.problems
     assert (report.first_nr, report.last_nr) == (31, 46)  # 46: the purge itself, recorded in the chain
+    # The signed cut covers 1–30: at most 31–46 are unsigned (verify said "Ostatnie 46 wpisów" after a purge).
+    assert 0 <= report.unsigned_tail <= 16, report.unsigned_tail
     purges = list(aged.events(kind=EventKind.PURGE))
     assert len(purges) == 1 and purges[0].actor == "administrator" and "usunieto 30 wpisow" in purges[0].details
     cut = [c for c in aged.checkpoints() if c.reason == "USUNIECIE"]
@@ -120,3 +122,21 @@ def test_purge_needs_the_key(database: Path) -> None:
     with pytest.raises(AuditStorageError, match="klucza"):
         purge(store, dt.timedelta(days=1), actor="administrator")
     store.dispose()
+
+
+def test_after_a_purge_the_unsigned_tail_counts_from_the_signed_cut(
+    database: Path, signer: CheckpointSigner, keys: TrustedKeys
+) -> None:
+    """Feeds and reports pass: records 1–4 purged behind a signed cut, 5–6 remaining and no checkpoint since:
+    `audit verify` said "Ostatnie 6 wpisów nie jest jeszcze objętych…", counting the purged records."""
+    store = AuditStore(f"sqlite:///{database}", signer=signer, policy=CheckpointPolicy(every_records=1000))
+    try:
+        for index in range(4):
+            store.append([disclosure(index, time=age(400 - index))])
+        store.append([disclosure(100, time=age(1))])
+        purge(store, dt.timedelta(days=365), actor="administrator", now=NOW)
+        report = verify(store, keys)
+    finally:
+        store.dispose()
+    assert report.ok and (report.first_nr, report.last_nr) == (5, 6), report.problems
+    assert report.unsigned_tail == 2
