@@ -30,6 +30,7 @@ from typing import Any
 from adapters.base import MappingError, RowProblem
 from contract.files import read_bounded, why_unreadable
 from contract.logs import redact
+from contract.toml_messages import toml_reason
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _read(path: Path) -> dict[str, Any]:
     except FileNotFoundError as error:
         raise MappingError(f"Nie znaleziono pliku mapowania: {path}") from error
     except tomllib.TOMLDecodeError as error:
-        raise MappingError(f"Plik mapowania {path} nie jest poprawnym TOML: {error}") from error
+        raise MappingError(f"Plik mapowania {path} nie jest poprawnym TOML: {toml_reason(str(error))}.") from None
     except (OSError, ValueError) as error:
         raise MappingError(f"Nie można odczytać pliku mapowania {path}: {why_unreadable(error)}.") from None
 

@@ -37,6 +37,7 @@ from contract import catalog
 from contract.errors import ConfigurationError, InvalidPesel
 from contract.files import FileTooLarge, NotARegularFile, read_bounded
 from contract.identifiers import LOGIN_RULE, is_valid_login, validate_pesel
+from contract.toml_messages import toml_reason
 from replica.sqlite import resolve_sqlite_url, sqlite_file
 
 #: A code (office, group, data set, category…): letters without diacritics, digits and `_ . -`, 1 to 64 of them.
@@ -489,50 +490,10 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     except UnicodeDecodeError:
         raise ConfigurationError(f"Plik konfiguracji {path} nie jest zapisany w UTF-8.") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"{path.name}: plik nie jest poprawnym TOML: {_toml_reason(str(error))}.") from None
+        raise ConfigurationError(f"{path.name}: plik nie jest poprawnym TOML: {toml_reason(str(error))}.") from None
     except RecursionError:  # tomllib recurses per nesting level (found by tests/fuzz)
         raise ConfigurationError(f"{path.name}: zbyt głęboko zagnieżdżone tablice lub sekcje TOML.") from None
     return parse(raw, path, environ)
-
-
-#: tomllib's messages (Python 3.11-3.13), in Polish; one not listed stays as tomllib says it.
-_TOML_REASONS = (
-    (r"Cannot overwrite a value", "klucz podany drugi raz"),
-    (r"Cannot declare (.+) twice", r"sekcja \1 podana drugi raz"),
-    (r"Duplicate inline table key (.+)", r"klucz \1 podany drugi raz w tabeli w nawiasach klamrowych"),
-    (r"Cannot (?:mutate immutable|redefine) namespace (.+)", r"sekcji \1 zdefiniowanej wcześniej nie można tu zmienić"),
-    (r"Invalid statement", "nieprawidłowy wiersz (oczekiwano: klucz = wartość albo [sekcja])"),
-    (r"Invalid value", "nieprawidłowa wartość (tekst w cudzysłowie, liczba, true/false, data, lista albo tabela)"),
-    (r"Unterminated string", "niezamknięty cudzysłów"),
-    (r"Unclosed array", "niezamknięta lista (brak ])"),
-    (r"Unclosed inline table", "niezamknięta tabela (brak })"),
-    (r"Expected '=' after a key in a key/value pair", "po kluczu oczekiwano znaku ="),
-    (r"Expected '\]' at the end of a table declaration", "brak ] na końcu nazwy sekcji"),
-    (r"Expected '\]\]' at the end of an array declaration", "brak ]] na końcu nazwy sekcji"),
-    (r"Expected newline or end of document after a statement", "po wartości oczekiwano końca wiersza"),
-    (r"Invalid initial character for a key part", "nieprawidłowy pierwszy znak klucza"),
-    (r"(?:Illegal|Found invalid) character (.+)", r"niedozwolony znak \1"),
-    (r"Invalid date or datetime", "nieprawidłowa data lub czas"),
-    (r"Unescaped '\\' in a string", "znak \\ bez pary w tekście (ścieżkę Windows zapisz w apostrofach)"),
-)
-
-
-def _toml_reason(message: str) -> str:
-    """tomllib's English message and position ("Invalid value (at line 3, column 7)") in Polish."""
-    where = ""
-    position = re.search(r" \(at line (\d+), column (\d+)\)$| \(at end of document\)$", message)
-    if position:
-        message = message[: position.start()]
-        where = f" (wiersz {position[1]}, kolumna {position[2]})" if position[1] else " (na końcu pliku)"
-    for english, polish in _TOML_REASONS:
-        if re.fullmatch(english, message):
-            return re.sub(english, polish, re.sub(r"\(('[^()]*',?)+\)", _dotted, message)) + where
-    return message + where
-
-
-def _dotted(key: re.Match[str]) -> str:
-    """A key as tomllib shows it, `('hub', 'x')`, as it is written: `hub.x`."""
-    return ".".join(re.findall(r"'([^']*)'", key[0]))
 
 
 #: A configuration is a few hundred lines (the demo powiat's, 1,000 gminas included, is under 1 MB): more is

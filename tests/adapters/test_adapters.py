@@ -188,7 +188,8 @@ def test_a_code_list_of_the_mapping_replaces_the_reference_one(domain_dbs: Domai
         ('[tables.osobaa]\nname = "X"\n', "nieznana tabela 'osobaa'"),
         ('[tables.osoba]\ncolumns = { nazwiskoo = "X" }\n', "nieznana kolumna 'osoba.nazwiskoo'"),
         ('[codes.plecc]\nK = "K"\n', "nieznany słownik kodów 'plecc'"),
-        ("[tables.osoba\n", "nie jest poprawnym TOML"),
+        ("[tables.osoba\n", r"nie jest poprawnym TOML: brak \] na końcu nazwy sekcji \(wiersz 1, kolumna 14\)"),
+        ('[tables.osoba]\nname "X"\n', r"nie jest poprawnym TOML: po kluczu oczekiwano znaku = \(wiersz 2"),
     ],
 )
 def test_a_mapping_with_a_typo_is_refused_naming_it(tmp_path: Path, text: str, problem: str) -> None:
