@@ -218,4 +218,4 @@ def test_a_crl_of_another_ca_stops_the_hub_with_a_polish_message(hub: RunningHub
     )
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
-    assert "Błąd: Lista CRL wystawcy Testowe CA platformy" in output and "nie jest podpisana" in output
+    assert "hub.client_crl: Lista CRL wystawcy Testowe CA platformy" in output and "nie jest podpisana" in output
