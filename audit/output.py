@@ -24,6 +24,7 @@ from typing import IO
 
 from audit.anchors import looks_like_anchors
 from audit.errors import OutputFileError
+from audit.reports import looks_like_a_report
 
 STDOUT = "-"
 PARTIAL_SUFFIX = ".czesciowy"
@@ -51,20 +52,11 @@ def _precious(final: Path) -> str | None:
         return "plik kotwic rejestru audytu"
     if start.startswith(b"-----BEGIN"):
         return "plik klucza lub certyfikatu PEM"
-    if not start or _looks_like_a_report(start):
+    if not start or looks_like_a_report(start):
         return None
     # Anything else (the hub's configuration, a PKCS#12 seal, a document): a deny-list missed them, so only an
     # earlier report (or an empty file) is replaced.
     return "istniejący plik, który nie jest raportem z rejestru"
-
-
-def _looks_like_a_report(start: bytes) -> bool:
-    """The start of an earlier report: a PDF, the report's XML (its namespace), or its CSV (header row)."""
-    return (
-        start.startswith(b"%PDF-")
-        or (start.lstrip().startswith(b"<?xml") and b"urn:pl:platforma-komunikacyjna:raport:1" in start)
-        or start.removeprefix(b"\xef\xbb\xbf").startswith(b"Nr;Czas;")
-    )
 
 
 def _is_sqlite(path: Path) -> bool:

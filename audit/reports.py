@@ -300,6 +300,17 @@ _CSV_COLUMNS = (
 )
 
 
+def looks_like_a_report(start: bytes) -> bool:
+    """Whether a file's first bytes are those of a report this module writes: a PDF, the XML (its namespace
+    near the top) or the CSV (its header row, after the BOM). `audit.output` replaces only such a file."""
+    header = ";".join(_CSV_COLUMNS[:2]).encode()
+    return (
+        start.startswith(b"%PDF-")
+        or (start.lstrip().startswith(b"<?xml") and REPORT_NS.encode() in start)
+        or start.removeprefix(b"\xef\xbb\xbf").startswith(header)
+    )
+
+
 def _write_csv(context: _Context, entries: Iterator[ReportEntry], output: IO[bytes]) -> None:
     text = io.TextIOWrapper(output, encoding="utf-8-sig", newline="", write_through=True)
     try:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 MODEL_NS = "urn:pl:platforma-komunikacyjna:model:1"
 QUERY_NS = "urn:pl:platforma-komunikacyjna:zapytania:1"
 FEED_NS = "urn:pl:platforma-komunikacyjna:zasilanie:1"
+#: The longest code of an office or a data set that the contracts carry (zasilanie `KodZbioru`, audyt 2
+#: `KodUrzedu`); the configuration refuses a longer one, which could never be fed or reported on.
+UNIT_CODE_LENGTH = 32
 
 
 @dataclass(frozen=True)

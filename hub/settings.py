@@ -43,10 +43,10 @@ from replica.sqlite import resolve_sqlite_url, sqlite_file
 #: A code (office, group, data set, category…): letters without diacritics, digits and `_ . -`, 1 to 64 of them.
 CODE_CHARACTERS, CODE_LENGTH = r"[A-Za-z0-9_.\-]", 64
 Code = Annotated[StrictStr, Field(min_length=1, max_length=CODE_LENGTH, pattern=rf"^{CODE_CHARACTERS}+$")]
-#: An office's or a data set's code: the published contracts carry them in at most 32 characters
-#: (zasilanie-1.xsd `KodZbioru`, audyt-2.xsd `KodUrzedu`); a longer one could be configured but never fed.
-UNIT_CODE_LENGTH = 32
-UnitCode = Annotated[StrictStr, Field(min_length=1, max_length=UNIT_CODE_LENGTH, pattern=rf"^{CODE_CHARACTERS}+$")]
+#: An office's or a data set's code: at most what the published contracts carry (`catalog.UNIT_CODE_LENGTH`).
+UnitCode = Annotated[
+    StrictStr, Field(min_length=1, max_length=catalog.UNIT_CODE_LENGTH, pattern=rf"^{CODE_CHARACTERS}+$")
+]
 Text = Annotated[StrictStr, Field(max_length=500)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from spyne import Boolean, ComplexModel, DateTime, Enum, Integer, Unicode, XmlAttribute
 
-from contract.catalog import FEED_NS
+from contract.catalog import FEED_NS, UNIT_CODE_LENGTH
 from hub.soap.model.common import many, named, required
 from hub.soap.model.ops import DaneOPS
 from hub.soap.model.pup import DanePUP
@@ -15,7 +15,7 @@ BatchKind = named(Enum("PELNA", "PRZYROSTOWA", type_name="RodzajPaczki"), FEED_N
 
 
 SourceKey = named(Unicode(min_len=1, max_len=64, type_name="Identyfikator"), FEED_NS)
-DataSetCode = named(Unicode(min_len=1, max_len=32, type_name="KodZbioru"), FEED_NS)
+DataSetCode = named(Unicode(min_len=1, max_len=UNIT_CODE_LENGTH, type_name="KodZbioru"), FEED_NS)
 # Opaque to the hub: the feeder's position (change window and last source key sent), stored per batch.
 Watermark = named(Unicode(max_len=200, type_name="Znacznik"), FEED_NS)
 BatchNumber = named(Integer(ge=1, type_name="NumerPaczki"), FEED_NS)

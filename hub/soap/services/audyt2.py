@@ -12,6 +12,7 @@ from typing import Any
 
 from spyne import Application, ByteArray, ComplexModel, DateTime, Enum, ServiceBase, Unicode, rpc
 
+from contract.catalog import UNIT_CODE_LENGTH
 from hub.core import HubCore
 from hub.domain.reports import MEDIA_TYPES
 from hub.soap.model.common import PeselType, named, optional, required
@@ -24,7 +25,9 @@ SERVICE_NAME = "UslugaAudytu"
 Kind = named(Enum("OSOBA", "UZYTKOWNIK", "URZAD", "OKRES", type_name="RodzajRaportu"), AUDIT_NS)
 Format = named(Enum("XML", "CSV", "PDF", type_name="FormatRaportu"), AUDIT_NS)
 Login = named(Unicode(min_len=1, max_len=120, type_name="Login"), AUDIT_NS)
-OfficeCode = named(Unicode(min_len=1, max_len=32, pattern="[A-Za-z0-9_.-]+", type_name="KodUrzedu"), AUDIT_NS)
+OfficeCode = named(
+    Unicode(min_len=1, max_len=UNIT_CODE_LENGTH, pattern="[A-Za-z0-9_.-]+", type_name="KodUrzedu"), AUDIT_NS
+)
 FileName = named(Unicode(min_len=1, max_len=200, type_name="NazwaPliku"), AUDIT_NS)
 MediaType = named(Enum(*sorted(MEDIA_TYPES.values()), type_name="TypMIME"), AUDIT_NS)
 

@@ -30,6 +30,7 @@ from contract.errors import (
     as_detail,
 )
 from contract.schema_messages import polish, subject
+from hub.soap.model.fault import Message
 
 log = logging.getLogger(__name__)
 _M = "{" + MODEL_NS + "}"
@@ -72,8 +73,8 @@ def quiet_client_faults() -> None:
             logger.addFilter(_ClientFaultsUnlogged())
 
 
-#: xsd/model-1.xsd's bound of `Blad/Komunikat`.
-MESSAGE_MAX = 1000
+#: The model's bound of `Blad/Komunikat` (`hub.soap.model.fault.Message`).
+MESSAGE_MAX = int(Message.Attributes.max_len)
 
 
 def error_detail(code: str, message: str, details: tuple[str, ...] = (), request_id: str | None = None) -> Any:
@@ -83,7 +84,8 @@ def error_detail(code: str, message: str, details: tuple[str, ...] = (), request
     etree.SubElement(blad, _M + "Kod").text = code
     # xsd/model-1.xsd bounds Komunikat at 1,000 characters: a message listing 64 unknown categories is longer;
     # the full list is in the Szczegol elements (and the faultstring).
-    etree.SubElement(blad, _M + "Komunikat").text = message if len(message) <= MESSAGE_MAX else message[:999] + "…"
+    shown = message if len(message) <= MESSAGE_MAX else message[: MESSAGE_MAX - 1] + "…"
+    etree.SubElement(blad, _M + "Komunikat").text = shown
     for item in map(as_detail, details):
         szczegol = etree.SubElement(blad, _M + "Szczegol", Rodzaj=item.kind.value, Wartosc=item.value[:500])
         if item.data_set:
