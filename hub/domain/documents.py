@@ -920,8 +920,9 @@ class Documents:
             request_digest=request_sha,
         )
         # Guideline 6: a certificate is a disclosure to the requester; the query path checks the requester's
-        # scope and records it before the certificate exists.
-        answer = self.query.ask(requester, query, request_id=case.id)
+        # scope, and the disclosure is recorded once the certificate exists (built and valid against its
+        # template's XSD) and before it is stored: a certificate that cannot be generated discloses nothing.
+        answer, records = self.query.prepare(requester, query, request_id=case.id)
         result = answer.results[0]
         if result.status != OK or result.element is None:
             raise NoDataForCertificate(
@@ -946,7 +947,9 @@ class Documents:
         )
         d.sub(body, "IdentyfikatorUjawnienia", answer.request_id)
         body.append(result.element)
-        return d.finish(root)
+        document = d.finish(root)
+        self.query.record(records)
+        return document
 
     def _certificate_data_set(self, template: Template, recipient_office: str) -> str:
         """The data set a certificate type is made from: named (`zbior`), or of a kind (`rodzaj_zbioru`) and

@@ -188,6 +188,23 @@ class QueryEngine:
         `prefixes` (namespace -> prefix) are those of the envelope the answer leaves in: each `Dane*` element
         is built with them, so it leaves exactly as digested (lxml would otherwise re-prefix it on insertion).
         """
+        answer, records = self.prepare(caller, request, request_id, prefixes=prefixes)
+        # Guideline 6: the record is durable before any data leaves; if it cannot be written, nothing leaves.
+        self.register.append(records)
+        return answer
+
+    def prepare(
+        self,
+        caller: Caller,
+        request: QueryRequest,
+        request_id: str | None = None,
+        *,
+        prefixes: Mapping[str, str] = ANSWER_PREFIXES,
+    ) -> tuple[QueryAnswer, list[DisclosureRecord]]:
+        """`ask` without its last step: the answer and the disclosure records it needs, not yet appended
+        (refusals are recorded as in `ask`). The caller appends the records (`record`) before any of the
+        answer's data leaves, and only if it will leave: a certificate that cannot be generated from the
+        answer discloses nothing, so nothing is recorded."""
         request_id = request_id or str(uuid.uuid4())
         now = dt.datetime.now(dt.UTC)
         if not visible_text(request.purpose or "", "Cel"):
@@ -250,9 +267,11 @@ class QueryEngine:
                     )
                     for pesel, categories in result.named_people
                 )
-        # Guideline 6: the record is durable before any data leaves; if it cannot be written, nothing leaves.
+        return answer, records
+
+    def record(self, records: Sequence[DisclosureRecord]) -> None:
+        """Append what `prepare` returned (durable when this returns, or raises and nothing may leave)."""
         self.register.append(records)
-        return answer
 
     def check_scope(self, caller: Caller, request: QueryRequest, request_id: str) -> None:
         """Check a request's whole scope as `ask` does, recording a refusal the same way; nothing is read (a

@@ -370,3 +370,40 @@ def test_a_case_whose_certificate_was_deleted_is_not_taken_for_an_abandoned_clai
     finally:
         core.close()
     hub.core().close()  # a restart installs the guards again
+
+
+def test_a_certificate_that_cannot_be_generated_records_no_disclosure(hub: Office) -> None:
+    """Finding (left alone before): the disclosure was recorded when the replica was read, before the certificate
+    was built; a version whose schema refuses this person's certificate (here: a PESEL pattern only the type's last
+    certificate met, which is all a new version is checked against) left a disclosure in the register for a
+    certificate that never existed, and one more with each retry. Now the record is written once the certificate
+    is built and valid, still before it is stored."""
+    from audit.sql import SqlDisclosureRegister
+
+    core = hub.core()
+    editor = _caller(core, hub, "pup.redaktor")
+    kind = "ZASWIADCZENIE_OPS_SWIADCZENIA"
+    people = [b["pesel"] for b in hub.demo["beneficiaries"] if "OPS" in b["data_sets"]]
+    first, other = people[0], next(p for p in people[1:] if p[0] != people[0][0])
+    active = core.documents.templates.active(kind)
+    try:
+        _accepted(core, hub, first)  # the type's last certificate: what a new version must accept
+        only_first = active.xsd.replace('<xs:pattern value="[0-9]{11}"/>', f'<xs:pattern value="{first}"/>', 1)
+        assert only_first != active.xsd
+        narrow = core.documents.templates.new_version(editor, kind, xsd=only_first)
+        core.documents.templates.activate(editor, kind, narrow.version)
+        form = RequestForm(other, "URPSZ-2025", "Ustalenie uprawnień", kind, "OPS", {"OPS": ["SWIADCZENIA"]})
+        case_id = core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+        signer = _caller(core, hub, "ops.podpisujacy")
+        with pytest.raises(Exception, match="nie przyjmuje") as failed:
+            core.documents.accept(signer, case_id)
+        assert "Traceback" not in str(failed.value)
+        assert core.documents.case(signer, case_id).state == "ZLOZONY"
+    finally:
+        core.documents.templates.activate(editor, kind, active.version)
+        core.close()
+    register = SqlDisclosureRegister(settings.load(hub.directory / "platforma.toml").hub.audit_database)
+    try:
+        assert [r.outcome.value for r in register.records(request_id=case_id)] == []
+    finally:
+        register.dispose()
