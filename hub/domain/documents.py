@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from audit import EventLog
+from audit import DisclosureRecord, EventLog
 from contract import catalog, xmlsafe
 from contract.errors import (
     ConfigurationError,
@@ -562,15 +562,18 @@ class Documents:
         try:
             request_root = xmlsafe.parse_bytes(request_doc.content)
             template = kept or self.templates.active(case.certificate_type)
-            content = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
+            content, records = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
             with self.engine.begin() as connection:
                 # Still DO_PODPISU, and kept so until the commit (the row's write lock): a refusal that came in
-                # meanwhile makes this a WrongState and nothing is stored.
+                # meanwhile makes this a WrongState and nothing is stored or recorded.
                 state = self._swap(connection, case_id, TO_SIGN, TO_SIGN)
                 if state is not None:
                     raise WrongState(
                         f"Sprawa {case_id} zmieniła w międzyczasie stan (stan: {state}); nic nie zapisano."
                     )
+                # Guideline 6: the disclosure is durable before the certificate is stored (and so before anyone
+                # can fetch it); a certificate that was not generated, or not kept, discloses nothing.
+                self.query.record(records)
                 stored = self._store(connection, case_id, CERTIFICATE, template, content, caller.login)
                 note = "wytworzenie zaświadczenia"
                 self._transition(connection, case_id, caller, TO_SIGN, TO_SIGN, stored.sha256, note)
@@ -887,7 +890,9 @@ class Documents:
 
     def _certificate_document(
         self, template: Template, case: _CaseRow, request: etree._Element, request_sha: str, caller: Caller
-    ) -> bytes:
+    ) -> tuple[bytes, list[DisclosureRecord]]:
+        """The certificate for an accepted request, built and valid by its template's schema, and the disclosure
+        records the caller appends before storing it."""
         ns = "{" + str(etree.QName(request).namespace) + "}"
         pesel = request.findtext(f"{ns}TrescDokumentu/{ns}Osoba/{ns}Pesel") or ""
         legal_basis = request.find(f"{ns}OpisDokumentu/{ns}PodstawaPrawna")
@@ -920,7 +925,7 @@ class Documents:
             request_digest=request_sha,
         )
         # Guideline 6: a certificate is a disclosure to the requester; the query path checks the requester's
-        # scope, and the disclosure is recorded once the certificate exists (built and valid against its
+        # scope; the disclosure is recorded by `accept` once the certificate exists (built and valid by its
         # template's XSD) and before it is stored: a certificate that cannot be generated discloses nothing.
         answer, records = self.query.prepare(requester, query, request_id=case.id)
         result = answer.results[0]
@@ -947,9 +952,7 @@ class Documents:
         )
         d.sub(body, "IdentyfikatorUjawnienia", answer.request_id)
         body.append(result.element)
-        document = d.finish(root)
-        self.query.record(records)
-        return document
+        return d.finish(root), records
 
     def _certificate_data_set(self, template: Template, recipient_office: str) -> str:
         """The data set a certificate type is made from: named (`zbior`), or of a kind (`rodzaj_zbioru`) and

@@ -407,3 +407,38 @@ def test_a_certificate_that_cannot_be_generated_records_no_disclosure(hub: Offic
         assert [r.outcome.value for r in register.records(request_id=case_id)] == []
     finally:
         register.dispose()
+
+
+def test_a_request_refused_while_its_certificate_is_generated_records_no_disclosure(hub: Office) -> None:
+    """A refusal by another signer between the acceptance's claim and its storing (deterministic here: made
+    when the certificate has been built) leaves the request refused, no certificate stored and, now, nothing in
+    the register: the record was written when the replica was read, for a certificate nobody would ever get."""
+    from audit.sql import SqlDisclosureRegister
+
+    core = hub.core()
+    try:
+        form = RequestForm(
+            hub.person("OPS"), "URPSZ-2025", "Ustalenie uprawnień", "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS",
+            {"OPS": ["SWIADCZENIA"]},
+        )  # fmt: skip
+        case_id = core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+        signer = _caller(core, hub, "ops.podpisujacy")
+        build = core.documents._certificate_document
+
+        def refused_meanwhile(*args: Any) -> Any:
+            made = build(*args)
+            core.documents.refuse(signer, case_id, "Wniosek wycofany telefonicznie")
+            return made
+
+        core.documents._certificate_document = refused_meanwhile  # type: ignore[method-assign]
+        with pytest.raises(WrongState):
+            core.documents.accept(signer, case_id)
+        core.documents._certificate_document = build  # type: ignore[method-assign]
+        assert core.documents.case(signer, case_id).state == "ODMOWIONY"
+    finally:
+        core.close()
+    register = SqlDisclosureRegister(settings.load(hub.directory / "platforma.toml").hub.audit_database)
+    try:
+        assert [r.outcome.value for r in register.records(request_id=case_id)] == []
+    finally:
+        register.dispose()
