@@ -7,6 +7,7 @@ it stands (`status`) and continues the same run (same id, next number) from that
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import time
 import uuid
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from adapters.base import Adapter, AdapterError, Item, ModelRecord, SourceRejection, Watermark
 from adapters.reader import ReaderGone, ReaderProcess, flat_heap, rare_collections
+from contract.polish_time import repeated_hour
 from replica.feed import FULL, INCREMENTAL, BatchHeader, LoadReport, ReplicaStatus
 from replica.sections import sections_size
 
@@ -73,6 +75,19 @@ def _size(record: ModelRecord) -> int:
     return 120 + len(record.source_key) + sections_size(record.sections)
 
 
+def _before_repeated_hour(until: dt.datetime | None) -> dt.datetime | None:
+    """Where an incremental window starts after a run that ended at `until` (a domain system's stamp).
+
+    Domain systems stamp changes in local time (`data_modyfikacji`; the deletions journal's triggers too). When
+    clocks go back (03:00 CEST -> 02:00 CET) the hour 02:00-02:59 repeats: after a run that ended at 02:50 CEST,
+    a change or removal stamped 02:10 CET is earlier than the run's end and would never be read. A run that
+    ended inside that hour is followed by windows from the hour's start, so it is read again (people sent
+    twice take the same data again; a removal of someone already gone is no error); any other night, the
+    window starts where the last one ended."""
+    start = repeated_hour(until) if until is not None else None
+    return until if start is None else start - dt.timedelta(microseconds=1)
+
+
 class Feeder:
     """Runs an adapter against a target, full or incremental, resuming where the target stands."""
 
@@ -122,7 +137,7 @@ class Feeder:
         if not live.complete and status.run_id:
             read = ("changes", {"since": live.since, "until": live.until, "after": live.position, "batch_size": size})
             return status.run_id, (status.sequence or 0) + 1, live, read, True
-        mark = Watermark(False, self.adapter.high_water(), since=live.until)
+        mark = Watermark(False, self.adapter.high_water(), since=_before_repeated_hour(live.until))
         read = ("changes", {"since": mark.since, "until": mark.until, "after": None, "batch_size": size})
         return uuid.uuid4().hex, 1, mark, read, False
 

@@ -30,6 +30,7 @@ from audit.schema import postgresql_grants, postgresql_guards
 from audit.store import AuditStore, CheckpointPolicy, Head, OpenMode
 from audit.verify import VerificationReport, verify
 from contract.oserrors import reason
+from contract.polish_time import polish_zone
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -153,18 +154,16 @@ def _parse_anchor(value: str) -> Head:
 
 def parse_moment(value: str, *, end: bool) -> dt.datetime:
     """`RRRR-MM-DD` (a whole day in Polish time; as an end, the day is included) or ISO 8601."""
-    from zoneinfo import ZoneInfo
-
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
             if end:
                 day += dt.timedelta(days=1)
-            moment = dt.datetime.combine(day, dt.time(), ZoneInfo("Europe/Warsaw"))
+            moment = dt.datetime.combine(day, dt.time(), polish_zone())
         else:
             moment = dt.datetime.fromisoformat(value)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo("Europe/Warsaw"))
+            moment = moment.replace(tzinfo=polish_zone())
         moment.astimezone(dt.UTC)  # the register compares in UTC: a moment at the calendar's edge does not fit
     except ValueError as error:
         raise AuditError(f"Nieprawidłowa data {value!r}: podaj RRRR-MM-DD albo RRRR-MM-DDTGG:MM.") from error

@@ -16,7 +16,6 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -33,6 +32,7 @@ from audit.store import AuditStore
 from audit.templates import PDF_TEMPLATE
 from contract.errors import InvalidPesel
 from contract.identifiers import has_pesel_form, validate_pesel
+from contract.polish_time import polish_zone
 
 REPORT_NS = "urn:pl:platforma-komunikacyjna:raport:1"
 _R = "{" + REPORT_NS + "}"
@@ -140,14 +140,6 @@ class ReportEntry:
     digest: str
     reason: str
     link: str
-
-
-def polish_zone() -> dt.tzinfo:
-    """Polish time, in which reports show times and a time given without a zone is read."""
-    try:
-        return ZoneInfo("Europe/Warsaw")
-    except ZoneInfoNotFoundError:  # no tz database: times stay in UTC, still unambiguous
-        return dt.UTC
 
 
 def _local(value: dt.datetime) -> dt.datetime:

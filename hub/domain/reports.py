@@ -17,13 +17,13 @@ from audit.reports import (
     ReportRequest,
     Requester,
     build_report,
-    polish_zone,
     write_report,
 )
 from audit.store import AuditStore
 from contract.catalog import AUDITOR
 from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed
 from contract.identifiers import validate_pesel
+from contract.polish_time import polish_zone
 from hub.domain.feeding import RefusalRecorder
 from hub.domain.policy import Caller
 from hub.settings import Config

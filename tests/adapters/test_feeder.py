@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,67 @@ def test_a_full_run_tells_its_progress_bar_how_many_people_it_will_read(
     # The whole data set at first; on resuming, those after the last applied batch (the ones it read).
     assert totals == [domain_dbs.counts["PUP"], resumed.read] and resumed.resumed
     assert resumed.read == domain_dbs.counts["PUP"] - 20
+
+
+def test_changes_stamped_in_the_hour_clocks_go_back_are_fed(copy_of: Any, tmp_path: Path) -> None:
+    """Domain systems stamp `data_modyfikacji` (and the deletions journal's triggers `data_usuniecia`) in local
+    time. When clocks go back (25 October 2026, 03:00 CEST -> 02:00 CET) the hour 02:00-02:59 repeats: after a
+    run that ended at 02:50 CEST, a change or removal stamped 02:10 CET is earlier than the run's end and was
+    never read; the replica kept the old data or the removed person for good. A run that ended inside that hour
+    is now followed by windows from the hour's start; any other time, by windows from where the last ended."""
+    source = copy_of("PUP")
+    url = f"sqlite:///{source}"
+    replica = tmp_path / "replika.sqlite"
+    connection = sqlite3.connect(source)
+
+    def stamp(moment: str, *where: str) -> None:
+        with connection:
+            for (table,) in connection.execute(
+                "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c "
+                "WHERE m.type = 'table' AND c.name = 'data_modyfikacji'"
+            ).fetchall():
+                connection.execute(f"UPDATE {table} SET data_modyfikacji = ? {' '.join(where)}", (moment,))  # noqa: S608
+
+    try:
+        stamp("2026-10-25 01:00:00")
+        people = [row[0] for row in connection.execute("SELECT id_osoby FROM osoba WHERE czy_usunieta = 0 LIMIT 3")]
+        changed, removed, last = people
+        with connection:
+            connection.execute("UPDATE osoba SET data_modyfikacji = '2026-10-25 02:50:00' WHERE id_osoby = ?", (last,))
+        assert not feed(url, replica, mode=FULL).rejected  # ends at 02:50 CEST
+        with connection:  # after it, in the second 02:xx (CET)
+            connection.execute(
+                "UPDATE osoba SET nazwisko = 'Przestawiona', data_modyfikacji = '2026-10-25 02:10:00' "
+                "WHERE id_osoby = ?",
+                (changed,),
+            )
+            connection.execute(
+                "UPDATE osoba SET czy_usunieta = 1, data_modyfikacji = '2026-10-25 02:20:00' WHERE id_osoby = ?",
+                (removed,),
+            )
+        summary = feed(url, replica, mode=INCREMENTAL)
+        assert not summary.rejected
+        fed = replica_people(replica)
+        assert fed[f"SYR-{changed}"] == "Przestawiona"
+        assert f"SYR-{removed}" not in fed
+        # Still inside the repeated hour: the next run reads it again, takes the same data, the removal no error.
+        again = feed(url, replica, mode=INCREMENTAL)
+        assert not again.rejected and again.read == 3
+        assert replica_people(replica) == fed == source_people(source)
+        # A change stamped after the hour ends the window there (this run still reads the hour: three people);
+        # windows then start where the last ended, as on any other night.
+        with connection:
+            connection.execute("UPDATE osoba SET data_modyfikacji = '2026-10-25 03:05:00' WHERE id_osoby = ?", (last,))
+        assert feed(url, replica, mode=INCREMENTAL).read == 3
+        assert feed(url, replica, mode=INCREMENTAL).read == 0
+    finally:
+        connection.close()
+
+
+def test_the_repeated_hour_is_polish_times() -> None:
+    from contract.polish_time import repeated_hour
+
+    assert repeated_hour(dt.datetime(2026, 10, 25, 2, 50)) == dt.datetime(2026, 10, 25, 2, 0)
+    assert repeated_hour(dt.datetime(2026, 10, 25, 2, 0)) == dt.datetime(2026, 10, 25, 2, 0)
+    for other in (dt.datetime(2026, 10, 25, 1, 59, 59), dt.datetime(2026, 10, 25, 3), dt.datetime(2026, 3, 29, 2, 30)):
+        assert repeated_hour(other) is None
