@@ -525,8 +525,16 @@ class SqlAdapter(Adapter):
         for child in self.children():
             condition = or_(false(), *[window(m) for m in child.modified])
             selects.append(select(child.person.label("k")).select_from(child.from_).where(condition))
-        selects.append(select(journal.c.id_osoby.label("k")).where(window(journal.c.data_usuniecia)))
+        journaled = select(journal.c.id_osoby).where(window(journal.c.data_usuniecia))
+        selects.append(journaled.with_only_columns(journal.c.id_osoby.label("k")))
+        selects.extend(self.journal_related(journaled))
         return union(*selects)  # type: ignore[return-value]
+
+    def journal_related(self, journaled: Select[Any]) -> list[Select[Any]]:
+        """Selects of the keys (labelled `k`) of people whose data shows rows of the people `journaled` (the
+        keys of the deletions journal in the window): a row deleted from another person's history changes them
+        too (an SR child's address is in the parent's section). None by default."""
+        return []
 
     def changes(
         self,

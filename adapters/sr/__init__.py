@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,6 +62,17 @@ class SrAdapter(SqlAdapter):
         for name in ("decyzja_swiadczenie", "decyzja_dziecko", "wyplata"):
             sources.append((name, via_decision.format(column=self.tables[name].c.id_decyzji.name)))
         return sources
+
+    def journal_related(self, journaled: Select[Any]) -> list[Select[Any]]:
+        """The parents of the children journaled: a child's address (or the child) deleted changes the
+        parent's `Dzieci` section, and the journal names the child."""
+        decision, link = self.tables["decyzja"], self.tables["decyzja_dziecko"]
+        parents = (
+            select(decision.c.id_osoby.label("k"))
+            .select_from(link.join(decision, link.c.id_decyzji == decision.c.id_decyzji))
+            .where(link.c.id_osoby_dziecka.in_(journaled))
+        )
+        return [parents]
 
     def children(self) -> Sequence[ChildQuery]:
         t = self.tables

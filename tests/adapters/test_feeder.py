@@ -245,3 +245,43 @@ def test_the_repeated_hour_is_polish_times() -> None:
     assert repeated_hour(dt.datetime(2026, 10, 25, 2, 0)) == dt.datetime(2026, 10, 25, 2, 0)
     for other in (dt.datetime(2026, 10, 25, 1, 59, 59), dt.datetime(2026, 10, 25, 3), dt.datetime(2026, 3, 29, 2, 30)):
         assert repeated_hour(other) is None
+
+
+def test_a_deleted_address_of_an_sr_child_leaves_the_parents_data(copy_of: Any, tmp_path: Path) -> None:
+    """Finding (left alone before): an SR child's address is shown in the parent's data (`adresy_dzieci`), but
+    the deletions journal names the child, who is not in the data set; an incremental run sent the child's
+    removal and not the parent, and the replica kept showing the deleted address. The parents of journaled
+    children are now read again: the incremental replica equals a full one."""
+    source = copy_of("SR")
+    url = f"sqlite:///{source}"
+
+    def sr_feed(replica: Path, mode: str) -> Any:
+        adapter = adapter_class("sr")(url)  # type: ignore[call-arg]
+        target = ReplicaTarget(f"sqlite:///{replica}", "SR")
+        try:
+            return Feeder(adapter, target).run(mode)
+        finally:
+            target.close()
+            adapter.close()
+
+    assert not sr_feed(tmp_path / "przyrostowa.sqlite", FULL).rejected
+    connection = sqlite3.connect(source)
+    try:
+        child, parent, town = connection.execute(
+            "SELECT dz.id_osoby_dziecka, d.id_osoby, a.miejscowosc FROM decyzja_dziecko dz "
+            "JOIN decyzja d ON d.id_decyzji = dz.id_decyzji JOIN adres a ON a.id_osoby = dz.id_osoby_dziecka LIMIT 1"
+        ).fetchone()
+        with connection:
+            connection.execute("DELETE FROM adres WHERE id_osoby = ?", (child,))
+    finally:
+        connection.close()
+    before = replica_content(tmp_path / "przyrostowa.sqlite")
+    summary = sr_feed(tmp_path / "przyrostowa.sqlite", INCREMENTAL)
+    assert not summary.rejected
+    assert sr_feed(tmp_path / "pelna.sqlite", FULL).applied > 0
+    incremental = replica_content(tmp_path / "przyrostowa.sqlite")
+    assert incremental == replica_content(tmp_path / "pelna.sqlite")
+    parent_key = next(k for k, _n, _b in before if k.split("-")[-1] == str(parent))
+    shown = [(name, body) for k, name, body in before if k == parent_key]
+    assert any(town.encode() in body for _name, body in shown)
+    assert [(name, body) for k, name, body in incremental if k == parent_key] != shown
