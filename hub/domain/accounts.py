@@ -709,6 +709,11 @@ class Accounts:
             )
         return user
 
+    def has_account(self, login: str) -> bool:
+        """Whether an account with this login exists (active or not); says nothing else about it."""
+        with self.engine.connect() as connection:
+            return connection.scalar(select(User.login).where(User.login == login)) is not None
+
     def list_users(self, actor: Caller, office: str | None = None) -> list[UserView]:
         """Users the actor may see: all for a platform administrator, own office for an office administrator."""
         if not actor.has_role(PLATFORM_ADMIN):

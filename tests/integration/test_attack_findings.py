@@ -109,3 +109,23 @@ def test_a_password_prompt_without_a_terminal_is_a_clear_error(hub: RunningHub) 
     )
     assert result.returncode == 2 and "PLATFORMA_HASLO" in result.stderr, result.stderr
     assert "Nieoczekiwany" not in result.stderr
+
+
+def test_a_user_report_about_a_login_nobody_has_warns_of_a_typo(hub: RunningHub) -> None:
+    """An empty report about a mistyped login (`pracownk`) read as "this user disclosed nothing", exit 0, with no
+    word of doubt. It is still written (the login may be of an account removed since), with a warning; a real
+    user with no records in the period gets none."""
+    command = [sys.executable, "-m", "hub.cli", "audit", "report", "--config", str(hub.directory / "platforma.toml")]
+    environment = {**os.environ, "PLATFORMA_HASLO": hub.user("audytor")["password"]}
+
+    def report(login: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, "--actor", "audytor", "--user", login, "--since", "2001-01-01", "--until", "2001-01-02"],
+            capture_output=True, text=True, timeout=120, env=environment, check=False,
+        )  # fmt: skip
+
+    typo = report("ops.pracownk")
+    assert typo.returncode == 0 and "<?xml" in typo.stdout, typo.stderr
+    assert "nie ma konta ops.pracownk" in typo.stderr and "pisownię" in typo.stderr
+    real = report("ops.pracownik")
+    assert real.returncode == 0 and "Uwaga" not in real.stderr, real.stderr
