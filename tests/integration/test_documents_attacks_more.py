@@ -11,6 +11,7 @@ write nothing.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from zeep.exceptions import Fault
 
 from tests.integration.conftest import MODEL, start_demo_hub
 from tests.integration.test_documents_attacks import (
+    DOCS,
     Powiat,
     _xmlsec1,
     accepted,
@@ -31,6 +33,8 @@ from tests.integration.test_documents_attacks import (
     delivered,
     hub_rows,
     polish,
+    post,
+    security_header,
     state,
     stored_roles,
     submit,
@@ -268,6 +272,42 @@ def test_schemas_with_pathological_content_models_answer_and_read_nothing(powiat
     connection.close()
     server.close()
     pytest.fail("the hub connected to the loopback listener while compiling a schema")
+
+
+# == Base64 with characters outside its alphabet ===================================================================
+@pytest.mark.parametrize("junk", ["!!!!", "QUJD*REVG", "QUJDRA=", "QU JD\u00a0RA=="])
+def test_base64_with_characters_outside_its_alphabet_is_refused_and_nothing_is_stored(
+    powiat: Powiat, junk: str
+) -> None:
+    """Finding (sweep pass): libxml2's base64Binary check let `!!!!` and a `*` every four characters through and
+    the decoder dropped them: the upload was "an empty document", and a template file with junk between its
+    characters was imported as a new version. Now NIEZGODNOSC_ZE_SCHEMATEM in Polish, and nothing is stored.
+    Line-wrapped Base64 (XML whitespace) is still Base64."""
+    case_id, _certificate = accepted(powiat)
+    upload = (
+        f'<d:PrzeslijPodpisany xmlns:d="{DOCS}"><d:IdentyfikatorSprawy>{case_id}</d:IdentyfikatorSprawy>'
+        f"<d:Tresc>{junk}</d:Tresc></d:PrzeslijPodpisany>"
+    )
+    status, faultcode, code, message = post(powiat, security_header(powiat, SIGNER), upload)
+    assert (status, faultcode.endswith("Client"), code) == (500, True, "NIEZGODNOSC_ZE_SCHEMATEM"), message
+    assert message is not None and ("Base64" in message or "Tresc" in message)
+    polish(message)
+    assert state(powiat, case_id) == "DO_PODPISU"
+    versions = len(powiat.service(EDITOR).ListaSzablonow())
+    template = base64.b64encode(json.dumps(exported(powiat)).encode()).decode()
+    starred = "*".join(template[i : i + 4] for i in range(0, len(template), 4))
+    imported = f'<d:ImportujSzablon xmlns:d="{DOCS}"><d:PlikSzablonu>{starred}</d:PlikSzablonu></d:ImportujSzablon>'
+    status, _faultcode, code, message = post(powiat, security_header(powiat, EDITOR), imported)
+    assert (status, code) == (500, "NIEZGODNOSC_ZE_SCHEMATEM"), message
+    assert len(powiat.service(EDITOR).ListaSzablonow()) == versions
+
+
+def test_line_wrapped_base64_is_still_base64(powiat: Powiat) -> None:
+    template = base64.b64encode(json.dumps(exported(powiat)).encode()).decode()
+    wrapped = "\r\n".join(template[i : i + 76] for i in range(0, len(template), 76))
+    imported = f'<d:ImportujSzablon xmlns:d="{DOCS}"><d:PlikSzablonu>{wrapped}</d:PlikSzablonu></d:ImportujSzablon>'
+    status, _faultcode, code, message = post(powiat, security_header(powiat, EDITOR), imported)
+    assert (status, code) == (200, None), message
 
 
 # == a restart: the seal loaded again (this test restarts the hub: it stays last) ====================================
