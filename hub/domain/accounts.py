@@ -693,7 +693,15 @@ class Accounts:
         raise self.refused(actor, what)
 
     def _user_for_admin(self, session: Session, actor: Caller, login: str, what: str) -> User:
-        user = session.get(User, login, with_for_update=True)
+        """The account an administrator changes, its credential version already moved on in this transaction.
+
+        The version moves on first, by one UPDATE in SQL: that write takes the database's lock on the row
+        (SQLite: on the database; it ignores FOR UPDATE), so the account is read after it, as the last commit left
+        it. Reading first and writing `version + 1` computed in Python lost one of two changes made at once (a
+        group change and an unlock): the lost increment left each process's cached login valid with the old group
+        or the old password until the cache expired. Rolled back with the transaction if the change is refused."""
+        session.execute(update(User).where(User.login == login).values({User.version: User.version + 1}))
+        user = session.get(User, login, populate_existing=True, with_for_update=True)
         if user is None:
             # Outside one's office, an unknown login and a foreign one look the same.
             if not actor.has_role(PLATFORM_ADMIN):
@@ -806,7 +814,6 @@ class Accounts:
         with Session(self.engine) as session, session.begin():
             user = self._user_for_admin(session, actor, login, "blokada użytkownika")
             user.locked, user.locked_until = True, None
-            user.version += 1
             self._event(EventKind.LOCK, user.login, user.office, actor=actor.login, source=actor.source)
         self.forget(login)
 
@@ -815,7 +822,6 @@ class Accounts:
         with Session(self.engine) as session, session.begin():
             user = self._user_for_admin(session, actor, login, "odblokowanie użytkownika")
             user.locked, user.locked_until, user.failed_attempts = False, None, 0
-            user.version += 1
             self._event(EventKind.UNLOCK, user.login, user.office, actor=actor.login, source=actor.source)
         self.forget(login)
 
@@ -826,7 +832,6 @@ class Accounts:
             user = self._user_for_admin(session, actor, login, "reset hasła użytkownika")
             user.password_hash = hash_password(temporary)
             user.must_change_password = True
-            user.version += 1
             self._event(
                 EventKind.PASSWORD_CHANGE,
                 user.login,
@@ -845,7 +850,6 @@ class Accounts:
             if session.get(GroupRow, (user.office, group)) is None:
                 raise InvalidRequest(f"Urząd {user.office} nie ma grupy {group}.")
             previous, user.group = user.group, group
-            user.version += 1
             self._event(
                 EventKind.USER_CHANGE,
                 user.login,
