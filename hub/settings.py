@@ -454,6 +454,10 @@ class Config(_Frozen):
     def legal_basis(self, code: str) -> LegalBasis | None:
         return self._legal_bases.get(code)
 
+    def bases_opening(self, data_set: str) -> tuple[str, ...]:
+        """The legal bases that open a data set (guideline 4: a query under another basis gets nothing of it)."""
+        return tuple(b.code for b in self.legal_bases if data_set in b.data_sets)
+
     def gmina(self, teryt: str | None) -> Gmina | None:
         """The gmina with this TERC code, if configured."""
         return next((g for g in self.gminas if g.teryt == teryt), None) if teryt else None

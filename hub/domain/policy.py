@@ -87,7 +87,7 @@ class Policy:
 
     def legal_bases_for(self, rule: Rule) -> tuple[str, ...]:
         """The legal bases usable under a rule: those listed, else every basis that opens its data set."""
-        opening = tuple(b.code for b in self._config.legal_bases if rule.data_set in b.data_sets)
+        opening = self._config.bases_opening(rule.data_set)
         if not rule.legal_bases:
             return opening
         return tuple(code for code in rule.legal_bases if code in opening)

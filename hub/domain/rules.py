@@ -137,6 +137,19 @@ class RuleStore:
         bad_bases = [b for b in legal_bases if self.config.legal_basis(b) is None]
         if bad_bases:
             raise InvalidRequest(f"Nieznane podstawy prawne: {', '.join(bad_bases)}.")
+        targets = (
+            [d.code for d in self.config.data_sets if d.kind == data_set[1:]]
+            if data_set.startswith(KIND_MARK)
+            else [data_set]
+        )
+        opening = tuple(dict.fromkeys(b for target in targets for b in self.config.bases_opening(target)))
+        closed = [b for b in legal_bases if b not in opening]
+        if closed:
+            # Saved, such a rule replaced a wider one and gave nothing: every query of the data set was refused.
+            raise InvalidRequest(
+                f"Podstawa prawna {', '.join(closed)} nie otwiera zbioru {data_set} (rejestr podstaw prawnych: "
+                f"otwierają go {', '.join(opening) or 'żadne'}); reguła z nią nie dałaby dostępu do zbioru."
+            )
         with Session(self.engine) as session, session.begin():
             self._bump(session)  # first: changes of the rules one at a time, each reading the one before it
             self._check_group(session, office, group)

@@ -476,3 +476,53 @@ def test_a_rule_added_to_the_file_after_the_first_start_is_reported_not_silently
     with caplog.at_level("WARNING"):
         HubCore.open(config_module.load(admin_config)).close()
     assert any("różnią się od reguł w bazie huba (1, np. OPS / ADM / PUP)" in r.getMessage() for r in caplog.records)
+
+
+def test_policy_set_refuses_a_legal_basis_that_does_not_open_the_data_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding (access-changes pass): `policy set … SR --legal-bases USR-2003`, a basis that opens only PUP, said
+    "Reguła zapisana" and replaced the kind-wide rule with one that gave nothing: every SR query was refused.
+    Now refused in Polish, naming the bases that do open it; the rule before it stays."""
+    path = tmp_path / "platforma.toml"
+    path.write_text(
+        f"""
+offices = [
+    {{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }},
+    {{ code = "SR", name = "Dział Świadczeń Rodzinnych", kind = "SR" }},
+]
+data_sets = [
+    {{ code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" }},
+    {{ code = "SR", controller = "SR", replica = "sqlite:///sr.sqlite" }},
+]
+groups = [{{ code = "ADM", office = "PUP", name = "Administratorzy" }}, {{ code = "G", office = "PUP", name = "G" }}]
+rules = [{{ office = "PUP", group = "G", data_set = "SR", categories = ["DANE_OSOBOWE"] }}]
+legal_bases = [
+    {{ code = "USR-2003", citation = "Dz.U. 2003", data_sets = ["PUP"] }},
+    {{ code = "SR-2003", citation = "Dz.U. 2003 (SR)", data_sets = ["SR"] }},
+]
+
+[hub]
+name = "Próba"
+database = "sqlite:///hub.sqlite"
+audit_database = "sqlite:///audyt.sqlite"
+
+[[users]]
+login = "root"
+office = "PUP"
+group = "ADM"
+password_hash = "{hash_password(STRONG)}"
+roles = ["ADMINISTRATOR_PLATFORMY"]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PLATFORMA_HASLO", STRONG)
+    words = ["policy", "set", "--config", str(path), "--as", "root", "PUP", "G", "SR", "--categories", "DANE_OSOBOWE"]
+    assert main([*words, "--legal-bases", "USR-2003"]) == 2
+    out = capsys.readouterr()
+    assert "USR-2003 nie otwiera zbioru SR" in out.err + out.out and "SR-2003" in out.err + out.out
+    assert "Traceback" not in out.err
+    assert main(["policy", "list", "--config", str(path), "--as", "root"]) == 0
+    listed = capsys.readouterr().out
+    assert "USR-2003" not in listed
+    assert main([*words, "--legal-bases", "SR-2003"]) == 0
