@@ -175,6 +175,13 @@ def _users_set_group(core: HubCore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_set_roles(core: HubCore, args: argparse.Namespace) -> int:
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    core.accounts.set_roles(_actor(core, args), args.login, roles)
+    console.print(f"{args.login} ma teraz role: {', '.join(roles)}.", highlight=False)
+    return 0
+
+
 def _users_passwd(core: HubCore, args: argparse.Namespace) -> int:
     old = _secret(f"Dotychczasowe hasło {args.login}: ", "PLATFORMA_HASLO")
     new = _secret("Nowe hasło: ", "PLATFORMA_NOWE_HASLO")
@@ -347,6 +354,18 @@ def register(commands: Any) -> None:
     set_group.add_argument("login", metavar="LOGIN", help="login użytkownika")
     set_group.add_argument("group", type=code_argument, metavar="GRUPA", help="kod nowej grupy w jego urzędzie")
     set_group.set_defaults(func=_with_core(_users_set_group))
+    set_roles = users_commands.add_parser(
+        "set-roles", help="zastąp role użytkownika (np. odbierz PODPISUJACY, zostawiając konto)"
+    )
+    _common(set_roles)
+    set_roles.add_argument("login", metavar="LOGIN", help="login użytkownika")
+    set_roles.add_argument(
+        "--roles",
+        required=True,
+        metavar="ROLE",
+        help="nowe role po przecinku, np. UZYTKOWNIK albo UZYTKOWNIK,PODPISUJACY",
+    )
+    set_roles.set_defaults(func=_with_core(_users_set_roles))
     passwd = users_commands.add_parser("passwd", help="zmień własne hasło (PLATFORMA_HASLO, PLATFORMA_NOWE_HASLO)")
     passwd.add_argument("--config", required=True, metavar="PLIK", help="plik konfiguracji TOML")
     passwd.add_argument("login", metavar="LOGIN", help="własny login")

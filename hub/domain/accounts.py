@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 import threading
@@ -178,6 +179,10 @@ _ABOVE_THE_OFFICE = frozenset({PLATFORM_ADMIN, AUDITOR, TEMPLATE_EDITOR})
 #: Accounts an office administrator does not lock, unlock, reset or regroup (their own excepted): those holding a
 #: role above the office, and the other administrators of the office.
 _BEYOND_AN_OFFICE_ADMIN = _ABOVE_THE_OFFICE | {OFFICE_ADMIN}
+#: Who created an account or a group read from the configuration file, in their security events.
+_FROM_CONFIGURATION = "konfiguracja"
+
+log = logging.getLogger(__name__)
 
 
 class Accounts:
@@ -233,12 +238,23 @@ class Accounts:
 
     # -- import ------------------------------------------------------------------------------------------------
     def import_users(self, entries: Iterable[UserEntry]) -> int:
-        """Create users of the configuration that the database does not have yet; return how many."""
+        """Create users of the configuration that the database does not have yet; return how many.
+
+        At the first start (no account yet) this is the installation. Later, each account created is a security
+        event (ZMIANA_UZYTKOWNIKA by `konfiguracja`) and a warning: one added to the file of a running powiat
+        appeared at the next command with no trace. An account the database has is managed there (`platforma
+        users ...`); where the file says otherwise (office, group, roles), a warning says so, as for the rules."""
         count = 0
+        differing: list[str] = []
         with Session(self.engine) as session, session.begin():
+            installing = session.scalar(select(User.login).limit(1)) is None
             for entry in entries:
-                if session.get(User, entry.login) is not None:
-                    continue  # managed in the database from now on (platforma users ...)
+                stored = session.get(User, entry.login)
+                if stored is not None:  # managed in the database from now on (platforma users ...)
+                    written = (entry.office, entry.group, ",".join(entry.roles))
+                    if (stored.office, stored.group, stored.roles) != written:
+                        differing.append(entry.login)
+                    continue
                 session.add(
                     User(
                         login=entry.login,
@@ -256,17 +272,50 @@ class Accounts:
                     )
                 )
                 count += 1
+                if installing:
+                    continue
+                session.flush()
+                self._event(
+                    EventKind.USER_CHANGE,
+                    entry.login,
+                    entry.office,
+                    actor=_FROM_CONFIGURATION,
+                    details=f"dodano z pliku konfiguracji; grupa {entry.group}; role {','.join(entry.roles)}",
+                )
+                log.warning(
+                    "konto %s dodano z pliku konfiguracji do bazy huba, w której są już konta (zdarzenie "
+                    "ZMIANA_UZYTKOWNIKA); konta zakłada się poleceniem platforma users add",
+                    entry.login,
+                )
+        if differing:
+            log.warning(
+                "konta w pliku konfiguracji różnią się od kont w bazie huba (%d, np. %s: urząd, grupa albo role); "
+                "obowiązują dane z bazy: zmieniaj je poleceniami platforma users",
+                len(differing),
+                differing[0],
+            )
         self.forget()
         return count
 
     def import_groups(self, entries: Iterable[GroupEntry]) -> int:
-        """Create groups of the configuration that the database does not have yet."""
+        """Create groups of the configuration that the database does not have yet (after the first start, each a
+        security event ZMIANA_GRUPY by `konfiguracja`, as accounts are: `import_users`)."""
         count = 0
         with Session(self.engine) as session, session.begin():
+            installing = session.scalar(select(GroupRow.code).limit(1)) is None
             for entry in entries:
                 if session.get(GroupRow, (entry.office, entry.code)) is None:
                     session.add(GroupRow(office=entry.office, code=entry.code, name=entry.name))
                     count += 1
+                    if installing:
+                        continue
+                    session.flush()
+                    self._event(
+                        EventKind.GROUP_CHANGE,
+                        _FROM_CONFIGURATION,
+                        entry.office,
+                        details=f"dodano z pliku konfiguracji grupę {entry.code} ({entry.name})",
+                    )
         return count
 
     # -- authentication ------------------------------------------------------------------------------------------
@@ -857,6 +906,35 @@ class Accounts:
                 actor=actor.login,
                 source=actor.source,
                 details=f"grupa {previous} → {group}",
+            )
+        self.forget(login)
+
+    def set_roles(self, actor: Caller, login: str, roles: Iterable[str]) -> None:
+        """Replace a user's roles (a signer who changes jobs loses PODPISUJACY and keeps the account). A role above
+        the office is given or taken by the platform administrator only; the change is a security event and ends
+        the user's sessions in every process (the credential version moves on)."""
+        roles = tuple(dict.fromkeys(roles))
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise InvalidRequest(f"Nieznana rola: {', '.join(unknown)}.")
+        if not roles:
+            raise InvalidRequest("Podaj co najmniej jedną rolę (aby odebrać wszystkie, zablokuj konto).")
+        with Session(self.engine) as session, session.begin():
+            user = self._user_for_admin(session, actor, login, "zmiana ról użytkownika")
+            before = tuple(r for r in user.roles.split(",") if r)
+            changed_above = sorted((set(roles) ^ set(before)) & _ABOVE_THE_OFFICE)
+            if changed_above and not actor.has_role(PLATFORM_ADMIN):
+                raise self.refused(actor, f"zmiana roli {', '.join(changed_above)} użytkownika {login}")
+            if user.login == actor.login and PLATFORM_ADMIN in before and PLATFORM_ADMIN not in roles:
+                raise InvalidRequest("Administrator platformy nie odbiera roli ADMINISTRATOR_PLATFORMY samemu sobie.")
+            user.roles = ",".join(roles)
+            self._event(
+                EventKind.USER_CHANGE,
+                user.login,
+                user.office,
+                actor=actor.login,
+                source=actor.source,
+                details=f"role {','.join(before)} → {','.join(roles)}",
             )
         self.forget(login)
 

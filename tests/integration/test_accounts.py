@@ -526,3 +526,60 @@ roles = ["ADMINISTRATOR_PLATFORMY"]
     listed = capsys.readouterr().out
     assert "USR-2003" not in listed
     assert main([*words, "--legal-bases", "SR-2003"]) == 0
+
+
+def test_users_set_roles_takes_a_role_away_at_once_and_only_the_platform_admin_touches_roles_above_the_office(
+    admin_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding (access-changes pass): no command removed a role, so a signer who changed jobs could only be
+    locked out. `users set-roles` replaces the roles: recorded, and the user's cached login is gone at once."""
+    assert platforma(admin_config, "groups", "add", "OPS", "G", "Grupa") == 0
+    assert platforma(admin_config, "users", "add", "ops.jan", "--office", "OPS", "--group", "G",
+                     "--role", "UZYTKOWNIK", "--role", "PODPISUJACY") == 0  # fmt: skip
+    accounts = Accounts(hub_engine(f"sqlite:///{admin_config.parent / 'hub.sqlite'}"))
+    accounts.change_password("ops.jan", NEWER, STRONG)
+    assert accounts.authenticate("ops.jan", STRONG).has_role("PODPISUJACY")  # cached in this process now
+    assert platforma(admin_config, "users", "set-roles", "ops.jan", "--roles", "UZYTKOWNIK") == 0
+    assert not accounts.authenticate("ops.jan", STRONG).has_role("PODPISUJACY")
+    assert platforma(admin_config, "users", "set-roles", "ops.jan", "--roles", "UZYTKOWNIK,NIEMA") == 2
+    assert "Nieznana rola: NIEMA" in capsys.readouterr().err
+    # An office administrator manages the office's ordinary roles, not those above the office.
+    assert platforma(admin_config, "users", "add", "ops.adm", "--office", "OPS", "--group", "G",
+                     "--role", "ADMINISTRATOR_URZEDU") == 0  # fmt: skip
+    accounts.change_password("ops.adm", NEWER, STRONG)
+    office_admin = ["--config", str(admin_config), "--as", "ops.adm"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLATFORMA_HASLO", STRONG)
+        assert main(["users", "set-roles", *office_admin, "ops.jan", "--roles", "UZYTKOWNIK,AUDYTOR"]) == 2
+        assert main(["users", "set-roles", *office_admin, "ops.jan", "--roles", "UZYTKOWNIK,PODPISUJACY"]) == 0
+    capsys.readouterr()
+    assert main(["events", "--config", str(admin_config), "--as", "root", "--kind", "ZMIANA_UZYTKOWNIKA",
+                 "--json"]) == 0  # fmt: skip
+    details = [(e["uzytkownik"], e["szczegoly"]) for e in json.loads(capsys.readouterr().out)]
+    assert ("ops.jan", "role UZYTKOWNIK,PODPISUJACY → UZYTKOWNIK") in details
+    assert [d for d in details if "z pliku konfiguracji" in d[1]] == []  # the first start: the installation
+
+
+def test_an_account_added_to_the_file_later_is_recorded_and_a_differing_one_is_reported(
+    admin_config: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding (access-changes pass): a `[[users]]` entry appended to the file of a running powiat became an
+    account at the next command, with no event; roles taken away in the file were silently ignored."""
+    assert platforma(admin_config, "users", "list") == 0
+    text = admin_config.read_text(encoding="utf-8")
+    admin_config.write_text(
+        text.replace('roles = ["ADMINISTRATOR_PLATFORMY"]', 'roles = ["ADMINISTRATOR_PLATFORMY", "AUDYTOR"]')
+        + '\n[[users]]\nlogin = "nowy.admin"\noffice = "OPS"\ngroup = "ADM"\n'
+        + f'password_hash = "{hash_password(STRONG)}"\nroles = ["ADMINISTRATOR_PLATFORMY"]\n',
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        assert platforma(admin_config, "users", "list") == 0
+    assert "konta w pliku konfiguracji różnią się od kont w bazie huba" in caplog.text and "root" in caplog.text
+    capsys.readouterr()
+    assert main(["events", "--config", str(admin_config), "--as", "root", "--kind", "ZMIANA_UZYTKOWNIKA",
+                 "--json"]) == 0  # fmt: skip
+    events = json.loads(capsys.readouterr().out)
+    assert [(e["uzytkownik"], e["wykonawca"]) for e in events if e["uzytkownik"] == "nowy.admin"] == [
+        ("nowy.admin", "konfiguracja")
+    ]
