@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from audit.errors import AnchorFileError, AuditError, AuditKeyError, ChainBrokenError
 from audit.sql import SqlDisclosureRegister, SqlEventLog
-from audit.store import AuditStore, CheckpointPolicy
+from audit.store import AuditStore, CheckpointPolicy, OpenMode
 from contract.errors import ConfigurationError
 from hub.domain.accounts import Accounts, SecuritySettings
 from hub.domain.documents import Documents, open_documents
@@ -35,8 +35,12 @@ class HubCore:
     documents: Documents
 
     @classmethod
-    def open(cls, config: Config, *, import_users: bool = True) -> HubCore:
-        """Open the hub's databases and replicas; seed users, groups and rules from the configuration."""
+    def open(cls, config: Config, *, import_users: bool = True, audit_mode: OpenMode = OpenMode.CREATE) -> HubCore:
+        """Open the hub's databases and replicas; seed users, groups and rules from the configuration.
+
+        `audit_mode`: the hub (and the commands that record changes) may create the register; a command that only
+        reads it or reports from it opens an existing one (`OpenMode.EXISTING`): on a mistyped `audit_database`,
+        `audit report` made an empty register and issued a "no disclosures" art. 15 report from it."""
         settings = config.hub
         # The seals' keys first (issue 15, item 4b): a wrong PIN or a missing token stops the start in one line
         # before any database is touched.
@@ -49,6 +53,7 @@ class HubCore:
                 policy=CheckpointPolicy(settings.audit_checkpoint_every, float(settings.audit_checkpoint_minutes)),
                 synchronous=settings.audit_synchronous,
                 anchor_file=settings.audit_anchors,
+                mode=audit_mode,
             )
         except AuditError as error:  # the key missing, empty, not PEM, readable by everyone; the database unopenable
             seals.close()

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from audit import EventKind
+from audit.store import OpenMode
 from contract.errors import InvalidRequest
 from contract.identifiers import LOGIN_RULE, is_valid_login
 from contract.logs import redact
@@ -32,7 +33,9 @@ console = Console()
 
 
 def _open(args: argparse.Namespace) -> HubCore:
-    return HubCore.open(config_module.load(args.config))
+    # Reading the events of a register that does not exist (a mistyped audit_database) is an error, not a new one.
+    mode = OpenMode.EXISTING if getattr(args, "func_name", "") == "events" else OpenMode.CREATE
+    return HubCore.open(config_module.load(args.config), audit_mode=mode)
 
 
 def _secret(prompt: str, variable: str) -> str:
@@ -415,4 +418,4 @@ def register(commands: Any) -> None:
     events.add_argument("--since", type=_date, help="od (RRRR-MM-DD[THH:MM], UTC)")
     events.add_argument("--until", type=_date, help="do (wyłącznie)")
     events.add_argument("--json", action="store_true", help="lista zdarzeń w formacie JSON (dla skryptów)")
-    events.set_defaults(func=_with_core(_events))
+    events.set_defaults(func=_with_core(_events), func_name="events")

@@ -13,6 +13,7 @@ from typing import Any
 from audit import cli as audit_cli
 from audit.errors import AuditError
 from audit.output import STDOUT, output_stream
+from audit.store import OpenMode
 from contract.errors import ConfigurationError, PlatformError
 from hub import settings
 from hub.core import HubCore
@@ -67,7 +68,7 @@ def _report(args: argparse.Namespace) -> int:
     )
     if not args.config:
         raise AuditError("Raport sporządza zalogowany audytor: podaj --config PLIK (konfiguracja hubu) i --actor.")
-    core = HubCore.open(settings.load(args.config))
+    core = HubCore.open(settings.load(args.config), audit_mode=OpenMode.EXISTING)  # never a new, empty register
     try:
         password = os.environ.get("PLATFORMA_HASLO")
         if password is None:

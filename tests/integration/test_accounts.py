@@ -583,3 +583,27 @@ def test_an_account_added_to_the_file_later_is_recorded_and_a_differing_one_is_r
     assert [(e["uzytkownik"], e["wykonawca"]) for e in events if e["uzytkownik"] == "nowy.admin"] == [
         ("nowy.admin", "konfiguracja")
     ]
+
+
+def test_a_report_or_the_events_of_a_register_that_does_not_exist_are_refused_and_create_nothing(
+    admin_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding (reports pass; issue 12, item 5): with `audit_database` mistyped, `audit report --pesel …` made an
+    empty register and issued a "no disclosures" art. 15 report from it, exit 0. The report and `events` now open
+    an existing register only."""
+    admin_config.write_text(
+        admin_config.read_text(encoding="utf-8").replace(
+            'roles = ["ADMINISTRATOR_PLATFORMY"]', 'roles = ["ADMINISTRATOR_PLATFORMY", "AUDYTOR"]'
+        ),
+        encoding="utf-8",
+    )
+    register = admin_config.parent / "audyt.sqlite"
+    report = ["audit", "report", "--config", str(admin_config), "--actor", "root", "--pesel", "90051712344"]
+    assert main(report) == 2
+    assert "audit_database" in capsys.readouterr().err
+    assert main(["events", "--config", str(admin_config), "--as", "root"]) == 2
+    assert "audit_database" in capsys.readouterr().err
+    assert not register.exists()
+    assert platforma(admin_config, "users", "list") == 0  # a command that records changes makes the register
+    assert register.exists()
+    assert main(report) == 0
