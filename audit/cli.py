@@ -104,6 +104,9 @@ def settings_from(args: argparse.Namespace) -> AuditSettings:
             "every_minutes": from_file.every_minutes,
             "retention_days": from_file.retention_days,
             "issuer": from_file.issuer,
+            # `[hub] audit_anchors`: left out, verify, checkpoint, accept and purge used the file beside the key
+            # while the hub used the configured one, and a register anchored by the CLI stopped the hub.
+            "anchors": from_file.anchors,
         }
     if url is None:
         raise AuditError("Wskaż bazę audytu: --audit-db URL albo --config PLIK.")

@@ -130,3 +130,39 @@ def test_a_key_or_trust_file_of_the_wrong_kind_is_a_line_of_the_configuration_no
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith(f"Błąd: platforma.toml:hub.{field}: ") and says in result.stderr, result.stderr
     assert "Nieoczekiwany" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_audit_commands_anchor_where_the_configuration_says(tmp_path: Path) -> None:
+    """Finding (reports pass): `[hub] audit_anchors` was read by the hub and ignored by `platforma audit … --config`:
+    `audit checkpoint` anchored beside the key, `audit verify` checked that file, and the hub, finding its configured
+    file without the checkpoint's anchor, refused to start; the advised `audit accept` anchored beside the key again."""
+    key = tmp_path / "klucze" / "klucz-audytu.pem"
+    generate_key(key)
+    (tmp_path / "bezpieczne").mkdir()
+    config = tmp_path / "platforma.toml"
+    config.write_text(
+        '[hub]\nname = "Powiat testowy"\ndatabase = "sqlite:///hub.sqlite"\n'
+        'audit_database = "sqlite:///audyt.sqlite"\naudit_key = "klucze/klucz-audytu.pem"\n'
+        'audit_anchors = "bezpieczne/kotwice"\nport = 0\n',
+        encoding="utf-8",
+    )
+    HubCore.open(settings.load(config)).close()  # the hub makes the register (and its anchor file)
+
+    def audit(*words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hub.cli", "audit", *words, "--config", str(config)],
+            capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+        )  # fmt: skip
+
+    store = AuditStore(f"sqlite:///{tmp_path / 'audyt.sqlite'}")
+    from tests.audit.conftest import security_event
+
+    store.append(events=[security_event(0)])
+    store.dispose()
+    signed = audit("checkpoint")
+    assert signed.returncode == 0, signed.stderr
+    assert not (key.parent / "klucz-audytu.kotwice").exists()
+    assert len([line for line in (tmp_path / "bezpieczne" / "kotwice").read_text().splitlines() if ":" in line]) >= 1
+    checked = audit("verify")
+    assert checked.returncode == 0 and "bezpieczne/kotwice" in checked.stdout, checked.stdout + checked.stderr
+    HubCore.open(settings.load(config)).close()  # and the hub starts over it
