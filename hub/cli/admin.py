@@ -31,6 +31,9 @@ from hub.domain.policy import Caller
 
 console = Console()
 
+#: How a user changes their own password on the command line (what a pending forced change asks for).
+CLI_PASSWORD_CHANGE = "poleceniem platforma users passwd"  # noqa: S105 - a hint, not a password
+
 
 def _open(args: argparse.Namespace) -> HubCore:
     # Reading the events of a register that does not exist (a mistyped audit_database) is an error, not a new one.
@@ -62,7 +65,10 @@ def ask_secret(prompt: str) -> str:
 def _actor(core: HubCore, args: argparse.Namespace) -> Caller:
     password = _secret(f"Hasło użytkownika {args.actor}: ", "PLATFORMA_HASLO")
     source = f"cli:{getpass.getuser()}"
-    return core.accounts.authenticate(args.actor, password, channel="CLI", source=source)
+    caller = core.accounts.authenticate(args.actor, password, channel="CLI", source=source)
+    # A one-time password after an administrator's reset does nothing but change itself, here as over SOAP.
+    core.accounts.check_usable(caller, "CLI", change_with=CLI_PASSWORD_CHANGE)
+    return caller
 
 
 def _configured_office(core: HubCore, office: str) -> None:

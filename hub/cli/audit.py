@@ -16,6 +16,7 @@ from audit.output import STDOUT, output_stream
 from audit.store import OpenMode
 from contract.errors import ConfigurationError, PlatformError
 from hub import settings
+from hub.cli.admin import CLI_PASSWORD_CHANGE
 from hub.core import HubCore
 from hub.domain.reports import ReportOrder
 
@@ -74,6 +75,7 @@ def _report(args: argparse.Namespace) -> int:
         if password is None:
             password = getpass.getpass(f"Hasło użytkownika {args.actor}: ")
         caller = core.accounts.authenticate(args.actor, password, channel="CLI", source=f"cli:{getpass.getuser()}")
+        core.accounts.check_usable(caller, "CLI", change_with=CLI_PASSWORD_CHANGE)
         core.reports.request(order)  # a bad order fails before the output file is touched
         with output_stream(args.output) as handle:
             count = core.reports.write(caller, order, handle, channel="CLI")

@@ -965,9 +965,10 @@ class Accounts:
         with Session(self.engine) as session:
             return [(g.office, g.code, g.name) for g in session.scalars(query)]
 
-    def check_usable(self, caller: Caller, operation: str) -> None:
-        """Refuse everything but a password change while a forced change is pending."""
+    def check_usable(self, caller: Caller, operation: str, *, change_with: str = "operacja ZmianaHasla") -> None:
+        """Refuse everything but a password change while a forced change is pending (`change_with`: how the
+        caller changes it on their channel)."""
         if caller.must_change_password and operation != "ZmianaHasla":
             raise PasswordChangeRequired(
-                "Hasło zostało zresetowane przez administratora: zmień je (operacja ZmianaHasla) przed dalszą pracą."
+                f"Hasło zostało zresetowane przez administratora: zmień je ({change_with}) przed dalszą pracą."
             )

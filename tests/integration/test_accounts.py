@@ -607,3 +607,36 @@ def test_a_report_or_the_events_of_a_register_that_does_not_exist_are_refused_an
     assert platforma(admin_config, "users", "list") == 0  # a command that records changes makes the register
     assert register.exists()
     assert main(report) == 0
+
+
+def test_a_one_time_password_opens_no_command_but_the_password_change(
+    admin_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding (reports pass): after `users reset-password audytor`, the one-time password made an auditor's report
+    on the command line (over SOAP it is refused until changed; docs/security.md: it "may do nothing but change
+    it"). Every command acting as a user now refuses it, naming `platforma users passwd`."""
+    admin_config.write_text(
+        admin_config.read_text(encoding="utf-8").replace(
+            'roles = ["ADMINISTRATOR_PLATFORMY"]', 'roles = ["ADMINISTRATOR_PLATFORMY", "AUDYTOR"]'
+        ),
+        encoding="utf-8",
+    )
+    assert platforma(admin_config, "users", "list") == 0
+    accounts = Accounts(hub_engine(f"sqlite:///{admin_config.parent / 'hub.sqlite'}"))
+    root = accounts.authenticate("root", STRONG)
+    temporary = accounts.reset_password(root, "root")
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLATFORMA_HASLO", temporary)
+        for command in (
+            ["users", "list", "--config", str(admin_config), "--as", "root"],
+            ["events", "--config", str(admin_config), "--as", "root"],
+            ["audit", "report", "--config", str(admin_config), "--actor", "root", "--pesel", "90051712344"],
+        ):
+            assert main(command) == 2, command
+            out = capsys.readouterr()
+            assert "platforma users passwd" in out.err and "<?xml" not in out.out, command
+        patch.setenv("PLATFORMA_NOWE_HASLO", NEWER)
+        assert main(["users", "passwd", "--config", str(admin_config), "root"]) == 0
+        patch.setenv("PLATFORMA_HASLO", NEWER)
+        assert main(["users", "list", "--config", str(admin_config), "--as", "root"]) == 0
