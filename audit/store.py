@@ -1035,6 +1035,12 @@ class AuditStore:
         with Session(self.reader) as session:
             return session.scalars(query).first() is not None
 
+    def has_disclosures_to(self, user: str) -> bool:
+        """Whether any disclosure (or refusal) was recorded for a user's request (through the user's index)."""
+        query = select(DisclosureRow.nr).where(DisclosureRow.user == user).limit(1)
+        with Session(self.reader) as session:
+            return session.scalars(query).first() is not None
+
     def events(
         self,
         *,

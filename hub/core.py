@@ -81,7 +81,9 @@ class HubCore:
         rules.seed(config.rules)
         query = QueryEngine(config, register, Policy(config, rules))
         feeding = Feeding(config, accounts)
-        reports = Reports(register.store, accounts, issuer=settings.name, config=config)
+        reports = Reports(
+            register.store, accounts, issuer=settings.name, config=config, has_account=accounts.has_account
+        )
         documents = open_documents(config, engine, query, events, seals)
         return cls(config, accounts, register, query, events, rules, feeding, reports, documents)
 

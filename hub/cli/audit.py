@@ -79,12 +79,6 @@ def _report(args: argparse.Namespace) -> int:
         core.reports.request(order)  # a bad order fails before the output file is touched
         with output_stream(args.output) as handle:
             count = core.reports.write(caller, order, handle, channel="CLI")
-        if order.kind == "UZYTKOWNIK" and count == 0 and not core.accounts.has_account(args.user):
-            # An empty report about a mistyped login read as "this user disclosed nothing".
-            print(
-                f"Uwaga: nie ma konta {args.user} i rejestr nie ma jego wpisów w tym okresie; sprawdź pisownię loginu.",
-                file=sys.stderr,
-            )
     finally:
         core.close()
     if not to_stdout:

@@ -5,7 +5,7 @@ and every report is recorded."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
@@ -67,12 +67,20 @@ class Reports:
     """Builds disclosure reports for callers with the AUDYTOR role."""
 
     def __init__(
-        self, store: AuditStore, refusals: RefusalRecorder, issuer: str, config: Config | None = None
+        self,
+        store: AuditStore,
+        refusals: RefusalRecorder,
+        issuer: str,
+        config: Config | None = None,
+        *,
+        has_account: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.refusals = refusals
         self.issuer = issuer
         self.config = config
+        #: Whether a login is an account of the hub (`Accounts.has_account`); None: not checked (tests).
+        self.has_account = has_account
 
     def _data_sets(self, order: ReportOrder) -> tuple[str, ...]:
         """The data sets a unit or a gmina controls (kind ZBIORY), from the configuration."""
@@ -108,6 +116,16 @@ class Reports:
             return
         raise InvalidRequest(f"Nieznany urząd {office[:64]}: nie ma go w konfiguracji huba ani w rejestrze ujawnień.")
 
+    def _known_user(self, user: str) -> None:
+        """A user report names an account of the hub, or a login the register has records of (an account since
+        removed): `ops.pracownk`, or `ops.pracownik ` with a space, got an empty report, which reads as "this user
+        received nothing"."""
+        if self.has_account is None or self.has_account(user) or self.store.has_disclosures_to(user):
+            return
+        raise InvalidRequest(
+            f"Nieznany użytkownik {user[:120]!r}: nie ma takiego konta w hubie ani jego wpisów w rejestrze ujawnień."
+        )
+
     def request(self, order: ReportOrder) -> tuple[ReportRequest, ReportFormat]:
         """The checked report request: identifiers validated as on the query path, criteria complete."""
         try:
@@ -126,8 +144,10 @@ class Reports:
                 raise InvalidRequest("Okres raportu musi mieścić się między rokiem 1900 a 9998.")
         if since is not None and until is not None and since >= until:
             raise InvalidRequest("Początek okresu raportu musi być wcześniejszy niż jego koniec.")
-        if kind is ReportKind.OFFICE and order.office:
+        if order.office:  # the office of an office report, or a filter of another kind's
             self._known_office(order.office)
+        if kind is ReportKind.USER and order.user:
+            self._known_user(order.user)
         request = ReportRequest(
             kind,
             pesel=pesel,

@@ -111,10 +111,11 @@ def test_a_password_prompt_without_a_terminal_is_a_clear_error(hub: RunningHub) 
     assert "Nieoczekiwany" not in result.stderr
 
 
-def test_a_user_report_about_a_login_nobody_has_warns_of_a_typo(hub: RunningHub) -> None:
-    """An empty report about a mistyped login (`pracownk`) read as "this user disclosed nothing", exit 0, with no
-    word of doubt. It is still written (the login may be of an account removed since), with a warning; a real
-    user with no records in the period gets none."""
+def test_a_user_report_about_a_login_nobody_has_is_refused_as_an_unknown_office_is(hub: RunningHub) -> None:
+    """Findings (reports and sweep passes): an empty report about a mistyped login (`ops.pracownk`, or the login with
+    a trailing space) read as "this user received nothing", exit 0 and HTTP 200; an unknown office was refused.
+    Now refused the same way, on the command line and over SOAP; a real user with no records in the period gets an
+    empty report."""
     command = [sys.executable, "-m", "hub.cli", "audit", "report", "--config", str(hub.directory / "platforma.toml")]
     environment = {**os.environ, "PLATFORMA_HASLO": hub.user("audytor")["password"]}
 
@@ -125,7 +126,20 @@ def test_a_user_report_about_a_login_nobody_has_warns_of_a_typo(hub: RunningHub)
         )  # fmt: skip
 
     typo = report("ops.pracownk")
-    assert typo.returncode == 0 and "<?xml" in typo.stdout, typo.stderr
-    assert "nie ma konta ops.pracownk" in typo.stderr and "pisownię" in typo.stderr
+    assert typo.returncode == 2 and "Nieznany użytkownik 'ops.pracownk'" in typo.stderr, typo.stderr
+    assert "<?xml" not in typo.stdout
     real = report("ops.pracownik")
-    assert real.returncode == 0 and "Uwaga" not in real.stderr, real.stderr
+    assert real.returncode == 0 and "<?xml" in real.stdout, real.stderr
+    for login in ("ops.pracownik ", "nikt.taki"):
+        order = (
+            f'<RaportUjawnien xmlns="{AUDIT}"><Zamowienie><Rodzaj>UZYTKOWNIK</Rodzaj>'
+            f"<Uzytkownik>{escape(login)}</Uzytkownik><Format>xml</Format></Zamowienie></RaportUjawnien>"
+        )
+        assert client_fault(call(hub, "audyt", user(hub, "audytor"), order)) == "NIEPRAWIDLOWE_ZAPYTANIE"
+    pesel = hub.person("PUP")
+    for office in ("NIEMA", "U" * 100):  # a filter of a person's report too (100 characters: the XML was invalid)
+        order = (
+            f'<RaportUjawnien xmlns="{AUDIT}"><Zamowienie><Rodzaj>OSOBA</Rodzaj><Pesel>{pesel}</Pesel>'
+            f"<Urzad>{office}</Urzad><Format>xml</Format></Zamowienie></RaportUjawnien>"
+        )
+        assert client_fault(call(hub, "audyt", user(hub, "audytor"), order)) == "NIEPRAWIDLOWE_ZAPYTANIE"
