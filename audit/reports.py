@@ -436,30 +436,34 @@ def write_report(
     labels: Mapping[tuple[str, str], str] | None = None,
     now: dt.datetime | None = None,
 ) -> int:
-    """Write a report to a binary stream and record it (event `RAPORT`); return the number of entries."""
+    """Record a report (event `RAPORT`), then write it to a binary stream; return the number of entries.
+
+    The event is durable before the first byte is written (guideline 6, as for disclosures): written after, a
+    report streamed to a pipe was read in full while its recording failed (the register locked), and no `RAPORT`
+    event ever said it was made."""
     request.check()
     made = now or dt.datetime.now(dt.UTC)
     try:
         with store.reader.connect() as connection, connection.begin(), Session(connection) as session:
             count = session.scalar(select(func.count()).select_from(_query(request).subquery())) or 0
+            store.append(
+                events=[
+                    SecurityEvent(
+                        time=made,
+                        kind=EventKind.REPORT,
+                        user=requested_by.login,
+                        office=requested_by.office,
+                        actor=requested_by.login,
+                        source=requested_by.source,
+                        success=True,
+                        details=f"{_describe_criteria(request)}; format={ReportFormat(fmt).value}; wpisow={count}",
+                    )
+                ]
+            )
             context = _Context(request, requested_by, issuer, made, count, labels)
             _WRITERS[ReportFormat(fmt)](context, _entries(session, request), output)
     except SQLAlchemyError as error:
         raise AuditStorageError(f"Nie można odczytać rejestru ujawnień: {getattr(error, 'orig', error)}") from error
-    store.append(
-        events=[
-            SecurityEvent(
-                time=made,
-                kind=EventKind.REPORT,
-                user=requested_by.login,
-                office=requested_by.office,
-                actor=requested_by.login,
-                source=requested_by.source,
-                success=True,
-                details=f"{_describe_criteria(request)}; format={ReportFormat(fmt).value}; wpisow={count}",
-            )
-        ]
-    )
     return count
 
 

@@ -364,3 +364,22 @@ def test_a_long_word_in_a_pdf_report_wraps_within_the_page() -> None:
     laid_out = [b for b in boxes(page._page_box) if getattr(b, "width", None) is not None]  # type: ignore[attr-defined]
     right = max(b.position_x + b.width for b in laid_out)  # type: ignore[attr-defined]
     assert right <= page.width
+
+
+@pytest.mark.parametrize("fmt", [ReportFormat.CSV, ReportFormat.XML])
+def test_a_report_is_recorded_before_its_first_byte_leaves(store: AuditStore, fmt: ReportFormat) -> None:
+    """Finding (reports pass): the RAPORT event was appended after the report was written; streamed to a pipe, the
+    report was read in full while its recording failed (the register locked), and no event said it was made."""
+    from audit.reports import write_report
+
+    store.append([disclosure(1), disclosure(2)])
+    seen: list[int] = []
+
+    class Watched(io.BytesIO):
+        def write(self, data: object) -> int:
+            seen.append(len(list(store.events(kind=EventKind.REPORT))))
+            return super().write(data)  # type: ignore[arg-type]
+
+    period = ReportRequest(ReportKind.PERIOD, since=START - dt.timedelta(days=1))
+    assert write_report(store, period, fmt, Watched(), requested_by=AUDITOR) == 2
+    assert seen and set(seen) == {1}
