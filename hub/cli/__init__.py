@@ -317,7 +317,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `platforma` console command."""
     parser = build_parser(argv)
+    words = sys.argv[1:] if argv is None else argv
+    undecodable = next((word for word in words if any("\udc80" <= c <= "\udcff" for c in word)), None)
     try:
+        if undecodable is not None:
+            # Python keeps bytes that are not UTF-8 as lone surrogates; any later write of them failed with
+            # "Nieoczekiwany błąd (UnicodeEncodeError)" and the codec's English.
+            shown = os.fsencode(undecodable).decode("utf-8", "backslashreplace")
+            parser.error(f"argument {shown} zawiera bajty, które nie są tekstem UTF-8; wpisz go w kodowaniu UTF-8")
         args = parser.parse_args(argv)
     except UsageError as error:  # a script that asked for JSON reads why as JSON, as for every other error
         if "--json" in (sys.argv[1:] if argv is None else argv):

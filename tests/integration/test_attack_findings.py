@@ -143,3 +143,15 @@ def test_a_user_report_about_a_login_nobody_has_is_refused_as_an_unknown_office_
             f"<Urzad>{office}</Urzad><Format>xml</Format></Zamowienie></RaportUjawnien>"
         )
         assert client_fault(call(hub, "audyt", user(hub, "audytor"), order)) == "NIEPRAWIDLOWE_ZAPYTANIE"
+
+
+def test_an_argument_that_is_not_utf8_is_a_polish_sentence() -> None:
+    """Finding (reports pass): `audit report --user $'kowalsk\\xb1'` was "Nieoczekiwany błąd (UnicodeEncodeError)" with
+    the codec's English, exit 3."""
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"hub.cli", b"audit", b"report", b"--user", b"kowalsk\xb1"],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    error = result.stderr.decode("utf-8")
+    assert result.returncode == 2 and "kowalsk\\xb1 zawiera bajty, które nie są tekstem UTF-8" in error, error
+    assert "Traceback" not in error and "Unicode" not in error
