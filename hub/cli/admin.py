@@ -22,7 +22,7 @@ from rich.table import Table
 
 from audit import EventKind
 from audit.store import OpenMode
-from contract.errors import InvalidRequest
+from contract.errors import InvalidRequest, PlatformError
 from contract.identifiers import LOGIN_RULE, is_valid_login
 from contract.logs import redact
 from hub import settings as config_module
@@ -41,9 +41,32 @@ def _open(args: argparse.Namespace) -> HubCore:
     return HubCore.open(config_module.load(args.config), audit_mode=mode)
 
 
+class MissingSecret(PlatformError):
+    """A password the command needs: its variable unset and no terminal to ask on."""
+
+    code = "BRAK_HASLA"
+
+
 def _secret(prompt: str, variable: str) -> str:
+    """A password from `variable`, else asked for; the error names the variable that is missing (with
+    PLATFORMA_HASLO set and PLATFORMA_NOWE_HASLO not, the message told to set PLATFORMA_HASLO)."""
     value = os.environ.get(variable)
-    return value if value is not None else ask_secret(prompt)
+    if value is None:
+        try:
+            value = ask_secret(prompt)
+        except EOFError:
+            raise MissingSecret(
+                f"brak hasła: ustaw zmienną {variable} albo uruchom polecenie w terminalu."
+            ) from None
+    return utf8_secret(value, variable)
+
+
+def utf8_secret(value: str, where: str) -> str:
+    """A password as typed, refused when its bytes are not UTF-8 (a terminal in ISO-8859-2): hashing it failed
+    with "Nieoczekiwany błąd (UnicodeEncodeError)"."""
+    if any("\udc80" <= c <= "\udcff" for c in value):
+        raise MissingSecret(f"hasło z {where} zawiera bajty, które nie są tekstem UTF-8; ustaw terminal na UTF-8.")
+    return value
 
 
 def ask_secret(prompt: str) -> str:

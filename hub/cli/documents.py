@@ -23,7 +23,7 @@ from rich.table import Table
 from contract.arguments import version_number
 from contract.errors import InvalidRequest
 from contract.files import FileTooLarge, NotARegularFile, read_bounded, write_whole
-from hub.cli.admin import _actor, _with_core, ask_secret
+from hub.cli.admin import MissingSecret, _actor, _with_core, ask_secret, utf8_secret
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
 from hub.domain.templates import Template, metadata_from_json
@@ -365,8 +365,14 @@ def _key_password(args: argparse.Namespace) -> str | None:
         return _text_file(args.key_password_file).strip()
     value = os.environ.get(KEY_PASSWORD_VARIABLE)
     if value is not None:
-        return value
-    return ask_secret(f"Hasło lub PIN klucza {args.key}: ") or None
+        return utf8_secret(value, KEY_PASSWORD_VARIABLE)
+    try:
+        return utf8_secret(ask_secret(f"Hasło lub PIN klucza {args.key}: "), "terminala") or None
+    except EOFError:
+        raise MissingSecret(
+            f"brak hasła klucza: ustaw zmienną {KEY_PASSWORD_VARIABLE}, podaj --key-password-file albo uruchom "
+            "polecenie w terminalu."
+        ) from None
 
 
 def _output_file(path: str | None, option: str) -> None:

@@ -640,3 +640,30 @@ def test_a_one_time_password_opens_no_command_but_the_password_change(
         assert main(["users", "passwd", "--config", str(admin_config), "root"]) == 0
         patch.setenv("PLATFORMA_HASLO", NEWER)
         assert main(["users", "list", "--config", str(admin_config), "--as", "root"]) == 0
+
+
+def test_a_missing_or_undecodable_password_names_its_variable(admin_config: Path) -> None:
+    """Findings (CLI pass): with PLATFORMA_HASLO set and PLATFORMA_NOWE_HASLO not, and no terminal, `users add` said
+    "ustaw zmienną PLATFORMA_HASLO"; a password typed on an ISO-8859-2 terminal was "Nieoczekiwany błąd
+    (UnicodeEncodeError)", exit 3."""
+    import os
+    import subprocess
+    import sys
+
+    assert platforma(admin_config, "groups", "add", "OPS", "G", "Grupa") == 0
+    environment = {k: v for k, v in os.environ.items() if k not in ("PLATFORMA_NOWE_HASLO", "PLATFORMA_HASLO")}
+
+    def run(password: bytes, *words: str) -> tuple[int, str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "hub.cli", *words],
+            env={**{k.encode(): v.encode() for k, v in environment.items()}, b"PLATFORMA_HASLO": password},
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=120, check=False, start_new_session=True,
+        )  # fmt: skip
+        return result.returncode, result.stderr.decode("utf-8")
+
+    code, error = run(STRONG.encode(), "users", "add", "--config", str(admin_config), "--as", "root", "ops.nowy",
+                      "--office", "OPS", "--group", "G")  # fmt: skip
+    assert code == 2 and "ustaw zmienną PLATFORMA_NOWE_HASLO" in error, error
+    code, error = run(b"has\xb3o", "users", "list", "--config", str(admin_config), "--as", "root")
+    assert code == 2 and "PLATFORMA_HASLO zawiera bajty, które nie są tekstem UTF-8" in error, error
+    assert "Unicode" not in error and "Nieoczekiwany" not in error
