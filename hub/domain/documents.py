@@ -41,7 +41,7 @@ from contract.errors import (
     PlatformError,
 )
 from contract.identifiers import Identifier
-from contract.text import visible_text
+from contract.text import TEXT_MAX_LENGTH, visible_text
 from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
@@ -590,6 +590,12 @@ class Documents:
         reason = visible_text(reason or "", "Powod")
         if not reason:
             raise InvalidRequest("Podaj powód odmowy.")
+        if len(reason) > TEXT_MAX_LENGTH:
+            # The SOAP schema bounds it; the command line did not, and the requester's outbox then carried a
+            # PowodOdmowy longer than the published Tekst allows.
+            raise InvalidRequest(
+                f"Powód odmowy jest za długi: najwyżej {TEXT_MAX_LENGTH} znaków, podano {len(reason)}."
+            )
         with Session(self.engine) as session, session.begin():
             case = self._controller_case(session, caller, case_id, "odmowa wniosku")
             if case.state not in (SUBMITTED, TO_SIGN):

@@ -442,3 +442,22 @@ def test_a_request_refused_while_its_certificate_is_generated_records_no_disclos
         assert [r.outcome.value for r in register.records(request_id=case_id)] == []
     finally:
         register.dispose()
+
+
+def test_a_refusal_reason_longer_than_the_contract_carries_is_refused(hub: Office) -> None:
+    """Finding (CLI pass): `documents refuse --reason` of 3,000 characters was stored, and the requester's SOAP
+    outbox then carried a PowodOdmowy longer than the published Tekst (2,000) allows."""
+    core = hub.core()
+    try:
+        form = RequestForm(
+            hub.person("OPS"), "URPSZ-2025", "Ustalenie uprawnień", "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS",
+            {"OPS": ["SWIADCZENIA"]},
+        )  # fmt: skip
+        case_id = core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+        signer = _caller(core, hub, "ops.podpisujacy")
+        with pytest.raises(InvalidRequest, match="najwyżej 2000 znaków"):
+            core.documents.refuse(signer, case_id, "ą" * 2001)
+        assert core.documents.case(signer, case_id).state == "ZLOZONY"
+        assert core.documents.refuse(signer, case_id, "ą" * 2000).state == "ODMOWIONY"
+    finally:
+        core.close()
