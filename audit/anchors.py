@@ -28,6 +28,7 @@ from pathlib import Path
 from audit.chain import format_time, parse_time
 from audit.checkpoints import Checkpoint
 from audit.errors import AnchorFileError
+from contract.files import is_special
 from contract.oserrors import reason
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class AnchorFile:
         `tail` reads only the file's last `tail` bytes (whole lines): what the store needs before it signs
         (the newest anchors), at a cost that does not grow with the register.
         """
+        self._regular()
         try:
             with self.path.open("rb") as handle:
                 start = 0
@@ -156,6 +158,14 @@ class AnchorFile:
             raise AnchorFileError(f"Plik kotwic {self.path} nie jest plikiem tekstowym: plik zmieniono.") from error
         anchors = [self._parse(number, line) for number, line in enumerate(texts, 1)]
         return sorted((a for a in anchors if a is not None), key=lambda a: a.number)
+
+    def _regular(self) -> None:
+        """Refuse a device, a FIFO or a socket at the anchors' path: reading a FIFO waited forever (`serve` hung
+        at start) and /dev/zero ran out of memory."""
+        if is_special(self.path):
+            raise AnchorFileError(
+                f"Plik kotwic {self.path} nie jest zwykłym plikiem (to urządzenie, potok albo gniazdo); wskaż plik."
+            )
 
     def _parse(self, number: int, line: str) -> Anchor | None:
         if not line.strip() or line.startswith("#"):
@@ -205,6 +215,7 @@ class AnchorFile:
         lines = "".join(Anchor.of(c).line() + "\n" for c in checkpoints)
         if not lines:
             return
+        self._regular()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             created = not self.path.exists()

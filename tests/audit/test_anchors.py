@@ -264,3 +264,17 @@ def test_audit_accept_records_who_and_why(
     assert code == 0 and "Przyjęto stan rejestru" in out
     code, out, _ = run(capsys, "audit", "verify", "--audit-db", url, "--key", str(key_file))
     assert code == 0 and "przyjęte przez operatora" in out and "[NIEZGODNY_Z_PUNKTEM_KONTROLNYM]" in out
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_an_anchor_file_that_is_a_fifo_or_a_device_is_refused_not_read(tmp_path: Path, special: str) -> None:
+    """Finding (CLI pass): `audit verify --anchors FIFO` (and `serve` with audit_anchors set to one) waited forever,
+    and /dev/zero ran out of memory (`Nieoczekiwany błąd (MemoryError)`)."""
+    import os
+
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "kotwice"
+        os.mkfifo(path)
+    with pytest.raises(AnchorFileError, match="nie jest zwykłym plikiem"):
+        AnchorFile(path).read()
