@@ -372,13 +372,32 @@ def test_a_case_whose_certificate_was_deleted_is_not_taken_for_an_abandoned_clai
     hub.core().close()  # a restart installs the guards again
 
 
+def _recorded(hub: Office, case_id: str) -> list[str]:
+    """The outcomes the register holds for a case (its id is the disclosure's request id)."""
+    from audit.sql import SqlDisclosureRegister
+
+    register = SqlDisclosureRegister(settings.load(hub.directory / "platforma.toml").hub.audit_database)
+    try:
+        return [r.outcome.value for r in register.records(request_id=case_id)]
+    finally:
+        register.dispose()
+
+
+def _ops_request(core: HubCore, hub: Office) -> str:
+    """A request of PUP's management for OPS's benefits certificate, submitted: its case."""
+    form = RequestForm(
+        hub.person("OPS"), "URPSZ-2025", "Ustalenie uprawnień", "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS",
+        {"OPS": ["SWIADCZENIA"]},
+    )  # fmt: skip
+    return core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+
+
 def test_a_certificate_that_cannot_be_generated_records_no_disclosure(hub: Office) -> None:
     """Finding (left alone before): the disclosure was recorded when the replica was read, before the certificate
     was built; a version whose schema refuses this person's certificate (here: a PESEL pattern only the type's last
     certificate met, which is all a new version is checked against) left a disclosure in the register for a
     certificate that never existed, and one more with each retry. Now the record is written once the certificate
     is built and valid, still before it is stored."""
-    from audit.sql import SqlDisclosureRegister
 
     core = hub.core()
     editor = _caller(core, hub, "pup.redaktor")
@@ -402,26 +421,17 @@ def test_a_certificate_that_cannot_be_generated_records_no_disclosure(hub: Offic
     finally:
         core.documents.templates.activate(editor, kind, active.version)
         core.close()
-    register = SqlDisclosureRegister(settings.load(hub.directory / "platforma.toml").hub.audit_database)
-    try:
-        assert [r.outcome.value for r in register.records(request_id=case_id)] == []
-    finally:
-        register.dispose()
+    assert _recorded(hub, case_id) == []
 
 
 def test_a_request_refused_while_its_certificate_is_generated_records_no_disclosure(hub: Office) -> None:
     """A refusal by another signer between the acceptance's claim and its storing (deterministic here: made
     when the certificate has been built) leaves the request refused, no certificate stored and, now, nothing in
     the register: the record was written when the replica was read, for a certificate nobody would ever get."""
-    from audit.sql import SqlDisclosureRegister
 
     core = hub.core()
     try:
-        form = RequestForm(
-            hub.person("OPS"), "URPSZ-2025", "Ustalenie uprawnień", "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS",
-            {"OPS": ["SWIADCZENIA"]},
-        )  # fmt: skip
-        case_id = core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+        case_id = _ops_request(core, hub)
         signer = _caller(core, hub, "ops.podpisujacy")
         build = core.documents._certificate_document
 
@@ -437,11 +447,7 @@ def test_a_request_refused_while_its_certificate_is_generated_records_no_disclos
         assert core.documents.case(signer, case_id).state == "ODMOWIONY"
     finally:
         core.close()
-    register = SqlDisclosureRegister(settings.load(hub.directory / "platforma.toml").hub.audit_database)
-    try:
-        assert [r.outcome.value for r in register.records(request_id=case_id)] == []
-    finally:
-        register.dispose()
+    assert _recorded(hub, case_id) == []
 
 
 def test_a_refusal_reason_longer_than_the_contract_carries_is_refused(hub: Office) -> None:
@@ -449,11 +455,7 @@ def test_a_refusal_reason_longer_than_the_contract_carries_is_refused(hub: Offic
     outbox then carried a PowodOdmowy longer than the published Tekst (2,000) allows."""
     core = hub.core()
     try:
-        form = RequestForm(
-            hub.person("OPS"), "URPSZ-2025", "Ustalenie uprawnień", "ZASWIADCZENIE_OPS_SWIADCZENIA", "OPS",
-            {"OPS": ["SWIADCZENIA"]},
-        )  # fmt: skip
-        case_id = core.documents.submit(_caller(core, hub, "pup.kierownik"), form).case.id
+        case_id = _ops_request(core, hub)
         signer = _caller(core, hub, "ops.podpisujacy")
         with pytest.raises(InvalidRequest, match="najwyżej 2000 znaków"):
             core.documents.refuse(signer, case_id, "ą" * 2001)
