@@ -300,6 +300,8 @@ def _events(core: HubCore, args: argparse.Namespace) -> int:
         # An office administrator gets no personal data: the PESEL an auditor's report was about (RAPORT's
         # details) stays with those who read the register.
         shown = redact
+    if office:
+        _configured_office(core, office)  # `--office NIEMA` listed nothing, exit 0: read as "no events"
     kind = EventKind(args.kind) if args.kind else None
     found = core.events.events(user=args.user, office=office, kind=kind, since=args.since, until=args.until)
     if args.json:

@@ -667,3 +667,14 @@ def test_a_missing_or_undecodable_password_names_its_variable(admin_config: Path
     code, error = run(b"has\xb3o", "users", "list", "--config", str(admin_config), "--as", "root")
     assert code == 2 and "PLATFORMA_HASLO zawiera bajty, które nie są tekstem UTF-8" in error, error
     assert "Unicode" not in error and "Nieoczekiwany" not in error
+
+
+def test_events_of_an_office_that_is_not_configured_are_refused(
+    admin_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding (CLI pass): `events --office NIEMA` listed nothing with exit 0, which reads as "no events there";
+    `users list --office NIEMA` said the office is unknown."""
+    assert platforma(admin_config, "users", "list") == 0  # the register exists
+    assert main(["events", "--config", str(admin_config), "--as", "root", "--office", "PUP"]) == 0
+    assert main(["events", "--config", str(admin_config), "--as", "root", "--office", "NIEMA"]) == 2
+    assert "Nieznany urząd NIEMA" in capsys.readouterr().err
