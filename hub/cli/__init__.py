@@ -23,6 +23,7 @@ from contract.files import is_special
 from contract.logs import redact_handlers
 from contract.oserrors import reason
 from hub import __version__
+from hub.cli.errors import MissingSecret
 
 #: Modules that add commands (each by its `register(commands)`), with the commands each adds: a command
 #: imports only its own module (all of them cost half a second: `platforma feed` does not need the
@@ -358,6 +359,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(args, error.code, error.message, 2)
     except KeyboardInterrupt:
         return 130
+    except MissingSecret as error:  # the variable named, or a password that is not UTF-8
+        return _fail(args, "BRAK_HASLA", error.message)
     except EOFError:  # a password prompt with no terminal behind it
         return _fail(
             args, "BRAK_HASLA", "brak hasła: ustaw zmienną PLATFORMA_HASLO albo uruchom polecenie w terminalu."

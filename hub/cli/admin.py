@@ -22,10 +22,11 @@ from rich.table import Table
 
 from audit import EventKind
 from audit.store import OpenMode
-from contract.errors import InvalidRequest, PlatformError
+from contract.errors import InvalidRequest
 from contract.identifiers import LOGIN_RULE, is_valid_login
 from contract.logs import redact
 from hub import settings as config_module
+from hub.cli.errors import MissingSecret
 from hub.core import HubCore
 from hub.domain.policy import Caller
 
@@ -39,12 +40,6 @@ def _open(args: argparse.Namespace) -> HubCore:
     # Reading the events of a register that does not exist (a mistyped audit_database) is an error, not a new one.
     mode = OpenMode.EXISTING if getattr(args, "func_name", "") == "events" else OpenMode.CREATE
     return HubCore.open(config_module.load(args.config), audit_mode=mode)
-
-
-class MissingSecret(PlatformError):
-    """A password the command needs: its variable unset and no terminal to ask on."""
-
-    code = "BRAK_HASLA"
 
 
 def _secret(prompt: str, variable: str) -> str:

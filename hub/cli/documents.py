@@ -23,7 +23,8 @@ from rich.table import Table
 from contract.arguments import version_number
 from contract.errors import InvalidRequest
 from contract.files import FileTooLarge, NotARegularFile, read_bounded, write_whole
-from hub.cli.admin import MissingSecret, _actor, _with_core, ask_secret, utf8_secret
+from hub.cli.admin import _actor, _with_core, ask_secret, utf8_secret
+from hub.cli.errors import MissingSecret
 from hub.core import HubCore
 from hub.domain.documents import CERTIFICATE, REQUEST, SIGNED_CERTIFICATE, CaseView, DocumentFile, WrongState
 from hub.domain.templates import Template, metadata_from_json
