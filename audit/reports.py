@@ -33,6 +33,7 @@ from audit.templates import PDF_TEMPLATE
 from contract.errors import InvalidPesel
 from contract.identifiers import has_pesel_form, validate_pesel
 from contract.polish_time import polish_zone
+from contract.text import in_sight
 
 REPORT_NS = "urn:pl:platforma-komunikacyjna:raport:1"
 _R = "{" + REPORT_NS + "}"
@@ -306,18 +307,15 @@ def looks_like_a_report(start: bytes) -> bool:
 #: What a spreadsheet takes for the start of a formula (OWASP, "CSV injection"): `=HYPERLINK(...)` typed as a
 #: purpose became a live link in the auditor's spreadsheet.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: Controls and marks of direction a reader would not see, shown as their code points (`<U+202E>`): a case
-#: number with a right-to-left override read backwards in the auditor's spreadsheet.
-_INVISIBLE = {code: f"<U+{code:04X}>" for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
-              *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}  # fmt: skip
 
 
 def spreadsheet_cell(value: object) -> object:
     """A CSV cell a spreadsheet shows as the text stored: a text starting like a formula gets a leading `'`
-    (the spreadsheet's own mark for "text"), invisible controls and marks of direction their code points."""
+    (the spreadsheet's own mark for "text"), invisible controls and marks of direction their code points (a case
+    number with a right-to-left override read backwards in the auditor's spreadsheet)."""
     if not isinstance(value, str):
         return value
-    value = value.translate(_INVISIBLE)
+    value = in_sight(value)
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
@@ -367,13 +365,13 @@ def _pdf_values(context: _Context, entries: Iterator[ReportEntry]) -> dict[str, 
             {
                 "nr": entry.nr,
                 "time": _local(entry.time).strftime("%d.%m.%Y %H:%M"),
-                "office": entry.office.translate(_INVISIBLE),
-                "user": entry.user.translate(_INVISIBLE),
-                "data_set": entry.data_set.translate(_INVISIBLE),
+                "office": in_sight(entry.office),
+                "user": in_sight(entry.user),
+                "data_set": in_sight(entry.data_set),
                 "controller": entry.controller,
                 "categories": [category_title(entry.data_set, c, context.labels) for c in entry.categories],
-                "legal_basis": entry.legal_basis.translate(_INVISIBLE),
-                "purpose": entry.purpose.translate(_INVISIBLE),
+                "legal_basis": in_sight(entry.legal_basis),
+                "purpose": in_sight(entry.purpose),
                 "outcome": entry.outcome,
                 "refused": entry.outcome != Outcome.DISCLOSED.value,
                 "pesel": entry.pesel or "",

@@ -22,6 +22,21 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _NOT_XML = frozenset("\ufffe\uffff")
 
 
+#: The controls and marks of direction `forbidden_character` finds, each mapped to its code point in sight.
+_IN_SIGHT = {
+    code: f"<U+{code:04X}>"
+    for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), *map(ord, _BIDI_CONTROLS))
+    if chr(code) not in _ALLOWED_CONTROLS
+}
+
+
+def in_sight(value: str) -> str:
+    """`value` with every control (but tab and line breaks) and mark of direction shown as its code point
+    (`<U+202E>`): for a text stored before it was checked, or not checked (a code refused, recorded as sent),
+    when a person reads it (a report's CSV or PDF)."""
+    return value.translate(_IN_SIGHT)
+
+
 def forbidden_character(value: str) -> str | None:
     """The code point (`U+000B`) of the first control, bidirectional override or character XML cannot carry
     in `value`, or None."""

@@ -23,7 +23,7 @@ from contract.files import is_special
 from contract.logs import redact_handlers
 from contract.oserrors import reason
 from hub import __version__
-from hub.cli.errors import MissingSecret
+from hub.cli.errors import MissingSecret, not_utf8
 
 #: Modules that add commands (each by its `register(commands)`), with the commands each adds: a command
 #: imports only its own module (all of them cost half a second: `platforma feed` does not need the
@@ -319,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `platforma` console command."""
     parser = build_parser(argv)
     words = sys.argv[1:] if argv is None else argv
-    undecodable = next((word for word in words if any("\udc80" <= c <= "\udcff" for c in word)), None)
+    undecodable = next((word for word in words if not_utf8(word)), None)
     try:
         if undecodable is not None:
             # Python keeps bytes that are not UTF-8 as lone surrogates; any later write of them failed with

@@ -26,20 +26,20 @@ from contract.errors import InvalidRequest
 from contract.identifiers import LOGIN_RULE, is_valid_login
 from contract.logs import redact
 from hub import settings as config_module
-from hub.cli.errors import MissingSecret
+from hub.cli.errors import MissingSecret, not_utf8
 from hub.core import HubCore
 from hub.domain.policy import Caller
 
 console = Console()
 
 #: How a user changes their own password on the command line (what a pending forced change asks for).
-CLI_PASSWORD_CHANGE = "poleceniem platforma users passwd"  # noqa: S105 - a hint, not a password
+_PASSWORD_CHANGE = "poleceniem platforma users passwd"  # noqa: S105 - a hint, not a password
 
 
 def _open(args: argparse.Namespace) -> HubCore:
-    # Reading the events of a register that does not exist (a mistyped audit_database) is an error, not a new one.
-    mode = OpenMode.EXISTING if getattr(args, "func_name", "") == "events" else OpenMode.CREATE
-    return HubCore.open(config_module.load(args.config), audit_mode=mode)
+    # A command that only reads the register (`events`) opens an existing one: on a mistyped audit_database it
+    # is an error, not a new, empty register.
+    return HubCore.open(config_module.load(args.config), audit_mode=getattr(args, "audit_mode", OpenMode.CREATE))
 
 
 def _secret(prompt: str, variable: str) -> str:
@@ -59,7 +59,7 @@ def _secret(prompt: str, variable: str) -> str:
 def utf8_secret(value: str, where: str) -> str:
     """A password as typed, refused when its bytes are not UTF-8 (a terminal in ISO-8859-2): hashing it failed
     with "Nieoczekiwany błąd (UnicodeEncodeError)"."""
-    if any("\udc80" <= c <= "\udcff" for c in value):
+    if not_utf8(value):
         raise MissingSecret(f"hasło z {where} zawiera bajty, które nie są tekstem UTF-8; ustaw terminal na UTF-8.")
     return value
 
@@ -85,7 +85,7 @@ def _actor(core: HubCore, args: argparse.Namespace) -> Caller:
     source = f"cli:{getpass.getuser()}"
     caller = core.accounts.authenticate(args.actor, password, channel="CLI", source=source)
     # A one-time password after an administrator's reset does nothing but change itself, here as over SOAP.
-    core.accounts.check_usable(caller, "CLI", change_with=CLI_PASSWORD_CHANGE)
+    core.accounts.check_usable(caller, "CLI", change_with=_PASSWORD_CHANGE)
     return caller
 
 
@@ -203,7 +203,7 @@ def _users_set_group(core: HubCore, args: argparse.Namespace) -> int:
 
 
 def _users_set_roles(core: HubCore, args: argparse.Namespace) -> int:
-    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    roles = _codes(args.roles)
     core.accounts.set_roles(_actor(core, args), args.login, roles)
     console.print(f"{args.login} ma teraz role: {', '.join(roles)}.", highlight=False)
     return 0
@@ -444,4 +444,4 @@ def register(commands: Any) -> None:
     events.add_argument("--since", type=_date, help="od (RRRR-MM-DD[THH:MM], UTC)")
     events.add_argument("--until", type=_date, help="do (wyłącznie)")
     events.add_argument("--json", action="store_true", help="lista zdarzeń w formacie JSON (dla skryptów)")
-    events.set_defaults(func=_with_core(_events), func_name="events")
+    events.set_defaults(func=_with_core(_events), audit_mode=OpenMode.EXISTING)

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from audit.output import STDOUT, output_stream
 from audit.store import OpenMode
 from contract.errors import ConfigurationError, PlatformError
 from hub import settings
-from hub.cli.admin import CLI_PASSWORD_CHANGE
+from hub.cli.admin import _actor
 from hub.core import HubCore
 from hub.domain.reports import ReportOrder
 
@@ -71,11 +69,7 @@ def _report(args: argparse.Namespace) -> int:
         raise AuditError("Raport sporządza zalogowany audytor: podaj --config PLIK (konfiguracja hubu) i --actor.")
     core = HubCore.open(settings.load(args.config), audit_mode=OpenMode.EXISTING)  # never a new, empty register
     try:
-        password = os.environ.get("PLATFORMA_HASLO")
-        if password is None:
-            password = getpass.getpass(f"Hasło użytkownika {args.actor}: ")
-        caller = core.accounts.authenticate(args.actor, password, channel="CLI", source=f"cli:{getpass.getuser()}")
-        core.accounts.check_usable(caller, "CLI", change_with=CLI_PASSWORD_CHANGE)
+        caller = _actor(core, args)  # as every command acting as a user: logged in, no one-time password
         core.reports.request(order)  # a bad order fails before the output file is touched
         with output_stream(args.output) as handle:
             count = core.reports.write(caller, order, handle, channel="CLI")

@@ -10,3 +10,9 @@ class MissingSecret(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def not_utf8(text: str) -> bool:
+    """Whether a command-line argument or an environment variable held bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, U+DC80-U+DCFF, which fail any later encoding)."""
+    return any("\udc80" <= c <= "\udcff" for c in text)

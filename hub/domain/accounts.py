@@ -766,6 +766,10 @@ class Accounts:
             )
         return user
 
+    def _changed(self, kind: EventKind, user: User, actor: Caller, details: str = "") -> None:
+        """Record an administrator's change of an account (its security event)."""
+        self._event(kind, user.login, user.office, actor=actor.login, source=actor.source, details=details)
+
     def has_account(self, login: str) -> bool:
         """Whether an account with this login exists (active or not); says nothing else about it."""
         with self.engine.connect() as connection:
@@ -863,7 +867,7 @@ class Accounts:
         with Session(self.engine) as session, session.begin():
             user = self._user_for_admin(session, actor, login, "blokada użytkownika")
             user.locked, user.locked_until = True, None
-            self._event(EventKind.LOCK, user.login, user.office, actor=actor.login, source=actor.source)
+            self._changed(EventKind.LOCK, user, actor)
         self.forget(login)
 
     def unlock(self, actor: Caller, login: str) -> None:
@@ -871,7 +875,7 @@ class Accounts:
         with Session(self.engine) as session, session.begin():
             user = self._user_for_admin(session, actor, login, "odblokowanie użytkownika")
             user.locked, user.locked_until, user.failed_attempts = False, None, 0
-            self._event(EventKind.UNLOCK, user.login, user.office, actor=actor.login, source=actor.source)
+            self._changed(EventKind.UNLOCK, user, actor)
         self.forget(login)
 
     def reset_password(self, actor: Caller, login: str) -> str:
@@ -881,14 +885,7 @@ class Accounts:
             user = self._user_for_admin(session, actor, login, "reset hasła użytkownika")
             user.password_hash = hash_password(temporary)
             user.must_change_password = True
-            self._event(
-                EventKind.PASSWORD_CHANGE,
-                user.login,
-                user.office,
-                actor=actor.login,
-                source=actor.source,
-                details="reset hasła przez administratora",
-            )
+            self._changed(EventKind.PASSWORD_CHANGE, user, actor, "reset hasła przez administratora")
         self.forget(login)
         return temporary
 
@@ -899,14 +896,7 @@ class Accounts:
             if session.get(GroupRow, (user.office, group)) is None:
                 raise InvalidRequest(f"Urząd {user.office} nie ma grupy {group}.")
             previous, user.group = user.group, group
-            self._event(
-                EventKind.USER_CHANGE,
-                user.login,
-                user.office,
-                actor=actor.login,
-                source=actor.source,
-                details=f"grupa {previous} → {group}",
-            )
+            self._changed(EventKind.USER_CHANGE, user, actor, f"grupa {previous} → {group}")
         self.forget(login)
 
     def set_roles(self, actor: Caller, login: str, roles: Iterable[str]) -> None:
@@ -928,14 +918,7 @@ class Accounts:
             if user.login == actor.login and PLATFORM_ADMIN in before and PLATFORM_ADMIN not in roles:
                 raise InvalidRequest("Administrator platformy nie odbiera roli ADMINISTRATOR_PLATFORMY samemu sobie.")
             user.roles = ",".join(roles)
-            self._event(
-                EventKind.USER_CHANGE,
-                user.login,
-                user.office,
-                actor=actor.login,
-                source=actor.source,
-                details=f"role {','.join(before)} → {','.join(roles)}",
-            )
+            self._changed(EventKind.USER_CHANGE, user, actor, f"role {','.join(before)} → {','.join(roles)}")
         self.forget(login)
 
     def add_group(self, actor: Caller, office: str, code: str, name: str) -> None:

@@ -223,19 +223,11 @@ def test_system_may_act_only_for_users_of_its_own_office(accounts: Accounts) -> 
     assert refusal and refusal[-1].actor == "system-ops" and refusal[-1].user == "pup.ewa"
 
 
-# -- the administration commands refuse offices the configuration does not name ----------------------------------
-@pytest.fixture
-def admin_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A hub configuration with two offices and a platform administrator whose password the commands read."""
-    path = tmp_path / "platforma.toml"
-    path.write_text(
-        f"""
-offices = [
-    {{ code = "OPS", name = "Ośrodek Pomocy Społecznej", kind = "OPS" }},
-    {{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }},
-]
-groups = [{{ code = "ADM", office = "OPS", name = "Administratorzy" }}]
 
+def _hub_with_root(office: str) -> str:
+    """The `[hub]` section of a test powiat (SQLite files beside the configuration) and its platform administrator
+    `root` (password STRONG) in the office's group ADM."""
+    return f"""
 [hub]
 name = "Próba"
 database = "sqlite:///hub.sqlite"
@@ -243,11 +235,28 @@ audit_database = "sqlite:///audyt.sqlite"
 
 [[users]]
 login = "root"
-office = "OPS"
+office = "{office}"
 group = "ADM"
 password_hash = "{hash_password(STRONG)}"
 roles = ["ADMINISTRATOR_PLATFORMY"]
-""",
+"""
+
+
+# -- the administration commands refuse offices the configuration does not name ----------------------------------
+@pytest.fixture
+def admin_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A hub configuration with two offices and a platform administrator whose password the commands read."""
+    path = tmp_path / "platforma.toml"
+    path.write_text(
+        """
+offices = [
+    { code = "OPS", name = "Ośrodek Pomocy Społecznej", kind = "OPS" },
+    { code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" },
+]
+groups = [{ code = "ADM", office = "OPS", name = "Administratorzy" }]
+
+"""
+        + _hub_with_root("OPS"),
         encoding="utf-8",
     )
     monkeypatch.setenv("PLATFORMA_HASLO", STRONG)
@@ -419,29 +428,19 @@ def test_policy_set_with_no_categories_takes_a_units_access_away_from_a_kind_wid
 
     path = tmp_path / "platforma.toml"
     path.write_text(
-        f"""
-offices = [{{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }}]
-data_sets = [{{ code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" }}]
+        """
+offices = [{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }]
+data_sets = [{ code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" }]
 groups = [
-    {{ code = "ADM", office = "PUP", name = "Administratorzy" }},
-    {{ code = "PRACOWNICY_SOCJALNI", office = "*OPS", name = "Pracownicy socjalni" }},
+    { code = "ADM", office = "PUP", name = "Administratorzy" },
+    { code = "PRACOWNICY_SOCJALNI", office = "*OPS", name = "Pracownicy socjalni" },
 ]
-rules = [{{ office = "*OPS", group = "PRACOWNICY_SOCJALNI", data_set = "PUP", categories = ["DANE_OSOBOWE"] }}]
-legal_bases = [{{ code = "UPS-2004", citation = "Dz.U. 2004", data_sets = ["PUP"] }}]
-gminas = [{{ teryt = "0201011", name = "Gmina 1" }}, {{ teryt = "0201022", name = "Gmina 2" }}]
+rules = [{ office = "*OPS", group = "PRACOWNICY_SOCJALNI", data_set = "PUP", categories = ["DANE_OSOBOWE"] }]
+legal_bases = [{ code = "UPS-2004", citation = "Dz.U. 2004", data_sets = ["PUP"] }]
+gminas = [{ teryt = "0201011", name = "Gmina 1" }, { teryt = "0201022", name = "Gmina 2" }]
 
-[hub]
-name = "Próba"
-database = "sqlite:///hub.sqlite"
-audit_database = "sqlite:///audyt.sqlite"
-
-[[users]]
-login = "root"
-office = "PUP"
-group = "ADM"
-password_hash = "{hash_password(STRONG)}"
-roles = ["ADMINISTRATOR_PLATFORMY"]
-""",
+"""
+        + _hub_with_root("PUP"),
         encoding="utf-8",
     )
     monkeypatch.setenv("PLATFORMA_HASLO", STRONG)
@@ -486,34 +485,24 @@ def test_policy_set_refuses_a_legal_basis_that_does_not_open_the_data_set(
     Now refused in Polish, naming the bases that do open it; the rule before it stays."""
     path = tmp_path / "platforma.toml"
     path.write_text(
-        f"""
+        """
 offices = [
-    {{ code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" }},
-    {{ code = "SR", name = "Dział Świadczeń Rodzinnych", kind = "SR" }},
+    { code = "PUP", name = "Powiatowy Urząd Pracy", kind = "PUP" },
+    { code = "SR", name = "Dział Świadczeń Rodzinnych", kind = "SR" },
 ]
 data_sets = [
-    {{ code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" }},
-    {{ code = "SR", controller = "SR", replica = "sqlite:///sr.sqlite" }},
+    { code = "PUP", controller = "PUP", replica = "sqlite:///pup.sqlite" },
+    { code = "SR", controller = "SR", replica = "sqlite:///sr.sqlite" },
 ]
-groups = [{{ code = "ADM", office = "PUP", name = "Administratorzy" }}, {{ code = "G", office = "PUP", name = "G" }}]
-rules = [{{ office = "PUP", group = "G", data_set = "SR", categories = ["DANE_OSOBOWE"] }}]
+groups = [{ code = "ADM", office = "PUP", name = "Administratorzy" }, { code = "G", office = "PUP", name = "G" }]
+rules = [{ office = "PUP", group = "G", data_set = "SR", categories = ["DANE_OSOBOWE"] }]
 legal_bases = [
-    {{ code = "USR-2003", citation = "Dz.U. 2003", data_sets = ["PUP"] }},
-    {{ code = "SR-2003", citation = "Dz.U. 2003 (SR)", data_sets = ["SR"] }},
+    { code = "USR-2003", citation = "Dz.U. 2003", data_sets = ["PUP"] },
+    { code = "SR-2003", citation = "Dz.U. 2003 (SR)", data_sets = ["SR"] },
 ]
 
-[hub]
-name = "Próba"
-database = "sqlite:///hub.sqlite"
-audit_database = "sqlite:///audyt.sqlite"
-
-[[users]]
-login = "root"
-office = "PUP"
-group = "ADM"
-password_hash = "{hash_password(STRONG)}"
-roles = ["ADMINISTRATOR_PLATFORMY"]
-""",
+"""
+        + _hub_with_root("PUP"),
         encoding="utf-8",
     )
     monkeypatch.setenv("PLATFORMA_HASLO", STRONG)
