@@ -110,13 +110,16 @@ class Watermark:
     """How far a run got: the change window (`since`, `until`] and the last position sent in it.
 
     A full run has no `since`; its `until` is the source's high-water mark when it started, so the next
-    incremental run starts there. `position` is None once the run is complete.
+    incremental run starts there. `position` is None once the run is complete. `source` names the source
+    the run reads (`Adapter.source_identity`): a position means something only in that source, so a run
+    from another one is never resumed (`Feeder.plan`).
     """
 
     full: bool
     until: dt.datetime | None
     since: dt.datetime | None = None
     position: str | None = None
+    source: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -125,11 +128,13 @@ class Watermark:
 
     def at(self, position: str | None) -> Watermark:
         """The same run, advanced to `position` (None: finished)."""
-        return Watermark(self.full, self.until, self.since, position)
+        return Watermark(self.full, self.until, self.since, position, self.source)
 
     def encode(self) -> str:
-        """A compact text form, stored by the replica with the batch that reached it."""
-        parts = ["v1", "P" if self.full else "I"]
+        """A compact text form, stored by the replica with the batch that reached it (`v2` names the source;
+        `v1`, without it, is what feeders wrote before and what a source without an identity still writes)."""
+        kind = "P" if self.full else "I"
+        parts = ["v2", kind, "zr=" + self.source] if self.source else ["v1", kind]
         parts.append("od=" + (self.since.isoformat() if self.since else ""))
         parts.append("do=" + (self.until.isoformat() if self.until else ""))
         if self.position is not None:
@@ -139,15 +144,17 @@ class Watermark:
     @classmethod
     def decode(cls, text: str | None) -> Watermark | None:
         """The watermark of `encode`, or None for an empty or foreign text."""
-        if not text or not text.startswith("v1;"):
+        if not text or not text.startswith(("v1;", "v2;")):
             return None
-        fields = text.split(";", 4)
+        # The position is last and may hold any character: the fields before it are split off, never it.
+        fields = text.split(";", 4 if text.startswith("v1;") else 5)
         values = dict(f.split("=", 1) for f in fields[2:] if "=" in f)
 
         def stamp(value: str | None) -> dt.datetime | None:
             return dt.datetime.fromisoformat(value) if value else None
 
-        return cls(fields[1] == "P", stamp(values.get("do")), stamp(values.get("od")), values.get("po"))
+        full, until, since = fields[1] == "P", stamp(values.get("do")), stamp(values.get("od"))
+        return cls(full, until, since, values.get("po"), values.get("zr") or None)
 
 
 class Adapter(abc.ABC):
@@ -162,6 +169,11 @@ class Adapter(abc.ABC):
     #: Whether `full` and `changes` take `share=(i, n)`: only source batches i, i + n, ... are built, so
     #: n reader processes can share a run (the feeder takes their batches in turn).
     shares_reading: ClassVar[bool] = False
+
+    def source_identity(self) -> str | None:
+        """What names the source this adapter reads, as it reads it (database, mapping), in a short text without
+        secrets; None when the adapter cannot tell (a run of it is then resumed by any feeder of its kind)."""
+        return None
 
     @abc.abstractmethod
     def high_water(self) -> dt.datetime | None:

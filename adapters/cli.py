@@ -107,6 +107,13 @@ def cmd_feed(args: argparse.Namespace) -> int:
         f"czas {summary.seconds:.1f} s ({rate:.0f} osób/s).",
         highlight=False,
     )
+    if summary.abandoned:
+        console.print(
+            f"  Porzucono niedokończone zasilenie pełne {summary.abandoned} z innego źródła (innej bazy "
+            "dziedzinowej lub innego mapowania): jego osoby w przygotowywanej migawce usunięto, a jego dalsze "
+            "paczki replika odrzuci.",
+            highlight=False,
+        )
     for key, reason in summary.rejected[:50]:
         console.print(f"  odrzucono {key}: {reason}", highlight=False)
     if len(summary.rejected) > 50:

@@ -58,6 +58,8 @@ class FeedSummary:
     seconds: float = 0.0
     watermark: str = ""
     history_rows: int = 0
+    #: The unfinished full run (of another source) this run replaced: its staged people are discarded.
+    abandoned: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,18 +117,31 @@ class Feeder:
         #: Told how many people a full run will read, when the adapter can count them (`count`).
         self.total = total
         self.on_batch = on_batch
+        #: The unfinished full run of another source that this run replaces (`plan`), if any.
+        self.abandoned: str | None = None
 
     def plan(self, mode: str) -> tuple[str, int, Watermark, tuple[str, dict[str, Any]], bool]:
-        """(run id, next number, watermark, (adapter method, its arguments), resumed) for a run."""
+        """(run id, next number, watermark, (adapter method, its arguments), resumed) for a run.
+
+        An unfinished full run is resumed only when it reads this adapter's source (`Watermark.source`): its
+        position means nothing in another one, and the snapshot it closed would hold part of each source. A
+        run of another source is replaced by a new one (the replica discards its staged people with the new
+        run's first batch; its feeder's next batch is refused as out of order), and `abandoned` tells.
+        """
         status = self.target.status(self.data_set)
         size = self.options.source_batch
+        source = self.adapter.source_identity()
         read: tuple[str, dict[str, Any]]
         if mode == FULL:
             staged = Watermark.decode(status.staging_watermark)
             if status.staging_run_id and staged is not None and staged.full and not staged.complete:
-                read = ("full", {"after": staged.position, "batch_size": size})
-                return status.staging_run_id, (status.staging_sequence or 0) + 1, staged, read, True
-            mark = Watermark(True, self.adapter.high_water())
+                if staged.source == source:
+                    read = ("full", {"after": staged.position, "batch_size": size})
+                    return status.staging_run_id, (status.staging_sequence or 0) + 1, staged, read, True
+                self.abandoned = status.staging_run_id
+            elif status.staging_run_id:
+                self.abandoned = status.staging_run_id
+            mark = Watermark(True, self.adapter.high_water(), source=source)
             return uuid.uuid4().hex, 1, mark, ("full", {"after": None, "batch_size": size}), False
         live = Watermark.decode(status.watermark)
         if live is None:
@@ -137,7 +152,7 @@ class Feeder:
         if not live.complete and status.run_id:
             read = ("changes", {"since": live.since, "until": live.until, "after": live.position, "batch_size": size})
             return status.run_id, (status.sequence or 0) + 1, live, read, True
-        mark = Watermark(False, self.adapter.high_water(), since=_before_repeated_hour(live.until))
+        mark = Watermark(False, self.adapter.high_water(), since=_before_repeated_hour(live.until), source=source)
         read = ("changes", {"since": mark.since, "until": mark.until, "after": None, "batch_size": size})
         return uuid.uuid4().hex, 1, mark, read, False
 
@@ -200,7 +215,7 @@ class Feeder:
         if self.total is not None and method == "full" and callable(count):
             self.total(count(after=arguments["after"]))
         items = self._items(method, arguments)
-        summary = FeedSummary(mode, run_id, resumed, watermark=mark.encode())
+        summary = FeedSummary(mode, run_id, resumed, watermark=mark.encode(), abandoned=self.abandoned or "")
         current: list[ModelRecord] = []
         current_position: str | None = mark.position
         size = 0

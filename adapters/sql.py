@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import hashlib
 import itertools
 import keyword
 import re
@@ -52,7 +53,7 @@ from sqlalchemy import (
     true,
     union,
 )
-from sqlalchemy.engine import Connection, Dialect, Engine, Row
+from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -317,6 +318,7 @@ class SqlAdapter(Adapter):
         self.metadata = MetaData()
         self.tables = build_tables(self.metadata, self.mapping, (*self.specs, JOURNAL))
         self.engine: Engine | None = source_engine(source_url) if connect else None
+        self._source_url = source_url
         self._dictionaries: dict[str, dict[str, Any]] | None = None
         self._prepared: dict[tuple[str, str, int], _Queries] = {}
         self._row_types: dict[tuple[str, ...], Any] = {}
@@ -355,6 +357,16 @@ class SqlAdapter(Adapter):
             for spec in self.specs
             if self.person_key in self.tables[spec.name].c
         ]
+
+    def source_identity(self) -> str:
+        """A digest of the adapter, the database (a SQLite file by its absolute path; the password left out) and
+        the mapping: the same source read the same way gives the same text in any process."""
+        path = sqlite_file(self._source_url)
+        url = make_url(self._source_url).set(password=None)
+        if path is not None:
+            url = url.set(database=str(path.resolve()))
+        named = "|".join((type(self).__module__, type(self).__qualname__, url.render_as_string(), repr(self.mapping)))
+        return hashlib.sha256(named.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     # -- the reading ----------------------------------------------------------------------------------------
     @property

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from adapters import adapter_class
-from adapters.base import SourceUnavailable
+from adapters.base import SourceUnavailable, Watermark
 from adapters.feeder import FULL, INCREMENTAL, Feeder, FeedOptions
 from adapters.reader import ReaderProcess
 from adapters.targets import ReplicaTarget
@@ -285,3 +285,48 @@ def test_a_deleted_address_of_an_sr_child_leaves_the_parents_data(copy_of: Any, 
     shown = [(name, body) for k, name, body in before if k == parent_key]
     assert any(town.encode() in body for _name, body in shown)
     assert [(name, body) for k, name, body in incremental if k == parent_key] != shown
+
+
+def test_a_full_run_from_another_source_never_resumes_an_unfinished_one(copy_of: Any, tmp_path: Path) -> None:
+    """A run stopped after two batches (a feeder through the hub, paused on a slow link) and a full run from another
+    source into the same replica: resuming would close the first run's snapshot with the second source's rest, so
+    the replica would publish part of each (found by an attack pass). The second run starts anew instead, says which
+    run it replaced, and the first run's feeder is refused when it goes on."""
+    first, other = copy_of("PUP"), tmp_path / "other.sqlite"
+    first.rename(other)
+    first = copy_of("PUP")
+    with sqlite3.connect(other) as connection:  # the other source: the first 30 people only, renamed
+        connection.execute("UPDATE osoba SET czy_usunieta = 1 WHERE id_osoby NOT IN "
+                           "(SELECT id_osoby FROM osoba ORDER BY id_osoby LIMIT 30)")  # fmt: skip
+        connection.execute("UPDATE osoba SET nazwisko = 'Innyzrodlowy'")
+    replica = tmp_path / "r.sqlite"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(batch: Any, _receipt: Any) -> None:
+        if batch.sequence == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        feed(f"sqlite:///{first}", replica, batch_records=10, on_batch=stop_after_two)
+    with sqlite3.connect(replica) as connection:
+        unfinished = connection.execute("SELECT id_zasilenia_roboczego FROM stan_repliki").fetchone()[0]
+    assert unfinished
+    replaced = feed(f"sqlite:///{other}", replica, batch_records=10)
+    assert not replaced.resumed and replaced.abandoned == unfinished and replaced.run_id != unfinished
+    assert replica_people(replica) == source_people(other)  # the other source's people, and nobody else
+    assert set(replica_people(replica).values()) == {"Innyzrodlowy"}
+    # The same source goes on with its own run: resumed, as before.
+    with pytest.raises(Stop):
+        feed(f"sqlite:///{first}", replica, batch_records=10, on_batch=stop_after_two)
+    again = feed(f"sqlite:///{first}", replica, batch_records=10)
+    assert again.resumed and not again.abandoned and replica_people(replica) == source_people(first)
+
+
+def test_a_watermark_names_its_source_and_old_ones_still_read() -> None:
+    mark = Watermark(True, dt.datetime(2026, 12, 5, 10, 0), None, "SYR;12", "ab12")
+    assert Watermark.decode(mark.encode()) == mark
+    assert Watermark.decode("v1;P;od=;do=2026-12-05T10:00:00;po=SYR;12") == Watermark(
+        True, dt.datetime(2026, 12, 5, 10, 0), None, "SYR;12", None
+    )
