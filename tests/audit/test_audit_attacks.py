@@ -353,3 +353,47 @@ def test_a_report_replaces_only_an_earlier_report(
         code, _out, err = run(capsys, "audit", "report", "--audit-db", url, *since, *output)
         assert code == 0, err
     assert earlier.read_bytes().removeprefix(b"\xef\xbb\xbf").startswith(b"Nr;Czas;")
+
+
+def test_an_index_rebuilt_without_a_record_is_found_by_verify(
+    filled: Path, key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whoever can write the file rebuilds the PESEL index without one record and puts the index's old definition
+    back (`writable_schema`): no row changes, so the chain verified, while the person's report (GDPR art. 15, read
+    through the index) lacked the record. `verify` now checks the tables against their indexes."""
+    import sqlite3
+
+    store = AuditStore(f"sqlite:///{filled}", mode=OpenMode.READ_ONLY)
+    pesel = next(iter(store.disclosures())).subject_pesel
+    assert pesel is not None
+    before = len(list(store.disclosures(pesel=pesel)))
+    store.dispose()
+    with sqlite3.connect(filled) as connection:
+        nr = connection.execute("SELECT min(nr) FROM rejestr_ujawnien WHERE pesel_osoby = ?", (pesel,)).fetchone()[0]
+        connection.execute("DROP INDEX ix_rejestr_ujawnien_pesel_osoby")
+        connection.execute(
+            f"CREATE INDEX ix_rejestr_ujawnien_pesel_osoby ON rejestr_ujawnien (pesel_osoby) WHERE nr <> {nr}"
+        )
+        connection.execute("PRAGMA writable_schema = ON")
+        connection.execute(
+            "UPDATE sqlite_schema SET sql = 'CREATE INDEX ix_rejestr_ujawnien_pesel_osoby ON rejestr_ujawnien "
+            "(pesel_osoby)' WHERE name = 'ix_rejestr_ujawnien_pesel_osoby'"
+        )
+    store = AuditStore(f"sqlite:///{filled}", mode=OpenMode.READ_ONLY)
+    try:
+        assert len(list(store.disclosures(pesel=pesel))) == before - 1  # the hidden record: the attack works
+        report = verify(store, TrustedKeys.from_files([key_file]))
+    finally:
+        store.dispose()
+    assert not report.ok and report.problems[0].kind == ProblemKind.STRUCTURE, report.problems
+    assert "ix_rejestr_ujawnien_pesel_osoby" in report.problems[0].message
+    code, out, err = run(capsys, "audit", "verify", "--audit-db", f"sqlite:///{filled}", "--key", str(key_file))
+    assert code == 1 and "[ZMIENIONA_STRUKTURA_REJESTRU]" in out and "REINDEX" in out, out + err
+    with sqlite3.connect(filled) as connection:
+        connection.execute("REINDEX ix_rejestr_ujawnien_pesel_osoby")
+    store = AuditStore(f"sqlite:///{filled}", mode=OpenMode.READ_ONLY)
+    try:
+        assert verify(store, TrustedKeys.from_files([key_file])).ok
+        assert len(list(store.disclosures(pesel=pesel))) == before
+    finally:
+        store.dispose()

@@ -655,3 +655,35 @@ def test_a_failed_login_with_an_overlong_login_is_recorded_alike(
         events.dispose()
         if database:
             server.sql(f"DROP DATABASE {database} WITH (FORCE)")
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        pytest.param(
+            [
+                f"ALTER TABLE {DISCLOSURES} ENABLE ROW LEVEL SECURITY",
+                f"ALTER TABLE {DISCLOSURES} FORCE ROW LEVEL SECURITY",
+                f"CREATE POLICY czytanie ON {DISCLOSURES} FOR SELECT "
+                "USING (current_query() NOT LIKE '%pesel_osoby =%')",
+                f"CREATE POLICY dopisywanie ON {DISCLOSURES} FOR INSERT WITH CHECK (true)",
+            ],
+            id="row-level-security",
+        ),
+        pytest.param(
+            [f"CREATE RULE bez_wpisu AS ON INSERT TO {EVENTS} WHERE NEW.rodzaj = 'LOGOWANIE' DO INSTEAD NOTHING"],
+            id="rule",
+        ),
+    ],
+)
+def test_a_row_filter_added_by_the_owner_is_found_by_verify(
+    pg_register: PgRegister, keys: TrustedKeys, statements: list[str]
+) -> None:
+    """The tables' owner hides rows from the reports without editing one (a policy may look at the query, so the
+    verifier still reads every row), or drops appends by a rule: found by an attack pass, `verify` said intact."""
+    for statement in statements:
+        pg_register.admin.run(statement)
+    report = verify(pg_register.store, keys)
+    assert not report.ok and report.problems[0].kind == ProblemKind.STRUCTURE, report.problems
+    assert report.problems[0].table in (DISCLOSURES, EVENTS)
+    assert "ROW LEVEL SECURITY" in report.problems[0].message or "regułę bez_wpisu" in report.problems[0].message
