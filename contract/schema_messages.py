@@ -56,18 +56,18 @@ _FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "wartość '{v}' nie pasuje do wzorca '{p}'",
         ),
         (
-            r"\[facet 'maxLength'\] The value has a length of '(?P<n>\d+)'; this exceeds the allowed maximum "
-            r"length of '(?P<m>\d+)'\.$",
+            r"\[facet 'maxLength'\] The value (?:'(?P<v>.*)' )?has a length of '(?P<n>\d+)'; this exceeds the allowed "
+            r"maximum length of '(?P<m>\d+)'\.$",
             "wartość ma długość {n}, a dozwolona jest najwyżej {m}",
         ),
         (
-            r"\[facet 'minLength'\] The value has a length of '(?P<n>\d+)'; this underruns the allowed minimum "
-            r"length of '(?P<m>\d+)'\.$",
+            r"\[facet 'minLength'\] The value (?:'(?P<v>.*)' )?has a length of '(?P<n>\d+)'; this underruns the "
+            r"allowed minimum length of '(?P<m>\d+)'\.$",
             "wartość ma długość {n}, a wymagana jest co najmniej {m}",
         ),
         (
-            r"\[facet 'length'\] The value has a length of '(?P<n>\d+)'; this differs from the allowed length of "
-            r"'(?P<m>\d+)'\.$",
+            r"\[facet 'length'\] The value (?:'(?P<v>.*)' )?has a length of '(?P<n>\d+)'; this differs from the "
+            r"allowed length of '(?P<m>\d+)'\.$",
             "wartość ma długość {n}, a wymagana jest dokładnie {m}",
         ),
         (
@@ -154,8 +154,49 @@ _FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "schemat nie zna takiego elementu głównego (sprawdź nazwę i przestrzeń nazw)",
         ),
         (r"The element is not 'nillable'\.$", "nie może mieć atrybutu xsi:nil"),
+        (
+            r"Neither character nor element content is allowed because the element is 'nilled'\.$",
+            'ma atrybut xsi:nil="true", więc musi być pusty',
+        ),
+        (
+            r"The type definition '(?P<q>[^']*)', specified by xsi:type, is blocked or not validly derived from the "
+            r"type definition of the element declaration\.$",
+            "typ {q} podany w xsi:type nie jest typem tego elementu ani typem od niego pochodnym (usuń xsi:type)",
+        ),
+        (
+            r"The QName value '(?P<q>[^']*)' of the xsi:type attribute does not resolve to a type definition\.$",
+            "typ {q} podany w xsi:type nie istnieje w schemacie (usuń xsi:type)",
+        ),
+        (
+            r"The QName value '(?P<v>[^']*)' has no corresponding namespace declaration in scope\.$",
+            "prefiks nazwy '{v}' nie ma deklaracji przestrzeni nazw (xmlns:…) w zasięgu",
+        ),
+        # libxml2 cuts its reports at about 64,000 characters: a facet's report about a very long value then
+        # ends inside the value.
+        (
+            r"\[facet '(?P<f>[A-Za-z]+)'\] The value '(?P<v>.*)$",
+            "wartość '{v}' nie spełnia ograniczenia {f} określonego w schemacie",
+        ),
     )
 )
+
+# Spyne's own report of a value its type cannot hold (a year after 9999 or before 1 in an xs:date or xs:dateTime
+# libxml2 accepted): it names no element.
+_SPYNE_VALUE = re.compile(r"^The value '(?P<v>.*)' could not be validated\.$", re.S)
+
+#: Values are quoted up to this many characters (libxml2 quotes a 70,000-character value whole).
+_VALUE_SHOWN = 80
+
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= _VALUE_SHOWN else value[:_VALUE_SHOWN] + "…"
+
+
+def _attribute(name: str) -> str:
+    """An attribute's name as a person writes it: `xsi:type`, else without its namespace."""
+    return "xsi:" + name[len(_XSI) :] if name.startswith(_XSI) else _NAMESPACE.sub("", name)
 
 
 class Subject(NamedTuple):
@@ -172,7 +213,8 @@ def subject(message: str) -> Subject | None:
     found = _SUBJECT.match(message.strip())
     if found is None:
         return None
-    return Subject(_NAMESPACE.sub("", found["element"]), found["attribute"], found["rest"].strip())
+    attribute = None if found["attribute"] is None else _attribute(found["attribute"])
+    return Subject(_NAMESPACE.sub("", found["element"]), attribute, found["rest"].strip())
 
 
 def polish(message: str) -> str:
@@ -184,6 +226,11 @@ def polish(message: str) -> str:
     text = message.strip()
     subject = _SUBJECT.match(text)
     if subject is None:
+        if (value := _SPYNE_VALUE.match(text)) is not None:
+            return (
+                f"Wartość '{_shown(value['v'])}' ma poprawny zapis, ale wykracza poza zakres, który platforma "
+                "przyjmuje (np. rok spoza lat 1–9999)."
+            )
         return f"Niezgodność ze schematem (komunikat walidatora libxml2): {_NAMESPACE.sub('', text)}"
     element, attribute, rest = subject["element"], subject["attribute"], subject["rest"].strip()
     root = rest.startswith("No matching global declaration")
@@ -193,7 +240,7 @@ def polish(message: str) -> str:
         namespace = element[1 : element.index("}")] if element.startswith("{") and "}" in element else ""
         where += f" (przestrzeń nazw {namespace})" if namespace else " (bez przestrzeni nazw)"
     if attribute:
-        where = f"Atrybut {attribute} elementu {_NAMESPACE.sub('', element)}"
+        where = f"Atrybut {_attribute(attribute)} elementu {_NAMESPACE.sub('', element)}"
     for pattern, form in _FORMS:
         found = pattern.match(rest)
         if found is None:
@@ -201,8 +248,11 @@ def polish(message: str) -> str:
         values = {name: value for name, value in found.groupdict().items() if value is not None}
         if "e" in values:
             values["e"] = _expected(values["e"])
-        if "c" in values:
-            values["c"] = _NAMESPACE.sub("", values["c"])
+        for name in ("c", "q"):
+            if name in values:
+                values[name] = _NAMESPACE.sub("", values[name])
+        if "v" in values:
+            values["v"] = _shown(values["v"])
         if "t" in values:
             values["type"] = _type(values["t"])
         return f"{where}: {form.format(**values)}."

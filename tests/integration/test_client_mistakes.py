@@ -100,6 +100,50 @@ def test_a_schema_fault_keeps_non_ascii_values_readable(hub: RunningHub) -> None
     assert details and "wartość 'DOWÓD' nie należy do wartości dozwolonych: 'DOWOD_OSOBISTY'" in details[0], details
 
 
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+
+
+@pytest.mark.parametrize(
+    ("identifier", "detail"),
+    [
+        (
+            by_name("1990-05-17").replace("<z:Nazwisko>", f'<z:Nazwisko {XSI} xsi:type="xs:int">'),
+            "Atrybut xsi:type elementu Nazwisko: typ int podany w xsi:type nie jest typem tego elementu",
+        ),
+        (
+            by_name("1990-05-17").replace("<z:Nazwisko>", f'<z:Nazwisko {XSI} xsi:type="q:Typ">'),
+            "Atrybut xsi:type elementu Nazwisko: prefiks nazwy 'q:Typ' nie ma deklaracji przestrzeni nazw",
+        ),
+        (
+            by_name("1990-05-17").replace("Kowalska", "K" * 70_000),
+            "Element Nazwisko: wartość ma długość 70000, a dozwolona jest najwyżej",
+        ),
+    ],
+    ids=["xsi-type-not-derived", "xsi-type-undeclared-prefix", "70000-characters"],
+)
+def test_schema_faults_a_wrong_type_sweep_found_in_english_are_polish(
+    hub: RunningHub, identifier: str, detail: str
+) -> None:
+    faultcode, code, message, details = fault(query(hub, identifier))
+    assert (faultcode, code) == ("Client", "NIEZGODNOSC_ZE_SCHEMATEM")
+    assert "{http" not in message and "komunikat walidatora" not in " ".join(details), (message, details)
+    assert len(details) == 1 and details[0].startswith(detail) and len(details[0]) < 500, details
+
+
+def test_a_report_period_after_the_year_9999_is_named_in_polish(hub: RunningHub) -> None:
+    """libxml2 takes the year 12345 as an xs:dateTime; Spyne refuses it in English naming no element."""
+    body = (
+        '<a:RaportUjawnien xmlns:a="urn:pl:platforma-komunikacyjna:audyt:2"><a:Zamowienie><a:Rodzaj>OKRES</a:Rodzaj>'
+        "<a:Od>12345-01-01T00:00:00Z</a:Od><a:Format>XML</a:Format></a:Zamowienie></a:RaportUjawnien>"
+    )
+    faultcode, code, _message, details = fault(post(hub, "/soap/audyt-2", envelope(body)))
+    assert (faultcode, code) == ("Client", "NIEZGODNOSC_ZE_SCHEMATEM")
+    assert details == [
+        "Wartość '12345-01-01T00:00:00Z' ma poprawny zapis, ale wykracza poza zakres, który platforma przyjmuje "
+        "(np. rok spoza lat 1–9999)."
+    ]
+
+
 def post(
     hub: RunningHub, path: str, body: bytes, content_type: str | None = "text/xml; charset=utf-8"
 ) -> requests.Response:
