@@ -68,6 +68,15 @@ class ReportError(AuditError):
     code = "BLAD_RAPORTU"
 
 
+class ReportTooLarge(ReportError):
+    """The report would hold more entries than the path that makes it may (`write_report(max_entries=)`):
+    refused before anything is recorded or written."""
+
+    def __init__(self, entries: int, limit: int) -> None:
+        super().__init__(f"Raport obejmowałby {entries} wpisów, a dozwolonych jest najwyżej {limit}.")
+        self.entries, self.limit = entries, limit
+
+
 class OutputFileError(AuditError):
     """A command's output file was refused before anything was written: it is the register itself, one of
     its files, an anchor file or a key, which a report must never replace."""

@@ -24,7 +24,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from audit.errors import AuditStorageError, ReportError
+from audit.errors import AuditStorageError, ReportError, ReportTooLarge
 from audit.labels import category_title
 from audit.records import EventKind, Outcome, SecurityEvent
 from audit.schema import DisclosureRow
@@ -433,17 +433,21 @@ def write_report(
     issuer: str = "Platforma komunikacyjna",
     labels: Mapping[tuple[str, str], str] | None = None,
     now: dt.datetime | None = None,
+    max_entries: int | None = None,
 ) -> int:
     """Record a report (event `RAPORT`), then write it to a binary stream; return the number of entries.
 
     The event is durable before the first byte is written (guideline 6, as for disclosures): written after, a
     report streamed to a pipe was read in full while its recording failed (the register locked), and no `RAPORT`
-    event ever said it was made."""
+    event ever said it was made. A report of more than `max_entries` entries is refused (`ReportTooLarge`) before
+    it is recorded."""
     request.check()
     made = now or dt.datetime.now(dt.UTC)
     try:
         with store.reader.connect() as connection, connection.begin(), Session(connection) as session:
             count = session.scalar(select(func.count()).select_from(_query(request).subquery())) or 0
+            if max_entries is not None and count > max_entries:
+                raise ReportTooLarge(count, max_entries)  # nothing recorded, nothing written
             store.append(
                 events=[
                     SecurityEvent(
@@ -473,8 +477,11 @@ def build_report(
     requested_by: Requester,
     issuer: str = "Platforma komunikacyjna",
     labels: Mapping[tuple[str, str], str] | None = None,
+    max_entries: int | None = None,
 ) -> bytes:
     """The report as bytes in the requested format (for a SOAP operation for auditors); it is recorded."""
     buffer = io.BytesIO()
-    write_report(store, request, fmt, buffer, requested_by=requested_by, issuer=issuer, labels=labels)
+    write_report(
+        store, request, fmt, buffer, requested_by=requested_by, issuer=issuer, labels=labels, max_entries=max_entries
+    )
     return buffer.getvalue()

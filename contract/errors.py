@@ -173,6 +173,12 @@ class RequestTooLarge(PlatformError):
     code = "ZBYT_DUZE_ZAPYTANIE"
 
 
+class ReportTooLarge(PlatformError):
+    """A report over the entries a SOAP answer (or any PDF) may hold: narrow it, or stream it from the command line."""
+
+    code = "ZBYT_DUZY_RAPORT"
+
+
 class SchemaViolation(PlatformError):
     """The request is not valid against the WSDL's schema (`Szczegol Rodzaj="OPIS"` says what)."""
 

@@ -258,6 +258,10 @@ class HubSettings(_Frozen):
     port: Annotated[StrictInt, Field(ge=0, le=65535)] = 8080
     public_url: Url | None = None
     max_request_bytes: Annotated[StrictInt, Field(ge=4096, le=1_073_741_824)] = 1_048_576
+    #: Entries a report answered over SOAP may hold (XML, CSV): the answer is built in memory, ~8.5 kB an entry.
+    report_max_entries: Annotated[StrictInt, Field(ge=1, le=10_000_000)] = 20_000
+    #: Entries of a PDF report on any path (weasyprint lays the whole document out in memory, ~0.3 MB an entry).
+    report_max_entries_pdf: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1_000
     credential_cache_seconds: Seconds = 60
     threads: Annotated[StrictInt, Field(ge=1, le=256)] = 2
     workers: Annotated[StrictInt, Field(ge=1, le=64)] = 1

@@ -50,9 +50,7 @@ def _secret(prompt: str, variable: str) -> str:
         try:
             value = ask_secret(prompt)
         except EOFError:
-            raise MissingSecret(
-                f"brak hasła: ustaw zmienną {variable} albo uruchom polecenie w terminalu."
-            ) from None
+            raise MissingSecret(f"brak hasła: ustaw zmienną {variable} albo uruchom polecenie w terminalu.") from None
     return utf8_secret(value, variable)
 
 
@@ -258,7 +256,7 @@ def _policy_list(core: HubCore, args: argparse.Namespace) -> int:
 def _policy_set(core: HubCore, args: argparse.Namespace) -> int:
     categories = _codes(args.categories)
     if not categories and args.categories.strip() != "":
-        raise InvalidRequest("Podaj kategorie (--categories A,B) albo --categories \"\", by odebrać dostęp do zbioru.")
+        raise InvalidRequest('Podaj kategorie (--categories A,B) albo --categories "", by odebrać dostęp do zbioru.')
     core.rules.set_rule(
         _actor(core, args), args.office, args.group, args.data_set, categories, _codes(args.legal_bases)
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
-from audit.errors import ReportError
+from audit.errors import ReportError, ReportTooLarge
 from audit.labels import category_titles
 from audit.reports import (
     ReportFormat,
@@ -22,6 +22,7 @@ from audit.reports import (
 from audit.store import AuditStore
 from contract.catalog import AUDITOR
 from contract.errors import Detail, DetailKind, InvalidRequest, NotAllowed
+from contract.errors import ReportTooLarge as TooLargeReport
 from contract.identifiers import validate_pesel
 from contract.polish_time import polish_zone
 from hub.domain.feeding import RefusalRecorder
@@ -171,10 +172,35 @@ class Reports:
             refused = self.refusals.refused(caller, what)  # the security event (guideline 7)
             raise NotAllowed(refused.message, details=(Detail(DetailKind.ROLE, AUDITOR, text=what),))
 
+    def _limit(self, fmt: ReportFormat, *, streamed: bool) -> tuple[int, str] | None:
+        """(the most entries, the setting that says so) of a report made in memory: any PDF, and XML or CSV
+        answered over SOAP (`streamed` False); None for XML or CSV written to a stream."""
+        settings = self.config.hub if self.config is not None else None
+        if fmt is ReportFormat.PDF:
+            return (settings.report_max_entries_pdf if settings else 1_000), "report_max_entries_pdf"
+        if streamed:
+            return None
+        return (settings.report_max_entries if settings else 20_000), "report_max_entries"
+
+    @staticmethod
+    def _too_large(error: ReportTooLarge, fmt: ReportFormat, setting: str) -> TooLargeReport:
+        if fmt is ReportFormat.PDF:
+            return TooLargeReport(
+                f"Raport PDF obejmowałby {error.entries} wpisów, a platforma składa PDF z najwyżej {error.limit} "
+                f"(ustawienie [hub] {setting}). Niczego nie zapisano. Zawęź okres, urząd lub zbiory albo zamów "
+                "raport w formacie XML lub CSV."
+            )
+        return TooLargeReport(
+            f"Raport obejmowałby {error.entries} wpisów, a w odpowiedzi SOAP platforma wydaje najwyżej {error.limit} "
+            f"(ustawienie [hub] {setting}). Niczego nie zapisano. Zawęź okres, urząd lub zbiory albo zamów raport "
+            "poleceniem platforma audit report, które zapisuje go strumieniowo."
+        )
+
     def write(self, caller: Caller, order: ReportOrder, output: IO[bytes], *, channel: str) -> int:
         """Write the report to a stream (the command line), recorded as made by `caller`; the entries' count."""
         self.authorise(caller)
         request, fmt = self.request(order)
+        limit = self._limit(fmt, streamed=True)
         try:
             return write_report(
                 self.store,
@@ -184,7 +210,10 @@ class Reports:
                 requested_by=Requester(caller.login, caller.office, channel),
                 issuer=self.issuer,
                 labels=self._labels(),
+                max_entries=limit[0] if limit else None,
             )
+        except ReportTooLarge as error:
+            raise self._too_large(error, fmt, limit[1] if limit else "") from None
         except ReportError as error:
             raise InvalidRequest(str(error)) from None
 
@@ -192,6 +221,7 @@ class Reports:
         """The report, recorded as made for `caller`; refused (and recorded) without the AUDYTOR role."""
         self.authorise(caller)
         request, fmt = self.request(order)
+        limit = self._limit(fmt, streamed=False)
         try:
             content = build_report(
                 self.store,
@@ -200,7 +230,10 @@ class Reports:
                 requested_by=Requester(caller.login, caller.office, channel),
                 issuer=self.issuer,
                 labels=self._labels(),
+                max_entries=limit[0] if limit else None,
             )
+        except ReportTooLarge as error:
+            raise self._too_large(error, fmt, limit[1] if limit else "") from None
         except ReportError as error:
             raise InvalidRequest(str(error)) from None
         name = f"raport-{request.kind.value.lower()}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.{fmt.value}"

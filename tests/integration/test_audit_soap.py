@@ -188,3 +188,45 @@ def test_an_office_no_longer_configured_still_gets_the_report_of_its_disclosures
         assert request.office == "GOPS_DAWNY"
     finally:
         store.dispose()
+
+
+def test_a_report_larger_than_an_answer_may_hold_is_refused_before_it_is_recorded(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """A report answered over SOAP is built in memory (100,000 entries of XML took 850 MB; a PDF of 5,000, 1.6 GB):
+    over `report_max_entries` (any PDF over `report_max_entries_pdf`) it is refused with ZBYT_DUZY_RAPORT, nothing
+    recorded; the command line streams XML and CSV, so only its PDF is bounded."""
+    from audit.records import DisclosureRecord, Outcome
+    from audit.store import AuditStore
+    from contract.errors import ReportTooLarge
+    from hub import settings
+    from hub.domain.policy import Caller
+    from hub.domain.reports import ReportOrder, Reports
+
+    config = settings.load(hub.directory / "platforma.toml")
+    limited = config.model_copy(
+        update={"hub": config.hub.model_copy(update={"report_max_entries": 2, "report_max_entries_pdf": 1})}
+    )
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    auditor = Caller("audytor", "STAROSTWO", "AUDYT", roles=frozenset({"AUDYTOR"}))
+    try:
+        reports = Reports(store, refusals=None, issuer="test", config=limited)  # type: ignore[arg-type]
+        moment = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
+        store.append(
+            [
+                DisclosureRecord(moment, f"r-{n}", "ops.pracownik", "OPS", "SOAP", "PESEL:44051401359", "44051401359",
+                                 "PUP", "PUP", ("DANE_OSOBOWE",), "UPS-2004", "Test", Outcome.DISCLOSED, "0" * 64)
+                for n in range(3)
+            ]
+        )  # fmt: skip
+        events = len(list(store.events()))
+        person = {"kind": "OSOBA", "pesel": "44051401359"}
+        with pytest.raises(ReportTooLarge, match="obejmowałby 3 wpisów.*najwyżej 2.*report_max_entries"):
+            reports.build(auditor, ReportOrder(**person, format="xml"), channel="SOAP")
+        with pytest.raises(ReportTooLarge, match="Raport PDF obejmowałby 3 wpisów.*report_max_entries_pdf"):
+            reports.write(auditor, ReportOrder(**person, format="pdf"), io.BytesIO(), channel="CLI")
+        assert len(list(store.events())) == events  # nothing recorded
+        assert reports.write(auditor, ReportOrder(**person, format="csv"), io.BytesIO(), channel="CLI") == 3
+        assert len(list(store.events())) == events + 1  # the streamed report, recorded
+    finally:
+        store.dispose()
