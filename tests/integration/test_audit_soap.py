@@ -221,9 +221,9 @@ def test_a_report_larger_than_an_answer_may_hold_is_refused_before_it_is_recorde
         )  # fmt: skip
         events = len(list(store.events()))
         person = {"kind": "OSOBA", "pesel": "44051401359"}
-        with pytest.raises(ReportTooLarge, match="obejmowałby 3 wpisów.*najwyżej 2.*report_max_entries"):
+        with pytest.raises(ReportTooLarge, match=r"obejmowałby 3 wpisów.*najwyżej 2.*report_max_entries"):
             reports.build(auditor, ReportOrder(**person, format="xml"), channel="SOAP")
-        with pytest.raises(ReportTooLarge, match="Raport PDF obejmowałby 3 wpisów.*report_max_entries_pdf"):
+        with pytest.raises(ReportTooLarge, match=r"Raport PDF obejmowałby 3 wpisów.*report_max_entries_pdf"):
             reports.write(auditor, ReportOrder(**person, format="pdf"), io.BytesIO(), channel="CLI")
         assert len(list(store.events())) == events  # nothing recorded
         assert reports.write(auditor, ReportOrder(**person, format="csv"), io.BytesIO(), channel="CLI") == 3
