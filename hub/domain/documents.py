@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from cryptography import x509
 from lxml import etree
 from sqlalchemy import CursorResult, Row, Select, Table, and_, bindparam, exists, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -47,6 +46,7 @@ from hub.domain.query import OK, QueryEngine, QueryRequest
 from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
 from hub.domain.rendering import Renderer, RenderLimits, SignatureSection
 from hub.domain.seals import OfficeSeal, Seals, open_seals
+from hub.domain.signature_crls import CrlFolder
 from hub.domain.templates import Template, Templates, schema_mismatch
 from hub.domain.visualisation import signature_count
 from hub.settings import Config
@@ -69,7 +69,6 @@ from signing import (
     VerificationReport,
     VerifierConfig,
     XadesVerifier,
-    load_crls,
 )
 from signing import constants as dsig
 
@@ -175,11 +174,22 @@ class Submitted:
 
 @dataclass
 class SigningPolicy:
-    """How uploaded signatures are verified (`signing.XadesVerifier`), and whether they must be qualified."""
+    """How uploaded signatures are verified (`signing.XadesVerifier`), and whether they must be qualified.
+
+    With `trust` and `crls` given, `current` builds the verifier again when a CRL file changed."""
 
     verifier: XadesVerifier | None
     require_qualified: bool = True
     problems: list[str] = field(default_factory=list)
+    trust: TrustStore | None = None
+    crls: CrlFolder | None = None
+
+    def current(self) -> XadesVerifier | None:
+        """The verifier, against the CRLs as they are now (`CrlFolder.refresh`)."""
+        if self.crls is not None and self.trust is not None and self.crls.refresh():
+            revocation = RevocationSources(crls=self.crls.crls)
+            self.verifier = XadesVerifier(VerifierConfig(trust=self.trust, revocation=revocation))
+        return self.verifier
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,19 @@ _MOVE = (
     .execution_options(synchronize_session=False)
 )
 _STATE = select(Case.state).where(Case.id == bindparam("case_id"))
+#: The case's last transition (an acceptance's claim, read in the transaction that made it).
+_LAST_TRANSITION = select(func.max(Transition.id)).where(Transition.case_id == bindparam("case_id"))
+#: A case in DO_PODPISU moved on only while the acceptance's claim (a transition) is still its last move.
+_MOVE_CLAIMED = (
+    update(Case)
+    .where(
+        Case.id == bindparam("case_id"),
+        Case.state == TO_SIGN,
+        ~exists().where(Transition.case_id == bindparam("case_id"), Transition.id > bindparam("claim")),
+    )
+    .values({Case.state: bindparam("after")})
+    .execution_options(synchronize_session=False)
+)
 _USER_PESEL = select(User.pesel).where(User.login == bindparam("login"))
 
 
@@ -490,7 +513,7 @@ class Documents:
                 raise WrongState(f"Sprawa {case_id} nie ma (jeszcze) dokumentu {role} (stan: {case.state}).")
             content, template_id = stored.content, stored.template_id
         template = _made_from(stored, self.templates.get(template_id))
-        verifier = self.signing.verifier
+        verifier = self.signing.current()
         found = signature_count(content)
         reports = (verifier.verify(content).render(),) if verifier is not None and found else ()
         return self.renderer.pdf(template, content, SignatureSection(found, reports, verifier_missing=verifier is None))
@@ -558,29 +581,37 @@ class Documents:
             assert request_doc is not None
             self._checked(request_doc, request_doc.tag)
             self._advance(connection, case_id, caller, SUBMITTED, TO_SIGN, request_doc.sha256, "przyjęcie wniosku")
+            # The claim is this transition: whatever moves the case after it (the timer releasing a claim it took
+            # for abandoned, another signer's acceptance after that) makes the claim no longer this one's.
+            claim = int(connection.scalar(_LAST_TRANSITION, {"case_id": case_id}) or 0)
         kept = self.templates.kept(row.active_template) if row.active_used else None
         try:
             request_root = xmlsafe.parse_bytes(request_doc.content)
             template = kept or self.templates.active(case.certificate_type)
             content, records = self._certificate_document(template, case, request_root, request_doc.sha256, caller)
             with self.engine.begin() as connection:
-                # Still DO_PODPISU, and kept so until the commit (the row's write lock): a refusal that came in
-                # meanwhile makes this a WrongState and nothing is stored or recorded.
-                state = self._swap(connection, case_id, TO_SIGN, TO_SIGN)
+                # Still this acceptance's claim, and kept so until the commit (the row's write lock): a refusal, or
+                # a claim released by the timer (an acceptance slower than claim_timeout_seconds) and perhaps taken
+                # by another signer, makes this a WrongState, and nothing is stored or recorded.
+                state = self._swap_claimed(connection, case_id, claim, TO_SIGN)
                 if state is not None:
                     raise WrongState(
                         f"Sprawa {case_id} zmieniła w międzyczasie stan (stan: {state}); nic nie zapisano."
                     )
+                # The template version is frozen before the disclosure is recorded: a version changed meanwhile
+                # refuses the certificate, which then must not have been recorded as disclosed.
+                template_id = self._frozen(connection, template)
                 # Guideline 6: the disclosure is durable before the certificate is stored (and so before anyone
                 # can fetch it); a certificate that was not generated, or not kept, discloses nothing.
                 self.query.record(records)
-                stored = self._store(connection, case_id, CERTIFICATE, template, content, caller.login)
+                stored = self._store(connection, case_id, CERTIFICATE, template_id, content, caller.login)
                 note = "wytworzenie zaświadczenia"
                 self._transition(connection, case_id, caller, TO_SIGN, TO_SIGN, stored.sha256, note)
             return self._file(stored)
         except BaseException:
             with self.engine.begin() as connection:
-                if self._swap(connection, case_id, TO_SIGN, SUBMITTED) is None:
+                # Only this acceptance's own claim is withdrawn, never a later signer's.
+                if self._swap_claimed(connection, case_id, claim, SUBMITTED) is None:
                     note = "wycofanie przyjęcia: nie wytworzono zaświadczenia"
                     self._transition(connection, case_id, caller, TO_SIGN, SUBMITTED, "", note)
             raise
@@ -810,14 +841,15 @@ class Documents:
     def _verify(
         self, signed: bytes, generated: bytes, pesel: str | None, *, person: bool = True, seal: OfficeSeal | None = None
     ) -> VerificationReport:
-        if self.signing.verifier is None:
+        verifier = self.signing.current()
+        if verifier is None:
             raise ConfigurationError("Hub nie ma skonfigurowanych kotwic zaufania podpisów (signature_trust).")
         if not signed.strip():
             raise SignatureRefused(
                 "Podpis zaświadczenia nie został przyjęty: przesłany dokument jest pusty.",
                 details=(Detail(DetailKind.DESCRIPTION, "BRAK_PODPISU: przesłany dokument jest pusty."),),
             )
-        report = self.signing.verifier.verify(signed)
+        report = verifier.verify(signed)
         reasons: list[Detail] = [Detail(DetailKind.DESCRIPTION, f"{r.code}: {r.message}") for r in report.reasons]
         if person and report.accepted and self.signing.require_qualified and not report.qualified:
             # What it lacks, not "bez QCStatements" for each: a certificate lacking only nonRepudiation was told so.
@@ -1010,15 +1042,7 @@ class Documents:
         """Insert a document, freezing its template version first unless it is known to be frozen (a version
         read as used stays used: `used` is never reset). A version changed since the document was made from it
         is not frozen and nothing is stored (`WrongState`): the document was validated by what it replaced."""
-        if isinstance(template, Template):
-            template_id = template.id
-            if not template.used and not self.templates.freeze(executor, template):
-                raise WrongState(
-                    f"Wersję {template.version} szablonu {template.document_type} zmieniono w trakcie wytwarzania "
-                    "dokumentu; nic nie zapisano, spróbuj ponownie."
-                )
-        else:
-            template_id = template
+        template_id = self._frozen(executor, template) if isinstance(template, Template) else template
         stored = _Stored(str(uuid.uuid4()), case_id, role, template_id, content, sha256(content))
         _INSERT_DOCUMENT(
             executor,
@@ -1035,6 +1059,16 @@ class Documents:
         tag = self.integrity.document(stored.id, case_id, role, template_id, stored.sha256)
         insert_tag(executor, DOCUMENT, stored.id, tag)
         return stored
+
+    def _frozen(self, executor: Session | Connection, template: Template) -> int:
+        """The id of the template version a document is made from, frozen (marked used) unless it is known to be;
+        a version changed since the document was made from it is a `WrongState`."""
+        if not template.used and not self.templates.freeze(executor, template):
+            raise WrongState(
+                f"Wersję {template.version} szablonu {template.document_type} zmieniono w trakcie wytwarzania "
+                "dokumentu; nic nie zapisano, spróbuj ponownie."
+            )
+        return template.id
 
     def _move(self, session: Session, case: Case, caller: Caller, state: str, digest: str, note: str) -> None:
         """Move a case read by the ORM on (`_advance`); the object takes the new state without a second UPDATE."""
@@ -1068,6 +1102,18 @@ class Documents:
         if moved.rowcount == 1:
             return None
         return str(executor.scalar(_STATE, {"case_id": case_id}))
+
+    @staticmethod
+    def _swap_claimed(executor: Session | Connection, case_id: str, claim: int, after: str) -> str | None:
+        """`_swap` from DO_PODPISU, only while the acceptance's claim (transition `claim`) is the case's last move.
+        None if it took effect, else the case's current state (`ZLOZONY`, or `DO_PODPISU` under another claim)."""
+        moved: CursorResult[Any] = executor.execute(  # type: ignore[assignment]
+            _MOVE_CLAIMED, {"case_id": case_id, "claim": claim, "after": after}
+        )
+        if moved.rowcount == 1:
+            return None
+        state = str(executor.scalar(_STATE, {"case_id": case_id}))
+        return state if state != TO_SIGN else f"{TO_SIGN}, przyjęty ponownie po zwolnieniu przyjęcia"
 
     @staticmethod
     def _transition(
@@ -1201,7 +1247,10 @@ class Documents:
                         from_state=TO_SIGN,
                         to_state=SUBMITTED,
                         sha256="",
-                        note="wycofanie przyjęcia: wytwarzanie zaświadczenia przerwane (proces huba zakończony)",
+                        note=(
+                            "wycofanie przyjęcia: zaświadczenia nie wytworzono w czasie claim_timeout_seconds "
+                            "(proces huba zakończony albo wytwarzanie wstrzymane)"
+                        ),
                     )
                 )
             released.append(case_id)
@@ -1312,21 +1361,21 @@ def open_documents(
     settings = config.hub
     templates = Templates(engine, events)
     templates.seed()
-    verifier = None
+    signing = SigningPolicy(None)
     if settings.signature_trust:
-        crls: tuple[x509.CertificateRevocationList, ...] = ()
+        folder = None
         if settings.signature_crls:
-            folder = Path(settings.signature_crls)
-            files = sorted(folder.iterdir()) if folder.is_dir() else [folder]
-            crls = load_crls([f.read_bytes() for f in files if f.is_file()])
+            folder = CrlFolder(Path(settings.signature_crls), f"{config.path.name}:hub.signature_crls")
         try:
             trust = TrustStore.from_path(settings.signature_trust)
         except SigningError as error:  # a file of the wrong kind (a PNG, a key): one line of the configuration's
             raise ConfigurationError(f"{config.path.name}:hub.signature_trust: {error.message}") from None
+        crls = folder.crls if folder is not None else ()
         verifier = XadesVerifier(VerifierConfig(trust=trust, revocation=RevocationSources(crls=crls)))
+        signing = SigningPolicy(verifier, trust=trust, crls=folder)
     seals = open_seals(config) if seals is None else seals
     limits = RenderLimits(settings.render_timeout_seconds, settings.render_memory_mb, settings.render_processes)
     integrity = open_key(settings.documents_key or config.path.parent / DEFAULT_KEY, engine)
     return Documents(
-        config, engine, templates, query, events, SigningPolicy(verifier), seals, Renderer(limits), integrity
+        config, engine, templates, query, events, signing, seals, Renderer(limits), integrity
     )

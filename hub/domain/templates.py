@@ -39,6 +39,7 @@ from contract.text import TEXT_MAX_LENGTH, forbidden_character
 from hub.domain.policy import Caller
 from hub.domain.stylesheet_check import reaching_out
 from hub.storage.documents import StoredDocument, TemplateChange, TemplateVersion
+from hub.storage.tables import lock_for_writing
 
 #: The document types shipped with the platform, each imported as version 1 on first start.
 SHIPPED = Path(__file__).resolve().parent.parent / "documents"
@@ -838,6 +839,7 @@ class Templates:
             "zmienić (dokument zawsze wizualizuje się wersją, z której powstał). Utwórz nową wersję."
         )
         with Session(self.engine) as session, session.begin():
+            lock_for_writing(session, TemplateVersion.__table__)
             row = session.scalar(
                 select(TemplateVersion)
                 .where(TemplateVersion.document_type == document_type, TemplateVersion.version == version)
@@ -876,7 +878,9 @@ class Templates:
         self._authorise(caller, f"aktywacja szablonu {document_type} w wersji {version}")
         with Session(self.engine) as session, session.begin():
             # The type's versions locked first, in one order: two activations on PostgreSQL each updated them all
-            # in its own order and deadlocked (one of them a BLAD_WEWNETRZNY). SQLite serialises writers anyway.
+            # in its own order and deadlocked (one of them a BLAD_WEWNETRZNY). On SQLite the database's write lock,
+            # before the version is read: a change committed meanwhile made it hash content no longer stored.
+            lock_for_writing(session, TemplateVersion.__table__)
             session.execute(
                 select(TemplateVersion.id)
                 .where(TemplateVersion.document_type == document_type)

@@ -11,9 +11,22 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, String, Text, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    false,
+    update,
+)
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from replica.sqlite import sqlite_file
 
@@ -133,6 +146,19 @@ def hub_engine(url: str) -> Engine:
     add_missing_columns(engine)
     install_guards(engine)
     return engine
+
+
+def lock_for_writing(session: Session, table: Any) -> None:
+    """Begin the session's transaction by taking the database's write lock, on SQLite, where it matters.
+
+    SQLite ignores SELECT … FOR UPDATE, and its driver begins a transaction only at the first write: what a
+    transaction read before that was read outside it, and may be stale by the time it writes (two template
+    editors at once: one change lost, or an activation hashing content another change had replaced). A no-op
+    UPDATE first makes the driver begin and SQLite grant the write lock (waiting for `busy_timeout` while another
+    writer holds it); what the transaction reads after it, nobody else writes until the commit. Elsewhere
+    (PostgreSQL) the transaction's own FOR UPDATE locks do this, and nothing is done."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(table).where(false()).values({table.c.id: table.c.id}))
 
 
 def add_missing_columns(engine: Engine) -> list[str]:

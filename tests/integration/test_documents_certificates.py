@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import sqlite3
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ import tomli_w
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from contract.errors import InvalidRequest, NotAllowed
+from contract.errors import ConfigurationError, InvalidRequest, NotAllowed
 from contract.identifiers import Identifier
 from hub import settings
 from hub.core import HubCore
@@ -47,6 +48,7 @@ class Office:
     demo: dict[str, Any]
     passwords: dict[str, str]
     keys: dict[str, Path]
+    pki: Any = None
 
     def core(self) -> HubCore:
         return HubCore.open(settings.load(self.directory / "platforma.toml"))
@@ -88,7 +90,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     (directory / "crl" / "ca.crl").write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     config["hub"]["signature_crls"] = "crl"
     path.write_text(tomli_w.dumps(config), encoding="utf-8")
-    yield Office(directory, state, passwords, keys)
+    yield Office(directory, state, passwords, keys, pki)
 
 
 def _caller(core: HubCore, hub: Office, login: str) -> Any:
@@ -178,6 +180,42 @@ def test_a_signature_with_a_revoked_certificate_is_refused(hub: Office) -> None:
         assert core.documents.case(signer, case_id).state == "DO_PODPISU"
     finally:
         core.close()
+
+
+def test_a_crl_dropped_into_the_folder_while_the_hub_runs_is_used_at_the_next_upload(hub: Office) -> None:
+    """Found by an attack pass: the CRLs were read once at start, so a signer revoked meanwhile still delivered
+    certificates until a restart, and a file that is no CRL (a download cut short) was skipped, leaving the revoked
+    signer accepted. Now the folder is read again when a file changes, and a bad file is refused, never skipped."""
+    crl_file = hub.directory / "crl" / "ca.crl"
+    original = crl_file.read_bytes()
+    later = hub.pki.signer(*SIGNERS["OPS"][1:3], pesel=SIGNERS["OPS"][3])
+    key = hub.directory / "pozniej-uniewazniony.p12"
+    _p12(later, [hub.pki.qualified_ca.cert], key)
+    core = hub.core()
+    try:
+        signer, case_id, content = _accepted(core, hub, hub.person("OPS"))
+        core.documents.upload_signed(signer, case_id, XadesSigner(load_key(str(key), SEAL_PASSWORD)).sign_enveloped(
+            content))  # fmt: skip
+        revoked_now = hub.pki.crl([(later.cert, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))])
+        crl_file.write_bytes(revoked_now.public_bytes(serialization.Encoding.PEM))
+        signer, case_id, content = _accepted(core, hub, hub.person("OPS"))
+        signed = XadesSigner(load_key(str(key), SEAL_PASSWORD)).sign_enveloped(content)
+        with pytest.raises(SignatureRefused) as refused:
+            core.documents.upload_signed(signer, case_id, signed)
+        assert "CERTYFIKAT_UNIEWAZNIONY" in str(refused.value.details)
+        cut = hub.directory / "crl" / "nowa.crl"
+        cut.write_bytes(revoked_now.public_bytes(serialization.Encoding.DER)[:-20])  # a download cut short
+        with pytest.raises(ConfigurationError, match=r"hub\.signature_crls: plik nowa\.crl .* nie jest listą CRL"):
+            core.documents.upload_signed(signer, case_id, signed)
+        assert core.documents.case(signer, case_id).state == "DO_PODPISU"
+        with pytest.raises(ConfigurationError, match=r"nowa\.crl"):
+            hub.core()  # at start, too: the hub does not start
+        cut.unlink()
+        with pytest.raises(SignatureRefused):
+            core.documents.upload_signed(signer, case_id, signed)
+    finally:
+        core.close()
+        crl_file.write_bytes(original)
 
 
 def test_the_hub_seals_a_certificate_with_the_seal_it_holds_for_the_office(hub: Office) -> None:
@@ -448,6 +486,143 @@ def test_a_request_refused_while_its_certificate_is_generated_records_no_disclos
     finally:
         core.close()
     assert _recorded(hub, case_id) == []
+
+
+def test_an_acceptance_whose_claim_was_released_meanwhile_stores_and_records_nothing(hub: Office) -> None:
+    """Found by an attack pass: an acceptance slower than claim_timeout_seconds (the replica locked for 9 s) had
+    its claim released by the timer and the case accepted again by another signer; both then stored a certificate
+    and recorded a disclosure. The late one now stores and records nothing, and leaves the other's claim alone."""
+
+    core = hub.core()
+    try:
+        case_id = _ops_request(core, hub)
+        signer = _caller(core, hub, "ops.podpisujacy")
+        build = core.documents._certificate_document
+        again: list[Any] = []
+
+        def released_and_taken_meanwhile(*args: Any) -> Any:
+            made = build(*args)
+            if not again:
+                again.append(None)
+                assert case_id in core.documents.release_abandoned_claims(dt.timedelta(0))
+                again.append(core.documents.accept(signer, case_id))  # the second signer's acceptance
+            return made
+
+        core.documents._certificate_document = released_and_taken_meanwhile  # type: ignore[method-assign]
+        with pytest.raises(WrongState, match="nic nie zapisano"):
+            core.documents.accept(signer, case_id)
+        core.documents._certificate_document = build  # type: ignore[method-assign]
+        assert core.documents.case(signer, case_id).state == "DO_PODPISU"  # the second claim stands
+        assert core.documents.for_signing(signer, case_id).content == again[1].content
+        core.documents.seal_certificate(signer, case_id)
+    finally:
+        core.close()
+    assert _recorded(hub, case_id) == ["UJAWNIENIE"]
+    with sqlite3.connect(hub.directory / "hub.sqlite") as connection:
+        stored = connection.execute(
+            "SELECT count(*) FROM dokumenty WHERE sprawa = ? AND rola = 'ZASWIADCZENIE'", (case_id,)
+        ).fetchone()[0]
+    assert stored == 1
+
+
+def test_a_certificate_whose_template_changed_meanwhile_records_no_disclosure(hub: Office) -> None:
+    """Found by an attack pass: the disclosure was recorded before the template version was frozen, so a change
+    of the (unused) version between generating and storing refused the certificate but left its disclosure."""
+
+    core = hub.core()
+    editor = _caller(core, hub, "pup.redaktor")
+    kind = "ZASWIADCZENIE_OPS_SWIADCZENIA"
+    active = core.documents.templates.active(kind)
+    try:
+        fresh = core.documents.templates.new_version(editor, kind, xsl=active.xsl + "<!-- kopia -->")
+        core.documents.templates.activate(editor, kind, fresh.version)
+        case_id = _ops_request(core, hub)
+        signer = _caller(core, hub, "ops.podpisujacy")
+        build = core.documents._certificate_document
+
+        def changed_meanwhile(*args: Any) -> Any:
+            made = build(*args)
+            core.documents.templates.change(editor, kind, fresh.version, xsd=None, xsl=fresh.xsl + "<!-- zmiana -->")
+            return made
+
+        core.documents._certificate_document = changed_meanwhile  # type: ignore[method-assign]
+        with pytest.raises(WrongState, match="zmieniono w trakcie"):
+            core.documents.accept(signer, case_id)
+        core.documents._certificate_document = build  # type: ignore[method-assign]
+        assert core.documents.case(signer, case_id).state == "ZLOZONY"
+    finally:
+        core.documents.templates.activate(editor, kind, active.version)
+        core.close()
+    assert _recorded(hub, case_id) == []
+
+
+def _slowed(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, seconds: float) -> threading.Event:
+    """`target.name` made `seconds` slower on its first call (in whichever thread), which sets the event returned
+    when it starts: another editor then acts while the first is between reading and writing."""
+    original, started = getattr(target, name), threading.Event()
+
+    def slowed(*args: Any, **kwargs: Any) -> Any:
+        if not started.is_set():
+            started.set()
+            time.sleep(seconds)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, slowed)
+    return started
+
+
+def test_two_editors_changing_one_version_at_once_lose_neither_change(
+    hub: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an attack pass: SQLite ignores FOR UPDATE and its driver began the transaction at the first write,
+    so `change` read the version outside it; one editor's XSL and another's XSD at once were both answered OK, and
+    the version kept only the XSD."""
+    import hub.domain.templates as templates_module
+
+    core = hub.core()
+    editor = _caller(core, hub, "pup.redaktor")
+    kind = "ZASWIADCZENIE_OPS_SWIADCZENIA"
+    try:
+        base = core.documents.templates.active(kind)
+        fresh = core.documents.templates.new_version(editor, kind, xsl=base.xsl + "<!-- wersja -->")
+        started = _slowed(monkeypatch, templates_module, "compile_stylesheet", 0.6)
+        styled = base.xsl + "<!-- zmiana redaktora 1 -->"
+        schema = base.xsd.replace("<xs:", "<!-- zmiana redaktora 2 --><xs:", 1)
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(core.documents.templates.change, editor, kind, fresh.version, xsd=None, xsl=styled)
+            assert started.wait(10)
+            second = pool.submit(core.documents.templates.change, editor, kind, fresh.version, xsd=schema, xsl=None)
+            first.result(timeout=60), second.result(timeout=60)
+        after = next(t for t in core.documents.templates.versions(editor) if t.id == fresh.id)
+        assert (after.xsl, after.xsd) == (styled, schema)
+    finally:
+        core.close()
+
+
+def test_an_activation_racing_a_change_records_what_is_stored(hub: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an attack pass: an activation read the version, a change committed, and the activation's history
+    row then named the SHA-256 of content no longer stored; every submission of the type, and the editors' listing,
+    was refused as NARUSZONA_INTEGRALNOSC_SZABLONU (tampering) until the version changed again."""
+    core = hub.core()
+    editor = _caller(core, hub, "pup.redaktor")
+    kind = "ZASWIADCZENIE_OPS_SWIADCZENIA"
+    base = core.documents.templates.active(kind)
+    try:
+        fresh = core.documents.templates.new_version(editor, kind, xsl=base.xsl + "<!-- do aktywacji -->")
+        started = _slowed(monkeypatch, type(core.documents.templates), "_check_generates", 0.6)
+        changed = base.xsl + "<!-- zmiana w trakcie aktywacji -->"
+        with ThreadPoolExecutor(2) as pool:
+            activation = pool.submit(core.documents.templates.activate, editor, kind, fresh.version)
+            assert started.wait(10)
+            change = pool.submit(core.documents.templates.change, editor, kind, fresh.version, xsd=None, xsl=changed)
+            activation.result(timeout=60), change.result(timeout=60)
+        active = core.documents.templates.active(kind)  # raised NARUSZONA_INTEGRALNOSC_SZABLONU
+        assert (active.version, active.xsl) == (fresh.version, changed)
+        assert core.documents.templates.versions(editor)
+        _ops_request(core, hub)
+    finally:
+        core.documents.templates.activate(editor, kind, base.version)
+        core.close()
 
 
 def test_a_refusal_reason_longer_than_the_contract_carries_is_refused(hub: Office) -> None:
