@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from audit.errors import AnchorFileError, AuditError, AuditKeyError, ChainBrokenError
@@ -15,10 +16,12 @@ from hub.domain.policy import Policy
 from hub.domain.query import QueryEngine
 from hub.domain.reports import Reports
 from hub.domain.rules import RuleStore
-from hub.domain.seals import open_seals
+from hub.domain.seals import Seals, open_seals
 from hub.settings import Config
 from hub.storage.tables import hub_engine
+from replica.sqlite import sqlite_file
 
+_log = logging.getLogger("platforma.hub")
 
 @dataclass
 class HubCore:
@@ -35,16 +38,33 @@ class HubCore:
     documents: Documents
 
     @classmethod
-    def open(cls, config: Config, *, import_users: bool = True, audit_mode: OpenMode = OpenMode.CREATE) -> HubCore:
+    def open(
+        cls,
+        config: Config,
+        *,
+        import_users: bool = True,
+        audit_mode: OpenMode = OpenMode.CREATE,
+        seals_at_start: bool = True,
+    ) -> HubCore:
         """Open the hub's databases and replicas; seed users, groups and rules from the configuration.
 
         `audit_mode`: the hub (and the commands that record changes) may create the register; a command that only
         reads it or reports from it opens an existing one (`OpenMode.EXISTING`): on a mistyped `audit_database`,
-        `audit report` made an empty register and issued a "no disclosures" art. 15 report from it."""
+        `audit report` made an empty register and issued a "no disclosures" art. 15 report from it. It opens an
+        existing hub database, too. `seals_at_start`: the hub opens every seal before anything else; the
+        administrator's commands open them when one is first needed (`Seals(opener=...)`)."""
         settings = config.hub
         # The seals' keys first (issue 15, item 4b): a wrong PIN or a missing token stops the start in one line
         # before any database is touched.
-        seals = open_seals(config)
+        seals = open_seals(config) if seals_at_start else Seals(opener=lambda: open_seals(config))
+        new_files = [
+            f"{label} {path}"
+            for label, path in (
+                ("bazę huba", sqlite_file(settings.database)),
+                ("rejestr audytu", sqlite_file(settings.audit_database)),
+            )
+            if path is not None and not path.exists()
+        ]
         # One chain for disclosures and security events (audit/): both writers share one store.
         try:
             store = AuditStore(
@@ -60,6 +80,22 @@ class HubCore:
             field = "audit_key" if isinstance(error, AuditKeyError) else "audit_database"
             raise ConfigurationError(f"{config.path.name}:hub.{field}: {error.message}") from None
         verify_register(store)
+        database = sqlite_file(settings.database)
+        if audit_mode is OpenMode.EXISTING and database is not None and not database.is_file():
+            store.dispose()
+            seals.close()
+            raise ConfigurationError(
+                f"{config.path.name}:hub.database: baza huba {database} nie istnieje. Tworzy ją tylko hub przy "
+                "pierwszym uruchomieniu (platforma serve); sprawdź ścieżkę w konfiguracji."
+            )
+        if new_files:
+            # Said, never silent: with the databases moved aside (or a path mistyped) an administrator's command
+            # made empty ones and went on as if nothing had happened (an attack pass).
+            _log.warning(
+                "Utworzono nową, pustą %s. Jeśli ta platforma już działała, sprawdź ścieżki w %s.",
+                " i ".join(new_files),
+                config.path.name,
+            )
         register = SqlDisclosureRegister(settings.audit_database, store=store)
         events = SqlEventLog(settings.audit_database, store=store)
         engine = hub_engine(settings.database)

@@ -38,8 +38,11 @@ _PASSWORD_CHANGE = "poleceniem platforma users passwd"  # noqa: S105 - a hint, n
 
 def _open(args: argparse.Namespace) -> HubCore:
     # A command that only reads the register (`events`) opens an existing one: on a mistyped audit_database it
-    # is an error, not a new, empty register.
-    return HubCore.open(config_module.load(args.config), audit_mode=getattr(args, "audit_mode", OpenMode.CREATE))
+    # is an error, not a new, empty register. The others may prepare a new powiat's databases before its first
+    # start (`HubCore.open` says so when it creates one). Seals are opened when a command first needs one
+    # (`documents seal`, a receipt): a user locked in an emergency needed every office's seal PIN set.
+    mode = getattr(args, "audit_mode", OpenMode.CREATE)
+    return HubCore.open(config_module.load(args.config), audit_mode=mode, seals_at_start=False)
 
 
 def _secret(prompt: str, variable: str) -> str:

@@ -67,7 +67,8 @@ def _report(args: argparse.Namespace) -> int:
     )
     if not args.config:
         raise AuditError("Raport sporządza zalogowany audytor: podaj --config PLIK (konfiguracja hubu) i --actor.")
-    core = HubCore.open(settings.load(args.config), audit_mode=OpenMode.EXISTING)  # never a new, empty register
+    # Never a new, empty register; and no seal is needed for a report.
+    core = HubCore.open(settings.load(args.config), audit_mode=OpenMode.EXISTING, seals_at_start=False)
     try:
         caller = _actor(core, args)  # as every command acting as a user: logged in, no one-time password
         core.reports.request(order)  # a bad order fails before the output file is touched

@@ -43,7 +43,7 @@ from contract.identifiers import Identifier
 from contract.text import TEXT_MAX_LENGTH, visible_text
 from hub.domain.policy import Caller
 from hub.domain.query import OK, QueryEngine, QueryRequest
-from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts
+from hub.domain.receipts import DELIVERY, SUBMISSION, Party, ReceiptFacts, ReceiptSigner
 from hub.domain.rendering import Renderer, RenderLimits, SignatureSection
 from hub.domain.seals import OfficeSeal, Seals, open_seals
 from hub.domain.signature_crls import CrlFolder
@@ -361,9 +361,13 @@ class Documents:
         self.events = events
         self.signing = signing
         self.seals = seals
-        self.seal = seals.receipts  # the hub's own seal: receipts
         self.renderer = renderer  # HTML and PDF, in worker processes bounded in time and memory
         self.integrity = integrity  # the tags of stored documents and receipts, checked on every read
+
+    @property
+    def seal(self) -> ReceiptSigner | None:
+        """The hub's own seal, which signs the receipts (opened when first needed: `Seals`)."""
+        return self.seals.receipts
 
     def close(self) -> None:
         """Close the seals' token sessions and stop the rendering processes."""

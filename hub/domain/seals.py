@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -71,15 +72,42 @@ class OfficeSeal:
 class Seals:
     """The hub's seal (receipts) and the offices' seals (certificates), opened once and shared by threads."""
 
-    def __init__(self, hub: SigningKey | None = None, offices: Mapping[str, SigningKey] | None = None) -> None:
+    def __init__(
+        self,
+        hub: SigningKey | None = None,
+        offices: Mapping[str, SigningKey] | None = None,
+        *,
+        opener: Callable[[], Seals] | None = None,
+    ) -> None:
+        """The given keys; or, with `opener`, the keys it opens when a seal is first needed (`open_seals`, for the
+        administrator's commands: an account locked in an emergency must not wait for every office's seal PIN,
+        nor fail on a token that is out of reach)."""
+        self._opener = opener
+        self._lock = threading.Lock()
         self._keys = [key for key in (hub, *(offices or {}).values()) if key is not None]
-        self.receipts = ReceiptSigner(hub) if hub is not None else None
+        self._receipts = ReceiptSigner(hub) if hub is not None else None
         self._offices = {
             code: OfficeSeal(code, key.certificate, XadesSigner(key)) for code, key in (offices or {}).items()
         }
 
+    def _ready(self) -> None:
+        if self._opener is None:
+            return
+        with self._lock:
+            if self._opener is not None:
+                opened = self._opener()
+                self._keys, self._receipts, self._offices = opened._keys, opened._receipts, opened._offices
+                self._opener = None
+
+    @property
+    def receipts(self) -> ReceiptSigner | None:
+        """The hub's own seal, which signs receipts (None when the hub holds none)."""
+        self._ready()
+        return self._receipts
+
     def of(self, office: str, name: str = "") -> OfficeSeal:
         """The seal of `office`, or `NoOfficeSeal` when the hub holds none for it."""
+        self._ready()
         found = self._offices.get(office)
         if found is None:
             raise NoOfficeSeal(
@@ -91,6 +119,7 @@ class Seals:
     @property
     def offices(self) -> tuple[str, ...]:
         """The codes of the offices whose seals the hub holds."""
+        self._ready()
         return tuple(self._offices)
 
     def close(self) -> None:
@@ -111,13 +140,27 @@ def open_seals(config: Config) -> Seals:
     if settings.seal_key:
         password = "seal_key_password_env" if settings.seal_key_password_env else "seal_key_password"
         fields = {"password": password, "key": "seal_key", "certificate": "seal_key"}
-        hub_key = _open(settings.seal_key, settings.seal_key_password, None, f"{name}:hub", fields, "huba", problems)
+        variable = settings.seal_key_password_env
+        if variable and settings.seal_key_password is None:
+            problems.append(
+                f"{name}:hub.seal_key_password_env: zmienna środowiskowa {variable} nie jest ustawiona (pieczęć huba)"
+            )
+        else:
+            hub_key = _open(
+                settings.seal_key, settings.seal_key_password, None, f"{name}:hub", fields, "huba", problems
+            )
         _check_private(settings.seal_key, f"{name}:hub.seal_key", "huba", problems)
     offices: dict[str, SigningKey] = {}
     holders: dict[bytes, str] = {}  # seal certificate (SHA-256) -> the office it was configured for first
     for index, seal in enumerate(config.seals, 1):
         where = f"{name}:seals[{index}]"
         _check_private(seal.key, f"{where}.key", f"urzędu {seal.office}", problems)
+        if seal.password_env and seal.password is None:
+            problems.append(
+                f"{where}.password_env: zmienna środowiskowa {seal.password_env} nie jest ustawiona "
+                f"(pieczęć urzędu {seal.office})"
+            )
+            continue
         key = _open(seal.key, seal.password, seal.certificate, where, _fields(seal), f"urzędu {seal.office}", problems)
         if key is None:
             continue

@@ -14,10 +14,12 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 
 import hub.domain.accounts
 from contract.errors import ConfigurationError
@@ -528,3 +530,32 @@ def test_a_database_address_or_file_of_the_wrong_kind_is_told_in_polish(tmp_path
         assert not any(english in result.stderr for english in ("Nieoczekiwany", "not a database", "plugin")), (
             result.stderr
         )
+
+
+def test_an_administrators_command_that_makes_new_databases_says_so(tmp_path: Path) -> None:
+    """Found by an attack pass: with the hub's database and the register moved aside (or a mistyped path, and no
+    checkpoint anchored yet), `users list` made a new, empty register and a hub database seeded from the file,
+    silently. A new powiat's databases may still be prepared before the first start, but never without a word."""
+    config = tmp_path / "platforma.toml"
+    config.write_text(MINIMAL_TOML, encoding="utf-8")
+    first = run("users", "list", "--config", str(config), "--as", "nikt", env={"PLATFORMA_HASLO": "x"})
+    assert "Utworzono nową, pustą bazę huba" in first.stderr and "i rejestr audytu" in first.stderr, first.stderr
+    again = run("users", "list", "--config", str(config), "--as", "nikt", env={"PLATFORMA_HASLO": "x"})
+    assert "Utworzono" not in again.stderr, again.stderr
+
+
+def test_an_administrators_command_needs_no_office_seal(signing_hub: CliHub, tmp_path: Path) -> None:
+    """Found by an attack pass: every administrator's command opened every office's seal first, so `users lock` in
+    an emergency failed while one seal's PIN variable was unset (or its token out of reach). Seals open when one is
+    needed; the hub itself still opens them all at start."""
+    path = signing_hub.directory / "platforma.toml"
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    config["seals"][0].pop("password", None)
+    config["seals"][0]["password_env"] = "PIN_PIECZECI_NIEUSTAWIONY"
+    changed = signing_hub.directory / "bez-pinu.toml"
+    changed.write_text(tomli_w.dumps(config), encoding="utf-8")
+    env = {"PLATFORMA_HASLO": signing_hub.passwords["platforma.admin"]}
+    listed = run("users", "list", "--config", str(changed), "--as", "platforma.admin", env=env)
+    assert listed.returncode == 0 and "pup.podpisujacy" in listed.stdout, listed.stdout + listed.stderr
+    started = run("serve", "--config", str(changed), "--port", "0")
+    assert started.returncode == 2 and "PIN_PIECZECI_NIEUSTAWIONY" in started.stderr, started.stderr
