@@ -155,7 +155,8 @@ def _amount_text(value: Any, what: str | None) -> str:
     ('NaN' quantizes without an error), or more than 12 digits."""
     if isinstance(value, (int, float)) and abs(value) < 1e10:
         return f"{value:.2f}"  # exact to the cent, and at most 12 digits, at this magnitude (NaN is not <)
-    problem = f"nieprawidłowa kwota: {what} = {value}" if what else f"nieprawidłowa kwota: {value}"
+    # The reason names the column, never the person's value (docs/adapters.md; an attack pass found the amount).
+    problem = f"nieprawidłowa kwota (nie liczba albo ponad {AMOUNT_DIGITS} cyfr){f': {what}' if what else ''}"
     try:
         number = Decimal(str(value)).quantize(_CENT)
     except ArithmeticError as error:

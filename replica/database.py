@@ -209,6 +209,8 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
     else:
         engine = create_engine(url, hide_parameters=True)
     try:
+        if path is not None:  # a SQLite file; a server's database may hold other schemas' tables by design
+            _refuse_other_database(engine, url)
         ReplicaBase.metadata.create_all(engine)
         check_layout(engine, url)
         _add_columns(engine)
@@ -222,6 +224,21 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
             "(albo miejsce na nową), a nie inny plik lub folder."
         ) from error
     return engine
+
+
+def _refuse_other_database(engine: Engine, url: str) -> None:
+    """A database that holds tables but no replica's state (the office's domain database, the audit register, the
+    hub's database) is no replica: a replica is written only into an empty database or a replica. Before, `feed
+    --target` added the replica's tables to any of them and wrote the people's data there (an attack pass)."""
+    names = set(inspect(engine).get_table_names())
+    if names and ReplicaState.__tablename__ not in names:
+        shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
+        engine.dispose()
+        raise ConfigurationError(
+            f"Baza {make_url(url).render_as_string(hide_password=True)} nie jest repliką: zawiera inne tabele "
+            f"({shown}), a nie stan repliki. Replikę zapisuje się do nowej, pustej bazy albo do istniejącej repliki; "
+            "niczego nie zmieniono. Sprawdź adres (--target, replica w konfiguracji)."
+        )
 
 
 def _add_columns(engine: Engine) -> None:

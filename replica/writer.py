@@ -94,6 +94,13 @@ class BatchOutOfOrder(PlatformError):
     code = "NIECIAGLOSC_ZASILENIA"
 
 
+class EmptySnapshot(PlatformError):
+    """A full run whose every record was refused would publish a snapshot of nobody: refused, the replica as it
+    was (every query would then answer that the office does not know the person)."""
+
+    code = "ODRZUCONO_WSZYSTKIE_REKORDY"
+
+
 class ReplicaMismatch(UnknownDataSet):
     """The replica holds another data set, kind or controller than the writer or the batch names: refused,
     the replica untouched (an SR feeder pointed at the OPS replica, another data set's feed file)."""
@@ -523,6 +530,8 @@ class ReplicaWriter:
                 if header.kind == INCREMENTAL or header.final:
                     # Before people become findable: the deferred indexes (built by sorting after a first load).
                     self._deferred_indexes(connection, report, present=True)
+                if header.kind == FULL and header.final:
+                    self._refuse_empty_snapshot(connection, header, generation, report)
                 self._record(connection, header, report, generation, offered.hexdigest())
                 new_state = self._advance(state, header, generation, report)
                 connection.execute(update(STATE).where(STATE.c.id == STATE_ROW).values(**new_state))
@@ -530,6 +539,27 @@ class ReplicaWriter:
         except BaseException:
             self._indexes_present = known  # the index DDL, if any, was rolled back with the batch
             raise
+
+    @staticmethod
+    def _refuse_empty_snapshot(
+        connection: Connection, header: BatchHeader, generation: int, report: LoadReport
+    ) -> None:
+        """The last batch of a full run would publish nobody although the run's records were refused (the wrong
+        adapter for the data set, every PESEL's check digit wrong): refused, through the hub and directly alike.
+        The feeder guarded only against rejections at the source; the replica's own went through."""
+        if connection.scalar(select(func.count()).select_from(PERSONS).where(Person.generation == generation)):
+            return
+        runs = select(func.coalesce(func.sum(Load.rejected), 0)).where(Load.run_id == header.run_id)
+        earlier = connection.scalar(runs)
+        refused = int(earlier or 0) + len(report.rejected)
+        if not refused:
+            return  # a data set with nobody in it is published as such
+        examples = "; ".join(f"{r.source_key}: {r.reason}" for r in report.rejected[:3])
+        raise EmptySnapshot(
+            f"Odrzucono wszystkie rekordy zasilenia pełnego {header.run_id} ({refused})"
+            + (f", np. {examples}" if examples else "")
+            + ". Pustej migawki nie opublikowano: replika pozostaje bez zmian. Sprawdź adapter, zbiór i dane źródła."
+        )
 
     def _deferred_indexes(self, connection: Connection, report: LoadReport, *, present: bool) -> None:
         """Create or drop the `DEFERRED_INDEXES`, once per state this writer has not yet seen (a check costs

@@ -23,6 +23,7 @@ from rich.table import Table
 from contract.arguments import version_number
 from contract.errors import InvalidRequest
 from contract.files import FileTooLarge, NotARegularFile, read_bounded, write_whole
+from contract.oserrors import reason
 from hub.cli.admin import _actor, _with_core, ask_secret, utf8_secret
 from hub.cli.errors import MissingSecret
 from hub.core import HubCore
@@ -406,11 +407,17 @@ def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
     except SigningError as error:  # a --cert that is no certificate too (`open_key`)
         raise InvalidRequest(f"Nie udało się podpisać zaświadczenia: {error}") from None
     delivered = core.documents.upload_signed(actor, args.case_id, signed)
+    unwritten = None
     if args.receipt:
-        write_whole(Path(args.receipt), delivered.receipt)
+        try:
+            write_whole(Path(args.receipt), delivered.receipt)
+        except OSError as error:  # a full disk or a device the check before could not foresee: delivered all the same
+            unwritten = reason(error)
     if args.json:
         data = _case_dict(delivered.case)
         data["dokument"] = _document_dict(delivered.document)
+        if unwritten is not None:
+            data["poswiadczenie_niezapisane"] = unwritten
         _print_json(data)
     else:
         console.print(
@@ -418,6 +425,13 @@ def _documents_sign(core: HubCore, args: argparse.Namespace) -> int:
             f"SHA-256 {delivered.document.sha256}).",
             highlight=False,
         )
+    if unwritten is not None:
+        print(
+            f"Uwaga: zaświadczenie doręczono, ale poświadczenia (UPP) nie zapisano do {args.receipt} ({unwritten}). "
+            f"Poświadczenia sprawy {delivered.case.id} są w hubie: operacja PobierzPoswiadczenia.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

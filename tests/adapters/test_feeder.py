@@ -330,3 +330,39 @@ def test_a_watermark_names_its_source_and_old_ones_still_read() -> None:
     assert Watermark.decode("v1;P;od=;do=2026-12-05T10:00:00;po=SYR;12") == Watermark(
         True, dt.datetime(2026, 12, 5, 10, 0), None, "SYR;12", None
     )
+
+
+def test_a_full_run_whose_every_record_the_replica_refuses_publishes_nothing(copy_of: Any, tmp_path: Path) -> None:
+    """Found by an attack pass: the feeder refused an empty snapshot only when the source rejected everyone; when
+    the replica did (every PESEL's check digit wrong, or the wrong adapter for the data set through the hub) the
+    last batch published a snapshot of nobody, exit 1, and every query answered that the office knew nobody."""
+    source, replica = copy_of("PUP"), tmp_path / "r.sqlite"
+    feed(f"sqlite:///{source}", replica, batch_records=50)
+    before = replica_people(replica)
+    assert before
+    with sqlite3.connect(source) as connection:  # a wrong check digit for everyone
+        connection.execute(
+            "UPDATE osoba SET pesel = substr(pesel, 1, 10) || ((CAST(substr(pesel, 11, 1) AS INTEGER) + 1) % 10), "
+            "data_modyfikacji = '2030-01-01 00:00:00' WHERE pesel IS NOT NULL"
+        )
+        connection.execute("UPDATE osoba SET czy_usunieta = 1 WHERE pesel IS NULL")
+    with pytest.raises(Exception, match="Odrzucono wszystkie rekordy zasilenia pełnego") as refused:
+        feed(f"sqlite:///{source}", replica, batch_records=50)
+    assert "ODRZUCONO_WSZYSTKIE_REKORDY" in repr(refused.value) or "Pustej migawki nie opublikowano" in str(
+        refused.value
+    )
+    assert replica_people(replica) == before  # the replica as it was
+
+
+def test_a_feed_into_a_database_that_is_no_replica_is_refused_and_changes_nothing(copy_of: Any) -> None:
+    """Found by an attack pass: `feed --target` pointed at the office's domain database (or a copy of the register,
+    or of the hub's database) added the replica's tables there and wrote the people's data, exit 0."""
+    from adapters.feeder import FeedError
+
+    source = copy_of("PUP")
+    with sqlite3.connect(source) as connection:
+        before = sorted(name for (name,) in connection.execute("SELECT name FROM sqlite_master"))
+    with pytest.raises(FeedError, match="nie jest repliką: zawiera inne tabele"):
+        feed(f"sqlite:///{source}", source)
+    with sqlite3.connect(source) as connection:
+        assert sorted(name for (name,) in connection.execute("SELECT name FROM sqlite_master")) == before

@@ -313,6 +313,22 @@ def test_a_receipt_that_cannot_be_written_is_refused_before_the_certificate_is_d
     assert code == 0 and json.loads(out)["stan"] == "DO_PODPISU"
 
 
+def test_a_receipt_that_fails_after_the_delivery_says_the_certificate_was_delivered(
+    signing_hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an attack pass: `--receipt /dev/full` (a full disk) passed the check before the upload, and after the
+    delivery the command said only "brak miejsca na dysku", exit 2, while the case was DOSTARCZONY."""
+    case_id = signing_hub.submit(signing_hub.person("PUP", "OPS"))
+    as_signer(signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "accept", case_id)
+    code, out, err = as_signer(
+        signing_hub, capsys, monkeypatch, "pup.podpisujacy", "documents", "sign", case_id,
+        "--key", str(signing_hub.signer_key), "--receipt", "/dev/full", "--json",
+    )  # fmt: skip
+    assert code == 1, err
+    assert json.loads(out)["stan"] == "DOSTARCZONY" and json.loads(out)["poswiadczenie_niezapisane"]
+    assert "zaświadczenie doręczono" in err and "brak miejsca na dysku" in err and "PobierzPoswiadczenia" in err
+
+
 def test_a_device_given_as_the_signing_key_is_refused_not_read(
     signing_hub: CliHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
