@@ -66,6 +66,15 @@ def feed(source: str, replica: Path, *, mode: str = FULL, **options: Any) -> Any
         adapter.close()
 
 
+class Stop(Exception):
+    """Raised by `stop_after_two`: a run stopped after its second batch, as a killed feeder's."""
+
+
+def stop_after_two(batch: Any, _receipt: Any) -> None:
+    if batch.sequence == 2:
+        raise Stop
+
+
 def test_the_parallel_reader_gives_exactly_the_same_replica(domain_dbs: DomainSummary, tmp_path: Path) -> None:
     serial = feed(domain_dbs.urls["PUP"], tmp_path / "a.sqlite", batch_records=30, source_batch=25)
     parallel = feed(domain_dbs.urls["PUP"], tmp_path / "b.sqlite", batch_records=30, source_batch=25, parallel=True)
@@ -166,13 +175,6 @@ def test_a_full_run_tells_its_progress_bar_how_many_people_it_will_read(
     domain_dbs: DomainSummary, tmp_path: Path
 ) -> None:
     totals: list[int] = []
-
-    class Stop(Exception):
-        pass
-
-    def stop_after_two(batch: Any, _receipt: Any) -> None:
-        if batch.sequence == 2:
-            raise Stop
 
     with pytest.raises(Stop):
         feed(domain_dbs.urls["PUP"], tmp_path / "r.sqlite", batch_records=10, total=totals.append,
@@ -300,13 +302,6 @@ def test_a_full_run_from_another_source_never_resumes_an_unfinished_one(copy_of:
                            "(SELECT id_osoby FROM osoba ORDER BY id_osoby LIMIT 30)")  # fmt: skip
         connection.execute("UPDATE osoba SET nazwisko = 'Innyzrodlowy'")
     replica = tmp_path / "r.sqlite"
-
-    class Stop(Exception):
-        pass
-
-    def stop_after_two(batch: Any, _receipt: Any) -> None:
-        if batch.sequence == 2:
-            raise Stop
 
     with pytest.raises(Stop):
         feed(f"sqlite:///{first}", replica, batch_records=10, on_batch=stop_after_two)
