@@ -119,6 +119,10 @@ class BatchHeader:
             raise ValueError(f"NumerPaczki poza zakresem 1–{MAX_SEQUENCE - 1}")
         final = attributes.get("Koniec")
         run_id = attributes.get("IdZasilenia")
+        if run_id and not number:
+            # Without a number a batch of a run skipped every order check, joined the staged snapshot and, with
+            # Koniec="true", published it without the batches that never came (an attack pass).
+            raise ValueError("paczka zasilenia (IdZasilenia) musi mieć NumerPaczki: kolejny numer, od 1")
         return cls(
             data_set=attributes.get("Zbior", ""),
             kind=attributes.get("Rodzaj", FULL),

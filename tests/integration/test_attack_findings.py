@@ -155,3 +155,10 @@ def test_an_argument_that_is_not_utf8_is_a_polish_sentence() -> None:
     error = result.stderr.decode("utf-8")
     assert result.returncode == 2 and "kowalsk\\xb1 zawiera bajty, które nie są tekstem UTF-8" in error, error
     assert "Traceback" not in error and "Unicode" not in error
+
+
+def test_a_batch_that_names_a_run_without_a_number_is_refused(hub: RunningHub) -> None:
+    """Found by an attack pass: `IdZasilenia` without `NumerPaczki` skipped every order check; with Koniec="true"
+    such a batch published the staged snapshot without the batches that never came."""
+    batch = f'<Paczka xmlns="{FEED}" Zbior="SR" Rodzaj="PELNA" IdZasilenia="bez-numeru" Koniec="true"/>'
+    assert client_fault(call(hub, "zasilanie", user(hub, "sr.system"), batch)) == "NIEZGODNOSC_ZE_SCHEMATEM"
