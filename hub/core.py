@@ -45,14 +45,16 @@ class HubCore:
         import_users: bool = True,
         audit_mode: OpenMode = OpenMode.CREATE,
         seals_at_start: bool = True,
+        announce_new: bool = False,
     ) -> HubCore:
         """Open the hub's databases and replicas; seed users, groups and rules from the configuration.
 
         `audit_mode`: the hub (and the commands that record changes) may create the register; a command that only
         reads it or reports from it opens an existing one (`OpenMode.EXISTING`): on a mistyped `audit_database`,
-        `audit report` made an empty register and issued a "no disclosures" art. 15 report from it. It opens an
-        existing hub database, too. `seals_at_start`: the hub opens every seal before anything else; the
-        administrator's commands open them when one is first needed (`Seals(opener=...)`)."""
+        `audit report` made an empty register and issued a "no disclosures" art. 15 report from it.
+        `seals_at_start`: the hub opens every seal before anything else; the administrator's commands open them
+        when one is first needed (`Seals(opener=...)`). `announce_new`: say (a warning) when a database is made,
+        as the administrator's commands do (the hub's first start makes them as a matter of course)."""
         settings = config.hub
         # The seals' keys first (issue 15, item 4b): a wrong PIN or a missing token stops the start in one line
         # before any database is touched.
@@ -80,15 +82,7 @@ class HubCore:
             field = "audit_key" if isinstance(error, AuditKeyError) else "audit_database"
             raise ConfigurationError(f"{config.path.name}:hub.{field}: {error.message}") from None
         verify_register(store)
-        database = sqlite_file(settings.database)
-        if audit_mode is OpenMode.EXISTING and database is not None and not database.is_file():
-            store.dispose()
-            seals.close()
-            raise ConfigurationError(
-                f"{config.path.name}:hub.database: baza huba {database} nie istnieje. Tworzy ją tylko hub przy "
-                "pierwszym uruchomieniu (platforma serve); sprawdź ścieżkę w konfiguracji."
-            )
-        if new_files:
+        if new_files and announce_new:
             # Said, never silent: with the databases moved aside (or a path mistyped) an administrator's command
             # made empty ones and went on as if nothing had happened (an attack pass).
             _log.warning(

@@ -231,7 +231,7 @@ def _refuse_other_database(engine: Engine, url: str) -> None:
     hub's database) is no replica: a replica is written only into an empty database or a replica. Before, `feed
     --target` added the replica's tables to any of them and wrote the people's data there (an attack pass)."""
     names = set(inspect(engine).get_table_names())
-    if names and ReplicaState.__tablename__ not in names:
+    if names and not names & set(ReplicaBase.metadata.tables):  # a replica of an older layout: `check_layout`
         shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
         engine.dispose()
         raise ConfigurationError(

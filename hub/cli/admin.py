@@ -42,7 +42,7 @@ def _open(args: argparse.Namespace) -> HubCore:
     # start (`HubCore.open` says so when it creates one). Seals are opened when a command first needs one
     # (`documents seal`, a receipt): a user locked in an emergency needed every office's seal PIN set.
     mode = getattr(args, "audit_mode", OpenMode.CREATE)
-    return HubCore.open(config_module.load(args.config), audit_mode=mode, seals_at_start=False)
+    return HubCore.open(config_module.load(args.config), audit_mode=mode, seals_at_start=False, announce_new=True)
 
 
 def _secret(prompt: str, variable: str) -> str:

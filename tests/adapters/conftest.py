@@ -21,7 +21,8 @@ def copy_of(tmp_path: Path, domain_dbs: DomainSummary):  # type: ignore[no-untyp
 
     def make(data_set: str) -> Path:
         source = sqlite3.connect(domain_dbs.urls[data_set][len("sqlite:///") :])
-        path = tmp_path / f"{data_set.lower()}.sqlite"
+        # Not named as a replica would be (`pup.sqlite`): tests fed replicas of that name into the source itself.
+        path = tmp_path / f"{data_set.lower()}-dziedzinowa.sqlite"
         target = sqlite3.connect(path)
         source.backup(target)
         source.close()
