@@ -23,6 +23,13 @@ from replica.sqlite import sqlite_file
 
 _log = logging.getLogger("platforma.hub")
 
+
+def _missing_files(database: str, audit_database: str) -> list[str]:
+    """The hub's SQLite databases that do not exist yet (opening makes them), named for a warning."""
+    named = (("bazę huba", sqlite_file(database)), ("rejestr audytu", sqlite_file(audit_database)))
+    return [f"{label} {path}" for label, path in named if path is not None and not path.exists()]
+
+
 @dataclass
 class HubCore:
     """Configuration, accounts, rules, the audit databases and the domain services of one hub process."""
@@ -59,14 +66,7 @@ class HubCore:
         # The seals' keys first (issue 15, item 4b): a wrong PIN or a missing token stops the start in one line
         # before any database is touched.
         seals = open_seals(config) if seals_at_start else Seals(opener=lambda: open_seals(config))
-        new_files = [
-            f"{label} {path}"
-            for label, path in (
-                ("bazę huba", sqlite_file(settings.database)),
-                ("rejestr audytu", sqlite_file(settings.audit_database)),
-            )
-            if path is not None and not path.exists()
-        ]
+        new_files = _missing_files(settings.database, settings.audit_database) if announce_new else []
         # One chain for disclosures and security events (audit/): both writers share one store.
         try:
             store = AuditStore(
@@ -82,7 +82,7 @@ class HubCore:
             field = "audit_key" if isinstance(error, AuditKeyError) else "audit_database"
             raise ConfigurationError(f"{config.path.name}:hub.{field}: {error.message}") from None
         verify_register(store)
-        if new_files and announce_new:
+        if new_files:
             # Said, never silent: with the databases moved aside (or a path mistyped) an administrator's command
             # made empty ones and went on as if nothing had happened (an attack pass).
             _log.warning(

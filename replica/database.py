@@ -227,11 +227,12 @@ def writable_engine(url: str, *, checkpoint_on_commit: bool = True, cache_mb: in
 
 
 def _refuse_other_database(engine: Engine, url: str) -> None:
-    """A database that holds tables but no replica's state (the office's domain database, the audit register, the
-    hub's database) is no replica: a replica is written only into an empty database or a replica. Before, `feed
-    --target` added the replica's tables to any of them and wrote the people's data there (an attack pass)."""
+    """A database that holds tables and none of a replica's (the office's domain database, the audit register, the
+    hub's database) is no replica: a replica is written only into an empty database or a replica (one of an older
+    layout is `check_layout`'s). Before, `feed --target` added the replica's tables to any of them and wrote the
+    people's data there (an attack pass)."""
     names = set(inspect(engine).get_table_names())
-    if names and not names & set(ReplicaBase.metadata.tables):  # a replica of an older layout: `check_layout`
+    if names and not names & set(ReplicaBase.metadata.tables):
         shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
         engine.dispose()
         raise ConfigurationError(

@@ -184,12 +184,21 @@ class SigningPolicy:
     trust: TrustStore | None = None
     crls: CrlFolder | None = None
 
+    @classmethod
+    def trusting(cls, trust: TrustStore, crls: CrlFolder | None) -> SigningPolicy:
+        """A policy verifying against `trust` and the CRLs of `crls` (none if None), read again as they change."""
+        return cls(_verifier(trust, crls), trust=trust, crls=crls)
+
     def current(self) -> XadesVerifier | None:
         """The verifier, against the CRLs as they are now (`CrlFolder.refresh`)."""
         if self.crls is not None and self.trust is not None and self.crls.refresh():
-            revocation = RevocationSources(crls=self.crls.crls)
-            self.verifier = XadesVerifier(VerifierConfig(trust=self.trust, revocation=revocation))
+            self.verifier = _verifier(self.trust, self.crls)
         return self.verifier
+
+
+def _verifier(trust: TrustStore, crls: CrlFolder | None) -> XadesVerifier:
+    revocation = RevocationSources(crls=crls.crls if crls is not None else ())
+    return XadesVerifier(VerifierConfig(trust=trust, revocation=revocation))
 
 
 @dataclass(frozen=True)
@@ -1374,9 +1383,7 @@ def open_documents(
             trust = TrustStore.from_path(settings.signature_trust)
         except SigningError as error:  # a file of the wrong kind (a PNG, a key): one line of the configuration's
             raise ConfigurationError(f"{config.path.name}:hub.signature_trust: {error.message}") from None
-        crls = folder.crls if folder is not None else ()
-        verifier = XadesVerifier(VerifierConfig(trust=trust, revocation=RevocationSources(crls=crls)))
-        signing = SigningPolicy(verifier, trust=trust, crls=folder)
+        signing = SigningPolicy.trusting(trust, folder)
     seals = open_seals(config) if seals is None else seals
     limits = RenderLimits(settings.render_timeout_seconds, settings.render_memory_mb, settings.render_processes)
     integrity = open_key(settings.documents_key or config.path.parent / DEFAULT_KEY, engine)

@@ -27,7 +27,7 @@ from contract.identifiers import validate_pesel
 from contract.polish_time import polish_zone
 from hub.domain.feeding import RefusalRecorder
 from hub.domain.policy import Caller
-from hub.settings import Config
+from hub.settings import Config, HubSettings
 
 MEDIA_TYPES = {
     ReportFormat.XML: "application/xml",
@@ -175,12 +175,12 @@ class Reports:
     def _limit(self, fmt: ReportFormat, *, streamed: bool) -> tuple[int, str] | None:
         """(the most entries, the setting that says so) of a report made in memory: any PDF, and XML or CSV
         answered over SOAP (`streamed` False); None for XML or CSV written to a stream."""
-        settings = self.config.hub if self.config is not None else None
-        if fmt is ReportFormat.PDF:
-            return (settings.report_max_entries_pdf if settings else 1_000), "report_max_entries_pdf"
-        if streamed:
+        if fmt is not ReportFormat.PDF and streamed:
             return None
-        return (settings.report_max_entries if settings else 20_000), "report_max_entries"
+        setting = "report_max_entries_pdf" if fmt is ReportFormat.PDF else "report_max_entries"
+        if self.config is None:  # tests: the settings' own default
+            return HubSettings.model_fields[setting].default, setting
+        return getattr(self.config.hub, setting), setting
 
     @staticmethod
     def _too_large(error: ReportTooLarge, fmt: ReportFormat, setting: str) -> TooLargeReport:
