@@ -61,7 +61,7 @@ def _as_received(data: bytes) -> None:
     root = parse_bytes(data)
     if root.tag != F + "Paczka" or not feed_schema().validate(root):
         return  # Spyne answers these with soap:Client before the service runs
-    header = BatchHeader.from_attributes(dict(root.attrib))
+    header = checked_header(dict(root.attrib))  # as hub/soap/services/zasilanie.py reads it
     for element in root.iterchildren(F + "Rekord"):
         _read(element, header)
 
